@@ -1,0 +1,3 @@
+from kupol.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Alert rules on camera events, and the alerts operators acknowledge and close."""

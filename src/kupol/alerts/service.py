@@ -1,0 +1,206 @@
+"""The alert engine (runs in the event-recording transaction) and alert handling by operators."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kupol.alerts.messages import AlertChanged
+from kupol.alerts.model import Alert, AlertEvent, AlertRule, AlertStatus
+from kupol.alerts.rules import CompiledRule, EventFacts
+from kupol.alerts.schemas import AlertRead, AlertRuleCreate, AlertRuleRead
+from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.auth import Permission, Principal
+from kupol.core.bus import Bus
+from kupol.core.db import Database
+from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
+from kupol.core.messages import Event, utcnow
+from kupol.events.model import CameraEvent
+
+
+class AlertEngine:
+    """Turns stored events into alerts. Events matching a rule within its cooldown join the
+    rule's open alert for that camera instead of raising a new one (no alert storms)."""
+
+    def __init__(self, *, db: Database) -> None:
+        self._db = db
+        self._rules: list[CompiledRule] | None = None
+        self._lock = threading.Lock()
+
+    def invalidate(self) -> None:
+        """Reload rules before the next evaluation (after a rule changed)."""
+        self._rules = None
+
+    def rules(self, session: Session) -> list[CompiledRule]:
+        """The enabled rules, compiled and cached."""
+        with self._lock:
+            if self._rules is None:
+                rows = session.scalars(select(AlertRule).where(AlertRule.enabled.is_(True)))
+                self._rules = [CompiledRule.from_row(r) for r in rows]
+            return self._rules
+
+    def __call__(self, session: Session, events: Sequence[CameraEvent]) -> list[Event]:
+        """Processor hook: evaluate ``events`` in the caller's transaction."""
+        rules = self.rules(session)
+        if not rules:
+            return []
+        changes: list[Event] = []
+        for event in events:
+            facts = EventFacts(type=event.type, camera_id=event.camera_id, zone=event.zone,
+                               confidence=event.confidence, occurred_at=event.occurred_at)
+            for rule in rules:
+                if rule.matches(facts):
+                    changes.append(self._raise_or_join(session, rule, event))
+        return changes
+
+    def _raise_or_join(self, session: Session, rule: CompiledRule, event: CameraEvent
+                       ) -> AlertChanged:
+        open_alert = session.scalars(
+            select(Alert).where(Alert.rule_id == rule.id, Alert.camera_id == event.camera_id,
+                                Alert.status != AlertStatus.CLOSED.value)
+            .order_by(Alert.id.desc()).limit(1)
+        ).first()
+        if (open_alert is not None and rule.cooldown_s > 0
+                and event.occurred_at - open_alert.last_event_at
+                <= timedelta(seconds=rule.cooldown_s)
+                and event.occurred_at >= open_alert.raised_at - timedelta(seconds=rule.cooldown_s)):
+            open_alert.event_count += 1
+            open_alert.last_event_at = max(open_alert.last_event_at, event.occurred_at)
+            session.add(AlertEvent(alert_id=open_alert.id, event_id=event.id))
+            return _changed(open_alert, rule.name, "repeated")
+        alert = Alert(rule_id=rule.id, camera_id=event.camera_id, first_event_id=event.id,
+                      event_type=event.type, zone=event.zone, severity=rule.severity,
+                      status=AlertStatus.OPEN.value, raised_at=event.occurred_at,
+                      last_event_at=event.occurred_at, event_count=1)
+        session.add(alert)
+        session.flush()
+        session.add(AlertEvent(alert_id=alert.id, event_id=event.id))
+        return _changed(alert, rule.name, "raised")
+
+
+def _changed(alert: Alert, rule_name: str, change: str, by: str | None = None) -> AlertChanged:
+    return AlertChanged(alert_id=alert.id, change=change, rule_name=rule_name,
+                        camera_id=alert.camera_id, event_type=alert.event_type, zone=alert.zone,
+                        severity=alert.severity, status=alert.status, raised_at=alert.raised_at,
+                        event_count=alert.event_count, by=by)
+
+
+class AlertService:
+    """Rules management and the operator's alert workflow: open → acknowledged → closed."""
+
+    def __init__(self, *, db: Database, audit: AuditLog, bus: Bus, engine: AlertEngine) -> None:
+        self._db = db
+        self._audit = audit
+        self._bus = bus
+        self._engine = engine
+
+    def create_rule(self, *, rule: AlertRuleCreate, actor: Principal) -> AlertRuleRead:
+        """Add a rule; names are unique."""
+        actor.require(Permission.RULES_WRITE)
+        with self._db.unit_of_work() as session:
+            if session.scalar(select(AlertRule.id).where(AlertRule.name == rule.name)):
+                raise ConflictError(f"a rule named {rule.name!r} exists")
+            row = AlertRule(**rule.model_dump(mode="json"), created_by=actor.username)
+            session.add(row)
+            session.flush()
+            result = AlertRuleRead.model_validate(row)
+        self._engine.invalidate()
+        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action="create",
+                                       resource_type="alert_rule", resource_id=str(result.id),
+                                       details={"name": rule.name}))
+        return result
+
+    def set_rule_enabled(self, *, rule_id: int, enabled: bool, actor: Principal) -> AlertRuleRead:
+        """Switch a rule on or off."""
+        actor.require(Permission.RULES_WRITE)
+        with self._db.unit_of_work() as session:
+            row = session.get(AlertRule, rule_id)
+            if row is None:
+                raise NotFoundError(f"no rule {rule_id}")
+            row.enabled = enabled
+            session.flush()
+            result = AlertRuleRead.model_validate(row)
+        self._engine.invalidate()
+        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles,
+                                       action="enable" if enabled else "disable",
+                                       resource_type="alert_rule", resource_id=str(rule_id)))
+        return result
+
+    def list_rules(self) -> list[AlertRuleRead]:
+        """Every rule."""
+        with self._db.reader() as session:
+            return [AlertRuleRead.model_validate(r)
+                    for r in session.scalars(select(AlertRule).order_by(AlertRule.id))]
+
+    def list_alerts(self, *, actor: Principal, status: str | None = None, limit: int = 100
+                    ) -> list[AlertRead]:
+        """Alerts, newest first, optionally of one status."""
+        actor.require(Permission.ALERTS_READ)
+        if status is not None and status not in {s.value for s in AlertStatus}:
+            raise InvalidInputError(f"status must be one of {', '.join(s.value for s in AlertStatus)}")
+        query = (select(Alert, AlertRule.name).join(AlertRule, AlertRule.id == Alert.rule_id)
+                 .order_by(Alert.raised_at.desc(), Alert.id.desc())
+                 .limit(min(max(limit, 1), 500)))
+        if status:
+            query = query.where(Alert.status == status)
+        with self._db.reader() as session:
+            return [_read(alert, name) for alert, name in session.execute(query)]
+
+    def counts(self) -> dict[str, int]:
+        """How many alerts there are in each status."""
+        with self._db.reader() as session:
+            rows = session.execute(select(Alert.status, func.count()).group_by(Alert.status))
+            return {status: int(n) for status, n in rows}
+
+    async def acknowledge(self, *, alert_id: int, actor: Principal) -> AlertRead:
+        """An operator takes the alert: open → acknowledged."""
+        actor.require(Permission.ALERTS_HANDLE)
+        return await self._transition(alert_id=alert_id, actor=actor, to=AlertStatus.ACKNOWLEDGED)
+
+    async def close(self, *, alert_id: int, comment: str, actor: Principal) -> AlertRead:
+        """An operator closes the alert with what was found or done."""
+        actor.require(Permission.ALERTS_HANDLE)
+        if len(comment.strip()) < 3:
+            raise InvalidInputError("a closing comment is required")
+        return await self._transition(alert_id=alert_id, actor=actor, to=AlertStatus.CLOSED,
+                                      comment=comment.strip())
+
+    async def _transition(self, *, alert_id: int, actor: Principal, to: AlertStatus,
+                          comment: str | None = None) -> AlertRead:
+        now = utcnow()
+        with self._db.unit_of_work() as session:
+            row = session.execute(
+                select(Alert, AlertRule.name).join(AlertRule, AlertRule.id == Alert.rule_id)
+                .where(Alert.id == alert_id)).first()
+            if row is None:
+                raise NotFoundError(f"no alert {alert_id}")
+            alert, rule_name = row
+            if alert.status == AlertStatus.CLOSED.value:
+                raise ConflictError(f"alert {alert_id} is already closed")
+            if to is AlertStatus.ACKNOWLEDGED:
+                if alert.status == AlertStatus.ACKNOWLEDGED.value:
+                    raise ConflictError(
+                        f"alert {alert_id} was already acknowledged by {alert.acknowledged_by}")
+                alert.acknowledged_by, alert.acknowledged_at = actor.username, now
+            else:
+                if alert.acknowledged_at is None:
+                    alert.acknowledged_by, alert.acknowledged_at = actor.username, now
+                alert.closed_by, alert.closed_at, alert.close_comment = actor.username, now, comment
+            alert.status = to.value
+            session.flush()
+            result = _read(alert, rule_name)
+            change = _changed(alert, rule_name, to.value, by=actor.username)
+        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action=to.value,
+                                       resource_type="alert", resource_id=str(alert_id),
+                                       details={"comment": comment} if comment else {}))
+        await self._bus.publish(change)
+        return result
+
+
+def _read(alert: Alert, rule_name: str) -> AlertRead:
+    result = AlertRead.model_validate(alert)
+    return result.model_copy(update={"rule_name": rule_name})

@@ -1,0 +1,78 @@
+"""Camera API shapes: CameraCreate / CameraUpdate / CameraRead, and zones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from kupol.cameras.model import CameraKind
+
+CameraId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+                                description="Stable id: lower-case letters, digits, dashes.")]
+Unit = Annotated[float, Field(ge=0.0, le=1.0)]
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "file://", "/", "./")
+
+
+class Zone(BaseModel):
+    """A named polygon in image coordinates, 0..1 from the top-left corner."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, max_length=64, pattern=r"^[\w .-]+$")
+    polygon: list[tuple[Unit, Unit]] = Field(min_length=3, max_length=64)
+
+
+class CameraBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: CameraKind = CameraKind.FIXED
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    heading_deg: float | None = Field(None, ge=0, lt=360, description="0 = north, clockwise.")
+    stream_url: str | None = Field(None, max_length=1000)
+    region_code: str | None = Field(None, pattern=r"^(0[1-9]|1[0-9]|20)$",
+                                    description="Kazakhstan region code 01-20.")
+    zones: list[Zone] = Field(default_factory=list, max_length=32)
+    enabled: bool = True
+
+    @field_validator("stream_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(STREAM_SCHEMES):
+            raise ValueError(f"stream_url must start with one of {', '.join(STREAM_SCHEMES)}")
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zone_names(cls, value: list[Zone]) -> list[Zone]:
+        names = [z.name for z in value]
+        if len(names) != len(set(names)):
+            raise ValueError("zone names must be unique within a camera")
+        return value
+
+
+class CameraCreate(CameraBase):
+    id: CameraId
+
+
+class CameraUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    heading_deg: float | None = Field(None, ge=0, lt=360)
+    stream_url: str | None = Field(None, max_length=1000)
+    zones: list[Zone] | None = None
+    enabled: bool | None = None
+
+
+class CameraRead(CameraBase):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    created_at: datetime
+    updated_at: datetime

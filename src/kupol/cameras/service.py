@@ -1,0 +1,76 @@
+"""Registering and changing cameras. Changes are audited; cameras are disabled, not deleted."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from kupol.cameras.model import Camera
+from kupol.cameras.schemas import CameraCreate, CameraRead, CameraUpdate, Zone
+from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.auth import Permission, Principal
+from kupol.core.db import Database
+from kupol.core.errors import ConflictError, NotFoundError
+
+
+class CameraService:
+    """The camera registry."""
+
+    def __init__(self, *, db: Database, audit: AuditLog) -> None:
+        self._db = db
+        self._audit = audit
+
+    def register(self, *, camera: CameraCreate, actor: Principal) -> CameraRead:
+        """Add a camera; its id must be new."""
+        actor.require(Permission.CAMERAS_WRITE)
+        with self._db.unit_of_work() as session:
+            if session.get(Camera, camera.id) is not None:
+                raise ConflictError(f"camera {camera.id!r} already exists")
+            row = Camera(**camera.model_dump(mode="json"))
+            session.add(row)
+            session.flush()
+            result = CameraRead.model_validate(row)
+        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action="create",
+                                       resource_type="camera", resource_id=camera.id))
+        return result
+
+    def update(self, *, camera_id: str, changes: CameraUpdate, actor: Principal) -> CameraRead:
+        """Change the fields given in ``changes``."""
+        actor.require(Permission.CAMERAS_WRITE)
+        fields = changes.model_dump(mode="json", exclude_unset=True)
+        with self._db.unit_of_work() as session:
+            row = session.get(Camera, camera_id)
+            if row is None:
+                raise NotFoundError(f"no camera {camera_id!r}")
+            for key, value in fields.items():
+                setattr(row, key, value)
+            session.flush()
+            result = CameraRead.model_validate(row)
+        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action="update",
+                                       resource_type="camera", resource_id=camera_id,
+                                       details={"fields": sorted(fields)}))
+        return result
+
+    def get(self, camera_id: str) -> CameraRead:
+        """One camera by id."""
+        with self._db.reader() as session:
+            row = session.get(Camera, camera_id)
+            if row is None:
+                raise NotFoundError(f"no camera {camera_id!r}")
+            return CameraRead.model_validate(row)
+
+    def list(self, *, enabled_only: bool = False) -> list[CameraRead]:
+        """Every camera, by id."""
+        query = select(Camera).order_by(Camera.id)
+        if enabled_only:
+            query = query.where(Camera.enabled.is_(True))
+        with self._db.reader() as session:
+            return [CameraRead.model_validate(row) for row in session.scalars(query)]
+
+    def zones_by_camera(self) -> dict[str, list[Zone]]:
+        """Each camera's zones (used to place detections in zones)."""
+        return {c.id: c.zones for c in self.list()}
+
+    def known_ids(self) -> set[str]:
+        """The ids of all registered cameras."""
+        with self._db.reader() as session:
+            return set(session.scalars(select(Camera.id)))

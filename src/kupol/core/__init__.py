@@ -1,0 +1,1 @@
+"""Shared kernel: messages and bus, database, audit, authentication, errors."""

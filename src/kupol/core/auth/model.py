@@ -1,0 +1,40 @@
+"""The users table and the fixed set of roles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kupol.core.db import Base, UTCDateTime
+from kupol.core.messages import utcnow
+
+
+class Role(enum.StrEnum):
+    """What a user may do is decided by their roles (see :mod:`.permissions`)."""
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    ANALYST = "analyst"
+    INVESTIGATOR = "investigator"
+    TRAFFIC_OFFICER = "traffic_officer"
+    FRAUD_ANALYST = "fraud_analyst"
+    AUDITOR = "auditor"
+    DEVICE = "device"  # cameras, edge boxes and drones that only submit events
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    locale: Mapped[str] = mapped_column(String(2), default="ru")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

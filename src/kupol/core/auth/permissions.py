@@ -1,0 +1,59 @@
+"""Which roles hold which permission. One table, read by the API, the console and tests."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from kupol.core.auth.model import Role
+
+
+class Permission(enum.StrEnum):
+    CAMERAS_READ = "cameras.read"
+    CAMERAS_WRITE = "cameras.write"
+    EVENTS_INGEST = "events.ingest"
+    EVENTS_READ = "events.read"
+    EVIDENCE_VIEW = "evidence.view"
+    ALERTS_READ = "alerts.read"
+    ALERTS_HANDLE = "alerts.handle"
+    RULES_WRITE = "rules.write"
+    USERS_MANAGE = "users.manage"
+    AUDIT_READ = "audit.read"
+
+
+_STAFF = {Role.ADMIN, Role.OPERATOR, Role.ANALYST, Role.INVESTIGATOR, Role.TRAFFIC_OFFICER,
+          Role.FRAUD_ANALYST, Role.AUDITOR}
+_FIELD = {Role.OPERATOR, Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}
+
+# Administrators run the system but do not, by that role alone, see personal data or the
+# audit trail: separation of duties, as data-protection reviews of such systems expect.
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.CAMERAS_READ: frozenset(_STAFF),
+    Permission.CAMERAS_WRITE: frozenset({Role.ADMIN}),
+    Permission.EVENTS_INGEST: frozenset({Role.DEVICE, Role.OPERATOR, Role.ADMIN}),
+    Permission.EVENTS_READ: frozenset(_FIELD | {Role.ANALYST}),
+    Permission.EVIDENCE_VIEW: frozenset(_FIELD),
+    Permission.ALERTS_READ: frozenset(_FIELD | {Role.ANALYST, Role.ADMIN}),
+    Permission.ALERTS_HANDLE: frozenset({Role.OPERATOR}),
+    Permission.RULES_WRITE: frozenset({Role.ADMIN, Role.OPERATOR}),
+    Permission.USERS_MANAGE: frozenset({Role.ADMIN}),
+    Permission.AUDIT_READ: frozenset({Role.AUDITOR}),
+}
+
+
+def allowed_roles(permission: Permission) -> frozenset[Role]:
+    """The roles that hold ``permission``."""
+    return PERMISSIONS[permission]
+
+
+def has_permission(roles: Iterable[str], permission: Permission) -> bool:
+    """Whether any of ``roles`` holds ``permission``.
+
+    Example:
+        >>> has_permission(["operator"], Permission.ALERTS_HANDLE)
+        True
+        >>> has_permission(["admin"], Permission.AUDIT_READ)
+        False
+    """
+    allowed = PERMISSIONS[permission]
+    return any(role in allowed for role in roles)

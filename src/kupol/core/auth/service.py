@@ -1,0 +1,214 @@
+"""Creating users, logging in, and turning a token back into the acting :class:`Principal`."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.auth.model import Role, User
+from kupol.core.auth.permissions import Permission, has_permission
+from kupol.core.auth.ratelimit import FailureLimiter
+from kupol.core.auth.tokens import TokenSigner
+from kupol.core.db import Database
+from kupol.core.errors import (
+    AuthenticationError,
+    ConflictError,
+    FieldProblem,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from kupol.core.messages import utcnow
+
+USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+MIN_PASSWORD = 10
+LOCALES = ("ru", "kk", "en")
+# Verifying against a dummy hash for unknown users keeps login time the same either way.
+_DUMMY_HASH = PasswordHasher().hash("kupol-dummy-password")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Principal:
+    """The authenticated user acting in a request or a CLI command."""
+
+    user_id: int
+    username: str
+    full_name: str
+    roles: tuple[str, ...]
+    locale: str
+
+    def can(self, permission: Permission) -> bool:
+        """Whether this user holds ``permission``."""
+        return has_permission(self.roles, permission)
+
+    def require(self, permission: Permission) -> None:
+        """Raise :class:`PermissionDeniedError` unless this user holds ``permission``."""
+        if not self.can(permission):
+            raise PermissionDeniedError(
+                f"{self.username} lacks {permission.value} (roles: {', '.join(self.roles)})"
+            )
+
+
+SYSTEM = Principal(user_id=0, username="system", full_name="kupol", roles=("admin",), locale="en")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginResult:
+    principal: Principal
+    token: str
+
+
+def _principal(user: User) -> Principal:
+    return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
+                     roles=tuple(user.roles), locale=user.locale)
+
+
+def validate_roles(roles: Iterable[str]) -> list[str]:
+    """The roles as a sorted list, refusing unknown names with the list of valid ones."""
+    names = sorted(set(roles))
+    valid = {r.value for r in Role}
+    bad = [r for r in names if r not in valid]
+    if bad or not names:
+        raise InvalidInputError(
+            f"unknown role(s) {', '.join(bad)}; valid: {', '.join(sorted(valid))}" if bad
+            else "a user needs at least one role",
+            problems=[FieldProblem(field="roles", message="unknown or missing role")],
+        )
+    return names
+
+
+class AuthService:
+    """Users and logins. Every login, success or failure, is audited."""
+
+    def __init__(self, *, db: Database, audit: AuditLog, signer: TokenSigner,
+                 limiter: FailureLimiter) -> None:
+        self._db = db
+        self._audit = audit
+        self._signer = signer
+        self._limiter = limiter
+        self._hasher = PasswordHasher()
+
+    def create_user(self, *, username: str, password: str | None, roles: Iterable[str],
+                    full_name: str = "", locale: str = "ru", actor: Principal = SYSTEM
+                    ) -> tuple[Principal, str]:
+        """Create a user; returns the user and the password (generated when ``None``)."""
+        if not USERNAME.match(username):
+            raise InvalidInputError(
+                "username must be 2-64 characters: lower-case letters, digits, . _ -, "
+                "starting with a letter",
+                problems=[FieldProblem(field="username", message="invalid format")])
+        role_list = validate_roles(roles)
+        if locale not in LOCALES:
+            raise InvalidInputError(f"locale must be one of {', '.join(LOCALES)}")
+        password = password if password is not None else secrets.token_urlsafe(12)
+        self._check_password(password)
+        with self._db.unit_of_work() as session:
+            if session.scalar(select(User.id).where(User.username == username)) is not None:
+                raise ConflictError(f"user {username!r} already exists")
+            user = User(username=username, full_name=full_name, roles=role_list, locale=locale,
+                        password_hash=self._hasher.hash(password), active=True, token_version=0)
+            session.add(user)
+            session.flush()
+            created = _principal(user)
+        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action="create",
+                                       resource_type="user", resource_id=username,
+                                       details={"roles": role_list}))
+        return created, password
+
+    def login(self, *, username: str, password: str, client: str | None = None) -> LoginResult:
+        """Check a password and issue a token; rate-limited per user name and client."""
+        keys = [f"user:{username.lower()}"] + ([f"client:{client}"] if client else [])
+        self._limiter.check(*keys)
+        with self._db.unit_of_work() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            ok = False
+            try:
+                ok = self._hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+            if not ok or user is None or not user.active:
+                self._limiter.record_failure(*keys)
+                self._audit.append(AuditRecord(actor=username[:64], action="login-failed",
+                                               resource_type="session", client=client))
+                raise AuthenticationError("wrong user name or password")
+            if self._hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = self._hasher.hash(password)
+            user.last_login_at = utcnow()
+            principal = _principal(user)
+            token = self._signer.issue(user_id=user.id, version=user.token_version)
+        self._limiter.reset(*keys)
+        self._audit.append(AuditRecord(actor=principal.username, roles=principal.roles,
+                                       action="login", resource_type="session", client=client))
+        return LoginResult(principal=principal, token=token)
+
+    def authenticate(self, token: str) -> Principal:
+        """The user a token belongs to, if the token and the user are still valid."""
+        claims = self._signer.verify(token)
+        with self._db.reader() as session:
+            user = session.get(User, claims.user_id)
+            if user is None or not user.active or user.token_version != claims.version:
+                raise AuthenticationError("session ended; log in again")
+            return _principal(user)
+
+    def set_password(self, *, username: str, password: str, actor: Principal = SYSTEM) -> None:
+        """Change a password and revoke the user's tokens."""
+        self._check_password(password)
+        with self._db.unit_of_work() as session:
+            user = self._get(session, username)
+            user.password_hash = self._hasher.hash(password)
+            user.token_version += 1
+        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles,
+                                       action="set-password", resource_type="user",
+                                       resource_id=username))
+
+    def set_locale(self, *, principal: Principal, locale: str) -> None:
+        """Change the console language of the acting user."""
+        if locale not in LOCALES:
+            raise InvalidInputError(f"locale must be one of {', '.join(LOCALES)}")
+        with self._db.unit_of_work() as session:
+            self._get(session, principal.username).locale = locale
+
+    def deactivate(self, *, username: str, actor: Principal = SYSTEM) -> None:
+        """Disable a user and revoke their tokens (users are never deleted: audit refers to them)."""
+        with self._db.unit_of_work() as session:
+            user = self._get(session, username)
+            user.active = False
+            user.token_version += 1
+        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles,
+                                       action="deactivate", resource_type="user",
+                                       resource_id=username))
+
+    def list_users(self) -> list[tuple[Principal, bool]]:
+        """Every user with their active flag."""
+        with self._db.reader() as session:
+            return [(_principal(u), u.active)
+                    for u in session.scalars(select(User).order_by(User.username))]
+
+    def exists(self) -> bool:
+        """Whether any user exists yet (the first run creates an administrator)."""
+        with self._db.reader() as session:
+            return session.scalar(select(User.id).limit(1)) is not None
+
+    @staticmethod
+    def _get(session: object, username: str) -> User:
+        from sqlalchemy.orm import Session
+
+        assert isinstance(session, Session)
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFoundError(f"no user {username!r}")
+        return user
+
+    @staticmethod
+    def _check_password(password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise InvalidInputError(
+                f"password must have at least {MIN_PASSWORD} characters",
+                problems=[FieldProblem(field="password", message="too short")])

@@ -1,0 +1,102 @@
+"""The bus contract shared by the in-process and the NATS JetStream implementations.
+
+Delivery is at-least-once: ``publish`` returns only when the events are *accepted*
+(in-process: every durable consumer has handled them; JetStream: the server has stored
+them). A consumer that raises gets the same events again, so consumers must be
+idempotent, keyed by the event id (see :mod:`kupol.core.bus.inbox`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kupol.core.errors import KupolError
+from kupol.core.messages import Command, Event
+
+Handler = Callable[[Sequence[Any]], Awaitable[None]]
+CommandHandler = Callable[[Any], Awaitable[Any]]
+
+
+class DeliveryError(KupolError):
+    """Events could not be accepted: a durable consumer kept failing or the server refused."""
+
+    status = 503
+    title = "Event not accepted"
+    exit_code = 8
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription:
+    """One consumer's interest in one event type.
+
+    Attributes:
+        event_type: the class of events delivered.
+        handler: called with a non-empty batch of events, oldest first.
+        consumer: the consumer's durable name; redelivery and idempotency are per consumer.
+        durable: durable consumers must succeed for an event to be accepted (in-process)
+            and keep their position across restarts (JetStream). Non-durable ones (a live
+            console feed) get events only while they listen.
+        batch_size: the most events handed to one call.
+    """
+
+    event_type: type[Event]
+    handler: Handler
+    consumer: str
+    durable: bool = True
+    batch_size: int = 1
+
+
+class Bus(Protocol):
+    """What every bus implementation offers."""
+
+    def subscribe(
+        self,
+        event_type: type[Event],
+        handler: Handler,
+        *,
+        consumer: str,
+        durable: bool = True,
+        batch_size: int = 1,
+    ) -> None:
+        """Register a consumer (before :meth:`start` for durable ones)."""
+
+    def register(self, command_type: type[Command], handler: CommandHandler) -> None:
+        """Register the one handler of a command type."""
+
+    async def execute(self, command: Command) -> Any:
+        """Run a command's handler here and return its result."""
+
+    async def publish(self, *events: Event) -> None:
+        """Hand events to the bus; returns once they are accepted (see module docs)."""
+
+    async def start(self) -> None:
+        """Connect and start consumers."""
+
+    async def stop(self) -> None:
+        """Stop consumers and disconnect; events not yet handled stay in the bus."""
+
+    async def ping(self) -> None:
+        """Raise when the bus cannot accept events (readiness)."""
+
+
+class CommandRouter:
+    """Commands are handled where they are sent: one handler per command type."""
+
+    def __init__(self) -> None:
+        self._command_handlers: dict[type[Command], CommandHandler] = {}
+
+    def register(self, command_type: type[Command], handler: CommandHandler) -> None:
+        """Register the one handler of ``command_type``; a second one is a programming error."""
+        if command_type in self._command_handlers:
+            raise ValueError(f"{command_type.__name__} already has a handler")
+        self._command_handlers[command_type] = handler
+
+    async def execute(self, command: Command) -> Any:
+        """Run the handler of ``command`` and return what it returns."""
+        try:
+            handler = self._command_handlers[type(command)]
+        except KeyError:
+            raise LookupError(f"no handler for {type(command).__name__}") from None
+        return await handler(command)

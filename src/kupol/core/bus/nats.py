@@ -1,0 +1,239 @@
+"""NATS JetStream bus for deployments with several processes or machines.
+
+* ``publish`` returns when JetStream has stored every event (its PubAck); the event id
+  travels as ``Nats-Msg-Id`` so a producer retrying after a timeout creates no duplicate.
+* Durable consumers are JetStream durable pull consumers with explicit acks: a consumer
+  that crashes (raises, or its process dies) gets the un-acked events again after a back-off
+  or ``ack_wait``. After ``max_deliver`` attempts an event is terminated and copied to
+  ``<prefix>.dead.<consumer>`` so nothing disappears unseen.
+* Non-durable consumers are plain NATS subscriptions on the same subjects (live feeds).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from kupol.core.bus.base import CommandRouter, DeliveryError, Handler, Subscription
+from kupol.core.messages import Event, decode_as, encode, message_type
+
+log = logging.getLogger(__name__)
+
+FETCH_TIMEOUT_S = 0.5
+
+
+class JetStreamBus(CommandRouter):
+    """A durable bus on NATS JetStream. See the module docstring for its guarantees."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        stream: str = "KUPOL",
+        subject_prefix: str = "kupol",
+        max_deliver: int = 20,
+        ack_wait_s: float = 30.0,
+        nak_delay_s: float = 0.5,
+    ) -> None:
+        super().__init__()
+        self._url = url
+        self._stream = stream
+        self._prefix = subject_prefix
+        self._max_deliver = max_deliver
+        self._ack_wait_s = ack_wait_s
+        self._nak_delay_s = nak_delay_s
+        self._subscriptions: list[Subscription] = []
+        self._nc: Client | None = None
+        self._js: JetStreamContext | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._live_subs: list[Any] = []
+        self._stopping = asyncio.Event()
+
+    def subject(self, event_type: type[Event]) -> str:
+        """The subject an event type travels on."""
+        return f"{self._prefix}.event.{event_type.type_name()}"
+
+    def subscribe(
+        self,
+        event_type: type[Event],
+        handler: Handler,
+        *,
+        consumer: str,
+        durable: bool = True,
+        batch_size: int = 1,
+    ) -> None:
+        sub = Subscription(event_type=event_type, handler=handler, consumer=consumer,
+                           durable=durable, batch_size=max(1, batch_size))
+        self._subscriptions.append(sub)
+        if self._js is not None:
+            # Registered after start (a live feed): begin consuming at once.
+            asyncio.get_running_loop().create_task(self._attach(sub))
+
+    def unsubscribe(self, handler: Handler) -> None:
+        """Forget the live subscriptions of ``handler``."""
+        self._subscriptions = [s for s in self._subscriptions if s.handler is not handler]
+
+    async def start(self) -> None:
+        try:
+            self._nc = await nats.connect(self._url, connect_timeout=3, max_reconnect_attempts=-1,
+                                          name="kupol")
+        except Exception as exc:
+            raise DeliveryError(f"cannot connect to NATS at {self._url}: {exc}") from exc
+        self._js = self._nc.jetstream()
+        config = StreamConfig(
+            name=self._stream,
+            subjects=[f"{self._prefix}.>"],
+            storage=StorageType.FILE,
+            duplicate_window=120.0,
+        )
+        try:
+            await self._js.stream_info(self._stream)
+            await self._js.update_stream(config)
+        except NotFoundError:
+            await self._js.add_stream(config)
+        self._stopping.clear()
+        for sub in list(self._subscriptions):
+            await self._attach(sub)
+
+    async def _attach(self, sub: Subscription) -> None:
+        assert self._nc is not None and self._js is not None
+        subject = self.subject(sub.event_type)
+        if not sub.durable:
+            async def on_live(msg: Msg) -> None:
+                try:
+                    await sub.handler([decode_as(sub.event_type, msg.data)])
+                except Exception as exc:
+                    log.warning("live consumer %s failed: %s", sub.consumer, exc)
+
+            self._live_subs.append(await self._nc.subscribe(subject, cb=on_live))
+            return
+        durable = f"{sub.consumer}-{sub.event_type.type_name()}".replace(".", "_")
+        psub = await self._js.pull_subscribe(
+            subject,
+            durable=durable,
+            stream=self._stream,
+            config=ConsumerConfig(
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                max_deliver=self._max_deliver,
+                ack_wait=self._ack_wait_s,
+                max_ack_pending=max(1000, sub.batch_size * 4),
+            ),
+        )
+        self._tasks.append(asyncio.create_task(self._consume(sub, psub), name=durable))
+
+    async def _consume(self, sub: Subscription, psub: JetStreamContext.PullSubscription) -> None:
+        while not self._stopping.is_set():
+            try:
+                msgs = await psub.fetch(sub.batch_size, timeout=FETCH_TIMEOUT_S)
+            except TimeoutError:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # connection trouble: the client reconnects by itself
+                log.warning("fetch for %s failed: %s", sub.consumer, exc)
+                await asyncio.sleep(0.5)
+                continue
+            await self._handle(sub, msgs)
+
+    async def _handle(self, sub: Subscription, msgs: Sequence[Msg]) -> None:
+        events: list[tuple[Msg, Event]] = []
+        for msg in msgs:
+            try:
+                events.append((msg, decode_as(sub.event_type, msg.data)))
+            except Exception as exc:
+                await self._dead_letter(sub, msg, f"undecodable: {exc}")
+        if not events:
+            return
+        try:
+            await sub.handler([event for _, event in events])
+        except Exception as exc:
+            log.warning("consumer %s failed on a batch of %d: %s", sub.consumer, len(events), exc)
+            if len(events) > 1:
+                # Find the poison message: the others should not wait for it.
+                for msg, event in events:
+                    await self._handle_one(sub, msg, event)
+                return
+            await self._retry_or_bury(sub, events[0][0], exc)
+            return
+        for msg, _ in events:
+            await msg.ack()
+
+    async def _handle_one(self, sub: Subscription, msg: Msg, event: Event) -> None:
+        try:
+            await sub.handler([event])
+        except Exception as exc:
+            await self._retry_or_bury(sub, msg, exc)
+        else:
+            await msg.ack()
+
+    async def _retry_or_bury(self, sub: Subscription, msg: Msg, exc: Exception) -> None:
+        delivered = msg.metadata.num_delivered if msg.metadata else 1
+        if delivered >= self._max_deliver:
+            await self._dead_letter(sub, msg, f"failed {delivered} times: {exc}")
+        else:
+            await msg.nak(delay=self._nak_delay_s * delivered)
+
+    async def _dead_letter(self, sub: Subscription, msg: Msg, why: str) -> None:
+        log.error("dead-lettering a %s event for %s: %s", sub.event_type.__name__,
+                  sub.consumer, why)
+        assert self._js is not None
+        await self._js.publish(f"{self._prefix}.dead.{sub.consumer}", msg.data,
+                               headers={"Kupol-Reason": why[:500]})
+        await msg.term()
+
+    async def publish(self, *events: Event) -> None:
+        if self._js is None:
+            raise DeliveryError("the NATS bus is not started")
+        futures = []
+        try:
+            for event in events:
+                futures.append(await self._js.publish_async(
+                    self.subject(type(event)), encode(event),
+                    headers={"Nats-Msg-Id": str(event.id)},
+                ))
+            await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+        except Exception as exc:
+            raise DeliveryError(f"JetStream did not accept the events: {exc}") from exc
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for live in self._live_subs:
+            with contextlib.suppress(Exception):
+                await live.unsubscribe()
+        self._live_subs.clear()
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await self._nc.drain()
+        self._nc = None
+        self._js = None
+
+    async def ping(self) -> None:
+        if self._nc is None or not self._nc.is_connected or self._js is None:
+            raise DeliveryError("not connected to NATS")
+        await self._js.stream_info(self._stream)
+
+    async def purge(self) -> None:
+        """Delete every stored event and consumer (tests and `kupol bus reset`)."""
+        assert self._js is not None
+        with contextlib.suppress(NotFoundError):
+            await self._js.delete_stream(self._stream)
+
+
+__all__ = ["JetStreamBus", "message_type"]

@@ -1,0 +1,115 @@
+"""Typed, frozen messages: events say what happened, commands ask for something to happen.
+
+Every concrete message class registers itself under its class name so the NATS bus can
+carry it as JSON and rebuild the same type on the other side.
+
+Example:
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True, kw_only=True)
+    ... class DoorOpened(Event):
+    ...     door: str
+    >>> decode(encode(DoorOpened(door="A"))).door
+    'A'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, ClassVar, TypeVar
+from uuid import UUID, uuid4
+
+from pydantic import TypeAdapter, ValidationError
+
+from kupol.core.errors import InvalidInputError
+
+_REGISTRY: dict[str, type[Message]] = {}
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC (the only kind of time kupol stores)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Message:
+    """Base of events and commands: an id (the idempotency key) and a creation time."""
+
+    id: UUID = field(default_factory=uuid4)
+    created_at: datetime = field(default_factory=utcnow)
+
+    kind: ClassVar[str] = "message"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[cls.__name__] = cls
+
+    @classmethod
+    def type_name(cls) -> str:
+        """The name the message travels under (its class name)."""
+        return cls.__name__
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event(Message):
+    """Something that happened. Any number of consumers may react to it."""
+
+    kind: ClassVar[str] = "event"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command(Message):
+    """A request for one handler to do something."""
+
+    kind: ClassVar[str] = "command"
+
+
+M = TypeVar("M", bound=Message)
+
+
+@cache
+def _adapter(cls: type[Message]) -> TypeAdapter[Any]:
+    return TypeAdapter(cls)
+
+
+def encode(message: Message) -> bytes:
+    """Serialise a message to JSON bytes (its type travels separately, see :func:`envelope`)."""
+    return _adapter(type(message)).dump_json(message)
+
+
+def envelope(message: Message) -> bytes:
+    """JSON with the type name inside, for transports without headers."""
+    return b'{"type":"' + message.type_name().encode() + b'","body":' + encode(message) + b"}"
+
+
+def decode_as(cls: type[M], data: bytes | str | dict[str, Any]) -> M:
+    """Rebuild a message of a known type, validating every field."""
+    try:
+        if isinstance(data, dict):
+            value = _adapter(cls).validate_python(data)
+        else:
+            value = _adapter(cls).validate_json(data)
+    except ValidationError as exc:
+        raise InvalidInputError(f"malformed {cls.__name__}: {exc.errors()[0]['msg']}") from None
+    assert isinstance(value, cls)
+    return value
+
+
+def message_type(name: str) -> type[Message]:
+    """The registered message class called ``name``."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InvalidInputError(f"unknown message type {name!r}") from None
+
+
+def decode(data: bytes) -> Message:
+    """Rebuild a message from :func:`envelope` output."""
+    import json
+
+    try:
+        raw = json.loads(data)
+        return decode_as(message_type(raw["type"]), raw["body"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInputError(f"malformed message envelope: {exc}") from None

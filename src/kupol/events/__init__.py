@@ -1,0 +1,1 @@
+"""Camera events: what sources observed, recorded once, searchable, with evidence."""

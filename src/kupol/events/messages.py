@@ -1,0 +1,45 @@
+"""Bus messages of the events domain."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from kupol.core.messages import Event
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvidenceRef:
+    """A file that backs an event up: where it is and its SHA-256 for integrity."""
+
+    kind: str
+    uri: str
+    sha256: str
+    media_type: str = "application/octet-stream"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CameraEventObserved(Event):
+    """A source saw something. Its ``id`` is the event's id from then on (idempotency key)."""
+
+    camera_id: str
+    type: str
+    occurred_at: datetime
+    confidence: float
+    zone: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    evidence: tuple[EvidenceRef, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class CameraEventRecorded(Event):
+    """An observed event was stored (for live feeds and later consumers)."""
+
+    event_id: UUID
+    camera_id: str
+    type: str
+    occurred_at: datetime
+    confidence: float
+    zone: str | None = None

@@ -1,0 +1,217 @@
+"""Recording observed events (a bus consumer) and reading them back (audited)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.auth import Permission, Principal
+from kupol.core.bus import Bus
+from kupol.core.db import Database
+from kupol.core.errors import NotFoundError, PurposeRequiredError
+from kupol.core.messages import Event, utcnow
+from kupol.core.quarantine import Quarantine
+from kupol.events.messages import CameraEventObserved, CameraEventRecorded
+from kupol.events.model import CameraEvent
+from kupol.events.schemas import CameraEventRead
+
+log = logging.getLogger(__name__)
+
+# A processor runs inside the recording transaction on the newly stored events and returns
+# the events to publish once it commits (the alert engine is one).
+Processor = Callable[[Session, Sequence[CameraEvent]], list[Event]]
+
+
+class EventRecorder:
+    """The durable consumer that stores observed events exactly once (keyed by event id)."""
+
+    consumer = "events.recorder"
+
+    def __init__(self, *, db: Database, bus: Bus, quarantine: Quarantine,
+                 known_cameras: Callable[[], set[str]]) -> None:
+        self._db = db
+        self._bus = bus
+        self._quarantine = quarantine
+        self._known_cameras = known_cameras
+        self._cameras: set[str] = set()
+        self._processors: list[Processor] = []
+        self.publish_recorded = True
+
+    def add_processor(self, processor: Processor) -> None:
+        """Run ``processor`` in every recording transaction (wired by the composition root)."""
+        self._processors.append(processor)
+
+    async def handle(self, events: Sequence[CameraEventObserved]) -> None:
+        """Bus handler: store the batch, then publish what the processors produced."""
+        follow_ups = await asyncio.to_thread(self.record, events)
+        if follow_ups:
+            await self._bus.publish(*follow_ups)
+
+    def record(self, events: Sequence[CameraEventObserved]) -> list[Event]:
+        """Store the events not stored before; returns the events to publish after commit."""
+        accepted = self._accept_known_cameras(events)
+        if not accepted:
+            return []
+        now = utcnow()
+        with self._db.unit_of_work() as session:
+            ids = [e.id for e in accepted]
+            existing = set(session.scalars(select(CameraEvent.id).where(CameraEvent.id.in_(ids))))
+            fresh = [e for e in _unique(accepted) if e.id not in existing]
+            if not fresh:
+                return []
+            rows = [_row(e, now) for e in fresh]
+            session.execute(insert(CameraEvent), rows)
+            stored = [CameraEvent(**row) for row in rows]
+            follow_ups: list[Event] = []
+            for processor in self._processors:
+                follow_ups.extend(processor(session, stored))
+        if self.publish_recorded:
+            follow_ups[:0] = [
+                CameraEventRecorded(event_id=e.id, camera_id=e.camera_id, type=e.type,
+                                    occurred_at=e.occurred_at, confidence=e.confidence,
+                                    zone=e.zone)
+                for e in fresh
+            ]
+        return follow_ups
+
+    def _accept_known_cameras(self, events: Sequence[CameraEventObserved]
+                              ) -> list[CameraEventObserved]:
+        unknown = {e.camera_id for e in events} - self._cameras
+        if unknown:
+            self._cameras = self._known_cameras()
+        accepted = []
+        for event in events:
+            if event.camera_id in self._cameras:
+                accepted.append(event)
+            else:
+                # The API checks cameras before publishing; this catches other producers.
+                self._quarantine.keep(source=f"bus:{self.consumer}",
+                                      reason=f"unknown camera {event.camera_id!r}",
+                                      body=_jsonable(event))
+        return accepted
+
+
+def _unique(events: Sequence[CameraEventObserved]) -> list[CameraEventObserved]:
+    seen: set[UUID] = set()
+    out = []
+    for event in events:
+        if event.id not in seen:
+            seen.add(event.id)
+            out.append(event)
+    return out
+
+
+def _row(event: CameraEventObserved, now: datetime) -> dict[str, object]:
+    return {
+        "id": event.id, "camera_id": event.camera_id, "type": event.type,
+        "occurred_at": event.occurred_at, "recorded_at": now, "confidence": event.confidence,
+        "zone": event.zone, "payload": event.payload,
+        "evidence": [asdict(ref) for ref in event.evidence],
+    }
+
+
+def _jsonable(event: CameraEventObserved) -> dict[str, object]:
+    import json
+
+    from kupol.core.messages import encode
+
+    loaded: dict[str, object] = json.loads(encode(event))
+    return loaded
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventFilter:
+    """What an operator searches camera events by."""
+
+    camera_id: str | None = None
+    type: str | None = None
+    zone: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    min_confidence: float | None = None
+    limit: int = 100
+
+
+@dataclass(frozen=True, kw_only=True)
+class Justification:
+    """Why personal data is being looked at: required, written to the audit log."""
+
+    purpose: str
+    case_number: str | None = None
+    client: str | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.purpose.strip()) < 5:
+            raise PurposeRequiredError(
+                "state the purpose of this look-up (at least 5 characters), "
+                "e.g. 'alert follow-up' or a case number")
+
+
+class EventQueries:
+    """Searching and viewing events: every call is audited with its purpose."""
+
+    def __init__(self, *, db: Database, audit: AuditLog) -> None:
+        self._db = db
+        self._audit = audit
+
+    def search(self, *, filters: EventFilter, actor: Principal, why: Justification
+               ) -> list[CameraEventRead]:
+        """Events matching ``filters``, newest first."""
+        actor.require(Permission.EVENTS_READ)
+        self._audit.append(AuditRecord(
+            actor=actor.username, roles=actor.roles, action="search", resource_type="camera_event",
+            purpose=why.purpose, case_number=why.case_number, client=why.client,
+            details={k: str(v) for k, v in asdict(filters).items() if v is not None}))
+        query = select(CameraEvent).order_by(CameraEvent.occurred_at.desc())
+        if filters.camera_id:
+            query = query.where(CameraEvent.camera_id == filters.camera_id)
+        if filters.type:
+            query = query.where(CameraEvent.type == filters.type)
+        if filters.zone:
+            query = query.where(CameraEvent.zone == filters.zone)
+        if filters.since:
+            query = query.where(CameraEvent.occurred_at >= filters.since)
+        if filters.until:
+            query = query.where(CameraEvent.occurred_at < filters.until)
+        if filters.min_confidence is not None:
+            query = query.where(CameraEvent.confidence >= filters.min_confidence)
+        with self._db.reader() as session:
+            rows = session.scalars(query.limit(min(max(filters.limit, 1), 1000)))
+            return [CameraEventRead.model_validate(row) for row in rows]
+
+    def get(self, *, event_id: UUID, actor: Principal, why: Justification) -> CameraEventRead:
+        """One event, audited as a view."""
+        actor.require(Permission.EVENTS_READ)
+        self._audit.append(AuditRecord(
+            actor=actor.username, roles=actor.roles, action="view", resource_type="camera_event",
+            resource_id=str(event_id), purpose=why.purpose, case_number=why.case_number,
+            client=why.client))
+        with self._db.reader() as session:
+            row = session.get(CameraEvent, event_id)
+            if row is None:
+                raise NotFoundError(f"no event {event_id}")
+            return CameraEventRead.model_validate(row)
+
+    def evidence(self, *, event_id: UUID, index: int, actor: Principal, why: Justification
+                 ) -> dict[str, str]:
+        """The evidence reference ``index`` of an event, audited as an evidence view."""
+        actor.require(Permission.EVIDENCE_VIEW)
+        self._audit.append(AuditRecord(
+            actor=actor.username, roles=actor.roles, action="view-evidence",
+            resource_type="camera_event", resource_id=str(event_id), purpose=why.purpose,
+            case_number=why.case_number, client=why.client, details={"index": index}))
+        with self._db.reader() as session:
+            row = session.get(CameraEvent, event_id)
+            if row is None:
+                raise NotFoundError(f"no event {event_id}")
+            if not 0 <= index < len(row.evidence):
+                raise NotFoundError(f"event {event_id} has no evidence #{index}")
+            return {k: str(v) for k, v in row.evidence[index].items()}

@@ -1,0 +1,241 @@
+"""One typed settings tree, read from ``kupol.toml`` and ``KUPOL_*`` environment variables.
+
+Precedence, highest first: arguments passed in code, environment variables
+(``KUPOL_DATABASE__URL`` sets ``database.url``), the TOML file, the defaults here.
+The defaults are the embedded deployment: SQLite under ``./var`` and the in-process bus.
+
+Example:
+    >>> settings = load_settings(toml_file=None, environ={})
+    >>> settings.database.url
+    'sqlite:///var/kupol.sqlite'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from kupol.core.errors import ConfigError
+
+DEFAULT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside dev mode
+ENV_PREFIX = "KUPOL_"
+# Environment variables with the prefix that are not settings: they steer tests and CI.
+RESERVED_ENV = frozenset(
+    {"KUPOL_CONFIG", "KUPOL_REQUIRE_SERVICES", "KUPOL_REQUIRE_DATA", "KUPOL_DATA_ROOT",
+     "KUPOL_TEST_POSTGRES_URL", "KUPOL_TEST_NATS_URL", "KUPOL_TEST_MQTT_HOST",
+     "KUPOL_UPDATE_SCREENSHOTS", "KUPOL_CHROMIUM"}
+)
+
+
+class Section(BaseModel):
+    """Base of every settings section: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(Section):
+    url: str = Field(
+        "sqlite:///var/kupol.sqlite",
+        description="SQLAlchemy URL. sqlite:///path (WAL mode) or postgresql+psycopg://...",
+    )
+    echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    pool_size: int = Field(5, ge=1, le=200, description="PostgreSQL connection pool size.")
+
+
+class BusSettings(Section):
+    type: Literal["memory", "nats"] = Field(
+        "memory", description="memory: in-process, synchronous; nats: NATS JetStream, durable."
+    )
+    nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL.")
+    stream: str = Field("KUPOL", pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream name.")
+    subject_prefix: str = Field("kupol", pattern=r"^[A-Za-z0-9_-]+$")
+    max_deliver: int = Field(20, ge=1, description="Deliveries before a message is dead-lettered.")
+    retry_delays_s: tuple[float, ...] = Field(
+        (0.05, 0.2, 1.0), description="In-process retries of a failing consumer, in seconds."
+    )
+
+
+class MqttSettings(Section):
+    enabled: bool = Field(False, description="Take camera events from an MQTT broker too.")
+    host: str = "127.0.0.1"
+    port: int = Field(1883, ge=1, le=65535)
+    topic: str = Field("kupol/cameras/+/events", description="Subscription; + is the camera id.")
+    client_id: str = "kupol-ingest"
+
+
+class SecuritySettings(Section):
+    secret_key: SecretStr = Field(
+        SecretStr(DEFAULT_SECRET), description="Signs login tokens. Must be changed outside dev."
+    )
+    token_ttl_minutes: int = Field(480, ge=5, le=7 * 24 * 60)
+    login_max_failures: int = Field(5, ge=1, description="Failed logins allowed per window.")
+    login_window_s: int = Field(300, ge=10, description="Window of the login rate limit.")
+    cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=0, le=65535)
+    public_url: str | None = Field(None, description="URL printed for users; default from host.")
+
+
+class SourceSettings(Section):
+    """A built-in video source feeding one camera (the first slice: motion from a file)."""
+
+    camera_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    path: str = Field(description="Video file or stream URL that PyAV (FFmpeg) can open.")
+    analysis_fps: float = Field(5.0, gt=0, le=60)
+    loop: bool = Field(False, description="Start again at the end (demo).")
+    realtime: bool = Field(True, description="Pace frames as a live camera would.")
+    min_area: float = Field(0.004, gt=0, lt=1, description="Changed fraction that is motion.")
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one kupol deployment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    mode: Literal["dev", "test", "prod"] = Field("dev", description="prod refuses dev secrets.")
+    data_dir: Path = Field(Path("var"), description="Evidence files and the SQLite database.")
+    default_locale: Literal["ru", "kk", "en"] = "ru"
+    database: DatabaseSettings = DatabaseSettings()
+    bus: BusSettings = BusSettings()
+    mqtt: MqttSettings = MqttSettings()
+    security: SecuritySettings = SecuritySettings()
+    server: ServerSettings = ServerSettings()
+    sources: tuple[SourceSettings, ...] = ()
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.mode != "dev" and self.security.secret_key.get_secret_value() == DEFAULT_SECRET:
+            raise ValueError(
+                "security.secret_key is the built-in development secret; "
+                f"set KUPOL_SECURITY__SECRET_KEY or [security] secret_key in {self.mode} mode"
+            )
+        if self.mode != "dev" and len(self.security.secret_key.get_secret_value()) < 32:
+            raise ValueError("security.secret_key must be at least 32 characters outside dev")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = _TOML_FILE.get("path")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file, when the database is SQLite on disk."""
+        prefix = "sqlite:///"
+        url = self.database.url
+        if url.startswith(prefix) and url[len(prefix):] not in ("", ":memory:"):
+            return Path(url[len(prefix):])
+        return None
+
+
+# pydantic-settings builds sources from the class, so the file chosen at load time is
+# handed over here; load_settings is the only writer.
+_TOML_FILE: dict[str, Path | None] = {"path": None}
+
+
+def _check_env_keys(environ: Mapping[str, str]) -> None:
+    """Refuse KUPOL_* variables that name no setting, so a typo is not silently ignored."""
+    unknown: list[str] = []
+    for key in environ:
+        if not key.startswith(ENV_PREFIX) or key in RESERVED_ENV:
+            continue
+        path = key[len(ENV_PREFIX):].lower().split("__")
+        model: Any = Settings
+        for part in path:
+            fields = getattr(model, "model_fields", None)
+            if fields is None or part not in fields:
+                unknown.append(key)
+                break
+            annotation = fields[part].annotation
+            model = annotation if isinstance(annotation, type) else None
+            if model is None or not issubclass(model, BaseModel):
+                model = None
+    if unknown:
+        raise ConfigError(
+            "unknown setting(s) in the environment: " + ", ".join(sorted(unknown))
+            + " (see docs/configuration.md for the keys)"
+        )
+
+
+def load_settings(
+    *,
+    toml_file: Path | str | None = "kupol.toml",
+    environ: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Read the settings, turning every problem into one :class:`ConfigError`.
+
+    Args:
+        toml_file: the TOML file; a missing default ``kupol.toml`` is fine, a missing
+            file named explicitly (or by ``KUPOL_CONFIG``) is an error. ``None``: no file.
+        environ: the environment to read (default ``os.environ``).
+        **overrides: values that win over everything else (tests, CLI flags).
+    """
+    env = dict(os.environ if environ is None else environ)
+    path: Path | None = None
+    explicit = env.get("KUPOL_CONFIG")
+    if explicit:
+        path = Path(explicit)
+    elif toml_file is not None:
+        path = Path(toml_file)
+        if not path.exists() and str(toml_file) == "kupol.toml":
+            path = None
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    _check_env_keys(env)
+    _TOML_FILE["path"] = path
+    saved = dict(os.environ)
+    try:
+        if environ is not None:
+            os.environ.clear()
+            os.environ.update(env)
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, path)) from None
+    except ValueError as exc:  # TOML syntax errors arrive as ValueError subclasses
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    finally:
+        _TOML_FILE["path"] = None
+        if environ is not None:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+def _describe(exc: ValidationError, path: Path | None) -> str:
+    where = f" (from {path} and KUPOL_* variables)" if path else " (from KUPOL_* variables)"
+    lines = [f"invalid configuration{where}:"]
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "settings"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key"
+        lines.append(f"  {key}: {message}")
+    return "\n".join(lines)

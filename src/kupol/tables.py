@@ -1,0 +1,12 @@
+"""Imports every module that defines tables, so ``Base.metadata`` is complete (Alembic, tests)."""
+
+
+def import_all_tables() -> None:
+    """Load every table definition once."""
+    import kupol.alerts.model
+    import kupol.cameras.model
+    import kupol.core.audit.model
+    import kupol.core.auth.model
+    import kupol.core.bus.inbox
+    import kupol.core.quarantine
+    import kupol.events.model  # noqa: F401
