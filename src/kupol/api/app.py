@@ -1,0 +1,56 @@
+"""``create_app(container)``: the FastAPI application, with every router registered once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from kupol import __version__
+from kupol.api import audit, auth, health, stream
+from kupol.api.problems import install_problem_handlers
+from kupol.bootstrap import Container
+
+
+def routers() -> list[APIRouter]:
+    """The router registry: each domain's router, in the order OpenAPI lists them."""
+    from kupol.alerts.api import router as alerts_router
+    from kupol.cameras.api import router as cameras_router
+    from kupol.events.api import router as events_router
+    from kupol.web.routes import router as console_router
+
+    return [health.router, auth.router, cameras_router, events_router, alerts_router,
+            stream.router, audit.router, console_router]
+
+
+def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAPI:
+    """Build the app around ``container``; with ``manage_lifecycle`` it starts and stops it."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await container.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await container.stop()
+
+    app = FastAPI(
+        title="kupol",
+        version=__version__,
+        description="Digital policing platform: cameras, events, alerts, audit.",
+        lifespan=lifespan,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.container = container
+    install_problem_handlers(app)
+    for router in routers():
+        app.include_router(router)
+    from kupol.web.routes import mount_static
+
+    mount_static(app)
+    return app

@@ -1,0 +1,31 @@
+"""The live feed: server-sent events of alert changes and recorded events."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from kupol.api.deps import ContainerDep, CurrentUser
+from kupol.core.auth import Permission
+from kupol.core.live import sse_format
+
+router = APIRouter(prefix="/api", tags=["live"])
+
+
+@router.get("/stream")
+async def stream(request: Request, container: ContainerDep, user: CurrentUser
+                 ) -> StreamingResponse:
+    """An SSE stream (``text/event-stream``) of ``AlertChanged`` and ``CameraEventRecorded``."""
+    user.require(Permission.ALERTS_READ)
+
+    async def frames() -> AsyncIterator[str]:
+        yield "retry: 3000\n\n"
+        async for message in container.live.listen():
+            if await request.is_disconnected():
+                return
+            yield sse_format(message)
+
+    return StreamingResponse(frames(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

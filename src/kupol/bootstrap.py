@@ -1,0 +1,143 @@
+"""The composition root: builds settings, database, bus, services and the app. Nothing at import.
+
+Example:
+    >>> from kupol.settings import load_settings
+    >>> container = build_container(load_settings(toml_file=None, environ={},
+    ...                             database={"url": "sqlite://"}))
+    >>> container.settings.bus.type
+    'memory'
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kupol.alerts.messages import AlertChanged
+from kupol.alerts.service import AlertEngine, AlertService
+from kupol.cameras.service import CameraService
+from kupol.core.audit import AuditLog
+from kupol.core.auth import AuthService
+from kupol.core.auth.ratelimit import FailureLimiter
+from kupol.core.auth.tokens import TokenSigner
+from kupol.core.bus import Bus, InProcessBus
+from kupol.core.db import Database, make_engine
+from kupol.core.live import LiveFeed
+from kupol.core.quarantine import Quarantine
+from kupol.events.messages import CameraEventObserved, CameraEventRecorded
+from kupol.events.service import EventQueries, EventRecorder
+from kupol.settings import Settings
+from kupol.vision.runner import MotionSource, Zones
+
+log = logging.getLogger(__name__)
+RECORDER_BATCH = 500
+
+
+@dataclass(kw_only=True)
+class Container:
+    """Everything a running kupol is made of, wired once."""
+
+    settings: Settings
+    db: Database
+    bus: Bus
+    audit: AuditLog
+    auth: AuthService
+    cameras: CameraService
+    recorder: EventRecorder
+    events: EventQueries
+    alert_engine: AlertEngine
+    alerts: AlertService
+    quarantine: Quarantine
+    live: LiveFeed
+    sources: list[MotionSource] = field(default_factory=list)
+    started: bool = False
+
+    @property
+    def evidence_dir(self) -> Path:
+        """Where evidence files live."""
+        return self.settings.data_dir / "evidence"
+
+    async def start(self, *, with_sources: bool = True) -> None:
+        """Connect the bus, start consumers and (optionally) the configured sources."""
+        if self.started:
+            return
+        await self.bus.start()
+        self.started = True
+        if with_sources:
+            self.start_sources()
+
+    def start_sources(self) -> None:
+        """Start a thread per configured source whose camera is registered."""
+        loop = asyncio.get_running_loop()
+        known = self.cameras.known_ids()
+        for config in self.settings.sources:
+            if config.camera_id not in known:
+                log.error("source for unknown camera %s skipped; register it first",
+                          config.camera_id)
+                continue
+            source = MotionSource(config=config, bus=self.bus, loop=loop,
+                                  evidence_dir=self.evidence_dir,
+                                  zones=self._zones_for(config.camera_id))
+            source.start()
+            self.sources.append(source)
+
+    def _zones_for(self, camera_id: str) -> Callable[[], Zones]:
+        def zones() -> Zones:
+            camera = self.cameras.get(camera_id)
+            return [(z.name, list(z.polygon)) for z in camera.zones]
+
+        return zones
+
+    async def stop(self) -> None:
+        """Stop sources, then the bus, then close the database."""
+        for source in self.sources:
+            await asyncio.to_thread(source.stop)
+        self.sources.clear()
+        if self.started:
+            await self.bus.stop()
+            self.started = False
+        self.db.dispose()
+
+
+def build_bus(settings: Settings) -> Bus:
+    """The bus the settings ask for."""
+    if settings.bus.type == "nats":
+        from kupol.core.bus.nats import JetStreamBus
+
+        return JetStreamBus(url=settings.bus.nats_url, stream=settings.bus.stream,
+                            subject_prefix=settings.bus.subject_prefix,
+                            max_deliver=settings.bus.max_deliver)
+    return InProcessBus(retry_delays_s=settings.bus.retry_delays_s)
+
+
+def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
+    """Wire every service for ``settings`` (connections open lazily or at :meth:`start`)."""
+    db = Database(make_engine(settings.database.url, echo=settings.database.echo,
+                              pool_size=settings.database.pool_size))
+    bus = bus if bus is not None else build_bus(settings)
+    audit = AuditLog(db)
+    signer = TokenSigner(settings.security.secret_key.get_secret_value().encode(),
+                         ttl_s=settings.security.token_ttl_minutes * 60)
+    limiter = FailureLimiter(max_failures=settings.security.login_max_failures,
+                             window_s=settings.security.login_window_s)
+    auth = AuthService(db=db, audit=audit, signer=signer, limiter=limiter)
+    cameras = CameraService(db=db, audit=audit)
+    quarantine = Quarantine(db)
+    recorder = EventRecorder(db=db, bus=bus, quarantine=quarantine,
+                             known_cameras=cameras.known_ids)
+    engine = AlertEngine(db=db)
+    recorder.add_processor(engine)
+    alerts = AlertService(db=db, audit=audit, bus=bus, engine=engine)
+    live = LiveFeed()
+
+    bus.subscribe(CameraEventObserved, recorder.handle, consumer=EventRecorder.consumer,
+                  batch_size=RECORDER_BATCH)
+    bus.subscribe(AlertChanged, live.on_events, consumer="console-live-alerts", durable=False)
+    bus.subscribe(CameraEventRecorded, live.on_events, consumer="console-live-events",
+                  durable=False)
+    return Container(settings=settings, db=db, bus=bus, audit=audit, auth=auth, cameras=cameras,
+                     recorder=recorder, events=EventQueries(db=db, audit=audit),
+                     alert_engine=engine, alerts=alerts, quarantine=quarantine, live=live)

@@ -1,0 +1,51 @@
+"""Camera registry endpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, status
+
+from kupol.api.deps import ContainerDep, require
+from kupol.cameras.schemas import CameraCreate, CameraRead, CameraUpdate
+from kupol.core.auth import Permission, Principal
+
+router = APIRouter(prefix="/api/cameras", tags=["cameras"])
+Reader = Annotated[Principal, Depends(require(Permission.CAMERAS_READ))]
+Writer = Annotated[Principal, Depends(require(Permission.CAMERAS_WRITE))]
+
+
+@router.get("", response_model=list[CameraRead])
+def list_cameras(container: ContainerDep, _: Reader) -> list[CameraRead]:
+    """Every registered camera."""
+    return container.cameras.list()
+
+
+@router.post("", response_model=CameraRead, status_code=status.HTTP_201_CREATED)
+def register_camera(camera: CameraCreate, container: ContainerDep, user: Writer) -> CameraRead:
+    """Register a camera (administrators)."""
+    return container.cameras.register(camera=camera, actor=user)
+
+
+@router.get("/{camera_id}", response_model=CameraRead)
+def get_camera(camera_id: str, container: ContainerDep, _: Reader) -> CameraRead:
+    """One camera."""
+    return container.cameras.get(camera_id)
+
+
+@router.patch("/{camera_id}", response_model=CameraRead)
+def update_camera(camera_id: str, changes: CameraUpdate, container: ContainerDep,
+                  user: Writer) -> CameraRead:
+    """Change a camera's fields (administrators)."""
+    return container.cameras.update(camera_id=camera_id, changes=changes, actor=user)
+
+
+@router.get("/{camera_id}/health")
+def camera_health(camera_id: str, container: ContainerDep, _: Reader) -> dict[str, object]:
+    """The built-in source's health for this camera, if it has one."""
+    container.cameras.get(camera_id)
+    for source in container.sources:
+        if source.config.camera_id == camera_id:
+            return {"camera_id": camera_id, **{k: v for k, v in vars(source.health).items()
+                                               if k != "camera_id"}}
+    return {"camera_id": camera_id, "state": "no built-in source"}

@@ -1,0 +1,283 @@
+"""The ``kupol`` command line.
+
+Exit codes scripts can rely on: 0 success, 1 a check failed (e.g. the audit chain is
+broken), 2 bad arguments or input, 3 bad configuration, 4 not found, 5 conflict,
+6 authentication/permission, 8 a service (database, bus) is unavailable, 9 a video source
+cannot be read, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from kupol.core.errors import KupolError, ServiceUnavailableError
+from kupol.settings import Settings, load_settings
+
+app = typer.Typer(
+    name="kupol",
+    help="kupol (купол) — digital policing platform: cameras, events, alerts, audit.\n\n"
+         "Start with `kupol demo` to see it work, `kupol run` in production.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+db_app = typer.Typer(help="Database schema: upgrade, show the current revision.",
+                     no_args_is_help=True)
+users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
+audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure analytics on real video and data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+app.add_typer(eval_app, name="eval")
+
+out = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+_STATE: dict[str, Path | None] = {"config": None}
+
+
+def handle_errors(func: F) -> F:
+    """Turn kupol errors into one clear line on stderr and the error's exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except KupolError as exc:
+            err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+            for problem in exc.problems:
+                err.print(f"  {problem.field}: {problem.message}", highlight=False)
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def settings(**overrides: Any) -> Settings:
+    """The settings for this invocation (``--config`` file, environment, overrides)."""
+    return load_settings(toml_file=_STATE["config"] or "kupol.toml", **overrides)
+
+
+@app.callback()
+def main_options(
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", help="TOML settings file (default ./kupol.toml if present).")] = None,
+) -> None:
+    """Global options."""
+    _STATE["config"] = config
+
+
+@db_app.command("upgrade")
+@handle_errors
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Create or migrate the database schema to the latest version."""
+    from sqlalchemy.exc import OperationalError
+
+    from kupol.core.db import upgrade
+
+    s = settings()
+    try:
+        upgrade(s.database.url, revision)
+    except OperationalError as exc:
+        raise ServiceUnavailableError(f"cannot reach the database: {exc.orig}") from None
+    out.print(f"database at {_safe_url(s.database.url)} is at revision {revision}")
+
+
+@db_app.command("current")
+@handle_errors
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    from kupol.core.db import current_revision, make_engine
+
+    engine = make_engine(settings().database.url)
+    out.print(current_revision(engine) or "empty (run `kupol db upgrade`)")
+
+
+@users_app.command("add")
+@handle_errors
+def users_add(
+    username: str = typer.Argument(..., help="Login name: lower-case letters, digits, . _ -"),
+    role: Annotated[list[str], typer.Option(
+        "--role", "-r", help="Role (repeat for several): admin, operator, analyst, "
+        "investigator, traffic_officer, fraud_analyst, auditor, device.")] = [],  # noqa: B006
+    full_name: str = typer.Option("", help="Name shown in the console and audit log."),
+    locale: str = typer.Option("ru", help="Console language: ru, kk or en."),
+    password_stdin: bool = typer.Option(False, help="Read the password from standard input "
+                                        "instead of generating one."),
+) -> None:
+    """Create a user. A generated password is printed once."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    container = _container()
+    _, password = container.auth.create_user(username=username, password=password, roles=role,
+                                             full_name=full_name, locale=locale)
+    out.print(f"created {username} ({', '.join(sorted(set(role)))})")
+    if not password_stdin:
+        out.print(f"password: {password}", highlight=False)
+
+
+@users_app.command("list")
+@handle_errors
+def users_list() -> None:
+    """List users and their roles."""
+    for principal, active in _container().auth.list_users():
+        state = "" if active else "  [disabled]"
+        out.print(f"{principal.username:<20} {', '.join(principal.roles)}{state}",
+                  highlight=False)
+
+
+@users_app.command("passwd")
+@handle_errors
+def users_passwd(username: str, password_stdin: bool = typer.Option(
+        False, help="Read the new password from standard input.")) -> None:
+    """Set a new password (generated unless --password-stdin) and end the user's sessions."""
+    import secrets
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
+    _container().auth.set_password(username=username, password=password)
+    out.print(f"password of {username} changed")
+    if not password_stdin:
+        out.print(f"password: {password}", highlight=False)
+
+
+@audit_app.command("verify")
+@handle_errors
+def audit_verify() -> None:
+    """Recompute the audit log's hash chain. Exit 0 if intact, 1 if tampered with."""
+    report = _container().audit.verify()
+    if report.ok:
+        out.print(f"audit log intact: {report.checked} entries verified")
+        return
+    err.print(f"[bold red]audit log BROKEN[/] at entry {report.first_bad_seq}: {report.reason} "
+              f"({report.checked} entries verified before it)", highlight=False)
+    raise typer.Exit(1)
+
+
+@eval_app.command("motion")
+@handle_errors
+def eval_motion(
+    video: Path = typer.Argument(..., help="Video file to analyse."),
+    fps: float = typer.Option(5.0, help="Analysis frame rate."),
+    min_area: float = typer.Option(0.004, help="Changed fraction of the image that is motion."),
+) -> None:
+    """Run the motion detector over a video as fast as possible and report what it found."""
+    import av
+
+    from kupol.vision.motion import MotionDetector
+    from kupol.vision.sources import check_source, read_frames
+
+    check_source(str(video))
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        duration = float(stream.duration * stream.time_base) if stream.duration else None
+    detector = MotionDetector(min_area=min_area, repeat_frames=max(1, int(fps * 5)))
+    reports = 0
+    started = time.perf_counter()
+    frames = 0
+    with Progress(TextColumn("analysing"), BarColumn(), TextColumn("{task.completed:.0f}s"),
+                  TimeRemainingColumn(), console=err, transient=True) as progress:
+        task = progress.add_task("video", total=duration)
+        for frame in read_frames(str(video), analysis_fps=fps):
+            frames += 1
+            if detector.update(frame.gray) is not None:
+                reports += 1
+            progress.update(task, completed=frame.pts_s)
+    elapsed = time.perf_counter() - started
+    out.print(f"{video.name}: {frames} frames analysed at {fps:g} fps, "
+              f"{detector.episodes} motion episodes, {reports} events, "
+              f"{frames / elapsed:.0f} frames/s on this machine")
+
+
+@app.command("run")
+@handle_errors
+def run(
+    host: str | None = typer.Option(None, help="Address to listen on (default from settings)."),
+    port: int | None = typer.Option(None, help="Port (default from settings)."),
+) -> None:
+    """Serve the API and console with the configured database, bus and sources."""
+    s = settings()
+    _require_schema(s)
+    _serve(s, host=host or s.server.host, port=port if port is not None else s.server.port)
+
+
+@app.command("demo")
+@handle_errors
+def demo(
+    port: int = typer.Option(8000, help="Port to serve the console on."),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    video: Path | None = typer.Option(None, help="Video for the demo camera "
+                                      "(default: ../shared/data/video/cars-intel.mp4, or a "
+                                      "generated one)."),
+    serve: bool = typer.Option(True, help="Serve the console (--no-serve: set up only)."),
+) -> None:
+    """Set up an embedded kupol with demo cameras and rules, print a login, and serve it."""
+    from kupol.demo import prepare_demo
+
+    s, login = prepare_demo(settings(), video=video, port=port, host=host)
+    url = s.server.public_url or f"http://{host}:{port}/"
+    out.print("\n[bold]kupol demo[/] is ready")
+    out.print(f"  console:  {url}", highlight=False)
+    out.print(f"  user:     {login[0]}", highlight=False)
+    out.print(f"  password: {login[1]}", highlight=False)
+    out.print(f"  API docs: {url}api/docs\n", highlight=False)
+    if serve:
+        _serve(s, host=host, port=port)
+
+
+def _serve(s: Settings, *, host: str, port: int) -> None:
+    import uvicorn
+
+    from kupol.api import create_app
+    from kupol.bootstrap import build_container
+
+    container = build_container(s)
+    uvicorn.run(create_app(container), host=host, port=port, log_level="info",
+                timeout_graceful_shutdown=5)
+
+
+def _require_schema(s: Settings) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from kupol.core.db import current_revision, make_engine
+
+    try:
+        revision = current_revision(make_engine(s.database.url))
+    except OperationalError as exc:
+        raise ServiceUnavailableError(f"cannot reach the database: {exc.orig}") from None
+    if revision is None:
+        raise ServiceUnavailableError("the database has no schema yet: run `kupol db upgrade`")
+
+
+def _container() -> Any:
+    from kupol.bootstrap import build_container
+
+    s = settings()
+    _require_schema(s)
+    return build_container(s)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    """Entry point of the ``kupol`` script."""
+    app()
+
+
+def run_async(coro: Any) -> Any:
+    """Run a coroutine from a command."""
+    return asyncio.run(coro)

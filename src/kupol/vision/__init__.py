@@ -1,0 +1,1 @@
+"""The vision pipeline: video sources, frame analysis, and the events they produce."""

@@ -1,0 +1,190 @@
+"""Shared fixtures: settings, databases on SQLite and PostgreSQL, containers, users, clients.
+
+Tests that need a server (PostgreSQL, NATS, Mosquitto, Chromium) skip with a reason when it
+is absent, except when KUPOL_REQUIRE_SERVICES=1 (CI), where they fail instead. Tests that
+need ../shared/data do the same under KUPOL_REQUIRE_DATA=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from kupol.bootstrap import Container, build_container
+from kupol.core.auth import Principal
+from kupol.core.db import Base, upgrade
+from kupol.settings import Settings, load_settings
+from kupol.tables import import_all_tables
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
+PG_ADMIN_URL = os.environ.get("KUPOL_TEST_POSTGRES_URL",
+                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+NATS_URL = os.environ.get("KUPOL_TEST_NATS_URL", "nats://127.0.0.1:4222")
+MQTT_HOST = os.environ.get("KUPOL_TEST_MQTT_HOST", "127.0.0.1")
+DATA_ROOT = Path(os.environ.get("KUPOL_DATA_ROOT", str(ROOT.parent / "shared" / "data")))
+
+import_all_tables()
+
+
+def require_services() -> bool:
+    """Whether missing servers must fail the run (CI) rather than skip."""
+    return os.environ.get("KUPOL_REQUIRE_SERVICES") == "1"
+
+
+def port_open(host: str, port: int) -> bool:
+    """Whether something listens on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def need_service(name: str, host: str, port: int) -> None:
+    """Skip (or fail in CI) when a server is not reachable."""
+    if port_open(host, port):
+        return
+    message = f"{name} is not reachable on {host}:{port}"
+    if require_services():
+        pytest.fail(message + " (KUPOL_REQUIRE_SERVICES=1)")
+    pytest.skip(message)
+
+
+def need_data(*relative: str) -> Path:
+    """The path of a file or folder in ../shared/data; skip (or fail in CI) when absent."""
+    path = DATA_ROOT.joinpath(*relative)
+    if path.exists():
+        return path
+    message = f"shared data {path} is absent"
+    if os.environ.get("KUPOL_REQUIRE_DATA") == "1":
+        pytest.fail(message + " (KUPOL_REQUIRE_DATA=1)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite database, copied for each test (migrating once is faster)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+    need_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"kupol_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        # The audit log refuses TRUNCATE by trigger; only tests lift it, for a clean slate.
+        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated, empty database: each storage test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        path = tmp_path / "kupol.sqlite"
+        shutil.copy(sqlite_template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_database")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite database only (for tests about things other than storage)."""
+    path = tmp_path / "kupol.sqlite"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def make_settings(*, database_url: str, data_dir: Path, **overrides: Any) -> Settings:
+    """Test settings: test mode, a real secret, data under ``data_dir``, no kupol.toml."""
+    security = {"secret_key": TEST_SECRET, **overrides.pop("security", {})}
+    return load_settings(toml_file=None, environ={}, mode="test", data_dir=data_dir,
+                         database={"url": database_url}, security=security, **overrides)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return make_settings(database_url=database_url, data_dir=tmp_path / "data")
+
+
+@pytest.fixture
+def container(settings: Settings) -> Iterator[Container]:
+    c = build_container(settings)
+    yield c
+    c.db.dispose()
+
+
+def add_user(container: Container, username: str, *roles: str) -> tuple[Principal, str]:
+    """Create a user with a known password; returns the principal and password."""
+    password = f"{username}-password-123"
+    principal, _ = container.auth.create_user(username=username, password=password, roles=roles)
+    return principal, password
+
+
+@pytest.fixture
+def admin(container: Container) -> Principal:
+    return add_user(container, "admin", "admin")[0]
+
+
+@pytest.fixture
+def operator(container: Container) -> Principal:
+    return add_user(container, "operator", "operator")[0]
+
+
+@pytest.fixture
+def auditor(container: Container) -> Principal:
+    return add_user(container, "auditor", "auditor")[0]
+
+
+@pytest.fixture
+def api(container: Container) -> Iterator[Any]:
+    """A TestClient on the app (runs start-up and shut-down)."""
+    from fastapi.testclient import TestClient
+
+    from kupol.api import create_app
+
+    with TestClient(create_app(container)) as client:
+        yield client
+
+
+def login(client: Any, username: str, password: str) -> dict[str, str]:
+    """Log in through the API; returns headers with the Bearer token."""
+    response = client.post("/api/auth/login", json={"username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def demo_camera(camera_id: str = "cam-test-01", **fields: Any) -> dict[str, Any]:
+    """A valid camera body for the API."""
+    return {"id": camera_id, "name": f"Camera {camera_id}", "kind": "fixed",
+            "latitude": 51.128, "longitude": 71.430, **fields}
