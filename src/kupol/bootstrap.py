@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kupol.alerts.messages import AlertChanged
 from kupol.alerts.service import AlertEngine, AlertService
@@ -31,6 +32,9 @@ from kupol.events.messages import CameraEventObserved, CameraEventRecorded
 from kupol.events.service import EventQueries, EventRecorder
 from kupol.settings import Settings
 from kupol.vision.runner import MotionSource, Zones
+
+if TYPE_CHECKING:
+    from kupol.events.mqtt import MqttIngest
 
 log = logging.getLogger(__name__)
 RECORDER_BATCH = 500
@@ -52,6 +56,7 @@ class Container:
     alerts: AlertService
     quarantine: Quarantine
     live: LiveFeed
+    mqtt: MqttIngest | None = None
     sources: list[MotionSource] = field(default_factory=list)
     started: bool = False
 
@@ -66,6 +71,8 @@ class Container:
             return
         await self.bus.start()
         self.started = True
+        if self.mqtt is not None:
+            await self.mqtt.start()
         if with_sources:
             self.start_sources()
 
@@ -96,6 +103,8 @@ class Container:
         for source in self.sources:
             await asyncio.to_thread(source.stop)
         self.sources.clear()
+        if self.mqtt is not None and self.started:
+            await self.mqtt.stop()
         if self.started:
             await self.bus.stop()
             self.started = False
@@ -109,7 +118,8 @@ def build_bus(settings: Settings) -> Bus:
 
         return JetStreamBus(url=settings.bus.nats_url, stream=settings.bus.stream,
                             subject_prefix=settings.bus.subject_prefix,
-                            max_deliver=settings.bus.max_deliver)
+                            max_deliver=settings.bus.max_deliver,
+                            ack_wait_s=settings.bus.ack_wait_s)
     return InProcessBus(retry_delays_s=settings.bus.retry_delays_s)
 
 
@@ -138,6 +148,13 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     bus.subscribe(AlertChanged, live.on_events, consumer="console-live-alerts", durable=False)
     bus.subscribe(CameraEventRecorded, live.on_events, consumer="console-live-events",
                   durable=False)
+    mqtt = None
+    if settings.mqtt.enabled:
+        from kupol.events.mqtt import MqttIngest
+
+        mqtt = MqttIngest(settings=settings.mqtt, bus=bus, quarantine=quarantine,
+                          known_cameras=cameras.known_ids)
     return Container(settings=settings, db=db, bus=bus, audit=audit, auth=auth, cameras=cameras,
                      recorder=recorder, events=EventQueries(db=db, audit=audit),
-                     alert_engine=engine, alerts=alerts, quarantine=quarantine, live=live)
+                     alert_engine=engine, alerts=alerts, quarantine=quarantine, live=live,
+                     mqtt=mqtt)

@@ -60,6 +60,10 @@ class BusSettings(Section):
     stream: str = Field("KUPOL", pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream name.")
     subject_prefix: str = Field("kupol", pattern=r"^[A-Za-z0-9_-]+$")
     max_deliver: int = Field(20, ge=1, description="Deliveries before a message is dead-lettered.")
+    ack_wait_s: float = Field(
+        30.0, gt=0, le=3600,
+        description="JetStream redelivers an event a consumer took but did not acknowledge "
+                    "(it crashed) after this many seconds.")
     retry_delays_s: tuple[float, ...] = Field(
         (0.05, 0.2, 1.0), description="In-process retries of a failing consumer, in seconds."
     )

@@ -219,8 +219,12 @@ class JetStreamBus(CommandRouter):
                 await live.unsubscribe()
         self._live_subs.clear()
         if self._nc is not None:
+            # Not drain(): it waits on pull subscriptions that have nothing left to give.
+            # Publishes were all acknowledged already, so flush and close lose nothing.
             with contextlib.suppress(Exception):
-                await self._nc.drain()
+                await self._nc.flush(timeout=2)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._nc.close(), 5)
         self._nc = None
         self._js = None
 

@@ -1,0 +1,136 @@
+"""Camera events from an MQTT broker (edge boxes, drones and robots publish there).
+
+Topic ``kupol/cameras/<camera_id>/events``, QoS 1, a JSON body shaped like the API's
+:class:`CameraEventIn` (``camera_id`` may be left out: the topic names it).
+
+Nothing is lost: the subscription is a persistent session (fixed client id, no clean
+session) with manual acknowledgement, so a message is acknowledged to the broker only after
+the bus accepted it; until then the broker keeps it and redelivers it after a crash. A
+message that cannot be accepted (bad JSON, invalid fields, unknown camera) is kept in the
+quarantine with the reason, acknowledged, and the reason is published to
+``<topic>/rejected`` so the device's owner sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from pydantic import ValidationError
+
+from kupol.core.bus import Bus
+from kupol.core.errors import ServiceUnavailableError
+from kupol.core.quarantine import Quarantine
+from kupol.events.api import to_message
+from kupol.events.schemas import CameraEventIn
+from kupol.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+
+class MqttIngest:
+    """Subscribes to camera events on MQTT and publishes them on the bus."""
+
+    def __init__(self, *, settings: MqttSettings, bus: Bus, quarantine: Quarantine,
+                 known_cameras: Any) -> None:
+        self._settings = settings
+        self._bus = bus
+        self._quarantine = quarantine
+        self._known_cameras = known_cameras
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = threading.Event()
+        self.accepted = 0
+        self.rejected = 0
+        self._client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
+                                   client_id=settings.client_id, clean_session=False,
+                                   manual_ack=True)
+        self._client.on_connect = self._on_connect
+        self._client.on_message = self._on_message
+
+    async def start(self) -> None:
+        """Connect and subscribe; the network loop runs in paho's thread."""
+        self._loop = asyncio.get_running_loop()
+        try:
+            await asyncio.to_thread(self._client.connect, self._settings.host,
+                                    self._settings.port, 30)
+        except OSError as exc:
+            raise ServiceUnavailableError(
+                f"cannot connect to MQTT at {self._settings.host}:{self._settings.port}: {exc}"
+            ) from exc
+        self._client.loop_start()
+
+    async def stop(self) -> None:
+        """Disconnect; unacknowledged messages stay with the broker."""
+        self._stopping.set()
+        self._client.disconnect()
+        await asyncio.to_thread(self._client.loop_stop)
+
+    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
+                    _props: Any = None) -> None:
+        if getattr(reason, "is_failure", False):
+            log.error("MQTT connection refused: %s", reason)
+            return
+        client.subscribe(self._settings.topic, qos=1)
+
+    def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        assert self._loop is not None
+        try:
+            event = self._parse(msg.topic, msg.payload)
+        except ValueError as exc:
+            self._reject(msg, str(exc))
+            return
+        future = asyncio.run_coroutine_threadsafe(self._accept(event), self._loop)
+        future.add_done_callback(lambda f: self._after_accept(f, msg))
+
+    def _parse(self, topic: str, payload: bytes) -> CameraEventIn:
+        parts = topic.split("/")
+        camera_from_topic = parts[-2] if len(parts) >= 2 else None
+        try:
+            body = json.loads(payload)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"body is not JSON: {exc}") from None
+        if not isinstance(body, dict):
+            raise ValueError("body must be a JSON object")
+        body.setdefault("camera_id", camera_from_topic)
+        if body["camera_id"] != camera_from_topic:
+            raise ValueError(f"camera_id {body['camera_id']!r} differs from the topic's "
+                             f"{camera_from_topic!r}")
+        try:
+            event = CameraEventIn.model_validate(body)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise ValueError(f"{where}: {first['msg']}") from None
+        if event.camera_id not in self._known_cameras():
+            raise ValueError(f"unknown camera {event.camera_id!r}")
+        return event
+
+    async def _accept(self, event: CameraEventIn) -> None:
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                await self._bus.publish(to_message(event))
+                return
+            except Exception as exc:
+                log.warning("MQTT event %s not accepted yet: %s", event.id, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        raise ServiceUnavailableError("stopping")
+
+    def _after_accept(self, future: Any, msg: mqtt.MQTTMessage) -> None:
+        if future.exception() is None:
+            self.accepted += 1
+            self._client.ack(msg.mid, msg.qos)
+        # Not acknowledged: the broker redelivers it when the session resumes.
+
+    def _reject(self, msg: mqtt.MQTTMessage, reason: str) -> None:
+        self.rejected += 1
+        log.warning("MQTT message on %s rejected: %s", msg.topic, reason)
+        self._quarantine.keep(source=f"mqtt:{msg.topic}", reason=reason, body=msg.payload)
+        self._client.publish(f"{msg.topic}/rejected", json.dumps({"reason": reason}), qos=1)
+        self._client.ack(msg.mid, msg.qos)

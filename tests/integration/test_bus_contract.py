@@ -1,0 +1,228 @@
+"""The bus contract, run on the in-process bus and on NATS JetStream alike."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from kupol.core.bus import Bus, InProcessBus
+from kupol.core.bus.base import DeliveryError
+from kupol.core.messages import Event
+from tests.conftest import NATS_URL, need_service
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContractPing(Event):
+    n: int
+    note: str = ""
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait until ``check()`` is true, failing after ``timeout`` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.02)
+
+
+def nats_bus(stream: str, **kwargs: Any) -> Bus:
+    from kupol.core.bus.nats import JetStreamBus
+
+    return JetStreamBus(url=NATS_URL, stream=stream, subject_prefix=stream.lower(),
+                        nak_delay_s=0.05, **kwargs)
+
+
+@pytest.fixture(params=["memory", "nats"])
+async def make_bus(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Bus]]:
+    """A factory of buses of one kind; NATS ones share a fresh stream deleted afterwards."""
+    created: list[Bus] = []
+    stream = f"KT{uuid.uuid4().hex[:10].upper()}"
+    if request.param == "nats":
+        need_service("NATS", "127.0.0.1", 4222)
+
+    def factory(**kwargs: Any) -> Bus:
+        bus = (InProcessBus(retry_delays_s=(0.01, 0.01, 0.01)) if request.param == "memory"
+               else nats_bus(stream, **kwargs))
+        created.append(bus)
+        return bus
+
+    yield factory
+    for bus in created:
+        await bus.stop()
+    if request.param == "nats":
+        cleaner = nats_bus(stream)
+        await cleaner.start()
+        await cleaner.purge()  # type: ignore[attr-defined]
+        await cleaner.stop()
+
+
+def collector() -> tuple[list[ContractPing], Callable[[Sequence[Any]], Awaitable[None]]]:
+    seen: list[ContractPing] = []
+
+    async def handle(events: Sequence[Any]) -> None:
+        seen.extend(events)
+
+    return seen, handle
+
+
+async def test_a_published_event_reaches_a_durable_consumer_intact(make_bus) -> None:
+    bus = make_bus()
+    seen, handle = collector()
+    bus.subscribe(ContractPing, handle, consumer="c1")
+    await bus.start()
+    event = ContractPing(n=7, note="Қазақстан")
+    await bus.publish(event)
+    await eventually(lambda: len(seen) == 1)
+    assert seen[0] == event
+    assert type(seen[0]) is ContractPing
+
+
+async def test_a_consumer_that_crashes_gets_the_event_again_and_nothing_is_lost(make_bus) -> None:
+    bus = make_bus()
+    attempts: list[int] = []
+    handled: list[int] = []
+
+    async def flaky(events: Sequence[Any]) -> None:
+        for event in events:
+            attempts.append(event.n)
+            if attempts.count(event.n) < 3:
+                raise RuntimeError("consumer crashed")
+            handled.append(event.n)
+
+    bus.subscribe(ContractPing, flaky, consumer="flaky")
+    await bus.start()
+    await bus.publish(ContractPing(n=1), ContractPing(n=2))
+    await eventually(lambda: sorted(set(handled)) == [1, 2])
+    assert attempts.count(1) >= 3 and attempts.count(2) >= 3
+
+
+async def test_every_consumer_gets_every_event_in_batches_no_larger_than_asked(make_bus) -> None:
+    bus = make_bus()
+    batches: list[int] = []
+    seen_a, handle_a = collector()
+
+    async def handle_b(events: Sequence[Any]) -> None:
+        batches.append(len(events))
+
+    bus.subscribe(ContractPing, handle_a, consumer="a")
+    bus.subscribe(ContractPing, handle_b, consumer="b", batch_size=10)
+    await bus.start()
+    await bus.publish(*(ContractPing(n=i) for i in range(35)))
+    await eventually(lambda: len(seen_a) == 35 and sum(batches) == 35)
+    assert sorted(e.n for e in seen_a) == list(range(35))
+    assert max(batches) <= 10
+
+
+async def test_an_idempotent_consumer_applies_a_redelivered_event_once(make_bus, sqlite_url
+                                                                       ) -> None:
+    from kupol.core.bus.inbox import claim
+    from kupol.core.db import Database
+
+    db = Database.from_url(sqlite_url)
+    applied: list[int] = []
+
+    async def handle(events: Sequence[Any]) -> None:
+        with db.unit_of_work() as session:
+            new = claim(session, consumer="once", ids=[e.id for e in events])
+            applied.extend(e.n for e in events if e.id in new)
+
+    bus = make_bus()
+    bus.subscribe(ContractPing, handle, consumer="once")
+    await bus.start()
+    event = ContractPing(n=5)
+    await bus.publish(event)
+    await bus.publish(event)  # a producer retrying after a lost acknowledgement
+    await bus.publish(ContractPing(n=6))
+    await eventually(lambda: 6 in applied)
+    await asyncio.sleep(0.3)
+    assert sorted(applied) == [5, 6]
+    db.dispose()
+
+
+async def test_a_live_consumer_failing_does_not_hold_up_durable_ones(make_bus) -> None:
+    bus = make_bus()
+    seen, handle = collector()
+
+    async def broken(events: Sequence[Any]) -> None:
+        raise RuntimeError("browser went away")
+
+    bus.subscribe(ContractPing, broken, consumer="live", durable=False)
+    bus.subscribe(ContractPing, handle, consumer="store")
+    await bus.start()
+    await bus.publish(ContractPing(n=1))
+    await eventually(lambda: len(seen) == 1)
+
+
+async def test_publishing_on_a_stopped_bus_is_refused_not_dropped(make_bus) -> None:
+    bus = make_bus()
+    await bus.start()
+    await bus.stop()
+    with pytest.raises(DeliveryError):
+        await bus.publish(ContractPing(n=1))
+
+
+async def test_in_process_publish_fails_loudly_when_a_durable_consumer_keeps_failing() -> None:
+    bus = InProcessBus(retry_delays_s=(0.0, 0.0))
+
+    async def always_fails(events: Sequence[Any]) -> None:
+        raise RuntimeError("database down")
+
+    bus.subscribe(ContractPing, always_fails, consumer="store")
+    with pytest.raises(DeliveryError, match="store"):
+        await bus.publish(ContractPing(n=1))
+
+
+async def test_jetstream_redelivers_to_a_restarted_consumer_what_a_dead_one_never_acked() -> None:
+    need_service("NATS", "127.0.0.1", 4222)
+    stream = f"KT{uuid.uuid4().hex[:10].upper()}"
+    first = nats_bus(stream, ack_wait_s=1.0)
+    stuck = asyncio.Event()
+
+    async def hangs(events: Sequence[Any]) -> None:
+        stuck.set()
+        await asyncio.sleep(3600)  # the process "dies" while handling: no ack is ever sent
+
+    first.subscribe(ContractPing, hangs, consumer="worker")
+    await first.start()
+    await first.publish(ContractPing(n=42))
+    await asyncio.wait_for(stuck.wait(), 10)
+    await first.stop()
+
+    second = nats_bus(stream, ack_wait_s=1.0)
+    seen, handle = collector()
+    second.subscribe(ContractPing, handle, consumer="worker")
+    await second.start()
+    try:
+        await eventually(lambda: [e.n for e in seen] == [42], timeout=15)
+        published_later = ContractPing(n=43)
+        await second.publish(published_later)
+        await eventually(lambda: [e.n for e in seen] == [42, 43])
+    finally:
+        await second.purge()  # type: ignore[attr-defined]
+        await second.stop()
+
+
+async def test_jetstream_drops_a_duplicate_publish_of_the_same_event_id() -> None:
+    need_service("NATS", "127.0.0.1", 4222)
+    stream = f"KT{uuid.uuid4().hex[:10].upper()}"
+    bus = nats_bus(stream)
+    seen, handle = collector()
+    bus.subscribe(ContractPing, handle, consumer="dedupe")
+    await bus.start()
+    try:
+        event = ContractPing(n=1)
+        await bus.publish(event)
+        await bus.publish(event)
+        await bus.publish(ContractPing(n=2))
+        await eventually(lambda: 2 in [e.n for e in seen])
+        await asyncio.sleep(0.3)
+        assert [e.n for e in seen] == [1, 2]
+    finally:
+        await bus.purge()  # type: ignore[attr-defined]
+        await bus.stop()
