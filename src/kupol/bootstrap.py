@@ -28,7 +28,7 @@ from kupol.core.bus import Bus, InProcessBus
 from kupol.core.db import Database, make_engine
 from kupol.core.live import LiveFeed
 from kupol.core.quarantine import Quarantine
-from kupol.events.messages import CameraEventObserved, CameraEventRecorded
+from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.service import EventQueries, EventRecorder
 from kupol.settings import Settings
 from kupol.vision.runner import MotionSource, Zones
@@ -146,7 +146,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     bus.subscribe(CameraEventObserved, recorder.handle, consumer=EventRecorder.consumer,
                   batch_size=RECORDER_BATCH)
     bus.subscribe(AlertChanged, live.on_events, consumer="console-live-alerts", durable=False)
-    bus.subscribe(CameraEventRecorded, live.on_events, consumer="console-live-events",
+    bus.subscribe(CameraEventsRecorded, live.on_events, consumer="console-live-events",
                   durable=False)
     mqtt = None
     if settings.mqtt.enabled:

@@ -19,7 +19,7 @@ from kupol.core.bus import Bus
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import Event, utcnow
-from kupol.events.model import CameraEvent
+from kupol.events.messages import CameraEventObserved
 
 
 class AlertEngine:
@@ -43,7 +43,7 @@ class AlertEngine:
                 self._rules = [CompiledRule.from_row(r) for r in rows]
             return self._rules
 
-    def __call__(self, session: Session, events: Sequence[CameraEvent]) -> list[Event]:
+    def __call__(self, session: Session, events: Sequence[CameraEventObserved]) -> list[Event]:
         """Processor hook: evaluate ``events`` in the caller's transaction."""
         rules = self.rules(session)
         if not rules:
@@ -57,7 +57,7 @@ class AlertEngine:
                     changes.append(self._raise_or_join(session, rule, event))
         return changes
 
-    def _raise_or_join(self, session: Session, rule: CompiledRule, event: CameraEvent
+    def _raise_or_join(self, session: Session, rule: CompiledRule, event: CameraEventObserved
                        ) -> AlertChanged:
         open_alert = session.scalars(
             select(Alert).where(Alert.rule_id == rule.id, Alert.camera_id == event.camera_id,

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api", tags=["live"])
 @router.get("/stream")
 async def stream(request: Request, container: ContainerDep, user: CurrentUser
                  ) -> StreamingResponse:
-    """An SSE stream (``text/event-stream``) of ``AlertChanged`` and ``CameraEventRecorded``."""
+    """An SSE stream (``text/event-stream``) of ``AlertChanged`` and ``CameraEventsRecorded``."""
     user.require(Permission.ALERTS_READ)
 
     async def frames() -> AsyncIterator[str]:

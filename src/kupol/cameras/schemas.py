@@ -24,6 +24,17 @@ class Zone(BaseModel):
     polygon: list[tuple[Unit, Unit]] = Field(min_length=3, max_length=64)
 
 
+def _check_scheme(value: str | None) -> None:
+    if value is not None and not value.startswith(STREAM_SCHEMES):
+        raise ValueError(f"stream_url must start with one of {', '.join(STREAM_SCHEMES)}")
+
+
+def _check_zone_names(value: list[Zone] | None) -> None:
+    names = [z.name for z in value or []]
+    if len(names) != len(set(names)):
+        raise ValueError("zone names must be unique within a camera")
+
+
 class CameraBase(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -41,16 +52,13 @@ class CameraBase(BaseModel):
     @field_validator("stream_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(STREAM_SCHEMES):
-            raise ValueError(f"stream_url must start with one of {', '.join(STREAM_SCHEMES)}")
+        _check_scheme(value)
         return value
 
     @field_validator("zones")
     @classmethod
     def _unique_zone_names(cls, value: list[Zone]) -> list[Zone]:
-        names = [z.name for z in value]
-        if len(names) != len(set(names)):
-            raise ValueError("zone names must be unique within a camera")
+        _check_zone_names(value)
         return value
 
 
@@ -68,6 +76,27 @@ class CameraUpdate(BaseModel):
     stream_url: str | None = Field(None, max_length=1000)
     zones: list[Zone] | None = None
     enabled: bool | None = None
+
+    # The same checks as on creation; and None means "leave out", not "clear", for the
+    # fields a camera must have (an explicit null would break a NOT NULL column).
+    @field_validator("name", "latitude", "longitude", "zones", "enabled")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("leave the field out instead of sending null")
+        return value
+
+    @field_validator("stream_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        _check_scheme(value)
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _unique_zone_names(cls, value: list[Zone] | None) -> list[Zone] | None:
+        _check_zone_names(value)
+        return value
 
 
 class CameraRead(CameraBase):

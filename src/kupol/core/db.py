@@ -123,12 +123,15 @@ class Database:
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
-        """A session for reads only; nothing is committed."""
+        """A session for reads only; nothing is committed.
+
+        Closing (not rolling back) ends the transaction without expiring loaded objects,
+        so rows read here stay usable after the block.
+        """
         session = self._sessions()
         try:
             yield session
         finally:
-            session.rollback()
             session.close()
 
     def ping(self) -> None:

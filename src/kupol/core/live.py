@@ -33,6 +33,8 @@ class LiveFeed:
 
     async def on_events(self, events: Sequence[Event]) -> None:
         """Bus handler: pass events on to every client."""
+        if not self._clients:
+            return
         for event in events:
             message = LiveMessage(type=event.type_name(), data=encode(event).decode())
             for queue in list(self._clients):

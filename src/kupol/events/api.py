@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import FileResponse
+from pydantic import AwareDatetime
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why, require
 from kupol.core.auth import Permission, Principal
@@ -49,7 +49,7 @@ async def ingest_events(batch: CameraEventBatch, container: ContainerDep, _: Ing
 def search_events(
     container: ContainerDep, user: CurrentUser, why: Why,
     camera_id: str | None = None, type: str | None = None, zone: str | None = None,
-    since: datetime | None = None, until: datetime | None = None,
+    since: AwareDatetime | None = None, until: AwareDatetime | None = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CameraEventRead]:

@@ -34,8 +34,8 @@ class CameraEventObserved(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class CameraEventRecorded(Event):
-    """An observed event was stored (for live feeds and later consumers)."""
+class RecordedEvent:
+    """The gist of one stored event, for live feeds."""
 
     event_id: UUID
     camera_id: str
@@ -43,3 +43,10 @@ class CameraEventRecorded(Event):
     occurred_at: datetime
     confidence: float
     zone: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CameraEventsRecorded(Event):
+    """A batch of observed events was stored (one message per committed batch)."""
+
+    events: tuple[RecordedEvent, ...]

@@ -1,16 +1,167 @@
-"""Console pages (placeholder until the console lands)."""
+"""Console pages: login, the live dashboard, the camera map, event search and the audit log.
+
+Pages are rendered here from the services in the container; everything that changes after
+the page is drawn (live alerts, searches, acknowledging, verifying the audit chain) goes
+through the JSON API from the page's script, with the same session cookie.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
+
+from kupol.alerts.model import AlertStatus, Severity
+from kupol.api.auth import set_session_cookies
+from kupol.api.deps import client_of, get_container
+from kupol.cameras.model import CameraKind
+from kupol.core.auth import Permission, Principal
+from kupol.core.errors import AuthenticationError, InvalidInputError, RateLimitedError
+from kupol.web.i18n import negotiate, translate
+from kupol.web.mapview import build_map
+from kupol.web.rendering import STATIC, forbidden, render
+from kupol.web.session import landing_page, page, safe_next, session_user, to_login
 
 router = APIRouter(include_in_schema=False)
-STATIC = Path(__file__).parent / "static"
+ACTIVE_LIMIT = 200
 
 
 def mount_static(app: FastAPI) -> None:
     """Serve the console's static files under /static."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def _guard(request: Request, permission: Permission) -> Principal | Response:
+    """The page's user, or the response to send instead (login redirect or 403 page)."""
+    user = session_user(request)
+    if user is None:
+        return to_login(request)
+    if not user.can(permission):
+        return forbidden(request, user, permission)
+    return user
+
+
+@router.get("/login")
+def login_page(request: Request, lang: str | None = None, next: str | None = None) -> Response:
+    """The login form; ``?lang=`` picks its language (Russian by default)."""
+    user = session_user(request)
+    if user is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    locale = negotiate(lang, default=get_container(request).settings.default_locale)
+    return render(request, "login.html", user=None, locale=locale, next=safe_next(next),
+                  error=None, username="")
+
+
+@router.post("/login")
+def login_submit(request: Request, username: Annotated[str, Form()] = "",
+                 password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/",
+                 lang: Annotated[str, Form()] = "") -> Response:
+    """Check the form through the auth service and set the same cookies as the login API."""
+    container = get_container(request)
+    locale = negotiate(lang, default=container.settings.default_locale)
+    origin = request.headers.get("origin")
+    # A login form posted from another site could sign a victim in as the attacker.
+    if origin and urlsplit(origin).netloc != request.url.netloc:
+        return render(request, "login.html", user=None, locale=locale, status_code=403,
+                      next=safe_next(next), username=username,
+                      error=translate(locale, "login.error_origin"))
+    try:
+        if not username or not password:
+            raise InvalidInputError("user name and password are required")
+        result = container.auth.login(username=username.strip(), password=password,
+                                      client=client_of(request))
+    except RateLimitedError as exc:
+        return render(request, "login.html", user=None, locale=locale, status_code=429,
+                      next=safe_next(next), username=username,
+                      error=translate(locale, "login.rate_limited", seconds=exc.retry_after_s))
+    except (AuthenticationError, InvalidInputError):
+        return render(request, "login.html", user=None, locale=locale, status_code=401,
+                      next=safe_next(next), username=username,
+                      error=translate(locale, "login.error"))
+    home = landing_page(result.principal)
+    target = safe_next(next)
+    if target == "/" and home is not None:
+        target = home.path
+    response = RedirectResponse(target, status_code=303)
+    security = container.settings.security
+    set_session_cookies(response, token=result.token, secure=security.cookie_secure,
+                        max_age=security.token_ttl_minutes * 60)
+    return response
+
+
+@router.get("/")
+def dashboard(request: Request) -> Response:
+    """Live alerts, counts by status and the recent-events ticker."""
+    user = session_user(request)
+    if user is None:
+        return to_login(request)
+    if not user.can(Permission.ALERTS_READ):
+        home = landing_page(user)
+        if home is not None and home.name != "dashboard":
+            return RedirectResponse(home.path, status_code=303)
+        return forbidden(request, user, Permission.ALERTS_READ)
+    alerts = get_container(request).alerts
+    active = [a.model_dump(mode="json")
+              for status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+              for a in alerts.list_alerts(actor=user, status=status.value, limit=ACTIVE_LIMIT)]
+    counts = {s.value: 0 for s in AlertStatus} | alerts.counts()
+    return render(request, "dashboard.html", user=user, locale=user.locale, active="dashboard",
+                  data={"alerts": active, "counts": counts,
+                        "can_handle": user.can(Permission.ALERTS_HANDLE)},
+                  counts=counts, statuses=[s.value for s in AlertStatus])
+
+
+@router.get("/map")
+def camera_map(request: Request) -> Response:
+    """Cameras over Kazakhstan's regions, coloured by kind; open alerts highlight cameras."""
+    user = _guard(request, page("map").permission)
+    if not isinstance(user, Principal):
+        return user
+    container = get_container(request)
+    cameras = container.cameras.list()
+    view = build_map(cameras=cameras, locale=user.locale)
+    alerts: list[dict[str, Any]] = []
+    if user.can(Permission.ALERTS_READ):
+        alerts = [a.model_dump(mode="json")
+                  for status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+                  for a in container.alerts.list_alerts(actor=user, status=status.value,
+                                                        limit=ACTIVE_LIMIT)]
+    return render(request, "map.html", user=user, locale=user.locale, active="map", view=view,
+                  kinds=[k.value for k in CameraKind],
+                  data={"cameras": [c.model_dump(mode="json") for c in cameras],
+                        "alerts": alerts, "live": user.can(Permission.ALERTS_READ),
+                        "can_search": user.can(Permission.EVENTS_READ)})
+
+
+@router.get("/search")
+def event_search(request: Request, camera_id: str | None = None) -> Response:
+    """The audited event search form; results come from ``GET /api/events`` with a purpose."""
+    user = _guard(request, page("search").permission)
+    if not isinstance(user, Principal):
+        return user
+    cameras = (get_container(request).cameras.list()
+               if user.can(Permission.CAMERAS_READ) else [])
+    return render(request, "search.html", user=user, locale=user.locale, active="search",
+                  cameras=cameras, camera_id=camera_id or "",
+                  data={"evidence": user.can(Permission.EVIDENCE_VIEW)})
+
+
+@router.get("/audit")
+def audit_log(request: Request) -> Response:
+    """Auditors: the audit log with filters and the chain check (reads go through the API,
+    which records each one)."""
+    user = _guard(request, page("audit").permission)
+    if not isinstance(user, Principal):
+        return user
+    return render(request, "audit.html", user=user, locale=user.locale, active="audit",
+                  data={})
+
+
+def enum_keys() -> list[str]:
+    """Catalogue keys the scripts build from enum values (checked by the catalogue test)."""
+    return ([f"severity.{s.value}" for s in Severity] + [f"status.{s.value}" for s in AlertStatus]
+            + [f"kind.{k.value}" for k in CameraKind])

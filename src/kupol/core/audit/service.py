@@ -2,8 +2,9 @@
 
 Each entry's hash is SHA-256 over a canonical JSON of its fields and the previous hash,
 so changing, inserting or deleting any row breaks every hash after it. Appends are
-serialised (a process lock, plus a transaction-scoped advisory lock on PostgreSQL) so
-two writers never fork the chain.
+serialised (a process lock, plus a transaction-scoped advisory lock on PostgreSQL or an
+immediate write transaction on SQLite) so two writers, even in two processes, never fork
+the chain.
 """
 
 from __future__ import annotations
@@ -97,8 +98,12 @@ class AuditLog:
     def append(self, record: AuditRecord) -> AuditEntry:
         """Write one entry in its own transaction and return it (fails closed: raises)."""
         with self._lock, self._db.unit_of_work() as session:
-            if session.bind is not None and session.bind.dialect.name == "postgresql":
+            dialect = session.get_bind().dialect.name
+            if dialect == "postgresql":
                 session.execute(text("select pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+            elif dialect == "sqlite":
+                # Take the write lock before reading the last entry: other processes append too.
+                session.execute(text("BEGIN IMMEDIATE"))
             last = session.execute(
                 select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
             ).first()

@@ -57,7 +57,9 @@ class TokenSigner:
     def verify(self, token: str, *, now: float | None = None) -> TokenClaims:
         """The claims of a valid token; :class:`AuthenticationError` otherwise."""
         body, _, signature = token.partition(".")
-        if not body or not signature or not hmac.compare_digest(signature, self._sign(body)):
+        # Bytes, not str: compare_digest raises TypeError on non-ASCII text (a forged header).
+        if not body or not signature or not hmac.compare_digest(
+                signature.encode(), self._sign(body).encode()):
             raise AuthenticationError("invalid token")
         try:
             payload = json.loads(_unb64(body))

@@ -1,0 +1,84 @@
+"""Who is looking at a console page, and which pages they may open.
+
+Pages use the same ``kupol_session`` cookie as the JSON API (set by ``POST /api/auth/login``
+or the login form); a missing or stale cookie sends the browser to ``/login``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from kupol.api.deps import SESSION_COOKIE, get_container
+from kupol.core.auth import Permission, Principal
+from kupol.core.errors import AuthenticationError
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page:
+    """A console page in the navigation: its path, catalogue key and the permission it needs."""
+
+    name: str
+    path: str
+    label_key: str
+    permission: Permission
+
+
+PAGES: tuple[Page, ...] = (
+    Page(name="dashboard", path="/", label_key="nav.dashboard", permission=Permission.ALERTS_READ),
+    Page(name="map", path="/map", label_key="nav.map", permission=Permission.CAMERAS_READ),
+    Page(name="search", path="/search", label_key="nav.search",
+         permission=Permission.EVENTS_READ),
+    Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
+)
+# Where a user lands when they may not see the dashboard: an auditor's work is the log.
+LANDING_ORDER = ("dashboard", "audit", "search", "map")
+
+
+def page(name: str) -> Page:
+    """The page called ``name``."""
+    return next(p for p in PAGES if p.name == name)
+
+
+def pages_for(user: Principal) -> list[Page]:
+    """The pages ``user`` may open, in navigation order."""
+    return [p for p in PAGES if user.can(p.permission)]
+
+
+def landing_page(user: Principal) -> Page | None:
+    """The first page ``user`` should see after logging in; ``None`` if they may see none."""
+    allowed = {p.name for p in pages_for(user)}
+    return next((page(name) for name in LANDING_ORDER if name in allowed), None)
+
+
+def session_user(request: Request) -> Principal | None:
+    """The user of the console session cookie, or ``None`` when there is no valid session."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        return get_container(request).auth.authenticate(token)
+    except AuthenticationError:
+        return None
+
+
+def safe_next(value: str | None) -> str:
+    """A local path to go to after login; anything else (other hosts, ``//x``) becomes ``/``.
+
+    Example:
+        >>> safe_next("/audit?actor=x"), safe_next("https://evil.example/"), safe_next("//x")
+        ('/audit?actor=x', '/', '/')
+    """
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def to_login(request: Request) -> RedirectResponse:
+    """Send the browser to the login page, coming back here afterwards."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    suffix = "" if target == "/" else f"?next={quote(target, safe='')}"
+    return RedirectResponse(f"/login{suffix}", status_code=303)

@@ -1,0 +1,74 @@
+"""Messages: frozen, identified, and carried as JSON back to the same type."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from uuid import UUID
+
+import pytest
+
+from kupol.alerts.messages import AlertChanged
+from kupol.core.errors import InvalidInputError
+from kupol.core.messages import decode, decode_as, encode, envelope, message_type, utcnow
+from kupol.events.messages import CameraEventObserved, EvidenceRef
+
+
+def observed(**fields: object) -> CameraEventObserved:
+    values: dict[str, object] = {
+        "camera_id": "ast-01", "type": "motion", "confidence": 0.8, "zone": "road",
+        "occurred_at": datetime(2026, 1, 5, 20, 0, 0, 123456, tzinfo=UTC),
+        "payload": {"box": [0.1, 0.2, 0.3, 0.4], "note": "Қазақстан"},
+        "evidence": (EvidenceRef(kind="snapshot", uri="ast-01/a.jpg", sha256="0" * 64),),
+    }
+    values.update(fields)
+    return CameraEventObserved(**values)  # type: ignore[arg-type]
+
+
+def test_a_message_survives_the_json_envelope_unchanged() -> None:
+    event = observed()
+
+    copy = decode(envelope(event))
+
+    assert copy == event
+    assert type(copy) is CameraEventObserved
+    assert isinstance(copy.evidence[0], EvidenceRef)
+
+
+def test_every_message_gets_its_own_id_and_an_aware_creation_time() -> None:
+    first, second = observed(), observed()
+
+    assert isinstance(first.id, UUID)
+    assert first.id != second.id
+    assert first.created_at.tzinfo is not None
+    assert utcnow().utcoffset() is not None
+
+
+def test_messages_are_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        observed().camera_id = "other"  # type: ignore[misc]
+
+
+def test_message_classes_register_under_their_name() -> None:
+    assert message_type("AlertChanged") is AlertChanged
+    assert message_type("CameraEventObserved") is CameraEventObserved
+
+
+def test_an_unknown_message_type_is_invalid_input() -> None:
+    with pytest.raises(InvalidInputError, match="NoSuchEvent"):
+        decode(b'{"type":"NoSuchEvent","body":{}}')
+
+
+@pytest.mark.parametrize("data", [b"not json", b"[]", b'{"body":{}}', b'{"type":"AlertChanged"}'])
+def test_a_malformed_envelope_is_invalid_input(data: bytes) -> None:
+    with pytest.raises(InvalidInputError, match="malformed"):
+        decode(data)
+
+
+def test_a_body_with_a_wrong_field_is_invalid_input_naming_the_type() -> None:
+    body = json.loads(encode(observed()))
+    body["confidence"] = "very"
+
+    with pytest.raises(InvalidInputError, match="CameraEventObserved"):
+        decode_as(CameraEventObserved, body)
