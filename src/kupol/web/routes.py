@@ -18,6 +18,7 @@ from starlette.responses import Response
 from kupol.alerts.model import AlertStatus, Severity
 from kupol.api.auth import set_session_cookies
 from kupol.api.deps import client_of, get_container
+from kupol.bootstrap import Container
 from kupol.cameras.model import CameraKind
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import AuthenticationError, InvalidInputError, RateLimitedError
@@ -43,6 +44,14 @@ def _guard(request: Request, permission: Permission) -> Principal | Response:
     if not user.can(permission):
         return forbidden(request, user, permission)
     return user
+
+
+def _active_alerts(container: Container, user: Principal) -> list[dict[str, Any]]:
+    """Open and acknowledged alerts as JSON for the page's script."""
+    return [a.model_dump(mode="json")
+            for status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+            for a in container.alerts.list_alerts(actor=user, status=status.value,
+                                                  limit=ACTIVE_LIMIT)]
 
 
 @router.get("/login")
@@ -104,14 +113,13 @@ def dashboard(request: Request) -> Response:
         if home is not None and home.name != "dashboard":
             return RedirectResponse(home.path, status_code=303)
         return forbidden(request, user, Permission.ALERTS_READ)
-    alerts = get_container(request).alerts
-    active = [a.model_dump(mode="json")
-              for status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
-              for a in alerts.list_alerts(actor=user, status=status.value, limit=ACTIVE_LIMIT)]
-    counts = {s.value: 0 for s in AlertStatus} | alerts.counts()
+    container = get_container(request)
+    counts = {s.value: 0 for s in AlertStatus} | container.alerts.counts()
+    names = ({c.id: c.name for c in container.cameras.list()}
+             if user.can(Permission.CAMERAS_READ) else {})
     return render(request, "dashboard.html", user=user, locale=user.locale, active="dashboard",
-                  data={"alerts": active, "counts": counts,
-                        "can_handle": user.can(Permission.ALERTS_HANDLE)},
+                  data={"alerts": _active_alerts(container, user), "counts": counts,
+                        "cameras": names, "can_handle": user.can(Permission.ALERTS_HANDLE)},
                   counts=counts, statuses=[s.value for s in AlertStatus])
 
 
@@ -124,12 +132,7 @@ def camera_map(request: Request) -> Response:
     container = get_container(request)
     cameras = container.cameras.list()
     view = build_map(cameras=cameras, locale=user.locale)
-    alerts: list[dict[str, Any]] = []
-    if user.can(Permission.ALERTS_READ):
-        alerts = [a.model_dump(mode="json")
-                  for status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
-                  for a in container.alerts.list_alerts(actor=user, status=status.value,
-                                                        limit=ACTIVE_LIMIT)]
+    alerts = _active_alerts(container, user) if user.can(Permission.ALERTS_READ) else []
     return render(request, "map.html", user=user, locale=user.locale, active="map", view=view,
                   kinds=[k.value for k in CameraKind],
                   data={"cameras": [c.model_dump(mode="json") for c in cameras],

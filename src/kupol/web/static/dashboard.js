@@ -28,7 +28,9 @@
   }
 
   function newer(a, b) {
-    return a.raised_at > b.raised_at || (a.raised_at === b.raised_at && a.id > b.id);
+    const ta = Date.parse(a.raised_at);
+    const tb = Date.parse(b.raised_at);
+    return ta > tb || (ta === tb && a.id > b.id);
   }
 
   function place(node, alert) {

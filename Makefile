@@ -1,0 +1,53 @@
+# kupol — the two commands are `make demo` and `make test`; each sets itself up.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: demo test setup lint typecheck unit browser services bench lock clean help
+
+help:
+	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
+	@echo "make test   set up and run the whole test suite (lint, types, tests)"
+	@echo "make bench  print the ingestion benchmark figures"
+	@echo "make lock   refresh requirements.lock from the current environment"
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade "pip>=24"
+	$(BIN)/pip install -q -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/kupol demo
+
+browser:
+	@scripts/ensure_chromium.sh
+
+services:
+	@scripts/ensure_services.sh
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -q -m "not browser and not slow"
+
+test: setup browser lint typecheck
+	$(BIN)/pytest -q
+
+bench: setup
+	$(BIN)/python bench/ingest.py
+
+lock: setup
+	$(BIN)/pip freeze --exclude-editable --exclude kupol > requirements.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts
