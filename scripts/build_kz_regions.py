@@ -386,8 +386,8 @@ def _on_segment(a: tuple[int, int], b: tuple[int, int], c: tuple[int, int]) -> b
     return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(a[1], b[1])
 
 
-def find_bad_arcs(arcs: dict[Arc, list[Point]], scale: int) -> set[Arc]:
-    """Arcs whose simplified form crosses or touches another (or itself) where it must not.
+def find_bad_pairs(arcs: dict[Arc, list[Point]], scale: int) -> set[tuple[Arc, Arc]]:
+    """Pairs of arcs (or an arc and itself) that cross or touch where they must not.
 
     Works on integer coordinates (the output grid), so the tests are exact. Two segments may
     meet only at a shared end that is either the joint of two consecutive segments of one arc
@@ -412,7 +412,7 @@ def find_bad_arcs(arcs: dict[Arc, list[Point]], scale: int) -> set[Arc]:
                 for cy in range(math.floor(min(a[1], b[1]) / scale / cell),
                                 math.floor(max(a[1], b[1]) / scale / cell) + 1):
                     grid.setdefault((cx, cy), []).append(si)
-    bad: set[Arc] = set()
+    bad: set[tuple[Arc, Arc]] = set()
     seen: set[tuple[int, int]] = set()
     for members in grid.values():
         for x in range(len(members)):
@@ -442,8 +442,7 @@ def find_bad_arcs(arcs: dict[Arc, list[Point]], scale: int) -> set[Arc]:
                     )
                     if consecutive or p in nodes:
                         continue
-                bad.add(k1)
-                bad.add(k2)
+                bad.add((k1, k2) if k1 <= k2 else (k2, k1))
     return bad
 
 
@@ -460,7 +459,7 @@ def simplify_rings(rings: list[list[Point]], tol: float, ndigits: int) -> list[l
 
     def simplify(arc: Arc, t: float) -> list[Point]:
         res: list[Point] = []
-        for x, y in douglas_peucker(arc, t, kx):
+        for x, y in douglas_peucker(arc, t, kx) if t > 0 else arc:
             p = (round(x, ndigits), round(y, ndigits))
             if not res or res[-1] != p:
                 res.append(p)
@@ -469,9 +468,15 @@ def simplify_rings(rings: list[list[Point]], tol: float, ndigits: int) -> list[l
         return res
 
     arc_tol = {arc: tol for arcs in ring_arcs for arc, _ in arcs}
+    # Conflicts already present in the source at full detail (after rounding) cannot be fixed
+    # by simplifying less: they are left alone.
+    inherent = find_bad_pairs({arc: simplify(arc, 0.0) for arc in arc_tol}, scale)
+    if inherent:
+        print(f"{len(inherent)} arc conflicts are in the source itself; left as they are",
+              file=sys.stderr)
     done = {arc: simplify(arc, t) for arc, t in arc_tol.items()}
-    for _round in range(16):
-        bad = find_bad_arcs(done, scale)
+    for _round in range(20):
+        bad = {arc for pair in find_bad_pairs(done, scale) - inherent for arc in pair}
         if not bad:
             break
         for arc in bad:

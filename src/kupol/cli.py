@@ -36,10 +36,13 @@ db_app = typer.Typer(help="Database schema: upgrade, show the current revision."
 users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure analytics on real video and data.", no_args_is_help=True)
+config_app = typer.Typer(help="Check the configuration and print its reference.",
+                         no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(eval_app, name="eval")
+app.add_typer(config_app, name="config")
 
 out = Console()
 err = Console(stderr=True)
@@ -77,6 +80,23 @@ def main_options(
 ) -> None:
     """Global options."""
     _STATE["config"] = config
+
+
+@config_app.command("check")
+@handle_errors
+def config_check() -> None:
+    """Validate the configuration and print the effective settings (secrets hidden)."""
+    import json
+
+    out.print_json(json.dumps(settings().model_dump(mode="json"), default=str))
+
+
+@config_app.command("reference")
+def config_reference() -> None:
+    """Print the Markdown reference of every setting (docs/configuration.md)."""
+    from kupol.config_reference import reference
+
+    sys.stdout.write(reference())
 
 
 @db_app.command("upgrade")

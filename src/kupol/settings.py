@@ -58,7 +58,8 @@ class BusSettings(Section):
     )
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL.")
     stream: str = Field("KUPOL", pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream name.")
-    subject_prefix: str = Field("kupol", pattern=r"^[A-Za-z0-9_-]+$")
+    subject_prefix: str = Field("kupol", pattern=r"^[A-Za-z0-9_-]+$",
+                                description="NATS subjects are <prefix>.event.<Type>.")
     max_deliver: int = Field(20, ge=1, description="Deliveries before a message is dead-lettered.")
     ack_wait_s: float = Field(
         30.0, gt=0, le=3600,
@@ -71,25 +72,27 @@ class BusSettings(Section):
 
 class MqttSettings(Section):
     enabled: bool = Field(False, description="Take camera events from an MQTT broker too.")
-    host: str = "127.0.0.1"
-    port: int = Field(1883, ge=1, le=65535)
+    host: str = Field("127.0.0.1", description="MQTT broker host.")
+    port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
     topic: str = Field("kupol/cameras/+/events", description="Subscription; + is the camera id.")
-    client_id: str = "kupol-ingest"
+    client_id: str = Field("kupol-ingest", description="Fixed client id: the broker keeps "
+                           "this persistent session's messages while kupol is down.")
 
 
 class SecuritySettings(Section):
     secret_key: SecretStr = Field(
         SecretStr(DEFAULT_SECRET), description="Signs login tokens. Must be changed outside dev."
     )
-    token_ttl_minutes: int = Field(480, ge=5, le=7 * 24 * 60)
+    token_ttl_minutes: int = Field(480, ge=5, le=7 * 24 * 60,
+                                   description="Login lifetime (a shift is 8 hours).")
     login_max_failures: int = Field(5, ge=1, description="Failed logins allowed per window.")
     login_window_s: int = Field(300, ge=10, description="Window of the login rate limit.")
     cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
 
 
 class ServerSettings(Section):
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=0, le=65535)
+    host: str = Field("127.0.0.1", description="Address the API and console listen on.")
+    port: int = Field(8000, ge=0, le=65535, description="Port the API and console listen on.")
     public_url: str | None = Field(None, description="URL printed for users; default from host.")
 
 
@@ -116,13 +119,15 @@ class Settings(BaseSettings):
 
     mode: Literal["dev", "test", "prod"] = Field("dev", description="prod refuses dev secrets.")
     data_dir: Path = Field(Path("var"), description="Evidence files and the SQLite database.")
-    default_locale: Literal["ru", "kk", "en"] = "ru"
+    default_locale: Literal["ru", "kk", "en"] = Field(
+        "ru", description="Console language before login and for new users.")
     database: DatabaseSettings = DatabaseSettings()
     bus: BusSettings = BusSettings()
     mqtt: MqttSettings = MqttSettings()
     security: SecuritySettings = SecuritySettings()
     server: ServerSettings = ServerSettings()
-    sources: tuple[SourceSettings, ...] = ()
+    sources: tuple[SourceSettings, ...] = Field(
+        (), description="Built-in video sources ([[sources]] tables, see below).")
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

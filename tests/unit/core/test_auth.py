@@ -188,6 +188,6 @@ def test_permissions_follow_the_role_table(roles: list[str], permission: Permiss
 def test_a_principal_without_a_permission_is_refused_naming_it(container: Container) -> None:
     principal, _ = add_user(container, "ivanov", "operator")
 
-    with pytest.raises(PermissionDeniedError, match="cameras.write"):
+    with pytest.raises(PermissionDeniedError, match=r"cameras\.write"):
         principal.require(Permission.CAMERAS_WRITE)
 
