@@ -562,15 +562,24 @@ def build(source: str, collection: dict[str, Any], tol: float, ndigits: int,
           min_area: float) -> dict[str, Any]:
     by_code = select_features(source, collection)
     # Flatten every ring of every polygon of every unit, remembering where it came from.
+    # Islets and holes smaller than min_area (slivers, mostly) are left out from the start.
     rings: list[list[Point]] = []
     where: list[tuple[str, int, int]] = []
+    dropped = 0
     for code, polys in by_code.items():
         for pi, poly in enumerate(polys):
             for ri, ring in enumerate(poly):
-                rings.append(snap_ring(ring))
+                pts = snap_ring(ring)
+                if len(pts) < 3 or abs(ring_area([*pts, pts[0]])) < min_area:
+                    dropped += 1
+                    if ri == 0:
+                        break  # the polygon goes, and its holes with it
+                    continue
+                rings.append(pts)
                 where.append((code, pi, ri))
     inserted = insert_t_junctions(rings)
-    print(f"T-junction points inserted: {inserted}", file=sys.stderr)
+    print(f"rings dropped as smaller than {min_area} sq deg: {dropped}; "
+          f"T-junction points inserted: {inserted}", file=sys.stderr)
     simple = simplify_rings(rings, tol, ndigits)
 
     polys_out: dict[str, dict[int, list[list[list[float]]]]] = {}

@@ -26,8 +26,9 @@ from kupol.tables import import_all_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
-PG_ADMIN_URL = os.environ.get("KUPOL_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "KUPOL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 NATS_URL = os.environ.get("KUPOL_TEST_NATS_URL", "nats://127.0.0.1:4222")
 MQTT_HOST = os.environ.get("KUPOL_TEST_MQTT_HOST", "127.0.0.1")
 DATA_ROOT = Path(os.environ.get("KUPOL_DATA_ROOT", str(ROOT.parent / "shared" / "data")))
@@ -128,8 +129,15 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 def make_settings(*, database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     """Test settings: test mode, a real secret, data under ``data_dir``, no kupol.toml."""
     security = {"secret_key": TEST_SECRET, **overrides.pop("security", {})}
-    return load_settings(toml_file=None, environ={}, mode="test", data_dir=data_dir,
-                         database={"url": database_url}, security=security, **overrides)
+    return load_settings(
+        toml_file=None,
+        environ={},
+        mode="test",
+        data_dir=data_dir,
+        database={"url": database_url},
+        security=security,
+        **overrides,
+    )
 
 
 @pytest.fixture
@@ -186,5 +194,11 @@ def login(client: Any, username: str, password: str) -> dict[str, str]:
 
 def demo_camera(camera_id: str = "cam-test-01", **fields: Any) -> dict[str, Any]:
     """A valid camera body for the API."""
-    return {"id": camera_id, "name": f"Camera {camera_id}", "kind": "fixed",
-            "latitude": 51.128, "longitude": 71.430, **fields}
+    return {
+        "id": camera_id,
+        "name": f"Camera {camera_id}",
+        "kind": "fixed",
+        "latitude": 51.128,
+        "longitude": 71.430,
+        **fields,
+    }

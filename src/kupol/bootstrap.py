@@ -82,12 +82,17 @@ class Container:
         known = self.cameras.known_ids()
         for config in self.settings.sources:
             if config.camera_id not in known:
-                log.error("source for unknown camera %s skipped; register it first",
-                          config.camera_id)
+                log.error(
+                    "source for unknown camera %s skipped; register it first", config.camera_id
+                )
                 continue
-            source = MotionSource(config=config, bus=self.bus, loop=loop,
-                                  evidence_dir=self.evidence_dir,
-                                  zones=self._zones_for(config.camera_id))
+            source = MotionSource(
+                config=config,
+                bus=self.bus,
+                loop=loop,
+                evidence_dir=self.evidence_dir,
+                zones=self._zones_for(config.camera_id),
+            )
             source.start()
             self.sources.append(source)
 
@@ -116,45 +121,72 @@ def build_bus(settings: Settings) -> Bus:
     if settings.bus.type == "nats":
         from kupol.core.bus.nats import JetStreamBus
 
-        return JetStreamBus(url=settings.bus.nats_url, stream=settings.bus.stream,
-                            subject_prefix=settings.bus.subject_prefix,
-                            max_deliver=settings.bus.max_deliver,
-                            ack_wait_s=settings.bus.ack_wait_s)
+        return JetStreamBus(
+            url=settings.bus.nats_url,
+            stream=settings.bus.stream,
+            subject_prefix=settings.bus.subject_prefix,
+            max_deliver=settings.bus.max_deliver,
+            ack_wait_s=settings.bus.ack_wait_s,
+        )
     return InProcessBus(retry_delays_s=settings.bus.retry_delays_s)
 
 
 def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     """Wire every service for ``settings`` (connections open lazily or at :meth:`start`)."""
-    db = Database(make_engine(settings.database.url, echo=settings.database.echo,
-                              pool_size=settings.database.pool_size))
+    db = Database(
+        make_engine(
+            settings.database.url,
+            echo=settings.database.echo,
+            pool_size=settings.database.pool_size,
+        )
+    )
     bus = bus if bus is not None else build_bus(settings)
     audit = AuditLog(db)
-    signer = TokenSigner(settings.security.secret_key.get_secret_value().encode(),
-                         ttl_s=settings.security.token_ttl_minutes * 60)
-    limiter = FailureLimiter(max_failures=settings.security.login_max_failures,
-                             window_s=settings.security.login_window_s)
+    signer = TokenSigner(
+        settings.security.secret_key.get_secret_value().encode(),
+        ttl_s=settings.security.token_ttl_minutes * 60,
+    )
+    limiter = FailureLimiter(
+        max_failures=settings.security.login_max_failures, window_s=settings.security.login_window_s
+    )
     auth = AuthService(db=db, audit=audit, signer=signer, limiter=limiter)
     cameras = CameraService(db=db, audit=audit)
     quarantine = Quarantine(db)
-    recorder = EventRecorder(db=db, bus=bus, quarantine=quarantine,
-                             known_cameras=cameras.known_ids)
+    recorder = EventRecorder(db=db, bus=bus, quarantine=quarantine, known_cameras=cameras.known_ids)
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)
     alerts = AlertService(db=db, audit=audit, bus=bus, engine=engine)
     live = LiveFeed()
 
-    bus.subscribe(CameraEventObserved, recorder.handle, consumer=EventRecorder.consumer,
-                  batch_size=RECORDER_BATCH)
+    bus.subscribe(
+        CameraEventObserved,
+        recorder.handle,
+        consumer=EventRecorder.consumer,
+        batch_size=RECORDER_BATCH,
+    )
     bus.subscribe(AlertChanged, live.on_events, consumer="console-live-alerts", durable=False)
-    bus.subscribe(CameraEventsRecorded, live.on_events, consumer="console-live-events",
-                  durable=False)
+    bus.subscribe(
+        CameraEventsRecorded, live.on_events, consumer="console-live-events", durable=False
+    )
     mqtt = None
     if settings.mqtt.enabled:
         from kupol.events.mqtt import MqttIngest
 
-        mqtt = MqttIngest(settings=settings.mqtt, bus=bus, quarantine=quarantine,
-                          known_cameras=cameras.known_ids)
-    return Container(settings=settings, db=db, bus=bus, audit=audit, auth=auth, cameras=cameras,
-                     recorder=recorder, events=EventQueries(db=db, audit=audit),
-                     alert_engine=engine, alerts=alerts, quarantine=quarantine, live=live,
-                     mqtt=mqtt)
+        mqtt = MqttIngest(
+            settings=settings.mqtt, bus=bus, quarantine=quarantine, known_cameras=cameras.known_ids
+        )
+    return Container(
+        settings=settings,
+        db=db,
+        bus=bus,
+        audit=audit,
+        auth=auth,
+        cameras=cameras,
+        recorder=recorder,
+        events=EventQueries(db=db, audit=audit),
+        alert_engine=engine,
+        alerts=alerts,
+        quarantine=quarantine,
+        live=live,
+        mqtt=mqtt,
+    )

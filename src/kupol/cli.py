@@ -26,18 +26,20 @@ from kupol.settings import Settings, load_settings
 app = typer.Typer(
     name="kupol",
     help="kupol (купол) — digital policing platform: cameras, events, alerts, audit.\n\n"
-         "Start with `kupol demo` to see it work, `kupol run` in production.",
+    "Start with `kupol demo` to see it work, `kupol run` in production.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
 )
-db_app = typer.Typer(help="Database schema: upgrade, show the current revision.",
-                     no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database schema: upgrade, show the current revision.", no_args_is_help=True
+)
 users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
 eval_app = typer.Typer(help="Measure analytics on real video and data.", no_args_is_help=True)
-config_app = typer.Typer(help="Check the configuration and print its reference.",
-                         no_args_is_help=True)
+config_app = typer.Typer(
+    help="Check the configuration and print its reference.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
@@ -75,8 +77,12 @@ def settings(**overrides: Any) -> Settings:
 
 @app.callback()
 def main_options(
-    config: Annotated[Path | None, typer.Option(
-        "--config", "-c", help="TOML settings file (default ./kupol.toml if present).")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="TOML settings file (default ./kupol.toml if present)."
+        ),
+    ] = None,
 ) -> None:
     """Global options."""
     _STATE["config"] = config
@@ -129,19 +135,27 @@ def db_current() -> None:
 @handle_errors
 def users_add(
     username: str = typer.Argument(..., help="Login name: lower-case letters, digits, . _ -"),
-    role: Annotated[list[str], typer.Option(
-        "--role", "-r", help="Role (repeat for several): admin, operator, analyst, "
-        "investigator, traffic_officer, fraud_analyst, auditor, device.")] = [],  # noqa: B006
+    role: Annotated[
+        list[str],
+        typer.Option(
+            "--role",
+            "-r",
+            help="Role (repeat for several): admin, operator, analyst, "
+            "investigator, traffic_officer, fraud_analyst, auditor, device.",
+        ),
+    ] = [],  # noqa: B006
     full_name: str = typer.Option("", help="Name shown in the console and audit log."),
     locale: str = typer.Option("ru", help="Console language: ru, kk or en."),
-    password_stdin: bool = typer.Option(False, help="Read the password from standard input "
-                                        "instead of generating one."),
+    password_stdin: bool = typer.Option(
+        False, help="Read the password from standard input instead of generating one."
+    ),
 ) -> None:
     """Create a user. A generated password is printed once."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     container = _container()
-    _, password = container.auth.create_user(username=username, password=password, roles=role,
-                                             full_name=full_name, locale=locale)
+    _, password = container.auth.create_user(
+        username=username, password=password, roles=role, full_name=full_name, locale=locale
+    )
     out.print(f"created {username} ({', '.join(sorted(set(role)))})")
     if not password_stdin:
         out.print(f"password: {password}", highlight=False)
@@ -153,14 +167,15 @@ def users_list() -> None:
     """List users and their roles."""
     for principal, active in _container().auth.list_users():
         state = "" if active else "  [disabled]"
-        out.print(f"{principal.username:<20} {', '.join(principal.roles)}{state}",
-                  highlight=False)
+        out.print(f"{principal.username:<20} {', '.join(principal.roles)}{state}", highlight=False)
 
 
 @users_app.command("passwd")
 @handle_errors
-def users_passwd(username: str, password_stdin: bool = typer.Option(
-        False, help="Read the new password from standard input.")) -> None:
+def users_passwd(
+    username: str,
+    password_stdin: bool = typer.Option(False, help="Read the new password from standard input."),
+) -> None:
     """Set a new password (generated unless --password-stdin) and end the user's sessions."""
     import secrets
 
@@ -179,8 +194,11 @@ def audit_verify() -> None:
     if report.ok:
         out.print(f"audit log intact: {report.checked} entries verified")
         return
-    err.print(f"[bold red]audit log BROKEN[/] at entry {report.first_bad_seq}: {report.reason} "
-              f"({report.checked} entries verified before it)", highlight=False)
+    err.print(
+        f"[bold red]audit log BROKEN[/] at entry {report.first_bad_seq}: {report.reason} "
+        f"({report.checked} entries verified before it)",
+        highlight=False,
+    )
     raise typer.Exit(1)
 
 
@@ -200,13 +218,23 @@ def eval_motion(
     check_source(str(video))
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
-        duration = float(stream.duration * stream.time_base) if stream.duration else None
+        duration = (
+            float(stream.duration * stream.time_base)
+            if stream.duration and stream.time_base
+            else None
+        )
     detector = MotionDetector(min_area=min_area, repeat_frames=max(1, int(fps * 5)))
     reports = 0
     started = time.perf_counter()
     frames = 0
-    with Progress(TextColumn("analysing"), BarColumn(), TextColumn("{task.completed:.0f}s"),
-                  TimeRemainingColumn(), console=err, transient=True) as progress:
+    with Progress(
+        TextColumn("analysing"),
+        BarColumn(),
+        TextColumn("{task.completed:.0f}s"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
         task = progress.add_task("video", total=duration)
         for frame in read_frames(str(video), analysis_fps=fps):
             frames += 1
@@ -214,9 +242,11 @@ def eval_motion(
                 reports += 1
             progress.update(task, completed=frame.pts_s)
     elapsed = time.perf_counter() - started
-    out.print(f"{video.name}: {frames} frames analysed at {fps:g} fps, "
-              f"{detector.episodes} motion episodes, {reports} events, "
-              f"{frames / elapsed:.0f} frames/s on this machine")
+    out.print(
+        f"{video.name}: {frames} frames analysed at {fps:g} fps, "
+        f"{detector.episodes} motion episodes, {reports} events, "
+        f"{frames / elapsed:.0f} frames/s on this machine"
+    )
 
 
 @app.command("run")
@@ -236,9 +266,12 @@ def run(
 def demo(
     port: int = typer.Option(8000, help="Port to serve the console on."),
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    video: Path | None = typer.Option(None, help="Video for the demo camera "
-                                      "(default: ../shared/data/video/cars-intel.mp4, or a "
-                                      "generated one)."),
+    video: Path | None = typer.Option(
+        None,
+        help="Video for the demo camera "
+        "(default: ../shared/data/video/cars-intel.mp4, or a "
+        "generated one).",
+    ),
     serve: bool = typer.Option(True, help="Serve the console (--no-serve: set up only)."),
 ) -> None:
     """Set up an embedded kupol with demo cameras and rules, print a login, and serve it."""
@@ -262,8 +295,9 @@ def _serve(s: Settings, *, host: str, port: int) -> None:
     from kupol.bootstrap import build_container
 
     container = build_container(s)
-    uvicorn.run(create_app(container), host=host, port=port, log_level="info",
-                timeout_graceful_shutdown=5)
+    uvicorn.run(
+        create_app(container), host=host, port=port, log_level="info", timeout_graceful_shutdown=5
+    )
 
 
 def _require_schema(s: Settings) -> None:

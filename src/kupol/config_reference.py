@@ -63,12 +63,20 @@ def reference() -> str:
     for name, field in Settings.model_fields.items():
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            lines += [f"\n## [{name}]\n", "| key | environment | type | default | meaning |",
-                      "|---|---|---|---|---|"]
+            lines += [
+                f"\n## [{name}]\n",
+                "| key | environment | type | default | meaning |",
+                "|---|---|---|---|---|",
+            ]
             lines += _rows(annotation, name)
-    lines += ["\n## [[sources]]\n",
-              "Built-in video sources, one table per camera (`kupol demo` sets two).\n",
-              "| key | environment | type | default | meaning |", "|---|---|---|---|---|"]
-    lines += [row.replace("KUPOL_SOURCES__", "—").replace("`—", "`—") for row in
-              _rows(SourceSettings, "sources")]
+    lines += [
+        "\n## [[sources]]\n",
+        "Built-in video sources, one table per camera (`kupol demo` sets two).\n",
+        "| key | environment | type | default | meaning |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        row.replace("KUPOL_SOURCES__", "—").replace("`—", "`—")
+        for row in _rows(SourceSettings, "sources")
+    ]
     return "\n".join(lines) + "\n"

@@ -23,30 +23,77 @@ DEMO_ADMIN = "admin"
 DEMO_ROLES = [Role.ADMIN, Role.OPERATOR, Role.ANALYST, Role.INVESTIGATOR, Role.AUDITOR]
 
 DEMO_CAMERAS = [
-    CameraCreate(id="ast-kabanbay-01", name="Астана, пр. Кабанбай батыра / ул. Сыганак",
-                 kind=CameraKind.FIXED, latitude=51.0890, longitude=71.4160, heading_deg=90,
-                 region_code="01",
-                 zones=[Zone(name="road", polygon=[(0.0, 0.35), (1.0, 0.35), (1.0, 1.0),
-                                                   (0.0, 1.0)])]),
-    CameraCreate(id="ast-baiterek-02", name="Астана, Байтерек, пешеходная зона",
-                 kind=CameraKind.PTZ, latitude=51.1283, longitude=71.4305, region_code="01"),
-    CameraCreate(id="ala-abai-01", name="Алматы, пр. Абая / пр. Достык", kind=CameraKind.FIXED,
-                 latitude=43.2389, longitude=76.9458, heading_deg=180, region_code="02"),
-    CameraCreate(id="shy-tauke-01", name="Шымкент, пр. Тауке хана", kind=CameraKind.FIXED,
-                 latitude=42.3155, longitude=69.5869, region_code="17"),
-    CameraCreate(id="kar-drone-01", name="Караганда, дрон патруля", kind=CameraKind.DRONE,
-                 latitude=49.8047, longitude=73.1094, region_code="09"),
+    CameraCreate(
+        id="ast-kabanbay-01",
+        name="Астана, пр. Кабанбай батыра / ул. Сыганак",
+        kind=CameraKind.FIXED,
+        latitude=51.0890,
+        longitude=71.4160,
+        heading_deg=90,
+        region_code="01",
+        zones=[Zone(name="road", polygon=[(0.0, 0.35), (1.0, 0.35), (1.0, 1.0), (0.0, 1.0)])],
+    ),
+    CameraCreate(
+        id="ast-baiterek-02",
+        name="Астана, Байтерек, пешеходная зона",
+        kind=CameraKind.PTZ,
+        latitude=51.1283,
+        longitude=71.4305,
+        region_code="01",
+    ),
+    CameraCreate(
+        id="ala-abai-01",
+        name="Алматы, пр. Абая / пр. Достык",
+        kind=CameraKind.FIXED,
+        latitude=43.2389,
+        longitude=76.9458,
+        heading_deg=180,
+        region_code="02",
+    ),
+    CameraCreate(
+        id="shy-tauke-01",
+        name="Шымкент, пр. Тауке хана",
+        kind=CameraKind.FIXED,
+        latitude=42.3155,
+        longitude=69.5869,
+        region_code="17",
+    ),
+    CameraCreate(
+        id="kar-drone-01",
+        name="Караганда, дрон патруля",
+        kind=CameraKind.DRONE,
+        latitude=49.8047,
+        longitude=73.1094,
+        region_code="09",
+    ),
 ]
 
 DEMO_RULES = [
-    AlertRuleCreate(name="Движение на проезжей части", severity=Severity.MEDIUM,
-                    event_types=["motion"], camera_ids=["ast-kabanbay-01"], zones=["road"],
-                    min_confidence=0.3, cooldown_s=20),
-    AlertRuleCreate(name="Люди в пешеходной зоне ночью", severity=Severity.HIGH,
-                    event_types=["motion"], camera_ids=["ast-baiterek-02"],
-                    active_from="22:00", active_to="06:00", cooldown_s=60),
-    AlertRuleCreate(name="Движение у Байтерека", severity=Severity.LOW,
-                    event_types=["motion"], camera_ids=["ast-baiterek-02"], cooldown_s=30),
+    AlertRuleCreate(
+        name="Движение на проезжей части",
+        severity=Severity.MEDIUM,
+        event_types=["motion"],
+        camera_ids=["ast-kabanbay-01"],
+        zones=["road"],
+        min_confidence=0.3,
+        cooldown_s=20,
+    ),
+    AlertRuleCreate(
+        name="Люди в пешеходной зоне ночью",
+        severity=Severity.HIGH,
+        event_types=["motion"],
+        camera_ids=["ast-baiterek-02"],
+        active_from="22:00",
+        active_to="06:00",
+        cooldown_s=60,
+    ),
+    AlertRuleCreate(
+        name="Движение у Байтерека",
+        severity=Severity.LOW,
+        event_types=["motion"],
+        camera_ids=["ast-baiterek-02"],
+        cooldown_s=30,
+    ),
 ]
 
 
@@ -64,8 +111,10 @@ def pick_videos(settings: Settings, video: Path | None) -> tuple[str, str]:
     generated = settings.data_dir / "demo" / "synthetic.mp4"
     if not (cars.is_file() and people.is_file()) and not generated.exists():
         write_synthetic_video(generated, seconds=40)
-    return (str(cars) if cars.is_file() else str(generated),
-            str(people) if people.is_file() else str(generated))
+    return (
+        str(cars) if cars.is_file() else str(generated),
+        str(people) if people.is_file() else str(generated),
+    )
 
 
 def seed(container: Container) -> None:
@@ -86,15 +135,21 @@ def ensure_admin(container: Container) -> tuple[str, str]:
     """Create the demo administrator, or give it a fresh password; returns the login."""
     password = secrets.token_urlsafe(9)
     try:
-        container.auth.create_user(username=DEMO_ADMIN, password=password, roles=DEMO_ROLES,
-                                   full_name="Demo Administrator", locale="ru")
+        container.auth.create_user(
+            username=DEMO_ADMIN,
+            password=password,
+            roles=DEMO_ROLES,
+            full_name="Demo Administrator",
+            locale="ru",
+        )
     except ConflictError:
         container.auth.set_password(username=DEMO_ADMIN, password=password)
     return DEMO_ADMIN, password
 
 
-def prepare_demo(settings: Settings, *, video: Path | None, port: int, host: str
-                 ) -> tuple[Settings, tuple[str, str]]:
+def prepare_demo(
+    settings: Settings, *, video: Path | None, port: int, host: str
+) -> tuple[Settings, tuple[str, str]]:
     """Migrate, seed, and return the settings with demo sources and the admin login."""
     upgrade(settings.database.url)
     container = build_container(settings)

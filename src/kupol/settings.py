@@ -31,9 +31,17 @@ DEFAULT_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused ou
 ENV_PREFIX = "KUPOL_"
 # Environment variables with the prefix that are not settings: they steer tests and CI.
 RESERVED_ENV = frozenset(
-    {"KUPOL_CONFIG", "KUPOL_REQUIRE_SERVICES", "KUPOL_REQUIRE_DATA", "KUPOL_DATA_ROOT",
-     "KUPOL_TEST_POSTGRES_URL", "KUPOL_TEST_NATS_URL", "KUPOL_TEST_MQTT_HOST",
-     "KUPOL_UPDATE_SCREENSHOTS", "KUPOL_CHROMIUM"}
+    {
+        "KUPOL_CONFIG",
+        "KUPOL_REQUIRE_SERVICES",
+        "KUPOL_REQUIRE_DATA",
+        "KUPOL_DATA_ROOT",
+        "KUPOL_TEST_POSTGRES_URL",
+        "KUPOL_TEST_NATS_URL",
+        "KUPOL_TEST_MQTT_HOST",
+        "KUPOL_UPDATE_SCREENSHOTS",
+        "KUPOL_CHROMIUM",
+    }
 )
 
 
@@ -58,13 +66,17 @@ class BusSettings(Section):
     )
     nats_url: str = Field("nats://127.0.0.1:4222", description="NATS server URL.")
     stream: str = Field("KUPOL", pattern=r"^[A-Za-z0-9_-]+$", description="JetStream stream name.")
-    subject_prefix: str = Field("kupol", pattern=r"^[A-Za-z0-9_-]+$",
-                                description="NATS subjects are <prefix>.event.<Type>.")
+    subject_prefix: str = Field(
+        "kupol", pattern=r"^[A-Za-z0-9_-]+$", description="NATS subjects are <prefix>.event.<Type>."
+    )
     max_deliver: int = Field(20, ge=1, description="Deliveries before a message is dead-lettered.")
     ack_wait_s: float = Field(
-        30.0, gt=0, le=3600,
+        30.0,
+        gt=0,
+        le=3600,
         description="JetStream redelivers an event a consumer took but did not acknowledge "
-                    "(it crashed) after this many seconds.")
+        "(it crashed) after this many seconds.",
+    )
     retry_delays_s: tuple[float, ...] = Field(
         (0.05, 0.2, 1.0), description="In-process retries of a failing consumer, in seconds."
     )
@@ -75,16 +87,20 @@ class MqttSettings(Section):
     host: str = Field("127.0.0.1", description="MQTT broker host.")
     port: int = Field(1883, ge=1, le=65535, description="MQTT broker port.")
     topic: str = Field("kupol/cameras/+/events", description="Subscription; + is the camera id.")
-    client_id: str = Field("kupol-ingest", description="Fixed client id: the broker keeps "
-                           "this persistent session's messages while kupol is down.")
+    client_id: str = Field(
+        "kupol-ingest",
+        description="Fixed client id: the broker keeps "
+        "this persistent session's messages while kupol is down.",
+    )
 
 
 class SecuritySettings(Section):
     secret_key: SecretStr = Field(
         SecretStr(DEFAULT_SECRET), description="Signs login tokens. Must be changed outside dev."
     )
-    token_ttl_minutes: int = Field(480, ge=5, le=7 * 24 * 60,
-                                   description="Login lifetime (a shift is 8 hours).")
+    token_ttl_minutes: int = Field(
+        480, ge=5, le=7 * 24 * 60, description="Login lifetime (a shift is 8 hours)."
+    )
     login_max_failures: int = Field(5, ge=1, description="Failed logins allowed per window.")
     login_window_s: int = Field(300, ge=10, description="Window of the login rate limit.")
     cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
@@ -120,14 +136,16 @@ class Settings(BaseSettings):
     mode: Literal["dev", "test", "prod"] = Field("dev", description="prod refuses dev secrets.")
     data_dir: Path = Field(Path("var"), description="Evidence files and the SQLite database.")
     default_locale: Literal["ru", "kk", "en"] = Field(
-        "ru", description="Console language before login and for new users.")
+        "ru", description="Console language before login and for new users."
+    )
     database: DatabaseSettings = DatabaseSettings()
     bus: BusSettings = BusSettings()
     mqtt: MqttSettings = MqttSettings()
     security: SecuritySettings = SecuritySettings()
     server: ServerSettings = ServerSettings()
     sources: tuple[SourceSettings, ...] = Field(
-        (), description="Built-in video sources ([[sources]] tables, see below).")
+        (), description="Built-in video sources ([[sources]] tables, see below)."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -160,8 +178,8 @@ class Settings(BaseSettings):
         """The SQLite file, when the database is SQLite on disk."""
         prefix = "sqlite:///"
         url = self.database.url
-        if url.startswith(prefix) and url[len(prefix):] not in ("", ":memory:"):
-            return Path(url[len(prefix):])
+        if url.startswith(prefix) and url[len(prefix) :] not in ("", ":memory:"):
+            return Path(url[len(prefix) :])
         return None
 
 
@@ -176,7 +194,7 @@ def _check_env_keys(environ: Mapping[str, str]) -> None:
     for key in environ:
         if not key.startswith(ENV_PREFIX) or key in RESERVED_ENV:
             continue
-        path = key[len(ENV_PREFIX):].lower().split("__")
+        path = key[len(ENV_PREFIX) :].lower().split("__")
         model: Any = Settings
         for part in path:
             fields = getattr(model, "model_fields", None)
@@ -189,7 +207,8 @@ def _check_env_keys(environ: Mapping[str, str]) -> None:
                 model = None
     if unknown:
         raise ConfigError(
-            "unknown setting(s) in the environment: " + ", ".join(sorted(unknown))
+            "unknown setting(s) in the environment: "
+            + ", ".join(sorted(unknown))
             + " (see docs/configuration.md for the keys)"
         )
 

@@ -34,8 +34,9 @@ async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
 def nats_bus(stream: str, **kwargs: Any) -> Bus:
     from kupol.core.bus.nats import JetStreamBus
 
-    return JetStreamBus(url=NATS_URL, stream=stream, subject_prefix=stream.lower(),
-                        nak_delay_s=0.05, **kwargs)
+    return JetStreamBus(
+        url=NATS_URL, stream=stream, subject_prefix=stream.lower(), nak_delay_s=0.05, **kwargs
+    )
 
 
 @pytest.fixture(params=["memory", "nats"])
@@ -47,8 +48,11 @@ async def make_bus(request: pytest.FixtureRequest) -> AsyncIterator[Callable[...
         need_service("NATS", "127.0.0.1", 4222)
 
     def factory(**kwargs: Any) -> Bus:
-        bus = (InProcessBus(retry_delays_s=(0.01, 0.01, 0.01)) if request.param == "memory"
-               else nats_bus(stream, **kwargs))
+        bus = (
+            InProcessBus(retry_delays_s=(0.01, 0.01, 0.01))
+            if request.param == "memory"
+            else nats_bus(stream, **kwargs)
+        )
         created.append(bus)
         return bus
 
@@ -119,8 +123,9 @@ async def test_every_consumer_gets_every_event_in_batches_no_larger_than_asked(m
     assert max(batches) <= 10
 
 
-async def test_an_idempotent_consumer_applies_a_redelivered_event_once(make_bus, sqlite_url
-                                                                       ) -> None:
+async def test_an_idempotent_consumer_applies_a_redelivered_event_once(
+    make_bus, sqlite_url
+) -> None:
     from kupol.core.bus.inbox import claim
     from kupol.core.db import Database
 

@@ -36,7 +36,10 @@ def free_port() -> int:
 def start_server(env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [sys.executable, "-m", "kupol", "run", "--port", str(port)],
-        env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=open(cwd / "server.log", "ab"),
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=(cwd / "server.log").open("ab"),  # noqa: SIM115 - the child process owns it
     )
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -53,8 +56,9 @@ def start_server(env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[
 
 
 @pytest.fixture(params=["sqlite+memory", "postgresql+nats"])
-def deployment(request: pytest.FixtureRequest, tmp_path: Path, sqlite_url: str
-               ) -> Iterator[dict[str, str]]:
+def deployment(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_url: str
+) -> Iterator[dict[str, str]]:
     if request.param == "sqlite+memory":
         url, bus = sqlite_url, "memory"
     else:
@@ -62,15 +66,23 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path, sqlite_url: str
         url, bus = request.getfixturevalue("database_url_postgres"), "nats"
     settings = make_settings(database_url=url, data_dir=tmp_path / "data")
     container = build_container(settings)
-    container.cameras.register(camera=CameraCreate(id="cam-crash", name="crash test",
-                                                   latitude=51.1, longitude=71.4), actor=SYSTEM)
+    container.cameras.register(
+        camera=CameraCreate(id="cam-crash", name="crash test", latitude=51.1, longitude=71.4),
+        actor=SYSTEM,
+    )
     container.auth.create_user(username="edge", password="edge-password-1", roles=["device"])
     container.db.dispose()
     stream = f"KC{uuid.uuid4().hex[:8].upper()}"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("KUPOL_")},
-           "KUPOL_MODE": "dev", "KUPOL_DATABASE__URL": url, "KUPOL_BUS__TYPE": bus,
-           "KUPOL_BUS__STREAM": stream, "KUPOL_BUS__ACK_WAIT_S": "3", "KUPOL_BUS__SUBJECT_PREFIX": stream.lower(),
-           "KUPOL_DATA_DIR": str(tmp_path / "data")}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("KUPOL_")},
+        "KUPOL_MODE": "dev",
+        "KUPOL_DATABASE__URL": url,
+        "KUPOL_BUS__TYPE": bus,
+        "KUPOL_BUS__STREAM": stream,
+        "KUPOL_BUS__ACK_WAIT_S": "3",
+        "KUPOL_BUS__SUBJECT_PREFIX": stream.lower(),
+        "KUPOL_DATA_DIR": str(tmp_path / "data"),
+    }
     yield env
     if bus == "nats":
         import asyncio
@@ -94,13 +106,15 @@ def database_url_postgres(postgres_database: str) -> str:
     return postgres_database
 
 
-def test_kill_9_during_ingestion_loses_no_acknowledged_event(deployment: dict[str, str],
-                                                             tmp_path: Path) -> None:
+def test_kill_9_during_ingestion_loses_no_acknowledged_event(
+    deployment: dict[str, str], tmp_path: Path
+) -> None:
     port = free_port()
     server = start_server(deployment, port, tmp_path)
     base = f"http://127.0.0.1:{port}"
-    token = httpx.post(f"{base}/api/auth/login",
-                       json={"username": "edge", "password": "edge-password-1"}).json()
+    token = httpx.post(
+        f"{base}/api/auth/login", json={"username": "edge", "password": "edge-password-1"}
+    ).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
     acknowledged: list[str] = []
     stop = threading.Event()
@@ -108,9 +122,16 @@ def test_kill_9_during_ingestion_loses_no_acknowledged_event(deployment: dict[st
     def produce() -> None:
         with httpx.Client(base_url=base, headers=headers, timeout=5) as client:
             while not stop.is_set():
-                batch = [{"id": str(uuid.uuid4()), "camera_id": "cam-crash", "type": "motion",
-                          "occurred_at": datetime.now(UTC).isoformat(), "confidence": 0.5}
-                         for _ in range(20)]
+                batch = [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "camera_id": "cam-crash",
+                        "type": "motion",
+                        "occurred_at": datetime.now(UTC).isoformat(),
+                        "confidence": 0.5,
+                    }
+                    for _ in range(20)
+                ]
                 try:
                     response = client.post("/api/events", json={"events": batch})
                 except httpx.HTTPError:

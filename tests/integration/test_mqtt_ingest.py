@@ -26,13 +26,21 @@ from tests.conftest import MQTT_HOST, make_settings, need_service
 async def mqtt_container(database_url: str, tmp_path: Path) -> AsyncIterator[Container]:
     need_service("Mosquitto", MQTT_HOST, 1883)
     prefix = f"kupol-test-{uuid.uuid4().hex[:8]}"
-    settings = make_settings(database_url=database_url, data_dir=tmp_path / "data",
-                             mqtt={"enabled": True, "host": MQTT_HOST,
-                                   "topic": f"{prefix}/cameras/+/events",
-                                   "client_id": prefix})
+    settings = make_settings(
+        database_url=database_url,
+        data_dir=tmp_path / "data",
+        mqtt={
+            "enabled": True,
+            "host": MQTT_HOST,
+            "topic": f"{prefix}/cameras/+/events",
+            "client_id": prefix,
+        },
+    )
     container = build_container(settings)
-    container.cameras.register(camera=CameraCreate(id="cam-mqtt", name="mqtt camera",
-                                                   latitude=43.24, longitude=76.95), actor=SYSTEM)
+    container.cameras.register(
+        camera=CameraCreate(id="cam-mqtt", name="mqtt camera", latitude=43.24, longitude=76.95),
+        actor=SYSTEM,
+    )
     await container.start(with_sources=False)
     container.prefix = prefix  # type: ignore[attr-defined]
     yield container
@@ -40,8 +48,9 @@ async def mqtt_container(database_url: str, tmp_path: Path) -> AsyncIterator[Con
 
 
 def publisher(prefix: str, replies: list[str]) -> mqtt.Client:
-    client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                         client_id=f"{prefix}-device")
+    client = mqtt.Client(
+        callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"{prefix}-device"
+    )
     client.on_message = lambda _c, _u, msg: replies.append(msg.payload.decode())
     client.connect(MQTT_HOST, 1883)
     client.subscribe(f"{prefix}/cameras/+/events/rejected", qos=1)
@@ -58,20 +67,32 @@ async def wait_for(check, timeout: float = 10.0) -> None:  # type: ignore[no-unt
 
 
 async def test_valid_mqtt_events_are_stored_and_bad_ones_quarantined_with_the_reason(
-        mqtt_container: Container) -> None:
+    mqtt_container: Container,
+) -> None:
     prefix = mqtt_container.prefix  # type: ignore[attr-defined]
     replies: list[str] = []
     device = publisher(prefix, replies)
     await asyncio.sleep(0.3)
     try:
-        good = {"id": str(uuid.uuid4()), "type": "motion", "confidence": 0.7,
-                "occurred_at": datetime.now(UTC).isoformat(), "payload": {"area": 0.1}}
+        good = {
+            "id": str(uuid.uuid4()),
+            "type": "motion",
+            "confidence": 0.7,
+            "occurred_at": datetime.now(UTC).isoformat(),
+            "payload": {"area": 0.1},
+        }
         device.publish(f"{prefix}/cameras/cam-mqtt/events", json.dumps(good), qos=1)
         device.publish(f"{prefix}/cameras/cam-mqtt/events", b"{not json", qos=1)
-        device.publish(f"{prefix}/cameras/cam-nowhere/events",
-                       json.dumps({**good, "id": str(uuid.uuid4())}), qos=1)
-        device.publish(f"{prefix}/cameras/cam-mqtt/events",
-                       json.dumps({**good, "id": str(uuid.uuid4()), "confidence": 7}), qos=1)
+        device.publish(
+            f"{prefix}/cameras/cam-nowhere/events",
+            json.dumps({**good, "id": str(uuid.uuid4())}),
+            qos=1,
+        )
+        device.publish(
+            f"{prefix}/cameras/cam-mqtt/events",
+            json.dumps({**good, "id": str(uuid.uuid4()), "confidence": 7}),
+            qos=1,
+        )
 
         def stored() -> list[CameraEvent]:
             with mqtt_container.db.reader() as session:
@@ -93,25 +114,38 @@ async def test_valid_mqtt_events_are_stored_and_bad_ones_quarantined_with_the_re
 
 
 async def test_an_event_sent_while_kupol_was_down_is_delivered_when_it_comes_back(
-        mqtt_container: Container) -> None:
+    mqtt_container: Container,
+) -> None:
     prefix = mqtt_container.prefix  # type: ignore[attr-defined]
     await asyncio.sleep(0.3)  # the persistent session is registered with the broker
     assert mqtt_container.mqtt is not None
     await mqtt_container.mqtt.stop()
     device = publisher(prefix, [])
     event_id = str(uuid.uuid4())
-    info = device.publish(f"{prefix}/cameras/cam-mqtt/events", json.dumps(
-        {"id": event_id, "type": "motion", "confidence": 0.5,
-         "occurred_at": datetime.now(UTC).isoformat()}), qos=1)
+    info = device.publish(
+        f"{prefix}/cameras/cam-mqtt/events",
+        json.dumps(
+            {
+                "id": event_id,
+                "type": "motion",
+                "confidence": 0.5,
+                "occurred_at": datetime.now(UTC).isoformat(),
+            }
+        ),
+        qos=1,
+    )
     info.wait_for_publish(5)
     device.loop_stop()
     device.disconnect()
 
     from kupol.events.mqtt import MqttIngest
 
-    mqtt_container.mqtt = MqttIngest(settings=mqtt_container.settings.mqtt, bus=mqtt_container.bus,
-                                     quarantine=mqtt_container.quarantine,
-                                     known_cameras=mqtt_container.cameras.known_ids)
+    mqtt_container.mqtt = MqttIngest(
+        settings=mqtt_container.settings.mqtt,
+        bus=mqtt_container.bus,
+        quarantine=mqtt_container.quarantine,
+        known_cameras=mqtt_container.cameras.known_ids,
+    )
     await mqtt_container.mqtt.start()
 
     def stored_ids() -> set[str]:

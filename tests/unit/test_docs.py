@@ -9,7 +9,8 @@ from tests.conftest import ROOT
 def test_the_configuration_reference_in_docs_matches_the_settings_classes() -> None:
     current = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     assert current == reference(), (
-        "docs/configuration.md is stale: run `kupol config reference > docs/configuration.md`")
+        "docs/configuration.md is stale: run `kupol config reference > docs/configuration.md`"
+    )
 
 
 def test_the_readme_quick_start_is_exactly_the_two_commands() -> None:

@@ -15,22 +15,26 @@ RuleWriter = Annotated[Principal, Depends(require(Permission.RULES_WRITE))]
 
 
 @router.get("/alerts", response_model=list[AlertRead])
-def list_alerts(container: ContainerDep, user: CurrentUser, status: str | None = None,
-                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AlertRead]:
+def list_alerts(
+    container: ContainerDep,
+    user: CurrentUser,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[AlertRead]:
     """Alerts, newest first."""
     return container.alerts.list_alerts(actor=user, status=status, limit=limit)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
-async def acknowledge_alert(alert_id: int, container: ContainerDep, user: CurrentUser
-                            ) -> AlertRead:
+async def acknowledge_alert(alert_id: int, container: ContainerDep, user: CurrentUser) -> AlertRead:
     """Take an open alert."""
     return await container.alerts.acknowledge(alert_id=alert_id, actor=user)
 
 
 @router.post("/alerts/{alert_id}/close", response_model=AlertRead)
-async def close_alert(alert_id: int, body: AlertClose, container: ContainerDep,
-                      user: CurrentUser) -> AlertRead:
+async def close_alert(
+    alert_id: int, body: AlertClose, container: ContainerDep, user: CurrentUser
+) -> AlertRead:
     """Close an alert with what was found or done."""
     return await container.alerts.close(alert_id=alert_id, comment=body.comment, actor=user)
 
@@ -42,8 +46,7 @@ def list_rules(container: ContainerDep, _: CurrentUser) -> list[AlertRuleRead]:
 
 
 @router.post("/rules", response_model=AlertRuleRead, status_code=status.HTTP_201_CREATED)
-def create_rule(rule: AlertRuleCreate, container: ContainerDep, user: RuleWriter
-                ) -> AlertRuleRead:
+def create_rule(rule: AlertRuleCreate, container: ContainerDep, user: RuleWriter) -> AlertRuleRead:
     """Add an alert rule."""
     return container.alerts.create_rule(rule=rule, actor=user)
 

@@ -54,11 +54,19 @@ class CompiledRule:
         window = None
         if row.active_from and row.active_to:
             window = (time.fromisoformat(row.active_from), time.fromisoformat(row.active_to))
-        return cls(id=row.id, name=row.name, severity=row.severity,
-                   event_types=frozenset(row.event_types), camera_ids=frozenset(row.camera_ids),
-                   zones=frozenset(row.zones), min_confidence=row.min_confidence, window=window,
-                   weekdays=frozenset(row.weekdays), tz=ZoneInfo(row.timezone),
-                   cooldown_s=row.cooldown_s)
+        return cls(
+            id=row.id,
+            name=row.name,
+            severity=row.severity,
+            event_types=frozenset(row.event_types),
+            camera_ids=frozenset(row.camera_ids),
+            zones=frozenset(row.zones),
+            min_confidence=row.min_confidence,
+            window=window,
+            weekdays=frozenset(row.weekdays),
+            tz=ZoneInfo(row.timezone),
+            cooldown_s=row.cooldown_s,
+        )
 
     def matches(self, event: EventFacts) -> bool:
         """Whether ``event`` meets every condition of the rule."""

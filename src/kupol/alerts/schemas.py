@@ -29,8 +29,9 @@ class AlertRuleCreate(BaseModel):
     active_to: str | None = Field(None, description="Local time HH:MM it ends (may wrap).")
     weekdays: list[int] = Field(default_factory=list, description="1=Mon..7=Sun; empty: all.")
     timezone: str = "Asia/Almaty"
-    cooldown_s: int = Field(60, ge=0, le=86_400,
-                            description="Events within this time join the open alert.")
+    cooldown_s: int = Field(
+        60, ge=0, le=86_400, description="Events within this time join the open alert."
+    )
     enabled: bool = True
 
     @field_validator("active_from", "active_to")
@@ -96,5 +97,6 @@ class AlertRead(BaseModel):
 class AlertClose(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: str = Field(min_length=3, max_length=2000,
-                         description="What was found or done; kept with the alert.")
+    comment: str = Field(
+        min_length=3, max_length=2000, description="What was found or done; kept with the alert."
+    )

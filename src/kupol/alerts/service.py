@@ -50,32 +50,53 @@ class AlertEngine:
             return []
         changes: list[Event] = []
         for event in events:
-            facts = EventFacts(type=event.type, camera_id=event.camera_id, zone=event.zone,
-                               confidence=event.confidence, occurred_at=event.occurred_at)
+            facts = EventFacts(
+                type=event.type,
+                camera_id=event.camera_id,
+                zone=event.zone,
+                confidence=event.confidence,
+                occurred_at=event.occurred_at,
+            )
             for rule in rules:
                 if rule.matches(facts):
                     changes.append(self._raise_or_join(session, rule, event))
         return changes
 
-    def _raise_or_join(self, session: Session, rule: CompiledRule, event: CameraEventObserved
-                       ) -> AlertChanged:
+    def _raise_or_join(
+        self, session: Session, rule: CompiledRule, event: CameraEventObserved
+    ) -> AlertChanged:
         open_alert = session.scalars(
-            select(Alert).where(Alert.rule_id == rule.id, Alert.camera_id == event.camera_id,
-                                Alert.status != AlertStatus.CLOSED.value)
-            .order_by(Alert.id.desc()).limit(1)
+            select(Alert)
+            .where(
+                Alert.rule_id == rule.id,
+                Alert.camera_id == event.camera_id,
+                Alert.status != AlertStatus.CLOSED.value,
+            )
+            .order_by(Alert.id.desc())
+            .limit(1)
         ).first()
-        if (open_alert is not None and rule.cooldown_s > 0
-                and event.occurred_at - open_alert.last_event_at
-                <= timedelta(seconds=rule.cooldown_s)
-                and event.occurred_at >= open_alert.raised_at - timedelta(seconds=rule.cooldown_s)):
+        if (
+            open_alert is not None
+            and rule.cooldown_s > 0
+            and event.occurred_at - open_alert.last_event_at <= timedelta(seconds=rule.cooldown_s)
+            and event.occurred_at >= open_alert.raised_at - timedelta(seconds=rule.cooldown_s)
+        ):
             open_alert.event_count += 1
             open_alert.last_event_at = max(open_alert.last_event_at, event.occurred_at)
             session.add(AlertEvent(alert_id=open_alert.id, event_id=event.id))
             return _changed(open_alert, rule.name, "repeated")
-        alert = Alert(rule_id=rule.id, camera_id=event.camera_id, first_event_id=event.id,
-                      event_type=event.type, zone=event.zone, severity=rule.severity,
-                      status=AlertStatus.OPEN.value, raised_at=event.occurred_at,
-                      last_event_at=event.occurred_at, event_count=1)
+        alert = Alert(
+            rule_id=rule.id,
+            camera_id=event.camera_id,
+            first_event_id=event.id,
+            event_type=event.type,
+            zone=event.zone,
+            severity=rule.severity,
+            status=AlertStatus.OPEN.value,
+            raised_at=event.occurred_at,
+            last_event_at=event.occurred_at,
+            event_count=1,
+        )
         session.add(alert)
         session.flush()
         session.add(AlertEvent(alert_id=alert.id, event_id=event.id))
@@ -83,10 +104,19 @@ class AlertEngine:
 
 
 def _changed(alert: Alert, rule_name: str, change: str, by: str | None = None) -> AlertChanged:
-    return AlertChanged(alert_id=alert.id, change=change, rule_name=rule_name,
-                        camera_id=alert.camera_id, event_type=alert.event_type, zone=alert.zone,
-                        severity=alert.severity, status=alert.status, raised_at=alert.raised_at,
-                        event_count=alert.event_count, by=by)
+    return AlertChanged(
+        alert_id=alert.id,
+        change=change,
+        rule_name=rule_name,
+        camera_id=alert.camera_id,
+        event_type=alert.event_type,
+        zone=alert.zone,
+        severity=alert.severity,
+        status=alert.status,
+        raised_at=alert.raised_at,
+        event_count=alert.event_count,
+        by=by,
+    )
 
 
 class AlertService:
@@ -109,9 +139,16 @@ class AlertService:
             session.flush()
             result = AlertRuleRead.model_validate(row)
         self._engine.invalidate()
-        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action="create",
-                                       resource_type="alert_rule", resource_id=str(result.id),
-                                       details={"name": rule.name}))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="create",
+                resource_type="alert_rule",
+                resource_id=str(result.id),
+                details={"name": rule.name},
+            )
+        )
         return result
 
     def set_rule_enabled(self, *, rule_id: int, enabled: bool, actor: Principal) -> AlertRuleRead:
@@ -125,26 +162,40 @@ class AlertService:
             session.flush()
             result = AlertRuleRead.model_validate(row)
         self._engine.invalidate()
-        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles,
-                                       action="enable" if enabled else "disable",
-                                       resource_type="alert_rule", resource_id=str(rule_id)))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="enable" if enabled else "disable",
+                resource_type="alert_rule",
+                resource_id=str(rule_id),
+            )
+        )
         return result
 
     def list_rules(self) -> list[AlertRuleRead]:
         """Every rule."""
         with self._db.reader() as session:
-            return [AlertRuleRead.model_validate(r)
-                    for r in session.scalars(select(AlertRule).order_by(AlertRule.id))]
+            return [
+                AlertRuleRead.model_validate(r)
+                for r in session.scalars(select(AlertRule).order_by(AlertRule.id))
+            ]
 
-    def list_alerts(self, *, actor: Principal, status: str | None = None, limit: int = 100
-                    ) -> list[AlertRead]:
+    def list_alerts(
+        self, *, actor: Principal, status: str | None = None, limit: int = 100
+    ) -> list[AlertRead]:
         """Alerts, newest first, optionally of one status."""
         actor.require(Permission.ALERTS_READ)
         if status is not None and status not in {s.value for s in AlertStatus}:
-            raise InvalidInputError(f"status must be one of {', '.join(s.value for s in AlertStatus)}")
-        query = (select(Alert, AlertRule.name).join(AlertRule, AlertRule.id == Alert.rule_id)
-                 .order_by(Alert.raised_at.desc(), Alert.id.desc())
-                 .limit(min(max(limit, 1), 500)))
+            raise InvalidInputError(
+                f"status must be one of {', '.join(s.value for s in AlertStatus)}"
+            )
+        query = (
+            select(Alert, AlertRule.name)
+            .join(AlertRule, AlertRule.id == Alert.rule_id)
+            .order_by(Alert.raised_at.desc(), Alert.id.desc())
+            .limit(min(max(limit, 1), 500))
+        )
         if status:
             query = query.where(Alert.status == status)
         with self._db.reader() as session:
@@ -166,16 +217,20 @@ class AlertService:
         actor.require(Permission.ALERTS_HANDLE)
         if len(comment.strip()) < 3:
             raise InvalidInputError("a closing comment is required")
-        return await self._transition(alert_id=alert_id, actor=actor, to=AlertStatus.CLOSED,
-                                      comment=comment.strip())
+        return await self._transition(
+            alert_id=alert_id, actor=actor, to=AlertStatus.CLOSED, comment=comment.strip()
+        )
 
-    async def _transition(self, *, alert_id: int, actor: Principal, to: AlertStatus,
-                          comment: str | None = None) -> AlertRead:
+    async def _transition(
+        self, *, alert_id: int, actor: Principal, to: AlertStatus, comment: str | None = None
+    ) -> AlertRead:
         now = utcnow()
         with self._db.unit_of_work() as session:
             row = session.execute(
-                select(Alert, AlertRule.name).join(AlertRule, AlertRule.id == Alert.rule_id)
-                .where(Alert.id == alert_id)).first()
+                select(Alert, AlertRule.name)
+                .join(AlertRule, AlertRule.id == Alert.rule_id)
+                .where(Alert.id == alert_id)
+            ).first()
             if row is None:
                 raise NotFoundError(f"no alert {alert_id}")
             alert, rule_name = row
@@ -184,7 +239,8 @@ class AlertService:
             if to is AlertStatus.ACKNOWLEDGED:
                 if alert.status == AlertStatus.ACKNOWLEDGED.value:
                     raise ConflictError(
-                        f"alert {alert_id} was already acknowledged by {alert.acknowledged_by}")
+                        f"alert {alert_id} was already acknowledged by {alert.acknowledged_by}"
+                    )
                 alert.acknowledged_by, alert.acknowledged_at = actor.username, now
             else:
                 if alert.acknowledged_at is None:
@@ -194,9 +250,16 @@ class AlertService:
             session.flush()
             result = _read(alert, rule_name)
             change = _changed(alert, rule_name, to.value, by=actor.username)
-        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action=to.value,
-                                       resource_type="alert", resource_id=str(alert_id),
-                                       details={"comment": comment} if comment else {}))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action=to.value,
+                resource_type="alert",
+                resource_id=str(alert_id),
+                details={"comment": comment} if comment else {},
+            )
+        )
         await self._bus.publish(change)
         return result
 

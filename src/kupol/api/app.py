@@ -20,8 +20,16 @@ def routers() -> list[APIRouter]:
     from kupol.events.api import router as events_router
     from kupol.web.routes import router as console_router
 
-    return [health.router, auth.router, cameras_router, events_router, alerts_router,
-            stream.router, audit.router, console_router]
+    return [
+        health.router,
+        auth.router,
+        cameras_router,
+        events_router,
+        alerts_router,
+        stream.router,
+        audit.router,
+        console_router,
+    ]
 
 
 def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAPI:

@@ -43,18 +43,39 @@ class ChainReportRead(BaseModel):
 
 @router.get("", response_model=list[AuditEntryRead])
 def list_entries(
-    request: Request, container: ContainerDep, auditor: Auditor,
-    actor: str | None = None, action: str | None = None, resource_type: str | None = None,
-    resource_id: str | None = None, case_number: str | None = None,
-    before_seq: int | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    request: Request,
+    container: ContainerDep,
+    auditor: Auditor,
+    actor: str | None = None,
+    action: str | None = None,
+    resource_type: str | None = None,
+    resource_id: str | None = None,
+    case_number: str | None = None,
+    before_seq: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditEntryRead]:
     """Audit entries, newest first, filtered."""
-    filters = {k: v for k, v in {"actor": actor, "action": action, "resource_type": resource_type,
-                                 "resource_id": resource_id, "case_number": case_number}.items()
-               if v}
-    container.audit.append(AuditRecord(actor=auditor.username, roles=auditor.roles,
-                                       action="search", resource_type="audit_log",
-                                       client=client_of(request), details=filters))
+    filters = {
+        k: v
+        for k, v in {
+            "actor": actor,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "case_number": case_number,
+        }.items()
+        if v
+    }
+    container.audit.append(
+        AuditRecord(
+            actor=auditor.username,
+            roles=auditor.roles,
+            action="search",
+            resource_type="audit_log",
+            client=client_of(request),
+            details=filters,
+        )
+    )
     query = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
     for key, value in filters.items():
         query = query.where(getattr(AuditEntry, key) == value)
@@ -68,8 +89,18 @@ def list_entries(
 def verify_chain(container: ContainerDep, auditor: Auditor) -> ChainReportRead:
     """Recompute the hash chain and report the first broken entry, if any."""
     report = container.audit.verify()
-    container.audit.append(AuditRecord(actor=auditor.username, roles=auditor.roles,
-                                       action="verify", resource_type="audit_log",
-                                       details={"ok": report.ok, "checked": report.checked}))
-    return ChainReportRead(ok=report.ok, checked=report.checked,
-                           first_bad_seq=report.first_bad_seq, reason=report.reason)
+    container.audit.append(
+        AuditRecord(
+            actor=auditor.username,
+            roles=auditor.roles,
+            action="verify",
+            resource_type="audit_log",
+            details={"ok": report.ok, "checked": report.checked},
+        )
+    )
+    return ChainReportRead(
+        ok=report.ok,
+        checked=report.checked,
+        first_bad_seq=report.first_bad_seq,
+        reason=report.reason,
+    )

@@ -41,7 +41,7 @@ class UserRead(BaseModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     user: UserRead
 
 
@@ -68,28 +68,51 @@ class LocaleIn(BaseModel):
 
 def user_read(p: Principal, active: bool = True) -> UserRead:
     """The API view of a user."""
-    return UserRead(username=p.username, full_name=p.full_name, roles=list(p.roles),
-                    locale=p.locale, active=active,
-                    permissions=[perm.value for perm in Permission if p.can(perm)])
+    return UserRead(
+        username=p.username,
+        full_name=p.full_name,
+        roles=list(p.roles),
+        locale=p.locale,
+        active=active,
+        permissions=[perm.value for perm in Permission if p.can(perm)],
+    )
 
 
 def set_session_cookies(response: Response, *, token: str, secure: bool, max_age: int) -> None:
     """The console's session: an HttpOnly token cookie and a readable CSRF cookie."""
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="lax", secure=secure,
-                        max_age=max_age, path="/")
-    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(16), httponly=False, samesite="strict",
-                        secure=secure, max_age=max_age, path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        max_age=max_age,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(16),
+        httponly=False,
+        samesite="strict",
+        secure=secure,
+        max_age=max_age,
+        path="/",
+    )
 
 
 @router.post("/auth/login", response_model=TokenOut)
-def login(body: LoginIn, request: Request, response: Response, container: ContainerDep
-          ) -> TokenOut:
+def login(body: LoginIn, request: Request, response: Response, container: ContainerDep) -> TokenOut:
     """Exchange a user name and password for a token (also set as the console's cookie)."""
-    result = container.auth.login(username=body.username, password=body.password,
-                                  client=client_of(request))
+    result = container.auth.login(
+        username=body.username, password=body.password, client=client_of(request)
+    )
     security = container.settings.security
-    set_session_cookies(response, token=result.token, secure=security.cookie_secure,
-                        max_age=security.token_ttl_minutes * 60)
+    set_session_cookies(
+        response,
+        token=result.token,
+        secure=security.cookie_secure,
+        max_age=security.token_ttl_minutes * 60,
+    )
     return TokenOut(access_token=result.token, user=user_read(result.principal))
 
 
@@ -123,8 +146,13 @@ def list_users(container: ContainerDep, _: Admin) -> list[UserRead]:
 def create_user(body: UserCreate, container: ContainerDep, admin: Admin) -> UserCreated:
     """Create a user; the password is returned once."""
     principal, password = container.auth.create_user(
-        username=body.username, password=body.password, roles=body.roles,
-        full_name=body.full_name, locale=body.locale, actor=admin)
+        username=body.username,
+        password=body.password,
+        roles=body.roles,
+        full_name=body.full_name,
+        locale=body.locale,
+        actor=admin,
+    )
     return UserCreated(user=user_read(principal), password=password)
 
 

@@ -75,9 +75,11 @@ def get_justification(
     """The stated purpose of a personal-data request (header or query); required."""
     # Headers are Latin-1 on the wire: Russian and Kazakh purposes arrive percent-encoded.
     header_purpose = unquote(x_purpose) if x_purpose else None
-    return Justification(purpose=(header_purpose or purpose or "").strip(),
-                         case_number=(unquote(x_case_number) if x_case_number else case) or None,
-                         client=client_of(request))
+    return Justification(
+        purpose=(header_purpose or purpose or "").strip(),
+        case_number=(unquote(x_case_number) if x_case_number else case) or None,
+        client=client_of(request),
+    )
 
 
 Why = Annotated[Justification, Depends(get_justification)]

@@ -34,5 +34,7 @@ async def readyz(container: ContainerDep) -> JSONResponse:
     except Exception as exc:
         checks["bus"] = str(exc) or type(exc).__name__
     ready = all(v == "ok" for v in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )

@@ -16,12 +16,24 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, *, type_: str, instance: str,
-            errors: list[dict[str, Any]] | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str,
+    instance: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """A problem+json response."""
-    body: dict[str, Any] = {"type": f"urn:kupol:problem:{type_}", "title": title,
-                            "status": status, "detail": detail, "instance": instance}
+    body: dict[str, Any] = {
+        "type": f"urn:kupol:problem:{type_}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -46,27 +58,50 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status >= 500:
             log.error("%s on %s: %s", type(exc).__name__, request.url.path, exc.detail)
         errors = [{"field": p.field, "message": p.message} for p in exc.problems]
-        return problem(exc.status, exc.title, exc.detail, type_=exc.type_slug,
-                       instance=request.url.path, errors=errors or None, headers=headers)
+        return problem(
+            exc.status,
+            exc.title,
+            exc.detail,
+            type_=exc.type_slug,
+            instance=request.url.path,
+            errors=errors or None,
+            headers=headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"field": _location(e["loc"]), "message": e["msg"]} for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
-        return problem(422, "Invalid input", detail, type_="invalid-input",
-                       instance=request.url.path, errors=errors)
+        return problem(
+            422,
+            "Invalid input",
+            detail,
+            type_="invalid-input",
+            instance=request.url.path,
+            errors=errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _title(exc.status_code), str(exc.detail),
-                       type_=f"http-{exc.status_code}", instance=request.url.path,
-                       headers=dict(exc.headers or {}))
+        return problem(
+            exc.status_code,
+            _title(exc.status_code),
+            str(exc.detail),
+            type_=f"http-{exc.status_code}",
+            instance=request.url.path,
+            headers=dict(exc.headers or {}),
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem(500, "Internal error", "an unexpected error occurred; it was logged",
-                       type_="internal", instance=request.url.path)
+        return problem(
+            500,
+            "Internal error",
+            "an unexpected error occurred; it was logged",
+            type_="internal",
+            instance=request.url.path,
+        )
 
 
 def _title(status: int) -> str:

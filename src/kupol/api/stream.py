@@ -15,8 +15,7 @@ router = APIRouter(prefix="/api", tags=["live"])
 
 
 @router.get("/stream")
-async def stream(request: Request, container: ContainerDep, user: CurrentUser
-                 ) -> StreamingResponse:
+async def stream(request: Request, container: ContainerDep, user: CurrentUser) -> StreamingResponse:
     """An SSE stream (``text/event-stream``) of ``AlertChanged`` and ``CameraEventsRecorded``."""
     user.require(Permission.ALERTS_READ)
 
@@ -27,5 +26,8 @@ async def stream(request: Request, container: ContainerDep, user: CurrentUser
                 return
             yield sse_format(message)
 
-    return StreamingResponse(frames(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        frames(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )

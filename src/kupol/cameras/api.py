@@ -34,8 +34,9 @@ def get_camera(camera_id: str, container: ContainerDep, _: Reader) -> CameraRead
 
 
 @router.patch("/{camera_id}", response_model=CameraRead)
-def update_camera(camera_id: str, changes: CameraUpdate, container: ContainerDep,
-                  user: Writer) -> CameraRead:
+def update_camera(
+    camera_id: str, changes: CameraUpdate, container: ContainerDep, user: Writer
+) -> CameraRead:
     """Change a camera's fields (administrators)."""
     return container.cameras.update(camera_id=camera_id, changes=changes, actor=user)
 
@@ -46,6 +47,8 @@ def camera_health(camera_id: str, container: ContainerDep, _: Reader) -> dict[st
     container.cameras.get(camera_id)
     for source in container.sources:
         if source.config.camera_id == camera_id:
-            return {"camera_id": camera_id, **{k: v for k, v in vars(source.health).items()
-                                               if k != "camera_id"}}
+            return {
+                "camera_id": camera_id,
+                **{k: v for k, v in vars(source.health).items() if k != "camera_id"},
+            }
     return {"camera_id": camera_id, "state": "no built-in source"}

@@ -9,8 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kupol.cameras.model import CameraKind
 
-CameraId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
-                                description="Stable id: lower-case letters, digits, dashes.")]
+CameraId = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z0-9][a-z0-9-]{1,62}$",
+        description="Stable id: lower-case letters, digits, dashes.",
+    ),
+]
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "file://", "/", "./")
 
@@ -44,8 +49,9 @@ class CameraBase(BaseModel):
     longitude: float = Field(ge=-180, le=180)
     heading_deg: float | None = Field(None, ge=0, lt=360, description="0 = north, clockwise.")
     stream_url: str | None = Field(None, max_length=1000)
-    region_code: str | None = Field(None, pattern=r"^(0[1-9]|1[0-9]|20)$",
-                                    description="Kazakhstan region code 01-20.")
+    region_code: str | None = Field(
+        None, pattern=r"^(0[1-9]|1[0-9]|20)$", description="Kazakhstan region code 01-20."
+    )
     zones: list[Zone] = Field(default_factory=list, max_length=32)
     enabled: bool = True
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy import select
 
 from kupol.cameras.model import Camera
@@ -29,8 +31,15 @@ class CameraService:
             session.add(row)
             session.flush()
             result = CameraRead.model_validate(row)
-        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action="create",
-                                       resource_type="camera", resource_id=camera.id))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="create",
+                resource_type="camera",
+                resource_id=camera.id,
+            )
+        )
         return result
 
     def update(self, *, camera_id: str, changes: CameraUpdate, actor: Principal) -> CameraRead:
@@ -45,9 +54,16 @@ class CameraService:
                 setattr(row, key, value)
             session.flush()
             result = CameraRead.model_validate(row)
-        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action="update",
-                                       resource_type="camera", resource_id=camera_id,
-                                       details={"fields": sorted(fields)}))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="update",
+                resource_type="camera",
+                resource_id=camera_id,
+                details={"fields": sorted(fields)},
+            )
+        )
         return result
 
     def get(self, camera_id: str) -> CameraRead:
@@ -58,7 +74,7 @@ class CameraService:
                 raise NotFoundError(f"no camera {camera_id!r}")
             return CameraRead.model_validate(row)
 
-    def list(self, *, enabled_only: bool = False) -> list[CameraRead]:
+    def list(self, *, enabled_only: bool = False) -> builtins.list[CameraRead]:
         """Every camera, by id."""
         query = select(Camera).order_by(Camera.id)
         if enabled_only:
@@ -66,7 +82,7 @@ class CameraService:
         with self._db.reader() as session:
             return [CameraRead.model_validate(row) for row in session.scalars(query)]
 
-    def zones_by_camera(self) -> dict[str, list[Zone]]:
+    def zones_by_camera(self) -> dict[str, builtins.list[Zone]]:
         """Each camera's zones (used to place detections in zones)."""
         return {c.id: c.zones for c in self.list()}
 

@@ -80,8 +80,9 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2,
-                         pool_pre_ping=True)
+    return create_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+    )
 
 
 class Database:

@@ -1,4 +1,4 @@
-"""Domain exceptions. They are mapped once: to RFC 9457 problems in the API, to exit codes in the CLI."""
+"""Domain exceptions, mapped once: to RFC 9457 problems in the API, to exit codes in the CLI."""
 
 from __future__ import annotations
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -68,9 +67,14 @@ class Command(Message):
 M = TypeVar("M", bound=Message)
 
 
-@cache
+_ADAPTERS: dict[type[Message], TypeAdapter[Any]] = {}
+
+
 def _adapter(cls: type[Message]) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls)
+    return adapter
 
 
 def encode(message: Message) -> bytes:

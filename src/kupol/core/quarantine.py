@@ -41,5 +41,8 @@ class Quarantine:
     def recent(self, *, limit: int = 100) -> list[QuarantinedInput]:
         """The newest rejected inputs."""
         with self._db.reader() as session:
-            return list(session.scalars(
-                select(QuarantinedInput).order_by(QuarantinedInput.id.desc()).limit(limit)))
+            return list(
+                session.scalars(
+                    select(QuarantinedInput).order_by(QuarantinedInput.id.desc()).limit(limit)
+                )
+            )

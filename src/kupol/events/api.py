@@ -24,51 +24,75 @@ Ingester = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]
 def to_message(event: CameraEventIn) -> CameraEventObserved:
     """The bus message for a validated API event."""
     return CameraEventObserved(
-        id=event.id, camera_id=event.camera_id, type=event.type, occurred_at=event.occurred_at,
-        confidence=event.confidence, zone=event.zone, payload=event.payload,
-        evidence=tuple(EvidenceRef(**e.model_dump()) for e in event.evidence))
+        id=event.id,
+        camera_id=event.camera_id,
+        type=event.type,
+        occurred_at=event.occurred_at,
+        confidence=event.confidence,
+        zone=event.zone,
+        payload=event.payload,
+        evidence=tuple(EvidenceRef(**e.model_dump()) for e in event.evidence),
+    )
 
 
 @router.post("", response_model=IngestReceipt, status_code=status.HTTP_202_ACCEPTED)
-async def ingest_events(batch: CameraEventBatch, container: ContainerDep, _: Ingester
-                        ) -> IngestReceipt:
+async def ingest_events(
+    batch: CameraEventBatch, container: ContainerDep, _: Ingester
+) -> IngestReceipt:
     """Submit camera events. The 202 answer means the bus has accepted them durably; if it
     fails, nothing was accepted and the same ids can be sent again safely."""
     known = container.cameras.known_ids()
-    problems = [FieldProblem(field=f"events.{i}.camera_id",
-                             message=f"unknown camera {e.camera_id!r}")
-                for i, e in enumerate(batch.events) if e.camera_id not in known]
+    problems = [
+        FieldProblem(field=f"events.{i}.camera_id", message=f"unknown camera {e.camera_id!r}")
+        for i, e in enumerate(batch.events)
+        if e.camera_id not in known
+    ]
     if problems:
-        raise InvalidInputError("events name cameras that are not registered; none accepted",
-                                problems=problems)
+        raise InvalidInputError(
+            "events name cameras that are not registered; none accepted", problems=problems
+        )
     await container.bus.publish(*(to_message(e) for e in batch.events))
     return IngestReceipt(accepted=len(batch.events), ids=[e.id for e in batch.events])
 
 
 @router.get("", response_model=list[CameraEventRead])
 def search_events(
-    container: ContainerDep, user: CurrentUser, why: Why,
-    camera_id: str | None = None, type: str | None = None, zone: str | None = None,
-    since: AwareDatetime | None = None, until: AwareDatetime | None = None,
+    container: ContainerDep,
+    user: CurrentUser,
+    why: Why,
+    camera_id: str | None = None,
+    type: str | None = None,
+    zone: str | None = None,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
     min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[CameraEventRead]:
     """Search events (audited with the stated purpose)."""
-    filters = EventFilter(camera_id=camera_id, type=type, zone=zone, since=since, until=until,
-                          min_confidence=min_confidence, limit=limit)
+    filters = EventFilter(
+        camera_id=camera_id,
+        type=type,
+        zone=zone,
+        since=since,
+        until=until,
+        min_confidence=min_confidence,
+        limit=limit,
+    )
     return container.events.search(filters=filters, actor=user, why=why)
 
 
 @router.get("/{event_id}", response_model=CameraEventRead)
-def get_event(event_id: UUID, container: ContainerDep, user: CurrentUser, why: Why
-              ) -> CameraEventRead:
+def get_event(
+    event_id: UUID, container: ContainerDep, user: CurrentUser, why: Why
+) -> CameraEventRead:
     """One event (audited)."""
     return container.events.get(event_id=event_id, actor=user, why=why)
 
 
 @router.get("/{event_id}/evidence/{index}", response_class=FileResponse)
-def get_evidence(event_id: UUID, index: int, container: ContainerDep, user: CurrentUser,
-                 why: Why) -> FileResponse:
+def get_evidence(
+    event_id: UUID, index: int, container: ContainerDep, user: CurrentUser, why: Why
+) -> FileResponse:
     """An evidence file of an event (audited as an evidence view)."""
     ref = container.events.evidence(event_id=event_id, index=index, actor=user, why=why)
     root = container.evidence_dir.resolve()

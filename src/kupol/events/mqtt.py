@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 class MqttIngest:
     """Subscribes to camera events on MQTT and publishes them on the bus."""
 
-    def __init__(self, *, settings: MqttSettings, bus: Bus, quarantine: Quarantine,
-                 known_cameras: Any) -> None:
+    def __init__(
+        self, *, settings: MqttSettings, bus: Bus, quarantine: Quarantine, known_cameras: Any
+    ) -> None:
         self._settings = settings
         self._bus = bus
         self._quarantine = quarantine
@@ -46,9 +47,12 @@ class MqttIngest:
         self._stopping = threading.Event()
         self.accepted = 0
         self.rejected = 0
-        self._client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                                   client_id=settings.client_id, clean_session=False,
-                                   manual_ack=True)
+        self._client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=settings.client_id,
+            clean_session=False,
+            manual_ack=True,
+        )
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
 
@@ -56,8 +60,9 @@ class MqttIngest:
         """Connect and subscribe; the network loop runs in paho's thread."""
         self._loop = asyncio.get_running_loop()
         try:
-            await asyncio.to_thread(self._client.connect, self._settings.host,
-                                    self._settings.port, 30)
+            await asyncio.to_thread(
+                self._client.connect, self._settings.host, self._settings.port, 30
+            )
         except OSError as exc:
             raise ServiceUnavailableError(
                 f"cannot connect to MQTT at {self._settings.host}:{self._settings.port}: {exc}"
@@ -70,8 +75,9 @@ class MqttIngest:
         self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
 
-    def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any,
-                    _props: Any = None) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any = None
+    ) -> None:
         if getattr(reason, "is_failure", False):
             log.error("MQTT connection refused: %s", reason)
             return
@@ -80,7 +86,7 @@ class MqttIngest:
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         assert self._loop is not None
         try:
-            event = self._parse(msg.topic, msg.payload)
+            event = self._parse(msg.topic, bytes(msg.payload))
         except ValueError as exc:
             self._reject(msg, str(exc))
             return
@@ -98,8 +104,9 @@ class MqttIngest:
             raise ValueError("body must be a JSON object")
         body.setdefault("camera_id", camera_from_topic)
         if body["camera_id"] != camera_from_topic:
-            raise ValueError(f"camera_id {body['camera_id']!r} differs from the topic's "
-                             f"{camera_from_topic!r}")
+            raise ValueError(
+                f"camera_id {body['camera_id']!r} differs from the topic's {camera_from_topic!r}"
+            )
         try:
             event = CameraEventIn.model_validate(body)
         except ValidationError as exc:

@@ -7,9 +7,10 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord
@@ -24,6 +25,7 @@ from kupol.events.model import CameraEvent
 from kupol.events.schemas import CameraEventRead
 
 log = logging.getLogger(__name__)
+CAMERA_EVENTS = cast(Table, CameraEvent.__table__)
 
 # A processor runs inside the recording transaction on the newly stored events and returns
 # the events to publish once it commits (the alert engine is one).
@@ -35,8 +37,14 @@ class EventRecorder:
 
     consumer = "events.recorder"
 
-    def __init__(self, *, db: Database, bus: Bus, quarantine: Quarantine,
-                 known_cameras: Callable[[], set[str]]) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        bus: Bus,
+        quarantine: Quarantine,
+        known_cameras: Callable[[], set[str]],
+    ) -> None:
         self._db = db
         self._bus = bus
         self._quarantine = quarantine
@@ -66,26 +74,41 @@ class EventRecorder:
             # INSERT .. ON CONFLICT .. RETURNING on PostgreSQL (bench/ingest.py); a race between
             # two workers fails on the primary key and the batch is redelivered, then skipped.
             unique = _unique(accepted)
-            existing = set(session.scalars(
-                select(CameraEvent.id).where(CameraEvent.id.in_([e.id for e in unique]))))
+            existing = set(
+                session.scalars(
+                    select(CameraEvent.id).where(CameraEvent.id.in_([e.id for e in unique]))
+                )
+            )
             fresh = [e for e in unique if e.id not in existing]
             if not fresh:
                 return []
             # Core insert: the ORM's unit-of-work bookkeeping costs more than the insert.
-            session.connection().execute(insert(CameraEvent.__table__),
-                                         [_row(e, now) for e in fresh])
+            session.connection().execute(insert(CAMERA_EVENTS), [_row(e, now) for e in fresh])
             follow_ups: list[Event] = []
             for processor in self._processors:
                 follow_ups.extend(processor(session, fresh))
         if self.publish_recorded:
-            follow_ups.insert(0, CameraEventsRecorded(events=tuple(
-                RecordedEvent(event_id=e.id, camera_id=e.camera_id, type=e.type,
-                              occurred_at=e.occurred_at, confidence=e.confidence, zone=e.zone)
-                for e in fresh)))
+            follow_ups.insert(
+                0,
+                CameraEventsRecorded(
+                    events=tuple(
+                        RecordedEvent(
+                            event_id=e.id,
+                            camera_id=e.camera_id,
+                            type=e.type,
+                            occurred_at=e.occurred_at,
+                            confidence=e.confidence,
+                            zone=e.zone,
+                        )
+                        for e in fresh
+                    )
+                ),
+            )
         return follow_ups
 
-    def _accept_known_cameras(self, events: Sequence[CameraEventObserved]
-                              ) -> list[CameraEventObserved]:
+    def _accept_known_cameras(
+        self, events: Sequence[CameraEventObserved]
+    ) -> list[CameraEventObserved]:
         unknown = {e.camera_id for e in events} - self._cameras
         if unknown:
             self._cameras = self._known_cameras()
@@ -95,9 +118,11 @@ class EventRecorder:
                 accepted.append(event)
             else:
                 # The API checks cameras before publishing; this catches other producers.
-                self._quarantine.keep(source=f"bus:{self.consumer}",
-                                      reason=f"unknown camera {event.camera_id!r}",
-                                      body=_jsonable(event))
+                self._quarantine.keep(
+                    source=f"bus:{self.consumer}",
+                    reason=f"unknown camera {event.camera_id!r}",
+                    body=_jsonable(event),
+                )
         return accepted
 
 
@@ -113,9 +138,14 @@ def _unique(events: Sequence[CameraEventObserved]) -> list[CameraEventObserved]:
 
 def _row(event: CameraEventObserved, now: datetime) -> dict[str, object]:
     return {
-        "id": event.id, "camera_id": event.camera_id, "type": event.type,
-        "occurred_at": event.occurred_at, "recorded_at": now, "confidence": event.confidence,
-        "zone": event.zone, "payload": event.payload,
+        "id": event.id,
+        "camera_id": event.camera_id,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "recorded_at": now,
+        "confidence": event.confidence,
+        "zone": event.zone,
+        "payload": event.payload,
         "evidence": [asdict(ref) for ref in event.evidence],
     }
 
@@ -154,7 +184,8 @@ class Justification:
         if len(self.purpose.strip()) < 5:
             raise PurposeRequiredError(
                 "state the purpose of this look-up (at least 5 characters), "
-                "e.g. 'alert follow-up' or a case number")
+                "e.g. 'alert follow-up' or a case number"
+            )
 
 
 class EventQueries:
@@ -164,14 +195,23 @@ class EventQueries:
         self._db = db
         self._audit = audit
 
-    def search(self, *, filters: EventFilter, actor: Principal, why: Justification
-               ) -> list[CameraEventRead]:
+    def search(
+        self, *, filters: EventFilter, actor: Principal, why: Justification
+    ) -> list[CameraEventRead]:
         """Events matching ``filters``, newest first."""
         actor.require(Permission.EVENTS_READ)
-        self._audit.append(AuditRecord(
-            actor=actor.username, roles=actor.roles, action="search", resource_type="camera_event",
-            purpose=why.purpose, case_number=why.case_number, client=why.client,
-            details={k: str(v) for k, v in asdict(filters).items() if v is not None}))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="search",
+                resource_type="camera_event",
+                purpose=why.purpose,
+                case_number=why.case_number,
+                client=why.client,
+                details={k: str(v) for k, v in asdict(filters).items() if v is not None},
+            )
+        )
         query = select(CameraEvent).order_by(CameraEvent.occurred_at.desc())
         if filters.camera_id:
             query = query.where(CameraEvent.camera_id == filters.camera_id)
@@ -192,24 +232,42 @@ class EventQueries:
     def get(self, *, event_id: UUID, actor: Principal, why: Justification) -> CameraEventRead:
         """One event, audited as a view."""
         actor.require(Permission.EVENTS_READ)
-        self._audit.append(AuditRecord(
-            actor=actor.username, roles=actor.roles, action="view", resource_type="camera_event",
-            resource_id=str(event_id), purpose=why.purpose, case_number=why.case_number,
-            client=why.client))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="view",
+                resource_type="camera_event",
+                resource_id=str(event_id),
+                purpose=why.purpose,
+                case_number=why.case_number,
+                client=why.client,
+            )
+        )
         with self._db.reader() as session:
             row = session.get(CameraEvent, event_id)
             if row is None:
                 raise NotFoundError(f"no event {event_id}")
             return CameraEventRead.model_validate(row)
 
-    def evidence(self, *, event_id: UUID, index: int, actor: Principal, why: Justification
-                 ) -> dict[str, str]:
+    def evidence(
+        self, *, event_id: UUID, index: int, actor: Principal, why: Justification
+    ) -> dict[str, str]:
         """The evidence reference ``index`` of an event, audited as an evidence view."""
         actor.require(Permission.EVIDENCE_VIEW)
-        self._audit.append(AuditRecord(
-            actor=actor.username, roles=actor.roles, action="view-evidence",
-            resource_type="camera_event", resource_id=str(event_id), purpose=why.purpose,
-            case_number=why.case_number, client=why.client, details={"index": index}))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="view-evidence",
+                resource_type="camera_event",
+                resource_id=str(event_id),
+                purpose=why.purpose,
+                case_number=why.case_number,
+                client=why.client,
+                details={"index": index},
+            )
+        )
         with self._db.reader() as session:
             row = session.get(CameraEvent, event_id)
             if row is None:

@@ -53,9 +53,17 @@ class MotionDetector:
         True
     """
 
-    def __init__(self, *, min_area: float = 0.004, threshold: int = 25, alpha: float = 0.05,
-                 warmup: int = 5, confirm: int = 2, quiet: int = 5,
-                 repeat_frames: int = 25) -> None:
+    def __init__(
+        self,
+        *,
+        min_area: float = 0.004,
+        threshold: int = 25,
+        alpha: float = 0.05,
+        warmup: int = 5,
+        confirm: int = 2,
+        quiet: int = 5,
+        repeat_frames: int = 25,
+    ) -> None:
         self._min_area = min_area
         self._threshold = threshold
         self._alpha = alpha
@@ -113,12 +121,14 @@ class MotionDetector:
         h, w = mask.shape
         box = Box(x1=cols[0] / w, y1=rows[0] / h, x2=(cols[-1] + 1) / w, y2=(rows[-1] + 1) / h)
         confidence = min(1.0, area / (self._min_area * 5))
-        return MotionStarted(area=area, box=box, episode=self.episodes,
-                             confidence=round(confidence, 3))
+        return MotionStarted(
+            area=area, box=box, episode=self.episodes, confidence=round(confidence, 3)
+        )
 
 
-def zone_of(point: tuple[float, float], zones: list[tuple[str, list[tuple[float, float]]]]
-            ) -> str | None:
+def zone_of(
+    point: tuple[float, float], zones: list[tuple[str, list[tuple[float, float]]]]
+) -> str | None:
     """The first zone containing ``point``, if any."""
     for name, polygon in zones:
         if point_in_polygon(point, polygon):

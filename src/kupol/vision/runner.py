@@ -41,24 +41,36 @@ class SourceHealth:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-def save_snapshot(frame: Frame, *, evidence_dir: Path, camera_id: str, event_id: str
-                  ) -> EvidenceRef:
+def save_snapshot(
+    frame: Frame, *, evidence_dir: Path, camera_id: str, event_id: str
+) -> EvidenceRef:
     """Write the full-resolution frame as JPEG and return its reference with SHA-256."""
     day = datetime.now(UTC).strftime("%Y/%m/%d")
     folder = evidence_dir / camera_id / day
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{event_id}.jpg"
-    frame.source.to_image().save(path, format="JPEG", quality=85)
+    frame.source.to_image().save(path, format="JPEG", quality=85)  # type: ignore[no-untyped-call]
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return EvidenceRef(kind="snapshot", uri=str(path.relative_to(evidence_dir)), sha256=digest,
-                       media_type="image/jpeg")
+    return EvidenceRef(
+        kind="snapshot",
+        uri=str(path.relative_to(evidence_dir)),
+        sha256=digest,
+        media_type="image/jpeg",
+    )
 
 
 class MotionSource:
     """Motion events from one video source (the first slice's built-in source)."""
 
-    def __init__(self, *, config: SourceSettings, bus: Bus, loop: asyncio.AbstractEventLoop,
-                 evidence_dir: Path, zones: Callable[[], Zones]) -> None:
+    def __init__(
+        self,
+        *,
+        config: SourceSettings,
+        bus: Bus,
+        loop: asyncio.AbstractEventLoop,
+        evidence_dir: Path,
+        zones: Callable[[], Zones],
+    ) -> None:
         self.config = config
         self.health = SourceHealth(camera_id=config.camera_id)
         self._bus = bus
@@ -66,8 +78,9 @@ class MotionSource:
         self._evidence_dir = evidence_dir
         self._zones = zones
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"source-{config.camera_id}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"source-{config.camera_id}", daemon=True
+        )
 
     def start(self) -> None:
         """Start reading in the background."""
@@ -103,8 +116,9 @@ class MotionSource:
                 delay = min(delay * 2, 60.0)
 
     def _play_once(self) -> None:
-        detector = MotionDetector(min_area=self.config.min_area,
-                                  repeat_frames=max(1, int(self.config.analysis_fps * 5)))
+        detector = MotionDetector(
+            min_area=self.config.min_area, repeat_frames=max(1, int(self.config.analysis_fps * 5))
+        )
         zones = self._zones()
         started = time.monotonic()
         wall_start = datetime.now(UTC)
@@ -121,25 +135,40 @@ class MotionSource:
             self.health.fps = round(frame.index / elapsed, 2) if elapsed > 0 else 0.0
             motion = detector.update(frame.gray)
             if motion is not None:
-                occurred = wall_start + timedelta(seconds=frame.pts_s) if self.config.realtime \
+                occurred = (
+                    wall_start + timedelta(seconds=frame.pts_s)
+                    if self.config.realtime
                     else datetime.now(UTC)
+                )
                 self._publish(self._event(frame, motion, zones, occurred))
 
-    def _event(self, frame: Frame, motion: MotionStarted, zones: Zones, occurred: datetime
-               ) -> CameraEventObserved:
+    def _event(
+        self, frame: Frame, motion: MotionStarted, zones: Zones, occurred: datetime
+    ) -> CameraEventObserved:
         from uuid import uuid4
 
         event_id = uuid4()
-        snapshot = save_snapshot(frame, evidence_dir=self._evidence_dir,
-                                 camera_id=self.config.camera_id, event_id=str(event_id))
+        snapshot = save_snapshot(
+            frame,
+            evidence_dir=self._evidence_dir,
+            camera_id=self.config.camera_id,
+            event_id=str(event_id),
+        )
         box = motion.box
         return CameraEventObserved(
-            id=event_id, camera_id=self.config.camera_id, type="motion",
-            occurred_at=min(occurred, datetime.now(UTC)), confidence=motion.confidence,
+            id=event_id,
+            camera_id=self.config.camera_id,
+            type="motion",
+            occurred_at=min(occurred, datetime.now(UTC)),
+            confidence=motion.confidence,
             zone=zone_of(box.center, zones),
-            payload={"area": round(motion.area, 4), "episode": motion.episode,
-                     "box": [round(v, 4) for v in (box.x1, box.y1, box.x2, box.y2)],
-                     "frame_pts_s": round(frame.pts_s, 3), "source": self.config.path},
+            payload={
+                "area": round(motion.area, 4),
+                "episode": motion.episode,
+                "box": [round(v, 4) for v in (box.x1, box.y1, box.x2, box.y2)],
+                "frame_pts_s": round(frame.pts_s, 3),
+                "source": self.config.path,
+            },
             evidence=(snapshot,),
         )
 

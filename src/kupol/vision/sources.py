@@ -71,15 +71,21 @@ def read_frames(path: str, *, analysis_fps: float) -> Iterator[Frame]:
         step = 1.0 / analysis_fps
         next_t = 0.0
         index = 0
-        height = max(2, round(ANALYSIS_WIDTH * stream.codec_context.height
-                              / max(1, stream.codec_context.width)) // 2 * 2)
+        height = max(
+            2,
+            round(ANALYSIS_WIDTH * stream.codec_context.height / max(1, stream.codec_context.width))
+            // 2
+            * 2,
+        )
         try:
             for frame in container.decode(stream):
                 t = float(frame.time) if frame.time is not None else index * step
                 if t + 1e-6 < next_t:
                     continue
                 next_t = t + step
-                gray = frame.to_ndarray(format="gray", width=ANALYSIS_WIDTH, height=height)
+                gray = np.asarray(
+                    frame.to_ndarray(format="gray", width=ANALYSIS_WIDTH, height=height), np.uint8
+                )
                 yield Frame(index=index, pts_s=t, gray=gray, source=frame)
                 index += 1
         except av.error.FFmpegError as exc:

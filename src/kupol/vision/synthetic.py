@@ -12,8 +12,15 @@ import av
 import numpy as np
 
 
-def write_synthetic_video(path: Path, *, seconds: float = 20.0, fps: int = 10,
-                          width: int = 320, height: int = 180, seed: int = 7) -> Path:
+def write_synthetic_video(
+    path: Path,
+    *,
+    seconds: float = 20.0,
+    fps: int = 10,
+    width: int = 320,
+    height: int = 180,
+    seed: int = 7,
+) -> Path:
     """Write an MPEG-4 video where a block crosses the frame every 4 seconds.
 
     Block ``k`` enters at ``4k + 1`` s and takes 2 s to cross; the rest is still
@@ -22,7 +29,7 @@ def write_synthetic_video(path: Path, *, seconds: float = 20.0, fps: int = 10,
     rng = np.random.default_rng(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     background = np.full((height, width, 3), 90, np.uint8)
-    background[height // 2:, :, :] = 60  # "road"
+    background[height // 2 :, :, :] = 60  # "road"
     with av.open(str(path), mode="w") as container:
         stream = container.add_stream("mpeg4", rate=fps)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
@@ -36,7 +43,7 @@ def write_synthetic_video(path: Path, *, seconds: float = 20.0, fps: int = 10,
                 x = int(phase / 2.0 * (width + 60)) - 60
                 x1, x2 = max(0, x), min(width, x + 60)
                 if x2 > x1:
-                    image[height // 2 + 10:height // 2 + 50, x1:x2] = (230, 230, 240)
+                    image[height // 2 + 10 : height // 2 + 50, x1:x2] = (230, 230, 240)
             frame = av.VideoFrame.from_ndarray(image, format="rgb24")
             for packet in stream.encode(frame):
                 container.mux(packet)

@@ -164,7 +164,13 @@ def audit_log(request: Request) -> Response:
                   data={})
 
 
-def enum_keys() -> list[str]:
-    """Catalogue keys the scripts build from enum values (checked by the catalogue test)."""
-    return ([f"severity.{s.value}" for s in Severity] + [f"status.{s.value}" for s in AlertStatus]
-            + [f"kind.{k.value}" for k in CameraKind])
+def dynamic_keys() -> list[str]:
+    """Catalogue keys that templates and scripts build from values rather than spell out
+    (checked by the catalogue test along with the literal ones)."""
+    from kupol.web.i18n import LOCALES
+    from kupol.web.session import PAGES
+
+    return ([f"severity.{s.value}" for s in Severity]
+            + [f"{prefix}.{s.value}" for prefix in ("status", "count") for s in AlertStatus]
+            + [f"kind.{k.value}" for k in CameraKind] + [p.label_key for p in PAGES]
+            + [f"lang.{code}{suffix}" for code in LOCALES for suffix in ("", ".title")])

@@ -110,11 +110,18 @@ class AuditLog:
             seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
             at = utcnow()
             entry = AuditEntry(
-                seq=seq, at=at, actor=record.actor, roles=",".join(record.roles),
-                action=record.action, resource_type=record.resource_type,
-                resource_id=record.resource_id, purpose=record.purpose,
-                case_number=record.case_number, client=record.client,
-                details=record.details, prev_hash=prev,
+                seq=seq,
+                at=at,
+                actor=record.actor,
+                roles=",".join(record.roles),
+                action=record.action,
+                resource_type=record.resource_type,
+                resource_id=record.resource_id,
+                purpose=record.purpose,
+                case_number=record.case_number,
+                client=record.client,
+                details=record.details,
+                prev_hash=prev,
                 hash=entry_hash(seq=seq, at=at, record=record, prev_hash=prev),
             )
             session.add(entry)
@@ -128,20 +135,40 @@ class AuditLog:
         with self._db.reader() as session:
             for entry in _iterate(session, batch):
                 record = AuditRecord(
-                    actor=entry.actor, roles=tuple(r for r in entry.roles.split(",") if r),
-                    action=entry.action, resource_type=entry.resource_type,
-                    resource_id=entry.resource_id, purpose=entry.purpose,
-                    case_number=entry.case_number, client=entry.client, details=entry.details,
+                    actor=entry.actor,
+                    roles=tuple(r for r in entry.roles.split(",") if r),
+                    action=entry.action,
+                    resource_type=entry.resource_type,
+                    resource_id=entry.resource_id,
+                    purpose=entry.purpose,
+                    case_number=entry.case_number,
+                    client=entry.client,
+                    details=entry.details,
                 )
                 if entry.seq != expected_seq:
-                    return ChainReport(ok=False, checked=checked, first_bad_seq=expected_seq,
-                                       reason=f"entry {expected_seq} is missing")
+                    return ChainReport(
+                        ok=False,
+                        checked=checked,
+                        first_bad_seq=expected_seq,
+                        reason=f"entry {expected_seq} is missing",
+                    )
                 if entry.prev_hash != prev:
-                    return ChainReport(ok=False, checked=checked, first_bad_seq=entry.seq,
-                                       reason="previous-hash link broken")
-                if entry_hash(seq=entry.seq, at=entry.at, record=record, prev_hash=prev) != entry.hash:
-                    return ChainReport(ok=False, checked=checked, first_bad_seq=entry.seq,
-                                       reason="contents do not match the hash")
+                    return ChainReport(
+                        ok=False,
+                        checked=checked,
+                        first_bad_seq=entry.seq,
+                        reason="previous-hash link broken",
+                    )
+                if (
+                    entry_hash(seq=entry.seq, at=entry.at, record=record, prev_hash=prev)
+                    != entry.hash
+                ):
+                    return ChainReport(
+                        ok=False,
+                        checked=checked,
+                        first_bad_seq=entry.seq,
+                        reason="contents do not match the hash",
+                    )
                 prev = entry.hash
                 expected_seq += 1
                 checked += 1

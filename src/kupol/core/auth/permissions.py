@@ -21,8 +21,15 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit.read"
 
 
-_STAFF = {Role.ADMIN, Role.OPERATOR, Role.ANALYST, Role.INVESTIGATOR, Role.TRAFFIC_OFFICER,
-          Role.FRAUD_ANALYST, Role.AUDITOR}
+_STAFF = {
+    Role.ADMIN,
+    Role.OPERATOR,
+    Role.ANALYST,
+    Role.INVESTIGATOR,
+    Role.TRAFFIC_OFFICER,
+    Role.FRAUD_ANALYST,
+    Role.AUDITOR,
+}
 _FIELD = {Role.OPERATOR, Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}
 
 # Administrators run the system but do not, by that role alone, see personal data or the

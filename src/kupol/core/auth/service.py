@@ -66,8 +66,13 @@ class LoginResult:
 
 
 def _principal(user: User) -> Principal:
-    return Principal(user_id=user.id, username=user.username, full_name=user.full_name,
-                     roles=tuple(user.roles), locale=user.locale)
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        roles=tuple(user.roles),
+        locale=user.locale,
+    )
 
 
 def validate_roles(roles: Iterable[str]) -> list[str]:
@@ -77,7 +82,8 @@ def validate_roles(roles: Iterable[str]) -> list[str]:
     bad = [r for r in names if r not in valid]
     if bad or not names:
         raise InvalidInputError(
-            f"unknown role(s) {', '.join(bad)}; valid: {', '.join(sorted(valid))}" if bad
+            f"unknown role(s) {', '.join(bad)}; valid: {', '.join(sorted(valid))}"
+            if bad
             else "a user needs at least one role",
             problems=[FieldProblem(field="roles", message="unknown or missing role")],
         )
@@ -87,23 +93,32 @@ def validate_roles(roles: Iterable[str]) -> list[str]:
 class AuthService:
     """Users and logins. Every login, success or failure, is audited."""
 
-    def __init__(self, *, db: Database, audit: AuditLog, signer: TokenSigner,
-                 limiter: FailureLimiter) -> None:
+    def __init__(
+        self, *, db: Database, audit: AuditLog, signer: TokenSigner, limiter: FailureLimiter
+    ) -> None:
         self._db = db
         self._audit = audit
         self._signer = signer
         self._limiter = limiter
         self._hasher = PasswordHasher()
 
-    def create_user(self, *, username: str, password: str | None, roles: Iterable[str],
-                    full_name: str = "", locale: str = "ru", actor: Principal = SYSTEM
-                    ) -> tuple[Principal, str]:
+    def create_user(
+        self,
+        *,
+        username: str,
+        password: str | None,
+        roles: Iterable[str],
+        full_name: str = "",
+        locale: str = "ru",
+        actor: Principal = SYSTEM,
+    ) -> tuple[Principal, str]:
         """Create a user; returns the user and the password (generated when ``None``)."""
         if not USERNAME.match(username):
             raise InvalidInputError(
                 "username must be 2-64 characters: lower-case letters, digits, . _ -, "
                 "starting with a letter",
-                problems=[FieldProblem(field="username", message="invalid format")])
+                problems=[FieldProblem(field="username", message="invalid format")],
+            )
         role_list = validate_roles(roles)
         if locale not in LOCALES:
             raise InvalidInputError(f"locale must be one of {', '.join(LOCALES)}")
@@ -112,14 +127,28 @@ class AuthService:
         with self._db.unit_of_work() as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
                 raise ConflictError(f"user {username!r} already exists")
-            user = User(username=username, full_name=full_name, roles=role_list, locale=locale,
-                        password_hash=self._hasher.hash(password), active=True, token_version=0)
+            user = User(
+                username=username,
+                full_name=full_name,
+                roles=role_list,
+                locale=locale,
+                password_hash=self._hasher.hash(password),
+                active=True,
+                token_version=0,
+            )
             session.add(user)
             session.flush()
             created = _principal(user)
-        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles, action="create",
-                                       resource_type="user", resource_id=username,
-                                       details={"roles": role_list}))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="create",
+                resource_type="user",
+                resource_id=username,
+                details={"roles": role_list},
+            )
+        )
         return created, password
 
     def login(self, *, username: str, password: str, client: str | None = None) -> LoginResult:
@@ -135,8 +164,14 @@ class AuthService:
                 ok = False
             if not ok or user is None or not user.active:
                 self._limiter.record_failure(*keys)
-                self._audit.append(AuditRecord(actor=username[:64], action="login-failed",
-                                               resource_type="session", client=client))
+                self._audit.append(
+                    AuditRecord(
+                        actor=username[:64],
+                        action="login-failed",
+                        resource_type="session",
+                        client=client,
+                    )
+                )
                 raise AuthenticationError("wrong user name or password")
             if self._hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = self._hasher.hash(password)
@@ -144,8 +179,15 @@ class AuthService:
             principal = _principal(user)
             token = self._signer.issue(user_id=user.id, version=user.token_version)
         self._limiter.reset(*keys)
-        self._audit.append(AuditRecord(actor=principal.username, roles=principal.roles,
-                                       action="login", resource_type="session", client=client))
+        self._audit.append(
+            AuditRecord(
+                actor=principal.username,
+                roles=principal.roles,
+                action="login",
+                resource_type="session",
+                client=client,
+            )
+        )
         return LoginResult(principal=principal, token=token)
 
     def authenticate(self, token: str) -> Principal:
@@ -164,9 +206,15 @@ class AuthService:
             user = self._get(session, username)
             user.password_hash = self._hasher.hash(password)
             user.token_version += 1
-        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles,
-                                       action="set-password", resource_type="user",
-                                       resource_id=username))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="set-password",
+                resource_type="user",
+                resource_id=username,
+            )
+        )
 
     def set_locale(self, *, principal: Principal, locale: str) -> None:
         """Change the console language of the acting user."""
@@ -176,20 +224,28 @@ class AuthService:
             self._get(session, principal.username).locale = locale
 
     def deactivate(self, *, username: str, actor: Principal = SYSTEM) -> None:
-        """Disable a user and revoke their tokens (users are never deleted: audit refers to them)."""
+        """Disable a user and revoke their tokens (never deleted: the audit log names them)."""
         with self._db.unit_of_work() as session:
             user = self._get(session, username)
             user.active = False
             user.token_version += 1
-        self._audit.append(AuditRecord(actor=actor.username, roles=actor.roles,
-                                       action="deactivate", resource_type="user",
-                                       resource_id=username))
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="deactivate",
+                resource_type="user",
+                resource_id=username,
+            )
+        )
 
     def list_users(self) -> list[tuple[Principal, bool]]:
         """Every user with their active flag."""
         with self._db.reader() as session:
-            return [(_principal(u), u.active)
-                    for u in session.scalars(select(User).order_by(User.username))]
+            return [
+                (_principal(u), u.active)
+                for u in session.scalars(select(User).order_by(User.username))
+            ]
 
     def exists(self) -> bool:
         """Whether any user exists yet (the first run creates an administrator)."""
@@ -211,4 +267,5 @@ class AuthService:
         if len(password) < MIN_PASSWORD:
             raise InvalidInputError(
                 f"password must have at least {MIN_PASSWORD} characters",
-                problems=[FieldProblem(field="password", message="too short")])
+                problems=[FieldProblem(field="password", message="too short")],
+            )

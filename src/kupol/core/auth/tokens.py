@@ -49,8 +49,13 @@ class TokenSigner:
     def issue(self, *, user_id: int, version: int, now: float | None = None) -> str:
         """A new token for ``user_id`` valid for the configured time."""
         issued = int(now if now is not None else time.time())
-        payload = {"sub": user_id, "ver": version, "iat": issued, "exp": issued + self._ttl_s,
-                   "jti": secrets.token_hex(8)}
+        payload = {
+            "sub": user_id,
+            "ver": version,
+            "iat": issued,
+            "exp": issued + self._ttl_s,
+            "jti": secrets.token_hex(8),
+        }
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return f"{body}.{self._sign(body)}"
 
@@ -58,13 +63,20 @@ class TokenSigner:
         """The claims of a valid token; :class:`AuthenticationError` otherwise."""
         body, _, signature = token.partition(".")
         # Bytes, not str: compare_digest raises TypeError on non-ASCII text (a forged header).
-        if not body or not signature or not hmac.compare_digest(
-                signature.encode(), self._sign(body).encode()):
+        if (
+            not body
+            or not signature
+            or not hmac.compare_digest(signature.encode(), self._sign(body).encode())
+        ):
             raise AuthenticationError("invalid token")
         try:
             payload = json.loads(_unb64(body))
-            claims = TokenClaims(user_id=int(payload["sub"]), version=int(payload["ver"]),
-                                 expires_at=int(payload["exp"]), token_id=str(payload["jti"]))
+            claims = TokenClaims(
+                user_id=int(payload["sub"]),
+                version=int(payload["ver"]),
+                expires_at=int(payload["exp"]),
+                token_id=str(payload["jti"]),
+            )
         except (ValueError, KeyError, TypeError):
             raise AuthenticationError("invalid token") from None
         if claims.expires_at < (now if now is not None else time.time()):

@@ -1,4 +1,4 @@
-"""The event backbone: one :class:`Bus` protocol, an in-process and a NATS JetStream implementation."""
+"""The event backbone: one :class:`Bus` protocol; in-process and NATS JetStream buses."""
 
 from kupol.core.bus.base import Bus, Handler, Subscription
 from kupol.core.bus.memory import InProcessBus

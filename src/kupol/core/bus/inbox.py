@@ -47,13 +47,18 @@ def claim(session: Session, *, consumer: str, ids: Iterable[UUID]) -> set[UUID]:
     wanted = set(ids)
     if not wanted:
         return set()
-    seen = set(session.scalars(
-        select(InboxEntry.message_id).where(InboxEntry.consumer == consumer,
-                                            InboxEntry.message_id.in_(wanted))
-    ))
+    seen = set(
+        session.scalars(
+            select(InboxEntry.message_id).where(
+                InboxEntry.consumer == consumer, InboxEntry.message_id.in_(wanted)
+            )
+        )
+    )
     new = wanted - seen
     if new:
         now = utcnow()
-        session.execute(insert(InboxEntry),
-                        [{"consumer": consumer, "message_id": i, "handled_at": now} for i in new])
+        session.execute(
+            insert(InboxEntry),
+            [{"consumer": consumer, "message_id": i, "handled_at": now} for i in new],
+        )
     return new

@@ -52,8 +52,13 @@ class InProcessBus(CommandRouter):
         batch_size: int = 1,
     ) -> None:
         self._subscriptions[event_type].append(
-            Subscription(event_type=event_type, handler=handler, consumer=consumer,
-                         durable=durable, batch_size=max(1, batch_size))
+            Subscription(
+                event_type=event_type,
+                handler=handler,
+                consumer=consumer,
+                durable=durable,
+                batch_size=max(1, batch_size),
+            )
         )
 
     def unsubscribe(self, handler: Handler) -> None:
@@ -70,11 +75,15 @@ class InProcessBus(CommandRouter):
         for event_type, batch in by_type.items():
             for sub in self._matching(event_type):
                 for start in range(0, len(batch), sub.batch_size):
-                    await self._deliver(sub, batch[start:start + sub.batch_size])
+                    await self._deliver(sub, batch[start : start + sub.batch_size])
 
     def _matching(self, event_type: type[Event]) -> list[Subscription]:
-        return [s for t, subs in list(self._subscriptions.items())
-                if issubclass(event_type, t) for s in list(subs)]
+        return [
+            s
+            for t, subs in list(self._subscriptions.items())
+            if issubclass(event_type, t)
+            for s in list(subs)
+        ]
 
     async def _deliver(self, sub: Subscription, batch: Sequence[Event]) -> None:
         attempt = 0
@@ -84,16 +93,18 @@ class InProcessBus(CommandRouter):
                 return
             except Exception as exc:
                 if not sub.durable:
-                    log.warning("live consumer %s failed, events skipped for it: %s",
-                                sub.consumer, exc)
+                    log.warning(
+                        "live consumer %s failed, events skipped for it: %s", sub.consumer, exc
+                    )
                     return
                 if attempt >= len(self._retry_delays):
                     raise DeliveryError(
                         f"consumer {sub.consumer!r} failed {attempt + 1} times on "
                         f"{len(batch)} {sub.event_type.__name__} event(s): {exc}"
                     ) from exc
-                log.warning("consumer %s failed (attempt %d), retrying: %s",
-                            sub.consumer, attempt + 1, exc)
+                log.warning(
+                    "consumer %s failed (attempt %d), retrying: %s", sub.consumer, attempt + 1, exc
+                )
                 await asyncio.sleep(self._retry_delays[attempt])
                 attempt += 1
 

@@ -72,8 +72,13 @@ class JetStreamBus(CommandRouter):
         durable: bool = True,
         batch_size: int = 1,
     ) -> None:
-        sub = Subscription(event_type=event_type, handler=handler, consumer=consumer,
-                           durable=durable, batch_size=max(1, batch_size))
+        sub = Subscription(
+            event_type=event_type,
+            handler=handler,
+            consumer=consumer,
+            durable=durable,
+            batch_size=max(1, batch_size),
+        )
         self._subscriptions.append(sub)
         if self._js is not None:
             # Registered after start (a live feed): begin consuming at once.
@@ -85,8 +90,9 @@ class JetStreamBus(CommandRouter):
 
     async def start(self) -> None:
         try:
-            self._nc = await nats.connect(self._url, connect_timeout=3, max_reconnect_attempts=-1,
-                                          name="kupol")
+            self._nc = await nats.connect(
+                self._url, connect_timeout=3, max_reconnect_attempts=-1, name="kupol"
+            )
         except Exception as exc:
             raise DeliveryError(f"cannot connect to NATS at {self._url}: {exc}") from exc
         self._js = self._nc.jetstream()
@@ -109,6 +115,7 @@ class JetStreamBus(CommandRouter):
         assert self._nc is not None and self._js is not None
         subject = self.subject(sub.event_type)
         if not sub.durable:
+
             async def on_live(msg: Msg) -> None:
                 try:
                     await sub.handler([decode_as(sub.event_type, msg.data)])
@@ -185,11 +192,13 @@ class JetStreamBus(CommandRouter):
             await msg.nak(delay=self._nak_delay_s * delivered)
 
     async def _dead_letter(self, sub: Subscription, msg: Msg, why: str) -> None:
-        log.error("dead-lettering a %s event for %s: %s", sub.event_type.__name__,
-                  sub.consumer, why)
+        log.error(
+            "dead-lettering a %s event for %s: %s", sub.event_type.__name__, sub.consumer, why
+        )
         assert self._js is not None
-        await self._js.publish(f"{self._prefix}.dead.{sub.consumer}", msg.data,
-                               headers={"Kupol-Reason": why[:500]})
+        await self._js.publish(
+            f"{self._prefix}.dead.{sub.consumer}", msg.data, headers={"Kupol-Reason": why[:500]}
+        )
         await msg.term()
 
     async def publish(self, *events: Event) -> None:
@@ -198,10 +207,13 @@ class JetStreamBus(CommandRouter):
         futures = []
         try:
             for event in events:
-                futures.append(await self._js.publish_async(
-                    self.subject(type(event)), encode(event),
-                    headers={"Nats-Msg-Id": str(event.id)},
-                ))
+                futures.append(
+                    await self._js.publish_async(
+                        self.subject(type(event)),
+                        encode(event),
+                        headers={"Nats-Msg-Id": str(event.id)},
+                    )
+                )
             await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
         except Exception as exc:
             raise DeliveryError(f"JetStream did not accept the events: {exc}") from exc

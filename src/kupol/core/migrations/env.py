@@ -1,13 +1,13 @@
 """Alembic environment: kupol's metadata, both SQLite and PostgreSQL."""
 
 from alembic import context
+
 from kupol.core.db import Base, make_engine
 from kupol.tables import import_all_tables
 
 import_all_tables()
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
-assert url is not None
+url = config.get_main_option("sqlalchemy.url") or ""
 
 
 def run_migrations() -> None:
