@@ -88,7 +88,7 @@ def raw_insert_rate(url: str, events: list[CameraEventObserved]) -> float:
     marker = "?" if sqlite else "%s"
     sql = (
         "INSERT INTO camera_events (id, camera_id, type, occurred_at, recorded_at, "
-        f"confidence, zone, payload, evidence) VALUES ({', '.join([marker] * 9)})"  # noqa: S608
+        f"confidence, zone, payload, evidence) VALUES ({', '.join([marker] * 9)})"
     )
     raw = engine.raw_connection()
     started = time.perf_counter()

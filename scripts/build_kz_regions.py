@@ -386,8 +386,11 @@ def _on_segment(a: tuple[int, int], b: tuple[int, int], c: tuple[int, int]) -> b
     return min(a[0], b[0]) <= c[0] <= max(a[0], b[0]) and min(a[1], b[1]) <= c[1] <= max(a[1], b[1])
 
 
-def find_bad_pairs(arcs: dict[Arc, list[Point]], scale: int) -> set[tuple[Arc, Arc]]:
-    """Pairs of arcs (or an arc and itself) that cross or touch where they must not.
+Seg = tuple[tuple[int, int], tuple[int, int]]
+
+
+def find_conflicts(arcs: dict[Arc, list[Point]], scale: int) -> list[tuple[Arc, Seg, Arc, Seg]]:
+    """Segments of arcs (the same arc or two) that cross or touch where they must not.
 
     Works on integer coordinates (the output grid), so the tests are exact. Two segments may
     meet only at a shared end that is either the joint of two consecutive segments of one arc
@@ -412,7 +415,7 @@ def find_bad_pairs(arcs: dict[Arc, list[Point]], scale: int) -> set[tuple[Arc, A
                 for cy in range(math.floor(min(a[1], b[1]) / scale / cell),
                                 math.floor(max(a[1], b[1]) / scale / cell) + 1):
                     grid.setdefault((cx, cy), []).append(si)
-    bad: set[tuple[Arc, Arc]] = set()
+    bad: list[tuple[Arc, Seg, Arc, Seg]] = []
     seen: set[tuple[int, int]] = set()
     for members in grid.values():
         for x in range(len(members)):
@@ -442,7 +445,7 @@ def find_bad_pairs(arcs: dict[Arc, list[Point]], scale: int) -> set[tuple[Arc, A
                     )
                     if consecutive or p in nodes:
                         continue
-                bad.add((k1, k2) if k1 <= k2 else (k2, k1))
+                bad.append((k1, (a, b), k2, (c, d)))
     return bad
 
 
@@ -468,15 +471,23 @@ def simplify_rings(rings: list[list[Point]], tol: float, ndigits: int) -> list[l
         return res
 
     arc_tol = {arc: tol for arcs in ring_arcs for arc, _ in arcs}
-    # Conflicts already present in the source at full detail (after rounding) cannot be fixed
-    # by simplifying less: they are left alone.
-    inherent = find_bad_pairs({arc: simplify(arc, 0.0) for arc in arc_tol}, scale)
-    if inherent:
-        print(f"{len(inherent)} arc conflicts are in the source itself; left as they are",
-              file=sys.stderr)
+    # Conflicts between two segments that are both in the source at full detail (after
+    # rounding) cannot be fixed by simplifying less: those are left alone.
+    original: set[frozenset[tuple[int, int]]] = set()
+    for arc in arc_tol:
+        ip = [(round(x * scale), round(y * scale)) for x, y in simplify(arc, 0.0)]
+        original.update(frozenset(e) for e in zip(ip, ip[1:], strict=False))
     done = {arc: simplify(arc, t) for arc, t in arc_tol.items()}
     for _round in range(20):
-        bad = {arc for pair in find_bad_pairs(done, scale) - inherent for arc in pair}
+        bad: set[Arc] = set()
+        inherent = 0
+        for k1, seg1, k2, seg2 in find_conflicts(done, scale):
+            new1, new2 = frozenset(seg1) not in original, frozenset(seg2) not in original
+            if new1:
+                bad.add(k1)
+            if new2:
+                bad.add(k2)
+            inherent += not (new1 or new2)
         if not bad:
             break
         for arc in bad:
@@ -485,6 +496,9 @@ def simplify_rings(rings: list[list[Point]], tol: float, ndigits: int) -> list[l
         print(f"refined {len(bad)} arcs that crossed after simplification", file=sys.stderr)
     else:
         print("warning: some arcs still cross after refinement", file=sys.stderr)
+    if inherent:
+        print(f"{inherent} touching/crossing segments are in the source itself; left as is",
+              file=sys.stderr)
 
     out: list[list[Point]] = []
     for arcs in ring_arcs:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -208,12 +207,13 @@ def eval_motion(
     video: Path = typer.Argument(..., help="Video file to analyse."),
     fps: float = typer.Option(5.0, help="Analysis frame rate."),
     min_area: float = typer.Option(0.004, help="Changed fraction of the image that is motion."),
+    timeline: bool = typer.Option(False, help="List each motion episode's start and end."),
 ) -> None:
     """Run the motion detector over a video as fast as possible and report what it found."""
     import av
 
-    from kupol.vision.motion import MotionDetector
-    from kupol.vision.sources import check_source, read_frames
+    from kupol.vision.evaluate import measure_motion
+    from kupol.vision.sources import check_source
 
     check_source(str(video))
     with av.open(str(video)) as container:
@@ -223,10 +223,6 @@ def eval_motion(
             if stream.duration and stream.time_base
             else None
         )
-    detector = MotionDetector(min_area=min_area, repeat_frames=max(1, int(fps * 5)))
-    reports = 0
-    started = time.perf_counter()
-    frames = 0
     with Progress(
         TextColumn("analysing"),
         BarColumn(),
@@ -236,17 +232,22 @@ def eval_motion(
         transient=True,
     ) as progress:
         task = progress.add_task("video", total=duration)
-        for frame in read_frames(str(video), analysis_fps=fps):
-            frames += 1
-            if detector.update(frame.gray) is not None:
-                reports += 1
-            progress.update(task, completed=frame.pts_s)
-    elapsed = time.perf_counter() - started
+        report = measure_motion(
+            str(video),
+            analysis_fps=fps,
+            min_area=min_area,
+            progress=lambda t: progress.update(task, completed=t),
+        )
     out.print(
-        f"{video.name}: {frames} frames analysed at {fps:g} fps, "
-        f"{detector.episodes} motion episodes, {reports} events, "
-        f"{frames / elapsed:.0f} frames/s on this machine"
+        f"{video.name}: {report.frames} frames analysed at {fps:g} fps, "
+        f"{len(report.episodes)} motion episodes, {report.events} events, "
+        f"{report.frames_per_second:.0f} frames/s on this machine",
+        soft_wrap=True,
     )
+    if timeline:
+        for episode in report.episodes:
+            end = f"{episode.end_s:.1f}" if episode.end_s is not None else "end"
+            out.print(f"  motion {episode.start_s:.1f} s - {end} s", highlight=False)
 
 
 @app.command("run")

@@ -39,7 +39,7 @@ def start_server(env: dict[str, str], port: int, cwd: Path) -> subprocess.Popen[
         env=env,
         cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=(cwd / "server.log").open("ab"),  # noqa: SIM115 - the child process owns it
+        stderr=(cwd / "server.log").open("ab"),
     )
     deadline = time.time() + 30
     while time.time() < deadline:

@@ -79,6 +79,11 @@ class MotionDetector:
         self._since_report = 0
         self.episodes = 0
 
+    @property
+    def in_episode(self) -> bool:
+        """Whether motion is going on now."""
+        return self._in_episode
+
     def update(self, gray: NDArray[np.uint8]) -> MotionStarted | None:
         """Feed one frame; returns a :class:`MotionStarted` when an episode starts or repeats."""
         frame = gray.astype(np.float32)

@@ -14,6 +14,8 @@ from tests.conftest import demo_camera
 
 ROAD = Zone(name="road", polygon=[(0.0, 0.5), (1.0, 0.5), (1.0, 1.0)])
 
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
 
 def camera_audit(container: Container) -> list[tuple[str, str, str | None, dict[str, object]]]:
     with container.db.reader() as session:

@@ -21,6 +21,8 @@ from tests.conftest import add_user, demo_camera
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 WHY = Justification(purpose="проверка по КУСП", case_number="KUSP-2026-17", client="10.1.1.1")
 
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
 
 def observed(**fields: Any) -> CameraEventObserved:
     values: dict[str, Any] = {"camera_id": "cam-a", "type": "motion", "confidence": 0.9,

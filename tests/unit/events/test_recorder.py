@@ -24,6 +24,8 @@ from tests.conftest import demo_camera, make_settings
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
+pytestmark = pytest.mark.usefixtures("fast_passwords")
+
 
 def observed(camera_id: str = "cam-test-01", **fields: Any) -> CameraEventObserved:
     values: dict[str, Any] = {"camera_id": camera_id, "type": "motion", "confidence": 0.9,

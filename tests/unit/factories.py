@@ -1,0 +1,35 @@
+"""Factories and fixtures shared by the unit tests and the API tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+
+import kupol.core.auth.service as auth_service
+from kupol.bootstrap import Container
+from tests.conftest import add_user, login
+
+
+@pytest.fixture
+def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id at its lowest cost, so tests that create users and log in stay fast.
+
+    Request it before ``container`` (``pytest.mark.usefixtures`` does): the hasher is made
+    when the container is built. The production cost is checked in test_passwords.py.
+    """
+    monkeypatch.setattr(auth_service, "PasswordHasher",
+                        lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
+def login_as(client: Any, container: Container, username: str, *roles: str) -> dict[str, str]:
+    """Create a user with ``roles``, log in through the API and return Bearer headers.
+
+    The session cookies the login sets are dropped, so each request is authenticated by
+    the headers it carries and nothing else.
+    """
+    _, password = add_user(container, username, *roles)
+    headers = login(client, username, password)
+    client.cookies.clear()
+    return headers
