@@ -16,6 +16,7 @@ from kupol.core.auth.model import Role
 from kupol.core.db import upgrade
 from kupol.core.errors import ConflictError
 from kupol.settings import Settings, SourceSettings
+from kupol.vision.sources import check_source
 from kupol.vision.synthetic import write_synthetic_video
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def shared_data_root() -> Path:
 def pick_videos(settings: Settings, video: Path | None) -> tuple[str, str]:
     """Videos for the two live demo cameras: given, shared sample, or generated."""
     if video is not None:
+        check_source(str(video))  # a clear error now, not a retrying camera later
         return str(video), str(video)
     videos = shared_data_root() / "video"
     cars, people = videos / "cars-intel.mp4", videos / "people-intel.mp4"

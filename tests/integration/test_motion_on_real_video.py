@@ -28,7 +28,7 @@ def test_motion_is_found_while_the_bag_is_put_down_and_not_while_it_lies_still()
     assert overlaps(report.episodes, 30.0, 36.0), report.episodes
 
 
-def test_the_sample_videos_are_analysed_faster_than_real_time() -> None:
+def test_motion_is_found_in_the_cars_sample_video() -> None:
     video = need_data("video", "cars-intel.mp4")
     report = measure_motion(str(video), analysis_fps=5)
     assert report.frames > 100
