@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import uvloop
 from sqlalchemy import create_engine, text
 
 from kupol.bootstrap import build_container
@@ -182,7 +183,8 @@ def main() -> None:
                 drop()
             url, drop = fresh_database(database, workdir)
             try:
-                rate = asyncio.run(bus_to_store_rate(url, bus, make_events(args.events), workdir))
+                # uvloop, as `kupol run` gets it from uvicorn.
+                rate = uvloop.run(bus_to_store_rate(url, bus, make_events(args.events), workdir))
             finally:
                 drop()
             print(

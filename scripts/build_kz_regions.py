@@ -346,17 +346,23 @@ def split_into_arcs(rings: list[list[Point]]) -> list[list[tuple[Arc, bool]]]:
         for p in ring:
             tmp.setdefault(p, set()).add(ri)
     member = {p: frozenset(v) for p, v in tmp.items()}
+    # Nodes: points where some ring's set of neighbours changes. A node of one ring splits
+    # every ring through it, so both sides of a border are always cut at the same points.
+    nodes: set[Point] = set()
+    for ring in rings:
+        n = len(ring)
+        nodes.update(
+            ring[i] for i in range(n)
+            if member[ring[i]] != member[ring[i - 1]]
+            or member[ring[i]] != member[ring[(i + 1) % n]]
+        )
     out: list[list[tuple[Arc, bool]]] = []
     for ring in rings:
         n = len(ring)
         if n < 3:
             out.append([])
             continue
-        idx = [
-            i for i in range(n)
-            if member[ring[i]] != member[ring[i - 1]]
-            or member[ring[i]] != member[ring[(i + 1) % n]]
-        ]
+        idx = [i for i in range(n) if ring[i] in nodes]
         if not idx:
             # One arc all round (an island, or a city and the hole cut for it): anchor it at
             # its smallest point and the point farthest from that, which both sides pick alike.
@@ -583,7 +589,7 @@ def build(source: str, collection: dict[str, Any], tol: float, ndigits: int,
     for code, polys in by_code.items():
         for pi, poly in enumerate(polys):
             for ri, ring in enumerate(poly):
-                pts = snap_ring(ring)
+                pts = drop_pinched_loops(snap_ring(ring), min_area)
                 if len(pts) < 3 or abs(ring_area([*pts, pts[0]])) < min_area:
                     dropped += 1
                     if ri == 0:

@@ -26,6 +26,8 @@ app = typer.Typer(
     name="kupol",
     help="kupol (купол) — digital policing platform: cameras, events, alerts, audit.\n\n"
     "Start with `kupol demo` to see it work, `kupol run` in production.",
+    epilog="Exit codes: 0 ok, 1 a check failed, 2 bad input, 3 bad configuration, 4 not found, "
+    "5 conflict, 6 not allowed, 8 database/bus unavailable, 9 video source unreadable.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,

@@ -30,6 +30,7 @@ GEOJSON = Path(__file__).parent / "static" / "geo" / "kz-regions.geojson"
 KZ_BOUNDS = (46.0, 40.3, 87.6, 55.7)
 WIDTH = 1000
 PADDING = 12.0
+CODE_KEYS = ("plate_code", "region_code", "code")
 NAME_KEYS = ("name_{locale}", "NAME_{locale}", "name:{locale}", "name", "NAME_1", "shapeName")
 
 
@@ -66,10 +67,15 @@ class Projection:
 
 @dataclass(frozen=True, kw_only=True)
 class Region:
-    """One region outline: its name (for the tooltip), its code, and SVG path data."""
+    """One region outline: its name (for the tooltip), its code, and SVG path data.
+
+    ``code`` is the two-digit region code cameras carry (``region_code``, 01-20); ``kind``
+    is ``region`` or ``city`` (cities of republican significance are drawn on top).
+    """
 
     name: str
     code: str
+    kind: str
     path: str
 
 
@@ -91,6 +97,10 @@ class MapView:
     regions: tuple[Region, ...]
     markers: tuple[Marker, ...]
     has_basemap: bool
+
+    def region_names(self) -> dict[str, str]:
+        """Region code to name, for the camera details."""
+        return {r.code: r.name for r in self.regions}
 
 
 def build_map(*, cameras: Iterable[CameraRead], locale: str,
@@ -122,11 +132,10 @@ def _regions(path: str, _mtime_ns: int, locale: str, projection: Projection
         properties: Mapping[str, Any] = feature.get("properties") or {}
         d = "".join(_path(ring, projection) for ring in _rings(geometry))
         if d:
-            regions.append(Region(name=region_name(properties, locale),
-                                  code=str(properties.get("region_code")
-                                           or properties.get("code") or index),
-                                  path=d))
-    return tuple(regions)
+            code = next((properties[k] for k in CODE_KEYS if properties.get(k)), index)
+            regions.append(Region(name=region_name(properties, locale), code=str(code),
+                                  kind=str(properties.get("type") or "region"), path=d))
+    return tuple(sorted(regions, key=lambda r: r.kind == "city"))
 
 
 def region_name(properties: Mapping[str, Any], locale: str) -> str:

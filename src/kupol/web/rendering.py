@@ -71,4 +71,5 @@ def render(request: Request, template: str, *, user: Principal | None, locale: s
 def forbidden(request: Request, user: Principal, permission: Permission) -> Response:
     """The friendly 403 page: what is missing and where the user can go instead."""
     return render(request, "forbidden.html", user=user, locale=user.locale, status_code=403,
+                  active="forbidden",
                   permission=permission.value, home=landing_page(user))

@@ -136,6 +136,7 @@ def camera_map(request: Request) -> Response:
     return render(request, "map.html", user=user, locale=user.locale, active="map", view=view,
                   kinds=[k.value for k in CameraKind],
                   data={"cameras": [c.model_dump(mode="json") for c in cameras],
+                        "regions": view.region_names(),
                         "alerts": alerts, "live": user.can(Permission.ALERTS_READ),
                         "can_search": user.can(Permission.EVENTS_READ)})
 

@@ -9,6 +9,7 @@
   const details = document.getElementById("camera-details");
   const cameras = new Map(data.cameras.map((c) => [c.id, c]));
   const alerts = new Map(data.alerts.map((a) => [a.id, a]));
+  const regions = data.regions || {};
   const W = Number(svg.dataset.width);
   const H = Number(svg.dataset.height);
   const SEVERITY = ["low", "medium", "high", "critical"];
@@ -74,6 +75,11 @@
     tip.style.top = Math.max(y - tip.offsetHeight - 10, 4) + "px";
   }
 
+  function regionLabel(code) {
+    if (!code) return null;
+    return regions[code] ? code + " · " + regions[code] : code;
+  }
+
   function describe(camera) {
     const card = details.querySelector('[data-field="card"]');
     details.querySelector('[data-field="empty"]').hidden = true;
@@ -81,7 +87,7 @@
     fill(card, {
       name: camera.name, id: camera.id, kind: t("kind." + camera.kind),
       coordinates: camera.latitude.toFixed(5) + ", " + camera.longitude.toFixed(5),
-      region: camera.region_code,
+      region: regionLabel(camera.region_code),
       heading: camera.heading_deg === null ? null : camera.heading_deg + "°",
       state: t(camera.enabled ? "camera.enabled" : "camera.disabled"),
     });
@@ -105,7 +111,10 @@
     markers().forEach((m) => m.classList.toggle("selected", m === marker));
     selected = marker.dataset.cameraId;
     const camera = cameras.get(selected);
-    if (camera) describe(camera);
+    if (!camera) return;
+    svg.querySelectorAll(".region").forEach((region) => region.classList.toggle(
+      "selected-region", region.dataset.region === camera.region_code));
+    describe(camera);
   }
 
   markers().forEach((marker) => {
