@@ -25,8 +25,9 @@ from kupol.core.auth import AuthService
 from kupol.core.auth.ratelimit import FailureLimiter
 from kupol.core.auth.tokens import TokenSigner
 from kupol.core.bus import Bus, InProcessBus
-from kupol.core.db import Database, make_engine
+from kupol.core.db import Database
 from kupol.core.live import LiveFeed
+from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.service import EventQueries, EventRecorder
@@ -56,6 +57,7 @@ class Container:
     alerts: AlertService
     quarantine: Quarantine
     live: LiveFeed
+    outbox: OutboxRelay
     mqtt: MqttIngest | None = None
     sources: list[MotionSource] = field(default_factory=list)
     started: bool = False
@@ -71,6 +73,7 @@ class Container:
             return
         await self.bus.start()
         self.started = True
+        self.outbox.start()
         if self.mqtt is not None:
             await self.mqtt.start()
         if with_sources:
@@ -111,6 +114,7 @@ class Container:
         if self.mqtt is not None and self.started:
             await self.mqtt.stop()
         if self.started:
+            await self.outbox.stop()
             await self.bus.stop()
             self.started = False
         self.db.dispose()
@@ -133,12 +137,8 @@ def build_bus(settings: Settings) -> Bus:
 
 def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     """Wire every service for ``settings`` (connections open lazily or at :meth:`start`)."""
-    db = Database(
-        make_engine(
-            settings.database.url,
-            echo=settings.database.echo,
-            pool_size=settings.database.pool_size,
-        )
+    db = Database.from_url(
+        settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
     bus = bus if bus is not None else build_bus(settings)
     audit = AuditLog(db)
@@ -152,10 +152,13 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     auth = AuthService(db=db, audit=audit, signer=signer, limiter=limiter)
     cameras = CameraService(db=db, audit=audit)
     quarantine = Quarantine(db)
-    recorder = EventRecorder(db=db, bus=bus, quarantine=quarantine, known_cameras=cameras.known_ids)
+    outbox = OutboxRelay(db=db, bus=bus)
+    recorder = EventRecorder(
+        db=db, outbox=outbox, quarantine=quarantine, known_cameras=cameras.known_ids
+    )
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)
-    alerts = AlertService(db=db, audit=audit, bus=bus, engine=engine)
+    alerts = AlertService(db=db, audit=audit, outbox=outbox, engine=engine)
     live = LiveFeed()
 
     bus.subscribe(
@@ -188,5 +191,6 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         alerts=alerts,
         quarantine=quarantine,
         live=live,
+        outbox=outbox,
         mqtt=mqtt,
     )

@@ -8,5 +8,6 @@ def import_all_tables() -> None:
     import kupol.core.audit.model
     import kupol.core.auth.model
     import kupol.core.bus.inbox
+    import kupol.core.outbox
     import kupol.core.quarantine
     import kupol.events.model  # noqa: F401

@@ -19,8 +19,11 @@ def fast_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
     Request it before ``container`` (``pytest.mark.usefixtures`` does): the hasher is made
     when the container is built. The production cost is checked in test_passwords.py.
     """
-    monkeypatch.setattr(auth_service, "PasswordHasher",
-                        lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    monkeypatch.setattr(
+        auth_service,
+        "PasswordHasher",
+        lambda: PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+    )
 
 
 def login_as(client: Any, container: Container, username: str, *roles: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from kupol.core.auth import Permission, Principal
 
 router = APIRouter(prefix="/api", tags=["alerts"])
 RuleWriter = Annotated[Principal, Depends(require(Permission.RULES_WRITE))]
+AlertReader = Annotated[Principal, Depends(require(Permission.ALERTS_READ))]
 
 
 @router.get("/alerts", response_model=list[AlertRead])
@@ -40,7 +41,7 @@ async def close_alert(
 
 
 @router.get("/rules", response_model=list[AlertRuleRead])
-def list_rules(container: ContainerDep, _: CurrentUser) -> list[AlertRuleRead]:
+def list_rules(container: ContainerDep, _: AlertReader) -> list[AlertRuleRead]:
     """Every alert rule."""
     return container.alerts.list_rules()
 

@@ -61,6 +61,11 @@ class AlertRuleCreate(BaseModel):
     def _both_ends(self) -> AlertRuleCreate:
         if (self.active_from is None) != (self.active_to is None):
             raise ValueError("give both active_from and active_to, or neither")
+        if self.active_from is not None and self.active_from == self.active_to:
+            raise ValueError(
+                "active_from equals active_to: the rule could never match; "
+                "leave both out for all day"
+            )
         return self
 
 

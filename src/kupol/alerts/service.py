@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
@@ -15,10 +16,10 @@ from kupol.alerts.rules import CompiledRule, EventFacts
 from kupol.alerts.schemas import AlertRead, AlertRuleCreate, AlertRuleRead
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
-from kupol.core.bus import Bus
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import Event, utcnow
+from kupol.core.outbox import OutboxRelay, add_to_outbox
 from kupol.events.messages import CameraEventObserved
 
 
@@ -122,10 +123,12 @@ def _changed(alert: Alert, rule_name: str, change: str, by: str | None = None) -
 class AlertService:
     """Rules management and the operator's alert workflow: open → acknowledged → closed."""
 
-    def __init__(self, *, db: Database, audit: AuditLog, bus: Bus, engine: AlertEngine) -> None:
+    def __init__(
+        self, *, db: Database, audit: AuditLog, outbox: OutboxRelay, engine: AlertEngine
+    ) -> None:
         self._db = db
         self._audit = audit
-        self._bus = bus
+        self._outbox = outbox
         self._engine = engine
 
     def create_rule(self, *, rule: AlertRuleCreate, actor: Principal) -> AlertRuleRead:
@@ -138,17 +141,18 @@ class AlertService:
             session.add(row)
             session.flush()
             result = AlertRuleRead.model_validate(row)
-        self._engine.invalidate()
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="create",
-                resource_type="alert_rule",
-                resource_id=str(result.id),
-                details={"name": rule.name},
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="create",
+                    resource_type="alert_rule",
+                    resource_id=str(result.id),
+                    details={"name": rule.name},
+                ),
+                session=session,
             )
-        )
+        self._engine.invalidate()
         return result
 
     def set_rule_enabled(self, *, rule_id: int, enabled: bool, actor: Principal) -> AlertRuleRead:
@@ -161,16 +165,17 @@ class AlertService:
             row.enabled = enabled
             session.flush()
             result = AlertRuleRead.model_validate(row)
-        self._engine.invalidate()
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="enable" if enabled else "disable",
-                resource_type="alert_rule",
-                resource_id=str(rule_id),
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="enable" if enabled else "disable",
+                    resource_type="alert_rule",
+                    resource_id=str(rule_id),
+                ),
+                session=session,
             )
-        )
+        self._engine.invalidate()
         return result
 
     def list_rules(self) -> list[AlertRuleRead]:
@@ -224,12 +229,24 @@ class AlertService:
     async def _transition(
         self, *, alert_id: int, actor: Principal, to: AlertStatus, comment: str | None = None
     ) -> AlertRead:
+        result = await asyncio.to_thread(
+            self._apply, alert_id=alert_id, actor=actor, to=to, comment=comment
+        )
+        await self._outbox.flush_quietly()
+        return result
+
+    def _apply(
+        self, *, alert_id: int, actor: Principal, to: AlertStatus, comment: str | None
+    ) -> AlertRead:
         now = utcnow()
         with self._db.unit_of_work() as session:
+            # Row lock (PostgreSQL; SQLite's write lock is taken at BEGIN): two operators
+            # acting at once are serialised and the second gets a clear conflict.
             row = session.execute(
                 select(Alert, AlertRule.name)
                 .join(AlertRule, AlertRule.id == Alert.rule_id)
                 .where(Alert.id == alert_id)
+                .with_for_update(of=Alert)
             ).first()
             if row is None:
                 raise NotFoundError(f"no alert {alert_id}")
@@ -250,17 +267,18 @@ class AlertService:
             session.flush()
             result = _read(alert, rule_name)
             change = _changed(alert, rule_name, to.value, by=actor.username)
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action=to.value,
-                resource_type="alert",
-                resource_id=str(alert_id),
-                details={"comment": comment} if comment else {},
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action=to.value,
+                    resource_type="alert",
+                    resource_id=str(alert_id),
+                    details={"comment": comment} if comment else {},
+                ),
+                session=session,
             )
-        )
-        await self._bus.publish(change)
+            add_to_outbox(session, [change])
         return result
 
 

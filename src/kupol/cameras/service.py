@@ -31,15 +31,16 @@ class CameraService:
             session.add(row)
             session.flush()
             result = CameraRead.model_validate(row)
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="create",
-                resource_type="camera",
-                resource_id=camera.id,
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="create",
+                    resource_type="camera",
+                    resource_id=camera.id,
+                ),
+                session=session,
             )
-        )
         return result
 
     def update(self, *, camera_id: str, changes: CameraUpdate, actor: Principal) -> CameraRead:
@@ -54,16 +55,17 @@ class CameraService:
                 setattr(row, key, value)
             session.flush()
             result = CameraRead.model_validate(row)
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="update",
-                resource_type="camera",
-                resource_id=camera_id,
-                details={"fields": sorted(fields)},
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="update",
+                    resource_type="camera",
+                    resource_id=camera_id,
+                    details={"fields": sorted(fields)},
+                ),
+                session=session,
             )
-        )
         return result
 
     def get(self, camera_id: str) -> CameraRead:

@@ -63,8 +63,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
+def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module's own implicit BEGIN is switched off so SQLAlchemy's "begin" event
+    # decides how a transaction starts (SQLAlchemy's documented SQLite recipe).
+    dbapi_connection.isolation_level = None
+
+
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 5, sqlite_begin: str = "IMMEDIATE"
+) -> Engine:
     """Create the engine for ``url``; SQLite files get WAL and their folder is created.
+
+    SQLite transactions begin with ``sqlite_begin``: ``IMMEDIATE`` (the default) takes the
+    write lock at once, so read-then-write transactions (the audit chain, the recorder's
+    duplicate check) never see a stale snapshot and never fail to upgrade their lock;
+    ``DEFERRED`` is for read-only sessions.
 
     Example:
         >>> engine = make_engine("sqlite://")
@@ -77,6 +90,9 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_manual_transactions)
+        begin = f"BEGIN {sqlite_begin}"
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
@@ -86,16 +102,29 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int = 5) -> Engine:
 
 
 class Database:
-    """An engine and its sessions. Built by the composition root, never at import time."""
+    """Engines and sessions. Built by the composition root, never at import time.
 
-    def __init__(self, engine: Engine) -> None:
+    On a SQLite file, writes and reads use two engines: units of work begin IMMEDIATE (one
+    writer at a time, as SQLite allows anyway), readers DEFERRED (they never wait for writers
+    in WAL mode). On PostgreSQL both are the same engine.
+    """
+
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
         self.engine = engine
+        self.read_engine = read_engine or engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
-        """Shorthand for ``Database(make_engine(url))``."""
-        return cls(make_engine(url, **kwargs))
+        """A database with a writer and (for SQLite files) a separate reader engine."""
+        engine = make_engine(url, **kwargs)
+        on_disk = url.startswith("sqlite:///") and url.removeprefix("sqlite:///") not in (
+            "",
+            ":memory:",
+        )
+        reader = make_engine(url, sqlite_begin="DEFERRED", **kwargs) if on_disk else None
+        return cls(engine, reader)
 
     @property
     def dialect(self) -> str:
@@ -129,7 +158,7 @@ class Database:
         Closing (not rolling back) ends the transaction without expiring loaded objects,
         so rows read here stay usable after the block.
         """
-        session = self._sessions()
+        session = self._read_sessions()
         try:
             yield session
         finally:
@@ -146,6 +175,7 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        self.read_engine.dispose()
 
 
 def alembic_config(url: str) -> Any:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from pathlib import Path
 from typing import Annotated
 from uuid import UUID
@@ -12,7 +14,7 @@ from pydantic import AwareDatetime
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why, require
 from kupol.core.auth import Permission, Principal
-from kupol.core.errors import FieldProblem, InvalidInputError, NotFoundError
+from kupol.core.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
 from kupol.events.messages import CameraEventObserved, EvidenceRef
 from kupol.events.schemas import CameraEventBatch, CameraEventIn, CameraEventRead, IngestReceipt
 from kupol.events.service import EventFilter
@@ -41,7 +43,7 @@ async def ingest_events(
 ) -> IngestReceipt:
     """Submit camera events. The 202 answer means the bus has accepted them durably; if it
     fails, nothing was accepted and the same ids can be sent again safely."""
-    known = container.cameras.known_ids()
+    known = await asyncio.to_thread(container.cameras.known_ids)
     problems = [
         FieldProblem(field=f"events.{i}.camera_id", message=f"unknown camera {e.camera_id!r}")
         for i, e in enumerate(batch.events)
@@ -95,8 +97,24 @@ def get_evidence(
 ) -> FileResponse:
     """An evidence file of an event (audited as an evidence view)."""
     ref = container.events.evidence(event_id=event_id, index=index, actor=user, why=why)
-    root = container.evidence_dir.resolve()
-    path = (root / ref["uri"]).resolve()
+    # Only files under the event's own camera folder are served: a device cannot point its
+    # event at another camera's evidence, nor outside the evidence folder.
+    root = (container.evidence_dir / ref["camera_id"]).resolve()
+    path = (root / ref["uri"].removeprefix(ref["camera_id"] + "/")).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise NotFoundError("the evidence file is not on this server")
-    return FileResponse(Path(path), media_type=ref.get("media_type", "application/octet-stream"))
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != ref["sha256"]:
+        raise ConflictError(
+            f"evidence #{index} of event {event_id} does not match its recorded SHA-256: "
+            "the file was changed after it was recorded"
+        )
+    return FileResponse(
+        Path(path),
+        media_type=ref.get("media_type", "application/octet-stream"),
+        headers={
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "no-store",
+            "X-Evidence-SHA256": digest,
+        },
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -20,7 +20,17 @@ class EvidenceIn(BaseModel):
     kind: str = Field(min_length=1, max_length=32)
     uri: str = Field(min_length=1, max_length=1000)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    media_type: str = Field("application/octet-stream", max_length=100)
+    media_type: Literal[
+        "image/jpeg",
+        "image/png",
+        "video/mp4",
+        "video/x-matroska",
+        "audio/wav",
+        "audio/mpeg",
+        "application/pdf",
+        "application/json",
+        "application/octet-stream",
+    ] = Field("application/octet-stream", description="Only media types safe to serve back.")
 
 
 class CameraEventIn(BaseModel):

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
-from kupol.core.bus import Bus
 from kupol.core.db import Database
 from kupol.core.errors import NotFoundError, PurposeRequiredError
 from kupol.core.messages import Event, utcnow
+from kupol.core.outbox import OutboxRelay, add_to_outbox
 from kupol.core.quarantine import Quarantine
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded, RecordedEvent
 from kupol.events.model import CameraEvent
@@ -41,12 +41,12 @@ class EventRecorder:
         self,
         *,
         db: Database,
-        bus: Bus,
+        outbox: OutboxRelay,
         quarantine: Quarantine,
         known_cameras: Callable[[], set[str]],
     ) -> None:
         self._db = db
-        self._bus = bus
+        self._outbox = outbox
         self._quarantine = quarantine
         self._known_cameras = known_cameras
         self._cameras: set[str] = set()
@@ -58,13 +58,18 @@ class EventRecorder:
         self._processors.append(processor)
 
     async def handle(self, events: Sequence[CameraEventObserved]) -> None:
-        """Bus handler: store the batch, then publish what the processors produced."""
+        """Bus handler: store the batch, then publish what it produced (via the outbox)."""
         follow_ups = await asyncio.to_thread(self.record, events)
         if follow_ups:
-            await self._bus.publish(*follow_ups)
+            # The events are stored whatever happens next: a refused publish leaves the
+            # follow-ups in the outbox for the relay, it does not fail the ingestion.
+            await self._outbox.publish_now(follow_ups)
 
     def record(self, events: Sequence[CameraEventObserved]) -> list[Event]:
-        """Store the events not stored before; returns the events to publish after commit."""
+        """Store the events not stored before, with their follow-up events in the outbox.
+
+        Returns the follow-ups (already in the outbox, published by the relay).
+        """
         accepted = self._accept_known_cameras(events)
         if not accepted:
             return []
@@ -85,25 +90,11 @@ class EventRecorder:
             # Core insert: the ORM's unit-of-work bookkeeping costs more than the insert.
             session.connection().execute(insert(CAMERA_EVENTS), [_row(e, now) for e in fresh])
             follow_ups: list[Event] = []
+            if self.publish_recorded:
+                follow_ups.append(_recorded(fresh))
             for processor in self._processors:
                 follow_ups.extend(processor(session, fresh))
-        if self.publish_recorded:
-            follow_ups.insert(
-                0,
-                CameraEventsRecorded(
-                    events=tuple(
-                        RecordedEvent(
-                            event_id=e.id,
-                            camera_id=e.camera_id,
-                            type=e.type,
-                            occurred_at=e.occurred_at,
-                            confidence=e.confidence,
-                            zone=e.zone,
-                        )
-                        for e in fresh
-                    )
-                ),
-            )
+            add_to_outbox(session, follow_ups)
         return follow_ups
 
     def _accept_known_cameras(
@@ -124,6 +115,22 @@ class EventRecorder:
                     body=_jsonable(event),
                 )
         return accepted
+
+
+def _recorded(fresh: Sequence[CameraEventObserved]) -> CameraEventsRecorded:
+    return CameraEventsRecorded(
+        events=tuple(
+            RecordedEvent(
+                event_id=e.id,
+                camera_id=e.camera_id,
+                type=e.type,
+                occurred_at=e.occurred_at,
+                confidence=e.confidence,
+                zone=e.zone,
+            )
+            for e in fresh
+        )
+    )
 
 
 def _unique(events: Sequence[CameraEventObserved]) -> list[CameraEventObserved]:
@@ -274,4 +281,7 @@ class EventQueries:
                 raise NotFoundError(f"no event {event_id}")
             if not 0 <= index < len(row.evidence):
                 raise NotFoundError(f"event {event_id} has no evidence #{index}")
-            return {k: str(v) for k, v in row.evidence[index].items()}
+            return {
+                **{k: str(v) for k, v in row.evidence[index].items()},
+                "camera_id": row.camera_id,
+            }

@@ -23,8 +23,12 @@ T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
 
 
 def observed(seconds: float = 0, **fields: Any) -> CameraEventObserved:
-    values: dict[str, Any] = {"camera_id": "cam-a", "type": "motion", "confidence": 0.9,
-                              "occurred_at": T0 + timedelta(seconds=seconds)}
+    values: dict[str, Any] = {
+        "camera_id": "cam-a",
+        "type": "motion",
+        "confidence": 0.9,
+        "occurred_at": T0 + timedelta(seconds=seconds),
+    }
     values.update(fields)
     return CameraEventObserved(**values)
 
@@ -42,20 +46,28 @@ def alerts(container: Container, operator: Principal) -> list[AlertRead]:
 def setup(container: Container, admin: Principal, operator: Principal) -> Container:
     for camera_id in ("cam-a", "cam-b"):
         container.cameras.register(camera=CameraCreate(**demo_camera(camera_id)), actor=admin)
-    container.alerts.create_rule(actor=operator, rule=AlertRuleCreate(
-        name="motion on the road", severity="high", event_types=["motion"], cooldown_s=60))
+    container.alerts.create_rule(
+        actor=operator,
+        rule=AlertRuleCreate(
+            name="motion on the road", severity="high", event_types=["motion"], cooldown_s=60
+        ),
+    )
     return container
 
 
 def test_a_matching_event_raises_an_alert_with_the_rules_severity(
-        setup: Container, operator: Principal) -> None:
+    setup: Container, operator: Principal
+) -> None:
     event = observed(zone="road")
 
     (change,) = record(setup, event)
 
     (alert,) = alerts(setup, operator)
-    assert (change.change, change.alert_id, change.rule_name) == ("raised", alert.id,
-                                                                 "motion on the road")
+    assert (change.change, change.alert_id, change.rule_name) == (
+        "raised",
+        alert.id,
+        "motion on the road",
+    )
     assert (alert.status, alert.severity, alert.event_count) == ("open", "high", 1)
     assert (alert.first_event_id, alert.zone, alert.raised_at) == (event.id, "road", T0)
 
@@ -65,8 +77,9 @@ def test_an_event_no_rule_matches_raises_nothing(setup: Container, operator: Pri
     assert alerts(setup, operator) == []
 
 
-def test_events_within_the_cooldown_join_the_open_alert(setup: Container,
-                                                        operator: Principal) -> None:
+def test_events_within_the_cooldown_join_the_open_alert(
+    setup: Container, operator: Principal
+) -> None:
     first, second, third = observed(0), observed(30), observed(85)  # 55 s after the second
 
     changes = [c.change for e in (first, second, third) for c in record(setup, e)]
@@ -76,13 +89,15 @@ def test_events_within_the_cooldown_join_the_open_alert(setup: Container,
     assert alert.event_count == 3
     assert alert.last_event_at == T0 + timedelta(seconds=85)
     with setup.db.reader() as session:
-        linked = set(session.scalars(select(AlertEvent.event_id)
-                                     .where(AlertEvent.alert_id == alert.id)))
+        linked = set(
+            session.scalars(select(AlertEvent.event_id).where(AlertEvent.alert_id == alert.id))
+        )
     assert linked == {first.id, second.id, third.id}
 
 
-def test_an_event_after_the_cooldown_raises_a_new_alert(setup: Container,
-                                                        operator: Principal) -> None:
+def test_an_event_after_the_cooldown_raises_a_new_alert(
+    setup: Container, operator: Principal
+) -> None:
     record(setup, observed(0))
 
     (change,) = record(setup, observed(61))
@@ -105,22 +120,24 @@ def test_each_camera_gets_its_own_alert(setup: Container, operator: Principal) -
     assert sorted(a.camera_id for a in alerts(setup, operator)) == ["cam-a", "cam-b"]
 
 
-def test_an_acknowledged_alert_still_gathers_repeats(setup: Container,
-                                                     operator: Principal) -> None:
+def test_an_acknowledged_alert_still_gathers_repeats(setup: Container, operator: Principal) -> None:
     (raised,) = record(setup, observed(0))
     asyncio.run(setup.alerts.acknowledge(alert_id=raised.alert_id, actor=operator))
 
     (change,) = record(setup, observed(20))
 
     assert (change.change, change.alert_id, change.status) == (
-        "repeated", raised.alert_id, "acknowledged")
+        "repeated",
+        raised.alert_id,
+        "acknowledged",
+    )
 
 
-def test_a_closed_alert_is_not_reopened_by_a_repeat(setup: Container,
-                                                    operator: Principal) -> None:
+def test_a_closed_alert_is_not_reopened_by_a_repeat(setup: Container, operator: Principal) -> None:
     (raised,) = record(setup, observed(0))
-    asyncio.run(setup.alerts.close(alert_id=raised.alert_id, comment="false alarm: a dog",
-                                   actor=operator))
+    asyncio.run(
+        setup.alerts.close(alert_id=raised.alert_id, comment="false alarm: a dog", actor=operator)
+    )
 
     (change,) = record(setup, observed(20))
 
@@ -129,7 +146,8 @@ def test_a_closed_alert_is_not_reopened_by_a_repeat(setup: Container,
 
 
 def test_a_late_event_from_long_before_the_alert_raises_its_own(
-        setup: Container, operator: Principal) -> None:
+    setup: Container, operator: Principal
+) -> None:
     record(setup, observed(600))
 
     (change,) = record(setup, observed(0))
@@ -138,10 +156,10 @@ def test_a_late_event_from_long_before_the_alert_raises_its_own(
 
 
 def test_a_rule_without_cooldown_raises_an_alert_per_event(
-        container: Container, admin: Principal, operator: Principal) -> None:
+    container: Container, admin: Principal, operator: Principal
+) -> None:
     container.cameras.register(camera=CameraCreate(**demo_camera("cam-a")), actor=admin)
-    container.alerts.create_rule(rule=AlertRuleCreate(name="every", cooldown_s=0),
-                                 actor=operator)
+    container.alerts.create_rule(rule=AlertRuleCreate(name="every", cooldown_s=0), actor=operator)
 
     changes = record(container, observed(0), observed(1))
 
@@ -149,7 +167,8 @@ def test_a_rule_without_cooldown_raises_an_alert_per_event(
 
 
 def test_a_disabled_rule_raises_nothing_until_enabled_again(
-        setup: Container, operator: Principal) -> None:
+    setup: Container, operator: Principal
+) -> None:
     (rule,) = setup.alerts.list_rules()
 
     setup.alerts.set_rule_enabled(rule_id=rule.id, enabled=False, actor=operator)
@@ -160,8 +179,9 @@ def test_a_disabled_rule_raises_nothing_until_enabled_again(
 
 
 def test_every_matching_rule_raises_its_own_alert(setup: Container, operator: Principal) -> None:
-    setup.alerts.create_rule(rule=AlertRuleCreate(name="anything on cam-a",
-                                                  camera_ids=["cam-a"]), actor=operator)
+    setup.alerts.create_rule(
+        rule=AlertRuleCreate(name="anything on cam-a", camera_ids=["cam-a"]), actor=operator
+    )
 
     changes = record(setup, observed(0))
 

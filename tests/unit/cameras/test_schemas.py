@@ -27,43 +27,54 @@ def test_a_minimal_camera_is_valid_and_fixed_and_enabled_by_default() -> None:
     assert camera.zones == []
 
 
-@pytest.mark.parametrize(("fields", "field"), [
-    ({"id": "Cam_01"}, "id"),
-    ({"id": "-cam"}, "id"),
-    ({"id": "c"}, "id"),
-    ({"latitude": 90.5}, "latitude"),
-    ({"longitude": -181}, "longitude"),
-    ({"heading_deg": 360}, "heading_deg"),
-    ({"kind": "satellite"}, "kind"),
-    ({"region_code": "21"}, "region_code"),
-    ({"stream_url": "ftp://cam.local/stream"}, "stream_url"),
-    ({"stream_url": "javascript:alert(1)"}, "stream_url"),
-    ({"zones": [{"name": "road", "polygon": SQUARE}, {"name": "road", "polygon": SQUARE}]},
-     "zones"),
-    ({"zones": [{"name": "road", "polygon": [[0, 0], [1, 1]]}]}, "zones.0.polygon"),
-    ({"zones": [{"name": "road", "polygon": [[0, 0], [1.5, 0], [1, 1]]}]},
-     "zones.0.polygon.1.0"),
-    ({"owner": "someone"}, "owner"),
-])
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"id": "Cam_01"}, "id"),
+        ({"id": "-cam"}, "id"),
+        ({"id": "c"}, "id"),
+        ({"latitude": 90.5}, "latitude"),
+        ({"longitude": -181}, "longitude"),
+        ({"heading_deg": 360}, "heading_deg"),
+        ({"kind": "satellite"}, "kind"),
+        ({"region_code": "21"}, "region_code"),
+        ({"stream_url": "ftp://cam.local/stream"}, "stream_url"),
+        ({"stream_url": "javascript:alert(1)"}, "stream_url"),
+        (
+            {"zones": [{"name": "road", "polygon": SQUARE}, {"name": "road", "polygon": SQUARE}]},
+            "zones",
+        ),
+        ({"zones": [{"name": "road", "polygon": [[0, 0], [1, 1]]}]}, "zones.0.polygon"),
+        (
+            {"zones": [{"name": "road", "polygon": [[0, 0], [1.5, 0], [1, 1]]}]},
+            "zones.0.polygon.1.0",
+        ),
+        ({"owner": "someone"}, "owner"),
+    ],
+)
 def test_an_invalid_camera_names_the_wrong_field(fields: dict[str, Any], field: str) -> None:
     assert field in invalid_fields(CameraCreate, demo_camera(**fields))
 
 
-@pytest.mark.parametrize("url", ["rtsp://10.0.0.1/1", "https://cam/mjpg", "/srv/video.mp4",
-                                 "file:///srv/video.mp4"])
+@pytest.mark.parametrize(
+    "url", ["rtsp://10.0.0.1/1", "https://cam/mjpg", "/srv/video.mp4", "file:///srv/video.mp4"]
+)
 def test_known_stream_url_schemes_are_accepted(url: str) -> None:
     assert CameraCreate.model_validate(demo_camera(stream_url=url)).stream_url == url
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"stream_url": "ftp://cam.local/stream"}, "stream_url"),
-    ({"zones": [{"name": "a", "polygon": SQUARE}, {"name": "a", "polygon": SQUARE}]}, "zones"),
-    ({"latitude": -91}, "latitude"),
-    ({"name": None}, "name"),
-    ({"latitude": None}, "latitude"),
-    ({"enabled": None}, "enabled"),
-    ({"id": "new-id"}, "id"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"stream_url": "ftp://cam.local/stream"}, "stream_url"),
+        ({"zones": [{"name": "a", "polygon": SQUARE}, {"name": "a", "polygon": SQUARE}]}, "zones"),
+        ({"latitude": -91}, "latitude"),
+        ({"name": None}, "name"),
+        ({"latitude": None}, "latitude"),
+        ({"enabled": None}, "enabled"),
+        ({"id": "new-id"}, "id"),
+    ],
+)
 def test_an_update_is_checked_like_a_new_camera(body: dict[str, Any], field: str) -> None:
     assert field in invalid_fields(CameraUpdate, body)
 

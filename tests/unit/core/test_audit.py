@@ -29,10 +29,18 @@ def log(db: Database) -> AuditLog:
 
 def fill(log: AuditLog, count: int) -> None:
     for i in range(count):
-        log.append(AuditRecord(actor=f"user{i}", roles=("operator",), action="view",
-                               resource_type="camera_event", resource_id=str(i),
-                               purpose="проверка по сообщению", case_number=f"KZ-{i}",
-                               details={"filters": {"zone": "road", "n": i}}))
+        log.append(
+            AuditRecord(
+                actor=f"user{i}",
+                roles=("operator",),
+                action="view",
+                resource_type="camera_event",
+                resource_id=str(i),
+                purpose="проверка по сообщению",
+                case_number=f"KZ-{i}",
+                details={"filters": {"zone": "road", "n": i}},
+            )
+        )
 
 
 def entries(db: Database) -> list[AuditEntry]:
@@ -90,28 +98,37 @@ def test_stored_entries_read_back_as_written_and_verify(db: Database, log: Audit
 def test_the_hash_covers_the_time_of_the_entry(db: Database, log: AuditLog) -> None:
     fill(log, 1)
     row = entries(db)[0]
-    record = AuditRecord(actor=row.actor, roles=("operator",), action=row.action,
-                         resource_type=row.resource_type, resource_id=row.resource_id,
-                         purpose=row.purpose, case_number=row.case_number,
-                         details=row.details)
+    record = AuditRecord(
+        actor=row.actor,
+        roles=("operator",),
+        action=row.action,
+        resource_type=row.resource_type,
+        resource_id=row.resource_id,
+        purpose=row.purpose,
+        case_number=row.case_number,
+        details=row.details,
+    )
 
     assert entry_hash(seq=1, at=row.at, record=record, prev_hash=GENESIS) == row.hash
     later = row.at.replace(microsecond=(row.at.microsecond + 1) % 1_000_000)
     assert entry_hash(seq=1, at=later, record=record, prev_hash=GENESIS) != row.hash
 
 
-@pytest.mark.parametrize(("column", "value"), [
-    ("actor", "somebody-else"),
-    ("purpose", "no reason"),
-    ("case_number", "KZ-999"),
-    ("resource_id", "42"),
-])
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("actor", "somebody-else"),
+        ("purpose", "no reason"),
+        ("case_number", "KZ-999"),
+        ("resource_id", "42"),
+    ],
+)
 def test_changing_a_field_of_an_entry_is_detected_at_that_entry(
-        db: Database, log: AuditLog, column: str, value: str) -> None:
+    db: Database, log: AuditLog, column: str, value: str
+) -> None:
     fill(log, 5)
 
-    tamper(db, f"UPDATE audit_log SET {column} = :value WHERE seq = 3",
-           value=value)
+    tamper(db, f"UPDATE audit_log SET {column} = :value WHERE seq = 3", value=value)
     report = log.verify()
 
     assert not report.ok
@@ -123,8 +140,11 @@ def test_changing_a_field_of_an_entry_is_detected_at_that_entry(
 def test_changing_the_details_json_is_detected(db: Database, log: AuditLog) -> None:
     fill(log, 3)
 
-    tamper(db, "UPDATE audit_log SET details = :d WHERE seq = 2",
-           d='{"filters": {"zone": "road", "n": 99}}')
+    tamper(
+        db,
+        "UPDATE audit_log SET details = :d WHERE seq = 2",
+        d='{"filters": {"zone": "road", "n": 99}}',
+    )
 
     assert log.verify().first_bad_seq == 2
 
@@ -141,12 +161,20 @@ def test_deleting_an_entry_is_detected_at_the_missing_seq(db: Database, log: Aud
 
 
 def test_rehashing_a_changed_entry_breaks_the_link_from_the_next(
-        db: Database, log: AuditLog) -> None:
+    db: Database, log: AuditLog
+) -> None:
     fill(log, 4)
     row = entries(db)[1]
-    forged = AuditRecord(actor="intruder", roles=("operator",), action=row.action,
-                         resource_type=row.resource_type, resource_id=row.resource_id,
-                         purpose=row.purpose, case_number=row.case_number, details=row.details)
+    forged = AuditRecord(
+        actor="intruder",
+        roles=("operator",),
+        action=row.action,
+        resource_type=row.resource_type,
+        resource_id=row.resource_id,
+        purpose=row.purpose,
+        case_number=row.case_number,
+        details=row.details,
+    )
     new_hash = entry_hash(seq=2, at=row.at, record=forged, prev_hash=row.prev_hash)
 
     tamper(db, "UPDATE audit_log SET actor = 'intruder', hash = :h WHERE seq = 2", h=new_hash)
@@ -187,7 +215,8 @@ def test_postgresql_also_refuses_to_truncate_the_audit_log(db: Database, log: Au
 
 
 def test_concurrent_appends_from_threads_and_separate_writers_keep_one_chain(
-        database_url: str, log: AuditLog) -> None:
+    database_url: str, log: AuditLog
+) -> None:
     # Two threads share the process's AuditLog; two more have their own engine, as a second
     # process (the CLI beside the server, another API worker) would.
     others = [Database.from_url(database_url) for _ in range(2)]
@@ -197,8 +226,11 @@ def test_concurrent_appends_from_threads_and_separate_writers_keep_one_chain(
     def work(writer: AuditLog, n: int) -> None:
         try:
             for i in range(8):
-                writer.append(AuditRecord(actor=f"w{n}", action="view", resource_type="camera",
-                                          resource_id=str(i)))
+                writer.append(
+                    AuditRecord(
+                        actor=f"w{n}", action="view", resource_type="camera", resource_id=str(i)
+                    )
+                )
         except BaseException as exc:
             errors.append(exc)
 

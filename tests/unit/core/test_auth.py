@@ -25,13 +25,14 @@ pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 def audit_actions(container: Container) -> list[tuple[str, str]]:
     with container.db.reader() as session:
-        return [(e.actor, e.action) for e in session.scalars(select(AuditEntry)
-                                                             .order_by(AuditEntry.seq))]
+        return [
+            (e.actor, e.action)
+            for e in session.scalars(select(AuditEntry).order_by(AuditEntry.seq))
+        ]
 
 
 def test_a_generated_password_is_returned_once_and_works(container: Container) -> None:
-    _, password = container.auth.create_user(username="petrov", password=None,
-                                             roles=["analyst"])
+    _, password = container.auth.create_user(username="petrov", password=None, roles=["analyst"])
 
     result = container.auth.login(username="petrov", password=password)
 
@@ -51,10 +52,12 @@ def test_login_returns_a_token_that_authenticates_the_user(container: Container)
     assert ("ivanov", "login") in audit_actions(container)
 
 
-@pytest.mark.parametrize(("username", "password"), [("ivanov", "wrong-password-1"),
-                                                    ("nobody", PASSWORD)])
+@pytest.mark.parametrize(
+    ("username", "password"), [("ivanov", "wrong-password-1"), ("nobody", PASSWORD)]
+)
 def test_a_wrong_password_or_user_fails_the_same_way_and_is_audited(
-        container: Container, username: str, password: str) -> None:
+    container: Container, username: str, password: str
+) -> None:
     add_user(container, "ivanov", "operator")
 
     with pytest.raises(AuthenticationError, match="wrong user name or password"):
@@ -64,9 +67,11 @@ def test_a_wrong_password_or_user_fails_the_same_way_and_is_audited(
 
 
 def test_after_too_many_failures_even_the_right_password_is_refused(
-        database_url: str, tmp_path: Path) -> None:
-    settings = make_settings(database_url=database_url, data_dir=tmp_path,
-                             security={"login_max_failures": 2})
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = make_settings(
+        database_url=database_url, data_dir=tmp_path, security={"login_max_failures": 2}
+    )
     container = build_container(settings)
     try:
         add_user(container, "ivanov", "operator")
@@ -82,8 +87,11 @@ def test_after_too_many_failures_even_the_right_password_is_refused(
 
 
 def test_a_successful_login_clears_earlier_failures(database_url: str, tmp_path: Path) -> None:
-    container = build_container(make_settings(database_url=database_url, data_dir=tmp_path,
-                                              security={"login_max_failures": 2}))
+    container = build_container(
+        make_settings(
+            database_url=database_url, data_dir=tmp_path, security={"login_max_failures": 2}
+        )
+    )
     try:
         add_user(container, "ivanov", "operator")
         with pytest.raises(AuthenticationError):
@@ -97,8 +105,7 @@ def test_a_successful_login_clears_earlier_failures(database_url: str, tmp_path:
         container.db.dispose()
 
 
-def test_deactivating_a_user_revokes_their_tokens_and_refuses_login(
-        container: Container) -> None:
+def test_deactivating_a_user_revokes_their_tokens_and_refuses_login(container: Container) -> None:
     add_user(container, "ivanov", "operator")
     token = container.auth.login(username="ivanov", password=PASSWORD).token
 
@@ -136,14 +143,18 @@ def test_unknown_or_missing_roles_are_refused(container: Container, roles: list[
     assert not container.auth.exists()
 
 
-@pytest.mark.parametrize(("username", "password", "field"), [
-    ("Ivanov", PASSWORD, "username"),
-    ("i", PASSWORD, "username"),
-    ("ivanov; drop", PASSWORD, "username"),
-    ("ivanov", "short", "password"),
-])
+@pytest.mark.parametrize(
+    ("username", "password", "field"),
+    [
+        ("Ivanov", PASSWORD, "username"),
+        ("i", PASSWORD, "username"),
+        ("ivanov; drop", PASSWORD, "username"),
+        ("ivanov", "short", "password"),
+    ],
+)
 def test_bad_user_names_and_short_passwords_are_refused(
-        container: Container, username: str, password: str, field: str) -> None:
+    container: Container, username: str, password: str, field: str
+) -> None:
     with pytest.raises(InvalidInputError) as caught:
         container.auth.create_user(username=username, password=password, roles=["operator"])
 
@@ -157,21 +168,25 @@ def test_a_user_name_is_taken_only_once(container: Container) -> None:
         container.auth.create_user(username="ivanov", password=PASSWORD, roles=["admin"])
 
 
-@pytest.mark.parametrize(("roles", "permission", "allowed"), [
-    (["operator"], Permission.ALERTS_HANDLE, True),
-    (["admin"], Permission.ALERTS_HANDLE, False),
-    (["admin"], Permission.CAMERAS_WRITE, True),
-    (["operator"], Permission.CAMERAS_WRITE, False),
-    (["auditor"], Permission.AUDIT_READ, True),
-    (["admin"], Permission.AUDIT_READ, False),
-    (["admin"], Permission.EVENTS_READ, False),
-    (["device"], Permission.EVENTS_INGEST, True),
-    (["device"], Permission.CAMERAS_READ, False),
-    (["analyst"], Permission.EVIDENCE_VIEW, False),
-    (["analyst", "investigator"], Permission.EVIDENCE_VIEW, True),
-])
-def test_permissions_follow_the_role_table(roles: list[str], permission: Permission,
-                                           allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("roles", "permission", "allowed"),
+    [
+        (["operator"], Permission.ALERTS_HANDLE, True),
+        (["admin"], Permission.ALERTS_HANDLE, False),
+        (["admin"], Permission.CAMERAS_WRITE, True),
+        (["operator"], Permission.CAMERAS_WRITE, False),
+        (["auditor"], Permission.AUDIT_READ, True),
+        (["admin"], Permission.AUDIT_READ, False),
+        (["admin"], Permission.EVENTS_READ, False),
+        (["device"], Permission.EVENTS_INGEST, True),
+        (["device"], Permission.CAMERAS_READ, False),
+        (["analyst"], Permission.EVIDENCE_VIEW, False),
+        (["analyst", "investigator"], Permission.EVIDENCE_VIEW, True),
+    ],
+)
+def test_permissions_follow_the_role_table(
+    roles: list[str], permission: Permission, allowed: bool
+) -> None:
     assert has_permission(roles, permission) is allowed
 
 
@@ -180,4 +195,3 @@ def test_a_principal_without_a_permission_is_refused_naming_it(container: Contai
 
     with pytest.raises(PermissionDeniedError, match=r"cameras\.write"):
         principal.require(Permission.CAMERAS_WRITE)
-

@@ -79,7 +79,8 @@ async def test_a_consumer_of_a_base_class_gets_subclass_events(bus: InProcessBus
 
 
 async def test_a_consumer_that_raises_is_retried_and_the_event_is_not_lost(
-        bus: InProcessBus) -> None:
+    bus: InProcessBus,
+) -> None:
     consumer = Consumer(failures=2)
     bus.subscribe(DoorOpened, consumer, consumer="flaky")
 
@@ -90,7 +91,8 @@ async def test_a_consumer_that_raises_is_retried_and_the_event_is_not_lost(
 
 
 async def test_a_consumer_that_always_fails_makes_publish_raise_delivery_error(
-        bus: InProcessBus) -> None:
+    bus: InProcessBus,
+) -> None:
     consumer = Consumer(failures=1000)
     bus.subscribe(DoorOpened, consumer, consumer="broken")
 
@@ -102,7 +104,8 @@ async def test_a_consumer_that_always_fails_makes_publish_raise_delivery_error(
 
 
 async def test_a_failing_live_consumer_does_not_block_publish_or_other_consumers(
-        bus: InProcessBus) -> None:
+    bus: InProcessBus,
+) -> None:
     live, durable = Consumer(failures=1000), Consumer()
     bus.subscribe(DoorOpened, live, consumer="console", durable=False)
     bus.subscribe(DoorOpened, durable, consumer="recorder")

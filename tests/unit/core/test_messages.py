@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -15,15 +16,18 @@ from kupol.core.messages import decode, decode_as, encode, envelope, message_typ
 from kupol.events.messages import CameraEventObserved, EvidenceRef
 
 
-def observed(**fields: object) -> CameraEventObserved:
-    values: dict[str, object] = {
-        "camera_id": "ast-01", "type": "motion", "confidence": 0.8, "zone": "road",
+def observed(**fields: Any) -> CameraEventObserved:
+    values: dict[str, Any] = {
+        "camera_id": "ast-01",
+        "type": "motion",
+        "confidence": 0.8,
+        "zone": "road",
         "occurred_at": datetime(2026, 1, 5, 20, 0, 0, 123456, tzinfo=UTC),
         "payload": {"box": [0.1, 0.2, 0.3, 0.4], "note": "Қазақстан"},
         "evidence": (EvidenceRef(kind="snapshot", uri="ast-01/a.jpg", sha256="0" * 64),),
     }
     values.update(fields)
-    return CameraEventObserved(**values)  # type: ignore[arg-type]
+    return CameraEventObserved(**values)
 
 
 def test_a_message_survives_the_json_envelope_unchanged() -> None:

@@ -10,7 +10,8 @@ from tests.conftest import add_user
 
 
 def test_passwords_are_stored_as_argon2id_hashes_at_the_recommended_cost(
-        container: Container) -> None:
+    container: Container,
+) -> None:
     _, password = add_user(container, "ivanov", "operator")
 
     with container.db.reader() as session:
@@ -20,4 +21,5 @@ def test_passwords_are_stored_as_argon2id_hashes_at_the_recommended_cost(
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert password not in stored
     assert container.auth.login(username="ivanov", password=password).principal.username == (
-        "ivanov")
+        "ivanov"
+    )

@@ -21,7 +21,8 @@ def test_attempts_below_the_limit_pass(limiter: FailureLimiter) -> None:
 
 
 def test_the_limit_refuses_with_the_seconds_until_the_oldest_failure_expires(
-        limiter: FailureLimiter) -> None:
+    limiter: FailureLimiter,
+) -> None:
     for t in (0, 10, 20):
         limiter.record_failure("user:ivanov", now=t)
 

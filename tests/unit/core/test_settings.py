@@ -35,8 +35,10 @@ def test_defaults_are_sqlite_and_the_in_process_bus() -> None:
 
 
 def test_a_toml_file_sets_nested_values(tmp_path: Path) -> None:
-    path = write_toml(tmp_path, '[database]\nurl = "sqlite:///from-toml.db"\npool_size = 7\n'
-                                '[bus]\ntype = "nats"\n')
+    path = write_toml(
+        tmp_path,
+        '[database]\nurl = "sqlite:///from-toml.db"\npool_size = 7\n[bus]\ntype = "nats"\n',
+    )
 
     settings = load_settings(toml_file=path, environ={})
 
@@ -46,11 +48,14 @@ def test_a_toml_file_sets_nested_values(tmp_path: Path) -> None:
 
 
 def test_environment_variables_set_nested_values_with_double_underscores() -> None:
-    settings = load_settings(toml_file=None, environ={
-        "KUPOL_DATABASE__URL": "postgresql+psycopg://db/kupol",
-        "KUPOL_SERVER__PORT": "9000",
-        "KUPOL_DEFAULT_LOCALE": "kk",
-    })
+    settings = load_settings(
+        toml_file=None,
+        environ={
+            "KUPOL_DATABASE__URL": "postgresql+psycopg://db/kupol",
+            "KUPOL_SERVER__PORT": "9000",
+            "KUPOL_DEFAULT_LOCALE": "kk",
+        },
+    )
 
     assert settings.database.url == "postgresql+psycopg://db/kupol"
     assert settings.server.port == 9000
@@ -67,14 +72,17 @@ def test_the_environment_beats_the_toml_file_key_by_key(tmp_path: Path) -> None:
 
 
 def test_arguments_in_code_beat_the_environment() -> None:
-    settings = load_settings(toml_file=None, environ={"KUPOL_DATABASE__URL": "sqlite:///env.db"},
-                             database={"url": "sqlite:///code.db"})
+    settings = load_settings(
+        toml_file=None,
+        environ={"KUPOL_DATABASE__URL": "sqlite:///env.db"},
+        database={"url": "sqlite:///code.db"},
+    )
 
     assert settings.database.url == "sqlite:///code.db"
 
 
 def test_the_config_file_named_by_KUPOL_CONFIG_is_read(tmp_path: Path) -> None:
-    path = write_toml(tmp_path, '[server]\nport = 8123\n')
+    path = write_toml(tmp_path, "[server]\nport = 8123\n")
 
     settings = load_settings(toml_file=None, environ={"KUPOL_CONFIG": str(path)})
 
@@ -96,8 +104,10 @@ def test_unknown_toml_section_is_an_error_naming_it(tmp_path: Path) -> None:
     assert "databse" in detail
 
 
-@pytest.mark.parametrize("variable", ["KUPOL_DATABSE__URL", "KUPOL_DATABASE__URLL",
-                                      "KUPOL_DATABASE__URL__EXTRA", "KUPOL_FOO"])
+@pytest.mark.parametrize(
+    "variable",
+    ["KUPOL_DATABSE__URL", "KUPOL_DATABASE__URLL", "KUPOL_DATABASE__URL__EXTRA", "KUPOL_FOO"],
+)
 def test_unknown_KUPOL_environment_variable_is_an_error_naming_it(variable: str) -> None:
     detail = config_error(toml_file=None, environ={variable: "x"})
 
@@ -105,8 +115,9 @@ def test_unknown_KUPOL_environment_variable_is_an_error_naming_it(variable: str)
 
 
 def test_reserved_KUPOL_variables_that_steer_tests_are_not_settings_errors() -> None:
-    settings = load_settings(toml_file=None, environ={"KUPOL_REQUIRE_SERVICES": "1",
-                                                      "KUPOL_TEST_POSTGRES_URL": "x"})
+    settings = load_settings(
+        toml_file=None, environ={"KUPOL_REQUIRE_SERVICES": "1", "KUPOL_TEST_POSTGRES_URL": "x"}
+    )
 
     assert settings.mode == "dev"
 
@@ -117,12 +128,15 @@ def test_an_invalid_environment_value_names_the_key() -> None:
     assert "database.pool_size" in detail
 
 
-@pytest.mark.parametrize(("toml", "key"), [
-    ("[server]\nport = 70000\n", "server.port"),
-    ('[bus]\ntype = "kafka"\n', "bus.type"),
-    ('mode = "staging"\n', "mode"),
-    ('[[sources]]\ncamera_id = "Bad Id"\npath = "x.mp4"\n', "sources.0.camera_id"),
-])
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ("[server]\nport = 70000\n", "server.port"),
+        ('[bus]\ntype = "kafka"\n', "bus.type"),
+        ('mode = "staging"\n', "mode"),
+        ('[[sources]]\ncamera_id = "Bad Id"\npath = "x.mp4"\n', "sources.0.camera_id"),
+    ],
+)
 def test_an_invalid_toml_value_names_the_key(tmp_path: Path, toml: str, key: str) -> None:
     detail = config_error(toml_file=write_toml(tmp_path, toml), environ={})
 
@@ -146,8 +160,9 @@ def test_the_default_secret_is_refused_outside_dev_mode(mode: str) -> None:
 
 
 def test_a_short_secret_is_refused_in_prod_mode() -> None:
-    detail = config_error(toml_file=None, environ={"KUPOL_MODE": "prod",
-                                                   "KUPOL_SECURITY__SECRET_KEY": "short"})
+    detail = config_error(
+        toml_file=None, environ={"KUPOL_MODE": "prod", "KUPOL_SECURITY__SECRET_KEY": "short"}
+    )
 
     assert "at least 32 characters" in detail
 
@@ -159,8 +174,9 @@ def test_the_default_secret_is_accepted_in_dev_mode() -> None:
 
 
 def test_prod_mode_accepts_a_real_secret_and_never_shows_it() -> None:
-    settings = load_settings(toml_file=None, environ={"KUPOL_MODE": "prod",
-                                                      "KUPOL_SECURITY__SECRET_KEY": LONG_SECRET})
+    settings = load_settings(
+        toml_file=None, environ={"KUPOL_MODE": "prod", "KUPOL_SECURITY__SECRET_KEY": LONG_SECRET}
+    )
 
     assert settings.security.secret_key.get_secret_value() == LONG_SECRET
     assert LONG_SECRET not in repr(settings)
@@ -173,23 +189,26 @@ def test_a_missing_explicit_config_file_is_an_error(tmp_path: Path) -> None:
     assert str(missing) in config_error(toml_file=None, environ={"KUPOL_CONFIG": str(missing)})
 
 
-def test_a_missing_default_kupol_toml_is_fine(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_default_kupol_toml_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
 
     assert load_settings(environ={}).bus.type == "memory"
 
 
-def test_the_default_kupol_toml_is_read_when_present(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_default_kupol_toml_is_read_when_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
-    write_toml(tmp_path, '[server]\nport = 8765\n')
+    write_toml(tmp_path, "[server]\nport = 8765\n")
 
     assert load_settings(environ={}).server.port == 8765
 
 
 def test_loading_with_an_explicit_environment_leaves_the_process_environment_alone(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("KUPOL_SERVER__PORT", "8111")
 
     settings = load_settings(toml_file=None, environ={"KUPOL_SERVER__PORT": "8222"})

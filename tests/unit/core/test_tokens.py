@@ -69,7 +69,8 @@ def test_a_token_signed_with_another_secret_is_refused(signer: TokenSigner) -> N
     assert refused(signer, token) == "invalid token"
 
 
-@pytest.mark.parametrize("garbage", ["", ".", "abc", "abc.", ".abc", "a.b.c", "абв.где",
-                                     "eyJzdWIiOjF9.é"])
+@pytest.mark.parametrize(
+    "garbage", ["", ".", "abc", "abc.", ".abc", "a.b.c", "абв.где", "eyJzdWIiOjF9.é"]
+)
 def test_malformed_tokens_are_refused_not_crashed_on(signer: TokenSigner, garbage: str) -> None:
     assert refused(signer, garbage) == "invalid token"

@@ -25,8 +25,12 @@ pytestmark = pytest.mark.usefixtures("fast_passwords")
 
 
 def observed(**fields: Any) -> CameraEventObserved:
-    values: dict[str, Any] = {"camera_id": "cam-a", "type": "motion", "confidence": 0.9,
-                              "occurred_at": T0}
+    values: dict[str, Any] = {
+        "camera_id": "cam-a",
+        "type": "motion",
+        "confidence": 0.9,
+        "occurred_at": T0,
+    }
     values.update(fields)
     return CameraEventObserved(**values)
 
@@ -43,9 +47,15 @@ def events(container: Container, admin: Principal) -> list[CameraEventObserved]:
     batch = [
         observed(zone="road"),
         observed(camera_id="cam-b", occurred_at=T0 + timedelta(minutes=1), confidence=0.4),
-        observed(type="person", occurred_at=T0 + timedelta(minutes=2), evidence=(
-            EvidenceRef(kind="snapshot", uri="cam-a/1.jpg", sha256="a" * 64,
-                        media_type="image/jpeg"),)),
+        observed(
+            type="person",
+            occurred_at=T0 + timedelta(minutes=2),
+            evidence=(
+                EvidenceRef(
+                    kind="snapshot", uri="cam-a/1.jpg", sha256="a" * 64, media_type="image/jpeg"
+                ),
+            ),
+        ),
     ]
     container.recorder.record(batch)
     return batch
@@ -60,65 +70,83 @@ def test_a_look_up_needs_a_stated_purpose(purpose: str) -> None:
 
 
 def test_a_search_is_audited_with_its_purpose_case_number_and_filters(
-        container: Container, operator: Principal, events: list[CameraEventObserved]) -> None:
-    container.events.search(filters=EventFilter(camera_id="cam-a", zone="road"),
-                            actor=operator, why=WHY)
+    container: Container, operator: Principal, events: list[CameraEventObserved]
+) -> None:
+    container.events.search(
+        filters=EventFilter(camera_id="cam-a", zone="road"), actor=operator, why=WHY
+    )
 
     (entry,) = audit_of(container, "search")
     assert (entry.actor, entry.resource_type) == ("operator", "camera_event")
     assert (entry.purpose, entry.case_number, entry.client) == (
-        "проверка по КУСП", "KUSP-2026-17", "10.1.1.1")
+        "проверка по КУСП",
+        "KUSP-2026-17",
+        "10.1.1.1",
+    )
     assert entry.details == {"camera_id": "cam-a", "zone": "road", "limit": "100"}
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    (EventFilter(), [2, 1, 0]),
-    (EventFilter(camera_id="cam-b"), [1]),
-    (EventFilter(type="person"), [2]),
-    (EventFilter(zone="road"), [0]),
-    (EventFilter(min_confidence=0.5), [2, 0]),
-    (EventFilter(since=T0 + timedelta(minutes=1)), [2, 1]),
-    (EventFilter(until=T0 + timedelta(minutes=1)), [0]),
-    (EventFilter(limit=1), [2]),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (EventFilter(), [2, 1, 0]),
+        (EventFilter(camera_id="cam-b"), [1]),
+        (EventFilter(type="person"), [2]),
+        (EventFilter(zone="road"), [0]),
+        (EventFilter(min_confidence=0.5), [2, 0]),
+        (EventFilter(since=T0 + timedelta(minutes=1)), [2, 1]),
+        (EventFilter(until=T0 + timedelta(minutes=1)), [0]),
+        (EventFilter(limit=1), [2]),
+    ],
+)
 def test_search_filters_and_orders_newest_first(
-        container: Container, operator: Principal, events: list[CameraEventObserved],
-        filters: EventFilter, expected: list[int]) -> None:
+    container: Container,
+    operator: Principal,
+    events: list[CameraEventObserved],
+    filters: EventFilter,
+    expected: list[int],
+) -> None:
     found = container.events.search(filters=filters, actor=operator, why=WHY)
 
     assert [e.id for e in found] == [events[i].id for i in expected]
 
 
 def test_viewing_an_event_is_audited_even_when_it_does_not_exist(
-        container: Container, operator: Principal, events: list[CameraEventObserved]) -> None:
+    container: Container, operator: Principal, events: list[CameraEventObserved]
+) -> None:
     shown = container.events.get(event_id=events[0].id, actor=operator, why=WHY)
     missing = uuid4()
     with pytest.raises(NotFoundError):
         container.events.get(event_id=missing, actor=operator, why=WHY)
 
     assert shown.zone == "road"
-    assert [e.resource_id for e in audit_of(container, "view")] == [str(events[0].id),
-                                                                   str(missing)]
+    assert [e.resource_id for e in audit_of(container, "view")] == [str(events[0].id), str(missing)]
 
 
 def test_viewing_evidence_is_audited_with_its_index(
-        container: Container, operator: Principal, events: list[CameraEventObserved]) -> None:
+    container: Container, operator: Principal, events: list[CameraEventObserved]
+) -> None:
     ref = container.events.evidence(event_id=events[2].id, index=0, actor=operator, why=WHY)
 
     assert ref["uri"] == "cam-a/1.jpg"
     (entry,) = audit_of(container, "view-evidence")
     assert (entry.resource_id, entry.details, entry.purpose) == (
-        str(events[2].id), {"index": 0}, "проверка по КУСП")
+        str(events[2].id),
+        {"index": 0},
+        "проверка по КУСП",
+    )
 
 
 def test_evidence_beyond_the_list_is_not_found(
-        container: Container, operator: Principal, events: list[CameraEventObserved]) -> None:
+    container: Container, operator: Principal, events: list[CameraEventObserved]
+) -> None:
     with pytest.raises(NotFoundError, match="#1"):
         container.events.evidence(event_id=events[2].id, index=1, actor=operator, why=WHY)
 
 
 def test_roles_without_the_permission_are_refused_before_anything_is_read(
-        container: Container, admin: Principal, events: list[CameraEventObserved]) -> None:
+    container: Container, admin: Principal, events: list[CameraEventObserved]
+) -> None:
     analyst, _ = add_user(container, "analyst", "analyst")
 
     with pytest.raises(PermissionDeniedError):

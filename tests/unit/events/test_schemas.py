@@ -12,8 +12,13 @@ from kupol.events.schemas import CameraEventIn
 
 
 def event(**fields: Any) -> dict[str, Any]:
-    return {"camera_id": "cam-test-01", "type": "motion", "confidence": 0.7,
-            "occurred_at": "2026-01-05T20:00:00+05:00", **fields}
+    return {
+        "camera_id": "cam-test-01",
+        "type": "motion",
+        "confidence": 0.7,
+        "occurred_at": "2026-01-05T20:00:00+05:00",
+        **fields,
+    }
 
 
 def error_for(**fields: Any) -> str:
@@ -41,14 +46,18 @@ def test_a_time_far_in_the_future_is_refused_but_small_clock_skew_is_not() -> No
     assert "in the future" in error_for(occurred_at=later.isoformat())
 
 
-@pytest.mark.parametrize(("fields", "fragment"), [
-    ({"type": "Motion!"}, "type"),
-    ({"confidence": 1.5}, "confidence"),
-    ({"camera_id": "../etc"}, "camera_id"),
-    ({"payload": {"blob": "x" * 70_000}}, "64 kB"),
-    ({"evidence": [{"kind": "snapshot", "uri": "a.jpg", "sha256": "abc"}]}, "sha256"),
-    ({"extra": 1}, "extra"),
-])
-def test_invalid_events_are_refused_naming_the_problem(fields: dict[str, Any],
-                                                       fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"type": "Motion!"}, "type"),
+        ({"confidence": 1.5}, "confidence"),
+        ({"camera_id": "../etc"}, "camera_id"),
+        ({"payload": {"blob": "x" * 70_000}}, "64 kB"),
+        ({"evidence": [{"kind": "snapshot", "uri": "a.jpg", "sha256": "abc"}]}, "sha256"),
+        ({"extra": 1}, "extra"),
+    ],
+)
+def test_invalid_events_are_refused_naming_the_problem(
+    fields: dict[str, Any], fragment: str
+) -> None:
     assert fragment in error_for(**fields)

@@ -24,8 +24,7 @@ def blocks_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def still_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The first block enters at 1 s; at 60 fps the first second is 60 frames of still noise.
-    return write_synthetic_video(tmp_path_factory.mktemp("video") / "still.mp4", seconds=1,
-                                 fps=60)
+    return write_synthetic_video(tmp_path_factory.mktemp("video") / "still.mp4", seconds=1, fps=60)
 
 
 def run_detector(path: Path, fps: float = FPS) -> tuple[MotionDetector, list[float], int]:
@@ -80,8 +79,13 @@ def test_the_reported_box_covers_the_moving_block() -> None:
     assert (report.box.x1, report.box.x2) == (40 / 160, 80 / 160)
     assert (report.box.y1, report.box.y2) == (50 / 90, 70 / 90)
     assert report.area == pytest.approx(20 * 40 / (90 * 160))
-    assert zone_of(report.box.center, [("sky", [(0, 0), (1, 0), (1, 0.4)]),
-                                       ("road", [(0, 0.5), (1, 0.5), (1, 1), (0, 1)])]) == "road"
+    assert (
+        zone_of(
+            report.box.center,
+            [("sky", [(0, 0), (1, 0), (1, 0.4)]), ("road", [(0, 0.5), (1, 0.5), (1, 1), (0, 1)])],
+        )
+        == "road"
+    )
 
 
 def test_a_missing_file_is_a_source_error_naming_it(tmp_path: Path) -> None:

@@ -2,16 +2,15 @@
 
 Each entry's hash is SHA-256 over a canonical JSON of its fields and the previous hash,
 so changing, inserting or deleting any row breaks every hash after it. Appends are
-serialised (a process lock, plus a transaction-scoped advisory lock on PostgreSQL or an
+serialised by the database (a transaction-scoped advisory lock on PostgreSQL, the
 immediate write transaction on SQLite) so two writers, even in two processes, never fork
-the chain.
+the chain. A change and its audit entry are written in one transaction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -93,38 +92,48 @@ class AuditLog:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._lock = threading.Lock()
 
-    def append(self, record: AuditRecord) -> AuditEntry:
-        """Write one entry in its own transaction and return it (fails closed: raises)."""
-        with self._lock, self._db.unit_of_work() as session:
-            dialect = session.get_bind().dialect.name
-            if dialect == "postgresql":
-                session.execute(text("select pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-            elif dialect == "sqlite":
-                # Take the write lock before reading the last entry: other processes append too.
-                session.execute(text("BEGIN IMMEDIATE"))
-            last = session.execute(
-                select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-            ).first()
-            seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-            at = utcnow()
-            entry = AuditEntry(
-                seq=seq,
-                at=at,
-                actor=record.actor,
-                roles=",".join(record.roles),
-                action=record.action,
-                resource_type=record.resource_type,
-                resource_id=record.resource_id,
-                purpose=record.purpose,
-                case_number=record.case_number,
-                client=record.client,
-                details=record.details,
-                prev_hash=prev,
-                hash=entry_hash(seq=seq, at=at, record=record, prev_hash=prev),
-            )
-            session.add(entry)
+    def append(self, record: AuditRecord, *, session: Session | None = None) -> AuditEntry:
+        """Write one entry; raises if it cannot (callers fail closed).
+
+        Args:
+            record: what to write.
+            session: the caller's unit of work, so a change and its audit entry commit or
+                fail together. Without it the entry is written in its own transaction
+                (reads audit themselves before returning data).
+        """
+        if session is not None:
+            return self._append(session, record)
+        with self._db.unit_of_work() as own:
+            return self._append(own, record)
+
+    def _append(self, session: Session, record: AuditRecord) -> AuditEntry:
+        # Appends are serialised by the database: on PostgreSQL an advisory lock held to
+        # commit, on SQLite the IMMEDIATE write lock every unit of work takes (core.db).
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("select pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+        last = session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+        ).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        at = utcnow()
+        entry = AuditEntry(
+            seq=seq,
+            at=at,
+            actor=record.actor,
+            roles=",".join(record.roles),
+            action=record.action,
+            resource_type=record.resource_type,
+            resource_id=record.resource_id,
+            purpose=record.purpose,
+            case_number=record.case_number,
+            client=record.client,
+            details=record.details,
+            prev_hash=prev,
+            hash=entry_hash(seq=seq, at=at, record=record, prev_hash=prev),
+        )
+        session.add(entry)
+        session.flush()
         return entry
 
     def verify(self, *, batch: int = 5000) -> ChainReport:

@@ -58,4 +58,8 @@ class FailureLimiter:
         failures = self._failures[key]
         while failures and failures[0] <= now - self._window:
             failures.popleft()
+        if len(self._failures) > 10_000:
+            # Forget keys whose failures have all aged out, so random names cannot grow memory.
+            for stale in [k for k, v in self._failures.items() if not v and k != key]:
+                del self._failures[stale]
         return failures

@@ -139,55 +139,61 @@ class AuthService:
             session.add(user)
             session.flush()
             created = _principal(user)
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="create",
-                resource_type="user",
-                resource_id=username,
-                details={"roles": role_list},
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="create",
+                    resource_type="user",
+                    resource_id=username,
+                    details={"roles": role_list},
+                ),
+                session=session,
             )
-        )
         return created, password
 
     def login(self, *, username: str, password: str, client: str | None = None) -> LoginResult:
         """Check a password and issue a token; rate-limited per user name and client."""
         keys = [f"user:{username.lower()}"] + ([f"client:{client}"] if client else [])
         self._limiter.check(*keys)
-        with self._db.unit_of_work() as session:
+        # The slow password check runs outside any write transaction.
+        with self._db.reader() as session:
             user = session.scalar(select(User).where(User.username == username))
+        ok: bool
+        try:
+            ok = self._hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
             ok = False
-            try:
-                ok = self._hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
-            if not ok or user is None or not user.active:
-                self._limiter.record_failure(*keys)
-                self._audit.append(
-                    AuditRecord(
-                        actor=username[:64],
-                        action="login-failed",
-                        resource_type="session",
-                        client=client,
-                    )
+        if not ok or user is None or not user.active:
+            self._limiter.record_failure(*keys)
+            self._audit.append(
+                AuditRecord(
+                    actor=username[:64],
+                    action="login-failed",
+                    resource_type="session",
+                    client=client,
                 )
-                raise AuthenticationError("wrong user name or password")
-            if self._hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = self._hasher.hash(password)
-            user.last_login_at = utcnow()
-            principal = _principal(user)
-            token = self._signer.issue(user_id=user.id, version=user.token_version)
-        self._limiter.reset(*keys)
-        self._audit.append(
-            AuditRecord(
-                actor=principal.username,
-                roles=principal.roles,
-                action="login",
-                resource_type="session",
-                client=client,
             )
-        )
+            raise AuthenticationError("wrong user name or password")
+        with self._db.unit_of_work() as session:
+            row = session.get(User, user.id)
+            assert row is not None
+            if self._hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = self._hasher.hash(password)
+            row.last_login_at = utcnow()
+            principal = _principal(row)
+            token = self._signer.issue(user_id=row.id, version=row.token_version)
+            self._audit.append(
+                AuditRecord(
+                    actor=principal.username,
+                    roles=principal.roles,
+                    action="login",
+                    resource_type="session",
+                    client=client,
+                ),
+                session=session,
+            )
+        self._limiter.reset(*keys)
         return LoginResult(principal=principal, token=token)
 
     def authenticate(self, token: str) -> Principal:
@@ -206,15 +212,16 @@ class AuthService:
             user = self._get(session, username)
             user.password_hash = self._hasher.hash(password)
             user.token_version += 1
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="set-password",
-                resource_type="user",
-                resource_id=username,
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="set-password",
+                    resource_type="user",
+                    resource_id=username,
+                ),
+                session=session,
             )
-        )
 
     def set_locale(self, *, principal: Principal, locale: str) -> None:
         """Change the console language of the acting user."""
@@ -229,15 +236,16 @@ class AuthService:
             user = self._get(session, username)
             user.active = False
             user.token_version += 1
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="deactivate",
-                resource_type="user",
-                resource_id=username,
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="deactivate",
+                    resource_type="user",
+                    resource_id=username,
+                ),
+                session=session,
             )
-        )
 
     def list_users(self) -> list[tuple[Principal, bool]]:
         """Every user with their active flag."""
