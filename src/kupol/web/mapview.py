@@ -103,26 +103,35 @@ class MapView:
         return {r.code: r.name for r in self.regions}
 
 
-def build_map(*, cameras: Iterable[CameraRead], locale: str,
-              geojson: Path | None = GEOJSON) -> MapView:
+def build_map(
+    *, cameras: Iterable[CameraRead], locale: str, geojson: Path | None = GEOJSON
+) -> MapView:
     """The map of ``cameras`` over the regions basemap (drawn without one if it is absent)."""
     regions: tuple[Region, ...] = ()
-    projection = Projection(west=KZ_BOUNDS[0], south=KZ_BOUNDS[1], east=KZ_BOUNDS[2],
-                            north=KZ_BOUNDS[3])
+    projection = Projection(
+        west=KZ_BOUNDS[0], south=KZ_BOUNDS[1], east=KZ_BOUNDS[2], north=KZ_BOUNDS[3]
+    )
     if geojson is not None and geojson.is_file():
         try:
             regions = _regions(str(geojson), geojson.stat().st_mtime_ns, locale, projection)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.error("cannot draw the regions basemap %s: %s", geojson, exc)
-    markers = tuple(Marker(camera=c, x=x, y=y) for c in cameras
-                    for x, y in [projection.point(c.longitude, c.latitude)])
-    return MapView(width=projection.width, height=projection.height, regions=regions,
-                   markers=markers, has_basemap=bool(regions))
+    markers = tuple(
+        Marker(camera=c, x=x, y=y)
+        for c in cameras
+        for x, y in [projection.point(c.longitude, c.latitude)]
+    )
+    return MapView(
+        width=projection.width,
+        height=projection.height,
+        regions=regions,
+        markers=markers,
+        has_basemap=bool(regions),
+    )
 
 
 @lru_cache(maxsize=8)
-def _regions(path: str, _mtime_ns: int, locale: str, projection: Projection
-             ) -> tuple[Region, ...]:
+def _regions(path: str, _mtime_ns: int, locale: str, projection: Projection) -> tuple[Region, ...]:
     # Keyed by modification time too, so a replaced file is drawn afresh.
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     features = data["features"] if data.get("type") == "FeatureCollection" else [data]
@@ -133,8 +142,14 @@ def _regions(path: str, _mtime_ns: int, locale: str, projection: Projection
         d = "".join(_path(ring, projection) for ring in _rings(geometry))
         if d:
             code = next((properties[k] for k in CODE_KEYS if properties.get(k)), index)
-            regions.append(Region(name=region_name(properties, locale), code=str(code),
-                                  kind=str(properties.get("type") or "region"), path=d))
+            regions.append(
+                Region(
+                    name=region_name(properties, locale),
+                    code=str(code),
+                    kind=str(properties.get("type") or "region"),
+                    path=d,
+                )
+            )
     return tuple(sorted(regions, key=lambda r: r.kind == "city"))
 
 

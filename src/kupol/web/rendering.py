@@ -16,20 +16,28 @@ from kupol.web.session import landing_page, pages_for
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
-TEMPLATES = Jinja2Templates(env=jinja2.Environment(
-    loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
-    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True))
+TEMPLATES = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+)
 
 # Everything the console loads comes from this server: it must work with no internet, and a
 # strict policy keeps injected markup from running or calling out.
-CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                           "script-src 'self'; connect-src 'self'; object-src 'none'; "
-                           "base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
 
@@ -48,8 +56,16 @@ def asset(path: str) -> str:
     return f"/static/{path}?v={version}"
 
 
-def render(request: Request, template: str, *, user: Principal | None, locale: str,
-           status_code: int = 200, active: str | None = None, **context: Any) -> Response:
+def render(
+    request: Request,
+    template: str,
+    *,
+    user: Principal | None,
+    locale: str,
+    status_code: int = 200,
+    active: str | None = None,
+    **context: Any,
+) -> Response:
     """Render ``template`` in ``locale`` for ``user`` with the navigation and catalogue."""
     shared: dict[str, Any] = {
         "t": translator(locale),
@@ -62,14 +78,22 @@ def render(request: Request, template: str, *, user: Principal | None, locale: s
         "can": {p.value: user.can(p) for p in Permission} if user else {},
         "asset": asset,
     }
-    response = TEMPLATES.TemplateResponse(request, template, {**shared, **context},
-                                          status_code=status_code)
+    response = TEMPLATES.TemplateResponse(
+        request, template, {**shared, **context}, status_code=status_code
+    )
     response.headers.update(SECURITY_HEADERS)
     return response
 
 
 def forbidden(request: Request, user: Principal, permission: Permission) -> Response:
     """The friendly 403 page: what is missing and where the user can go instead."""
-    return render(request, "forbidden.html", user=user, locale=user.locale, status_code=403,
-                  active="forbidden",
-                  permission=permission.value, home=landing_page(user))
+    return render(
+        request,
+        "forbidden.html",
+        user=user,
+        locale=user.locale,
+        status_code=403,
+        active="forbidden",
+        permission=permission.value,
+        home=landing_page(user),
+    )

@@ -22,10 +22,17 @@ from kupol.bootstrap import Container
 from kupol.cameras.model import CameraKind
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import AuthenticationError, InvalidInputError, RateLimitedError
-from kupol.web.i18n import negotiate, translate
+from kupol.web.i18n import LOCALES, negotiate, translate
 from kupol.web.mapview import build_map
 from kupol.web.rendering import STATIC, forbidden, render
-from kupol.web.session import landing_page, page, safe_next, session_user, to_login
+from kupol.web.session import (
+    PAGES,
+    landing_page,
+    page,
+    safe_next,
+    session_user,
+    to_login,
+)
 
 router = APIRouter(include_in_schema=False)
 ACTIVE_LIMIT = 200
@@ -48,10 +55,11 @@ def _guard(request: Request, permission: Permission) -> Principal | Response:
 
 def _active_alerts(container: Container, user: Principal) -> list[dict[str, Any]]:
     """Open and acknowledged alerts as JSON for the page's script."""
-    return [a.model_dump(mode="json")
-            for status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
-            for a in container.alerts.list_alerts(actor=user, status=status.value,
-                                                  limit=ACTIVE_LIMIT)]
+    return [
+        a.model_dump(mode="json")
+        for status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
+        for a in container.alerts.list_alerts(actor=user, status=status.value, limit=ACTIVE_LIMIT)
+    ]
 
 
 @router.get("/login")
@@ -61,44 +69,73 @@ def login_page(request: Request, lang: str | None = None, next: str | None = Non
     if user is not None:
         return RedirectResponse(safe_next(next), status_code=303)
     locale = negotiate(lang, default=get_container(request).settings.default_locale)
-    return render(request, "login.html", user=None, locale=locale, next=safe_next(next),
-                  error=None, username="")
+    return render(
+        request,
+        "login.html",
+        user=None,
+        locale=locale,
+        next=safe_next(next),
+        error=None,
+        username="",
+    )
+
+
+def _login_form(
+    request: Request, *, locale: str, next: str, username: str, error: str, status_code: int
+) -> Response:
+    return render(
+        request,
+        "login.html",
+        user=None,
+        locale=locale,
+        status_code=status_code,
+        next=safe_next(next),
+        username=username,
+        error=error,
+    )
 
 
 @router.post("/login")
-def login_submit(request: Request, username: Annotated[str, Form()] = "",
-                 password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/",
-                 lang: Annotated[str, Form()] = "") -> Response:
+def login_submit(
+    request: Request,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+    lang: Annotated[str, Form()] = "",
+) -> Response:
     """Check the form through the auth service and set the same cookies as the login API."""
     container = get_container(request)
     locale = negotiate(lang, default=container.settings.default_locale)
+    form = {"locale": locale, "next": next, "username": username}
     origin = request.headers.get("origin")
     # A login form posted from another site could sign a victim in as the attacker.
     if origin and urlsplit(origin).netloc != request.url.netloc:
-        return render(request, "login.html", user=None, locale=locale, status_code=403,
-                      next=safe_next(next), username=username,
-                      error=translate(locale, "login.error_origin"))
+        error = translate(locale, "login.error_origin")
+        return _login_form(request, **form, error=error, status_code=403)
     try:
         if not username or not password:
             raise InvalidInputError("user name and password are required")
-        result = container.auth.login(username=username.strip(), password=password,
-                                      client=client_of(request))
+        result = container.auth.login(
+            username=username.strip(), password=password, client=client_of(request)
+        )
     except RateLimitedError as exc:
-        return render(request, "login.html", user=None, locale=locale, status_code=429,
-                      next=safe_next(next), username=username,
-                      error=translate(locale, "login.rate_limited", seconds=exc.retry_after_s))
+        error = translate(locale, "login.rate_limited", seconds=exc.retry_after_s)
+        return _login_form(request, **form, error=error, status_code=429)
     except (AuthenticationError, InvalidInputError):
-        return render(request, "login.html", user=None, locale=locale, status_code=401,
-                      next=safe_next(next), username=username,
-                      error=translate(locale, "login.error"))
+        error = translate(locale, "login.error")
+        return _login_form(request, **form, error=error, status_code=401)
     home = landing_page(result.principal)
     target = safe_next(next)
     if target == "/" and home is not None:
         target = home.path
     response = RedirectResponse(target, status_code=303)
     security = container.settings.security
-    set_session_cookies(response, token=result.token, secure=security.cookie_secure,
-                        max_age=security.token_ttl_minutes * 60)
+    set_session_cookies(
+        response,
+        token=result.token,
+        secure=security.cookie_secure,
+        max_age=security.token_ttl_minutes * 60,
+    )
     return response
 
 
@@ -115,12 +152,26 @@ def dashboard(request: Request) -> Response:
         return forbidden(request, user, Permission.ALERTS_READ)
     container = get_container(request)
     counts = {s.value: 0 for s in AlertStatus} | container.alerts.counts()
-    names = ({c.id: c.name for c in container.cameras.list()}
-             if user.can(Permission.CAMERAS_READ) else {})
-    return render(request, "dashboard.html", user=user, locale=user.locale, active="dashboard",
-                  data={"alerts": _active_alerts(container, user), "counts": counts,
-                        "cameras": names, "can_handle": user.can(Permission.ALERTS_HANDLE)},
-                  counts=counts, statuses=[s.value for s in AlertStatus])
+    names = (
+        {c.id: c.name for c in container.cameras.list()}
+        if user.can(Permission.CAMERAS_READ)
+        else {}
+    )
+    return render(
+        request,
+        "dashboard.html",
+        user=user,
+        locale=user.locale,
+        active="dashboard",
+        data={
+            "alerts": _active_alerts(container, user),
+            "counts": counts,
+            "cameras": names,
+            "can_handle": user.can(Permission.ALERTS_HANDLE),
+        },
+        counts=counts,
+        statuses=[s.value for s in AlertStatus],
+    )
 
 
 @router.get("/map")
@@ -133,12 +184,22 @@ def camera_map(request: Request) -> Response:
     cameras = container.cameras.list()
     view = build_map(cameras=cameras, locale=user.locale)
     alerts = _active_alerts(container, user) if user.can(Permission.ALERTS_READ) else []
-    return render(request, "map.html", user=user, locale=user.locale, active="map", view=view,
-                  kinds=[k.value for k in CameraKind],
-                  data={"cameras": [c.model_dump(mode="json") for c in cameras],
-                        "regions": view.region_names(),
-                        "alerts": alerts, "live": user.can(Permission.ALERTS_READ),
-                        "can_search": user.can(Permission.EVENTS_READ)})
+    return render(
+        request,
+        "map.html",
+        user=user,
+        locale=user.locale,
+        active="map",
+        view=view,
+        kinds=[k.value for k in CameraKind],
+        data={
+            "cameras": [c.model_dump(mode="json") for c in cameras],
+            "regions": view.region_names(),
+            "alerts": alerts,
+            "live": user.can(Permission.ALERTS_READ),
+            "can_search": user.can(Permission.EVENTS_READ),
+        },
+    )
 
 
 @router.get("/search")
@@ -147,11 +208,20 @@ def event_search(request: Request, camera_id: str | None = None) -> Response:
     user = _guard(request, page("search").permission)
     if not isinstance(user, Principal):
         return user
-    cameras = (get_container(request).cameras.list()
-               if user.can(Permission.CAMERAS_READ) else [])
-    return render(request, "search.html", user=user, locale=user.locale, active="search",
-                  cameras=cameras, camera_id=camera_id or "",
-                  data={"evidence": user.can(Permission.EVIDENCE_VIEW)})
+    cameras = get_container(request).cameras.list() if user.can(Permission.CAMERAS_READ) else []
+    return render(
+        request,
+        "search.html",
+        user=user,
+        locale=user.locale,
+        active="search",
+        cameras=cameras,
+        camera_id=camera_id or "",
+        data={
+            "evidence": user.can(Permission.EVIDENCE_VIEW),
+            "cameras": {c.id: c.name for c in cameras},
+        },
+    )
 
 
 @router.get("/audit")
@@ -161,17 +231,16 @@ def audit_log(request: Request) -> Response:
     user = _guard(request, page("audit").permission)
     if not isinstance(user, Principal):
         return user
-    return render(request, "audit.html", user=user, locale=user.locale, active="audit",
-                  data={})
+    return render(request, "audit.html", user=user, locale=user.locale, active="audit", data={})
 
 
 def dynamic_keys() -> list[str]:
     """Catalogue keys that templates and scripts build from values rather than spell out
     (checked by the catalogue test along with the literal ones)."""
-    from kupol.web.i18n import LOCALES
-    from kupol.web.session import PAGES
-
-    return ([f"severity.{s.value}" for s in Severity]
-            + [f"{prefix}.{s.value}" for prefix in ("status", "count") for s in AlertStatus]
-            + [f"kind.{k.value}" for k in CameraKind] + [p.label_key for p in PAGES]
-            + [f"lang.{code}{suffix}" for code in LOCALES for suffix in ("", ".title")])
+    return (
+        [f"severity.{s.value}" for s in Severity]
+        + [f"{prefix}.{s.value}" for prefix in ("status", "count") for s in AlertStatus]
+        + [f"kind.{k.value}" for k in CameraKind]
+        + [p.label_key for p in PAGES]
+        + [f"lang.{code}{suffix}" for code in LOCALES for suffix in ("", ".title")]
+    )

@@ -30,8 +30,7 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page(name="dashboard", path="/", label_key="nav.dashboard", permission=Permission.ALERTS_READ),
     Page(name="map", path="/map", label_key="nav.map", permission=Permission.CAMERAS_READ),
-    Page(name="search", path="/search", label_key="nav.search",
-         permission=Permission.EVENTS_READ),
+    Page(name="search", path="/search", label_key="nav.search", permission=Permission.EVENTS_READ),
     Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
 )
 # Where a user lands when they may not see the dashboard: an auditor's work is the log.

@@ -32,7 +32,6 @@
     const resource = entry.resource_type + (entry.resource_id ? " " + entry.resource_id : "");
     tr.append(seq, at, cell(entry.actor), cell(entry.roles), cell(entry.action), cell(resource),
       cell(entry.purpose), cell(entry.case_number), cell(entry.client));
-    tr.querySelectorAll("td")[4].className = "code";
     return tr;
   }
 

@@ -15,15 +15,17 @@
 
   function cameraLabel(id) { return cameras[id] ? cameras[id] + " (" + id + ")" : id; }
 
-  /** An alert from the API (AlertRead) or the feed (AlertChanged) in one shape. */
+  /** An alert from the API (AlertRead) or the feed (AlertChanged, whose own `id` is the
+   * message's) in one shape. */
   function normalise(a) {
+    const id = a.alert_id !== undefined ? a.alert_id : a.id;
     return {
-      id: a.id !== undefined ? a.id : a.alert_id,
+      id,
       rule_name: a.rule_name, camera_id: a.camera_id, event_type: a.event_type,
       zone: a.zone, severity: a.severity, status: a.status, raised_at: a.raised_at,
       event_count: a.event_count,
       acknowledged_by: a.acknowledged_by || (a.change === "acknowledged" ? a.by : null) ||
-        (alerts.get(a.id !== undefined ? a.id : a.alert_id) || {}).acknowledged_by || null,
+        (alerts.get(id) || {}).acknowledged_by || null,
     };
   }
 
@@ -102,7 +104,13 @@
     apply(change, change.change === "raised");
   }
 
-  function onEventRecorded(event) {
+  function onEventsRecorded(batch) {
+    batch.events.forEach(showEvent);
+    while (ticker.children.length > TICKER_SIZE) ticker.lastElementChild.remove();
+    document.getElementById("no-events").hidden = ticker.children.length > 0;
+  }
+
+  function showEvent(event) {
     const node = tickTpl.content.firstElementChild.cloneNode(true);
     fill(node, {
       time: fmtTime(event.occurred_at), type: event.type,
@@ -111,8 +119,6 @@
     });
     node.querySelector("time.ts").dateTime = event.occurred_at;
     ticker.prepend(node);
-    while (ticker.children.length > TICKER_SIZE) ticker.lastElementChild.remove();
-    document.getElementById("no-events").hidden = true;
   }
 
   async function resync() {
@@ -135,6 +141,7 @@
       toast(t("alert.acknowledged_toast", { id }), "ok");
     } catch (err) {
       toast(errorText(err), "error");
+      if (err.status === 409 || err.status === 404) resync();
     } finally {
       button.disabled = false;
     }
@@ -164,6 +171,12 @@
       dialog.close();
       toast(t("alert.closed_toast", { id }), "ok");
     } catch (err) {
+      if (err.status === 409 || err.status === 404) {  // someone else closed it meanwhile
+        dialog.close();
+        toast(errorText(err), "error");
+        resync();
+        return;
+      }
       error.textContent = errorText(err);
       error.hidden = false;
     }
@@ -183,5 +196,5 @@
 
   data.alerts.forEach((a) => apply(a, false));
   refreshCounts();
-  live({ AlertChanged: onAlertChanged, CameraEventRecorded: onEventRecorded, reconnected: resync });
+  live({ AlertChanged: onAlertChanged, CameraEventsRecorded: onEventsRecorded, reconnected: resync });
 })();

@@ -41,11 +41,12 @@
       "translate(" + m.dataset.x + " " + m.dataset.y + ") scale(" + scale + ")"));
   }
 
-  function zoom(factor, cx, cy) {
+  /** Zoom by `factor` keeping (cx, cy) where it is on screen, or centring it. */
+  function zoom(factor, cx, cy, centre) {
     const w = Math.min(W, Math.max(W / MAX_ZOOM, view.w / factor));
     const h = w * H / W;
-    const fx = cx === undefined ? 0.5 : (cx - view.x) / view.w;
-    const fy = cy === undefined ? 0.5 : (cy - view.y) / view.h;
+    const fx = cx === undefined || centre ? 0.5 : (cx - view.x) / view.w;
+    const fy = cy === undefined || centre ? 0.5 : (cy - view.y) / view.h;
     const px = cx === undefined ? view.x + view.w / 2 : cx;
     const py = cy === undefined ? view.y + view.h / 2 : cy;
     view = clamp({ x: px - fx * w, y: py - fy * h, w, h });
@@ -137,8 +138,11 @@
       if (button.dataset.zoom === "reset") {
         view = { x: 0, y: 0, w: W, h: H };
         applyView();
-      } else {
-        zoom(button.dataset.zoom === "in" ? 2 : 0.5);
+      } else {  // around the selected camera, if any: that is usually what one wants closer
+        const marker = selected && svg.querySelector('.marker[data-camera-id="' + selected + '"]');
+        const factor = button.dataset.zoom === "in" ? 2 : 0.5;
+        if (marker) zoom(factor, Number(marker.dataset.x), Number(marker.dataset.y), true);
+        else zoom(factor);
       }
     });
   });

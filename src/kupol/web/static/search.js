@@ -32,6 +32,18 @@
     return td;
   }
 
+  function cameraCell(id) {
+    const td = document.createElement("td");
+    const name = (data.cameras || {})[id];
+    td.textContent = name || id;
+    if (name) {
+      const small = document.createElement("small");
+      small.textContent = id;
+      td.append(small);
+    }
+    return td;
+  }
+
   function snapshotCell(event, why) {
     const td = document.createElement("td");
     const ref = event.evidence && event.evidence[0];
@@ -68,7 +80,7 @@
       stamp.dateTime = event.occurred_at;
       stamp.textContent = fmtTime(event.occurred_at);
       time.append(stamp);
-      row.append(time, cell(event.camera_id), cell(event.type), cell(event.zone),
+      row.append(time, cameraCell(event.camera_id), cell(event.type), cell(event.zone),
         cell(Math.round(event.confidence * 100) + "%", "num"), snapshotCell(event, why));
       return row;
     }));

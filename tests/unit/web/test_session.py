@@ -1,0 +1,50 @@
+"""Which pages a user may open, where they land, and where a login may send them."""
+
+from __future__ import annotations
+
+import pytest
+
+from kupol.core.auth import Principal
+from kupol.web.session import landing_page, pages_for, safe_next
+
+
+def user(*roles: str) -> Principal:
+    return Principal(user_id=1, username="u", full_name="", roles=roles, locale="ru")
+
+
+@pytest.mark.parametrize(
+    ("roles", "pages", "landing"),
+    [
+        (("operator",), ["dashboard", "map", "search"], "dashboard"),
+        (("investigator",), ["dashboard", "map", "search"], "dashboard"),
+        (("analyst",), ["dashboard", "map", "search"], "dashboard"),
+        (("admin",), ["dashboard", "map"], "dashboard"),
+        (("auditor",), ["map", "audit"], "audit"),
+        (("fraud_analyst",), ["map"], "map"),
+        (("device",), [], None),
+    ],
+)
+def test_the_navigation_shows_only_pages_the_roles_allow(
+    roles: tuple[str, ...], pages: list[str], landing: str | None
+) -> None:
+    principal = user(*roles)
+    assert [p.name for p in pages_for(principal)] == pages
+    home = landing_page(principal)
+    assert (home.name if home else None) == landing
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("/audit?actor=x", "/audit?actor=x"),
+        ("/", "/"),
+        (None, "/"),
+        ("", "/"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("audit", "/"),
+    ],
+)
+def test_a_login_only_returns_to_local_pages(value: str | None, expected: str) -> None:
+    assert safe_next(value) == expected
