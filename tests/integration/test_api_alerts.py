@@ -234,3 +234,14 @@ def test_rules_are_created_and_switched_by_operators_and_audited(
             )
         )
     assert actions == ["create", "disable"]
+
+
+def test_alert_counts_follow_the_workflow(
+    api: TestClient, operator: dict[str, str], alert_id: int
+) -> None:
+    before = api.get("/api/alerts/counts", headers=operator).json()
+    api.post(f"/api/alerts/{alert_id}/close", headers=operator, json={"comment": "false alarm"})
+    after = api.get("/api/alerts/counts", headers=operator).json()
+
+    assert before == {"open": 1, "acknowledged": 0, "closed": 0}
+    assert after == {"open": 0, "acknowledged": 0, "closed": 1}

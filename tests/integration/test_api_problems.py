@@ -140,3 +140,11 @@ def test_the_openapi_document_lists_the_platform_endpoints(api: TestClient) -> N
         "/readyz",
     ):
         assert path in paths
+
+
+def test_a_person_who_mistypes_a_console_address_gets_a_page_not_json(api: TestClient) -> None:
+    response = api.get("/nothing-here", headers={"Accept": "text/html,application/xhtml+xml"})
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert "Страница не найдена" in response.text

@@ -26,6 +26,13 @@ def list_alerts(
     return container.alerts.list_alerts(actor=user, status=status, limit=limit)
 
 
+@router.get("/alerts/counts")
+def alert_counts(container: ContainerDep, _: AlertReader) -> dict[str, int]:
+    """How many alerts are open, acknowledged and closed."""
+    counts = container.alerts.counts()
+    return {status: counts.get(status, 0) for status in ("open", "acknowledged", "closed")}
+
+
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertRead)
 async def acknowledge_alert(alert_id: int, container: ContainerDep, user: CurrentUser) -> AlertRead:
     """Take an open alert."""

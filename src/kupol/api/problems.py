@@ -7,13 +7,18 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kupol.core.errors import KupolError, RateLimitedError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+NOT_FOUND_PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
+<title>404 · kupol</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><main class="page"><h1>404</h1>
+<p lang="ru">Страница не найдена.</p><p lang="kk">Бет табылмады.</p><p lang="en">Page not found.</p>
+<p><a href="/">kupol</a></p></main></body></html>"""
 
 
 def problem(
@@ -82,7 +87,14 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if (
+            exc.status_code == 404
+            and not request.url.path.startswith("/api/")
+            and "text/html" in request.headers.get("accept", "")
+        ):
+            # A person typed a wrong console address: a page, not a JSON document.
+            return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
         return problem(
             exc.status_code,
             _title(exc.status_code),

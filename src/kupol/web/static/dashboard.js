@@ -125,6 +125,7 @@
     try {
       const fresh = (await api("/api/alerts?status=open&limit=200"))
         .concat(await api("/api/alerts?status=acknowledged&limit=200"));
+      closedCount = (await api("/api/alerts/counts")).closed;
       alerts.clear();
       list.replaceChildren();
       fresh.forEach((a) => apply(a, false));
