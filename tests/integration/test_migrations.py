@@ -23,9 +23,13 @@ def test_the_audit_log_is_append_only_in_the_database_itself(database_url: str) 
     names = set(inspect(engine).get_table_names())
     assert {"audit_log", "camera_events", "alerts", "cameras", "users"} <= names
     with engine.begin() as conn:
-        conn.execute(text(
-            "INSERT INTO audit_log (seq, at, actor, roles, action, resource_type, details, "
-            "prev_hash, hash) VALUES (1, CURRENT_TIMESTAMP, 'a', '', 'view', 'x', '{}', 'p', 'h')"))
+        conn.execute(
+            text(
+                "INSERT INTO audit_log (seq, at, actor, roles, action, resource_type, details, "
+                "prev_hash, hash) "
+                "VALUES (1, CURRENT_TIMESTAMP, 'a', '', 'view', 'x', '{}', 'p', 'h')"
+            )
+        )
     for statement in ("UPDATE audit_log SET actor = 'b'", "DELETE FROM audit_log"):
         try:
             with engine.begin() as conn:

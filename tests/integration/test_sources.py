@@ -19,20 +19,24 @@ from tests.conftest import make_settings
 
 
 async def test_a_missing_video_is_reported_while_the_other_camera_raises_alerts(
-        sqlite_url: str, tmp_path: Path) -> None:
+    sqlite_url: str, tmp_path: Path
+) -> None:
     video = write_synthetic_video(tmp_path / "street.mp4", seconds=10, fps=10)
     sources = (
         SourceSettings(camera_id="cam-good", path=str(video), realtime=False, analysis_fps=10),
         SourceSettings(camera_id="cam-bad", path=str(tmp_path / "nope.mp4"), realtime=False),
     )
-    container = build_container(make_settings(database_url=sqlite_url,
-                                              data_dir=tmp_path / "data", sources=sources))
+    container = build_container(
+        make_settings(database_url=sqlite_url, data_dir=tmp_path / "data", sources=sources)
+    )
     for camera_id in ("cam-good", "cam-bad"):
-        container.cameras.register(camera=CameraCreate(id=camera_id, name=camera_id,
-                                                       latitude=51.1, longitude=71.4),
-                                   actor=SYSTEM)
-    container.alerts.create_rule(rule=AlertRuleCreate(name="motion", event_types=["motion"],
-                                                      cooldown_s=0), actor=SYSTEM)
+        container.cameras.register(
+            camera=CameraCreate(id=camera_id, name=camera_id, latitude=51.1, longitude=71.4),
+            actor=SYSTEM,
+        )
+    container.alerts.create_rule(
+        rule=AlertRuleCreate(name="motion", event_types=["motion"], cooldown_s=0), actor=SYSTEM
+    )
     await container.start()
     try:
         health = {s.config.camera_id: s.health for s in container.sources}

@@ -139,6 +139,7 @@ def test_an_alert_change_is_never_lost_silently_when_its_consumer_is_down_for_a_
             got.extend(e.change for e in events)
 
         container.bus.subscribe(AlertChanged, down_for_four_calls, consumer="dispatch")
+
         async def ingest_then_let_the_relay_retry() -> bool:
             try:
                 await container.bus.publish(observed())
