@@ -202,3 +202,9 @@ def demo_camera(camera_id: str = "cam-test-01", **fields: Any) -> dict[str, Any]
         "longitude": 71.430,
         **fields,
     }
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in the
+    main thread for the whole session, which would break asyncio tests collected after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
