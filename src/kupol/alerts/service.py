@@ -19,7 +19,7 @@ from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import Event, utcnow
-from kupol.core.outbox import OutboxRelay, add_to_outbox
+from kupol.core.outbox import OutboxRelay
 from kupol.events.messages import CameraEventObserved
 
 
@@ -278,7 +278,7 @@ class AlertService:
                 ),
                 session=session,
             )
-            add_to_outbox(session, [change])
+            self._outbox.add(session, [change])
         return result
 
 

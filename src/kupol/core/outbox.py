@@ -62,6 +62,16 @@ class OutboxRelay:
         self._interval_s = interval_s
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # Published but still in the table: deleted by the next transaction that adds to the
+        # outbox (saving a commit per batch on the hot path) or by the background loop.
+        self._published: list[UUID] = []
+
+    def add(self, session: Session, events: Sequence[Event]) -> None:
+        """Store ``events`` in the caller's transaction, and drop rows already published."""
+        done, self._published = self._published, []
+        if done:
+            session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(done)))
+        add_to_outbox(session, events)
 
     async def flush(self) -> int:
         """Publish every pending message; returns how many were published.
@@ -70,6 +80,9 @@ class OutboxRelay:
         """
         published = 0
         async with self._lock:
+            done, self._published = self._published, []
+            if done:
+                await asyncio.to_thread(self._forget, done)
             while True:
                 rows = await asyncio.to_thread(self._pending)
                 if not rows:
@@ -90,7 +103,7 @@ class OutboxRelay:
         try:
             async with self._lock:
                 await self._bus.publish(*events)
-                await asyncio.to_thread(self._forget, [e.id for e in events])
+                self._published.extend(e.id for e in events)
         except Exception as exc:
             log.warning("outbox not published yet, will retry: %s", exc)
 
@@ -121,7 +134,8 @@ class OutboxRelay:
     def pending_count(self) -> int:
         """How many messages wait to be published."""
         with self._db.reader() as session:
-            return len(session.scalars(select(OutboxMessage.id)).all())
+            ids = set(session.scalars(select(OutboxMessage.id)))
+        return len(ids - set(self._published))
 
     def _pending(self) -> list[tuple[UUID, str]]:
         with self._db.reader() as session:
