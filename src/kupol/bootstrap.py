@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,7 @@ from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.service import EventQueries, EventRecorder
-from kupol.settings import Settings
+from kupol.settings import DEFAULT_SECRET, Settings
 from kupol.vision.runner import MotionSource, Zones
 
 if TYPE_CHECKING:
@@ -120,6 +122,26 @@ class Container:
         self.db.dispose()
 
 
+def token_secret(settings: Settings) -> bytes:
+    """The key that signs login tokens.
+
+    Outside dev mode it is the configured secret (settings refuse the built-in one). In dev
+    mode the built-in secret is public, so a random key is made once and kept beside the data
+    (``<data_dir>/token.key``, readable by its owner only): even a demo cannot be logged into
+    with a forged token.
+    """
+    configured = settings.security.secret_key.get_secret_value()
+    if configured != DEFAULT_SECRET:
+        return configured.encode()
+    path = settings.data_dir / "token.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
+
+
 def build_bus(settings: Settings) -> Bus:
     """The bus the settings ask for."""
     if settings.bus.type == "nats":
@@ -143,7 +165,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     bus = bus if bus is not None else build_bus(settings)
     audit = AuditLog(db)
     signer = TokenSigner(
-        settings.security.secret_key.get_secret_value().encode(),
+        token_secret(settings),
         ttl_s=settings.security.token_ttl_minutes * 60,
     )
     limiter = FailureLimiter(

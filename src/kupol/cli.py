@@ -61,9 +61,10 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except KupolError as exc:
-            err.print(f"[bold red]error:[/] {exc.detail}", highlight=False)
+            err.print("[bold red]error:[/] ", end="")
+            err.print(exc.detail, markup=False, highlight=False)
             for problem in exc.problems:
-                err.print(f"  {problem.field}: {problem.message}", highlight=False)
+                err.print(f"  {problem.field}: {problem.message}", markup=False, highlight=False)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
@@ -189,11 +190,20 @@ def users_passwd(
 
 @audit_app.command("verify")
 @handle_errors
-def audit_verify() -> None:
-    """Recompute the audit log's hash chain. Exit 0 if intact, 1 if tampered with."""
-    report = _container().audit.verify()
+def audit_verify(
+    anchor: str | None = typer.Option(
+        None, help="SEQ:HASH printed by an earlier run; detects entries cut off the end."
+    ),
+) -> None:
+    """Recompute the audit log's hash chain. Exit 0 if intact, 1 if tampered with.
+
+    Prints the anchor of the last entry: keep it outside the database (a ticket, a signed
+    e-mail) and pass it with --anchor next time.
+    """
+    report = _container().audit.verify(anchor=anchor)
     if report.ok:
         out.print(f"audit log intact: {report.checked} entries verified")
+        out.print(f"anchor: {report.anchor}", highlight=False, soft_wrap=True)
         return
     err.print(
         f"[bold red]audit log BROKEN[/] at entry {report.first_bad_seq}: {report.reason} "
@@ -207,18 +217,27 @@ def audit_verify() -> None:
 @handle_errors
 def eval_motion(
     video: Path = typer.Argument(..., help="Video file to analyse."),
-    fps: float = typer.Option(5.0, help="Analysis frame rate."),
-    min_area: float = typer.Option(0.004, help="Changed fraction of the image that is motion."),
+    fps: float = typer.Option(5.0, min=0.1, max=60, help="Analysis frame rate."),
+    min_area: float = typer.Option(
+        0.004, min=0.0001, max=0.9, help="Changed fraction of the image that is motion."
+    ),
     timeline: bool = typer.Option(False, help="List each motion episode's start and end."),
 ) -> None:
     """Run the motion detector over a video as fast as possible and report what it found."""
     import av
 
+    from kupol.core.errors import SourceError
     from kupol.vision.evaluate import measure_motion
     from kupol.vision.sources import check_source
 
     check_source(str(video))
-    with av.open(str(video)) as container:
+    try:
+        container = av.open(str(video))
+    except (av.error.FFmpegError, OSError) as exc:
+        raise SourceError(f"cannot open video {video}: {exc}") from None
+    with container:
+        if not container.streams.video:
+            raise SourceError(f"no video stream in {video}")
         stream = container.streams.video[0]
         duration = (
             float(stream.duration * stream.time_base)
@@ -297,10 +316,32 @@ def _serve(s: Settings, *, host: str, port: int) -> None:
     from kupol.api import create_app
     from kupol.bootstrap import build_container
 
+    _preflight(s)
     container = build_container(s)
     uvicorn.run(
         create_app(container), host=host, port=port, log_level="info", timeout_graceful_shutdown=5
     )
+
+
+def _preflight(s: Settings) -> None:
+    """Fail with exit code 8 and a clear line when a server kupol needs does not answer,
+    before uvicorn takes over start-up (it would report any failure as its own)."""
+    import socket
+    from urllib.parse import urlparse
+
+    needed: list[tuple[str, str, int]] = []
+    if s.bus.type == "nats":
+        url = urlparse(s.bus.nats_url)
+        needed.append(("NATS", url.hostname or "127.0.0.1", url.port or 4222))
+    if s.mqtt.enabled:
+        needed.append(("MQTT broker", s.mqtt.host, s.mqtt.port))
+    for name, host, port in needed:
+        try:
+            socket.create_connection((host, port), timeout=5).close()
+        except OSError as exc:
+            raise ServiceUnavailableError(
+                f"{name} at {host}:{port} does not answer: {exc}"
+            ) from None
 
 
 def _require_schema(s: Settings) -> None:
@@ -314,6 +355,15 @@ def _require_schema(s: Settings) -> None:
         raise ServiceUnavailableError(f"cannot reach the database: {exc.orig}") from None
     if revision is None:
         raise ServiceUnavailableError("the database has no schema yet: run `kupol db upgrade`")
+    from alembic.script import ScriptDirectory
+
+    from kupol.core.db import alembic_config
+
+    head = ScriptDirectory.from_config(alembic_config(s.database.url)).get_current_head()
+    if revision != head:
+        raise ServiceUnavailableError(
+            f"the database schema is at {revision}, this kupol needs {head}: run `kupol db upgrade`"
+        )
 
 
 def _container() -> Any:

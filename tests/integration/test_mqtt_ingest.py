@@ -153,3 +153,31 @@ async def test_an_event_sent_while_kupol_was_down_is_delivered_when_it_comes_bac
             return {str(i) for i in session.scalars(select(CameraEvent.id))}
 
     await wait_for(lambda: event_id in stored_ids())
+
+
+async def test_a_message_without_an_id_redelivered_by_the_broker_is_stored_once(
+    mqtt_container: Container,
+) -> None:
+    prefix = mqtt_container.prefix  # type: ignore[attr-defined]
+    device = publisher(prefix, [])
+    await asyncio.sleep(0.3)
+    body = json.dumps(
+        {"type": "motion", "confidence": 0.4, "occurred_at": datetime.now(UTC).isoformat()}
+    )
+    try:
+        # The same bytes twice: what the broker sends again when kupol crashed before
+        # acknowledging the first delivery.
+        device.publish(f"{prefix}/cameras/cam-mqtt/events", body, qos=1).wait_for_publish(5)
+        device.publish(f"{prefix}/cameras/cam-mqtt/events", body, qos=1).wait_for_publish(5)
+
+        def count() -> int:
+            with mqtt_container.db.reader() as session:
+                return len(session.scalars(select(CameraEvent.id)).all())
+
+        await wait_for(
+            lambda: mqtt_container.mqtt is not None and mqtt_container.mqtt.accepted >= 2
+        )
+        assert count() == 1
+    finally:
+        device.loop_stop()
+        device.disconnect()

@@ -198,3 +198,28 @@ def test_eval_motion_on_a_missing_file_exits_9(kupol: Kupol, tmp_path: Path) -> 
 
     assert result.exit_code == 9
     assert "video file not found" in result.stderr
+
+
+def test_eval_motion_on_a_file_that_is_not_a_video_exits_9_without_a_traceback(
+    kupol: Kupol, tmp_path: Path
+) -> None:
+    fake = tmp_path / "notes.mp4"
+    fake.write_text("this is not a video")
+
+    result = kupol("eval", "motion", str(fake))
+
+    assert result.exit_code == 9
+    assert "cannot open video" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_run_refuses_a_database_behind_the_current_schema(kupol: Kupol, tmp_path: Path) -> None:
+    old = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    from kupol.core.db import upgrade
+
+    upgrade(old, "0001")
+
+    result = kupol("run", "--port", "0", database_url=old)
+
+    assert result.exit_code == 8
+    assert "run `kupol db upgrade`" in result.output

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from kupol.alerts.messages import AlertChanged
@@ -27,9 +29,13 @@ class AlertEngine:
     """Turns stored events into alerts. Events matching a rule within its cooldown join the
     rule's open alert for that camera instead of raising a new one (no alert storms)."""
 
+    # Other processes (NATS workers) change rules too: cached rules are at most this old.
+    RULES_MAX_AGE_S = 2.0
+
     def __init__(self, *, db: Database) -> None:
         self._db = db
         self._rules: list[CompiledRule] | None = None
+        self._loaded_at = 0.0
         self._lock = threading.Lock()
 
     def invalidate(self) -> None:
@@ -39,9 +45,11 @@ class AlertEngine:
     def rules(self, session: Session) -> list[CompiledRule]:
         """The enabled rules, compiled and cached."""
         with self._lock:
-            if self._rules is None:
+            now = time.monotonic()
+            if self._rules is None or now - self._loaded_at > self.RULES_MAX_AGE_S:
                 rows = session.scalars(select(AlertRule).where(AlertRule.enabled.is_(True)))
                 self._rules = [CompiledRule.from_row(r) for r in rows]
+                self._loaded_at = now
             return self._rules
 
     def __call__(self, session: Session, events: Sequence[CameraEventObserved]) -> list[Event]:
@@ -63,9 +71,23 @@ class AlertEngine:
                     changes.append(self._raise_or_join(session, rule, event))
         return changes
 
+    @staticmethod
+    def _serialise(session: Session, rule_id: int, camera_id: str) -> None:
+        # Two recorders must not both raise an alert for the same rule and camera, nor lose
+        # a count: on PostgreSQL take a lock for the pair until commit (SQLite write
+        # transactions are serial already).
+        if session.get_bind().dialect.name == "postgresql":
+            key = int.from_bytes(
+                hashlib.blake2b(f"alert:{rule_id}:{camera_id}".encode(), digest_size=8).digest(),
+                "big",
+                signed=True,
+            )
+            session.execute(text("select pg_advisory_xact_lock(:k)"), {"k": key})
+
     def _raise_or_join(
         self, session: Session, rule: CompiledRule, event: CameraEventObserved
     ) -> AlertChanged:
+        self._serialise(session, rule.id, event.camera_id)
         open_alert = session.scalars(
             select(Alert)
             .where(

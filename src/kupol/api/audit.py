@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from kupol.api.deps import ContainerDep, client_of, require
@@ -39,6 +39,7 @@ class ChainReportRead(BaseModel):
     checked: int
     first_bad_seq: int | None
     reason: str | None
+    anchor: str = Field(description="SEQ:HASH of the last entry; keep it outside kupol.")
 
 
 @router.get("", response_model=list[AuditEntryRead])
@@ -86,9 +87,14 @@ def list_entries(
 
 
 @router.post("/verify", response_model=ChainReportRead)
-def verify_chain(container: ContainerDep, auditor: Auditor) -> ChainReportRead:
-    """Recompute the hash chain and report the first broken entry, if any."""
-    report = container.audit.verify()
+def verify_chain(
+    container: ContainerDep, auditor: Auditor, anchor: str | None = None
+) -> ChainReportRead:
+    """Recompute the hash chain and report the first broken entry, if any.
+
+    ``anchor`` (``SEQ:HASH`` from an earlier verification) also detects a cut-off tail.
+    """
+    report = container.audit.verify(anchor=anchor)
     container.audit.append(
         AuditRecord(
             actor=auditor.username,
@@ -103,4 +109,5 @@ def verify_chain(container: ContainerDep, auditor: Auditor) -> ChainReportRead:
         checked=report.checked,
         first_bad_seq=report.first_bad_seq,
         reason=report.reason,
+        anchor=report.anchor,
     )

@@ -15,9 +15,11 @@ from kupol.api.deps import (
     ContainerDep,
     CurrentUser,
     client_of,
+    get_principal,
     require,
 )
 from kupol.core.auth import Permission, Principal
+from kupol.core.errors import KupolError
 
 router = APIRouter(prefix="/api", tags=["auth"])
 Admin = Annotated[Principal, Depends(require(Permission.USERS_MANAGE))]
@@ -117,8 +119,14 @@ def login(body: LoginIn, request: Request, response: Response, container: Contai
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(response: Response) -> None:
-    """End the console session (Bearer tokens simply expire)."""
+def logout(request: Request, response: Response, container: ContainerDep) -> None:
+    """End the user's sessions: the token (and every other token of this user) stops working."""
+    try:
+        user = get_principal(request, container)
+    except KupolError:
+        user = None  # not logged in (or already out): clearing the cookies is all there is
+    if user is not None:
+        container.auth.logout(principal=user, client=client_of(request))
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
 

@@ -73,6 +73,12 @@ def get_justification(
     case: Annotated[str | None, Query(description="Same as X-Case-Number.")] = None,
 ) -> Justification:
     """The stated purpose of a personal-data request (header or query); required."""
+    if purpose and not x_purpose and SESSION_COOKIE in request.cookies:
+        # A link on another site could make a logged-in browser fetch personal data with a
+        # purpose of the attacker's choosing, in the user's name: refuse cross-site fetches.
+        site = request.headers.get("sec-fetch-site")
+        if site not in (None, "same-origin", "none"):
+            raise PermissionDeniedError("personal data cannot be requested from another site")
     # Headers are Latin-1 on the wire: Russian and Kazakh purposes arrive percent-encoded.
     header_purpose = unquote(x_purpose) if x_purpose else None
     return Justification(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
@@ -11,6 +12,7 @@ from kupol import __version__
 from kupol.api.deps import ContainerDep
 
 router = APIRouter(tags=["health"])
+log = logging.getLogger(__name__)
 
 
 @router.get("/healthz")
@@ -23,16 +25,21 @@ def healthz() -> dict[str, str]:
 async def readyz(container: ContainerDep) -> JSONResponse:
     """The database and the bus answer; 503 with what is wrong otherwise."""
     checks: dict[str, str] = {}
+    # Anyone may call this: say what is down, log why (hosts and users stay in the log).
     try:
         await asyncio.to_thread(container.db.ping)
         checks["database"] = "ok"
     except Exception as exc:
-        checks["database"] = str(exc)
+        log.warning("readiness: database: %s", exc)
+        checks["database"] = "unavailable"
     try:
         await asyncio.wait_for(container.bus.ping(), 3)
         checks["bus"] = "ok"
     except Exception as exc:
-        checks["bus"] = str(exc) or type(exc).__name__
+        log.warning("readiness: bus: %s", exc)
+        checks["bus"] = "unavailable"
+    if container.mqtt is not None:
+        checks["mqtt"] = "ok" if container.mqtt.connected else "unavailable"
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},

@@ -16,9 +16,9 @@ Writer = Annotated[Principal, Depends(require(Permission.CAMERAS_WRITE))]
 
 
 @router.get("", response_model=list[CameraRead])
-def list_cameras(container: ContainerDep, _: Reader) -> list[CameraRead]:
-    """Every registered camera."""
-    return container.cameras.list()
+def list_cameras(container: ContainerDep, user: Reader) -> list[CameraRead]:
+    """Every registered camera (stream credentials only for those who manage cameras)."""
+    return [_for(user, c) for c in container.cameras.list()]
 
 
 @router.post("", response_model=CameraRead, status_code=status.HTTP_201_CREATED)
@@ -28,9 +28,13 @@ def register_camera(camera: CameraCreate, container: ContainerDep, user: Writer)
 
 
 @router.get("/{camera_id}", response_model=CameraRead)
-def get_camera(camera_id: str, container: ContainerDep, _: Reader) -> CameraRead:
+def get_camera(camera_id: str, container: ContainerDep, user: Reader) -> CameraRead:
     """One camera."""
-    return container.cameras.get(camera_id)
+    return _for(user, container.cameras.get(camera_id))
+
+
+def _for(user: Principal, camera: CameraRead) -> CameraRead:
+    return camera if user.can(Permission.CAMERAS_WRITE) else camera.without_credentials()
 
 
 @router.patch("/{camera_id}", response_model=CameraRead)

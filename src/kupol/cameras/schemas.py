@@ -111,3 +111,23 @@ class CameraRead(CameraBase):
     id: str
     created_at: datetime
     updated_at: datetime
+
+    def without_credentials(self) -> CameraRead:
+        """This camera with any user name and password removed from its stream URL.
+
+        Example:
+            >>> redact_url("rtsp://admin:secret@10.0.0.5/stream1")
+            'rtsp://***@10.0.0.5/stream1'
+        """
+        if not self.stream_url:
+            return self
+        return self.model_copy(update={"stream_url": redact_url(self.stream_url)})
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its user-info part (``user:password@``) masked."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return url
+    host = rest.split("@", 1)[1]
+    return f"{scheme}://***@{host}"

@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import threading
+import uuid
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -31,6 +32,7 @@ from kupol.events.schemas import CameraEventIn
 from kupol.settings import MqttSettings
 
 log = logging.getLogger(__name__)
+_MQTT_NAMESPACE = uuid.UUID("6f1c2f7e-4b0a-4e0c-9a51-6b75706f6c31")
 
 
 class MqttIngest:
@@ -83,12 +85,23 @@ class MqttIngest:
             return
         client.subscribe(self._settings.topic, qos=1)
 
+    @property
+    def connected(self) -> bool:
+        """Whether the broker connection is up (readiness)."""
+        return bool(self._client.is_connected())
+
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         assert self._loop is not None
         try:
-            event = self._parse(msg.topic, bytes(msg.payload))
-        except ValueError as exc:
-            self._reject(msg, str(exc))
+            try:
+                event = self._parse(msg.topic, bytes(msg.payload))
+            except ValueError as exc:
+                self._reject(msg, str(exc))
+                return
+        except Exception:
+            # The database is unreachable (camera list, quarantine): leave the message
+            # unacknowledged, so the broker redelivers it, and keep the network thread alive.
+            log.exception("MQTT message on %s not handled; it stays with the broker", msg.topic)
             return
         future = asyncio.run_coroutine_threadsafe(self._accept(event), self._loop)
         future.add_done_callback(lambda f: self._after_accept(f, msg))
@@ -103,6 +116,9 @@ class MqttIngest:
         if not isinstance(body, dict):
             raise ValueError("body must be a JSON object")
         body.setdefault("camera_id", camera_from_topic)
+        # Without an id of its own, the event's id is derived from its content, so a message
+        # the broker redelivers (kupol crashed before acknowledging it) is the same event.
+        body.setdefault("id", str(uuid.uuid5(_MQTT_NAMESPACE, topic + "\n" + payload.hex())))
         if body["camera_id"] != camera_from_topic:
             raise ValueError(
                 f"camera_id {body['camera_id']!r} differs from the topic's {camera_from_topic!r}"

@@ -269,20 +269,12 @@ class EventQueries:
     def search(
         self, *, filters: EventFilter, actor: Principal, why: Justification
     ) -> list[CameraEventRead]:
-        """Events matching ``filters``, newest first."""
+        """Events matching ``filters``, newest first.
+
+        The audit entry names the filters *and* every event returned, so "who saw event X"
+        has an answer; nothing is returned if it cannot be written.
+        """
         actor.require(Permission.EVENTS_READ)
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="search",
-                resource_type="camera_event",
-                purpose=why.purpose,
-                case_number=why.case_number,
-                client=why.client,
-                details={k: str(v) for k, v in asdict(filters).items() if v is not None},
-            )
-        )
         query = select(CameraEvent).order_by(CameraEvent.occurred_at.desc())
         if filters.camera_id:
             query = query.where(CameraEvent.camera_id == filters.camera_id)
@@ -298,7 +290,24 @@ class EventQueries:
             query = query.where(CameraEvent.confidence >= filters.min_confidence)
         with self._db.reader() as session:
             rows = session.scalars(query.limit(min(max(filters.limit, 1), 1000)))
-            return [CameraEventRead.model_validate(row) for row in rows]
+            found = [CameraEventRead.model_validate(row) for row in rows]
+        details: dict[str, object] = {
+            k: str(v) for k, v in asdict(filters).items() if v is not None
+        }
+        details["results"] = [str(e.id) for e in found]
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action="search",
+                resource_type="camera_event",
+                purpose=why.purpose,
+                case_number=why.case_number,
+                client=why.client,
+                details=details,
+            )
+        )
+        return found
 
     def get(self, *, event_id: UUID, actor: Principal, why: Justification) -> CameraEventRead:
         """One event, audited as a view."""

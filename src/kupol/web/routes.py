@@ -181,7 +181,10 @@ def camera_map(request: Request) -> Response:
     if not isinstance(user, Principal):
         return user
     container = get_container(request)
-    cameras = container.cameras.list()
+    cameras = [
+        c if user.can(Permission.CAMERAS_WRITE) else c.without_credentials()
+        for c in container.cameras.list()
+    ]
     view = build_map(cameras=cameras, locale=user.locale)
     alerts = _active_alerts(container, user) if user.can(Permission.ALERTS_READ) else []
     return render(

@@ -72,3 +72,15 @@ def test_retry_after_is_at_least_one_second() -> None:
         limiter.check("k", now=9.9)
 
     assert caught.value.retry_after_s == 1
+
+
+def test_attempts_in_flight_count_so_parallel_guesses_cannot_slip_through() -> None:
+    from kupol.core.auth.ratelimit import FailureLimiter
+    from kupol.core.errors import RateLimitedError
+
+    limiter = FailureLimiter(max_failures=3, window_s=60)
+    for _ in range(3):  # three password checks running at once, none finished
+        limiter.check("user:ivanov", now=0, reserve=True)
+
+    with pytest.raises(RateLimitedError):
+        limiter.check("user:ivanov", now=1, reserve=True)

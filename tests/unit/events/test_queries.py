@@ -72,7 +72,7 @@ def test_a_look_up_needs_a_stated_purpose(purpose: str) -> None:
 def test_a_search_is_audited_with_its_purpose_case_number_and_filters(
     container: Container, operator: Principal, events: list[CameraEventObserved]
 ) -> None:
-    container.events.search(
+    found = container.events.search(
         filters=EventFilter(camera_id="cam-a", zone="road"), actor=operator, why=WHY
     )
 
@@ -83,7 +83,13 @@ def test_a_search_is_audited_with_its_purpose_case_number_and_filters(
         "KUSP-2026-17",
         "10.1.1.1",
     )
-    assert entry.details == {"camera_id": "cam-a", "zone": "road", "limit": "100"}
+    assert entry.details == {
+        "camera_id": "cam-a",
+        "zone": "road",
+        "limit": "100",
+        "results": [str(e.id) for e in found],
+    }
+    assert len(found) >= 1, "the audit entry must name the events that were shown"
 
 
 @pytest.mark.parametrize(

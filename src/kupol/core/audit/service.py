@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from kupol.core.audit.model import AuditEntry
 from kupol.core.db import Database
+from kupol.core.errors import InvalidInputError
 from kupol.core.messages import utcnow
 
 GENESIS = "0" * 64
@@ -50,6 +51,13 @@ class ChainReport:
     checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    last_seq: int = 0
+    last_hash: str = GENESIS
+
+    @property
+    def anchor(self) -> str:
+        """``seq:hash`` of the last entry: keep it elsewhere to detect a cut-off tail later."""
+        return f"{self.last_seq}:{self.last_hash}"
 
 
 def entry_hash(*, seq: int, at: datetime, record: AuditRecord, prev_hash: str) -> str:
@@ -136,8 +144,39 @@ class AuditLog:
         session.flush()
         return entry
 
-    def verify(self, *, batch: int = 5000) -> ChainReport:
-        """Recompute the chain from the first entry; report the first entry that breaks it."""
+    def verify(self, *, anchor: str | None = None, batch: int = 5000) -> ChainReport:
+        """Recompute the chain from the first entry; report the first entry that breaks it.
+
+        The chain alone cannot show that its newest entries were deleted. ``anchor`` — a
+        ``seq:hash`` printed by an earlier verification and kept outside the database —
+        closes that gap: the entry ``seq`` must still exist with that hash.
+        """
+        report = self._verify_chain(batch)
+        if not report.ok or anchor is None:
+            return report
+        seq_text, _, expected = anchor.partition(":")
+        if not seq_text.isdigit() or len(expected) != 64:
+            raise InvalidInputError("an anchor is SEQ:HASH as printed by `kupol audit verify`")
+        seq = int(seq_text)
+        with self._db.reader() as session:
+            stored = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))
+        if stored != expected:
+            reason = (
+                f"anchored entry {seq} is gone: entries were removed from the end"
+                if stored is None
+                else f"anchored entry {seq} was rewritten"
+            )
+            return ChainReport(
+                ok=False,
+                checked=report.checked,
+                first_bad_seq=seq,
+                reason=reason,
+                last_seq=report.last_seq,
+                last_hash=report.last_hash,
+            )
+        return report
+
+    def _verify_chain(self, batch: int) -> ChainReport:
         prev = GENESIS
         expected_seq = 1
         checked = 0
@@ -181,7 +220,7 @@ class AuditLog:
                 prev = entry.hash
                 expected_seq += 1
                 checked += 1
-        return ChainReport(ok=True, checked=checked)
+        return ChainReport(ok=True, checked=checked, last_seq=expected_seq - 1, last_hash=prev)
 
     def count(self) -> int:
         """How many entries the log holds."""

@@ -29,8 +29,13 @@ class FailureLimiter:
         self._failures: dict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
 
-    def check(self, *keys: str, now: float | None = None) -> None:
-        """Raise :class:`RateLimitedError` if any key is over its limit."""
+    def check(self, *keys: str, now: float | None = None, reserve: bool = False) -> None:
+        """Raise :class:`RateLimitedError` if any key is over its limit.
+
+        With ``reserve`` the attempt counts as a failure at once (a success then calls
+        :meth:`reset`), so many attempts in parallel cannot all slip under the limit while
+        their slow password checks run.
+        """
         current = time.monotonic() if now is None else now
         with self._lock:
             for key in keys:
@@ -40,6 +45,9 @@ class FailureLimiter:
                     raise RateLimitedError(
                         f"too many failed logins; try again in {retry} s", retry_after_s=retry
                     )
+            if reserve:
+                for key in keys:
+                    self._failures[key].append(current)
 
     def record_failure(self, *keys: str, now: float | None = None) -> None:
         """Count one failure against every key."""

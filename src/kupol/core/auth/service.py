@@ -155,7 +155,7 @@ class AuthService:
     def login(self, *, username: str, password: str, client: str | None = None) -> LoginResult:
         """Check a password and issue a token; rate-limited per user name and client."""
         keys = [f"user:{username.lower()}"] + ([f"client:{client}"] if client else [])
-        self._limiter.check(*keys)
+        self._limiter.check(*keys, reserve=True)  # counted as a failure until it succeeds
         # The slow password check runs outside any write transaction.
         with self._db.reader() as session:
             user = session.scalar(select(User).where(User.username == username))
@@ -165,7 +165,6 @@ class AuthService:
         except (VerificationError, InvalidHashError):
             ok = False
         if not ok or user is None or not user.active:
-            self._limiter.record_failure(*keys)
             self._audit.append(
                 AuditRecord(
                     actor=username[:64],
@@ -224,11 +223,37 @@ class AuthService:
             )
 
     def set_locale(self, *, principal: Principal, locale: str) -> None:
-        """Change the console language of the acting user."""
+        """Change the console language of the acting user (audited like any user change)."""
         if locale not in LOCALES:
             raise InvalidInputError(f"locale must be one of {', '.join(LOCALES)}")
         with self._db.unit_of_work() as session:
             self._get(session, principal.username).locale = locale
+            self._audit.append(
+                AuditRecord(
+                    actor=principal.username,
+                    roles=principal.roles,
+                    action="update",
+                    resource_type="user",
+                    resource_id=principal.username,
+                    details={"locale": locale},
+                ),
+                session=session,
+            )
+
+    def logout(self, *, principal: Principal, client: str | None = None) -> None:
+        """End the user's sessions: every token issued to them stops working."""
+        with self._db.unit_of_work() as session:
+            self._get(session, principal.username).token_version += 1
+            self._audit.append(
+                AuditRecord(
+                    actor=principal.username,
+                    roles=principal.roles,
+                    action="logout",
+                    resource_type="session",
+                    client=client,
+                ),
+                session=session,
+            )
 
     def deactivate(self, *, username: str, actor: Principal = SYSTEM) -> None:
         """Disable a user and revoke their tokens (never deleted: the audit log names them)."""

@@ -90,8 +90,11 @@ class JetStreamBus(CommandRouter):
 
     async def start(self) -> None:
         try:
-            self._nc = await nats.connect(
-                self._url, connect_timeout=3, max_reconnect_attempts=-1, name="kupol"
+            # Reconnect for ever once running, but do not hang at start-up: a server that
+            # is not there now is a clear error (exit 8), not a silent wait.
+            self._nc = await asyncio.wait_for(
+                nats.connect(self._url, connect_timeout=3, max_reconnect_attempts=-1, name="kupol"),
+                timeout=10,
             )
         except Exception as exc:
             raise DeliveryError(f"cannot connect to NATS at {self._url}: {exc}") from exc
