@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
+    EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -167,8 +170,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = _TOML_FILE.get("path")
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        source = _SOURCE.get()
+        toml_file = source.toml_file if source else None
+        environment = _GivenEnvironment(settings_cls, source.environ) if source else env_settings
+        sources: list[PydanticBaseSettingsSource] = [init_settings, environment]
         if toml_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
@@ -183,16 +188,34 @@ class Settings(BaseSettings):
         return None
 
 
-# pydantic-settings builds sources from the class, so the file chosen at load time is
-# handed over here; load_settings is the only writer.
-_TOML_FILE: dict[str, Path | None] = {"path": None}
+@dataclass(frozen=True)
+class _Source:
+    toml_file: Path | None
+    environ: Mapping[str, str]
+
+
+# pydantic-settings builds its sources from the class, so load_settings hands the file and
+# environment it chose over through a context variable: per thread and task, never global.
+_SOURCE: ContextVar[_Source | None] = ContextVar("kupol_settings_source", default=None)
+
+
+class _GivenEnvironment(EnvSettingsSource):
+    """The environment source, reading a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]) -> None:
+        self._given = environ
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {key.lower(): value for key, value in self._given.items()}
 
 
 def _check_env_keys(environ: Mapping[str, str]) -> None:
     """Refuse KUPOL_* variables that name no setting, so a typo is not silently ignored."""
     unknown: list[str] = []
     for key in environ:
-        if not key.startswith(ENV_PREFIX) or key in RESERVED_ENV:
+        # pydantic-settings matches names without regard to case, so the check does too.
+        if not key.upper().startswith(ENV_PREFIX) or key.upper() in RESERVED_ENV:
             continue
         path = key[len(ENV_PREFIX) :].lower().split("__")
         model: Any = Settings
@@ -239,22 +262,15 @@ def load_settings(
     if path is not None and not path.is_file():
         raise ConfigError(f"config file not found: {path}")
     _check_env_keys(env)
-    _TOML_FILE["path"] = path
-    saved = dict(os.environ)
+    token = _SOURCE.set(_Source(toml_file=path, environ=env))
     try:
-        if environ is not None:
-            os.environ.clear()
-            os.environ.update(env)
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, path)) from None
     except ValueError as exc:  # TOML syntax errors arrive as ValueError subclasses
         raise ConfigError(f"cannot read {path}: {exc}") from None
     finally:
-        _TOML_FILE["path"] = None
-        if environ is not None:
-            os.environ.clear()
-            os.environ.update(saved)
+        _SOURCE.reset(token)
 
 
 def _describe(exc: ValidationError, path: Path | None) -> str:

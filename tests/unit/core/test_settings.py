@@ -222,3 +222,27 @@ def test_settings_are_frozen() -> None:
 
     with pytest.raises(ValueError, match="frozen"):
         settings.database.url = "sqlite:///other.db"  # type: ignore[misc]
+
+
+def test_a_lower_case_typo_in_the_environment_is_an_error_too() -> None:
+    from kupol.core.errors import ConfigError
+    from kupol.settings import load_settings
+
+    with pytest.raises(ConfigError, match="kupol_databse__url"):
+        load_settings(toml_file=None, environ={"kupol_databse__url": "sqlite://"})
+
+
+def test_loading_settings_leaves_the_process_environment_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import os
+
+    from kupol.settings import load_settings
+
+    monkeypatch.setenv("UNRELATED_VARIABLE", "stays")
+    before = dict(os.environ)
+
+    settings = load_settings(toml_file=None, environ={"KUPOL_MODE": "dev"})
+
+    assert settings.mode == "dev"
+    assert dict(os.environ) == before
