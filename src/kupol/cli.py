@@ -148,6 +148,10 @@ def users_add(
     ] = [],  # noqa: B006
     full_name: str = typer.Option("", help="Name shown in the console and audit log."),
     locale: str = typer.Option("ru", help="Console language: ru, kk or en."),
+    camera: Annotated[
+        list[str],
+        typer.Option("--camera", help="Devices: a camera it may submit events for (repeat)."),
+    ] = [],  # noqa: B006
     password_stdin: bool = typer.Option(
         False, help="Read the password from standard input instead of generating one."
     ),
@@ -156,8 +160,18 @@ def users_add(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     container = _container()
     _, password = container.auth.create_user(
-        username=username, password=password, roles=role, full_name=full_name, locale=locale
+        username=username,
+        password=password,
+        roles=role,
+        full_name=full_name,
+        locale=locale,
+        camera_ids=camera,
     )
+    if "device" in role and not camera:
+        err.print(
+            "note: this device may submit events for any camera; bind it with --camera",
+            markup=False,
+        )
     out.print(f"created {username} ({', '.join(sorted(set(role)))})")
     if not password_stdin:
         out.print(f"password: {password}", highlight=False)

@@ -83,3 +83,41 @@ def test_a_cross_site_link_cannot_make_an_audited_look_up_in_a_users_name(
 
     assert cross.status_code == 403
     assert same.status_code == 200
+
+
+def test_a_device_bound_to_its_camera_cannot_speak_for_another(
+    api: TestClient, container: Container
+) -> None:
+    from datetime import UTC, datetime
+
+    from tests.conftest import login
+
+    for camera_id in ("cam-own", "cam-other"):
+        container.cameras.register(camera=CameraCreate(**demo_camera(camera_id)), actor=SYSTEM)
+    container.auth.create_user(
+        username="edge-7", password="edge-password-7", roles=["device"], camera_ids=["cam-own"]
+    )
+    headers = login(api, "edge-7", "edge-password-7")
+    api.cookies.clear()
+
+    def submit(*cameras: str) -> int:
+        events = [
+            {
+                "camera_id": c,
+                "type": "motion",
+                "confidence": 0.5,
+                "occurred_at": datetime.now(UTC).isoformat(),
+            }
+            for c in cameras
+        ]
+        return api.post("/api/events", json={"events": events}, headers=headers).status_code
+
+    assert submit("cam-own") == 202
+    assert submit("cam-other") == 403
+    assert submit("cam-own", "cam-other") == 403  # nothing of a mixed batch is accepted
+    with container.db.reader() as session:
+        from sqlalchemy import func, select
+
+        from kupol.events.model import CameraEvent
+
+        assert session.scalar(select(func.count()).select_from(CameraEvent)) == 1

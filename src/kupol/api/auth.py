@@ -54,6 +54,10 @@ class UserCreate(BaseModel):
     full_name: str = ""
     roles: list[str] = Field(min_length=1)
     locale: str = "ru"
+    camera_ids: list[str] = Field(
+        default_factory=list,
+        description="Devices: the cameras they may submit events for (empty: any).",
+    )
     password: str | None = Field(None, description="Leave out to have one generated.")
 
 
@@ -159,6 +163,7 @@ def create_user(body: UserCreate, container: ContainerDep, admin: Admin) -> User
         roles=body.roles,
         full_name=body.full_name,
         locale=body.locale,
+        camera_ids=body.camera_ids,
         actor=admin,
     )
     return UserCreated(user=user_read(principal), password=password)

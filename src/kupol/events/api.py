@@ -14,7 +14,13 @@ from pydantic import AwareDatetime
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why, require
 from kupol.core.auth import Permission, Principal
-from kupol.core.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
+from kupol.core.errors import (
+    ConflictError,
+    FieldProblem,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from kupol.events.messages import CameraEventObserved, EvidenceRef
 from kupol.events.schemas import CameraEventBatch, CameraEventIn, CameraEventRead, IngestReceipt
 from kupol.events.service import EventFilter
@@ -39,7 +45,7 @@ def to_message(event: CameraEventIn) -> CameraEventObserved:
 
 @router.post("", response_model=IngestReceipt, status_code=status.HTTP_202_ACCEPTED)
 async def ingest_events(
-    batch: CameraEventBatch, container: ContainerDep, _: Ingester
+    batch: CameraEventBatch, container: ContainerDep, user: Ingester
 ) -> IngestReceipt:
     """Submit camera events. The 202 answer means the bus has accepted them durably; if it
     fails, nothing was accepted and the same ids can be sent again safely."""
@@ -52,6 +58,12 @@ async def ingest_events(
     if problems:
         raise InvalidInputError(
             "events name cameras that are not registered; none accepted", problems=problems
+        )
+    foreign = sorted({e.camera_id for e in batch.events if not user.may_submit_for(e.camera_id)})
+    if foreign:
+        raise PermissionDeniedError(
+            f"{user.username} may submit events only for {', '.join(user.camera_ids)}, "
+            f"not for {', '.join(foreign)}; none accepted"
         )
     await container.bus.publish(*(to_message(e) for e in batch.events))
     return IngestReceipt(accepted=len(batch.events), ids=[e.id for e in batch.events])

@@ -43,6 +43,11 @@ class Principal:
     full_name: str
     roles: tuple[str, ...]
     locale: str
+    camera_ids: tuple[str, ...] = ()
+
+    def may_submit_for(self, camera_id: str) -> bool:
+        """Whether this user may submit events for ``camera_id`` (devices are bound to theirs)."""
+        return not self.camera_ids or camera_id in self.camera_ids
 
     def can(self, permission: Permission) -> bool:
         """Whether this user holds ``permission``."""
@@ -72,6 +77,7 @@ def _principal(user: User) -> Principal:
         full_name=user.full_name,
         roles=tuple(user.roles),
         locale=user.locale,
+        camera_ids=tuple(user.camera_ids or ()),
     )
 
 
@@ -110,6 +116,7 @@ class AuthService:
         roles: Iterable[str],
         full_name: str = "",
         locale: str = "ru",
+        camera_ids: Iterable[str] = (),
         actor: Principal = SYSTEM,
     ) -> tuple[Principal, str]:
         """Create a user; returns the user and the password (generated when ``None``)."""
@@ -132,6 +139,7 @@ class AuthService:
                 full_name=full_name,
                 roles=role_list,
                 locale=locale,
+                camera_ids=sorted(set(camera_ids)),
                 password_hash=self._hasher.hash(password),
                 active=True,
                 token_version=0,
@@ -146,7 +154,7 @@ class AuthService:
                     action="create",
                     resource_type="user",
                     resource_id=username,
-                    details={"roles": role_list},
+                    details={"roles": role_list, "camera_ids": sorted(set(camera_ids))},
                 ),
                 session=session,
             )
