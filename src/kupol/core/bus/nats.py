@@ -217,7 +217,11 @@ class JetStreamBus(CommandRouter):
                         headers={"Nats-Msg-Id": str(event.id)},
                     )
                 )
-            await asyncio.wait_for(asyncio.gather(*futures), timeout=30)
+            acks = asyncio.gather(*futures)
+            # Read the outcome even when nobody waits any more (cancelled at shutdown), so
+            # asyncio does not report an exception that was "never retrieved".
+            acks.add_done_callback(lambda f: f.cancelled() or f.exception())
+            await asyncio.wait_for(acks, timeout=30)
         except Exception as exc:
             raise DeliveryError(f"JetStream did not accept the events: {exc}") from exc
 
