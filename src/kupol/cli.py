@@ -9,18 +9,25 @@ cannot be read, 130 interrupted.
 from __future__ import annotations
 
 import asyncio
-import functools
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from kupol.core.errors import KupolError, ServiceUnavailableError
-from kupol.settings import Settings, load_settings
+from kupol.cameras.cli import app as cameras_app
+from kupol.clikit import (
+    STATE,
+    container,
+    err,
+    handle_errors,
+    out,
+    require_schema,
+    settings,
+)
+from kupol.core.errors import ServiceUnavailableError
+from kupol.settings import Settings
 
 app = typer.Typer(
     name="kupol",
@@ -46,35 +53,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(eval_app, name="eval")
 app.add_typer(config_app, name="config")
-
-out = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-_STATE: dict[str, Path | None] = {"config": None}
-
-
-def handle_errors(func: F) -> F:
-    """Turn kupol errors into one clear line on stderr and the error's exit code."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except KupolError as exc:
-            err.print("[bold red]error:[/] ", end="")
-            err.print(exc.detail, markup=False, highlight=False)
-            for problem in exc.problems:
-                err.print(f"  {problem.field}: {problem.message}", markup=False, highlight=False)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            raise typer.Exit(130) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def settings(**overrides: Any) -> Settings:
-    """The settings for this invocation (``--config`` file, environment, overrides)."""
-    return load_settings(toml_file=_STATE["config"] or "kupol.toml", **overrides)
+app.add_typer(cameras_app, name="cameras")
 
 
 @app.callback()
@@ -87,7 +66,7 @@ def main_options(
     ] = None,
 ) -> None:
     """Global options."""
-    _STATE["config"] = config
+    STATE["config"] = config
 
 
 @config_app.command("check")
@@ -158,8 +137,8 @@ def users_add(
 ) -> None:
     """Create a user. A generated password is printed once."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    container = _container()
-    _, password = container.auth.create_user(
+    services = container()
+    _, password = services.auth.create_user(
         username=username,
         password=password,
         roles=role,
@@ -181,7 +160,7 @@ def users_add(
 @handle_errors
 def users_list() -> None:
     """List users and their roles."""
-    for principal, active in _container().auth.list_users():
+    for principal, active in container().auth.list_users():
         state = "" if active else "  [disabled]"
         out.print(f"{principal.username:<20} {', '.join(principal.roles)}{state}", highlight=False)
 
@@ -196,7 +175,7 @@ def users_passwd(
     import secrets
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else secrets.token_urlsafe(12)
-    _container().auth.set_password(username=username, password=password)
+    container().auth.set_password(username=username, password=password)
     out.print(f"password of {username} changed")
     if not password_stdin:
         out.print(f"password: {password}", highlight=False)
@@ -214,7 +193,7 @@ def audit_verify(
     Prints the anchor of the last entry: keep it outside the database (a ticket, a signed
     e-mail) and pass it with --anchor next time.
     """
-    report = _container().audit.verify(anchor=anchor)
+    report = container().audit.verify(anchor=anchor)
     if report.ok:
         out.print(f"audit log intact: {report.checked} entries verified")
         out.print(f"anchor: {report.anchor}", highlight=False, soft_wrap=True)
@@ -293,7 +272,7 @@ def run(
 ) -> None:
     """Serve the API and console with the configured database, bus and sources."""
     s = settings()
-    _require_schema(s)
+    require_schema(s)
     _serve(s, host=host or s.server.host, port=port if port is not None else s.server.port)
 
 
@@ -356,36 +335,6 @@ def _preflight(s: Settings) -> None:
             raise ServiceUnavailableError(
                 f"{name} at {host}:{port} does not answer: {exc}"
             ) from None
-
-
-def _require_schema(s: Settings) -> None:
-    from sqlalchemy.exc import OperationalError
-
-    from kupol.core.db import current_revision, make_engine
-
-    try:
-        revision = current_revision(make_engine(s.database.url))
-    except OperationalError as exc:
-        raise ServiceUnavailableError(f"cannot reach the database: {exc.orig}") from None
-    if revision is None:
-        raise ServiceUnavailableError("the database has no schema yet: run `kupol db upgrade`")
-    from alembic.script import ScriptDirectory
-
-    from kupol.core.db import alembic_config
-
-    head = ScriptDirectory.from_config(alembic_config(s.database.url)).get_current_head()
-    if revision != head:
-        raise ServiceUnavailableError(
-            f"the database schema is at {revision}, this kupol needs {head}: run `kupol db upgrade`"
-        )
-
-
-def _container() -> Any:
-    from kupol.bootstrap import build_container
-
-    s = settings()
-    _require_schema(s)
-    return build_container(s)
 
 
 def _safe_url(url: str) -> str:
