@@ -9,9 +9,9 @@ from urllib.parse import unquote
 from fastapi import Depends, Header, Query, Request
 
 from kupol.bootstrap import Container
+from kupol.core.audit import Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import AuthenticationError, PermissionDeniedError
-from kupol.events.service import Justification
 
 SESSION_COOKIE = "kupol_session"
 CSRF_COOKIE = "kupol_csrf"

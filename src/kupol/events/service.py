@@ -14,10 +14,10 @@ from uuid import UUID
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.audit import AuditLog, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
-from kupol.core.errors import NotFoundError, PurposeRequiredError
+from kupol.core.errors import NotFoundError
 from kupol.core.messages import Event, utcnow
 from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
@@ -243,22 +243,6 @@ class EventFilter:
     limit: int = 100
 
 
-@dataclass(frozen=True, kw_only=True)
-class Justification:
-    """Why personal data is being looked at: required, written to the audit log."""
-
-    purpose: str
-    case_number: str | None = None
-    client: str | None = None
-
-    def __post_init__(self) -> None:
-        if len(self.purpose.strip()) < 5:
-            raise PurposeRequiredError(
-                "state the purpose of this look-up (at least 5 characters), "
-                "e.g. 'alert follow-up' or a case number"
-            )
-
-
 class EventQueries:
     """Searching and viewing events: every call is audited with its purpose."""
 
@@ -295,34 +279,20 @@ class EventQueries:
             k: str(v) for k, v in asdict(filters).items() if v is not None
         }
         details["results"] = [str(e.id) for e in found]
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="search",
-                resource_type="camera_event",
-                purpose=why.purpose,
-                case_number=why.case_number,
-                client=why.client,
-                details=details,
-            )
+        self._audit.access(
+            actor=actor, why=why, action="search", resource_type="camera_event", details=details
         )
         return found
 
     def get(self, *, event_id: UUID, actor: Principal, why: Justification) -> CameraEventRead:
         """One event, audited as a view."""
         actor.require(Permission.EVENTS_READ)
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="view",
-                resource_type="camera_event",
-                resource_id=str(event_id),
-                purpose=why.purpose,
-                case_number=why.case_number,
-                client=why.client,
-            )
+        self._audit.access(
+            actor=actor,
+            why=why,
+            action="view",
+            resource_type="camera_event",
+            resource_id=str(event_id),
         )
         with self._db.reader() as session:
             row = session.get(CameraEvent, event_id)
@@ -335,18 +305,13 @@ class EventQueries:
     ) -> dict[str, str]:
         """The evidence reference ``index`` of an event, audited as an evidence view."""
         actor.require(Permission.EVIDENCE_VIEW)
-        self._audit.append(
-            AuditRecord(
-                actor=actor.username,
-                roles=actor.roles,
-                action="view-evidence",
-                resource_type="camera_event",
-                resource_id=str(event_id),
-                purpose=why.purpose,
-                case_number=why.case_number,
-                client=why.client,
-                details={"index": index},
-            )
+        self._audit.access(
+            actor=actor,
+            why=why,
+            action="view-evidence",
+            resource_type="camera_event",
+            resource_id=str(event_id),
+            details={"index": index},
         )
         with self._db.reader() as session:
             row = session.get(CameraEvent, event_id)
@@ -358,3 +323,6 @@ class EventQueries:
                 **{k: str(v) for k, v in row.evidence[index].items()},
                 "camera_id": row.camera_id,
             }
+
+
+__all__ = ["EventFilter", "EventQueries", "EventRecorder", "Justification"]

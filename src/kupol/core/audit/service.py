@@ -14,15 +14,19 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from kupol.core.audit.model import AuditEntry
+from kupol.core.audit.purpose import Justification
 from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError
 from kupol.core.messages import utcnow
+
+if TYPE_CHECKING:
+    from kupol.core.auth import Principal
 
 GENESIS = "0" * 64
 _PG_LOCK_KEY = 0x6B75706F6C  # "kupol"
@@ -143,6 +147,36 @@ class AuditLog:
         session.add(entry)
         session.flush()
         return entry
+
+    def access(
+        self,
+        *,
+        actor: Principal,
+        why: Justification,
+        action: str,
+        resource_type: str,
+        resource_id: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Record a read of personal data — the one call a domain makes before returning it.
+
+        Example:
+            ``audit.access(actor=user, why=why, action="view", resource_type="plate_read",
+            resource_id=str(read.id))``
+        """
+        return self.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action=action,
+                resource_type=resource_type,
+                resource_id=resource_id,
+                purpose=why.purpose,
+                case_number=why.case_number,
+                client=why.client,
+                details=details or {},
+            )
+        )
 
     def verify(self, *, anchor: str | None = None, batch: int = 5000) -> ChainReport:
         """Recompute the chain from the first entry; report the first entry that breaks it.
