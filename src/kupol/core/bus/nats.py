@@ -7,14 +7,22 @@
   or ``ack_wait``. After ``max_deliver`` attempts an event is terminated and copied to
   ``<prefix>.dead.<consumer>`` so nothing disappears unseen.
 * Non-durable consumers are plain NATS subscriptions on the same subjects (live feeds).
+* Events published together travel **packed**, up to ``PACK_EVENTS`` (and ``PACK_BYTES``) in
+  one JetStream message: per-message work in the client, not the server, is what limits the
+  rate. A pack is acknowledged, redelivered or dead-lettered as one; its ``Nats-Msg-Id`` is
+  derived from the event ids, so a retried identical publish is still de-duplicated, and
+  consumers stay idempotent by event id either way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Sequence
+import uuid
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 import nats
@@ -30,6 +38,10 @@ from kupol.core.messages import Event, decode_as, encode, message_type
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_S = 0.5
+PACK_EVENTS = 500
+PACK_BYTES = 512 * 1024
+PACK_HEADER = "Kupol-Pack"
+_PACK_NAMESPACE = uuid.UUID("3d0f0f3e-8a51-4c0f-9f0e-6b75706f6c32")
 
 
 class JetStreamBus(CommandRouter):
@@ -121,7 +133,7 @@ class JetStreamBus(CommandRouter):
 
             async def on_live(msg: Msg) -> None:
                 try:
-                    await sub.handler([decode_as(sub.event_type, msg.data)])
+                    await sub.handler(unpack(sub.event_type, msg))
                 except Exception as exc:
                     log.warning("live consumer %s failed: %s", sub.consumer, exc)
 
@@ -154,34 +166,47 @@ class JetStreamBus(CommandRouter):
                 log.warning("fetch for %s failed: %s", sub.consumer, exc)
                 await asyncio.sleep(0.5)
                 continue
-            await self._handle(sub, msgs)
+            async for group in self._groups(sub, msgs):
+                await self._handle(sub, group)
 
-    async def _handle(self, sub: Subscription, msgs: Sequence[Msg]) -> None:
-        events: list[tuple[Msg, Event]] = []
+    async def _groups(
+        self, sub: Subscription, msgs: Sequence[Msg]
+    ) -> AsyncIterator[list[tuple[Msg, list[Event]]]]:
+        """Decoded messages in groups of at most ``batch_size`` events (a pack stays whole)."""
+        group: list[tuple[Msg, list[Event]]] = []
+        size = 0
         for msg in msgs:
             try:
-                events.append((msg, decode_as(sub.event_type, msg.data)))
+                events = unpack(sub.event_type, msg)
             except Exception as exc:
                 await self._dead_letter(sub, msg, f"undecodable: {exc}")
-        if not events:
-            return
+                continue
+            if group and size + len(events) > sub.batch_size:
+                yield group
+                group, size = [], 0
+            group.append((msg, events))
+            size += len(events)
+        if group:
+            yield group
+
+    async def _handle(self, sub: Subscription, group: list[tuple[Msg, list[Event]]]) -> None:
         try:
-            await sub.handler([event for _, event in events])
+            await _deliver(sub, [event for _, events in group for event in events])
         except Exception as exc:
-            log.warning("consumer %s failed on a batch of %d: %s", sub.consumer, len(events), exc)
-            if len(events) > 1:
+            log.warning("consumer %s failed on %d message(s): %s", sub.consumer, len(group), exc)
+            if len(group) > 1:
                 # Find the poison message: the others should not wait for it.
-                for msg, event in events:
-                    await self._handle_one(sub, msg, event)
+                for msg, events in group:
+                    await self._handle_one(sub, msg, events)
                 return
-            await self._retry_or_bury(sub, events[0][0], exc)
+            await self._retry_or_bury(sub, group[0][0], exc)
             return
-        for msg, _ in events:
+        for msg, _ in group:
             await msg.ack()
 
-    async def _handle_one(self, sub: Subscription, msg: Msg, event: Event) -> None:
+    async def _handle_one(self, sub: Subscription, msg: Msg, events: list[Event]) -> None:
         try:
-            await sub.handler([event])
+            await _deliver(sub, events)
         except Exception as exc:
             await self._retry_or_bury(sub, msg, exc)
         else:
@@ -209,14 +234,8 @@ class JetStreamBus(CommandRouter):
             raise DeliveryError("the NATS bus is not started")
         futures = []
         try:
-            for event in events:
-                futures.append(
-                    await self._js.publish_async(
-                        self.subject(type(event)),
-                        encode(event),
-                        headers={"Nats-Msg-Id": str(event.id)},
-                    )
-                )
+            for subject, payload, headers in packs(events, self.subject):
+                futures.append(await self._js.publish_async(subject, payload, headers=headers))
             acks = asyncio.gather(*futures)
             # Read the outcome even when nobody waits any more (cancelled at shutdown), so
             # asyncio does not report an exception that was "never retrieved".
@@ -259,4 +278,57 @@ class JetStreamBus(CommandRouter):
             await self._js.delete_stream(self._stream)
 
 
-__all__ = ["JetStreamBus", "message_type"]
+async def _deliver(sub: Subscription, events: list[Event]) -> None:
+    """Hand ``events`` to the consumer in slices no larger than it asked for."""
+    for start in range(0, len(events), sub.batch_size):
+        await sub.handler(events[start : start + sub.batch_size])
+
+
+def packs(
+    events: Sequence[Event], subject_of: Callable[[type[Event]], str]
+) -> Iterator[tuple[str, bytes, dict[str, str]]]:
+    """(subject, payload, headers) for each JetStream message carrying ``events``."""
+    by_type: dict[type[Event], list[Event]] = defaultdict(list)
+    for event in events:
+        by_type[type(event)].append(event)
+    for event_type, group in by_type.items():
+        chunk: list[tuple[Event, bytes]] = []
+        size = 0
+        for event in group:
+            body = encode(event)
+            if chunk and (len(chunk) >= PACK_EVENTS or size + len(body) > PACK_BYTES):
+                yield _pack(subject_of(event_type), chunk)
+                chunk, size = [], 0
+            chunk.append((event, body))
+            size += len(body) + 1
+        if chunk:
+            yield _pack(subject_of(event_type), chunk)
+
+
+def _pack(subject: str, chunk: list[tuple[Event, bytes]]) -> tuple[str, bytes, dict[str, str]]:
+    if len(chunk) == 1:
+        event, body = chunk[0]
+        return subject, body, {"Nats-Msg-Id": str(event.id)}
+    ids = ",".join(str(event.id) for event, _ in chunk)
+    payload = b"[" + b",".join(body for _, body in chunk) + b"]"
+    return (
+        subject,
+        payload,
+        {
+            "Nats-Msg-Id": str(uuid.uuid5(_PACK_NAMESPACE, ids)),
+            PACK_HEADER: str(len(chunk)),
+        },
+    )
+
+
+def unpack(event_type: type[Event], msg: Msg) -> list[Event]:
+    """The events one JetStream message carries (one, or a pack)."""
+    if msg.headers and PACK_HEADER in msg.headers:
+        items = json.loads(msg.data)
+        if not isinstance(items, list):
+            raise ValueError("a pack must be a JSON array")
+        return [decode_as(event_type, item) for item in items]
+    return [decode_as(event_type, msg.data)]
+
+
+__all__ = ["JetStreamBus", "message_type", "packs", "unpack"]
