@@ -176,7 +176,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     quarantine = Quarantine(db)
     outbox = OutboxRelay(db=db, bus=bus)
     recorder = EventRecorder(
-        db=db, outbox=outbox, quarantine=quarantine, known_cameras=cameras.known_ids
+        db=db, bus=bus, outbox=outbox, quarantine=quarantine, known_cameras=cameras.known_ids
     )
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, Justification
 from kupol.core.auth import Permission, Principal
+from kupol.core.bus import Bus
 from kupol.core.db import Database
 from kupol.core.errors import NotFoundError
 from kupol.core.messages import Event, utcnow
@@ -42,11 +43,13 @@ class EventRecorder:
         self,
         *,
         db: Database,
+        bus: Bus,
         outbox: OutboxRelay,
         quarantine: Quarantine,
         known_cameras: Callable[[], set[str]],
     ) -> None:
         self._db = db
+        self._bus = bus
         self._outbox = outbox
         self._quarantine = quarantine
         self._known_cameras = known_cameras
@@ -59,17 +62,26 @@ class EventRecorder:
         self._processors.append(processor)
 
     async def handle(self, events: Sequence[CameraEventObserved]) -> None:
-        """Bus handler: store the batch, then publish what it produced (via the outbox)."""
-        follow_ups = await asyncio.to_thread(self.record, events)
+        """Bus handler: store the batch, then publish what it produced."""
+        produced = await asyncio.to_thread(self.record, events)
+        notices = [e for e in produced if isinstance(e, CameraEventsRecorded)]
+        follow_ups = [e for e in produced if not isinstance(e, CameraEventsRecorded)]
         if follow_ups:
             # The events are stored whatever happens next: a refused publish leaves the
             # follow-ups in the outbox for the relay, it does not fail the ingestion.
             await self._outbox.publish_now(follow_ups)
+        if notices:
+            try:
+                await self._bus.publish(*notices)
+            except Exception as exc:  # a live-feed notice: losing one loses no record
+                log.warning("recorded-events notice not published: %s", exc)
 
     def record(self, events: Sequence[CameraEventObserved]) -> list[Event]:
         """Store the events not stored before, with their follow-up events in the outbox.
 
-        Returns the follow-ups (already in the outbox, published by the relay).
+        Returns a ``CameraEventsRecorded`` notice (not in the outbox: it is a live-feed
+        convenience; a consumer that must see every event subscribes durably to
+        ``CameraEventObserved``) and the follow-ups (in the outbox, e.g. ``AlertChanged``).
         """
         accepted = self._accept_known_cameras(events)
         if not accepted:
@@ -90,12 +102,10 @@ class EventRecorder:
                 return []
             _insert(session, fresh, now)
             follow_ups: list[Event] = []
-            if self.publish_recorded:
-                follow_ups.append(_recorded(fresh))
             for processor in self._processors:
                 follow_ups.extend(processor(session, fresh))
             self._outbox.add(session, follow_ups)
-        return follow_ups
+        return ([_recorded(fresh)] if self.publish_recorded else []) + follow_ups
 
     def _accept_known_cameras(
         self, events: Sequence[CameraEventObserved]
