@@ -32,7 +32,8 @@ from kupol.core.live import LiveFeed
 from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
-from kupol.events.service import EventQueries, EventRecorder
+from kupol.events.queries import EventQueries
+from kupol.events.service import EventRecorder
 from kupol.settings import DEFAULT_SECRET, Settings
 from kupol.vision.runner import MotionSource, Zones
 

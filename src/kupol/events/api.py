@@ -22,8 +22,8 @@ from kupol.core.errors import (
     PermissionDeniedError,
 )
 from kupol.events.messages import CameraEventObserved, EvidenceRef
+from kupol.events.queries import EventFilter
 from kupol.events.schemas import CameraEventBatch, CameraEventIn, CameraEventRead, IngestReceipt
-from kupol.events.service import EventFilter
 
 router = APIRouter(prefix="/api/events", tags=["events"])
 Ingester = Annotated[Principal, Depends(require(Permission.EVENTS_INGEST))]

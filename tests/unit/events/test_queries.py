@@ -15,7 +15,7 @@ from kupol.core.audit import AuditEntry
 from kupol.core.auth import Principal
 from kupol.core.errors import NotFoundError, PermissionDeniedError, PurposeRequiredError
 from kupol.events.messages import CameraEventObserved, EvidenceRef
-from kupol.events.service import EventFilter, Justification
+from kupol.events.queries import EventFilter, Justification
 from tests.conftest import add_user, demo_camera
 
 T0 = datetime(2026, 1, 5, 15, 0, tzinfo=UTC)
