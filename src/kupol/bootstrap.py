@@ -28,6 +28,7 @@ from kupol.core.auth.ratelimit import FailureLimiter
 from kupol.core.auth.tokens import TokenSigner
 from kupol.core.bus import Bus, InProcessBus
 from kupol.core.db import Database
+from kupol.core.errors import ConfigError
 from kupol.core.live import LiveFeed
 from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
@@ -136,11 +137,23 @@ def token_secret(settings: Settings) -> bytes:
         return configured.encode()
     path = settings.data_dir / "token.key"
     if not path.exists():
+        # Written whole under a temporary name, then linked into place: a process starting
+        # at the same moment sees either no key or the complete one, never half of it.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        temporary = path.with_name(f".token.key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as file:
             file.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process won the race: use its key
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip().encode()
+    if len(key) < 32:
+        raise ConfigError(f"{path} holds a key shorter than 32 characters; delete it to renew")
+    return key
 
 
 def build_bus(settings: Settings) -> Bus:

@@ -26,7 +26,7 @@ from kupol.clikit import (
     require_schema,
     settings,
 )
-from kupol.core.errors import ServiceUnavailableError
+from kupol.core.errors import ConfigError, ServiceUnavailableError
 from kupol.settings import Settings
 
 app = typer.Typer(
@@ -319,22 +319,31 @@ def _serve(s: Settings, *, host: str, port: int) -> None:
 def _preflight(s: Settings) -> None:
     """Fail with exit code 8 and a clear line when a server kupol needs does not answer,
     before uvicorn takes over start-up (it would report any failure as its own)."""
-    import socket
     from urllib.parse import urlparse
 
-    needed: list[tuple[str, str, int]] = []
     if s.bus.type == "nats":
-        url = urlparse(s.bus.nats_url)
-        needed.append(("NATS", url.hostname or "127.0.0.1", url.port or 4222))
-    if s.mqtt.enabled:
-        needed.append(("MQTT broker", s.mqtt.host, s.mqtt.port))
-    for name, host, port in needed:
-        try:
-            socket.create_connection((host, port), timeout=5).close()
-        except OSError as exc:
-            raise ServiceUnavailableError(
-                f"{name} at {host}:{port} does not answer: {exc}"
-            ) from None
+        # A cluster is a comma-separated list: one answering server is enough to start.
+        servers = []
+        for item in s.bus.nats_url.split(","):
+            try:
+                url = urlparse(item.strip())
+                servers.append((url.hostname or "127.0.0.1", url.port or 4222))
+            except ValueError as exc:
+                raise ConfigError(f"bus.nats_url: {item.strip()!r} is not a URL: {exc}") from None
+        if not any(_answers(host, port) for host, port in servers):
+            raise ServiceUnavailableError(f"no NATS server answers at {s.bus.nats_url}")
+    if s.mqtt.enabled and not _answers(s.mqtt.host, s.mqtt.port):
+        raise ServiceUnavailableError(f"MQTT broker at {s.mqtt.host}:{s.mqtt.port} does not answer")
+
+
+def _answers(host: str, port: int) -> bool:
+    import socket
+
+    try:
+        socket.create_connection((host, port), timeout=5).close()
+        return True
+    except OSError:
+        return False
 
 
 def _safe_url(url: str) -> str:

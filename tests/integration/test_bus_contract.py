@@ -231,3 +231,26 @@ async def test_jetstream_drops_a_duplicate_publish_of_the_same_event_id() -> Non
     finally:
         await bus.purge()  # type: ignore[attr-defined]
         await bus.stop()
+
+
+async def test_one_poison_event_in_a_pack_does_not_hold_up_the_others() -> None:
+    need_service("NATS", "127.0.0.1", 4222)
+    stream = f"KT{uuid.uuid4().hex[:10].upper()}"
+    bus = nats_bus(stream, max_deliver=2)
+    handled: list[int] = []
+
+    async def allergic_to_three(events: Sequence[Any]) -> None:
+        if any(e.n == 3 for e in events):
+            raise RuntimeError("cannot store event 3")
+        handled.extend(e.n for e in events)
+
+    bus.subscribe(ContractPing, allergic_to_three, consumer="picky", batch_size=10)
+    await bus.start()
+    try:
+        await bus.publish(*(ContractPing(n=i) for i in range(6)))  # one pack of six
+        await eventually(lambda: sorted(set(handled)) == [0, 1, 2, 4, 5])
+        await asyncio.sleep(1.0)  # event 3 is retried alone, then dead-lettered alone
+        assert 3 not in handled
+    finally:
+        await bus.purge()  # type: ignore[attr-defined]
+        await bus.stop()

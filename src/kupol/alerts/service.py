@@ -57,7 +57,7 @@ class AlertEngine:
         rules = self.rules(session)
         if not rules:
             return []
-        changes: list[Event] = []
+        matches: list[tuple[CompiledRule, CameraEventObserved]] = []
         for event in events:
             facts = EventFacts(
                 type=event.type,
@@ -66,10 +66,12 @@ class AlertEngine:
                 confidence=event.confidence,
                 occurred_at=event.occurred_at,
             )
-            for rule in rules:
-                if rule.matches(facts):
-                    changes.append(self._raise_or_join(session, rule, event))
-        return changes
+            matches.extend((rule, event) for rule in rules if rule.matches(facts))
+        # Lock every (rule, camera) pair first, in one global order, so two recorders working
+        # on overlapping batches cannot deadlock each other.
+        for rule_id, camera_id in sorted({(r.id, e.camera_id) for r, e in matches}):
+            self._serialise(session, rule_id, camera_id)
+        return [self._raise_or_join(session, rule, event) for rule, event in matches]
 
     @staticmethod
     def _serialise(session: Session, rule_id: int, camera_id: str) -> None:
@@ -87,7 +89,6 @@ class AlertEngine:
     def _raise_or_join(
         self, session: Session, rule: CompiledRule, event: CameraEventObserved
     ) -> AlertChanged:
-        self._serialise(session, rule.id, event.camera_id)
         open_alert = session.scalars(
             select(Alert)
             .where(
@@ -97,6 +98,9 @@ class AlertEngine:
             )
             .order_by(Alert.id.desc())
             .limit(1)
+            # Row lock: an operator closing this alert right now is waited for, and then the
+            # event raises a new alert instead of joining a closed one.
+            .with_for_update()
         ).first()
         if (
             open_alert is not None

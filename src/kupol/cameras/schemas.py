@@ -124,10 +124,44 @@ class CameraRead(CameraBase):
         return self.model_copy(update={"stream_url": redact_url(self.stream_url)})
 
 
+SENSITIVE_QUERY_KEYS = frozenset(
+    {
+        "user",
+        "username",
+        "login",
+        "pass",
+        "password",
+        "pwd",
+        "passwd",
+        "token",
+        "key",
+        "auth",
+        "secret",
+        "apikey",
+        "api_key",
+        "access_token",
+    }
+)
+
+
 def redact_url(url: str) -> str:
-    """``url`` with its user-info part (``user:password@``) masked."""
+    """``url`` with its user-info (``user:password@``, up to the last ``@``) and credential-like
+    query values masked. Over-masking is safe; a leaked password is not.
+
+    Example:
+        >>> redact_url("rtsp://admin:p@ss@10.0.0.5/s?channel=1&pwd=x")
+        'rtsp://***@10.0.0.5/s?channel=1&pwd=***'
+    """
     scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest.split("/", 1)[0]:
+    if not sep:
         return url
-    host = rest.split("@", 1)[1]
-    return f"{scheme}://***@{host}"
+    rest, qsep, query = rest.partition("?")
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    if qsep:
+        pairs = []
+        for pair in query.split("&"):
+            key, eq, _ = pair.partition("=")
+            pairs.append(f"{key}=***" if eq and key.lower() in SENSITIVE_QUERY_KEYS else pair)
+        query = "&".join(pairs)
+    return f"{scheme}://{rest}{qsep}{query}"

@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 _MQTT_NAMESPACE = uuid.UUID("6f1c2f7e-4b0a-4e0c-9a51-6b75706f6c31")
 
 
+class _RejectedError(Exception):
+    """The message was invalid and is now in the quarantine."""
+
+
 class MqttIngest:
     """Subscribes to camera events on MQTT and publishes them on the bus."""
 
@@ -91,20 +95,32 @@ class MqttIngest:
         return bool(self._client.is_connected())
 
     def _on_message(self, client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        # Nothing slow or failing runs in paho's network thread (it also keeps the connection
+        # alive): the message is handled on the event loop, retried until it is taken.
         assert self._loop is not None
-        try:
-            try:
-                event = self._parse(msg.topic, bytes(msg.payload))
-            except ValueError as exc:
-                self._reject(msg, str(exc))
-                return
-        except Exception:
-            # The database is unreachable (camera list, quarantine): leave the message
-            # unacknowledged, so the broker redelivers it, and keep the network thread alive.
-            log.exception("MQTT message on %s not handled; it stays with the broker", msg.topic)
-            return
-        future = asyncio.run_coroutine_threadsafe(self._accept(event), self._loop)
+        future = asyncio.run_coroutine_threadsafe(self._process(msg), self._loop)
         future.add_done_callback(lambda f: self._after_accept(f, msg))
+
+    async def _process(self, msg: mqtt.MQTTMessage) -> None:
+        """Validate, then publish or quarantine; database trouble is retried, not dropped."""
+        delay = 0.2
+        while not self._stopping.is_set():
+            try:
+                try:
+                    event = await asyncio.to_thread(self._parse, msg.topic, bytes(msg.payload))
+                except ValueError as exc:
+                    await asyncio.to_thread(self._reject, msg, str(exc))
+                    raise _RejectedError from None
+                break
+            except _RejectedError:
+                raise
+            except Exception as exc:
+                log.warning("MQTT message on %s waits for the database: %s", msg.topic, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        else:
+            raise ServiceUnavailableError("stopping")
+        await self._accept(event)
 
     def _parse(self, topic: str, payload: bytes) -> CameraEventIn:
         parts = topic.split("/")
@@ -146,14 +162,16 @@ class MqttIngest:
         raise ServiceUnavailableError("stopping")
 
     def _after_accept(self, future: Any, msg: mqtt.MQTTMessage) -> None:
-        if future.exception() is None:
+        error = future.exception()
+        if error is None:
             self.accepted += 1
             self._client.ack(msg.mid, msg.qos)
-        # Not acknowledged: the broker redelivers it when the session resumes.
+        elif isinstance(error, _RejectedError):
+            self._client.ack(msg.mid, msg.qos)  # kept in the quarantine with its reason
+        # Otherwise (shutting down): not acknowledged, the broker keeps it for the next session.
 
     def _reject(self, msg: mqtt.MQTTMessage, reason: str) -> None:
         self.rejected += 1
         log.warning("MQTT message on %s rejected: %s", msg.topic, reason)
         self._quarantine.keep(source=f"mqtt:{msg.topic}", reason=reason, body=msg.payload)
         self._client.publish(f"{msg.topic}/rejected", json.dumps({"reason": reason}), qos=1)
-        self._client.ack(msg.mid, msg.qos)

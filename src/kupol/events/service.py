@@ -167,17 +167,18 @@ def _insert(session: Session, events: Sequence[CameraEventObserved], now: dateti
     than the INSERT itself (bench/ingest.py). Values are encoded exactly as the column
     types store them, which the recorder tests check by reading rows back on both databases.
     """
+    if any(e.occurred_at.tzinfo is None for e in events):
+        raise ValueError("an event's occurred_at has no time zone; producers must send UTC")
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "sqlite":
-        stamp = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's SQLite DateTime storage format
-        recorded = now.astimezone(UTC).strftime(stamp)
+        recorded = _sqlite_time(now)
         rows: list[tuple[object, ...]] = [
             (
                 e.id.hex,
                 e.camera_id,
                 e.type,
-                e.occurred_at.astimezone(UTC).strftime(stamp),
+                _sqlite_time(e.occurred_at),
                 recorded,
                 e.confidence,
                 e.zone,
@@ -211,6 +212,15 @@ def _insert(session: Session, events: Sequence[CameraEventObserved], now: dateti
         f"VALUES ({', '.join([marker] * len(_COLUMNS))})"
     )
     connection.exec_driver_sql(sql, rows)
+
+
+def _sqlite_time(value: datetime) -> str:
+    """SQLAlchemy's SQLite DateTime storage format, in UTC, years zero-padded."""
+    v = value.astimezone(UTC)
+    return (
+        f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
+        f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    )
 
 
 def _row(event: CameraEventObserved, now: datetime) -> dict[str, object]:

@@ -83,3 +83,18 @@ def test_an_update_may_clear_the_optional_fields() -> None:
     changes = CameraUpdate.model_validate({"stream_url": None, "heading_deg": None})
 
     assert changes.model_dump(exclude_unset=True) == {"stream_url": None, "heading_deg": None}
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("rtsp://admin:p@ss@10.0.0.5/s", "rtsp://***@10.0.0.5/s"),
+        ("rtsp://admin:pa/ss@10.0.0.5/s", "rtsp://***@10.0.0.5/s"),
+        ("http://cam/snap?user=admin&pwd=secret&ch=2", "http://cam/snap?user=***&pwd=***&ch=2"),
+        ("rtsp://10.0.0.5:554/live", "rtsp://10.0.0.5:554/live"),
+    ],
+)
+def test_stream_credentials_never_show_even_when_oddly_written(url: str, shown: str) -> None:
+    from kupol.cameras.schemas import redact_url
+
+    assert redact_url(url) == shown

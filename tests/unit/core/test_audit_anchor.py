@@ -55,3 +55,10 @@ def test_an_intact_log_passes_with_its_anchor(container: Container) -> None:
 def test_a_malformed_anchor_is_a_clear_error(container: Container) -> None:
     with pytest.raises(InvalidInputError, match="SEQ:HASH"):
         container.audit.verify(anchor="five:abc")
+
+
+def test_the_anchor_of_an_empty_log_is_valid_later(container: Container) -> None:
+    anchor = container.audit.verify().anchor
+    append(container, 2)
+
+    assert container.audit.verify(anchor=anchor).ok

@@ -84,3 +84,13 @@ def test_attempts_in_flight_count_so_parallel_guesses_cannot_slip_through() -> N
 
     with pytest.raises(RateLimitedError):
         limiter.check("user:ivanov", now=1, reserve=True)
+
+
+def test_an_attempt_that_ended_in_an_outage_is_taken_back() -> None:
+    from kupol.core.auth.ratelimit import FailureLimiter
+
+    limiter = FailureLimiter(max_failures=1, window_s=60)
+    limiter.check("user:ivanov", now=0, reserve=True)
+    limiter.release("user:ivanov")
+
+    limiter.check("user:ivanov", now=1)  # not locked out by the database being down

@@ -56,6 +56,14 @@ class FailureLimiter:
             for key in keys:
                 self._prune(key, current).append(current)
 
+    def release(self, *keys: str) -> None:
+        """Take back one reserved attempt of each key (it ended in neither success nor failure)."""
+        with self._lock:
+            for key in keys:
+                failures = self._failures.get(key)
+                if failures:
+                    failures.pop()
+
     def reset(self, *keys: str) -> None:
         """Forget the failures of ``keys`` (after a successful login)."""
         with self._lock:

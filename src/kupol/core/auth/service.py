@@ -164,6 +164,18 @@ class AuthService:
         """Check a password and issue a token; rate-limited per user name and client."""
         keys = [f"user:{username.lower()}"] + ([f"client:{client}"] if client else [])
         self._limiter.check(*keys, reserve=True)  # counted as a failure until it succeeds
+        try:
+            result = self._login(username=username, password=password, client=client)
+        except AuthenticationError:
+            raise
+        except Exception:
+            # Not a wrong password (the database is down...): it must not lock the user out.
+            self._limiter.release(*keys)
+            raise
+        self._limiter.reset(*keys)
+        return result
+
+    def _login(self, *, username: str, password: str, client: str | None) -> LoginResult:
         # The slow password check runs outside any write transaction.
         with self._db.reader() as session:
             user = session.scalar(select(User).where(User.username == username))
@@ -200,7 +212,6 @@ class AuthService:
                 ),
                 session=session,
             )
-        self._limiter.reset(*keys)
         return LoginResult(principal=principal, token=token)
 
     def authenticate(self, token: str) -> Principal:

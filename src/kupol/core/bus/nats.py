@@ -166,7 +166,14 @@ class JetStreamBus(CommandRouter):
                 log.warning("fetch for %s failed: %s", sub.consumer, exc)
                 await asyncio.sleep(0.5)
                 continue
+            first = True
             async for group in self._groups(sub, msgs):
+                if not first:
+                    # Packs can make one fetch long to work through: keep the later messages
+                    # from being redelivered to another worker meanwhile.
+                    for msg, _ in group:
+                        await msg.in_progress()
+                first = False
                 await self._handle(sub, group)
 
     async def _groups(
@@ -199,7 +206,11 @@ class JetStreamBus(CommandRouter):
                 for msg, events in group:
                     await self._handle_one(sub, msg, events)
                 return
-            await self._retry_or_bury(sub, group[0][0], exc)
+            msg, events = group[0]
+            if len(events) > 1:
+                await self._split_pack(sub, msg, events)
+            else:
+                await self._retry_or_bury(sub, msg, exc)
             return
         for msg, _ in group:
             await msg.ack()
@@ -208,9 +219,42 @@ class JetStreamBus(CommandRouter):
         try:
             await _deliver(sub, events)
         except Exception as exc:
-            await self._retry_or_bury(sub, msg, exc)
+            if len(events) > 1:
+                await self._split_pack(sub, msg, events)
+            else:
+                await self._retry_or_bury(sub, msg, exc)
         else:
             await msg.ack()
+
+    async def _split_pack(self, sub: Subscription, msg: Msg, events: list[Event]) -> None:
+        """A pack failed: one bad event must not hold up (or bury) the others. Deliver them one
+        by one; the ones that still fail are republished alone, to be retried and, if need be,
+        dead-lettered on their own."""
+        failing = []
+        for event in events:
+            try:
+                await sub.handler([event])
+            except Exception:
+                failing.append(event)
+        if failing:
+            assert self._js is not None
+            try:
+                for event in failing:
+                    await self._js.publish(
+                        self.subject(type(event)),
+                        encode(event),
+                        headers={"Nats-Msg-Id": f"{event.id}-alone"},
+                    )
+            except Exception as exc:
+                await self._retry_or_bury(sub, msg, exc)
+                return
+            log.warning(
+                "consumer %s: %d of %d events of a pack failed; retried alone",
+                sub.consumer,
+                len(failing),
+                len(events),
+            )
+        await msg.ack()
 
     async def _retry_or_bury(self, sub: Subscription, msg: Msg, exc: Exception) -> None:
         delivered = msg.metadata.num_delivered if msg.metadata else 1
@@ -224,9 +268,10 @@ class JetStreamBus(CommandRouter):
             "dead-lettering a %s event for %s: %s", sub.event_type.__name__, sub.consumer, why
         )
         assert self._js is not None
-        await self._js.publish(
-            f"{self._prefix}.dead.{sub.consumer}", msg.data, headers={"Kupol-Reason": why[:500]}
-        )
+        headers = {"Kupol-Reason": why[:500]}
+        if msg.headers and PACK_HEADER in msg.headers:
+            headers[PACK_HEADER] = msg.headers[PACK_HEADER]  # so the copy can be replayed
+        await self._js.publish(f"{self._prefix}.dead.{sub.consumer}", msg.data, headers=headers)
         await msg.term()
 
     async def publish(self, *events: Event) -> None:
