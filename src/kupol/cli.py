@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from kupol.alerts.cli import app as rules_app
 from kupol.cameras.cli import app as cameras_app
 from kupol.clikit import (
     STATE,
@@ -54,6 +55,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(eval_app, name="eval")
 app.add_typer(config_app, name="config")
 app.add_typer(cameras_app, name="cameras")
+app.add_typer(rules_app, name="rules")
 
 
 @app.callback()
