@@ -8,10 +8,9 @@ cannot be read, 130 interrupted.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -45,6 +44,9 @@ db_app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
+quarantine_app = typer.Typer(
+    help="Input that could not be accepted, kept with the reason.", no_args_is_help=True
+)
 eval_app = typer.Typer(help="Measure analytics on real video and data.", no_args_is_help=True)
 config_app = typer.Typer(
     help="Check the configuration and print its reference.", no_args_is_help=True
@@ -52,6 +54,7 @@ config_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(eval_app, name="eval")
 app.add_typer(config_app, name="config")
 app.add_typer(cameras_app, name="cameras")
@@ -208,6 +211,31 @@ def audit_verify(
     raise typer.Exit(1)
 
 
+@quarantine_app.command("list")
+@handle_errors
+def quarantine_list(
+    limit: int = typer.Option(50, min=1, max=1000, help="How many, newest first."),
+    bodies: bool = typer.Option(False, help="Print each rejected input too."),
+) -> None:
+    """Show rejected input (bad MQTT messages, events for unknown cameras) and why."""
+    import json
+
+    for item in container().quarantine.recent(limit=limit):
+        out.print(
+            f"{item.id:>6} {item.received_at:%Y-%m-%d %H:%M:%S} {item.source}: {item.reason}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        if bodies:
+            out.print(
+                "       " + json.dumps(item.body, ensure_ascii=False, default=str)[:2000],
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
 @eval_app.command("motion")
 @handle_errors
 def eval_motion(
@@ -357,8 +385,3 @@ def _safe_url(url: str) -> str:
 def main() -> None:
     """Entry point of the ``kupol`` script."""
     app()
-
-
-def run_async(coro: Any) -> Any:
-    """Run a coroutine from a command."""
-    return asyncio.run(coro)

@@ -223,3 +223,22 @@ def test_run_refuses_a_database_behind_the_current_schema(kupol: Kupol, tmp_path
 
     assert result.exit_code == 8
     assert "run `kupol db upgrade`" in result.output
+
+
+def test_quarantine_list_shows_what_was_rejected_and_why(
+    kupol: Kupol, sqlite_url: str, tmp_path: Path
+) -> None:
+    from kupol.core.db import Database
+    from kupol.core.quarantine import Quarantine
+
+    db = Database.from_url(sqlite_url)
+    Quarantine(db).keep(
+        source="mqtt:kupol/cameras/x/events", reason="body is not JSON", body="{oops"
+    )
+    db.dispose()
+
+    result = kupol("quarantine", "list", "--bodies")
+
+    assert result.exit_code == 0, result.output
+    assert "mqtt:kupol/cameras/x/events: body is not JSON" in result.stdout
+    assert "{oops" in result.stdout

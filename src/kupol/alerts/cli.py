@@ -15,16 +15,13 @@ An import file is TOML with one ``[[rules]]`` table per rule, the same fields as
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import typer
-from pydantic import ValidationError
 
 from kupol.alerts.schemas import AlertRuleCreate
-from kupol.clikit import container, err, handle_errors, out
+from kupol.clikit import container, handle_errors, import_tables, out
 from kupol.core.auth.service import SYSTEM
-from kupol.core.errors import ConflictError, FieldProblem, InvalidInputError, KupolError
 
 app = typer.Typer(help="List, import, enable and disable alert rules.", no_args_is_help=True)
 
@@ -57,31 +54,14 @@ def list_rules() -> None:
 def import_rules(file: Path = typer.Argument(..., help="TOML file with [[rules]] tables.")) -> None:
     """Add the rules in a file. Valid ones are added even if others are not; each problem is
     reported by its entry number and field. Exit 2 if any was refused."""
-    try:
-        entries = tomllib.loads(file.read_text(encoding="utf-8")).get("rules")
-    except FileNotFoundError:
-        raise InvalidInputError(f"file not found: {file}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{file} is not valid TOML: {exc}") from None
-    if not isinstance(entries, list) or not entries:
-        raise InvalidInputError(f"{file} has no [[rules]] tables")
-    services = container()
-    added = refused = 0
-    for number, entry in enumerate(entries, start=1):
-        try:
-            services.alerts.create_rule(rule=_validate(entry, number), actor=SYSTEM)
-            added += 1
-        except ConflictError as exc:
-            err.print(f"rules #{number}: {exc.detail} (skipped)", markup=False)
-            refused += 1
-        except KupolError as exc:
-            err.print(exc.detail, markup=False)
-            for problem in exc.problems:
-                err.print(f"  {problem.field}: {problem.message}", markup=False)
-            refused += 1
-    out.print(f"{added} rule(s) added, {refused} refused", highlight=False)
-    if refused:
-        raise typer.Exit(2)
+    alerts = container().alerts
+    import_tables(
+        file,
+        table="rules",
+        model=AlertRuleCreate,
+        noun="rule",
+        add=lambda rule: alerts.create_rule(rule=rule, actor=SYSTEM),
+    )
 
 
 @app.command("enable")
@@ -98,16 +78,3 @@ def disable(rule_id: int) -> None:
     """Switch a rule off."""
     rule = container().alerts.set_rule_enabled(rule_id=rule_id, enabled=False, actor=SYSTEM)
     out.print(f"rule {rule.id} ({rule.name}) is off", highlight=False)
-
-
-def _validate(entry: object, number: int) -> AlertRuleCreate:
-    if not isinstance(entry, dict):
-        raise InvalidInputError(f"rules #{number}: expected a table of fields")
-    try:
-        return AlertRuleCreate.model_validate(entry)
-    except ValidationError as exc:
-        problems = [
-            FieldProblem(field=".".join(str(p) for p in e["loc"]) or "rule", message=e["msg"])
-            for e in exc.errors()
-        ]
-        raise InvalidInputError(f"rules #{number}: invalid", problems=problems) from None

@@ -13,18 +13,14 @@ An import file is TOML with one ``[[cameras]]`` table per camera, the same field
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import typer
-from pydantic import ValidationError
 
 from kupol.cameras.model import CameraKind
 from kupol.cameras.schemas import CameraCreate
-from kupol.clikit import container, err, handle_errors, out
+from kupol.clikit import container, handle_errors, import_tables, out, validated
 from kupol.core.auth.service import SYSTEM
-from kupol.core.errors import ConflictError, InvalidInputError, KupolError
 
 app = typer.Typer(help="List, add and import cameras.", no_args_is_help=True)
 
@@ -56,7 +52,8 @@ def add_camera(
     region: str | None = typer.Option(None, help="Kazakhstan region code 01-20."),
 ) -> None:
     """Register one camera."""
-    camera = _validate(
+    camera = validated(
+        CameraCreate,
         {
             "id": camera_id,
             "name": name,
@@ -80,44 +77,12 @@ def import_cameras(
 ) -> None:
     """Register the cameras in a file. Valid ones are registered even if others are not;
     each problem is reported by its entry number and field. Exit 2 if any was refused."""
-    try:
-        entries = tomllib.loads(file.read_text(encoding="utf-8")).get("cameras")
-    except FileNotFoundError:
-        raise InvalidInputError(f"file not found: {file}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{file} is not valid TOML: {exc}") from None
-    if not isinstance(entries, list) or not entries:
-        raise InvalidInputError(f"{file} has no [[cameras]] tables")
-    services = container()
-    added = refused = 0
-    for number, entry in enumerate(entries, start=1):
-        try:
-            camera = _validate(entry, where=f"cameras #{number}")
-            services.cameras.register(camera=camera, actor=SYSTEM)
-            added += 1
-        except ConflictError as exc:
-            err.print(f"cameras #{number}: {exc.detail} (skipped)", markup=False)
-            refused += 1
-        except KupolError as exc:
-            err.print(f"{exc.detail}", markup=False)
-            for problem in exc.problems:
-                err.print(f"  {problem.field}: {problem.message}", markup=False)
-            refused += 1
-    out.print(f"{added} camera(s) registered, {refused} refused", highlight=False)
-    if refused:
-        raise typer.Exit(2)
-
-
-def _validate(data: Any, *, where: str) -> CameraCreate:
-    from kupol.core.errors import FieldProblem
-
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"{where}: expected a table of fields")
-    try:
-        return CameraCreate.model_validate({k: v for k, v in data.items() if v is not None})
-    except ValidationError as exc:
-        problems = [
-            FieldProblem(field=".".join(str(p) for p in e["loc"]) or "camera", message=e["msg"])
-            for e in exc.errors()
-        ]
-        raise InvalidInputError(f"{where}: invalid", problems=problems) from None
+    cameras = container().cameras
+    import_tables(
+        file,
+        table="cameras",
+        model=CameraCreate,
+        noun="camera",
+        verb="registered",
+        add=lambda camera: cameras.register(camera=camera, actor=SYSTEM),
+    )

@@ -7,7 +7,7 @@ import builtins
 from sqlalchemy import select
 
 from kupol.cameras.model import Camera
-from kupol.cameras.schemas import CameraCreate, CameraRead, CameraUpdate, Zone
+from kupol.cameras.schemas import CameraCreate, CameraRead, CameraUpdate
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
@@ -83,10 +83,6 @@ class CameraService:
             query = query.where(Camera.enabled.is_(True))
         with self._db.reader() as session:
             return [CameraRead.model_validate(row) for row in session.scalars(query)]
-
-    def zones_by_camera(self) -> dict[str, builtins.list[Zone]]:
-        """Each camera's zones (used to place detections in zones)."""
-        return {c.id: c.zones for c in self.list()}
 
     def known_ids(self) -> set[str]:
         """The ids of all registered cameras."""

@@ -300,7 +300,7 @@ class AuthService:
             ]
 
     def exists(self) -> bool:
-        """Whether any user exists yet (the first run creates an administrator)."""
+        """Whether any user exists yet."""
         with self._db.reader() as session:
             return session.scalar(select(User.id).limit(1)) is not None
 
