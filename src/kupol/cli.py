@@ -294,6 +294,54 @@ def eval_motion(
             out.print(f"  motion {episode.start_s:.1f} s - {end} s", highlight=False)
 
 
+@app.command("analyze")
+@handle_errors
+def analyze(
+    video: Path = typer.Argument(..., help="Video file (or image folder) to analyse."),
+    camera_config: Path | None = typer.Option(
+        None, "--camera-config", help="The camera's analytics as TOML or JSON."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per event per line."),
+    tracks: bool = typer.Option(False, help="Report track starts and ends too."),
+    evidence_dir: Path | None = typer.Option(
+        None, help="Write each alert's evidence frames (annotated JPEG) into this folder."
+    ),
+) -> None:
+    """Run the camera pipeline on a video file and print the events it finds."""
+    import json
+
+    from kupol.vision.analyze import AnalysisStats, analyze_video
+    from kupol.vision.annotate import save_evidence
+    from kupol.vision.config import CameraAnalytics, load_camera_config
+    from kupol.vision.sources import check_source
+
+    check_source(str(video))
+    config = load_camera_config(camera_config) if camera_config else CameraAnalytics()
+    stats = AnalysisStats()
+    for event in analyze_video(str(video), config=config, track_events=tracks, stats=stats):
+        saved: list[str] = []
+        if evidence_dir is not None and event.evidence:
+            saved = [str(p) for p in save_evidence(event, folder=evidence_dir)]
+        if as_json:
+            line = event.as_json() | ({"evidence": saved} if saved else {})
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+        else:
+            where = f" zone {event.zone}" if event.zone else ""
+            who = f" {event.object_class or ''}#{event.track_id}" if event.track_id else ""
+            kind = "ALERT " if event.is_alert else ""
+            out.print(
+                f"{event.pts_s:8.2f} s  frame {event.frame_index:6d}  {kind}{event.type}"
+                f"{who}{where}  ({event.confidence:.2f})",
+                highlight=False,
+            )
+    fps = stats.frames / stats.seconds if stats.seconds else 0.0
+    err.print(
+        f"{video.name}: {stats.frames} frames analysed, detector on {stats.detector_runs}, "
+        f"{stats.events} events, {fps:.1f} analysed frames/s",
+        highlight=False,
+    )
+
+
 @app.command("run")
 @handle_errors
 def run(

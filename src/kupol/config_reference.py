@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from kupol.settings import Settings, SourceSettings
+from kupol.settings import Settings
 
 HEADER = """# Configuration reference
 
@@ -69,14 +69,4 @@ def reference() -> str:
                 "|---|---|---|---|---|",
             ]
             lines += _rows(annotation, name)
-    lines += [
-        "\n## [[sources]]\n",
-        "Built-in video sources, one table per camera (`kupol demo` sets two).\n",
-        "| key | environment | type | default | meaning |",
-        "|---|---|---|---|---|",
-    ]
-    lines += [
-        row.replace("KUPOL_SOURCES__", "—").replace("`—", "`—")
-        for row in _rows(SourceSettings, "sources")
-    ]
     return "\n".join(lines) + "\n"

@@ -115,15 +115,21 @@ class ServerSettings(Section):
     public_url: str | None = Field(None, description="URL printed for users; default from host.")
 
 
-class SourceSettings(Section):
-    """A built-in video source feeding one camera (the first slice: motion from a file)."""
+class VisionSettings(Section):
+    """The camera pipelines (each camera's analytics live with the camera itself)."""
 
-    camera_id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
-    path: str = Field(description="Video file or stream URL that PyAV (FFmpeg) can open.")
-    analysis_fps: float = Field(5.0, gt=0, le=60)
-    loop: bool = Field(False, description="Start again at the end (demo).")
-    realtime: bool = Field(True, description="Pace frames as a live camera would.")
-    min_area: float = Field(0.004, gt=0, lt=1, description="Changed fraction that is motion.")
+    enabled: bool = Field(
+        True, description="Run a pipeline for every enabled camera that has a stream_url."
+    )
+    poll_s: float = Field(
+        2.0, gt=0, le=300, description="How often camera changes made elsewhere are picked up."
+    )
+    loop_files: bool = Field(
+        True, description="Play a camera whose stream_url is a file again at its end."
+    )
+    realtime_files: bool = Field(
+        True, description="Pace file cameras as live ones (off: as fast as the CPU allows)."
+    )
 
 
 class Settings(BaseSettings):
@@ -146,9 +152,7 @@ class Settings(BaseSettings):
     mqtt: MqttSettings = MqttSettings()
     security: SecuritySettings = SecuritySettings()
     server: ServerSettings = ServerSettings()
-    sources: tuple[SourceSettings, ...] = Field(
-        (), description="Built-in video sources ([[sources]] tables, see below)."
-    )
+    vision: VisionSettings = VisionSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

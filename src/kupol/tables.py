@@ -10,4 +10,5 @@ def import_all_tables() -> None:
     import kupol.core.bus.inbox
     import kupol.core.outbox
     import kupol.core.quarantine
-    import kupol.events.model  # noqa: F401
+    import kupol.events.model
+    import kupol.vision.model  # noqa: F401

@@ -76,7 +76,8 @@ def test_a_camera_reads_back_as_registered(api: TestClient, admin_headers: dict[
 
     camera = api.get("/api/cameras/cam-test-01", headers=admin_headers).json()
 
-    assert camera["zones"] == [zone]
+    assert camera["zones"] == [zone | {"kind": "watch", "classes": None}]
+    assert camera["analytics"] == {}
     assert camera["region_code"] == "01"
     assert [c["id"] for c in api.get("/api/cameras", headers=admin_headers).json()] == [
         "cam-test-01"

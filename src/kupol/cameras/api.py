@@ -47,12 +47,12 @@ def update_camera(
 
 @router.get("/{camera_id}/health")
 def camera_health(camera_id: str, container: ContainerDep, _: Reader) -> dict[str, object]:
-    """The built-in source's health for this camera, if it has one."""
+    """The camera pipeline's health: state, frames in and out per second, lag, drops."""
     container.cameras.get(camera_id)
-    for source in container.sources:
-        if source.config.camera_id == camera_id:
-            return {
-                "camera_id": camera_id,
-                **{k: v for k, v in vars(source.health).items() if k != "camera_id"},
-            }
-    return {"camera_id": camera_id, "state": "no built-in source"}
+    worker = container.vision.worker(camera_id) if container.vision is not None else None
+    if worker is None:
+        return {"camera_id": camera_id, "state": "no pipeline"}
+    return {
+        "camera_id": camera_id,
+        **{k: v for k, v in vars(worker.health).items() if k != "camera_id"},
+    }

@@ -33,6 +33,7 @@ class Camera(Base):
     stream_url: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     region_code: Mapped[str | None] = mapped_column(String(2), nullable=True)
     zones: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    analytics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kupol.cameras.model import CameraKind
+from kupol.vision.config import camera_analytics
+from kupol.vision.zones import ZoneConfig
 
 CameraId = Annotated[
     str,
@@ -20,13 +22,8 @@ Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 STREAM_SCHEMES = ("rtsp://", "rtsps://", "http://", "https://", "file://", "/", "./")
 
 
-class Zone(BaseModel):
-    """A named polygon in image coordinates, 0..1 from the top-left corner."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[\w .-]+$")
-    polygon: list[tuple[Unit, Unit]] = Field(min_length=3, max_length=64)
+Zone = ZoneConfig
+"""A named polygon in image coordinates (0..1 from the top-left), watched or restricted."""
 
 
 def _check_scheme(value: str | None) -> None:
@@ -53,7 +50,16 @@ class CameraBase(BaseModel):
         None, pattern=r"^(0[1-9]|1[0-9]|20)$", description="Kazakhstan region code 01-20."
     )
     zones: list[Zone] = Field(default_factory=list, max_length=32)
+    analytics: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the vision pipeline does with this camera (see CameraAnalytics).",
+    )
     enabled: bool = True
+
+    @model_validator(mode="after")
+    def _analytics_are_valid(self) -> CameraBase:
+        camera_analytics(zones=self.zones, analytics=self.analytics)
+        return self
 
     @field_validator("stream_url")
     @classmethod
@@ -81,11 +87,12 @@ class CameraUpdate(BaseModel):
     heading_deg: float | None = Field(None, ge=0, lt=360)
     stream_url: str | None = Field(None, max_length=1000)
     zones: list[Zone] | None = None
+    analytics: dict[str, Any] | None = None
     enabled: bool | None = None
 
     # The same checks as on creation; and None means "leave out", not "clear", for the
     # fields a camera must have (an explicit null would break a NOT NULL column).
-    @field_validator("name", "latitude", "longitude", "zones", "enabled")
+    @field_validator("name", "latitude", "longitude", "zones", "analytics", "enabled")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:

@@ -7,11 +7,12 @@ import builtins
 from sqlalchemy import select
 
 from kupol.cameras.model import Camera
-from kupol.cameras.schemas import CameraCreate, CameraRead, CameraUpdate
+from kupol.cameras.schemas import CameraCreate, CameraRead, CameraUpdate, Zone
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, NotFoundError
+from kupol.vision.config import camera_analytics
 
 
 class CameraService:
@@ -53,6 +54,8 @@ class CameraService:
                 raise NotFoundError(f"no camera {camera_id!r}")
             for key, value in fields.items():
                 setattr(row, key, value)
+            # Zones and analytics are checked together: a rule may name a zone.
+            camera_analytics(zones=[Zone(**z) for z in row.zones], analytics=row.analytics or {})
             session.flush()
             result = CameraRead.model_validate(row)
             self._audit.append(

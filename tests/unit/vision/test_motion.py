@@ -108,6 +108,6 @@ def test_a_file_that_is_not_a_video_is_a_source_error_naming_it(tmp_path: Path) 
     assert str(notes) in caught.value.detail
 
 
-def test_a_folder_is_not_a_video_source(tmp_path: Path) -> None:
-    with pytest.raises(SourceError, match="not a file"):
+def test_a_folder_without_images_is_not_a_video_source(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="no images"):
         next(read_frames(str(tmp_path), analysis_fps=FPS))

@@ -1,0 +1,178 @@
+"""The built-in offline COCO detector: NanoDet-g (416 x 416, COCO mAP 22.9) on ONNX Runtime.
+
+The model ships in ``kupol/vision/models`` (see PROVENANCE.md there). Its head is NanoDet's
+GFL head: for each of the strides 8, 16 and 32 it gives, per grid cell, 80 class scores
+(already through a sigmoid) and for each side of the box (left, top, right, bottom) logits over
+the distances 0..10 strides; the distance is the softmax's expectation.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kupol.core.errors import ConfigError
+from kupol.vision.detections import COCO_CLASSES, Detections
+from kupol.vision.detectors.base import (
+    Letterbox,
+    NanoDetConfig,
+    class_filter,
+    open_session,
+    suppress,
+)
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "nanodet-g-416.onnx"
+INPUT_SIZE = 416
+STRIDES = (8, 16, 32)
+REG_MAX = 10
+# NanoDet's training normalisation, in BGR order (OpenCV's channel order).
+MEAN = np.array([103.53, 116.28, 123.675], np.float32)
+STD = np.array([57.375, 57.12, 58.395], np.float32)
+_INV_STD = (1 / STD).astype(np.float32)
+
+
+def preprocess(image: NDArray[np.uint8]) -> tuple[NDArray[np.float32], Letterbox]:
+    """The model input (1, 3, 416, 416) for a BGR image, and how the image was fitted into it.
+
+    Example:
+        >>> import numpy as np
+        >>> tensor, box = preprocess(np.zeros((360, 640, 3), np.uint8))
+        >>> tensor.shape, box.pad_y
+        ((1, 3, 416, 416), 91.0)
+    """
+    letterbox = Letterbox.fit(width=image.shape[1], height=image.shape[0], size=INPUT_SIZE)
+    planes = letterbox.apply(image, fill=0).transpose(2, 0, 1)
+    tensor = np.ascontiguousarray(planes, dtype=np.float32)
+    tensor -= MEAN[:, None, None]
+    tensor *= _INV_STD[:, None, None]  # in place: a third of the time of (x - mean) / std
+    return tensor[None], letterbox
+
+
+@functools.cache
+def grid_centers(stride: int, size: int = INPUT_SIZE) -> NDArray[np.float32]:
+    """Centres (n, 2) of the cells of one stride's grid, row by row, in input pixels.
+
+    Example:
+        >>> grid_centers(208).tolist()
+        [[104.0, 104.0], [312.0, 104.0], [104.0, 312.0], [312.0, 312.0]]
+    """
+    side = size // stride
+    ys, xs = np.mgrid[0:side, 0:side]
+    centers = (np.stack([xs.ravel(), ys.ravel()], axis=1) + 0.5) * stride
+    return centers.astype(np.float32)
+
+
+def distances(logits: NDArray[np.float32], stride: int) -> NDArray[np.float32]:
+    """Box side distances (n, 4) in pixels from GFL distribution logits (n, 4 * 11).
+
+    Example:
+        >>> import numpy as np
+        >>> sharp = np.full((1, 44), -50.0, np.float32); sharp[0, [2, 11 + 3, 22, 33 + 10]] = 50
+        >>> distances(sharp, 8).round(3).tolist()
+        [[16.0, 24.0, 0.0, 80.0]]
+    """
+    bins = logits.reshape(-1, 4, REG_MAX + 1)
+    bins = np.exp(bins - bins.max(axis=2, keepdims=True))
+    bins /= bins.sum(axis=2, keepdims=True)
+    expected: NDArray[np.float32] = bins @ np.arange(REG_MAX + 1, dtype=np.float32)
+    return (expected * np.float32(stride)).astype(np.float32)
+
+
+def decode(
+    head: Mapping[int, tuple[NDArray[np.float32], NDArray[np.float32]]],
+    *,
+    min_confidence: float,
+    wanted: NDArray[np.bool_] | None = None,
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.int32]]:
+    """Candidate boxes (model-input pixels), scores and class ids from the GFL head.
+
+    ``head`` maps each stride to its class scores (cells, 80) and distribution logits
+    (cells, 44), cells row by row. Every (cell, class) scored at least ``min_confidence`` is a
+    candidate, of the ``wanted`` classes only when given.
+
+    Example:
+        >>> import numpy as np
+        >>> scores = np.zeros((4, 80), np.float32); scores[3, 2] = 0.8
+        >>> logits = np.full((4, 44), -50.0, np.float32); logits[3, [1, 12, 23, 34]] = 50
+        >>> xyxy, score, class_id = decode({208: (scores, logits)}, min_confidence=0.5)
+        >>> xyxy.tolist(), class_id.tolist()
+        ([[104.0, 104.0, 416.0, 416.0]], [2])
+    """
+    boxes, scores, class_ids = [], [], []
+    for stride, (level_scores, logits) in head.items():
+        hits = level_scores >= min_confidence
+        if wanted is not None:
+            hits &= wanted
+        cell, class_id = np.nonzero(hits)
+        centre = grid_centers(stride)[cell]
+        side = distances(logits[cell], stride)
+        boxes.append(np.concatenate([centre - side[:, :2], centre + side[:, 2:]], axis=1))
+        scores.append(level_scores[cell, class_id])
+        class_ids.append(class_id)
+    xyxy = np.clip(np.concatenate(boxes), 0, INPUT_SIZE).astype(np.float32)
+    return (
+        xyxy,
+        np.concatenate(scores).astype(np.float32),
+        np.concatenate(class_ids).astype(np.int32),
+    )
+
+
+class NanoDetDetector:
+    """NanoDet-g on the CPU.
+
+    A 640 x 360 frame takes about 45 ms with one thread and 30 ms with two on a 2-core
+    development VM (inference 41 and 27 ms; letterbox and normalisation 2 ms; decoding less).
+
+    Example:
+        >>> import numpy as np
+        >>> detector = NanoDetDetector(NanoDetConfig(classes=["person"]))
+        >>> len(detector.detect(np.zeros((360, 640, 3), np.uint8)))
+        0
+    """
+
+    def __init__(self, config: NanoDetConfig | None = None, *, path: Path = MODEL_PATH) -> None:
+        self._config = config or NanoDetConfig()
+        self._session = open_session(path, threads=self._config.threads)
+        self._input = self._session.get_inputs()[0].name
+        self._outputs = self._find_outputs(path)
+        self._wanted = class_filter(self._config.classes, COCO_CLASSES)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """COCO's 80 class names."""
+        return COCO_CLASSES
+
+    def _find_outputs(self, path: Path) -> dict[int, tuple[str, str]]:
+        # Outputs are told apart by shape, not name: per stride (1, cells, 80) class scores
+        # and (1, cells, 44) distribution logits.
+        by_shape = {tuple(o.shape): o.name for o in self._session.get_outputs()}
+        outputs = {}
+        for stride in STRIDES:
+            cells = (INPUT_SIZE // stride) ** 2
+            scores = by_shape.get((1, cells, len(COCO_CLASSES)))
+            logits = by_shape.get((1, cells, 4 * (REG_MAX + 1)))
+            if scores is None or logits is None:
+                raise ConfigError(f"{path} is not a NanoDet-g 416 model (no stride-{stride} head)")
+            outputs[stride] = (scores, logits)
+        return outputs
+
+    def detect(self, image: NDArray[np.uint8]) -> Detections:
+        """The COCO objects in ``image`` (BGR ``uint8``, H x W x 3), boxes in its pixels."""
+        tensor, letterbox = preprocess(image)
+        names = [name for pair in self._outputs.values() for name in pair]
+        values = iter(self._session.run(names, {self._input: tensor}))
+        head = {stride: (next(values)[0], next(values)[0]) for stride in self._outputs}
+        xyxy, scores, class_id = decode(
+            head, min_confidence=self._config.min_confidence, wanted=self._wanted
+        )
+        return suppress(
+            xyxy,
+            scores,
+            class_id,
+            letterbox=letterbox,
+            iou_threshold=self._config.iou_threshold,
+        )

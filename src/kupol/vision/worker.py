@@ -1,0 +1,326 @@
+"""One camera's thread: read frames, run the pipeline, publish events and tracks, keep health.
+
+A source that fails (missing file, dropped stream) is reopened with back-off and reported in
+the camera's health; the other cameras keep running. Events and tracks are published with the
+bus's at-least-once contract: retried until the bus accepts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from kupol.core.errors import SourceError
+from kupol.core.messages import Event
+from kupol.events.messages import CameraEventObserved, EvidenceRef
+from kupol.vision.annotate import annotated, encode_jpeg, evidence_image
+from kupol.vision.clips import PendingClip, RecentFrames, write_clip
+from kupol.vision.config import CameraAnalytics
+from kupol.vision.detections import Detections
+from kupol.vision.detectors.base import Detector
+from kupol.vision.events import VisionEvent
+from kupol.vision.pipeline import CameraPipeline, FrameResult
+from kupol.vision.sources import Frame, is_stream, read_frames
+from kupol.vision.tracks import TrackPublisher
+
+log = logging.getLogger(__name__)
+Publish = Callable[[list[Event]], None]
+
+
+@dataclass(kw_only=True)
+class CameraHealth:
+    """What the console shows about a camera's pipeline."""
+
+    camera_id: str
+    state: str = "starting"  # starting | running | retrying | finished | stopped
+    fps_in: float = 0.0
+    """Frames decoded per second."""
+    fps_out: float = 0.0
+    """Frames analysed per second."""
+    lag_s: float = 0.0
+    """How far behind real time the analysis is (live sources)."""
+    dropped: int = 0
+    """Frames that should have been analysed but were not (the server fell behind)."""
+    frames: int = 0
+    detector_runs: int = 0
+    events: int = 0
+    tracks: int = 0
+    last_error: str | None = None
+    restarts: int = 0
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(kw_only=True)
+class LiveView:
+    """The latest analysed frame and what was seen on it."""
+
+    image: object
+    tracked: Detections
+    pts_s: float
+    at: datetime
+
+
+class CameraWorker:
+    """Runs one camera's pipeline in its own thread.
+
+    Args:
+        camera_id: the registered camera.
+        source: file, folder or stream URL.
+        analytics: the camera's analytics.
+        detector: the shared detector instance (``None``: motion only).
+        publish: sends messages to the bus, blocking until accepted (retried by the worker).
+        evidence_dir: where snapshots and clips are written.
+        loop_files: start a file again at its end (recorded or demo cameras).
+        realtime: pace files as a live camera would.
+    """
+
+    def __init__(
+        self,
+        *,
+        camera_id: str,
+        source: str,
+        analytics: CameraAnalytics,
+        detector: Detector | None,
+        publish: Publish,
+        evidence_dir: Path,
+        loop_files: bool = True,
+        realtime: bool = True,
+    ) -> None:
+        self.camera_id = camera_id
+        self.source = source
+        self.analytics = analytics
+        self.health = CameraHealth(camera_id=camera_id)
+        self._detector = detector
+        self._publish_now = publish
+        self._evidence_dir = evidence_dir
+        self._loop_files = loop_files and not is_stream(source)
+        self._realtime = realtime
+        self._stop = threading.Event()
+        self._view_lock = threading.Lock()
+        self._view: LiveView | None = None
+        self._thread = threading.Thread(target=self._run, name=f"camera-{camera_id}", daemon=True)
+
+    def start(self) -> None:
+        """Start in the background."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask the worker to stop and wait for it."""
+        self._stop.set()
+        self._thread.join(timeout)
+        if self.health.state != "finished":
+            self.health.state = "stopped"
+
+    @property
+    def alive(self) -> bool:
+        """Whether the thread is still running."""
+        return self._thread.is_alive()
+
+    def live_jpeg(self, *, annotate: bool = True) -> bytes | None:
+        """The latest analysed frame as JPEG, with boxes, ids and zones drawn."""
+        with self._view_lock:
+            view = self._view
+        if view is None:
+            return None
+        image = view.image
+        assert hasattr(image, "shape")
+        if annotate:
+            image = annotated(
+                image,  # type: ignore[arg-type]
+                view.tracked,
+                zones=self.analytics.zones,
+                lines=self.analytics.lines,
+            )
+        return encode_jpeg(image)  # type: ignore[arg-type]
+
+    def live_objects(self) -> tuple[float, Detections] | None:
+        """The latest frame's time and tracked objects."""
+        with self._view_lock:
+            view = self._view
+        return None if view is None else (view.pts_s, view.tracked)
+
+    def _run(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                self._play_once()
+                if not self._loop_files and not is_stream(self.source):
+                    self.health.state = "finished"
+                    return
+                delay = 1.0
+            except SourceError as exc:
+                self._retry(str(exc), delay)
+                delay = min(delay * 2, 60.0)
+            except Exception as exc:
+                log.exception("camera %s pipeline failed", self.camera_id)
+                self._retry(f"unexpected: {exc}", delay)
+                delay = min(delay * 2, 60.0)
+
+    def _retry(self, error: str, delay: float) -> None:
+        self.health.state = "retrying"
+        self.health.last_error = error
+        self.health.restarts += 1
+        log.warning("camera %s: %s (retrying in %.0f s)", self.camera_id, error, delay)
+        self._stop.wait(delay)
+
+    def _play_once(self) -> None:
+        config = self.analytics
+        pipeline = CameraPipeline(config=config, detector=self._detector, track_events=False)
+        tracks = TrackPublisher(camera_id=self.camera_id, run_id=uuid.uuid4().hex[:12])
+        recent = RecentFrames(seconds=config.clips.before_s)
+        pending: list[tuple[PendingClip, VisionEvent, datetime]] = []
+        wall_start = datetime.now(UTC)
+        started = time.monotonic()
+        first_pts: float | None = None
+        last: Frame | None = None
+        self.health.state = "running"
+        for frame in read_frames(
+            self.source,
+            analysis_fps=config.analysis_fps,
+            width=config.width,
+            realtime=self._realtime or is_stream(self.source),
+            input_format=config.input_format,
+            stop=self._stop.is_set,
+        ):
+            if first_pts is None:
+                first_pts = frame.pts_s
+            result = pipeline.process(frame)
+            occurred = self._occurred(wall_start, frame.pts_s - first_pts)
+            self._account(result, started, frame, first_pts)
+            with self._view_lock:
+                self._view = LiveView(
+                    image=frame.image, tracked=result.tracked, pts_s=frame.pts_s, at=occurred
+                )
+            clip_frame = recent.add(frame.pts_s, frame.image) if config.clips.enabled else None
+            messages: list[Event] = list(tracks.messages(result, occurred=occurred))
+            self.health.tracks = tracks.started
+            if clip_frame is not None:
+                for entry in list(pending):
+                    if entry[0].add(clip_frame):
+                        pending.remove(entry)
+                        messages.append(self._observed(entry[1], entry[2], clip=entry[0]))
+            for event in result.events:
+                if not (event.is_alert and clip_frame is not None):
+                    messages.append(self._observed(event, occurred, clip=None))
+                    continue
+                clip = PendingClip(
+                    until_s=frame.pts_s + config.clips.after_s,
+                    frames=recent.since(frame.pts_s - config.clips.before_s),
+                )
+                if frame.pts_s >= clip.until_s:
+                    messages.append(self._observed(event, occurred, clip=clip))
+                else:
+                    pending.append((clip, event, occurred))
+            if messages:
+                self._publish(messages)
+            last = frame
+        if last is not None:
+            end_messages: list[Event] = [
+                self._observed(event, when, clip=clip) for clip, event, when in pending
+            ]
+            pipeline.finish(last.pts_s, last.source_index)
+            end_messages.extend(tracks.finish(occurred=datetime.now(UTC)))
+            if end_messages:
+                self._publish(end_messages)
+
+    def _occurred(self, wall_start: datetime, offset_s: float) -> datetime:
+        if self._realtime:
+            return min(wall_start + timedelta(seconds=max(0.0, offset_s)), datetime.now(UTC))
+        return datetime.now(UTC)
+
+    def _account(self, result: FrameResult, started: float, frame: Frame, first: float) -> None:
+        health = self.health
+        health.frames += 1
+        health.detector_runs += int(result.detector_ran)
+        elapsed = max(1e-6, time.monotonic() - started)
+        health.fps_out = round(health.frames / elapsed, 2)
+        health.fps_in = round((frame.source_index + 1) / elapsed, 2)
+        video_s = frame.pts_s - first
+        expected = int(video_s * self.analytics.analysis_fps) + 1
+        health.dropped = max(0, expected - health.frames)
+        health.lag_s = round(max(0.0, elapsed - video_s), 2) if self._realtime else 0.0
+
+    def _observed(
+        self, event: VisionEvent, occurred: datetime, *, clip: PendingClip | None
+    ) -> CameraEventObserved:
+        event_id = uuid.uuid4()
+        evidence = [
+            self._save(
+                f"{event_id}-{frame.label}.jpg",
+                encode_jpeg(evidence_image(frame)),
+                kind="snapshot",
+                media_type="image/jpeg",
+            )
+            for frame in event.evidence
+        ]
+        if clip is not None and clip.frames:
+            path = self._folder() / f"{event_id}.webm"
+            try:
+                write_clip(clip.frames, path, fps=self.analytics.analysis_fps)
+                evidence.append(self._ref(path, kind="clip", media_type="video/webm"))
+            except (ValueError, OSError) as exc:
+                log.warning("camera %s: clip not written: %s", self.camera_id, exc)
+        payload = event.as_json()
+        for key in ("type", "zone", "confidence", "alert"):
+            payload.pop(key, None)
+        payload["source"] = self.source if not is_stream(self.source) else "stream"
+        return CameraEventObserved(
+            id=event_id,
+            camera_id=self.camera_id,
+            type=event.type,
+            occurred_at=occurred,
+            confidence=max(0.0, min(1.0, event.confidence)),
+            zone=event.zone,
+            payload=payload,
+            evidence=tuple(evidence),
+        )
+
+    def _folder(self) -> Path:
+        folder = self._evidence_dir / self.camera_id / datetime.now(UTC).strftime("%Y/%m/%d")
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def _save(self, name: str, data: bytes, *, kind: str, media_type: str) -> EvidenceRef:
+        path = self._folder() / name
+        path.write_bytes(data)
+        return self._ref(path, kind=kind, media_type=media_type)
+
+    def _ref(self, path: Path, *, kind: str, media_type: str) -> EvidenceRef:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        return EvidenceRef(
+            kind=kind,
+            uri=str(path.relative_to(self._evidence_dir)),
+            sha256=digest,
+            media_type=media_type,
+        )
+
+    def _publish(self, messages: list[Event]) -> None:
+        delay = 0.5
+        while not self._stop.is_set():
+            try:
+                self._publish_now(messages)
+                self.health.events += sum(isinstance(m, CameraEventObserved) for m in messages)
+                return
+            except Exception as exc:
+                self.health.last_error = f"bus: {exc}"
+                log.warning("camera %s: messages not accepted yet (%s)", self.camera_id, exc)
+                self._stop.wait(delay)
+                delay = min(delay * 2, 30.0)
+
+
+def bus_publisher(bus_publish: Callable[..., object], loop: asyncio.AbstractEventLoop) -> Publish:
+    """A thread-side publisher onto the bus running in ``loop``."""
+
+    def publish(messages: list[Event]) -> None:
+        coroutine = bus_publish(*messages)
+        asyncio.run_coroutine_threadsafe(coroutine, loop).result(60)  # type: ignore[arg-type]
+
+    return publish

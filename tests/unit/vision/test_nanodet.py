@@ -1,0 +1,171 @@
+"""The built-in NanoDet-g detector: its model, preprocessing, head decoding and config."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import TypeAdapter, ValidationError
+
+from kupol.core.errors import ConfigError
+from kupol.vision.detections import CAR, COCO_CLASSES, PERSON, Detections
+from kupol.vision.detectors import DetectorConfig, build_detector
+from kupol.vision.detectors.base import Letterbox, NanoDetConfig, suppress
+from kupol.vision.detectors.nanodet import (
+    MEAN,
+    MODEL_PATH,
+    STD,
+    NanoDetDetector,
+    decode,
+    distances,
+    grid_centers,
+    preprocess,
+)
+
+
+@pytest.fixture(scope="module")
+def detector() -> NanoDetDetector:
+    return NanoDetDetector(NanoDetConfig())
+
+
+def sharp_logits(cells: int, cell: int, sides: tuple[int, int, int, int]) -> np.ndarray:
+    """Distribution logits that put all weight on ``sides`` (in strides) for one cell."""
+    logits = np.full((cells, 44), -60.0, np.float32)
+    for side, bins in enumerate(sides):
+        logits[cell, side * 11 + bins] = 60.0
+    return logits
+
+
+def test_the_shipped_model_is_the_one_its_provenance_records() -> None:
+    digest = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
+    assert digest in MODEL_PATH.with_name("PROVENANCE.md").read_text()
+
+
+def test_detect_returns_detections_in_the_shared_types(detector: NanoDetDetector) -> None:
+    image = np.random.default_rng(1).integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    found = detector.detect(image)
+    assert isinstance(found, Detections)
+    assert found.xyxy.dtype == np.float32 and found.xyxy.shape == (len(found), 4)
+    assert found.confidence.dtype == np.float32
+    assert found.class_id.dtype == np.int32
+    assert detector.names == COCO_CLASSES
+
+
+@pytest.mark.parametrize("shape", [(360, 640, 3), (480, 270, 3), (416, 416, 3)])
+@pytest.mark.parametrize("grey", [0, 128, 255])
+def test_a_blank_image_has_no_objects(detector: NanoDetDetector, shape: tuple, grey: int) -> None:
+    assert len(detector.detect(np.full(shape, grey, np.uint8))) == 0
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "scale", "pad_x", "pad_y"),
+    [(640, 360, 0.65, 0.0, 91.0), (270, 480, 0.8666667, 91.0, 0.0), (208, 208, 2.0, 0.0, 0.0)],
+)
+def test_letterbox_fits_the_image_and_maps_boxes_back(
+    width: int, height: int, scale: float, pad_x: float, pad_y: float
+) -> None:
+    box = Letterbox.fit(width=width, height=height, size=416)
+    assert (box.scale, box.pad_x, box.pad_y) == pytest.approx((scale, pad_x, pad_y))
+    original = np.array([[10, 20, 110, 170], [0, 0, width, height]], np.float32)
+    in_model = original * box.scale + np.array([pad_x, pad_y, pad_x, pad_y], np.float32)
+    assert box.to_original(in_model) == pytest.approx(original, abs=1e-3)
+
+
+def test_letterbox_clips_boxes_that_reach_into_the_padding() -> None:
+    box = Letterbox.fit(width=640, height=360, size=416)
+    mapped = box.to_original(np.array([[-5, 0, 500, 416]], np.float32))
+    assert mapped.tolist() == [[0.0, 0.0, 640.0, 360.0]]
+
+
+def test_preprocess_normalises_bgr_as_nanodet_was_trained_and_pads_black() -> None:
+    image = np.zeros((360, 640, 3), np.uint8)
+    image[:] = np.round(MEAN).astype(np.uint8)
+    tensor, box = preprocess(image)
+    assert tensor.shape == (1, 3, 416, 416) and tensor.dtype == np.float32
+    assert np.abs(tensor[0, :, 200, 200]).max() < 0.01
+    assert tensor[0, :, 0, 0] == pytest.approx(-MEAN / STD)
+    assert tensor[0, :, int(box.pad_y), 0] == pytest.approx([0, 0, 0], abs=0.01)
+
+
+def test_grid_centres_are_cell_centres_row_by_row() -> None:
+    centres = grid_centers(8)
+    assert centres.shape == (52 * 52, 2)
+    assert centres[0].tolist() == [4.0, 4.0]
+    assert centres[1].tolist() == [12.0, 4.0]
+    assert centres[52].tolist() == [4.0, 12.0]
+
+
+def test_distances_are_the_expectation_of_the_softmax_times_the_stride() -> None:
+    even = np.zeros((1, 44), np.float32)
+    assert distances(even, 16).tolist() == [[80.0, 80.0, 80.0, 80.0]]
+    assert distances(sharp_logits(1, 0, (1, 2, 3, 10)), 16).tolist() == [[16, 32, 48, 160]]
+
+
+def test_decode_places_a_box_around_its_cell_centre() -> None:
+    scores = np.zeros((26 * 26, 80), np.float32)
+    cell = 5 * 26 + 10  # row 5, column 10: centre (168, 88) at stride 16
+    scores[cell, CAR] = 0.9
+    head = {16: (scores, sharp_logits(26 * 26, cell, (2, 1, 3, 4)))}
+    xyxy, score, class_id = decode(head, min_confidence=0.35)
+    assert xyxy.tolist() == [[168 - 32, 88 - 16, 168 + 48, 88 + 64]]
+    assert score.tolist() == pytest.approx([0.9])
+    assert class_id.tolist() == [CAR]
+
+
+def test_decode_keeps_every_class_above_the_confidence_and_only_wanted_ones() -> None:
+    scores = np.zeros((13 * 13, 80), np.float32)
+    scores[7, PERSON] = 0.6
+    scores[7, CAR] = 0.5
+    scores[8, CAR] = 0.2
+    head = {32: (scores, sharp_logits(13 * 13, 7, (1, 1, 1, 1)))}
+    _, _, class_id = decode(head, min_confidence=0.35)
+    assert sorted(class_id.tolist()) == [PERSON, CAR]
+    wanted = np.isin(np.arange(80), [CAR])
+    _, _, class_id = decode(head, min_confidence=0.0, wanted=wanted)
+    assert set(class_id.tolist()) == {CAR}
+
+
+def test_overlapping_boxes_of_one_class_are_suppressed_but_not_of_two() -> None:
+    xyxy = np.array([[10, 10, 60, 110], [12, 12, 62, 112], [11, 11, 61, 111]], np.float32)
+    scores = np.array([0.7, 0.9, 0.8], np.float32)
+    box = Letterbox.fit(width=416, height=416, size=416)
+    same = suppress(xyxy, scores, np.array([0, 0, 0], np.int32), letterbox=box, iou_threshold=0.5)
+    assert same.confidence.tolist() == pytest.approx([0.9])
+    mixed = suppress(xyxy, scores, np.array([0, 0, 2], np.int32), letterbox=box, iou_threshold=0.5)
+    assert mixed.class_id.tolist() == [0, 2]
+
+
+def test_configured_classes_filter_what_is_reported() -> None:
+    detector = NanoDetDetector(NanoDetConfig(classes=["car"], min_confidence=0.01))
+    image = np.random.default_rng(2).integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    assert set(detector.detect(image).class_id.tolist()) <= {CAR}
+
+
+def test_unknown_class_names_are_refused_in_the_config() -> None:
+    with pytest.raises(ValidationError, match="not COCO class names: dragon"):
+        NanoDetConfig(classes=["person", "dragon"])
+
+
+def test_the_config_picks_the_plugin_by_type_and_refuses_unknown_keys() -> None:
+    adapter: TypeAdapter[NanoDetConfig] = TypeAdapter(DetectorConfig)
+    config = adapter.validate_python({"type": "nanodet", "threads": 2})
+    assert isinstance(config, NanoDetConfig) and config.threads == 2
+    assert isinstance(build_detector(config), NanoDetDetector)
+    with pytest.raises(ValidationError):
+        adapter.validate_python({"type": "nanodet", "treshold": 0.5})
+    with pytest.raises(ValidationError):
+        adapter.validate_python({"type": "tensorrt"})
+
+
+def test_a_missing_model_file_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        NanoDetDetector(path=tmp_path / "nanodet.onnx")
+
+
+def test_a_corrupt_model_file_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "nanodet.onnx"
+    path.write_bytes(MODEL_PATH.read_bytes()[:1000])
+    with pytest.raises(ConfigError, match="not a loadable ONNX model"):
+        NanoDetDetector(path=path)
