@@ -129,6 +129,8 @@ def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
 def make_settings(*, database_url: str, data_dir: Path, **overrides: Any) -> Settings:
     """Test settings: test mode, a real secret, data under ``data_dir``, no kupol.toml."""
     security = {"secret_key": TEST_SECRET, **overrides.pop("security", {})}
+    # Camera pipelines only where a test asks for them (by passing ``vision``).
+    overrides.setdefault("vision", {"enabled": False})
     return load_settings(
         toml_file=None,
         environ={},

@@ -37,6 +37,7 @@ from kupol.events.service import EventRecorder
 from kupol.settings import DEFAULT_SECRET, Settings
 from kupol.vision.manager import PipelineManager
 from kupol.vision.messages import TrackObserved
+from kupol.vision.queries import TrackQueries
 from kupol.vision.store import TrackRecorder
 from kupol.vision.worker import bus_publisher
 
@@ -66,6 +67,7 @@ class Container:
     outbox: OutboxRelay
     mqtt: MqttIngest | None = None
     tracks: TrackRecorder
+    track_queries: TrackQueries
     vision: PipelineManager | None = None
     started: bool = False
 
@@ -216,6 +218,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         recorder=recorder,
         tracks=tracks,
         events=EventQueries(db=db, audit=audit),
+        track_queries=TrackQueries(db=db, audit=audit),
         alert_engine=engine,
         alerts=alerts,
         quarantine=quarantine,

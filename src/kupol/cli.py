@@ -361,8 +361,8 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     video: Path | None = typer.Option(
         None,
-        help="Video for the demo camera "
-        "(default: ../shared/data/video/cars-intel.mp4, or a "
+        help="Video for every demo camera "
+        "(default: the shared sample videos, or a "
         "generated one).",
     ),
     serve: bool = typer.Option(True, help="Serve the console (--no-serve: set up only)."),

@@ -11,11 +11,12 @@ from kupol.alerts.model import Severity
 from kupol.alerts.schemas import AlertRuleCreate
 from kupol.bootstrap import Container, build_container
 from kupol.cameras.model import CameraKind
-from kupol.cameras.schemas import CameraCreate, Zone
+from kupol.cameras.schemas import CameraCreate, CameraUpdate, Zone
 from kupol.core.auth.model import Role
+from kupol.core.auth.service import SYSTEM
 from kupol.core.db import upgrade
 from kupol.core.errors import ConflictError
-from kupol.settings import Settings, SourceSettings
+from kupol.settings import Settings
 from kupol.vision.sources import check_source
 from kupol.vision.synthetic import write_synthetic_video
 
@@ -32,14 +33,35 @@ DEMO_CAMERAS = [
         longitude=71.4160,
         heading_deg=90,
         region_code="01",
-        zones=[Zone(name="road", polygon=[(0.0, 0.35), (1.0, 0.35), (1.0, 1.0), (0.0, 1.0)])],
+        zones=[Zone(name="road", polygon=[(0.0, 0.2), (1.0, 0.2), (1.0, 1.0), (0.0, 1.0)])],
+        analytics={
+            "lines": [{"name": "count", "a": [0.0, 0.6], "b": [1.0, 0.6]}],
+            "abandoned": {"enabled": False},
+        },
     ),
     CameraCreate(
         id="ast-baiterek-02",
-        name="Астана, Байтерек, пешеходная зона",
+        name="Астана, Байтерек, холл",
         kind=CameraKind.PTZ,
         latitude=51.1283,
         longitude=71.4305,
+        region_code="01",
+        zones=[
+            Zone(name="stand", polygon=[(0.35, 0.55), (0.85, 0.55), (0.85, 1.0), (0.35, 1.0)]),
+            Zone(
+                name="service-door",
+                kind="restricted",
+                polygon=[(0.0, 0.6), (0.12, 0.6), (0.12, 1.0), (0.0, 1.0)],
+            ),
+        ],
+        analytics={"loitering": {"enabled": True, "seconds": 20, "zones": ["stand"]}},
+    ),
+    CameraCreate(
+        id="ast-nurlyzhol-03",
+        name="Астана, вокзал Нурлы Жол, тротуар",
+        kind=CameraKind.FIXED,
+        latitude=51.1125,
+        longitude=71.5317,
         region_code="01",
     ),
     CameraCreate(
@@ -50,6 +72,7 @@ DEMO_CAMERAS = [
         longitude=76.9458,
         heading_deg=180,
         region_code="02",
+        analytics={"abandoned": {"enabled": False}},
     ),
     CameraCreate(
         id="shy-tauke-01",
@@ -69,31 +92,39 @@ DEMO_CAMERAS = [
     ),
 ]
 
+DEMO_VIDEOS = {
+    "ast-kabanbay-01": "highway-cdnet.avi",
+    "ast-baiterek-02": "people-intel.mp4",
+    "ast-nurlyzhol-03": "abandoned-bag-aboda4.avi",
+    "ala-abai-01": "cars-intel.mp4",
+    "shy-tauke-01": "street-bgslibrary.avi",
+}
+"""Which shared sample video plays as each demo camera (a generated one when absent)."""
+
 DEMO_RULES = [
     AlertRuleCreate(
-        name="Движение на проезжей части",
-        severity=Severity.MEDIUM,
-        event_types=["motion"],
-        camera_ids=["ast-kabanbay-01"],
-        zones=["road"],
-        min_confidence=0.3,
-        cooldown_s=20,
-    ),
-    AlertRuleCreate(
-        name="Люди в пешеходной зоне ночью",
+        name="Оставленный предмет",
         severity=Severity.HIGH,
-        event_types=["motion"],
-        camera_ids=["ast-baiterek-02"],
-        active_from="22:00",
-        active_to="06:00",
-        cooldown_s=60,
+        event_types=["abandoned_object"],
+        cooldown_s=0,
     ),
     AlertRuleCreate(
-        name="Движение у Байтерека",
-        severity=Severity.LOW,
-        event_types=["motion"],
-        camera_ids=["ast-baiterek-02"],
+        name="Проникновение в закрытую зону",
+        severity=Severity.HIGH,
+        event_types=["intrusion"],
+        cooldown_s=10,
+    ),
+    AlertRuleCreate(
+        name="Длительное пребывание",
+        severity=Severity.MEDIUM,
+        event_types=["loitering"],
         cooldown_s=30,
+    ),
+    AlertRuleCreate(
+        name="Скопление людей",
+        severity=Severity.MEDIUM,
+        event_types=["crowd"],
+        cooldown_s=300,
     ),
 ]
 
@@ -103,26 +134,26 @@ def shared_data_root() -> Path:
     return Path(os.environ.get("KUPOL_DATA_ROOT", "../shared/data"))
 
 
-def pick_videos(settings: Settings, video: Path | None) -> tuple[str, str]:
-    """Videos for the two live demo cameras: given, shared sample, or generated."""
+def pick_videos(settings: Settings, video: Path | None) -> dict[str, str]:
+    """The video each demo camera plays: the one given, the shared sample, or a generated one."""
     if video is not None:
         check_source(str(video))  # a clear error now, not a retrying camera later
-        return str(video), str(video)
-    videos = shared_data_root() / "video"
-    cars, people = videos / "cars-intel.mp4", videos / "people-intel.mp4"
+        return {camera_id: str(video.resolve()) for camera_id in DEMO_VIDEOS}
     generated = settings.data_dir / "demo" / "synthetic.mp4"
-    if not (cars.is_file() and people.is_file()) and not generated.exists():
-        write_synthetic_video(generated, seconds=40)
-    return (
-        str(cars) if cars.is_file() else str(generated),
-        str(people) if people.is_file() else str(generated),
-    )
+    chosen = {}
+    for camera_id, name in DEMO_VIDEOS.items():
+        sample = shared_data_root() / "video" / name
+        if sample.is_file():
+            chosen[camera_id] = str(sample.resolve())
+        else:
+            if not generated.exists():
+                write_synthetic_video(generated, seconds=40)
+            chosen[camera_id] = str(generated.resolve())
+    return chosen
 
 
 def seed(container: Container) -> None:
     """Create the demo cameras and rules that do not exist yet."""
-    from kupol.core.auth.service import SYSTEM
-
     known = container.cameras.known_ids()
     for camera in DEMO_CAMERAS:
         if camera.id not in known:
@@ -152,19 +183,20 @@ def ensure_admin(container: Container) -> tuple[str, str]:
 def prepare_demo(
     settings: Settings, *, video: Path | None, port: int, host: str
 ) -> tuple[Settings, tuple[str, str]]:
-    """Migrate, seed, and return the settings with demo sources and the admin login."""
+    """Migrate, seed, point the demo cameras at their videos; returns settings and login."""
     upgrade(settings.database.url)
     container = build_container(settings)
     try:
         seed(container)
+        for camera_id, path in pick_videos(settings, video).items():
+            camera = container.cameras.get(camera_id)
+            if camera.stream_url != path:
+                container.cameras.update(
+                    camera_id=camera_id, changes=CameraUpdate(stream_url=path), actor=SYSTEM
+                )
         login = ensure_admin(container)
     finally:
         container.db.dispose()
-    cars, people = pick_videos(settings, video)
-    sources = (
-        SourceSettings(camera_id="ast-kabanbay-01", path=cars, loop=True, analysis_fps=5),
-        SourceSettings(camera_id="ast-baiterek-02", path=people, loop=True, analysis_fps=5),
-    )
     data = settings.model_dump()
-    data.update(sources=sources, server={**data["server"], "host": host, "port": port})
+    data.update(server={**data["server"], "host": host, "port": port})
     return Settings.model_validate(data), login

@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
     from kupol.alerts.api import router as alerts_router
     from kupol.cameras.api import router as cameras_router
     from kupol.events.api import router as events_router
+    from kupol.vision.api import router as vision_router
     from kupol.web.routes import router as console_router
 
     return [
@@ -26,6 +27,7 @@ def routers() -> list[APIRouter]:
         cameras_router,
         events_router,
         alerts_router,
+        vision_router,
         stream.router,
         audit.router,
         console_router,

@@ -23,8 +23,11 @@ def list_cameras(container: ContainerDep, user: Reader) -> list[CameraRead]:
 
 @router.post("", response_model=CameraRead, status_code=status.HTTP_201_CREATED)
 def register_camera(camera: CameraCreate, container: ContainerDep, user: Writer) -> CameraRead:
-    """Register a camera (administrators)."""
-    return container.cameras.register(camera=camera, actor=user)
+    """Register a camera (administrators); its pipeline starts at once if it has a stream."""
+    created = container.cameras.register(camera=camera, actor=user)
+    if container.vision is not None:
+        container.vision.changed()
+    return created
 
 
 @router.get("/{camera_id}", response_model=CameraRead)
@@ -41,8 +44,11 @@ def _for(user: Principal, camera: CameraRead) -> CameraRead:
 def update_camera(
     camera_id: str, changes: CameraUpdate, container: ContainerDep, user: Writer
 ) -> CameraRead:
-    """Change a camera's fields (administrators)."""
-    return container.cameras.update(camera_id=camera_id, changes=changes, actor=user)
+    """Change a camera's fields (administrators); its pipeline restarts with them at once."""
+    updated = container.cameras.update(camera_id=camera_id, changes=changes, actor=user)
+    if container.vision is not None:
+        container.vision.changed()
+    return updated
 
 
 @router.get("/{camera_id}/health")

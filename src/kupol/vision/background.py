@@ -293,5 +293,5 @@ class DualBackground:
 def _gradient(image: NDArray[np.float32]) -> NDArray[np.float32]:
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
-    magnitude: NDArray[np.float32] = cv2.magnitude(gx, gy)
+    magnitude: NDArray[np.float32] = np.asarray(cv2.magnitude(gx, gy), np.float32)
     return magnitude

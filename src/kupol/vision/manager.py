@@ -77,10 +77,12 @@ class PipelineManager:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
         """Start the workers now and follow the registry in the background."""
         self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         await self.reconcile()
         self._task = asyncio.create_task(self._follow(), name="vision-manager")
 
@@ -96,8 +98,12 @@ class PipelineManager:
                 await self._stop_worker(camera_id)
 
     def changed(self) -> None:
-        """Say that cameras changed (reconcile now rather than at the next poll)."""
-        self._wake.set()
+        """Say that cameras changed (reconcile now rather than at the next poll).
+
+        Safe to call from any thread (API handlers run in a thread pool).
+        """
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._wake.set)
 
     async def _follow(self) -> None:
         while True:

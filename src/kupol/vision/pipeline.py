@@ -174,7 +174,9 @@ class CameraPipeline:
         for track_event in track_events:
             if track_event.kind == "end":
                 if self._monitor is not None:
-                    zone_events += self._monitor.track_ended(track_event.track_id, frame.pts_s)
+                    zone_events += self._monitor.track_ended(
+                        track_event.track_id, track_event.last_pts_s
+                    )
                 self._loitering.track_ended(track_event.track_id)
             if self._track_events and track_event.kind != "update":
                 events.append(self._track_vision_event(track_event, frame.source_index))
@@ -206,7 +208,9 @@ class CameraPipeline:
         events: list[VisionEvent] = []
         for track_event in self._tracker.finish(pts_s):
             if self._monitor is not None and self.config.zone_events:
-                for exit_event in self._monitor.track_ended(track_event.track_id, pts_s):
+                for exit_event in self._monitor.track_ended(
+                    track_event.track_id, track_event.last_pts_s
+                ):
                     events.append(
                         VisionEvent(
                             type=exit_event.kind,

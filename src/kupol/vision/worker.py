@@ -141,6 +141,15 @@ class CameraWorker:
             )
         return encode_jpeg(image)  # type: ignore[arg-type]
 
+    def live_size(self) -> tuple[int, int] | None:
+        """(width, height) of the analysed frames, once one has been seen."""
+        with self._view_lock:
+            view = self._view
+        if view is None:
+            return None
+        shape = view.image.shape  # type: ignore[attr-defined]
+        return int(shape[1]), int(shape[0])
+
     def live_objects(self) -> tuple[float, Detections] | None:
         """The latest frame's time and tracked objects."""
         with self._view_lock:

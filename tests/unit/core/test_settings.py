@@ -134,7 +134,7 @@ def test_an_invalid_environment_value_names_the_key() -> None:
         ("[server]\nport = 70000\n", "server.port"),
         ('[bus]\ntype = "kafka"\n', "bus.type"),
         ('mode = "staging"\n', "mode"),
-        ('[[sources]]\ncamera_id = "Bad Id"\npath = "x.mp4"\n', "sources.0.camera_id"),
+        ("[vision]\npoll_s = 0\n", "vision.poll_s"),
     ],
 )
 def test_an_invalid_toml_value_names_the_key(tmp_path: Path, toml: str, key: str) -> None:

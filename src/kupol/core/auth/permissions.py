@@ -19,6 +19,8 @@ class Permission(enum.StrEnum):
     RULES_WRITE = "rules.write"
     USERS_MANAGE = "users.manage"
     AUDIT_READ = "audit.read"
+    LIVE_VIEW = "live.view"
+    TRACKS_READ = "tracks.read"
 
 
 _STAFF = {
@@ -45,6 +47,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.RULES_WRITE: frozenset({Role.ADMIN, Role.OPERATOR}),
     Permission.USERS_MANAGE: frozenset({Role.ADMIN}),
     Permission.AUDIT_READ: frozenset({Role.AUDITOR}),
+    Permission.LIVE_VIEW: frozenset(_FIELD),
+    Permission.TRACKS_READ: frozenset(_FIELD | {Role.ANALYST}),
 }
 
 

@@ -124,8 +124,8 @@ def decode(
 class NanoDetDetector:
     """NanoDet-g on the CPU.
 
-    A 640 x 360 frame takes about 45 ms with one thread and 30 ms with two on a 2-core
-    development VM (inference 41 and 27 ms; letterbox and normalisation 2 ms; decoding less).
+    A 640 x 360 frame takes about 45 ms with one thread and 27 ms with two on a 2-core
+    development VM (inference 42 and 23 ms; letterbox and normalisation 2 ms; decoding less).
 
     Example:
         >>> import numpy as np
