@@ -361,9 +361,7 @@ def demo(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     video: Path | None = typer.Option(
         None,
-        help="Video for every demo camera "
-        "(default: the shared sample videos, or a "
-        "generated one).",
+        help="Video for every demo camera (default: the shared sample videos, or a generated one).",
     ),
     serve: bool = typer.Option(True, help="Serve the console (--no-serve: set up only)."),
 ) -> None:
