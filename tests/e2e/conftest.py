@@ -97,8 +97,12 @@ def start_server(
     sqlite_template: Path,
     folder: Path,
     prepare: Callable[[Container], None] | None = seed_data.seed,
+    **overrides: Any,
 ) -> LiveServer:
-    """Copy the migrated template database into ``folder``, seed it and serve it."""
+    """Copy the migrated template database into ``folder``, seed it and serve it.
+
+    ``overrides`` are settings sections, e.g. ``vision={"enabled": True}`` for camera pipelines.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "kupol.sqlite"
     shutil.copy(sqlite_template, database)
@@ -106,6 +110,7 @@ def start_server(
         database_url=f"sqlite:///{database}",
         data_dir=folder / "data",
         security={"login_max_failures": 50},
+        **overrides,
     )
     container = build_container(settings)
     if prepare is not None:

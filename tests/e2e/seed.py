@@ -7,19 +7,22 @@ import asyncio
 import hashlib
 import io
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from kupol.alerts.model import Severity
 from kupol.alerts.schemas import AlertRuleCreate
 from kupol.bootstrap import Container
 from kupol.cameras.model import CameraKind
-from kupol.cameras.schemas import CameraCreate, Zone
+from kupol.cameras.schemas import CameraCreate, CameraUpdate, Zone
 from kupol.core.auth.service import SYSTEM
 from kupol.events.messages import CameraEventObserved, EvidenceRef
+from kupol.vision.clips import RecentFrames, write_clip
 
 SEED_NAMESPACE = uuid.UUID("6b75706f-6c00-4e2e-9000-000000000000")
 ROAD = Zone(name="road", polygon=[(0.0, 0.35), (1.0, 0.35), (1.0, 1.0), (0.0, 1.0)])
@@ -270,3 +273,62 @@ def ticker_batch() -> dict[str, list[dict[str, object]]]:
             for name, camera, kind, clock, confidence in TICKER
         ]
     }
+
+
+# The camera tests: one camera plays a generated video (a file camera loops), with analytics
+# of its own that the zone editor must keep; one past event carries a clip.
+LIVE_CAMERA = "ast-kabanbay-01"
+LIVE_ANALYTICS = {
+    "analysis_fps": 4,
+    "lines": [{"name": "stop-line", "a": [0.0, 0.7], "b": [1.0, 0.7]}],
+}
+CLIP_EVENT = "left-bag-clip"
+
+
+def clip(evidence_dir: Path, camera_id: str, name: str) -> EvidenceRef:
+    """Write a two-second WebM clip of a block crossing a grey street."""
+    recent = RecentFrames(seconds=5)
+    frames = []
+    for i in range(10):
+        image = np.full((180, 320, 3), 90, np.uint8)
+        image[110:150, 20 + i * 28 : 76 + i * 28] = (60, 60, 200)
+        frames.append(recent.add(i / 5, image))
+    relative = f"{camera_id}/e2e/{name}.webm"
+    path = write_clip(frames, evidence_dir / relative, fps=5)
+    return EvidenceRef(
+        kind="clip",
+        uri=relative,
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        media_type="video/webm",
+    )
+
+
+def seed_with_video(video: Path) -> Callable[[Container], None]:
+    """The fixed seed, plus ``video`` playing as :data:`LIVE_CAMERA` and an event with a clip."""
+
+    def prepare(container: Container) -> None:
+        seed(container)
+        container.cameras.update(
+            camera_id=LIVE_CAMERA,
+            changes=CameraUpdate(stream_url=str(video), analytics=LIVE_ANALYTICS),
+            actor=SYSTEM,
+        )
+        evidence = container.evidence_dir
+        container.recorder.record(
+            [
+                CameraEventObserved(
+                    id=event_id(CLIP_EVENT),
+                    camera_id="shy-tauke-01",
+                    type="abandoned_object",
+                    occurred_at=at("09:00:00"),
+                    confidence=0.8,
+                    evidence=(
+                        snapshot(evidence, "shy-tauke-01", CLIP_EVENT, 3),
+                        clip(evidence, "shy-tauke-01", CLIP_EVENT),
+                    ),
+                )
+            ]
+        )
+        asyncio.run(container.outbox.flush())
+
+    return prepare

@@ -59,7 +59,7 @@ class BackgroundView:
 
 
 class DualBackground:
-    """Long- and short-term running-average backgrounds on a small blurred grey image.
+    """Long- and short-term running-average backgrounds on a small blurred colour image.
 
     Args:
         fps: analysed frames per second (the learning rates are set in seconds).
@@ -109,8 +109,9 @@ class DualBackground:
         scale = min(1.0, self.width / w)
         size = (max(2, round(w * scale)), max(2, round(h * scale)))
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA) if scale < 1 else image
-        gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY) if small.ndim == 3 else small
-        return cv2.GaussianBlur(gray, (5, 5), 0).astype(np.float32), scale
+        # Colour, not grey: a green case on grey paving can have the paving's brightness.
+        colour = small if small.ndim == 3 else cv2.cvtColor(small, cv2.COLOR_GRAY2BGR)
+        return cv2.GaussianBlur(colour, (5, 5), 0).astype(np.float32), scale
 
     def update(
         self, image: NDArray[np.uint8], *, occupied: Sequence[Sequence[float]] = ()
@@ -123,9 +124,9 @@ class DualBackground:
         gray, scale = self._prepare(image)
         if self._long is None or self._short is None or self._long.shape != gray.shape:
             self._long, self._short = gray.copy(), gray.copy()
-            self._evidence = np.zeros_like(gray)
+            self._evidence = np.zeros(gray.shape[:2], np.float32)
             self._unknown = None
-            empty = np.zeros(gray.shape, bool)
+            empty = np.zeros(gray.shape[:2], bool)
             return BackgroundView(
                 motion=0.0,
                 changed=0.0,
@@ -141,15 +142,15 @@ class DualBackground:
         gain = float(np.median(gray[::4, ::4] / np.maximum(self._long[::4, ::4], 1.0)))
         if 0.5 < gain < 2.0:
             gray = gray / gain
-        long_fg = np.abs(gray - self._long) > self._threshold
-        short_fg = np.abs(gray - self._short) > self._threshold
+        long_fg = np.abs(gray - self._long).max(axis=2) > self._threshold
+        short_fg = np.abs(gray - self._short).max(axis=2) > self._threshold
         changed = float(long_fg.mean())
         if changed > self._relearn_above:
             # The whole picture changed (lights, exposure, a moved camera): start again.
             self._long, self._short = gray.copy(), gray.copy()
             self._evidence[:] = 0
             self._unknown = None
-            empty = np.zeros(gray.shape, bool)
+            empty = np.zeros(gray.shape[:2], bool)
             return BackgroundView(
                 motion=float(short_fg.mean()),
                 changed=changed,
@@ -162,7 +163,7 @@ class DualBackground:
         # still would leave a "ghost" of them once they walk on, static where nothing is.
         # What stays static for ``absorb_s`` becomes background (the scene really changed).
         long_rate = np.where(long_fg, 0.0, self._long_rate).astype(np.float32)
-        self._long += long_rate * (gray - self._long)
+        self._long += long_rate[:, :, None] * (gray - self._long)
         self._short += self._short_rate * (gray - self._short)
         static = long_fg & ~short_fg
         if self._unknown is not None:
@@ -232,8 +233,8 @@ class DualBackground:
         if not outline.any():
             return False
         edge = outline.astype(bool)
-        now = _gradient(gray[y0:y1, x0:x1])[edge].mean()
-        before = _gradient(self._long[y0:y1, x0:x1])[edge].mean()
+        now = _gradient(gray[y0:y1, x0:x1].mean(axis=2))[edge].mean()
+        before = _gradient(self._long[y0:y1, x0:x1].mean(axis=2))[edge].mean()
         if before > now * 1.25:
             return True
         return self._shifted_background(gray, box)

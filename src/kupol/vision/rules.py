@@ -136,6 +136,7 @@ class CrowdRule:
 
     config: CrowdConfig
     _since: float | None = None
+    _below_since: float | None = None
     _armed: bool = True
     _last_alert: float | None = None
 
@@ -154,8 +155,14 @@ class CrowdRule:
         if count < self.config.min_count:
             if count < max(1, int(self.config.min_count * 0.8)):
                 self._armed = True
-            self._since = None
+            # A detector misses someone now and then: a dip shorter than a second does not
+            # break the crowd's count of time.
+            if self._below_since is None:
+                self._below_since = pts_s
+            if pts_s - self._below_since > 1.0:
+                self._since = None
             return []
+        self._below_since = None
         if self._since is None:
             self._since = pts_s
         cooling = self._last_alert is not None and pts_s - self._last_alert < self.config.cooldown_s

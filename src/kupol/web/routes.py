@@ -1,4 +1,5 @@
-"""Console pages: login, the live dashboard, the camera map, event search and the audit log.
+"""Console pages: login, the live dashboard, the camera map, live cameras, event search and the
+audit log.
 
 Pages are rendered here from the services in the container; everything that changes after
 the page is drawn (live alerts, searches, acknowledging, verifying the audit chain) goes
@@ -201,6 +202,39 @@ def camera_map(request: Request) -> Response:
             "alerts": alerts,
             "live": user.can(Permission.ALERTS_READ),
             "can_search": user.can(Permission.EVENTS_READ),
+        },
+    )
+
+
+@router.get("/cameras")
+def live_cameras(request: Request) -> Response:
+    """Every camera's pipeline health; its live view once a purpose is stated (live.view);
+    the zone editor for those who manage cameras. Pictures and health come from the API."""
+    user = _guard(request, page("cameras").permission)
+    if not isinstance(user, Principal):
+        return user
+    cameras = get_container(request).cameras.list()
+    # Cameras that can have a pipeline first: they are what the operator came to watch.
+    cameras.sort(key=lambda c: not (c.enabled and c.stream_url))
+    return render(
+        request,
+        "cameras.html",
+        user=user,
+        locale=user.locale,
+        active="cameras",
+        cameras=cameras,
+        data={
+            "cameras": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "enabled": c.enabled,
+                    "stream": bool(c.stream_url),
+                }
+                for c in cameras
+            ],
+            "live": user.can(Permission.LIVE_VIEW),
+            "can_edit": user.can(Permission.CAMERAS_WRITE),
         },
     )
 

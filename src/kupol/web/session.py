@@ -30,6 +30,12 @@ class Page:
 PAGES: tuple[Page, ...] = (
     Page(name="dashboard", path="/", label_key="nav.dashboard", permission=Permission.ALERTS_READ),
     Page(name="map", path="/map", label_key="nav.map", permission=Permission.CAMERAS_READ),
+    Page(
+        name="cameras",
+        path="/cameras",
+        label_key="nav.cameras",
+        permission=Permission.CAMERAS_READ,
+    ),
     Page(name="search", path="/search", label_key="nav.search", permission=Permission.EVENTS_READ),
     Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
 )

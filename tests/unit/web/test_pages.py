@@ -16,7 +16,7 @@ from kupol.core.auth.service import SYSTEM
 from kupol.web.i18n import translate
 from tests.conftest import add_user, demo_camera, make_settings
 
-PAGES = ["/", "/map", "/search", "/audit"]
+PAGES = ["/", "/map", "/cameras", "/search", "/audit"]
 
 
 @pytest.fixture
@@ -91,9 +91,9 @@ def test_the_login_returns_only_to_local_pages(client: TestClient, console: Cont
 @pytest.mark.parametrize(
     ("roles", "allowed"),
     [
-        (("operator",), {"/", "/map", "/search"}),
-        (("auditor",), {"/map", "/audit"}),
-        (("admin",), {"/", "/map"}),
+        (("operator",), {"/", "/map", "/cameras", "/search"}),
+        (("auditor",), {"/map", "/cameras", "/audit"}),
+        (("admin",), {"/", "/map", "/cameras"}),
     ],
 )
 def test_each_page_opens_only_for_its_permission(

@@ -15,12 +15,12 @@ def user(*roles: str) -> Principal:
 @pytest.mark.parametrize(
     ("roles", "pages", "landing"),
     [
-        (("operator",), ["dashboard", "map", "search"], "dashboard"),
-        (("investigator",), ["dashboard", "map", "search"], "dashboard"),
-        (("analyst",), ["dashboard", "map", "search"], "dashboard"),
-        (("admin",), ["dashboard", "map"], "dashboard"),
-        (("auditor",), ["map", "audit"], "audit"),
-        (("fraud_analyst",), ["map"], "map"),
+        (("operator",), ["dashboard", "map", "cameras", "search"], "dashboard"),
+        (("investigator",), ["dashboard", "map", "cameras", "search"], "dashboard"),
+        (("analyst",), ["dashboard", "map", "cameras", "search"], "dashboard"),
+        (("admin",), ["dashboard", "map", "cameras"], "dashboard"),
+        (("auditor",), ["map", "cameras", "audit"], "audit"),
+        (("fraud_analyst",), ["map", "cameras"], "map"),
         (("device",), [], None),
     ],
 )

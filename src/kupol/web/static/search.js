@@ -19,10 +19,21 @@
     return value ? new Date(value).toISOString() : "";
   }
 
-  function evidenceUrl(event, why) {
+  function evidenceUrl(event, why, index) {
     const query = new URLSearchParams({ purpose: why.purpose });
     if (why.case) query.set("case", why.case);
-    return "/api/events/" + event.id + "/evidence/0?" + query.toString();
+    return "/api/events/" + event.id + "/evidence/" + index + "?" + query.toString();
+  }
+
+  /** A recorded clip, fetched (and audited) only when the user plays it. */
+  function clip(event, why, index) {
+    const video = document.createElement("video");
+    video.className = "clip";
+    video.controls = true;
+    video.preload = "none";
+    video.title = t("search.clip_title", { id: event.id });
+    video.src = evidenceUrl(event, why, index);
+    return video;
   }
 
   function cell(text, className) {
@@ -46,11 +57,27 @@
 
   function snapshotCell(event, why) {
     const td = document.createElement("td");
-    const ref = event.evidence && event.evidence[0];
-    if (!data.evidence || !ref || !String(ref.media_type || "").startsWith("image/")) {
+    const refs = event.evidence || [];
+    const clips = refs.map((r, i) => (r.media_type === "video/webm" ? i : -1)).filter((i) => i >= 0);
+    const ref = refs[0];
+    const shot = Boolean(ref) && String(ref.media_type || "").startsWith("image/");
+    if (!data.evidence || (!shot && !clips.length)) {
       td.textContent = t("common.none");
       return td;
     }
+    if (clips.length) {
+      const box = document.createElement("div");
+      box.className = "evidence";
+      if (shot) box.append(thumbnail(event, why));
+      box.append(...clips.map((index) => clip(event, why, index)));
+      td.append(box);
+    } else {
+      td.append(thumbnail(event, why));
+    }
+    return td;
+  }
+
+  function thumbnail(event, why) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "thumb";
@@ -58,7 +85,7 @@
     const img = document.createElement("img");
     img.loading = "lazy";
     img.alt = t("search.snapshot_alt", { id: event.id });
-    img.src = evidenceUrl(event, why);
+    img.src = evidenceUrl(event, why, 0);
     button.append(img);
     button.addEventListener("click", () => {
       const big = dialog.querySelector('[data-field="image"]');
@@ -66,8 +93,7 @@
       big.alt = img.alt;
       dialog.showModal();
     });
-    td.append(button);
-    return td;
+    return button;
   }
 
   function show(events, why) {
