@@ -59,6 +59,14 @@ class CameraHealth:
 
 
 @dataclass(kw_only=True)
+class _RunCounters:
+    started: float
+    first_pts: float
+    dropped_before: int
+    frames: int = 0
+
+
+@dataclass(kw_only=True)
 class LiveView:
     """The latest analysed frame and what was seen on it."""
 
@@ -189,6 +197,7 @@ class CameraWorker:
         wall_start = datetime.now(UTC)
         started = time.monotonic()
         first_pts: float | None = None
+        run: _RunCounters | None = None
         last: Frame | None = None
         self.health.state = "running"
         for frame in read_frames(
@@ -203,7 +212,11 @@ class CameraWorker:
                 first_pts = frame.pts_s
             result = pipeline.process(frame)
             occurred = self._occurred(wall_start, frame.pts_s - first_pts)
-            self._account(result, started, frame, first_pts)
+            if run is None:
+                run = _RunCounters(
+                    started=started, first_pts=first_pts, dropped_before=self.health.dropped
+                )
+            self._account(result, run, frame)
             with self._view_lock:
                 self._view = LiveView(
                     image=frame.image, tracked=result.tracked, pts_s=frame.pts_s, at=occurred
@@ -235,7 +248,10 @@ class CameraWorker:
             end_messages: list[Event] = [
                 self._observed(event, when, clip=clip) for clip, event, when in pending
             ]
-            pipeline.finish(last.pts_s, last.source_index)
+            end_messages.extend(
+                self._observed(event, datetime.now(UTC), clip=None)
+                for event in pipeline.finish(last.pts_s, last.source_index)
+            )
             end_messages.extend(tracks.finish(occurred=datetime.now(UTC)))
             if end_messages:
                 self._publish(end_messages)
@@ -245,16 +261,18 @@ class CameraWorker:
             return min(wall_start + timedelta(seconds=max(0.0, offset_s)), datetime.now(UTC))
         return datetime.now(UTC)
 
-    def _account(self, result: FrameResult, started: float, frame: Frame, first: float) -> None:
+    def _account(self, result: FrameResult, run: _RunCounters, frame: Frame) -> None:
+        """Health of this run of the source; totals carry over from earlier runs."""
         health = self.health
+        run.frames += 1
         health.frames += 1
         health.detector_runs += int(result.detector_ran)
-        elapsed = max(1e-6, time.monotonic() - started)
-        health.fps_out = round(health.frames / elapsed, 2)
+        elapsed = max(1e-6, time.monotonic() - run.started)
+        health.fps_out = round(run.frames / elapsed, 2)
         health.fps_in = round((frame.source_index + 1) / elapsed, 2)
-        video_s = frame.pts_s - first
+        video_s = frame.pts_s - run.first_pts
         expected = int(video_s * self.analytics.analysis_fps) + 1
-        health.dropped = max(0, expected - health.frames)
+        health.dropped = run.dropped_before + max(0, expected - run.frames)
         health.lag_s = round(max(0.0, elapsed - video_s), 2) if self._realtime else 0.0
 
     def _observed(

@@ -120,8 +120,10 @@
     tile.node.dataset.state = state;
     field(tile, "state").textContent = STATES[state] ? t(STATES[state]) : state;
     const values = health ? {
-      fps: t("cameras.fps_value", { fps_in: health.fps_in, fps_out: health.fps_out }),
-      lag: t("cameras.seconds", { value: health.lag_s }),
+      fps: t("cameras.fps_value", {
+        fps_in: health.fps_in.toFixed(1), fps_out: health.fps_out.toFixed(1),
+      }),
+      lag: t("cameras.seconds", { value: health.lag_s.toFixed(1) }),
       dropped: String(health.dropped),
       events: String(health.events),
     } : {};
