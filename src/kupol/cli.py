@@ -91,6 +91,14 @@ def config_reference() -> None:
     sys.stdout.write(reference())
 
 
+@config_app.command("analytics-reference")
+def config_analytics_reference() -> None:
+    """Print the Markdown reference of a camera's analytics (docs/camera-analytics.md)."""
+    from kupol.config_reference import analytics_reference
+
+    sys.stdout.write(analytics_reference())
+
+
 @db_app.command("upgrade")
 @handle_errors
 def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:

@@ -70,3 +70,50 @@ def reference() -> str:
             ]
             lines += _rows(annotation, name)
     return "\n".join(lines) + "\n"
+
+
+ANALYTICS_HEADER = """# Camera analytics reference
+
+Generated from `src/kupol/vision/config.py` by
+`kupol config analytics-reference > docs/camera-analytics.md` (a test fails when this file is
+out of date).
+
+Each camera's `analytics` (API: `PATCH /api/cameras/{id}`; `kupol analyze --camera-config`
+takes the same keys as TOML or JSON, plus `zones`) says what the vision pipeline does with its
+frames. Everything has a default: a camera with a stream and `analytics = {}` runs the NanoDet
+detector at 5 analysed frames a second, tracks objects, and looks for abandoned objects and
+intrusions into its restricted zones. Unknown keys are refused, naming the key.
+"""
+
+
+def _analytics_rows(model: type[BaseModel], prefix: str) -> list[str]:
+    rows = []
+    for name, field in model.model_fields.items():
+        key = f"{prefix}.{name}" if prefix else name
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            rows += _analytics_rows(annotation, key)
+            continue
+        description = (field.description or "").replace("|", "\\|")
+        type_name = _type_name(annotation)
+        if "kupol." in type_name:
+            type_name = "plug-in (see below)"
+        rows.append(f"| `{key}` | {type_name} | {_default(field)} | {description} |")
+    return rows
+
+
+def analytics_reference() -> str:
+    """The camera analytics reference as Markdown (detectors listed per plug-in type)."""
+    from kupol.vision.config import CameraAnalytics, MotionOnlyConfig
+    from kupol.vision.detectors.base import NanoDetConfig, OnnxYoloConfig
+
+    table = ["| key | type | default | meaning |", "|---|---|---|---|"]
+    lines = [ANALYTICS_HEADER, *table, *_analytics_rows(CameraAnalytics, "")]
+    for title, plugin in (
+        ("nanodet", NanoDetConfig),
+        ("onnx-yolo", OnnxYoloConfig),
+        ("motion", MotionOnlyConfig),
+    ):
+        lines += [f'\n## detector type = "{title}"\n', *table]
+        lines += _analytics_rows(plugin, "detector")
+    return "\n".join(lines) + "\n"

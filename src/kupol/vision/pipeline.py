@@ -118,6 +118,7 @@ class CameraPipeline:
             high_threshold=c.high_threshold,
             low_threshold=c.low_threshold,
             match_iou=c.match_iou,
+            max_jump=c.max_jump,
             min_hits=c.min_hits,
             lost_seconds=c.lost_seconds,
         )

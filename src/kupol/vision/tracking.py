@@ -229,6 +229,10 @@ class ByteTracker:
         low_threshold: detections below it are ignored; between the two they only keep
             existing tracks alive (the second stage).
         match_iou: least IoU for a high-score match (ByteTrack's 0.8 distance = 0.2 IoU).
+        max_jump: confirmed tracks left unmatched may still take a same-class detection of
+            similar size whose centre is within this many box sizes of the prediction
+            (0, the default: off). Helps fast traffic at low analysis rates; costs identity
+            switches in crowds (see docs/vision.md).
         min_hits: consecutive matched updates before a track is confirmed.
         lost_seconds: how long a confirmed track may go unseen before it ends.
         update_every_s: least time between two ``update`` events of one track.
@@ -243,6 +247,7 @@ class ByteTracker:
         high_threshold: float = 0.5,
         low_threshold: float = 0.1,
         match_iou: float = 0.3,
+        max_jump: float = 0.0,
         min_hits: int = 2,
         lost_seconds: float = 2.0,
         update_every_s: float = 1.0,
@@ -255,6 +260,7 @@ class ByteTracker:
         self.high_threshold = high_threshold
         self.low_threshold = min(low_threshold, high_threshold)
         self.match_iou = match_iou
+        self.max_jump = max_jump
         self.min_hits = min_hits
         self.lost_seconds = lost_seconds
         self.update_every_s = update_every_s
@@ -312,8 +318,24 @@ class ByteTracker:
         tentative = [t for t in self._tracks if not t.confirmed]
 
         pairs, left_tracks, left_high = _associate(confirmed, dets, high, self.match_iou)
-        low_pairs, _, _ = _associate(left_tracks, dets, low, _LOW_MATCH_IOU)
-        tent_pairs, _, unmatched = _associate(tentative, dets, left_high, self.match_iou)
+        if self.max_jump > 0:
+            # At a few analysed frames a second a fast car moves more than its own length:
+            # no overlap with where the filter expected it, but near and of the same size.
+            jumps, left_tracks, left_high = _associate_by_distance(
+                left_tracks, dets, left_high, self.max_jump
+            )
+            pairs += jumps
+        low_pairs, left_tracks, left_low = _associate(left_tracks, dets, low, _LOW_MATCH_IOU)
+        tent_pairs, left_tentative, unmatched = _associate(
+            tentative, dets, left_high, self.match_iou
+        )
+        if self.max_jump > 0:
+            more, _, _ = _associate_by_distance(left_tracks, dets, left_low, self.max_jump)
+            low_pairs += more
+            more, _, unmatched = _associate_by_distance(
+                left_tentative, dets, unmatched, self.max_jump
+            )
+            tent_pairs += more
         matches = pairs + low_pairs + tent_pairs
 
         if matches:
@@ -434,6 +456,33 @@ def _associate(
     ti, di = linear_sum_assignment(cost)
     ok = iou[ti, di] >= min_iou
     ti, di = ti[ok], di[ok]
+    pairs = [(tracks[t], int(rows[d])) for t, d in zip(ti, di, strict=True)]
+    left = [t for k, t in enumerate(tracks) if k not in set(ti.tolist())]
+    return pairs, left, np.delete(rows, di)
+
+
+def _associate_by_distance(
+    tracks: list[_Track], dets: Detections, rows: NDArray[np.int64], max_jump: float
+) -> tuple[list[tuple[_Track, int]], list[_Track], NDArray[np.int64]]:
+    """Hungarian matching on centre distance in units of the predicted box's size, for
+    same-class pairs of similar size (area ratio 0.5-2) within ``max_jump``."""
+    if not tracks or not len(rows):
+        return [], list(tracks), rows
+    predicted = np.stack([t.predicted_box() for t in tracks]).astype(np.float64)
+    boxes = dets.xyxy[rows].astype(np.float64)
+    p_wh = np.clip(predicted[:, 2:] - predicted[:, :2], 1.0, None)
+    d_wh = np.clip(boxes[:, 2:] - boxes[:, :2], 1.0, None)
+    p_c = (predicted[:, :2] + predicted[:, 2:]) / 2
+    d_c = (boxes[:, :2] + boxes[:, 2:]) / 2
+    scale = np.sqrt(p_wh[:, 0] * p_wh[:, 1])[:, None]
+    distance = np.linalg.norm(p_c[:, None, :] - d_c[None, :, :], axis=2) / scale
+    ratio = (d_wh[None, :, 0] * d_wh[None, :, 1]) / (p_wh[:, None, 0] * p_wh[:, None, 1])
+    same_class = np.array([t.class_id for t in tracks])[:, None] == dets.class_id[rows][None, :]
+    ok = same_class & (distance <= max_jump) & (ratio >= 0.5) & (ratio <= 2.0)
+    cost = np.where(ok, distance, 1e6)
+    ti, di = linear_sum_assignment(cost)
+    keep = ok[ti, di]
+    ti, di = ti[keep], di[keep]
     pairs = [(tracks[t], int(rows[d])) for t, d in zip(ti, di, strict=True)]
     left = [t for k, t in enumerate(tracks) if k not in set(ti.tolist())]
     return pairs, left, np.delete(rows, di)
