@@ -93,7 +93,11 @@ class Container:
         loop = asyncio.get_running_loop()
         vision = self.settings.vision
         self.vision = PipelineManager(
-            cameras=lambda: self.cameras.list(enabled_only=True),
+            cameras=lambda: [
+                c
+                for c in self.cameras.list(enabled_only=True)
+                if not vision.camera_ids or c.id in vision.camera_ids
+            ],
             publish=lambda: bus_publisher(self.bus.publish, loop),
             evidence_dir=self.evidence_dir,
             poll_s=vision.poll_s,

@@ -130,6 +130,13 @@ class VisionSettings(Section):
     realtime_files: bool = Field(
         True, description="Pace file cameras as live ones (off: as fast as the CPU allows)."
     )
+    camera_ids: tuple[str, ...] = Field(
+        (),
+        description=(
+            "Run only these cameras' pipelines (empty: every camera). Splits the cameras "
+            "across several vision processes; API-only processes set enabled = false."
+        ),
+    )
 
 
 class Settings(BaseSettings):

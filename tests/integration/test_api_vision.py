@@ -95,6 +95,7 @@ def test_a_camera_added_through_the_api_is_live_at_once_and_every_view_is_audite
     objects = client.get("/api/cameras/cam-live/objects", headers=operator).json()
     assert objects["camera_id"] == "cam-live"
     assert all(0 <= v <= 1 for o in objects["objects"] for v in o["box"])
+    assert objects["counts"] == {"zones": {}, "lines": {}}
 
 
 def test_a_camera_without_a_pipeline_says_so(live: tuple[TestClient, Container]) -> None:

@@ -107,11 +107,12 @@ async def live_stream(
 
 @router.get("/api/cameras/{camera_id}/objects")
 def live_objects(camera_id: str, container: ContainerDep, user: Viewer) -> dict[str, Any]:
-    """What the camera's pipeline tracks now: class, track id and box (0..1) of each object."""
+    """What the camera's pipeline tracks now: class, track id and box (0..1) of each object;
+    how many are in each zone, and line crossings since the pipeline last (re)started."""
     worker = _worker(container, camera_id, user)
     seen = worker.live_objects()
     if seen is None:
-        return {"camera_id": camera_id, "pts_s": None, "objects": []}
+        return {"camera_id": camera_id, "pts_s": None, "objects": [], "counts": {}}
     pts_s, tracked = seen
     height, width = 1, 1
     view = worker.live_size()
@@ -120,6 +121,7 @@ def live_objects(camera_id: str, container: ContainerDep, user: Viewer) -> dict[
     return {
         "camera_id": camera_id,
         "pts_s": round(pts_s, 2),
+        "counts": worker.live_counts(),
         "objects": [
             {
                 "track_id": int(t),

@@ -204,6 +204,24 @@ class CameraPipeline:
             seconds=time.perf_counter() - started,
         )
 
+    def counts(self) -> dict[str, dict[str, int]]:
+        """People and things in each zone now, and crossings of each line so far (this run).
+
+        Example:
+            >>> from kupol.vision.config import CameraAnalytics
+            >>> CameraPipeline(config=CameraAnalytics(), detector=None).counts()
+            {'zones': {}, 'lines': {}}
+        """
+        if self._monitor is None:
+            return {"zones": {}, "lines": {}}
+        return {
+            "zones": {z.name: self._monitor.count(z.name) for z in self.config.zones},
+            "lines": {
+                line.name: sum(self._monitor.crossings(line.name).values())
+                for line in self.config.lines
+            },
+        }
+
     def finish(self, pts_s: float, frame_index: int) -> list[VisionEvent]:
         """End every track (the end of a file or a stopped camera)."""
         events: list[VisionEvent] = []

@@ -114,6 +114,7 @@ class CameraWorker:
         self._stop = threading.Event()
         self._view_lock = threading.Lock()
         self._view: LiveView | None = None
+        self._counts: dict[str, dict[str, int]] = {"zones": {}, "lines": {}}
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera_id}", daemon=True)
 
     def start(self) -> None:
@@ -148,6 +149,11 @@ class CameraWorker:
                 lines=self.analytics.lines,
             )
         return encode_jpeg(image)  # type: ignore[arg-type]
+
+    def live_counts(self) -> dict[str, dict[str, int]]:
+        """Objects in each zone now and line crossings since the pipeline (re)started."""
+        with self._view_lock:
+            return self._counts
 
     def live_size(self) -> tuple[int, int] | None:
         """(width, height) of the analysed frames, once one has been seen."""
@@ -221,6 +227,7 @@ class CameraWorker:
                 self._view = LiveView(
                     image=frame.image, tracked=result.tracked, pts_s=frame.pts_s, at=occurred
                 )
+                self._counts = pipeline.counts()
             clip_frame = recent.add(frame.pts_s, frame.image) if config.clips.enabled else None
             messages: list[Event] = list(tracks.messages(result, occurred=occurred))
             self.health.tracks = tracks.started

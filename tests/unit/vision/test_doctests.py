@@ -14,6 +14,7 @@ MODULES = [
     "kupol.vision.config",
     "kupol.vision.detections",
     "kupol.vision.events",
+    "kupol.vision.pipeline",
     "kupol.vision.sources",
     "kupol.vision.kalman",
     "kupol.vision.metrics",
