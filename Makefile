@@ -46,6 +46,7 @@ test: setup browser lint typecheck
 
 bench: setup
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/vision.py
 
 lock: setup
 	$(BIN)/pip freeze --exclude-editable --exclude kupol > requirements.lock

@@ -120,12 +120,18 @@ class AbandonedObjectRule:
         blobs: tuple[StaticBlob, ...],
         scale: float,
         tracked: Detections,
+        detected: Detections | None = None,
     ) -> list[AbandonedObject]:
-        """Feed one frame's static blobs (model pixels, ``scale`` model/analysed) and tracks."""
+        """Feed one frame's static blobs (model pixels, ``scale`` model/analysed) and tracks.
+
+        ``detected``: this frame's raw detections, if the detector ran: someone just walking
+        in is not tracked yet, but a static blob under them is still not a left object.
+        """
         self._remember_people(pts_s, tracked)
         frame_area = float(self.width * self.height)
-        explained = tracked[np.isin(tracked.class_id, [PERSON, *VEHICLES])]
-        seen: set[int] = set()
+        seen = tracked if detected is None else Detections.merge([tracked, detected])
+        explained = seen[np.isin(seen.class_id, [PERSON, *VEHICLES]) & (seen.confidence >= 0.3)]
+        matched: set[int] = set()
         for blob in blobs:
             box = (
                 blob.x / scale,
@@ -141,10 +147,10 @@ class AbandonedObjectRule:
             candidate = self._match(box, pts_s, blob.static_s)
             candidate.last_seen_s = pts_s
             candidate.seen_frames += 1
-            seen.add(id(candidate))
+            matched.add(id(candidate))
         # A candidate not seen for a while was taken away or learnt into the background.
         self._candidates = [
-            c for c in self._candidates if id(c) in seen or pts_s - c.last_seen_s < 5.0
+            c for c in self._candidates if id(c) in matched or pts_s - c.last_seen_s < 5.0
         ]
         return [r for c in self._candidates if (r := self._judge(c, pts_s, tracked)) is not None]
 

@@ -92,6 +92,8 @@ class DualBackground:
         self._long_rate = 1.0 / max(1.0, fps * long_s)
         self._static_frames = static_after_s * fps
         self._absorb_frames = absorb_s * fps
+        self._ghost_frames = 3.0 * fps
+        self._ghost_votes = np.zeros((1, 1), np.float32)
         self._min_blob_px = min_blob_px
         self._relearn_above = relearn_above
         self._long: NDArray[np.float32] | None = None
@@ -114,17 +116,25 @@ class DualBackground:
         return cv2.GaussianBlur(colour, (5, 5), 0).astype(np.float32), scale
 
     def update(
-        self, image: NDArray[np.uint8], *, occupied: Sequence[Sequence[float]] = ()
+        self,
+        image: NDArray[np.uint8],
+        *,
+        occupied: Sequence[Sequence[float]] = (),
+        dt_s: float | None = None,
     ) -> BackgroundView:
         """Feed one analysed frame (BGR or grey); returns motion and the static blobs.
 
         ``occupied``: boxes (analysed-image pixels) of people and vehicles seen lately, so
         background that was hidden behind them is not learnt while they stand there.
+        ``dt_s``: seconds since the previous frame (default: one analysis period). A source
+        that skips frames when the server is behind still learns and counts in seconds.
         """
+        step = 1.0 if dt_s is None else min(10.0, max(0.0, dt_s * self.fps))
         gray, scale = self._prepare(image)
         if self._long is None or self._short is None or self._long.shape != gray.shape:
             self._long, self._short = gray.copy(), gray.copy()
             self._evidence = np.zeros(gray.shape[:2], np.float32)
+            self._ghost_votes = np.zeros(gray.shape[:2], np.float32)
             self._unknown = None
             empty = np.zeros(gray.shape[:2], bool)
             return BackgroundView(
@@ -142,13 +152,14 @@ class DualBackground:
         gain = float(np.median(gray[::4, ::4] / np.maximum(self._long[::4, ::4], 1.0)))
         if 0.5 < gain < 2.0:
             gray = gray / gain
-        long_fg = np.abs(gray - self._long).max(axis=2) > self._threshold
-        short_fg = np.abs(gray - self._short).max(axis=2) > self._threshold
+        long_fg = _largest_channel(np.abs(gray - self._long)) > self._threshold
+        short_fg = _largest_channel(np.abs(gray - self._short)) > self._threshold
         changed = float(long_fg.mean())
         if changed > self._relearn_above:
             # The whole picture changed (lights, exposure, a moved camera): start again.
             self._long, self._short = gray.copy(), gray.copy()
             self._evidence[:] = 0
+            self._ghost_votes[:] = 0
             self._unknown = None
             empty = np.zeros(gray.shape[:2], bool)
             return BackgroundView(
@@ -162,9 +173,10 @@ class DualBackground:
         # The long-term model learns only the empty scene: learning a person who stands
         # still would leave a "ghost" of them once they walk on, static where nothing is.
         # What stays static for ``absorb_s`` becomes background (the scene really changed).
-        long_rate = np.where(long_fg, 0.0, self._long_rate).astype(np.float32)
+        long_step = 1.0 - (1.0 - self._long_rate) ** step
+        long_rate = np.where(long_fg, 0.0, long_step).astype(np.float32)
         self._long += long_rate[:, :, None] * (gray - self._long)
-        self._short += self._short_rate * (gray - self._short)
+        self._short += (1.0 - (1.0 - self._short_rate) ** step) * (gray - self._short)
         static = long_fg & ~short_fg
         if self._unknown is not None:
             # Background first seen behind a person or car is learnt as soon as it shows,
@@ -177,7 +189,9 @@ class DualBackground:
                 self._unknown = None
         # Evidence builds one per static frame and decays three times faster, so a person
         # who pauses does not accumulate, but a short occlusion does not erase a bag.
-        self._evidence = np.where(static, self._evidence + 1, np.maximum(self._evidence - 3, 0))
+        self._evidence = np.where(
+            static, self._evidence + step, np.maximum(self._evidence - 3 * step, 0)
+        )
         absorbed = self._evidence > self._absorb_frames
         if absorbed.any():
             self._long[absorbed] = gray[absorbed]
@@ -205,10 +219,18 @@ class DualBackground:
                 continue
             region = labels == label
             if self._is_ghost(gray, region, (x, y, w, h)):
-                # Something that was in the background left: learn the scene as it is now.
-                self._long[region] = gray[region]
-                self._evidence[region] = 0
+                # Something that was in the background left (or the background moved a
+                # little): not reported, and learnt once it has looked so for a while. Not at
+                # once: part of a bag set down against a strong edge can look the same until
+                # the rest of it turns static and the blob grows.
+                self._ghost_votes[region] += 1.0
+                settled = region & (self._ghost_votes > self._ghost_frames)
+                if settled.any():
+                    self._long[settled] = gray[settled]
+                    self._evidence[settled] = 0
+                    self._ghost_votes[settled] = 0
                 continue
+            self._ghost_votes[region] = 0
             static_frames = float(self._evidence[region].max())
             blobs.append(
                 StaticBlob(x=x, y=y, w=w, h=h, area=area, static_s=static_frames / self.fps)
@@ -220,22 +242,31 @@ class DualBackground:
     ) -> bool:
         """Whether a static region is a *removed* object rather than an added one.
 
-        An object set down has edges along its outline in the current picture that the
-        background lacks; where an object was taken away it is the other way round.
+        Where an object was taken away, the picture now looks like the scene around the
+        region, and the background model, which still holds the object, does not; and the
+        model has edges along the region's outline that the picture has lost. An object set
+        down is the other way round: it stands out from its surroundings now.
         """
         assert self._long is not None
         x, y, w, h = box
-        pad = 3
+        pad = 4
         y0, y1 = max(0, y - pad), min(gray.shape[0], y + h + pad)
         x0, x1 = max(0, x - pad), min(gray.shape[1], x + w + pad)
-        mask = region[y0:y1, x0:x1].astype(np.uint8)
-        outline = cv2.dilate(mask, self._kernel[:3, :3]) - cv2.erode(mask, self._kernel[:3, :3])
-        if not outline.any():
+        inside = region[y0:y1, x0:x1]
+        ring = cv2.dilate(inside.astype(np.uint8), self._kernel).astype(bool) & ~inside
+        if not ring.any():
             return False
-        edge = outline.astype(bool)
-        now = _gradient(gray[y0:y1, x0:x1].mean(axis=2))[edge].mean()
-        before = _gradient(self._long[y0:y1, x0:x1].mean(axis=2))[edge].mean()
-        if before > now * 1.25:
+        now, before = gray[y0:y1, x0:x1], self._long[y0:y1, x0:x1]
+        stands_out_now = _colour_distance(now[inside], now[ring])
+        stood_out_before = _colour_distance(before[inside], before[ring])
+        if stood_out_before > stands_out_now * 1.5:
+            return True
+        outline = cv2.dilate(inside.astype(np.uint8), self._kernel[:3, :3]).astype(bool) & ~(
+            cv2.erode(inside.astype(np.uint8), self._kernel[:3, :3]).astype(bool)
+        )
+        edges_now = _gradient(now.mean(axis=2))[outline].mean()
+        edges_before = _gradient(before.mean(axis=2))[outline].mean()
+        if edges_before > edges_now * 1.25:
             return True
         return self._shifted_background(gray, box)
 
@@ -246,7 +277,7 @@ class DualBackground:
         between recordings, a table bumped), not something new."""
         assert self._long is not None
         x, y, w, h = box
-        shift = 4
+        shift = 12
         patch = gray[y : y + h, x : x + w]
         if patch.shape[0] < 3 or patch.shape[1] < 3 or float(patch.std()) < 4.0:
             return False
@@ -296,3 +327,16 @@ def _gradient(image: NDArray[np.float32]) -> NDArray[np.float32]:
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
     magnitude: NDArray[np.float32] = np.asarray(cv2.magnitude(gx, gy), np.float32)
     return magnitude
+
+
+def _largest_channel(image: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Per-pixel maximum over the three channels (much faster than ``max(axis=2)``)."""
+    largest: NDArray[np.float32] = np.maximum(
+        np.maximum(image[:, :, 0], image[:, :, 1]), image[:, :, 2]
+    )
+    return largest
+
+
+def _colour_distance(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
+    """Distance between the median colours of two sets of pixels (n, 3)."""
+    return float(np.linalg.norm(np.median(a, axis=0) - np.median(b, axis=0)))

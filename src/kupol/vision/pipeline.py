@@ -132,6 +132,7 @@ class CameraPipeline:
         self._crowd = CrowdRule(config=config.crowd)
         self._last_detection_s: float | None = None
         self._occupied: list[tuple[float, ...]] = []
+        self._last_pts_s: float | None = None
         self._size = (0, 0)
 
     def _first_frame(self, frame: Frame) -> None:
@@ -154,7 +155,9 @@ class CameraPipeline:
         started = time.perf_counter()
         if self._size == (0, 0):
             self._first_frame(frame)
-        view = self._background.update(frame.image, occupied=self._occupied)
+        dt_s = None if self._last_pts_s is None else frame.pts_s - self._last_pts_s
+        self._last_pts_s = frame.pts_s
+        view = self._background.update(frame.image, occupied=self._occupied, dt_s=dt_s)
         self._memory.add(frame.pts_s, frame.image)
         detections, ran = self._detect(frame, view)
         if view.fresh and ran:
@@ -191,7 +194,11 @@ class CameraPipeline:
         events.extend(self._situation_event(s, frame, tracked) for s in situations)
         if self._abandoned is not None:
             found = self._abandoned.update(
-                pts_s=frame.pts_s, blobs=view.static_blobs, scale=view.scale, tracked=tracked
+                pts_s=frame.pts_s,
+                blobs=view.static_blobs,
+                scale=view.scale,
+                tracked=tracked,
+                detected=detections if ran else None,
             )
             events.extend(self._abandoned_event(a, frame) for a in found)
         return FrameResult(
