@@ -106,7 +106,7 @@ DEMO_RULES = [
         name="Оставленный предмет",
         severity=Severity.HIGH,
         event_types=["abandoned_object"],
-        cooldown_s=0,
+        cooldown_s=60,
     ),
     AlertRuleCreate(
         name="Проникновение в закрытую зону",
