@@ -63,7 +63,7 @@ class _DetectorConfig(BaseModel):
 
 
 class NanoDetConfig(_DetectorConfig):
-    """The built-in offline COCO detector: NanoDet-g (416 px on the long side), shipped with kupol."""
+    """The built-in offline COCO detector: NanoDet-g (416 px on its long side), shipped."""
 
     type: Literal["nanodet"] = Field("nanodet", description="The built-in NanoDet-g detector.")
 
