@@ -7,8 +7,8 @@ about frames 400-430, stands by it, walks off about frame 600; the bag stays to 
 highway-cdnet, street); in people-intel people come to a high table one at a time and leave
 with nothing left, but the clip is cut together from takes between which the table was
 moved a little, and a person stood at it each time. At the default 5 analysed frames a second
-kupol reports two such "objects" (the table's foot and the edge of its top, at 125 s and
-138 s), both at the table: the known false alarms, kept here as a bound.
+kupol reports one such "object" (the table's foot, at 125 s; two, foot and top edge, before
+the detector's input became rectangular): known false alarms, bounded here.
 """
 
 from __future__ import annotations
