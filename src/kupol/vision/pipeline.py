@@ -317,9 +317,9 @@ class CameraPipeline:
     ) -> VisionEvent:
         box = self._box_of(tracked, situation.track_id)
         boxes = (
-            tuple(tuple(float(v) for v in b) for b in tracked.xyxy)
+            tuple(_box(b) for b in tracked.xyxy)
             if situation.type == "crowd"
-            else ((tuple(float(v) for v in box),) if box is not None else ())
+            else ((_box(box),) if box is not None else ())
         )
         return VisionEvent(
             type=situation.type,
@@ -336,7 +336,7 @@ class CameraPipeline:
                     label="alert",
                     pts_s=frame.pts_s,
                     image=frame.image.copy(),
-                    boxes=boxes,  # type: ignore[arg-type]
+                    boxes=boxes,
                 ),
             ),
         )
@@ -376,3 +376,8 @@ class CameraPipeline:
             },
             evidence=tuple(evidence),
         )
+
+
+def _box(row: NDArray[np.float32]) -> tuple[float, float, float, float]:
+    x1, y1, x2, y2 = (float(v) for v in row)
+    return (x1, y1, x2, y2)

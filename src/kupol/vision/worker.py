@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
+from numpy.typing import NDArray
+
 from kupol.core.errors import SourceError
 from kupol.core.messages import Event
 from kupol.events.messages import CameraEventObserved, EvidenceRef
@@ -70,7 +73,7 @@ class _RunCounters:
 class LiveView:
     """The latest analysed frame and what was seen on it."""
 
-    image: object
+    image: NDArray[np.uint8]
     tracked: Detections
     pts_s: float
     at: datetime
@@ -140,15 +143,11 @@ class CameraWorker:
         if view is None:
             return None
         image = view.image
-        assert hasattr(image, "shape")
         if annotate:
             image = annotated(
-                image,  # type: ignore[arg-type]
-                view.tracked,
-                zones=self.analytics.zones,
-                lines=self.analytics.lines,
+                image, view.tracked, zones=self.analytics.zones, lines=self.analytics.lines
             )
-        return encode_jpeg(image)  # type: ignore[arg-type]
+        return encode_jpeg(image)
 
     def live_counts(self) -> dict[str, dict[str, int]]:
         """Objects in each zone now and line crossings since the pipeline (re)started."""
@@ -161,8 +160,7 @@ class CameraWorker:
             view = self._view
         if view is None:
             return None
-        shape = view.image.shape  # type: ignore[attr-defined]
-        return int(shape[1]), int(shape[0])
+        return int(view.image.shape[1]), int(view.image.shape[0])
 
     def live_objects(self) -> tuple[float, Detections] | None:
         """The latest frame's time and tracked objects."""
