@@ -309,14 +309,19 @@ def main() -> None:
     parser.add_argument("--cameras", default="2,4,8,16", help="camera counts to run at once")
     parser.add_argument("--only", help="clips whose name contains this")
     parser.add_argument("--skip-multi", action="store_true", help="one-core figures only")
+    parser.add_argument(
+        "--precision", choices=["float", "int8"], default="float", help="NanoDet model variant"
+    )
     args = parser.parse_args()
+    global DETECTOR
+    DETECTOR = NanoDetConfig(threads=1, precision=args.precision)
     cv2.setNumThreads(1)
     clips = clips_found(args.only)
     if not clips:
         raise SystemExit(f"no clips in {DATA_ROOT / 'video'} (set KUPOL_DATA_ROOT)")
     print(
         f"vision benchmark: {len(clips)} clips, {FPS:g} analysed fps, {WIDTH} px, NanoDet-g"
-        f" threads=1, {os.cpu_count()} cores, load average"
+        f" ({DETECTOR.precision}) threads=1, {os.cpu_count()} cores, load average"
         f" {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     detector = detector_for(DETECTOR)

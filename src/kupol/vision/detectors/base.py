@@ -66,6 +66,12 @@ class NanoDetConfig(_DetectorConfig):
     """The built-in offline COCO detector: NanoDet-g (416 px on its long side), shipped."""
 
     type: Literal["nanodet"] = Field("nanodet", description="The built-in NanoDet-g detector.")
+    precision: Literal["float", "int8"] = Field(
+        "float",
+        description="float: the published weights (float16 stored, float32 computed); int8: "
+        "the statically quantised variant shipped beside it, about twice as fast on the CPU "
+        "but finding somewhat different objects (see the models' PROVENANCE.md).",
+    )
 
     @field_validator("classes")
     @classmethod

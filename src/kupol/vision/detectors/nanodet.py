@@ -1,11 +1,12 @@
 """The built-in offline COCO detector: NanoDet-g (416, COCO mAP 22.9) on ONNX Runtime.
 
-The model ships in ``kupol/vision/models`` (see PROVENANCE.md there). Its input size is
-dynamic: a frame is letterboxed to 416 on its longer side and the shorter side rounded up to a
-multiple of 32 (a 640 x 360 frame to 416 x 256, not 416 x 416 with 44 % padding). Its head is
-NanoDet's GFL head: for each of the strides 8, 16 and 32 it gives, per grid cell, 80 class scores
-(already through a sigmoid) and for each side of the box (left, top, right, bottom) logits over
-the distances 0..10 strides; the distance is the softmax's expectation.
+The model ships in ``kupol/vision/models`` (see PROVENANCE.md there), with an INT8 variant
+(``NanoDetConfig.precision``). Its input size is dynamic: a frame is letterboxed to 416 on its
+longer side and the shorter side rounded up to a multiple of 32 (a 640 x 360 frame to 416 x 256,
+not 416 x 416 with 44 % padding). Its head is NanoDet's GFL head: for each of the strides 8, 16
+and 32 it gives, per grid cell, 80 class scores (already through a sigmoid) and for each side of
+the box (left, top, right, bottom) logits over the distances 0..10 strides; the distance is the
+softmax's expectation.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from kupol.vision.detectors.base import (
     suppress,
 )
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / "models" / "nanodet-g-416.onnx"
+MODELS = Path(__file__).resolve().parent.parent / "models"
+MODEL_PATH = MODELS / "nanodet-g-416.onnx"
+INT8_MODEL_PATH = MODELS / "nanodet-g-416-int8.onnx"
 INPUT_SIZE = 416
 STRIDES = (8, 16, 32)
 REG_MAX = 10
@@ -161,11 +164,24 @@ def decode(
     )
 
 
+def model_path(precision: str) -> Path:
+    """The shipped model file for ``precision`` ("float" or "int8").
+
+    Example:
+        >>> model_path("int8").name
+        'nanodet-g-416-int8.onnx'
+    """
+    return INT8_MODEL_PATH if precision == "int8" else MODEL_PATH
+
+
 class NanoDetDetector:
     """NanoDet-g on the CPU.
 
     A 640 x 360 frame (input 416 x 256) takes about 32 ms of CPU with one thread on a busy
     2-core development VM, against 53 ms letterboxed square into 416 x 416 (44 % padding).
+    With ``precision="int8"`` the statically quantised model beside it takes 13-16 ms against
+    the float model's 28-30 ms and finds 91 % of its objects (all of its people) on kupol's
+    sample clips; ``path`` overrides the file either way.
 
     Example:
         >>> import numpy as np
@@ -174,8 +190,10 @@ class NanoDetDetector:
         0
     """
 
-    def __init__(self, config: NanoDetConfig | None = None, *, path: Path = MODEL_PATH) -> None:
+    def __init__(self, config: NanoDetConfig | None = None, *, path: Path | None = None) -> None:
         self._config = config or NanoDetConfig()
+        if path is None:
+            path = model_path(self._config.precision)
         self._session = open_session(path, threads=self._config.threads)
         model_input = self._session.get_inputs()[0]
         self._input = model_input.name
