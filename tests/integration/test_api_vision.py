@@ -118,6 +118,7 @@ def test_a_camera_without_a_pipeline_says_so(live: tuple[TestClient, Container])
         ({"loitering": {"enabled": True, "zones": ["nowhere"]}}, "analytics"),
         ({"zones": []}, "analytics.zones"),
         ({"sharpness": 3}, "analytics.sharpness"),
+        ({"intrusion": {"classes": ["persn"]}}, "unknown object classes: persn"),
     ],
 )
 def test_invalid_analytics_are_refused_naming_the_field(

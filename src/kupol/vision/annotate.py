@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from kupol.vision.detections import BAGS, PERSON, VEHICLES, Detections, class_name
+from kupol.vision.detections import BAGS, COCO_CLASSES, PERSON, VEHICLES, Detections, class_name
 from kupol.vision.events import EvidenceFrame, VisionEvent
 from kupol.vision.zones import LineConfig, ZoneConfig
 
@@ -50,8 +50,10 @@ def draw_zones(
                     _YELLOW, 1, cv2.LINE_AA)  # fmt: skip
 
 
-def draw_detections(image: NDArray[np.uint8], detections: Detections) -> None:
-    """Boxes labelled with class, track id and confidence, in place."""
+def draw_detections(
+    image: NDArray[np.uint8], detections: Detections, names: Sequence[str] = COCO_CLASSES
+) -> None:
+    """Boxes labelled with class (``names``: the detector's), track id and confidence."""
     for box, class_id, track_id, score in zip(
         detections.xyxy,
         detections.class_id,
@@ -62,7 +64,7 @@ def draw_detections(image: NDArray[np.uint8], detections: Detections) -> None:
         x1, y1, x2, y2 = (int(v) for v in box)
         colour = _colour(int(class_id))
         cv2.rectangle(image, (x1, y1), (x2, y2), colour, 2)
-        label = class_name(int(class_id))
+        label = class_name(int(class_id), names)
         if track_id >= 0:
             label += f" #{int(track_id)}"
         label += f" {float(score):.2f}"
@@ -79,11 +81,12 @@ def annotated(
     *,
     zones: Sequence[ZoneConfig] = (),
     lines: Sequence[LineConfig] = (),
+    names: Sequence[str] = COCO_CLASSES,
 ) -> NDArray[np.uint8]:
     """A copy of ``image`` with zones, lines and detections drawn."""
     canvas = image.copy()
     draw_zones(canvas, zones, lines)
-    draw_detections(canvas, detections)
+    draw_detections(canvas, detections, names)
     return canvas
 
 

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from kupol.api.deps import ContainerDep, Why, require
 from kupol.core.auth import Permission, Principal
-from kupol.core.errors import NotFoundError, ServiceUnavailableError
+from kupol.core.errors import ServiceUnavailableError
 from kupol.vision.config import CameraAnalytics
 from kupol.vision.detections import class_name
 from kupol.vision.events import normalised
@@ -33,10 +33,8 @@ TrackReader = Annotated[Principal, Depends(require(Permission.TRACKS_READ))]
 BOUNDARY = "kupolframe"
 
 
-def _worker(container: Container, camera_id: str, user: Principal) -> CameraWorker:
+def _worker(container: Container, camera_id: str) -> CameraWorker:
     container.cameras.get(camera_id)  # 404 for an unknown camera
-    if not user.may_submit_for(camera_id):
-        raise NotFoundError(f"no camera {camera_id!r}")
     worker = container.vision.worker(camera_id) if container.vision is not None else None
     if worker is None:
         raise ServiceUnavailableError(
@@ -54,7 +52,7 @@ def live_snapshot(
     annotate: bool = Query(True, description="Draw boxes, track ids and zones."),
 ) -> Response:
     """The latest analysed frame as JPEG (audited)."""
-    worker = _worker(container, camera_id, user)
+    worker = _worker(container, camera_id)
     jpeg = worker.live_jpeg(annotate=annotate)
     if jpeg is None:
         raise ServiceUnavailableError(f"camera {camera_id!r} has no frame yet")
@@ -69,7 +67,7 @@ async def live_stream(
     camera_id: str, request: Request, container: ContainerDep, user: Viewer, why: Why
 ) -> StreamingResponse:
     """The annotated live view as an MJPEG stream (audited once, when it opens)."""
-    worker = _worker(container, camera_id, user)
+    worker = _worker(container, camera_id)
     await asyncio.to_thread(
         container.audit.access,
         actor=user,
@@ -109,7 +107,7 @@ async def live_stream(
 def live_objects(camera_id: str, container: ContainerDep, user: Viewer) -> dict[str, Any]:
     """What the camera's pipeline tracks now: class, track id and box (0..1) of each object;
     how many are in each zone, and line crossings since the pipeline last (re)started."""
-    worker = _worker(container, camera_id, user)
+    worker = _worker(container, camera_id)
     seen = worker.live_objects()
     if seen is None:
         return {"camera_id": camera_id, "pts_s": None, "objects": [], "counts": {}}
@@ -125,7 +123,7 @@ def live_objects(camera_id: str, container: ContainerDep, user: Viewer) -> dict[
         "objects": [
             {
                 "track_id": int(t),
-                "class": class_name(int(c)),
+                "class": class_name(int(c), worker.names),
                 "confidence": round(float(p), 3),
                 "box": normalised(b, width, height),
             }

@@ -27,14 +27,31 @@ class ClipFrame:
 
 
 class RecentFrames:
-    """The last ``seconds`` of frames, as JPEG."""
+    """The last ``seconds`` of frames as JPEG, at most one per ``every_s``.
 
-    def __init__(self, *, seconds: float) -> None:
+    Cameras keep one for clips (every analysed frame, a few seconds) and the pipeline one for
+    evidence of what happened before an alert (a frame a second, two minutes).
+
+    Example:
+        >>> import numpy as np
+        >>> memory = RecentFrames(seconds=60, every_s=1.0)
+        >>> for t in range(10):
+        ...     _ = memory.add(t / 5, np.zeros((48, 64, 3), np.uint8))
+        >>> [f.pts_s for f in memory.since(0)]
+        [0.0, 1.0]
+        >>> memory.at(0.8)[0]
+        1.0
+    """
+
+    def __init__(self, *, seconds: float, every_s: float = 0.0) -> None:
         self.seconds = seconds
+        self._every = every_s
         self._frames: deque[ClipFrame] = deque()
 
-    def add(self, pts_s: float, image: NDArray[np.uint8]) -> ClipFrame:
-        """Keep a frame; returns it (so pending clips can take it too)."""
+    def add(self, pts_s: float, image: NDArray[np.uint8]) -> ClipFrame | None:
+        """Keep a frame (unless the last one kept is younger than ``every_s``); returns it."""
+        if self._frames and pts_s - self._frames[-1].pts_s < self._every:
+            return None
         ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 80])
         frame = ClipFrame(pts_s=pts_s, jpeg=jpeg.tobytes() if ok else b"")
         self._frames.append(frame)
@@ -45,6 +62,15 @@ class RecentFrames:
     def since(self, pts_s: float) -> list[ClipFrame]:
         """The kept frames from ``pts_s`` on."""
         return [f for f in self._frames if f.pts_s >= pts_s]
+
+    def at(self, pts_s: float) -> tuple[float, NDArray[np.uint8]] | None:
+        """The kept frame nearest ``pts_s``, decoded (BGR)."""
+        usable = [f for f in self._frames if f.jpeg]
+        if not usable:
+            return None
+        nearest = min(usable, key=lambda f: abs(f.pts_s - pts_s))
+        image = cv2.imdecode(np.frombuffer(nearest.jpeg, np.uint8), cv2.IMREAD_COLOR)
+        return nearest.pts_s, np.asarray(image, np.uint8)
 
 
 @dataclass(kw_only=True)

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kupol.core.errors import ConfigError, FieldProblem, InvalidInputError
 from kupol.vision.abandoned import AbandonedConfig
+from kupol.vision.detections import COCO_CLASSES, class_id_of
 from kupol.vision.detectors.base import NanoDetConfig, OnnxYoloConfig
 from kupol.vision.zones import LineConfig, ZoneConfig
 
@@ -148,7 +149,34 @@ class CameraAnalytics(_Section):
             unknown.append(self.crowd.zone)
         if unknown:
             raise ValueError(f"rules name unknown zones: {', '.join(unknown)}")
+        known = self.class_names()
+        if known is not None:
+            # Only the rules in use: a disabled rule's default (COCO) classes harm nobody.
+            wanted = [*(self.loitering.classes if self.loitering.enabled else ())]
+            wanted += self.intrusion.classes if self.intrusion.enabled else []
+            wanted += [c for z in self.zones for c in z.classes or ()]
+            wanted += [c for line in self.lines for c in line.classes or ()]
+            strangers = sorted({c for c in wanted if not _known_class(c, known)})
+            if strangers:
+                raise ValueError(
+                    f"unknown object classes: {', '.join(strangers)} "
+                    "(the detector's class names, or motion / object)"
+                )
         return self
+
+    def class_names(self) -> tuple[str, ...] | None:
+        """The detector's class names, when known before the model is loaded."""
+        if isinstance(self.detector, OnnxYoloConfig):
+            return tuple(self.detector.names) if self.detector.names else None
+        return COCO_CLASSES
+
+
+def _known_class(name: str, names: Sequence[str]) -> bool:
+    try:
+        class_id_of(name, names)
+    except KeyError:
+        return False
+    return True
 
 
 def _problems(exc: ValidationError) -> list[FieldProblem]:

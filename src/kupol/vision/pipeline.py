@@ -7,7 +7,7 @@ The pipeline is synchronous and owns no thread: the camera worker feeds it live 
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -16,8 +16,16 @@ from numpy.typing import NDArray
 
 from kupol.vision.abandoned import AbandonedObject, AbandonedObjectRule
 from kupol.vision.background import BackgroundView, DualBackground
+from kupol.vision.clips import RecentFrames
 from kupol.vision.config import CameraAnalytics, MotionOnlyConfig
-from kupol.vision.detections import MOTION, PERSON, VEHICLES, Detections, class_name
+from kupol.vision.detections import (
+    COCO_CLASSES,
+    MOTION,
+    PERSON,
+    VEHICLES,
+    Detections,
+    class_name,
+)
 from kupol.vision.detectors.base import Detector
 from kupol.vision.events import EvidenceFrame, VisionEvent, normalised
 from kupol.vision.rules import CrowdRule, IntrusionRule, LoiteringRule, Situation
@@ -42,33 +50,6 @@ class FrameResult:
     """Track starts, updates (about once a second per track) and ends on this frame."""
     seconds: float
     """Time spent analysing this frame."""
-
-
-class FrameMemory:
-    """Recent frames, thinned to about one a second, kept to show what happened before."""
-
-    def __init__(self, *, seconds: float = 120.0, every_s: float = 1.0) -> None:
-        self._frames: deque[tuple[float, bytes]] = deque()
-        self._seconds = seconds
-        self._every = every_s
-
-    def add(self, pts_s: float, image: NDArray[np.uint8]) -> None:
-        """Keep ``image`` if the last kept frame is old enough."""
-        if self._frames and pts_s - self._frames[-1][0] < self._every:
-            return
-        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-        if ok:
-            self._frames.append((pts_s, jpeg.tobytes()))
-        while self._frames and pts_s - self._frames[0][0] > self._seconds:
-            self._frames.popleft()
-
-    def at(self, pts_s: float) -> tuple[float, NDArray[np.uint8]] | None:
-        """The kept frame nearest ``pts_s``."""
-        if not self._frames:
-            return None
-        when, jpeg = min(self._frames, key=lambda f: abs(f[0] - pts_s))
-        image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-        return when, np.asarray(image, np.uint8)
 
 
 def motion_blobs(view: BackgroundView, *, min_area: float) -> Detections:
@@ -108,6 +89,11 @@ class CameraPipeline:
     ) -> None:
         self.config = config
         self._detector = detector if not isinstance(config.detector, MotionOnlyConfig) else None
+        self.names: Sequence[str] = (
+            # A detector that names no classes uses COCO's ids.
+            tuple(self._detector.names or COCO_CLASSES) if self._detector else COCO_CLASSES
+        )
+        """The detector's class names: what its class ids mean in events and on screen."""
         self._track_events = track_events
         self._background = DualBackground(
             fps=config.analysis_fps, static_after_s=min(8.0, config.abandoned.min_static_s * 0.8)
@@ -122,12 +108,15 @@ class CameraPipeline:
             min_hits=c.min_hits,
             lost_seconds=c.lost_seconds,
         )
-        self._memory = FrameMemory()
+        # A frame a second for two minutes: the frame at an object's drop, for evidence.
+        self._memory = RecentFrames(seconds=120.0, every_s=1.0)
         self._monitor: ZoneMonitor | None = None
         self._abandoned: AbandonedObjectRule | None = None
-        self._intrusion = IntrusionRule(config=config.intrusion, zones=list(config.zones))
+        self._intrusion = IntrusionRule(
+            config=config.intrusion, zones=list(config.zones), names=self.names
+        )
         self._loitering = LoiteringRule(
-            config=config.loitering, zone_names=[z.name for z in config.zones]
+            config=config.loitering, zone_names=[z.name for z in config.zones], names=self.names
         )
         self._crowd = CrowdRule(config=config.crowd)
         self._last_detection_s: float | None = None
@@ -144,6 +133,7 @@ class CameraPipeline:
                 lines=list(self.config.lines),
                 width=width,
                 height=height,
+                names=self.names,
             )
         if self.config.abandoned.enabled:
             self._abandoned = AbandonedObjectRule(
@@ -185,7 +175,12 @@ class CameraPipeline:
             if self._track_events and track_event.kind != "update":
                 events.append(self._track_vision_event(track_event, frame.source_index))
         if self.config.zone_events:
-            events.extend(self._zone_event(e, frame, tracked) for e in zone_events)
+            events.extend(
+                self._zone_event(
+                    e, pts_s=frame.pts_s, frame_index=frame.source_index, tracked=tracked
+                )
+                for e in zone_events
+            )
         situations = [
             *self._intrusion.trigger(zone_events),
             *self._loitering.trigger(pts_s=frame.pts_s, tracked=tracked, monitor=self._monitor),
@@ -234,20 +229,17 @@ class CameraPipeline:
         events: list[VisionEvent] = []
         for track_event in self._tracker.finish(pts_s):
             if self._monitor is not None and self.config.zone_events:
-                for exit_event in self._monitor.track_ended(
-                    track_event.track_id, track_event.last_pts_s
-                ):
-                    events.append(
-                        VisionEvent(
-                            type=exit_event.kind,
-                            pts_s=pts_s,
-                            frame_index=frame_index,
-                            zone=exit_event.zone,
-                            object_class=class_name(exit_event.class_id),
-                            track_id=exit_event.track_id,
-                            details={"dwell_s": round(exit_event.dwell_s or 0.0, 2)},
-                        )
+                events.extend(
+                    self._zone_event(
+                        exit_event,
+                        pts_s=pts_s,
+                        frame_index=frame_index,
+                        tracked=Detections.empty(),
                     )
+                    for exit_event in self._monitor.track_ended(
+                        track_event.track_id, track_event.last_pts_s
+                    )
+                )
             if self._track_events and track_event.kind == "end":
                 events.append(self._track_vision_event(track_event, frame_index))
         return events
@@ -274,7 +266,7 @@ class CameraPipeline:
             type=f"track_{event.kind}",
             pts_s=event.pts_s,
             frame_index=frame_index,
-            object_class=class_name(event.class_id),
+            object_class=class_name(event.class_id, self.names),
             track_id=event.track_id,
             confidence=event.confidence,
             box=normalised(event.box, width, height),
@@ -286,7 +278,9 @@ class CameraPipeline:
         rows = np.flatnonzero(tracked.tracker_id == track_id)
         return tracked.xyxy[rows[0]] if len(rows) else None
 
-    def _zone_event(self, event: ZoneEvent, frame: Frame, tracked: Detections) -> VisionEvent:
+    def _zone_event(
+        self, event: ZoneEvent, *, pts_s: float, frame_index: int, tracked: Detections
+    ) -> VisionEvent:
         box = self._box_of(tracked, event.track_id)
         details: dict[str, float | str] = {}
         if event.direction is not None:
@@ -295,10 +289,10 @@ class CameraPipeline:
             details["dwell_s"] = round(event.dwell_s, 2)
         return VisionEvent(
             type=event.kind,
-            pts_s=frame.pts_s,
-            frame_index=frame.source_index,
+            pts_s=pts_s,
+            frame_index=frame_index,
             zone=event.zone,
-            object_class=class_name(event.class_id),
+            object_class=class_name(event.class_id, self.names),
             track_id=event.track_id,
             confidence=self._confidence_of(tracked, event.track_id),
             box=normalised(box, *self._size) if box is not None else None,
@@ -326,7 +320,11 @@ class CameraPipeline:
             pts_s=frame.pts_s,
             frame_index=frame.source_index,
             zone=situation.zone,
-            object_class=class_name(situation.class_id) if situation.class_id is not None else None,
+            object_class=(
+                class_name(situation.class_id, self.names)
+                if situation.class_id is not None
+                else None
+            ),
             track_id=situation.track_id,
             confidence=self._confidence_of(tracked, situation.track_id),
             box=normalised(box, *self._size) if box is not None else None,

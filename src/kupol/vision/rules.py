@@ -7,12 +7,14 @@ reported once (per track and zone, or per crowd episode), never on every frame.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from kupol.core.errors import ConfigError
 from kupol.vision.config import CrowdConfig, IntrusionConfig, LoiteringConfig
-from kupol.vision.detections import PERSON, Detections, class_id_of, class_name
+from kupol.vision.detections import COCO_CLASSES, PERSON, Detections, class_id_of, class_name
 from kupol.vision.zones import ZoneConfig, ZoneEvent, ZoneMonitor
 
 
@@ -27,14 +29,13 @@ class Situation:
     details: dict[str, float | int | str]
 
 
-def _class_ids(names: list[str]) -> set[int]:
-    ids = set()
-    for name in names:
-        try:
-            ids.add(class_id_of(name))
-        except KeyError:
-            continue
-    return ids
+def _class_ids(classes: Sequence[str], names: Sequence[str]) -> set[int]:
+    # Checked when the camera's analytics are saved, where the detector's names are known
+    # then; an operator's model that names its classes only inside the file is checked here.
+    try:
+        return {class_id_of(c, names) for c in classes}
+    except KeyError as error:
+        raise ConfigError(f"unknown object class {error.args[0]!r} in the rules") from None
 
 
 @dataclass(kw_only=True)
@@ -43,19 +44,26 @@ class IntrusionRule:
 
     config: IntrusionConfig
     zones: list[ZoneConfig]
+    names: Sequence[str] = COCO_CLASSES
+    _allowed: dict[str, set[int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.config.enabled:
+            return
+        self._allowed = {
+            z.name: _class_ids(z.classes or self.config.classes, self.names)
+            for z in self.zones
+            if z.kind == "restricted"
+        }
 
     def trigger(self, zone_events: list[ZoneEvent]) -> list[Situation]:
         """Situations for this frame's zone entries."""
         if not self.config.enabled:
             return []
-        restricted = {z.name: z for z in self.zones if z.kind == "restricted"}
         found = []
         for event in zone_events:
-            zone = restricted.get(event.zone)
-            if event.kind != "zone_enter" or zone is None:
-                continue
-            allowed = _class_ids(list(zone.classes or self.config.classes))
-            if event.class_id not in allowed:
+            allowed = self._allowed.get(event.zone)
+            if event.kind != "zone_enter" or allowed is None or event.class_id not in allowed:
                 continue
             found.append(
                 Situation(
@@ -75,8 +83,14 @@ class LoiteringRule:
 
     config: LoiteringConfig
     zone_names: list[str]
+    names: Sequence[str] = COCO_CLASSES
+    _classes: set[int] = field(default_factory=set)
     _first_seen: dict[int, float] = field(default_factory=dict)
     _reported: set[tuple[int, str | None]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.config.enabled:
+            self._classes = _class_ids(self.config.classes, self.names)
 
     def trigger(
         self, *, pts_s: float, tracked: Detections, monitor: ZoneMonitor | None
@@ -84,7 +98,7 @@ class LoiteringRule:
         """Situations for tracks that have just stayed too long."""
         if not self.config.enabled:
             return []
-        classes = _class_ids(self.config.classes)
+        classes = self._classes
         current = {
             int(t): int(c)
             for t, c in zip(tracked.tracker_id, tracked.class_id, strict=True)

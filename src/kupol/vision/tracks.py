@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from kupol.vision.detections import class_name
+from kupol.vision.detections import COCO_CLASSES, class_name
 from kupol.vision.events import normalised
 from kupol.vision.messages import TrackObserved
 from kupol.vision.pipeline import FrameResult
@@ -27,6 +27,7 @@ class TrackPublisher:
 
     camera_id: str
     run_id: str
+    names: Sequence[str] = COCO_CLASSES
     started: int = 0
     _open: dict[int, _Open] = field(default_factory=dict)
 
@@ -46,7 +47,7 @@ class TrackPublisher:
             known = _Open(
                 started_at=started_at,
                 first_pts_s=event.first_pts_s,
-                object_class=class_name(event.class_id),
+                object_class=class_name(event.class_id, self.names),
             )
             self._open[event.track_id] = known
         path = tuple(

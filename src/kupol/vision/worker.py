@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from kupol.events.messages import CameraEventObserved, EvidenceRef
 from kupol.vision.annotate import annotated, encode_jpeg, evidence_image
 from kupol.vision.clips import PendingClip, RecentFrames, write_clip
 from kupol.vision.config import CameraAnalytics
-from kupol.vision.detections import Detections
+from kupol.vision.detections import COCO_CLASSES, Detections
 from kupol.vision.detectors.base import Detector
 from kupol.vision.events import VisionEvent
 from kupol.vision.pipeline import CameraPipeline, FrameResult
@@ -118,6 +118,10 @@ class CameraWorker:
         self._view_lock = threading.Lock()
         self._view: LiveView | None = None
         self._counts: dict[str, dict[str, int]] = {"zones": {}, "lines": {}}
+        self.names: Sequence[str] = (
+            tuple(detector.names or COCO_CLASSES) if detector else COCO_CLASSES
+        )
+        """The detector's class names."""
         self._thread = threading.Thread(target=self._run, name=f"camera-{camera_id}", daemon=True)
 
     def start(self) -> None:
@@ -145,7 +149,11 @@ class CameraWorker:
         image = view.image
         if annotate:
             image = annotated(
-                image, view.tracked, zones=self.analytics.zones, lines=self.analytics.lines
+                image,
+                view.tracked,
+                zones=self.analytics.zones,
+                lines=self.analytics.lines,
+                names=self.names,
             )
         return encode_jpeg(image)
 
@@ -195,7 +203,10 @@ class CameraWorker:
     def _play_once(self) -> None:
         config = self.analytics
         pipeline = CameraPipeline(config=config, detector=self._detector, track_events=False)
-        tracks = TrackPublisher(camera_id=self.camera_id, run_id=uuid.uuid4().hex[:12])
+        self.names = pipeline.names
+        tracks = TrackPublisher(
+            camera_id=self.camera_id, run_id=uuid.uuid4().hex[:12], names=pipeline.names
+        )
         recent = RecentFrames(seconds=config.clips.before_s)
         pending: list[tuple[PendingClip, VisionEvent, datetime]] = []
         wall_start = datetime.now(UTC)
