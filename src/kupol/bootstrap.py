@@ -34,6 +34,8 @@ from kupol.core.quarantine import Quarantine
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
+from kupol.faces.domain import Faces, build_faces
+from kupol.faces.messages import FaceObserved
 from kupol.settings import DEFAULT_SECRET, Settings
 from kupol.vision.manager import PipelineManager
 from kupol.vision.messages import TrackObserved
@@ -68,6 +70,7 @@ class Container:
     mqtt: MqttIngest | None = None
     tracks: TrackRecorder
     track_queries: TrackQueries
+    faces: Faces
     vision: PipelineManager | None = None
     started: bool = False
 
@@ -85,6 +88,7 @@ class Container:
         self.outbox.start()
         if self.mqtt is not None:
             await self.mqtt.start()
+        self.faces.start()
         if with_sources and self.settings.vision.enabled:
             await self.start_pipelines()
 
@@ -103,6 +107,7 @@ class Container:
             poll_s=vision.poll_s,
             loop_files=vision.loop_files,
             realtime=vision.realtime_files,
+            faces=self.faces.stage,
         )
         await self.vision.start()
 
@@ -113,6 +118,7 @@ class Container:
             self.vision = None
         if self.mqtt is not None and self.started:
             await self.mqtt.stop()
+        await self.faces.stop()
         if self.started:
             await self.outbox.stop()
             await self.bus.stop()
@@ -190,6 +196,17 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     )
     tracks = TrackRecorder(db=db, known_cameras=cameras.known_ids)
     bus.subscribe(TrackObserved, tracks.handle, consumer=TrackRecorder.consumer, batch_size=200)
+    faces = build_faces(
+        settings=settings.faces,
+        db=db,
+        audit=audit,
+        outbox=outbox,
+        evidence_dir=settings.data_dir / "evidence",
+        known_cameras=cameras.known_ids,
+    )
+    bus.subscribe(
+        FaceObserved, faces.matcher.handle, consumer=faces.matcher.consumer, batch_size=100
+    )
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)
     alerts = AlertService(db=db, audit=audit, outbox=outbox, engine=engine)
@@ -223,6 +240,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         tracks=tracks,
         events=EventQueries(db=db, audit=audit),
         track_queries=TrackQueries(db=db, audit=audit),
+        faces=faces,
         alert_engine=engine,
         alerts=alerts,
         quarantine=quarantine,

@@ -27,6 +27,7 @@ from kupol.clikit import (
     settings,
 )
 from kupol.core.errors import ConfigError, ServiceUnavailableError
+from kupol.faces.cli import app as faces_app
 from kupol.settings import Settings
 
 app = typer.Typer(
@@ -59,6 +60,7 @@ app.add_typer(eval_app, name="eval")
 app.add_typer(config_app, name="config")
 app.add_typer(cameras_app, name="cameras")
 app.add_typer(rules_app, name="rules")
+app.add_typer(faces_app, name="faces")
 
 
 @app.callback()

@@ -83,6 +83,21 @@ DEMO_CAMERAS = [
         region_code="17",
     ),
     CameraCreate(
+        id="ast-airport-gate-04",
+        name="Астана, аэропорт, выход на посадку 4",
+        kind=CameraKind.FIXED,
+        latitude=51.0269,
+        longitude=71.4609,
+        region_code="01",
+        # A door camera: faces are large and frontal, so the whole frame is searched and the
+        # motion detector is enough to follow people.
+        analytics={
+            "detector": {"type": "motion"},
+            "abandoned": {"enabled": False},
+            "faces": {"enabled": True, "whole_frame": True, "interval_s": 0.5},
+        },
+    ),
+    CameraCreate(
         id="kar-drone-01",
         name="Караганда, дрон патруля",
         kind=CameraKind.DRONE,
@@ -101,7 +116,29 @@ DEMO_VIDEOS = {
 }
 """Which shared sample video plays as each demo camera (a generated one when absent)."""
 
+FACE_CAMERA = "ast-airport-gate-04"
+WALKBY_PHOTOS = (
+    "alex_lacamoire1.jpg",
+    "johnsnow_test1.jpg",
+    "obama1.jpg",
+    "kit_with_rose.jpg",
+    "obama_and_biden.jpg",
+)
+"""Who walks past the demo door camera (knn_examples/test of the face_recognition data)."""
+DEMO_WATCHLIST = "Розыск (демо)"
+DEMO_WANTED = {
+    "Демо: разыскиваемый 1": ("obama/obama.jpg", "obama/obama2.jpg"),
+    "Демо: разыскиваемый 2": ("biden/biden.jpg", "biden/biden2.jpg"),
+}
+"""Listed people, enrolled from other photos of them than those in the clip (train/)."""
+
 DEMO_RULES = [
+    AlertRuleCreate(
+        name="Совпадение с лицом из списка",
+        severity=Severity.HIGH,
+        event_types=["face_match"],
+        cooldown_s=0,
+    ),
     AlertRuleCreate(
         name="Оставленный предмет",
         severity=Severity.HIGH,
@@ -141,6 +178,9 @@ def pick_videos(settings: Settings, video: Path | None) -> dict[str, str]:
         return {camera_id: str(video.resolve()) for camera_id in DEMO_VIDEOS}
     generated = settings.data_dir / "demo" / "synthetic.mp4"
     chosen = {}
+    walkby = walkby_clip(settings)
+    if walkby is not None:
+        chosen[FACE_CAMERA] = str(walkby.resolve())
     for camera_id, name in DEMO_VIDEOS.items():
         sample = shared_data_root() / "video" / name
         if sample.is_file():
@@ -150,6 +190,51 @@ def pick_videos(settings: Settings, video: Path | None) -> dict[str, str]:
                 write_synthetic_video(generated, seconds=40)
             chosen[camera_id] = str(generated.resolve())
     return chosen
+
+
+def walkby_clip(settings: Settings) -> Path | None:
+    """The demo door camera's clip, composed once from the shared face photos (None without
+    them: the camera then stays without a stream)."""
+    folder = shared_data_root() / "faces" / "face_recognition" / "knn_examples" / "test"
+    photos = [folder / name for name in WALKBY_PHOTOS]
+    if not all(p.is_file() for p in photos):
+        return None
+    path = settings.data_dir / "demo" / "faces-walkby.mp4"
+    if not path.exists():
+        from kupol.faces.democlip import write_walkby_clip
+
+        write_walkby_clip(photos, path)
+    return path
+
+
+def seed_watchlist(container: Container, username: str) -> None:
+    """The demo watchlist, its people enrolled from the shared photos, in ``username``'s name."""
+    from kupol.faces.model import WatchlistKind
+    from kupol.faces.schemas import PersonCreate, WatchlistCreate
+
+    folder = shared_data_root() / "faces" / "face_recognition" / "knn_examples" / "train"
+    if not folder.is_dir():
+        return
+    actor = container.auth.principal_of(username)
+    watchlists = container.faces.watchlists
+    if any(w.name == DEMO_WATCHLIST for w in watchlists.lists(actor=actor)):
+        return
+    listing = watchlists.create(
+        watchlist=WatchlistCreate(
+            name=DEMO_WATCHLIST,
+            kind=WatchlistKind.WANTED,
+            description="Демонстрация: фото из открытого набора face_recognition (MIT).",
+        ),
+        actor=actor,
+    )
+    for name, photos in DEMO_WANTED.items():
+        person = watchlists.add_person(
+            watchlist_id=listing.id,
+            person=PersonCreate(name=name, reason="демонстрация живого сопоставления"),
+            actor=actor,
+        )
+        for photo in photos:
+            watchlists.enrol(person_id=person.id, photo=(folder / photo).read_bytes(), actor=actor)
 
 
 def seed(container: Container) -> None:
@@ -195,6 +280,7 @@ def prepare_demo(
                     camera_id=camera_id, changes=CameraUpdate(stream_url=path), actor=SYSTEM
                 )
         login = ensure_admin(container)
+        seed_watchlist(container, login[0])
     finally:
         container.db.dispose()
     data = settings.model_dump()

@@ -139,6 +139,54 @@ class VisionSettings(Section):
     )
 
 
+class FacesSettings(Section):
+    """Face matching against watchlists, retrospective search and the retention of templates."""
+
+    matching: bool = Field(
+        True, description="Match faces seen by cameras against the active watchlists."
+    )
+    engine: dict[str, Any] = Field(
+        default_factory=dict,
+        description=(
+            "Face detector, embedder and quality thresholds (FaceEngineConfig in "
+            "kupol.faces.engine; empty: the measured defaults, see docs/faces.md)."
+        ),
+    )
+    retention_days: float = Field(
+        30.0,
+        gt=0,
+        le=3650,
+        description=(
+            "Face templates and crops seen by cameras are kept this long for retrospective "
+            "search, then purged. Watchlist photos are kept until removed."
+        ),
+    )
+    purge_interval_s: float = Field(
+        3600.0, gt=0, le=86400, description="How often expired face templates are purged."
+    )
+    group_window_s: float = Field(
+        120.0,
+        gt=0,
+        le=86400,
+        description=(
+            "Repeated sightings of one watchlist person on one camera within this time join "
+            "one hit instead of raising another."
+        ),
+    )
+    default_threshold: float = Field(
+        0.93,
+        gt=0,
+        lt=1,
+        description="Cosine similarity a new watchlist starts with (tune it from decisions).",
+    )
+    search_min_similarity: float = Field(
+        0.9,
+        gt=0,
+        lt=1,
+        description="Least similarity a retrospective search returns by default.",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one kupol deployment."""
 
@@ -160,6 +208,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     server: ServerSettings = ServerSettings()
     vision: VisionSettings = VisionSettings()
+    faces: FacesSettings = FacesSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -11,4 +11,5 @@ def import_all_tables() -> None:
     import kupol.core.outbox
     import kupol.core.quarantine
     import kupol.events.model
+    import kupol.faces.model
     import kupol.vision.model  # noqa: F401

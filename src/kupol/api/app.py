@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
     from kupol.alerts.api import router as alerts_router
     from kupol.cameras.api import router as cameras_router
     from kupol.events.api import router as events_router
+    from kupol.faces.api import router as faces_router
     from kupol.vision.api import router as vision_router
     from kupol.web.routes import router as console_router
 
@@ -28,6 +29,7 @@ def routers() -> list[APIRouter]:
         events_router,
         alerts_router,
         vision_router,
+        faces_router,
         stream.router,
         audit.router,
         console_router,

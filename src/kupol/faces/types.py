@@ -6,6 +6,7 @@ Boxes are ``(x1, y1, x2, y2)`` in pixels of the image given to the stage. Templa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -76,4 +77,22 @@ class FaceEmbedder(Protocol):
 
     def embed(self, chips: list[Image]) -> NDArray[np.float32]:
         """One row per chip, each of unit length; shape ``(len(chips), dim)``."""
+        ...
+
+
+class FaceAnalyzer(Protocol):
+    """What the faces domain needs from the engine (:class:`kupol.faces.engine.FaceEngine`)."""
+
+    def analyze(
+        self,
+        image: Image,
+        *,
+        regions: Sequence[tuple[float, float, float, float]] | None = None,
+        embed_unusable: bool = False,
+    ) -> list[Face]:
+        """Faces in ``image``, aligned, quality-scored and (usable ones) embedded."""
+        ...
+
+    def detect(self, image: Image) -> list[FaceBox]:
+        """Face boxes only (for blurring)."""
         ...

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kupol.core.errors import ConfigError, FieldProblem, InvalidInputError
+from kupol.faces.config import CameraFacesConfig
 from kupol.vision.abandoned import AbandonedConfig
 from kupol.vision.detections import COCO_CLASSES, class_id_of
 from kupol.vision.detectors.base import NanoDetConfig, OnnxYoloConfig
@@ -134,6 +135,7 @@ class CameraAnalytics(_Section):
     intrusion: IntrusionConfig = IntrusionConfig()
     crowd: CrowdConfig = CrowdConfig()
     clips: ClipConfig = ClipConfig()
+    faces: CameraFacesConfig = CameraFacesConfig()
     zone_events: bool = Field(True, description="Report zone entries, exits and crossings.")
 
     @model_validator(mode="after")

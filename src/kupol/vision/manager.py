@@ -20,7 +20,7 @@ from kupol.cameras.schemas import CameraRead
 from kupol.core.errors import KupolError
 from kupol.vision.config import CameraAnalytics, camera_analytics
 from kupol.vision.plugins import detector_for
-from kupol.vision.worker import CameraHealth, CameraWorker, Publish
+from kupol.vision.worker import CameraHealth, CameraWorker, FaceStageFactory, Publish
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ class PipelineManager:
         poll_s: float = 2.0,
         loop_files: bool = True,
         realtime: bool = True,
+        faces: FaceStageFactory | None = None,
     ) -> None:
+        self._faces = faces
         self._cameras = cameras
         self._publish = publish
         self._evidence_dir = evidence_dir
@@ -143,6 +145,7 @@ class PipelineManager:
             evidence_dir=self._evidence_dir,
             loop_files=self._loop_files,
             realtime=self._realtime,
+            faces=self._faces,
         )
         worker.start()
         self.workers[target.camera_id] = worker

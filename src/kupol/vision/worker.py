@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +25,7 @@ from numpy.typing import NDArray
 from kupol.core.errors import SourceError
 from kupol.core.messages import Event
 from kupol.events.messages import CameraEventObserved, EvidenceRef
+from kupol.faces.config import CameraFacesConfig
 from kupol.vision.annotate import annotated, encode_jpeg, evidence_image
 from kupol.vision.clips import PendingClip, RecentFrames, write_clip
 from kupol.vision.config import CameraAnalytics
@@ -33,6 +35,12 @@ from kupol.vision.events import VisionEvent
 from kupol.vision.pipeline import CameraPipeline, FrameResult
 from kupol.vision.sources import Frame, is_stream, read_frames
 from kupol.vision.tracks import TrackPublisher
+
+if TYPE_CHECKING:
+    from kupol.faces.live import FaceStage
+
+FaceStageFactory = Callable[[str, CameraFacesConfig], "FaceStage"]
+"""Makes a camera's face stage (camera id, its face settings)."""
 
 log = logging.getLogger(__name__)
 Publish = Callable[[list[Event]], None]
@@ -91,6 +99,7 @@ class CameraWorker:
         evidence_dir: where snapshots and clips are written.
         loop_files: start a file again at its end (recorded or demo cameras).
         realtime: pace files as a live camera would.
+        faces: makes the camera's face stage when its analytics switch faces on.
     """
 
     def __init__(
@@ -104,8 +113,10 @@ class CameraWorker:
         evidence_dir: Path,
         loop_files: bool = True,
         realtime: bool = True,
+        faces: FaceStageFactory | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self._faces = faces
         self.source = source
         self.analytics = analytics
         self.health = CameraHealth(camera_id=camera_id)
@@ -208,6 +219,11 @@ class CameraWorker:
             camera_id=self.camera_id, run_id=uuid.uuid4().hex[:12], names=pipeline.names
         )
         recent = RecentFrames(seconds=config.clips.before_s)
+        faces = (
+            self._faces(self.camera_id, config.faces)
+            if self._faces is not None and config.faces.enabled
+            else None
+        )
         pending: list[tuple[PendingClip, VisionEvent, datetime]] = []
         wall_start = datetime.now(UTC)
         started = time.monotonic()
@@ -239,6 +255,8 @@ class CameraWorker:
                 self._counts = pipeline.counts()
             clip_frame = recent.add(frame.pts_s, frame.image) if config.clips.enabled else None
             messages: list[Event] = list(tracks.messages(result, occurred=occurred))
+            if faces is not None:
+                messages.extend(self._face_messages(faces, frame, result, tracks, occurred))
             self.health.tracks = tracks.started
             if clip_frame is not None:
                 for entry in list(pending):
@@ -271,6 +289,41 @@ class CameraWorker:
             end_messages.extend(tracks.finish(occurred=datetime.now(UTC)))
             if end_messages:
                 self._publish(end_messages)
+
+    def _face_messages(
+        self,
+        stage: FaceStage,
+        frame: Frame,
+        result: FrameResult,
+        tracks: TrackPublisher,
+        occurred: datetime,
+    ) -> list[Event]:
+        """Faces of the tracked people on this frame; a failure costs faces, not the camera."""
+        from kupol.faces.live import TrackedPerson
+        from kupol.vision.model import TrackRecord
+
+        tracked = result.tracked
+        people = [
+            TrackedPerson(
+                track_id=int(tid), box=(float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+            )
+            for b, cid, tid in zip(tracked.xyxy, tracked.class_id, tracked.tracker_id, strict=True)
+            if tid >= 0 and self.names[int(cid)] == "person"
+        ]
+        try:
+            return list(
+                stage.process(
+                    frame.image,
+                    pts_s=frame.pts_s,
+                    occurred=occurred,
+                    people=people,
+                    track_key=lambda tid: TrackRecord.key(self.camera_id, tracks.run_id, tid),
+                )
+            )
+        except Exception as exc:
+            log.exception("camera %s: face stage failed on a frame", self.camera_id)
+            self.health.last_error = f"faces: {exc}"
+            return []
 
     def _occurred(self, wall_start: datetime, offset_s: float) -> datetime:
         if self._realtime:

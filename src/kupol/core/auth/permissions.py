@@ -21,6 +21,11 @@ class Permission(enum.StrEnum):
     AUDIT_READ = "audit.read"
     LIVE_VIEW = "live.view"
     TRACKS_READ = "tracks.read"
+    WATCHLISTS_READ = "watchlists.read"
+    WATCHLISTS_MANAGE = "watchlists.manage"
+    FACE_HITS_REVIEW = "faces.hits.review"
+    FACES_SEARCH = "faces.search"
+    FACES_EXPORT = "faces.export"
 
 
 _STAFF = {
@@ -49,6 +54,13 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.AUDIT_READ: frozenset({Role.AUDITOR}),
     Permission.LIVE_VIEW: frozenset(_FIELD),
     Permission.TRACKS_READ: frozenset(_FIELD | {Role.ANALYST}),
+    # Faces: operators see watchlists and review hits; only investigators, for a case, change
+    # watchlists, search where a face was seen and export it.
+    Permission.WATCHLISTS_READ: frozenset({Role.OPERATOR, Role.INVESTIGATOR}),
+    Permission.WATCHLISTS_MANAGE: frozenset({Role.INVESTIGATOR}),
+    Permission.FACE_HITS_REVIEW: frozenset({Role.OPERATOR, Role.INVESTIGATOR}),
+    Permission.FACES_SEARCH: frozenset({Role.INVESTIGATOR}),
+    Permission.FACES_EXPORT: frozenset({Role.INVESTIGATOR}),
 }
 
 

@@ -299,6 +299,14 @@ class AuthService:
                 for u in session.scalars(select(User).order_by(User.username))
             ]
 
+    def principal_of(self, username: str) -> Principal:
+        """An active user, for commands run on the server in that user's name (the CLI)."""
+        with self._db.reader() as session:
+            user = self._get(session, username)
+            if not user.active:
+                raise AuthenticationError(f"user {username!r} is deactivated")
+            return _principal(user)
+
     def exists(self) -> bool:
         """Whether any user exists yet."""
         with self._db.reader() as session:

@@ -1,0 +1,217 @@
+"""Live matching: every face a camera saw is stored as a sighting (for retrospective search,
+until it expires) and searched against the active watchlists. A person on a list seen again on
+the same camera within the group window joins their open hit; otherwise a new hit is raised as
+a ``face_match`` event (which the alert rules turn into an alert) and waits for an operator."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kupol.core.db import Database
+from kupol.core.outbox import OutboxRelay
+from kupol.events.messages import CameraEventObserved, EvidenceRef
+from kupol.faces.files import FaceFiles, template_bytes
+from kupol.faces.gallery import Gallery, GalleryMatch
+from kupol.faces.messages import FaceObserved
+from kupol.faces.model import FaceHit, FaceSighting, HitStatus
+
+log = logging.getLogger(__name__)
+
+FACE_MATCH = "face_match"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MatchStats:
+    """What one batch did."""
+
+    stored: int = 0
+    duplicates: int = 0
+    hits_raised: int = 0
+    hits_joined: int = 0
+
+
+class FaceMatcher:
+    """Bus consumer of :class:`FaceObserved`."""
+
+    consumer = "faces-matcher"
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        gallery: Gallery,
+        outbox: OutboxRelay,
+        files: FaceFiles,
+        known_cameras: Callable[[], set[str]],
+        retention: timedelta,
+        group_window: timedelta,
+        matching: bool = True,
+        on_stored: Callable[[Sequence[tuple[int, np.ndarray]]], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._gallery = gallery
+        self._outbox = outbox
+        self._files = files
+        self._known_cameras = known_cameras
+        self._retention = retention
+        self._group_window = group_window
+        self._matching = matching
+        self._on_stored = on_stored
+
+    async def handle(self, messages: Sequence[FaceObserved]) -> None:
+        """Bus handler."""
+        await asyncio.to_thread(self.record, messages)
+        await self._outbox.flush_quietly()
+
+    def record(self, messages: Sequence[FaceObserved]) -> MatchStats:
+        """Store a batch of sightings and match them; one transaction."""
+        known = self._known_cameras()
+        stored = duplicates = raised = joined = 0
+        added: list[tuple[int, np.ndarray]] = []
+        with self._db.unit_of_work() as session:
+            for message in sorted(messages, key=lambda m: m.seen_at):
+                if message.camera_id not in known:
+                    log.warning("face of unknown camera %s dropped", message.camera_id)
+                    continue
+                if session.scalar(
+                    select(FaceSighting.id).where(FaceSighting.message_id == str(message.id))
+                ):
+                    duplicates += 1
+                    continue
+                template = np.asarray(message.template, dtype=np.float32)
+                sighting = FaceSighting(
+                    message_id=str(message.id),
+                    camera_id=message.camera_id,
+                    track=message.track,
+                    seen_at=message.seen_at,
+                    expires_at=message.seen_at + self._retention,
+                    box=list(message.box),
+                    quality=message.quality,
+                    template=template_bytes(template),
+                    model=message.model,
+                    crop_uri=message.crop_uri,
+                    crop_sha256=message.crop_sha256,
+                )
+                session.add(sighting)
+                session.flush()
+                stored += 1
+                added.append((sighting.id, template))
+                if not self._matching:
+                    continue
+                match = self._gallery.match(template)
+                if match is None:
+                    continue
+                if self._join(session, message, sighting, match):
+                    joined += 1
+                else:
+                    self._raise(session, message, sighting, match)
+                    raised += 1
+        if added and self._on_stored is not None:
+            self._on_stored(added)
+        return MatchStats(
+            stored=stored, duplicates=duplicates, hits_raised=raised, hits_joined=joined
+        )
+
+    def _join(
+        self,
+        session: Session,
+        message: FaceObserved,
+        sighting: FaceSighting,
+        match: GalleryMatch,
+    ) -> bool:
+        since = message.seen_at - self._group_window
+        open_hit = session.scalars(
+            select(FaceHit)
+            .where(
+                FaceHit.camera_id == message.camera_id,
+                FaceHit.person_id == match.enrolled.person_id,
+                FaceHit.last_seen_at >= since,
+                FaceHit.status != HitStatus.REJECTED.value,
+            )
+            .order_by(FaceHit.id.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if open_hit is None:
+            return False
+        open_hit.sightings += 1
+        open_hit.last_seen_at = max(open_hit.last_seen_at, message.seen_at)
+        if match.similarity > open_hit.similarity:
+            open_hit.similarity = match.similarity
+            open_hit.sighting_id = sighting.id
+            open_hit.photo_id = match.enrolled.photo_id
+        return True
+
+    def _raise(
+        self,
+        session: Session,
+        message: FaceObserved,
+        sighting: FaceSighting,
+        match: GalleryMatch,
+    ) -> None:
+        enrolled = match.enrolled
+        # The hit keeps its own copies, in the camera's evidence folder: the sighting and its
+        # crop expire, and an enrolled photo may be removed from its list later.
+        folder = f"{message.camera_id}/faces/hits/{message.seen_at:%Y/%m/%d}"
+        probe = self._files.save(self._files.read(message.crop_uri), folder=folder)
+        enrolled_copy = self._files.save(self._files.read(enrolled.crop_uri), folder=folder)
+        hit = FaceHit(
+            camera_id=message.camera_id,
+            watchlist_id=enrolled.watchlist_id,
+            person_id=enrolled.person_id,
+            photo_id=enrolled.photo_id,
+            sighting_id=sighting.id,
+            track=message.track,
+            similarity=match.similarity,
+            threshold=enrolled.threshold,
+            probe_uri=probe.uri,
+            probe_sha256=probe.sha256,
+            first_seen_at=message.seen_at,
+            last_seen_at=message.seen_at,
+            sightings=1,
+            status=HitStatus.PENDING.value,
+        )
+        session.add(hit)
+        session.flush()
+        event = CameraEventObserved(
+            camera_id=message.camera_id,
+            type=FACE_MATCH,
+            occurred_at=message.seen_at,
+            confidence=max(0.0, min(1.0, match.similarity)),
+            zone=None,
+            payload={
+                "hit_id": hit.id,
+                "watchlist_id": enrolled.watchlist_id,
+                "watchlist": enrolled.watchlist,
+                "watchlist_kind": enrolled.kind,
+                "person_id": enrolled.person_id,
+                "similarity": round(match.similarity, 4),
+                "threshold": enrolled.threshold,
+                "track": message.track,
+                "note": "a lead for an operator to confirm, never an identification",
+            },
+            evidence=(
+                EvidenceRef(
+                    kind="face_probe",
+                    uri=probe.uri,
+                    sha256=probe.sha256,
+                    media_type="image/jpeg",
+                ),
+                EvidenceRef(
+                    kind="face_enrolled",
+                    uri=enrolled_copy.uri,
+                    sha256=enrolled_copy.sha256,
+                    media_type="image/jpeg",
+                ),
+            ),
+        )
+        hit.event_id = str(event.id)
+        self._outbox.add(session, [event])

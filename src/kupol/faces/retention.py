@@ -1,0 +1,99 @@
+"""Retention: face templates and crops of sightings are deleted when their window ends.
+
+The purge runs on a schedule inside kupol (``faces.purge_interval_s``) and on demand
+(``kupol faces purge``). Each run writes one audit record with how many it deleted, so the
+deletion itself is accountable. Hits keep their own probe crop: a hit under review is evidence
+of an operator's decision, not part of the searchable pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete, select
+
+from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.db import Database
+from kupol.core.messages import utcnow
+from kupol.faces.files import FaceFiles
+from kupol.faces.model import FaceSighting
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class PurgeReport:
+    """What a purge deleted."""
+
+    sightings: int
+    files: int
+    before: datetime
+
+
+class FacePurge:
+    """Deletes expired sightings, their crops, and their index entries."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        files: FaceFiles,
+        forget: Callable[[Sequence[int]], None] | None = None,
+    ) -> None:
+        self._db = db
+        self._audit = audit
+        self._files = files
+        self._forget = forget
+
+    def purge(self, *, now: datetime | None = None, actor: str = "system:retention") -> PurgeReport:
+        """Delete every sighting whose ``expires_at`` is at or before ``now``."""
+        now = now or utcnow()
+        deleted = files = 0
+        while True:
+            with self._db.unit_of_work() as session:
+                rows = list(
+                    session.execute(
+                        select(FaceSighting.id, FaceSighting.crop_uri)
+                        .where(FaceSighting.expires_at <= now)
+                        .order_by(FaceSighting.id)
+                        .limit(BATCH)
+                    ).tuples()
+                )
+                if not rows:
+                    break
+                ids = [r[0] for r in rows]
+                session.execute(delete(FaceSighting).where(FaceSighting.id.in_(ids)))
+            # Files go after the rows are gone: a crash in between leaves an orphan file
+            # (found by the next purge of its folder), never a row pointing at nothing.
+            files += sum(self._files.delete(uri) for _, uri in rows)
+            deleted += len(ids)
+            if self._forget is not None:
+                self._forget(ids)
+        if deleted:
+            self._audit.append(
+                AuditRecord(
+                    actor=actor,
+                    action="purge",
+                    resource_type="face_sighting",
+                    details={"deleted": deleted, "files": files, "expired_before": now.isoformat()},
+                )
+            )
+            log.info("faces: purged %d expired sightings", deleted)
+        return PurgeReport(sightings=deleted, files=files, before=now)
+
+    async def run_every(self, interval_s: float, stop: asyncio.Event) -> None:
+        """Purge now and then every ``interval_s`` until ``stop`` is set."""
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.purge)
+            except Exception:
+                log.exception("faces: purge failed; retrying at the next interval")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=interval_s)

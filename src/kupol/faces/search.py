@@ -1,0 +1,238 @@
+"""Retrospective search — "was this face here before?": a photo in, the time-ordered sightings
+across cameras out. Only for a case (case number and purpose required), always audited, and
+only over templates still inside the retention window."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+
+from kupol.cameras.model import Camera
+from kupol.core.audit import AuditLog, Justification
+from kupol.core.auth import Permission, Principal
+from kupol.core.db import Database
+from kupol.core.errors import InvalidInputError, NotFoundError, PurposeRequiredError
+from kupol.core.messages import utcnow
+from kupol.faces.files import FaceFiles, decode_image, template_of
+from kupol.faces.index import FaceIndex
+from kupol.faces.model import FaceSighting
+from kupol.faces.schemas import SearchResult, SightingRead
+from kupol.faces.types import FaceAnalyzer
+
+
+class SightingIndex:
+    """Templates of unexpired sightings, kept in step with the table by id.
+
+    New rows (written by any process) are picked up before each search; purged ones are
+    removed by the purge in this process, and checked against the table on every search, so
+    a row purged elsewhere is never returned.
+    """
+
+    def __init__(self, *, db: Database, model_name: str, dim: int) -> None:
+        self._db = db
+        self._model = model_name
+        self._dim = dim
+        self._index = FaceIndex(dim=dim)
+        self._last_id = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def sync(self) -> int:
+        """Load sightings added since the last sync; how many."""
+        with self._lock:
+            now = utcnow()
+            with self._db.reader() as session:
+                rows = session.execute(
+                    select(FaceSighting.id, FaceSighting.template)
+                    .where(
+                        FaceSighting.id > self._last_id,
+                        FaceSighting.model == self._model,
+                        FaceSighting.expires_at > now,
+                    )
+                    .order_by(FaceSighting.id)
+                ).tuples()
+                ids: list[int] = []
+                vectors: list[NDArray[np.float32]] = []
+                for key, template in rows:
+                    ids.append(key)
+                    vectors.append(template_of(template))
+            if ids:
+                self._index.add(np.asarray(ids, dtype=np.int64), np.stack(vectors))
+                self._last_id = max(self._last_id, ids[-1])
+            return len(ids)
+
+    def add(self, rows: Sequence[tuple[int, NDArray[np.float32]]]) -> None:
+        """Sightings this process just stored (saves the next sync a query)."""
+        if not rows:
+            return
+        with self._lock:
+            ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+            self._index.add(ids, np.stack([np.asarray(r[1], dtype=np.float32) for r in rows]))
+
+    def remove(self, ids: Sequence[int]) -> None:
+        """Forget purged sightings."""
+        if ids:
+            with self._lock:
+                self._index.remove(np.asarray(ids, dtype=np.int64))
+
+    def search(
+        self, template: NDArray[np.float32], k: int, min_similarity: float
+    ) -> dict[int, float]:
+        """Sighting id → similarity for the ``k`` nearest at or above ``min_similarity``."""
+        self.sync()
+        with self._lock:
+            if len(self._index) == 0:
+                return {}
+            hits = self._index.search(
+                template.reshape(1, -1), min(k, len(self._index)), min_similarity=min_similarity
+            )[0]
+        return {int(h.id): float(h.similarity) for h in hits}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SearchQuery:
+    """What to search for besides the photo."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    camera_ids: tuple[str, ...] = ()
+    min_similarity: float | None = None
+    limit: int = 200
+
+
+class FaceSearch:
+    """Retrospective search over sightings, and their crops."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        files: FaceFiles,
+        analyzer: FaceAnalyzer,
+        index: SightingIndex,
+        retention: timedelta,
+        default_min_similarity: float,
+    ) -> None:
+        self._db = db
+        self._audit = audit
+        self._files = files
+        self._analyzer = analyzer
+        self._index = index
+        self._retention = retention
+        self._default_min = default_min_similarity
+
+    def search(
+        self, *, photo: bytes, query: SearchQuery, actor: Principal, why: Justification
+    ) -> SearchResult:
+        """Where the face in ``photo`` was seen, oldest first.
+
+        Raises:
+            PermissionDeniedError: the actor may not search faces.
+            PurposeRequiredError: no case number was given.
+            InvalidInputError: the photo holds no usable face, or several faces.
+        """
+        actor.require(Permission.FACES_SEARCH)
+        if not (why.case_number or "").strip():
+            raise PurposeRequiredError("a face search needs a case number (case_number)")
+        if not 1 <= query.limit <= 1000:
+            raise InvalidInputError("limit must be between 1 and 1000")
+        image = decode_image(photo)
+        faces = self._analyzer.analyze(image)
+        if not faces:
+            raise InvalidInputError("no face found in the photo")
+        if len(faces) > 1:
+            raise InvalidInputError(
+                f"the photo holds {len(faces)} faces; crop it to the person searched for"
+            )
+        probe = faces[0]
+        if not probe.quality.usable:
+            raise InvalidInputError(
+                "the face is not usable for search: " + ", ".join(probe.quality.reasons)
+            )
+        now = utcnow()
+        floor = now - self._retention
+        since = max(query.since, floor) if query.since else floor
+        min_similarity = query.min_similarity or self._default_min
+        candidates = self._index.search(probe.embedding, query.limit * 5, min_similarity)
+        sightings: list[SightingRead] = []
+        if candidates:
+            select_rows = (
+                select(FaceSighting, Camera)
+                .join(Camera, Camera.id == FaceSighting.camera_id)
+                .where(
+                    FaceSighting.id.in_(list(candidates)),
+                    FaceSighting.expires_at > now,
+                    FaceSighting.seen_at >= since,
+                )
+            )
+            if query.until:
+                select_rows = select_rows.where(FaceSighting.seen_at < query.until)
+            if query.camera_ids:
+                select_rows = select_rows.where(FaceSighting.camera_id.in_(query.camera_ids))
+            with self._db.reader() as session:
+                for row, camera in session.execute(select_rows).tuples():
+                    sightings.append(
+                        SightingRead(
+                            id=row.id,
+                            camera_id=row.camera_id,
+                            camera_name=camera.name,
+                            latitude=camera.latitude,
+                            longitude=camera.longitude,
+                            seen_at=row.seen_at,
+                            similarity=round(candidates[row.id], 4),
+                            quality=row.quality,
+                            track=row.track,
+                            box=row.box,
+                        )
+                    )
+        sightings.sort(key=lambda s: s.seen_at)
+        sightings = sightings[: query.limit]
+        self._audit.access(
+            actor=actor,
+            why=why,
+            action="search",
+            resource_type="face_sighting",
+            details={
+                "since": since.isoformat(),
+                "until": query.until.isoformat() if query.until else None,
+                "cameras": list(query.camera_ids),
+                "min_similarity": min_similarity,
+                "returned": [s.id for s in sightings],
+            },
+        )
+        return SearchResult(
+            case_number=why.case_number or "",
+            probe_quality=probe.quality.score,
+            searched_since=since,
+            min_similarity=min_similarity,
+            sightings=sightings,
+        )
+
+    def crop(self, *, sighting_id: int, actor: Principal, why: Justification) -> bytes:
+        """A sighting's face crop, for a case; audited."""
+        actor.require(Permission.FACES_SEARCH)
+        if not (why.case_number or "").strip():
+            raise PurposeRequiredError("viewing a face sighting needs a case number")
+        with self._db.reader() as session:
+            row = session.get(FaceSighting, sighting_id)
+            if row is None or row.expires_at <= utcnow():
+                raise NotFoundError(f"no face sighting {sighting_id} (expired or never stored)")
+            uri = row.crop_uri
+        data = self._files.read(uri)
+        self._audit.access(
+            actor=actor,
+            why=why,
+            action="view",
+            resource_type="face_sighting",
+            resource_id=str(sighting_id),
+        )
+        return data

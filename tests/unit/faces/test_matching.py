@@ -1,0 +1,257 @@
+"""Live matching, the hit review queue, retrospective search and the retention purge, through
+the real services and database (SQLite and PostgreSQL); only the face models are faked."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+
+from kupol.bootstrap import Container
+from kupol.cameras.schemas import CameraCreate
+from kupol.core.audit import Justification
+from kupol.core.audit.model import AuditEntry
+from kupol.core.auth import Principal
+from kupol.core.auth.service import SYSTEM
+from kupol.core.errors import ConflictError, PermissionDeniedError, PurposeRequiredError
+from kupol.core.messages import decode, utcnow
+from kupol.core.outbox import OutboxMessage
+from kupol.events.messages import CameraEventObserved
+from kupol.faces.messages import FaceObserved
+from kupol.faces.model import FaceHit, FaceSighting, HitStatus, WatchlistKind
+from kupol.faces.schemas import HitDecision, PersonCreate, PersonUpdate, WatchlistCreate
+from kupol.faces.search import SearchQuery
+from tests.conftest import add_user
+from tests.unit.faces.fakes import FakeAnalyzer, photo, template
+
+CASE = Justification(purpose="robbery investigation", case_number="2026-0417")
+REVIEW = Justification(purpose="live hit review")
+WANTED = 7
+
+
+@pytest.fixture
+def investigator(container: Container) -> Principal:
+    container.faces.analyzer.use(FakeAnalyzer())
+    for camera_id, lat in (("cam-a", 51.10), ("cam-b", 51.20)):
+        container.cameras.register(
+            camera=CameraCreate(
+                id=camera_id, name=f"Camera {camera_id}", kind="fixed", latitude=lat, longitude=71.4
+            ),
+            actor=SYSTEM,
+        )
+    return add_user(container, "investigator", "investigator")[0]
+
+
+@pytest.fixture
+def person_id(container: Container, investigator: Principal) -> int:
+    listing = container.faces.watchlists.create(
+        watchlist=WatchlistCreate(name="Wanted", kind=WatchlistKind.WANTED, threshold=0.9),
+        actor=investigator,
+    )
+    person = container.faces.watchlists.add_person(
+        watchlist_id=listing.id,
+        person=PersonCreate(name="Aidos Test", reason="wanted for robbery"),
+        actor=investigator,
+    )
+    container.faces.watchlists.enrol(
+        person_id=person.id, photo=photo(WANTED), actor=investigator
+    )
+    return person.id
+
+
+def seen(
+    container: Container,
+    identity: int,
+    *,
+    camera: str = "cam-a",
+    at: datetime | None = None,
+    noise: float = 0.05,
+    seed: int = 0,
+) -> FaceObserved:
+    at = at or utcnow()
+    crop = container.faces.files.save_crop(
+        np.full((60, 50, 3), identity, np.uint8), camera_id=camera, at=at
+    )
+    return FaceObserved(
+        camera_id=camera,
+        seen_at=at,
+        track=f"{camera}/run/{seed}",
+        box=(10.0, 10.0, 60.0, 70.0),
+        quality=0.9,
+        template=tuple(float(v) for v in template(identity, noise, seed)),
+        model="dlib-resnet-v1",
+        crop_uri=crop.uri,
+        crop_sha256=crop.sha256,
+    )
+
+
+def face_events(container: Container) -> list[CameraEventObserved]:
+    with container.db.reader() as session:
+        bodies = session.scalars(select(OutboxMessage.body)).all()
+    events = [decode(body.encode()) for body in bodies]
+    return [e for e in events if isinstance(e, CameraEventObserved) and e.type == "face_match"]
+
+
+def test_a_listed_person_seen_by_a_camera_raises_one_hit_with_evidence(
+    container: Container, person_id: int
+) -> None:
+    stats = container.faces.matcher.record([seen(container, WANTED)])
+    assert (stats.stored, stats.hits_raised) == (1, 1)
+    with container.db.reader() as session:
+        hit = session.scalars(select(FaceHit)).one()
+    assert hit.person_id == person_id
+    assert hit.status == HitStatus.PENDING.value
+    assert hit.similarity >= 0.9
+    [event] = face_events(container)
+    assert event.payload["hit_id"] == hit.id
+    assert {e.kind for e in event.evidence} == {"face_probe", "face_enrolled"}
+    # The probe crop is the hit's own copy: it outlives the sighting's retention.
+    assert container.faces.files.read(hit.probe_uri)
+
+
+def test_repeated_sightings_on_one_camera_join_one_hit(
+    container: Container, person_id: int
+) -> None:
+    start = utcnow()
+    batch = [seen(container, WANTED, at=start + timedelta(seconds=i), seed=i) for i in range(50)]
+    stats = container.faces.matcher.record(batch)
+    assert (stats.hits_raised, stats.hits_joined) == (1, 49)
+    # Another camera is another hit; the same camera after the group window is another too.
+    container.faces.matcher.record([seen(container, WANTED, camera="cam-b", at=start)])
+    later = start + timedelta(seconds=container.settings.faces.group_window_s + 60)
+    container.faces.matcher.record([seen(container, WANTED, at=later)])
+    with container.db.reader() as session:
+        hits = session.scalars(select(FaceHit).order_by(FaceHit.id)).all()
+    assert [(h.camera_id, h.sightings) for h in hits] == [("cam-a", 50), ("cam-b", 1), ("cam-a", 1)]
+    assert len(face_events(container)) == 3
+
+
+def test_strangers_are_stored_for_search_but_raise_nothing(
+    container: Container, person_id: int
+) -> None:
+    stats = container.faces.matcher.record([seen(container, 99), seen(container, 100)])
+    assert (stats.stored, stats.hits_raised) == (2, 0)
+    assert face_events(container) == []
+
+
+def test_a_redelivered_message_is_stored_once(container: Container, person_id: int) -> None:
+    message = seen(container, WANTED)
+    container.faces.matcher.record([message])
+    stats = container.faces.matcher.record([message])
+    assert (stats.stored, stats.duplicates) == (0, 1)
+    with container.db.reader() as session:
+        assert len(session.scalars(select(FaceSighting)).all()) == 1
+
+
+def test_an_expired_or_removed_person_is_no_longer_matched(
+    container: Container, investigator: Principal, person_id: int
+) -> None:
+    container.faces.watchlists.update_person(
+        person_id=person_id,
+        change=PersonUpdate(active=False),
+        actor=investigator,
+    )
+    container.faces.gallery.refresh(force=True)
+    assert container.faces.matcher.record([seen(container, WANTED)]).hits_raised == 0
+
+
+def test_an_operator_confirms_or_rejects_a_hit_once(
+    container: Container, person_id: int
+) -> None:
+    container.faces.matcher.record([seen(container, WANTED)])
+    operator = add_user(container, "operator", "operator")[0]
+    [pending] = container.faces.hits.list(actor=operator, why=REVIEW, status="pending")
+    decided = container.faces.hits.decide(
+        hit_id=pending.id,
+        decision=HitDecision(status=HitStatus.CONFIRMED, note="same scar, same jacket"),
+        actor=operator,
+    )
+    assert (decided.status, decided.decided_by) == ("confirmed", "operator")
+    with pytest.raises(ConflictError):
+        container.faces.hits.decide(
+            hit_id=pending.id,
+            decision=HitDecision(status=HitStatus.REJECTED, note="changed my mind"),
+            actor=operator,
+        )
+    assert container.faces.hits.list(actor=operator, why=REVIEW, status="pending") == []
+    report = container.faces.hits.threshold_report(
+        watchlist_id=pending.watchlist_id, actor=operator
+    )
+    assert (report.decided, report.confirmed) == (1, 1)
+
+
+def test_search_finds_where_a_face_was_seen_oldest_first(
+    container: Container, investigator: Principal
+) -> None:
+    now = utcnow()
+    container.faces.matcher.record(
+        [
+            seen(container, 42, camera="cam-b", at=now - timedelta(hours=1), seed=1),
+            seen(container, 42, camera="cam-a", at=now - timedelta(hours=5), seed=2),
+            seen(container, 43, camera="cam-a", at=now - timedelta(hours=2)),
+        ]
+    )
+    result = container.faces.search.search(
+        photo=photo(42), query=SearchQuery(), actor=investigator, why=CASE
+    )
+    assert [(s.camera_id, s.latitude) for s in result.sightings] == [
+        ("cam-a", 51.10),
+        ("cam-b", 51.20),
+    ]
+    assert all(s.similarity >= result.min_similarity for s in result.sightings)
+    crop = container.faces.search.crop(
+        sighting_id=result.sightings[0].id, actor=investigator, why=CASE
+    )
+    assert crop
+    with container.db.reader() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.resource_type == "face_sighting", AuditEntry.action == "search"
+            )
+        ).one()
+    assert entry.case_number == "2026-0417"
+    assert entry.details["returned"] == [s.id for s in result.sightings]
+
+
+def test_search_needs_the_role_and_a_case_number(
+    container: Container, investigator: Principal
+) -> None:
+    operator = add_user(container, "operator", "operator")[0]
+    with pytest.raises(PermissionDeniedError):
+        container.faces.search.search(
+            photo=photo(42), query=SearchQuery(), actor=operator, why=CASE
+        )
+    with pytest.raises(PurposeRequiredError, match="case number"):
+        container.faces.search.search(
+            photo=photo(42),
+            query=SearchQuery(),
+            actor=investigator,
+            why=Justification(purpose="curiosity about a neighbour"),
+        )
+
+
+def test_the_purge_deletes_expired_templates_and_crops_and_search_no_longer_sees_them(
+    container: Container, investigator: Principal
+) -> None:
+    retention = timedelta(days=container.settings.faces.retention_days)
+    old = seen(container, 42, at=utcnow() - retention - timedelta(hours=1), seed=1)
+    fresh = seen(container, 42, at=utcnow() - timedelta(days=1), seed=2)
+    container.faces.matcher.record([old, fresh])
+    container.faces.sightings.sync()
+    report = container.faces.purge.purge()
+    assert (report.sightings, report.files) == (1, 1)
+    with container.db.reader() as session:
+        left = session.scalars(select(FaceSighting.crop_uri)).all()
+        purge_entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "purge")
+        ).one()
+    assert left == [fresh.crop_uri]
+    assert purge_entry.details["deleted"] == 1
+    assert not container.faces.files.path(old.crop_uri).exists()
+    result = container.faces.search.search(
+        photo=photo(42), query=SearchQuery(), actor=investigator, why=CASE
+    )
+    assert len(result.sightings) == 1
+    assert container.faces.purge.purge().sightings == 0
