@@ -19,7 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -185,6 +193,17 @@ class FacesSettings(Section):
         lt=1,
         description="Least similarity a retrospective search returns by default.",
     )
+
+    @field_validator("engine")
+    @classmethod
+    def _engine_is_valid(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Checked when settings load (``kupol config check``), loaded when first used; the
+        # defaults need no check (and no import of the face models' libraries).
+        if value:
+            from kupol.faces.engine import FaceEngineConfig
+
+            FaceEngineConfig.model_validate(value)
+        return value
 
 
 class Settings(BaseSettings):

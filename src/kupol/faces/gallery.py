@@ -115,7 +115,7 @@ class Gallery:
         vectors: list[NDArray[np.float32]] = []
         next_expiry: datetime | None = None
         with self._db.reader() as session:
-            for photo, person, listing in session.execute(query).tuples():
+            for photo, person, listing in session.execute(query):
                 entries[photo.id] = Enrolled(
                     photo_id=photo.id,
                     person_id=person.id,

@@ -122,7 +122,7 @@ class HitService:
                         FaceHit.watchlist_id == watchlist_id,
                         FaceHit.status != HitStatus.PENDING.value,
                     )
-                ).tuples()
+                )
             )
         return threshold_report(watchlist_id, listing.threshold, decided)
 

@@ -64,7 +64,7 @@ class FacePurge:
                         .where(FaceSighting.expires_at <= now)
                         .order_by(FaceSighting.id)
                         .limit(BATCH)
-                    ).tuples()
+                    )
                 )
                 if not rows:
                     break

@@ -58,7 +58,7 @@ class SightingIndex:
                         FaceSighting.expires_at > now,
                     )
                     .order_by(FaceSighting.id)
-                ).tuples()
+                )
                 ids: list[int] = []
                 vectors: list[NDArray[np.float32]] = []
                 for key, template in rows:
@@ -179,7 +179,7 @@ class FaceSearch:
             if query.camera_ids:
                 select_rows = select_rows.where(FaceSighting.camera_id.in_(query.camera_ids))
             with self._db.reader() as session:
-                for row, camera in session.execute(select_rows).tuples():
+                for row, camera in session.execute(select_rows):
                     sightings.append(
                         SightingRead(
                             id=row.id,

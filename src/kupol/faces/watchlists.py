@@ -101,13 +101,16 @@ class WatchlistService:
         """Every list with its number of persons."""
         actor.require(Permission.WATCHLISTS_READ)
         with self._db.reader() as session:
-            counts = dict(
-                session.execute(
+            # A comprehension, not dict(result): a Result has keys() (its column names), so
+            # dict() would take it for a mapping.
+            counts = {
+                watchlist_id: count
+                for watchlist_id, count in session.execute(
                     select(WatchlistPerson.watchlist_id, func.count()).group_by(
                         WatchlistPerson.watchlist_id
                     )
-                ).tuples()
-            )
+                )
+            }
             return [
                 _list_read(row, counts.get(row.id, 0))
                 for row in session.scalars(select(Watchlist).order_by(Watchlist.name))
