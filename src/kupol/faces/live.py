@@ -62,7 +62,7 @@ class FaceStage:
             if pts_s - self._last_whole < config.interval_s:
                 return []
             self._last_whole = pts_s
-            faces = self._analyzer.analyze(image)
+            faces = _matchable(self._analyzer.analyze(image))
             return [self._message(image, f, occurred, None) for f in faces[: config.max_faces]]
         due = [
             p for p in people if pts_s - self._last_try.get(p.track_id, -1e9) >= config.interval_s
@@ -76,7 +76,7 @@ class FaceStage:
         regions = [
             head_region(p.box, image.shape[1], image.shape[0], config.head_fraction) for p in due
         ]
-        faces = self._analyzer.analyze(image, regions=regions)
+        faces = _matchable(self._analyzer.analyze(image, regions=regions))
         messages = []
         for face in faces:
             owner = _owner(face, due, regions)
@@ -132,6 +132,12 @@ def context_crop(image: Image, box: Box, margin: float = CROP_MARGIN) -> Image:
     right = int(min(image.shape[1], x2 + margin * w))
     bottom = int(min(image.shape[0], y2 + margin * h))
     return np.ascontiguousarray(image[top:bottom, left:right])
+
+
+def _matchable(faces: list[Face]) -> list[Face]:
+    """Faces good enough to match: poor ones (small, blurred, turned away) are not reported,
+    so they can neither raise a false hit nor fill the search pool with noise."""
+    return [f for f in faces if f.quality.usable and f.embedding.size > 0]
 
 
 def _owner(face: Face, people: list[TrackedPerson], regions: list[Box]) -> int | None:

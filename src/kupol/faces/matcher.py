@@ -34,8 +34,11 @@ class MatchStats:
 
     stored: int = 0
     duplicates: int = 0
+    refused: int = 0
     hits_raised: int = 0
     hits_joined: int = 0
+    events: tuple[CameraEventObserved, ...] = ()
+    """``face_match`` events of the hits raised (already in the outbox)."""
 
 
 class FaceMatcher:
@@ -68,18 +71,26 @@ class FaceMatcher:
 
     async def handle(self, messages: Sequence[FaceObserved]) -> None:
         """Bus handler."""
-        await asyncio.to_thread(self.record, messages)
-        await self._outbox.flush_quietly()
+        stats = await asyncio.to_thread(self.record, messages)
+        await self._outbox.publish_now(stats.events)
 
     def record(self, messages: Sequence[FaceObserved]) -> MatchStats:
         """Store a batch of sightings and match them; one transaction."""
         known = self._known_cameras()
-        stored = duplicates = raised = joined = 0
+        stored = duplicates = raised = joined = refused = 0
         added: list[tuple[int, np.ndarray]] = []
+        events: list[CameraEventObserved] = []
         with self._db.unit_of_work() as session:
             for message in sorted(messages, key=lambda m: m.seen_at):
                 if message.camera_id not in known:
                     log.warning("face of unknown camera %s dropped", message.camera_id)
+                    continue
+                problem = self._problem(message)
+                if problem:
+                    # A malformed message is dropped with a reason, never retried forever:
+                    # the camera's other messages must get through.
+                    log.warning("face from %s refused: %s", message.camera_id, problem)
+                    refused += 1
                     continue
                 if session.scalar(
                     select(FaceSighting.id).where(FaceSighting.message_id == str(message.id))
@@ -112,13 +123,30 @@ class FaceMatcher:
                 if self._join(session, message, sighting, match):
                     joined += 1
                 else:
-                    self._raise(session, message, sighting, match)
+                    events.append(self._raise(session, message, sighting, match))
                     raised += 1
         if added and self._on_stored is not None:
             self._on_stored(added)
         return MatchStats(
-            stored=stored, duplicates=duplicates, hits_raised=raised, hits_joined=joined
+            stored=stored,
+            duplicates=duplicates,
+            refused=refused,
+            hits_raised=raised,
+            hits_joined=joined,
+            events=tuple(events),
         )
+
+    def _problem(self, message: FaceObserved) -> str | None:
+        if message.model != self._gallery.model_name:
+            return (
+                f"template of model {message.model!r}, this kupol uses {self._gallery.model_name!r}"
+            )
+        if len(message.template) != self._gallery.dim:
+            return f"template has {len(message.template)} values, not {self._gallery.dim}"
+        norm = float(np.linalg.norm(np.asarray(message.template, dtype=np.float32)))
+        if not 0.99 <= norm <= 1.01:
+            return f"template is not of unit length ({norm:.3f})"
+        return None
 
     def _join(
         self,
@@ -156,7 +184,7 @@ class FaceMatcher:
         message: FaceObserved,
         sighting: FaceSighting,
         match: GalleryMatch,
-    ) -> None:
+    ) -> CameraEventObserved:
         enrolled = match.enrolled
         # The hit keeps its own copies, in the camera's evidence folder: the sighting and its
         # crop expire, and an enrolled photo may be removed from its list later.
@@ -215,3 +243,4 @@ class FaceMatcher:
         )
         hit.event_id = str(event.id)
         self._outbox.add(session, [event])
+        return event

@@ -29,7 +29,7 @@ from kupol.faces.config import CameraFacesConfig
 from kupol.vision.annotate import annotated, encode_jpeg, evidence_image
 from kupol.vision.clips import PendingClip, RecentFrames, write_clip
 from kupol.vision.config import CameraAnalytics
-from kupol.vision.detections import COCO_CLASSES, Detections
+from kupol.vision.detections import COCO_CLASSES, Detections, class_name
 from kupol.vision.detectors.base import Detector
 from kupol.vision.events import VisionEvent
 from kupol.vision.pipeline import CameraPipeline, FrameResult
@@ -303,14 +303,16 @@ class CameraWorker:
         from kupol.vision.model import TrackRecord
 
         tracked = result.tracked
-        people = [
-            TrackedPerson(
-                track_id=int(tid), box=(float(b[0]), float(b[1]), float(b[2]), float(b[3]))
-            )
-            for b, cid, tid in zip(tracked.xyxy, tracked.class_id, tracked.tracker_id, strict=True)
-            if tid >= 0 and self.names[int(cid)] == "person"
-        ]
         try:
+            people = [
+                TrackedPerson(
+                    track_id=int(tid), box=(float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+                )
+                for b, cid, tid in zip(
+                    tracked.xyxy, tracked.class_id, tracked.tracker_id, strict=True
+                )
+                if tid >= 0 and class_name(int(cid), self.names) == "person"
+            ]
             return list(
                 stage.process(
                     frame.image,

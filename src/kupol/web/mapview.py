@@ -64,6 +64,26 @@ class Projection:
         y = PADDING + (self.north - latitude) * self.scale
         return round(x, 1), round(y, 1)
 
+    def for_script(self) -> dict[str, float]:
+        """The same projection as numbers for a page script that places points itself:
+        ``x = padding + (longitude - west) * x_scale``, ``y = padding + (north - latitude) *
+        y_scale``.
+
+        Example:
+            >>> p = Projection(west=46.0, south=40.3, east=87.6, north=55.7)
+            >>> s = p.for_script()
+            >>> p.point(71.4, 51.1) == (round(s["padding"] + (71.4 - s["west"]) * s["x_scale"], 1),
+            ...                         round(s["padding"] + (s["north"] - 51.1) * s["y_scale"], 1))
+            True
+        """
+        return {
+            "west": self.west,
+            "north": self.north,
+            "padding": PADDING,
+            "x_scale": self._kx * self.scale,
+            "y_scale": self.scale,
+        }
+
 
 @dataclass(frozen=True, kw_only=True)
 class Region:
@@ -103,14 +123,17 @@ class MapView:
         return {r.code: r.name for r in self.regions}
 
 
+def country_projection() -> Projection:
+    """The projection of the console's maps: Kazakhstan, ``WIDTH`` units wide."""
+    return Projection(west=KZ_BOUNDS[0], south=KZ_BOUNDS[1], east=KZ_BOUNDS[2], north=KZ_BOUNDS[3])
+
+
 def build_map(
     *, cameras: Iterable[CameraRead], locale: str, geojson: Path | None = GEOJSON
 ) -> MapView:
     """The map of ``cameras`` over the regions basemap (drawn without one if it is absent)."""
     regions: tuple[Region, ...] = ()
-    projection = Projection(
-        west=KZ_BOUNDS[0], south=KZ_BOUNDS[1], east=KZ_BOUNDS[2], north=KZ_BOUNDS[3]
-    )
+    projection = country_projection()
     if geojson is not None and geojson.is_file():
         try:
             regions = _regions(str(geojson), geojson.stat().st_mtime_ns, locale, projection)

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from kupol.core.auth import Permission, Principal
 from kupol.web.i18n import LOCALES, catalogue, translator
-from kupol.web.session import landing_page, pages_for
+from kupol.web.session import landing_page, navigation, session_user, to_login
 
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
@@ -73,7 +73,7 @@ def render(
         "locales": LOCALES,
         "messages": dict(catalogue(locale)),
         "user": user,
-        "nav": pages_for(user) if user else [],
+        "nav": navigation(user) if user else [],
         "active": active,
         "can": {p.value: user.can(p) for p in Permission} if user else {},
         "asset": asset,
@@ -97,3 +97,13 @@ def forbidden(request: Request, user: Principal, permission: Permission) -> Resp
         permission=permission.value,
         home=landing_page(user),
     )
+
+
+def guard(request: Request, permission: Permission) -> Principal | Response:
+    """The page's user, or the response to send instead (login redirect or 403 page)."""
+    user = session_user(request)
+    if user is None:
+        return to_login(request)
+    if not user.can(permission):
+        return forbidden(request, user, permission)
+    return user

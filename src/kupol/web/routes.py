@@ -1,5 +1,5 @@
 """Console pages: login, the live dashboard, the camera map, live cameras, event search and the
-audit log.
+audit log (the faces pages are in :mod:`kupol.web.faces_pages`).
 
 Pages are rendered here from the services in the container; everything that changes after
 the page is drawn (live alerts, searches, acknowledging, verifying the audit chain) goes
@@ -23,9 +23,10 @@ from kupol.bootstrap import Container
 from kupol.cameras.model import CameraKind
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import AuthenticationError, InvalidInputError, RateLimitedError
+from kupol.web import faces_pages
 from kupol.web.i18n import LOCALES, negotiate, translate
 from kupol.web.mapview import build_map
-from kupol.web.rendering import STATIC, forbidden, render
+from kupol.web.rendering import STATIC, forbidden, guard, render
 from kupol.web.session import (
     PAGES,
     landing_page,
@@ -36,22 +37,13 @@ from kupol.web.session import (
 )
 
 router = APIRouter(include_in_schema=False)
+router.include_router(faces_pages.router)
 ACTIVE_LIMIT = 200
 
 
 def mount_static(app: FastAPI) -> None:
     """Serve the console's static files under /static."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-
-
-def _guard(request: Request, permission: Permission) -> Principal | Response:
-    """The page's user, or the response to send instead (login redirect or 403 page)."""
-    user = session_user(request)
-    if user is None:
-        return to_login(request)
-    if not user.can(permission):
-        return forbidden(request, user, permission)
-    return user
 
 
 def _active_alerts(container: Container, user: Principal) -> list[dict[str, Any]]:
@@ -178,7 +170,7 @@ def dashboard(request: Request) -> Response:
 @router.get("/map")
 def camera_map(request: Request) -> Response:
     """Cameras over Kazakhstan's regions, coloured by kind; open alerts highlight cameras."""
-    user = _guard(request, page("map").permission)
+    user = guard(request, page("map").permission)
     if not isinstance(user, Principal):
         return user
     container = get_container(request)
@@ -210,7 +202,7 @@ def camera_map(request: Request) -> Response:
 def live_cameras(request: Request) -> Response:
     """Every camera's pipeline health; its live view once a purpose is stated (live.view);
     the zone editor for those who manage cameras. Pictures and health come from the API."""
-    user = _guard(request, page("cameras").permission)
+    user = guard(request, page("cameras").permission)
     if not isinstance(user, Principal):
         return user
     cameras = get_container(request).cameras.list()
@@ -242,7 +234,7 @@ def live_cameras(request: Request) -> Response:
 @router.get("/search")
 def event_search(request: Request, camera_id: str | None = None) -> Response:
     """The audited event search form; results come from ``GET /api/events`` with a purpose."""
-    user = _guard(request, page("search").permission)
+    user = guard(request, page("search").permission)
     if not isinstance(user, Principal):
         return user
     cameras = get_container(request).cameras.list() if user.can(Permission.CAMERAS_READ) else []
@@ -265,7 +257,7 @@ def event_search(request: Request, camera_id: str | None = None) -> Response:
 def audit_log(request: Request) -> Response:
     """Auditors: the audit log with filters and the chain check (reads go through the API,
     which records each one)."""
-    user = _guard(request, page("audit").permission)
+    user = guard(request, page("audit").permission)
     if not isinstance(user, Principal):
         return user
     return render(request, "audit.html", user=user, locale=user.locale, active="audit", data={})
@@ -279,5 +271,7 @@ def dynamic_keys() -> list[str]:
         + [f"{prefix}.{s.value}" for prefix in ("status", "count") for s in AlertStatus]
         + [f"kind.{k.value}" for k in CameraKind]
         + [p.label_key for p in PAGES]
+        + [f"nav.{p.group}" for p in PAGES if p.group]
         + [f"lang.{code}{suffix}" for code in LOCALES for suffix in ("", ".title")]
+        + faces_pages.dynamic_keys()
     )

@@ -25,6 +25,20 @@ class Page:
     path: str
     label_key: str
     permission: Permission
+    group: str | None = None
+    """Pages of a group share one entry in the top bar (``nav.<group>``) and show each other
+    as tabs, so a domain with several pages does not crowd the bar."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NavEntry:
+    """An entry of the top bar: a page, or the first page of a group the user may open."""
+
+    name: str
+    path: str
+    label_key: str
+    pages: tuple[str, ...]
+    """The pages the entry stands for (it is highlighted on each)."""
 
 
 PAGES: tuple[Page, ...] = (
@@ -37,6 +51,27 @@ PAGES: tuple[Page, ...] = (
         permission=Permission.CAMERAS_READ,
     ),
     Page(name="search", path="/search", label_key="nav.search", permission=Permission.EVENTS_READ),
+    Page(
+        name="face_hits",
+        path="/faces/hits",
+        label_key="nav.face_hits",
+        permission=Permission.FACE_HITS_REVIEW,
+        group="faces",
+    ),
+    Page(
+        name="watchlists",
+        path="/faces/watchlists",
+        label_key="nav.watchlists",
+        permission=Permission.WATCHLISTS_READ,
+        group="faces",
+    ),
+    Page(
+        name="face_search",
+        path="/faces/search",
+        label_key="nav.face_search",
+        permission=Permission.FACES_SEARCH,
+        group="faces",
+    ),
     Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
 )
 # Where a user lands when they may not see the dashboard: an auditor's work is the log.
@@ -51,6 +86,36 @@ def page(name: str) -> Page:
 def pages_for(user: Principal) -> list[Page]:
     """The pages ``user`` may open, in navigation order."""
     return [p for p in PAGES if user.can(p.permission)]
+
+
+def navigation(user: Principal) -> list[NavEntry]:
+    """The top bar of ``user``: their pages in order, each group once (at its first page).
+
+    Example:
+        >>> from kupol.core.auth import Principal
+        >>> duty = Principal(user_id=1, username="u", full_name="", roles=("operator",),
+        ...                  locale="ru")
+        >>> [(e.name, e.path, e.pages) for e in navigation(duty)][-1]
+        ('faces', '/faces/hits', ('face_hits', 'watchlists'))
+    """
+    allowed = pages_for(user)
+    entries: list[NavEntry] = []
+    for p in allowed:
+        if p.group is None:
+            entries.append(
+                NavEntry(name=p.name, path=p.path, label_key=p.label_key, pages=(p.name,))
+            )
+        elif all(e.name != p.group for e in entries):
+            members = tuple(q.name for q in allowed if q.group == p.group)
+            entries.append(
+                NavEntry(name=p.group, path=p.path, label_key=f"nav.{p.group}", pages=members)
+            )
+    return entries
+
+
+def group_pages(user: Principal, group: str) -> list[Page]:
+    """The pages of ``group`` that ``user`` may open: the tabs on those pages."""
+    return [p for p in pages_for(user) if p.group == group]
 
 
 def landing_page(user: Principal) -> Page | None:

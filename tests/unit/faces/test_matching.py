@@ -55,9 +55,7 @@ def person_id(container: Container, investigator: Principal) -> int:
         person=PersonCreate(name="Aidos Test", reason="wanted for robbery"),
         actor=investigator,
     )
-    container.faces.watchlists.enrol(
-        person_id=person.id, photo=photo(WANTED), actor=investigator
-    )
+    container.faces.watchlists.enrol(person_id=person.id, photo=photo(WANTED), actor=investigator)
     return person.id
 
 
@@ -157,9 +155,7 @@ def test_an_expired_or_removed_person_is_no_longer_matched(
     assert container.faces.matcher.record([seen(container, WANTED)]).hits_raised == 0
 
 
-def test_an_operator_confirms_or_rejects_a_hit_once(
-    container: Container, person_id: int
-) -> None:
+def test_an_operator_confirms_or_rejects_a_hit_once(container: Container, person_id: int) -> None:
     container.faces.matcher.record([seen(container, WANTED)])
     operator = add_user(container, "operator", "operator")[0]
     [pending] = container.faces.hits.list(actor=operator, why=REVIEW, status="pending")
@@ -244,9 +240,7 @@ def test_the_purge_deletes_expired_templates_and_crops_and_search_no_longer_sees
     assert (report.sightings, report.files) == (1, 1)
     with container.db.reader() as session:
         left = session.scalars(select(FaceSighting.crop_uri)).all()
-        purge_entry = session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "purge")
-        ).one()
+        purge_entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "purge")).one()
     assert left == [fresh.crop_uri]
     assert purge_entry.details["deleted"] == 1
     assert not container.faces.files.path(old.crop_uri).exists()
@@ -255,3 +249,13 @@ def test_the_purge_deletes_expired_templates_and_crops_and_search_no_longer_sees
     )
     assert len(result.sightings) == 1
     assert container.faces.purge.purge().sightings == 0
+
+
+def test_a_malformed_face_message_is_refused_and_the_rest_of_the_batch_is_kept(
+    container: Container, person_id: int
+) -> None:
+    good = seen(container, WANTED)
+    short = FaceObserved(**{**vars(seen(container, WANTED, seed=3)), "template": (0.5, 0.5)})
+    other_model = FaceObserved(**{**vars(seen(container, 5, seed=4)), "model": "arcface"})
+    stats = container.faces.matcher.record([short, good, other_model])
+    assert (stats.stored, stats.refused, stats.hits_raised) == (1, 2, 1)

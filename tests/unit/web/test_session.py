@@ -15,8 +15,16 @@ def user(*roles: str) -> Principal:
 @pytest.mark.parametrize(
     ("roles", "pages", "landing"),
     [
-        (("operator",), ["dashboard", "map", "cameras", "search"], "dashboard"),
-        (("investigator",), ["dashboard", "map", "cameras", "search"], "dashboard"),
+        (
+            ("operator",),
+            ["dashboard", "map", "cameras", "search", "face_hits", "watchlists"],
+            "dashboard",
+        ),
+        (
+            ("investigator",),
+            ["dashboard", "map", "cameras", "search", "face_hits", "watchlists", "face_search"],
+            "dashboard",
+        ),
         (("analyst",), ["dashboard", "map", "cameras", "search"], "dashboard"),
         (("admin",), ["dashboard", "map", "cameras"], "dashboard"),
         (("auditor",), ["map", "cameras", "audit"], "audit"),

@@ -44,7 +44,9 @@
     const headers = Object.assign({ Accept: "application/json" }, opts.headers || {});
     if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = cookie("kupol_csrf");
     let body;
-    if (opts.body !== undefined) {
+    if (opts.body instanceof FormData) {
+      body = opts.body;  // uploads: the browser writes the multipart header and its boundary
+    } else if (opts.body !== undefined) {
       headers["Content-Type"] = "application/json";
       body = JSON.stringify(opts.body);
     }
@@ -65,6 +67,21 @@
       throw new ApiError(response.status, problem);
     }
     return response.status === 204 ? null : response.json();
+  }
+
+  /** Headers stating why personal data is read: `why` is {purpose, case} (case optional).
+   * Percent-encoded, as headers are Latin-1 and purposes are often Russian or Kazakh. */
+  function whyHeaders(why) {
+    const headers = { "X-Purpose": encodeURIComponent(why.purpose) };
+    if (why.case) headers["X-Case-Number"] = encodeURIComponent(why.case);
+    return headers;
+  }
+
+  /** The same as a query string, for images and links (which cannot send headers). */
+  function whyQuery(why) {
+    const query = new URLSearchParams({ purpose: why.purpose });
+    if (why.case) query.set("case", why.case);
+    return query.toString();
   }
 
   /** What to tell the user about a failed call, in their language. */
@@ -175,7 +192,9 @@
     }
   }
 
-  window.Kupol = { t, api, ApiError, errorText, toast, fmtTime, fill, live, pageData };
+  window.Kupol = {
+    t, api, ApiError, errorText, toast, fmtTime, fill, live, pageData, whyHeaders, whyQuery,
+  };
   startClock();
   wireHeader();
 })();

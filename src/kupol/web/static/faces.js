@@ -1,0 +1,69 @@
+/* Shared by the faces pages: the purpose stated once per page, and why a photo was refused. */
+(function () {
+  "use strict";
+  const { t, errorText } = window.Kupol;
+  const MIN_PURPOSE = 5;
+  const REASONS = ["too_small", "blurred", "turned", "low_confidence"];
+
+  /** The page's purpose form (faces_purpose.html). `onStated(why)` runs each time the user
+   * states a purpose; it is kept only while the page is open, so a new page asks again. */
+  function purpose(onStated) {
+    const form = document.getElementById("purpose-form");
+    const input = document.getElementById("purpose");
+    const error = document.getElementById("purpose-error");
+    const stated = document.getElementById("purpose-stated");
+    let why = null;
+
+    function ask(text) {
+      stated.hidden = true;
+      form.hidden = false;
+      error.textContent = text || "";
+      error.hidden = !text;
+      input.focus();
+    }
+
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const value = input.value.trim();
+      if (value.length < MIN_PURPOSE) {
+        ask(t("error.purpose_required"));
+        return;
+      }
+      why = { purpose: value };
+      stated.querySelector('[data-field="purpose"]').textContent = value;
+      error.hidden = true;
+      form.hidden = true;
+      stated.hidden = false;
+      onStated(why);
+    });
+    document.getElementById("purpose-change").addEventListener("click", () => ask(""));
+    return {
+      get: () => why,
+      /** The server did not accept the purpose (428): ask for it again. */
+      refused(err) {
+        why = null;
+        ask(errorText(err));
+      },
+    };
+  }
+
+  /** Why the server refused a face photo, in the user's words: no face, several faces, a
+   * face too poor to match, or not an image at all. */
+  function refusal(err) {
+    if (!err || err.status !== 422) return errorText(err);
+    const detail = String((err.problem && err.problem.detail) || "");
+    let match = /holds (\d+) faces/.exec(detail);
+    if (match) return t("faces.refused_several", { count: match[1] });
+    if (/no face/.test(detail)) return t("faces.refused_no_face");
+    match = /not usable[^:]*:\s*(.+)$/.exec(detail);
+    if (match) {
+      const reasons = match[1].split(/,\s*/)
+        .map((r) => (REASONS.includes(r) ? t("faces.reason." + r) : r));
+      return t("faces.refused_poor", { reasons: reasons.join(", ") });
+    }
+    if (/not an image/.test(detail)) return t("faces.refused_not_image");
+    return errorText(err);
+  }
+
+  window.KupolFaces = { purpose, refusal };
+})();
