@@ -182,7 +182,7 @@ class FacesSettings(Section):
         ),
     )
     default_threshold: float = Field(
-        0.93,
+        0.94,
         gt=0,
         lt=1,
         description="Cosine similarity a new watchlist starts with (tune it from decisions).",

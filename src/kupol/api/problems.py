@@ -30,6 +30,7 @@ def problem(
     instance: str,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
     """A problem+json response."""
     body: dict[str, Any] = {
@@ -41,6 +42,8 @@ def problem(
     }
     if errors:
         body["errors"] = errors
+    if code:
+        body["code"] = code
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -71,6 +74,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             errors=errors or None,
             headers=headers,
+            code=exc.code,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, Request
@@ -28,12 +29,23 @@ async def stream(request: Request, container: ContainerDep, user: CurrentUser) -
     user.require(Permission.ALERTS_READ)
 
     async def frames() -> AsyncIterator[str]:
-        yield "retry: 3000\n\n"
-        async for message in container.live.listen():
-            if await request.is_disconnected():
-                return
-            if visible_to(user, message):
-                yield sse_format(message)
+        feed = container.live.listen()
+        # Register with the feed before the client sees the stream open: a message sent in
+        # between would otherwise be lost to it.
+        first = asyncio.ensure_future(anext(feed))
+        await asyncio.sleep(0)
+        try:
+            yield "retry: 3000\n\n"
+            message = await first
+            while True:
+                if await request.is_disconnected():
+                    return
+                if visible_to(user, message):
+                    yield sse_format(message)
+                message = await anext(feed)
+        finally:
+            first.cancel()
+            await feed.aclose()
 
     return StreamingResponse(
         frames(),

@@ -21,10 +21,14 @@ class KupolError(Exception):
     title = "Internal error"
     exit_code = 1
 
-    def __init__(self, detail: str, *, problems: Sequence[FieldProblem] = ()) -> None:
+    def __init__(
+        self, detail: str, *, problems: Sequence[FieldProblem] = (), code: str | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.problems = tuple(problems)
+        self.code = code
+        """A stable machine-readable reason (e.g. ``no_face``) clients may translate."""
 
     @property
     def type_slug(self) -> str:

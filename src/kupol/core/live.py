@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 from kupol.core.messages import Event, encode
@@ -42,7 +42,9 @@ class LiveFeed:
                     queue.get_nowait()
                 queue.put_nowait(message)
 
-    async def listen(self, *, heartbeat_s: float = 15.0) -> AsyncIterator[LiveMessage | None]:
+    async def listen(
+        self, *, heartbeat_s: float = 15.0
+    ) -> AsyncGenerator[LiveMessage | None, None]:
         """Messages for one client; ``None`` at every heartbeat interval without news."""
         queue: asyncio.Queue[LiveMessage] = asyncio.Queue(self._queue_size)
         self._clients.add(queue)

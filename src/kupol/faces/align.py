@@ -33,8 +33,8 @@ def _shape_predictor() -> Any:
     global _predictor
     with _lock:
         if _predictor is None:
-            import dlib  # type: ignore[import-untyped]
-            import face_recognition_models  # type: ignore[import-untyped]
+            import dlib  # type: ignore[import-untyped, unused-ignore]
+            import face_recognition_models  # type: ignore[import-untyped, unused-ignore]
 
             _predictor = dlib.shape_predictor(
                 face_recognition_models.pose_predictor_five_point_model_location()

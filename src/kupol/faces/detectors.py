@@ -210,7 +210,7 @@ class DlibHogDetector:
     """
 
     def __init__(self, config: DlibHogConfig | None = None) -> None:
-        import dlib  # type: ignore[import-untyped]
+        import dlib  # type: ignore[import-untyped, unused-ignore]
 
         self.config = config or DlibHogConfig()
         self.name = f"dlib-hog-{self.config.upsample}"

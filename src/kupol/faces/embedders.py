@@ -51,8 +51,8 @@ class DlibResnetEmbedder:
     dim = 128
 
     def __init__(self) -> None:
-        import dlib  # type: ignore[import-untyped]
-        import face_recognition_models  # type: ignore[import-untyped]
+        import dlib  # type: ignore[import-untyped, unused-ignore]
+        import face_recognition_models  # type: ignore[import-untyped, unused-ignore]
 
         self._model = dlib.face_recognition_model_v1(
             face_recognition_models.face_recognition_model_location()
@@ -87,6 +87,7 @@ def lazy(module: str, name: str) -> Callable[[], FaceEmbedder]:
 
 EMBEDDERS: dict[str, Callable[[], FaceEmbedder]] = {
     "dlib": DlibResnetEmbedder,
+    "dlib-onnx": lazy("kupol.faces.dlib_onnx", "OnnxDlibEmbedder"),
 }
 """Embedder factories by the name a configuration uses."""
 

@@ -43,9 +43,10 @@ class FaceEngineConfig(BaseModel):
         description="The face detector, chosen by its type: blazeface (default) or dlib-hog.",
     )
     embedder: str = Field(
-        "dlib",
-        description="The embedder by name (kupol.faces.embedders.EMBEDDERS; dlib: dlib's "
-        "ResNet run by dlib). Templates of different networks never compare.",
+        "dlib-onnx",
+        description="The embedder by name (kupol.faces.embedders.EMBEDDERS): dlib-onnx, dlib's "
+        "ResNet as ONNX (default: the same descriptors within 2.2e-4, 20x faster), or dlib, "
+        "run by dlib itself. Both make the same templates.",
     )
     quality: QualityThresholds = Field(
         default_factory=QualityThresholds,

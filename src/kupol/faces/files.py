@@ -29,13 +29,14 @@ def decode_image(data: bytes, *, what: str = "photo") -> Image:
         the photo is not an image kupol
     """
     if not data:
-        raise InvalidInputError(f"the {what} is empty")
+        raise InvalidInputError(f"the {what} is empty", code="not_image")
     if len(data) > MAX_PHOTO_BYTES:
         raise InvalidInputError(f"the {what} is larger than {MAX_PHOTO_BYTES // 2**20} MB")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise InvalidInputError(
-            f"the {what} is not an image kupol can read (JPEG, PNG, BMP, WebP, TIFF, PGM)"
+            f"the {what} is not an image kupol can read (JPEG, PNG, BMP, WebP, TIFF, PGM)",
+            code="not_image",
         )
     if image.shape[0] * image.shape[1] > MAX_PIXELS:
         raise InvalidInputError(f"the {what} has more than {MAX_PIXELS // 10**6} megapixels")

@@ -124,7 +124,9 @@ class HitService:
                     )
                 )
             )
-        return threshold_report(watchlist_id, listing.threshold, decided)
+        return threshold_report(
+            watchlist_id, listing.threshold, [(float(v), str(k)) for v, k in decided]
+        )
 
 
 def threshold_report(

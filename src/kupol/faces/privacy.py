@@ -25,7 +25,11 @@ from numpy.typing import NDArray
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
-from kupol.core.errors import InvalidInputError, NotFoundError, PurposeRequiredError
+from kupol.core.errors import (
+    InvalidInputError,
+    NotFoundError,
+    PurposeRequiredError,
+)
 from kupol.core.messages import utcnow
 from kupol.events.model import CameraEvent
 from kupol.faces.files import FaceFiles, decode_image, encode_jpeg
@@ -56,8 +60,13 @@ def blur_boxes(image: Image, boxes: list[tuple[float, float, float, float]]) -> 
             continue
         region = out[top:bottom, left:right]
         # Pixelate to 6 blocks across, then blur the blocks: not reversible by sharpening.
-        small = cv2.resize(region, (6, max(1, 6 * region.shape[0] // region.shape[1])))
-        coarse = cv2.resize(small, (region.shape[1], region.shape[0]), cv2.INTER_NEAREST)
+        small = np.asarray(
+            cv2.resize(region, (6, max(1, 6 * region.shape[0] // region.shape[1]))), np.uint8
+        )
+        coarse = np.asarray(
+            cv2.resize(small, (region.shape[1], region.shape[0]), interpolation=cv2.INTER_NEAREST),
+            np.uint8,
+        )
         out[top:bottom, left:right] = cv2.GaussianBlur(coarse, (0, 0), max(2.0, w / 8))
     return out
 
@@ -197,7 +206,10 @@ def redact_clip(data: bytes, redactor: Redactor) -> tuple[bytes, Redaction]:
     """A WebM clip re-encoded with every frame redacted."""
     blurred = kept = 0
     output = io.BytesIO()
-    with av.open(io.BytesIO(data)) as source, av.open(output, mode="w", format="webm") as sink:
+    with (
+        av.open(io.BytesIO(data), mode="r") as source,
+        av.open(output, mode="w", format="webm") as sink,
+    ):
         video = source.streams.video[0]
         rate = video.average_rate or Fraction(5)
         stream = sink.add_stream("libvpx", rate=rate)

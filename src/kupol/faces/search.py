@@ -17,7 +17,12 @@ from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
-from kupol.core.errors import InvalidInputError, NotFoundError, PurposeRequiredError
+from kupol.core.errors import (
+    FieldProblem,
+    InvalidInputError,
+    NotFoundError,
+    PurposeRequiredError,
+)
 from kupol.core.messages import utcnow
 from kupol.faces.files import FaceFiles, decode_image, template_of
 from kupol.faces.index import FaceIndex
@@ -148,15 +153,18 @@ class FaceSearch:
         image = decode_image(photo)
         faces = self._analyzer.analyze(image)
         if not faces:
-            raise InvalidInputError("no face found in the photo")
+            raise InvalidInputError("no face found in the photo", code="no_face")
         if len(faces) > 1:
             raise InvalidInputError(
-                f"the photo holds {len(faces)} faces; crop it to the person searched for"
+                f"the photo holds {len(faces)} faces; crop it to the person searched for",
+                code="several_faces",
             )
         probe = faces[0]
         if not probe.quality.usable:
             raise InvalidInputError(
-                "the face is not usable for search: " + ", ".join(probe.quality.reasons)
+                "the face is not usable for search: " + ", ".join(probe.quality.reasons),
+                code="poor_face",
+                problems=[FieldProblem(field="photo", message=r) for r in probe.quality.reasons],
             )
         now = utcnow()
         floor = now - self._retention

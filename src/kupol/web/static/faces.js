@@ -50,19 +50,25 @@
   /** Why the server refused a face photo, in the user's words: no face, several faces, a
    * face too poor to match, or not an image at all. */
   function refusal(err) {
-    if (!err || err.status !== 422) return errorText(err);
-    const detail = String((err.problem && err.problem.detail) || "");
-    let match = /holds (\d+) faces/.exec(detail);
-    if (match) return t("faces.refused_several", { count: match[1] });
-    if (/no face/.test(detail)) return t("faces.refused_no_face");
-    match = /not usable[^:]*:\s*(.+)$/.exec(detail);
-    if (match) {
-      const reasons = match[1].split(/,\s*/)
-        .map((r) => (REASONS.includes(r) ? t("faces.reason." + r) : r));
-      return t("faces.refused_poor", { reasons: reasons.join(", ") });
+    if (!err || err.status !== 422 || !err.problem) return errorText(err);
+    const problem = err.problem;
+    switch (problem.code) {
+      case "several_faces": {
+        const match = /(\d+) faces/.exec(String(problem.detail || ""));
+        return t("faces.refused_several", { count: match ? match[1] : "2+" });
+      }
+      case "no_face":
+        return t("faces.refused_no_face");
+      case "poor_face": {
+        const reasons = (problem.errors || []).map((e) =>
+          REASONS.includes(e.message) ? t("faces.reason." + e.message) : e.message);
+        return t("faces.refused_poor", { reasons: reasons.join(", ") });
+      }
+      case "not_image":
+        return t("faces.refused_not_image");
+      default:
+        return errorText(err);
     }
-    if (/not an image/.test(detail)) return t("faces.refused_not_image");
-    return errorText(err);
   }
 
   window.KupolFaces = { purpose, refusal };
