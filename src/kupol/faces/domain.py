@@ -110,11 +110,12 @@ class Faces:
             )
 
     async def stop(self) -> None:
-        """Stop the scheduled purge."""
+        """Stop the scheduled purge; keep the watchlist index for a quick next start."""
         if self._task is not None:
             self._stop.set()
             await self._task
             self._task = None
+        await asyncio.to_thread(self.gallery.save)
 
 
 def build_faces(
@@ -131,7 +132,12 @@ def build_faces(
     files = FaceFiles(evidence_dir)
     retention = timedelta(days=settings.retention_days)
     sightings = SightingIndex(db=db, model_name=TEMPLATE_MODEL, dim=TEMPLATE_DIM)
-    gallery = Gallery(db=db, model_name=TEMPLATE_MODEL, dim=TEMPLATE_DIM)
+    gallery = Gallery(
+        db=db,
+        model_name=TEMPLATE_MODEL,
+        dim=TEMPLATE_DIM,
+        path=evidence_dir.parent / "faces" / f"watchlists-{TEMPLATE_MODEL}.hnsw",
+    )
     return Faces(
         settings=settings,
         analyzer=analyzer,

@@ -4,10 +4,12 @@ list, in a vector index. Rebuilt when a list changes (in this process or any oth
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,7 +19,10 @@ from kupol.core.db import Database
 from kupol.core.messages import utcnow
 from kupol.faces.files import template_of
 from kupol.faces.index import FaceIndex
+from kupol.faces.index_file import FaceIndexFileError
 from kupol.faces.model import EnrolledPhoto, Watchlist, WatchlistPerson
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,8 +54,13 @@ class Gallery:
     MAX_AGE_S = 2.0
     CANDIDATES = 20
 
-    def __init__(self, *, db: Database, model_name: str, dim: int) -> None:
+    def __init__(
+        self, *, db: Database, model_name: str, dim: int, path: Path | None = None
+    ) -> None:
         self._db = db
+        self._path = path
+        self._loaded = False
+        self._dirty = False
         self._model = model_name
         self._dim = dim
         self._lock = threading.Lock()
@@ -108,10 +118,47 @@ class Gallery:
                     best = GalleryMatch(enrolled=entry, similarity=float(hit.similarity))
             return best
 
+    def save(self) -> bool:
+        """Write the index to its file if it changed since the last save; whether it wrote."""
+        with self._lock:
+            if self._path is None or not self._dirty:
+                return False
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._index.save(self._path)
+            self._dirty = False
+            return True
+
+    def _load(self) -> None:
+        """The saved index, if any and usable; the database decides what stays in it."""
+        self._loaded = True
+        if self._path is None or not self._path.exists():
+            return
+        try:
+            self._index = FaceIndex.load(self._path, self._dim)
+        except FaceIndexFileError as exc:
+            log.warning("faces: %s; rebuilding the watchlist index from the database", exc)
+
     def _rebuild(self) -> None:
+        """Bring the index in step with the database: add new templates, drop gone ones.
+
+        Only templates not yet in the index are read (a million enrolled faces are not
+        re-read for each new one); the people's details, which are small, are read whole.
+        """
+        if not self._loaded:
+            self._load()
         now = utcnow()
         query = (
-            select(EnrolledPhoto, WatchlistPerson, Watchlist)
+            select(
+                EnrolledPhoto.id,
+                EnrolledPhoto.crop_uri,
+                WatchlistPerson.id,
+                WatchlistPerson.name,
+                WatchlistPerson.expires_at,
+                Watchlist.id,
+                Watchlist.name,
+                Watchlist.kind,
+                Watchlist.threshold,
+            )
             .join(WatchlistPerson, EnrolledPhoto.person_id == WatchlistPerson.id)
             .join(Watchlist, WatchlistPerson.watchlist_id == Watchlist.id)
             .where(
@@ -122,28 +169,49 @@ class Gallery:
             )
         )
         entries: dict[int, Enrolled] = {}
-        vectors: list[NDArray[np.float32]] = []
         next_expiry: datetime | None = None
         with self._db.reader() as session:
-            for photo, person, listing in session.execute(query):
-                entries[photo.id] = Enrolled(
-                    photo_id=photo.id,
-                    person_id=person.id,
-                    person=person.name,
-                    watchlist_id=listing.id,
-                    watchlist=listing.name,
-                    kind=listing.kind,
-                    threshold=listing.threshold,
-                    crop_uri=photo.crop_uri,
+            for row in session.execute(query):
+                photo_id, crop_uri, person_id, person, expires, list_id, name, kind, threshold = row
+                entries[photo_id] = Enrolled(
+                    photo_id=photo_id,
+                    person_id=person_id,
+                    person=person,
+                    watchlist_id=list_id,
+                    watchlist=name,
+                    kind=kind,
+                    threshold=threshold,
+                    crop_uri=crop_uri,
                 )
-                vectors.append(template_of(photo.template))
-                if person.expires_at is not None and (
-                    next_expiry is None or person.expires_at < next_expiry
-                ):
-                    next_expiry = person.expires_at
-        index = FaceIndex(dim=self._dim)
-        if entries:
-            index.add(np.fromiter(entries, dtype=np.int64), np.stack(vectors))
-        self._index = index
+                if expires is not None and (next_expiry is None or expires < next_expiry):
+                    next_expiry = expires
+            new = [key for key in entries if key not in self._index]
+            for chunk in range(0, len(new), 1000):
+                keys = new[chunk : chunk + 1000]
+                rows = session.execute(
+                    select(EnrolledPhoto.id, EnrolledPhoto.template).where(
+                        EnrolledPhoto.id.in_(keys)
+                    )
+                ).all()
+                self._index.add(
+                    np.asarray([r[0] for r in rows], np.int64),
+                    np.stack([template_of(r[1]) for r in rows]),
+                )
+        gone = [key for key in self._index.ids() if key not in entries]
+        if gone:
+            self._index.remove(np.asarray(gone, np.int64))
+        if self._index.needs_rebuild:
+            # Too many tombstones from removed photos: a fresh graph from the database.
+            with self._db.reader() as session:
+                rows = session.execute(
+                    select(EnrolledPhoto.id, EnrolledPhoto.template).where(
+                        EnrolledPhoto.model == self._model
+                    )
+                )
+                self._index = FaceIndex.rebuild(
+                    ((int(r[0]), template_of(r[1])) for r in rows if r[0] in entries),
+                    dim=self._dim,
+                )
+        self._dirty = self._dirty or bool(new or gone)
         self._entries = entries
         self._next_expiry = next_expiry

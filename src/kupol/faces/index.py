@@ -160,6 +160,10 @@ class FaceIndex:
     def __contains__(self, template_id: object) -> bool:
         return template_id in self._slots
 
+    def ids(self) -> list[int]:
+        """The template ids in the index."""
+        return list(self._slots)
+
     @property
     def deleted_fraction(self) -> float:
         """Share of the graph's nodes that are tombstones of removed templates."""

@@ -4,6 +4,7 @@ the real services and database (SQLite and PostgreSQL); only the face models are
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -259,3 +260,28 @@ def test_a_malformed_face_message_is_refused_and_the_rest_of_the_batch_is_kept(
     other_model = FaceObserved(**{**vars(seen(container, 5, seed=4)), "model": "arcface"})
     stats = container.faces.matcher.record([short, good, other_model])
     assert (stats.stored, stats.refused, stats.hits_raised) == (1, 2, 1)
+
+
+def test_the_watchlist_index_is_kept_on_disk_and_rebuilt_from_the_database_when_unusable(
+    container: Container, investigator: Principal, person_id: int, tmp_path: Path
+) -> None:
+    from kupol.faces.gallery import Gallery
+
+    path = tmp_path / "gallery.hnsw"
+    first = Gallery(db=container.db, model_name="dlib-resnet-v1", dim=128, path=path)
+    first.refresh(force=True)
+    assert first.save() and path.exists()
+    assert not first.save(), "nothing changed: nothing to write"
+
+    again = Gallery(db=container.db, model_name="dlib-resnet-v1", dim=128, path=path)
+    match = again.match(template(WANTED, 0.05))
+    assert match is not None and match.enrolled.person_id == person_id
+
+    path.write_bytes(b"not an index")
+    broken = Gallery(db=container.db, model_name="dlib-resnet-v1", dim=128, path=path)
+    assert broken.match(template(WANTED, 0.05)) is not None
+    container.faces.watchlists.remove_person(
+        person_id=person_id, reason="arrested on 2026-11-20", actor=investigator
+    )
+    broken.refresh(force=True)
+    assert broken.match(template(WANTED, 0.05)) is None
