@@ -203,13 +203,13 @@ class Gallery:
         if self._index.needs_rebuild:
             # Too many tombstones from removed photos: a fresh graph from the database.
             with self._db.reader() as session:
-                rows = session.execute(
+                everything = session.execute(
                     select(EnrolledPhoto.id, EnrolledPhoto.template).where(
                         EnrolledPhoto.model == self._model
                     )
                 )
                 self._index = FaceIndex.rebuild(
-                    ((int(r[0]), template_of(r[1])) for r in rows if r[0] in entries),
+                    ((int(r[0]), template_of(r[1])) for r in everything if r[0] in entries),
                     dim=self._dim,
                 )
         self._dirty = self._dirty or bool(new or gone)

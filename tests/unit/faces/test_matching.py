@@ -285,3 +285,10 @@ def test_the_watchlist_index_is_kept_on_disk_and_rebuilt_from_the_database_when_
     )
     broken.refresh(force=True)
     assert broken.match(template(WANTED, 0.05)) is None
+
+
+def test_a_face_message_crosses_the_wire_unchanged(container: Container, person_id: int) -> None:
+    from kupol.core.messages import envelope
+
+    message = seen(container, WANTED)
+    assert decode(envelope(message)) == message
