@@ -11,7 +11,8 @@ strangers (the usual case on a street camera).
 For each size: build time and resident memory of the index; single-probe search latency p50/p95
 (one thread, one probe per call, k=10), beside brute force on the same templates (matrix product
 and argpartition, numpy's BLAS on all cores); recall@10 against exact search; save and load
-times. At sizes up to 100,000 also after churn: 20 % removed, as many new ones enrolled.
+times. At sizes up to 100,000 also after churn: 20 % removed, as many new ones enrolled. The
+last line holds every figure as JSON.
 Target (faces issue 4): p95 ≤ 5 ms at 1,000,000 templates on 2 cores, recall@10 ≥ 0.99.
 
     .venv/bin/python bench/face_index.py [--sizes 10000,100000,1000000] [--ef 128,256,512]

@@ -82,6 +82,7 @@ async def test_a_listed_person_walking_past_a_camera_becomes_one_hit_for_review(
         worker = container.vision.worker("cam-door") if container.vision else None
         assert worker is not None
         await wait_for(lambda: worker.health.state == "finished", seconds=240)
+        assert worker.health.faces >= 3
         await container.outbox.flush()
 
         def alerts() -> list[Alert]:

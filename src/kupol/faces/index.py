@@ -162,7 +162,8 @@ class FaceIndex:
 
     def ids(self) -> list[int]:
         """The template ids in the index."""
-        return list(self._slots)
+        with self._lock.reading():
+            return list(self._slots)
 
     @property
     def deleted_fraction(self) -> float:

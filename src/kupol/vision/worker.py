@@ -64,6 +64,8 @@ class CameraHealth:
     detector_runs: int = 0
     events: int = 0
     tracks: int = 0
+    faces: int = 0
+    """Usable faces reported (cameras with face matching on)."""
     last_error: str | None = None
     restarts: int = 0
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -304,6 +306,7 @@ class CameraWorker:
 
         tracked = result.tracked
         try:
+            messages: list[Event] = []
             people = [
                 TrackedPerson(
                     track_id=int(tid), box=(float(b[0]), float(b[1]), float(b[2]), float(b[3]))
@@ -313,7 +316,7 @@ class CameraWorker:
                 )
                 if tid >= 0 and class_name(int(cid), self.names) == "person"
             ]
-            return list(
+            messages.extend(
                 stage.process(
                     frame.image,
                     pts_s=frame.pts_s,
@@ -322,6 +325,8 @@ class CameraWorker:
                     track_key=lambda tid: TrackRecord.key(self.camera_id, tracks.run_id, tid),
                 )
             )
+            self.health.faces += len(messages)
+            return messages
         except Exception as exc:
             log.exception("camera %s: face stage failed on a frame", self.camera_id)
             self.health.last_error = f"faces: {exc}"

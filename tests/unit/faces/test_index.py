@@ -109,6 +109,7 @@ def test_a_removed_template_is_never_found_and_its_slot_is_reused(
     assert index.remove(np.array([1042, 1043, 99])) == 2
     assert len(index) == 498
     assert 1042 not in index
+    assert sorted(index.ids()) == [i for i in range(1000, 1500) if i not in (1042, 1043)]
     answers = index.search(templates[40:45], k=20)
     assert all({1042, 1043}.isdisjoint(ids_of(hits)) for hits in answers)
     assert index.deleted_fraction == pytest.approx(2 / 500)
