@@ -173,7 +173,9 @@ def build_faces(
             matching=settings.matching,
             on_stored=sightings.add,
         ),
-        purge=FacePurge(db=db, audit=audit, files=files, forget=sightings.remove),
+        purge=FacePurge(
+            db=db, audit=audit, files=files, retention=retention, forget=sightings.remove
+        ),
         export=FaceExport(
             db=db,
             audit=audit,

@@ -65,6 +65,11 @@ class HitService:
         with self._db.reader() as session:
             hit = _hit(session, hit_id)
             if which == "probe":
+                if not hit.probe_uri:
+                    raise NotFoundError(
+                        f"the camera's face of hit {hit_id} was deleted: the hit was rejected "
+                        "and its retention window has passed"
+                    )
                 uri = hit.probe_uri
             else:
                 photo = session.get(EnrolledPhoto, hit.photo_id)

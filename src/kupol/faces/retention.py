@@ -13,15 +13,15 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.db import Database
 from kupol.core.messages import utcnow
 from kupol.faces.files import FaceFiles
-from kupol.faces.model import FaceSighting
+from kupol.faces.model import FaceHit, FaceSighting, HitStatus
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -34,6 +34,8 @@ class PurgeReport:
     sightings: int
     files: int
     before: datetime
+    rejected_probes: int = 0
+    """Faces of rejected hits (people wrongly matched) deleted after the retention window."""
 
 
 class FacePurge:
@@ -45,8 +47,10 @@ class FacePurge:
         db: Database,
         audit: AuditLog,
         files: FaceFiles,
+        retention: timedelta,
         forget: Callable[[Sequence[int]], None] | None = None,
     ) -> None:
+        self._retention = retention
         self._db = db
         self._audit = audit
         self._files = files
@@ -70,8 +74,8 @@ class FacePurge:
                     break
                 ids = [r[0] for r in rows]
                 session.execute(delete(FaceSighting).where(FaceSighting.id.in_(ids)))
-            # Files go after the rows are gone: a crash in between leaves an orphan file
-            # (found by the next purge of its folder), never a row pointing at nothing.
+            # Files go after the rows are gone: a crash in between can leave an orphan file,
+            # never a row pointing at nothing.
             files += sum(self._files.delete(uri) for _, uri in rows)
             deleted += len(ids)
             if self._forget is not None:
@@ -86,7 +90,43 @@ class FacePurge:
                 )
             )
             log.info("faces: purged %d expired sightings", deleted)
-        return PurgeReport(sightings=deleted, files=files, before=now)
+        probes = self._purge_rejected_probes(now, actor)
+        return PurgeReport(sightings=deleted, files=files, before=now, rejected_probes=probes)
+
+    def _purge_rejected_probes(self, now: datetime, actor: str) -> int:
+        """A rejected hit is a face of someone who is not on the list: it is kept no longer
+        than any other sighting. The hit stays (its similarity and decision tune thresholds);
+        its probe crop, also the face_match event's evidence, is deleted."""
+        before = now - self._retention
+        with self._db.unit_of_work() as session:
+            rows = list(
+                session.execute(
+                    select(FaceHit.id, FaceHit.probe_uri).where(
+                        FaceHit.status == HitStatus.REJECTED.value,
+                        FaceHit.decided_at <= before,
+                        FaceHit.probe_uri != "",
+                    )
+                )
+            )
+            if not rows:
+                return 0
+            session.execute(
+                update(FaceHit)
+                .where(FaceHit.id.in_([r[0] for r in rows]))
+                .values(probe_uri="", probe_sha256="")
+            )
+            self._audit.append(
+                AuditRecord(
+                    actor=actor,
+                    action="purge",
+                    resource_type="face_hit_probe",
+                    details={"hits": [r[0] for r in rows], "decided_before": before.isoformat()},
+                ),
+                session=session,
+            )
+        for _, uri in rows:
+            self._files.delete(uri)
+        return len(rows)
 
     async def run_every(self, interval_s: float, stop: asyncio.Event) -> None:
         """Purge now and then every ``interval_s`` until ``stop`` is set."""

@@ -16,7 +16,12 @@ from kupol.core.audit import Justification
 from kupol.core.audit.model import AuditEntry
 from kupol.core.auth import Principal
 from kupol.core.auth.service import SYSTEM
-from kupol.core.errors import ConflictError, PermissionDeniedError, PurposeRequiredError
+from kupol.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    PurposeRequiredError,
+)
 from kupol.core.messages import decode, utcnow
 from kupol.core.outbox import OutboxMessage
 from kupol.events.messages import CameraEventObserved
@@ -292,3 +297,24 @@ def test_a_face_message_crosses_the_wire_unchanged(container: Container, person_
 
     message = seen(container, WANTED)
     assert decode(envelope(message)) == message
+
+
+def test_a_rejected_hits_face_is_deleted_after_the_retention_window_but_the_decision_stays(
+    container: Container, person_id: int
+) -> None:
+    container.faces.matcher.record([seen(container, WANTED)])
+    operator = add_user(container, "operator", "operator")[0]
+    [hit] = container.faces.hits.list(actor=operator, why=REVIEW)
+    container.faces.hits.decide(
+        hit_id=hit.id,
+        decision=HitDecision(status=HitStatus.REJECTED, note="a different man"),
+        actor=operator,
+    )
+    assert container.faces.purge.purge().rejected_probes == 0, "still inside the window"
+    later = utcnow() + timedelta(days=container.settings.faces.retention_days, hours=1)
+    report = container.faces.purge.purge(now=later)
+    assert report.rejected_probes == 1
+    with pytest.raises(NotFoundError, match="deleted"):
+        container.faces.hits.image(hit_id=hit.id, which="probe", actor=operator, why=REVIEW)
+    kept = container.faces.hits.get(hit_id=hit.id, actor=operator, why=REVIEW)
+    assert (kept.status, kept.similarity) == ("rejected", hit.similarity)
