@@ -149,6 +149,7 @@ def build_faces(
             analyzer=analyzer,
             model_name=TEMPLATE_MODEL,
             default_threshold=settings.default_threshold,
+            on_change=gallery.invalidate,
         ),
         hits=HitService(db=db, audit=audit, files=files),
         search=FaceSearch(

@@ -83,6 +83,10 @@ class Gallery:
         """Template length."""
         return self._dim
 
+    def invalidate(self) -> None:
+        """Check the lists at the next match (a change was just made in this process)."""
+        self._checked = 0.0
+
     def refresh(self, *, force: bool = False) -> bool:
         """Rebuild if the lists changed; whether it rebuilt."""
         now = time.monotonic()

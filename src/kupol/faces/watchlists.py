@@ -3,11 +3,12 @@ audited. A photo is enrolled only when it holds exactly one usable face."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord, Justification
@@ -51,7 +52,9 @@ class WatchlistService:
         analyzer: FaceAnalyzer,
         model_name: str,
         default_threshold: float,
+        on_change: Callable[[], None] | None = None,
     ) -> None:
+        self._on_change = on_change
         self._db = db
         self._audit = audit
         self._files = files
@@ -309,6 +312,10 @@ class WatchlistService:
         resource_id: int,
         details: dict[str, Any],
     ) -> None:
+        if self._on_change is not None:
+            # After the commit: matching in this process sees the change at once.
+            on_change = self._on_change
+            event.listen(session, "after_commit", lambda _session: on_change(), once=True)
         self._audit.append(
             AuditRecord(
                 actor=actor.username,
