@@ -67,8 +67,8 @@ class HitService:
             if which == "probe":
                 if not hit.probe_uri:
                     raise NotFoundError(
-                        f"the camera's face of hit {hit_id} was deleted: the hit was rejected "
-                        "and its retention window has passed"
+                        f"the camera's face of hit {hit_id} is not kept: deleted after the "
+                        "retention window (rejected or never reviewed), or its crop was missing"
                     )
                 uri = hit.probe_uri
             else:

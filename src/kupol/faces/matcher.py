@@ -6,19 +6,21 @@ a ``face_match`` event (which the alert rules turn into an alert) and waits for 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from kupol.core.db import Database
+from kupol.core.errors import NotFoundError
 from kupol.core.outbox import OutboxRelay
-from kupol.events.messages import CameraEventObserved, EvidenceRef
-from kupol.faces.files import FaceFiles, template_bytes
+from kupol.events.messages import CameraEventObserved
+from kupol.faces.files import FaceFiles, StoredFile, template_bytes
 from kupol.faces.gallery import Gallery, GalleryMatch
 from kupol.faces.messages import FaceObserved
 from kupol.faces.model import FaceHit, FaceSighting, HitStatus
@@ -75,66 +77,86 @@ class FaceMatcher:
         await self._outbox.publish_now(stats.events)
 
     def record(self, messages: Sequence[FaceObserved]) -> MatchStats:
-        """Store a batch of sightings and match them; one transaction."""
+        """Store a batch of sightings and match them; one transaction, one savepoint per face
+        (a face that cannot be handled is logged and skipped, the others are kept)."""
         known = self._known_cameras()
-        stored = duplicates = raised = joined = refused = 0
+        counts = {"stored": 0, "duplicates": 0, "refused": 0, "raised": 0, "joined": 0}
         added: list[tuple[int, np.ndarray]] = []
         events: list[CameraEventObserved] = []
         with self._db.unit_of_work() as session:
             for message in sorted(messages, key=lambda m: m.seen_at):
                 if message.camera_id not in known:
                     log.warning("face of unknown camera %s dropped", message.camera_id)
+                    counts["refused"] += 1
                     continue
                 problem = self._problem(message)
                 if problem:
                     # A malformed message is dropped with a reason, never retried forever:
                     # the camera's other messages must get through.
                     log.warning("face from %s refused: %s", message.camera_id, problem)
-                    refused += 1
+                    counts["refused"] += 1
                     continue
                 if session.scalar(
                     select(FaceSighting.id).where(FaceSighting.message_id == str(message.id))
                 ):
-                    duplicates += 1
+                    counts["duplicates"] += 1
                     continue
-                template = np.asarray(message.template, dtype=np.float32)
-                sighting = FaceSighting(
-                    message_id=str(message.id),
-                    camera_id=message.camera_id,
-                    track=message.track,
-                    seen_at=message.seen_at,
-                    expires_at=message.seen_at + self._retention,
-                    box=list(message.box),
-                    quality=message.quality,
-                    template=template_bytes(template),
-                    model=message.model,
-                    crop_uri=message.crop_uri,
-                    crop_sha256=message.crop_sha256,
-                )
-                session.add(sighting)
-                session.flush()
-                stored += 1
-                added.append((sighting.id, template))
-                if not self._matching:
+                try:
+                    with session.begin_nested():
+                        outcome = self._one(session, message, added, events)
+                except Exception:
+                    log.exception("face from %s could not be matched; skipped", message.camera_id)
+                    counts["refused"] += 1
                     continue
-                match = self._gallery.match(template)
-                if match is None:
-                    continue
-                if self._join(session, message, sighting, match):
-                    joined += 1
-                else:
-                    events.append(self._raise(session, message, sighting, match))
-                    raised += 1
+                counts["stored"] += 1
+                if outcome:
+                    counts[outcome] += 1
         if added and self._on_stored is not None:
             self._on_stored(added)
         return MatchStats(
-            stored=stored,
-            duplicates=duplicates,
-            refused=refused,
-            hits_raised=raised,
-            hits_joined=joined,
+            stored=counts["stored"],
+            duplicates=counts["duplicates"],
+            refused=counts["refused"],
+            hits_raised=counts["raised"],
+            hits_joined=counts["joined"],
             events=tuple(events),
         )
+
+    def _one(
+        self,
+        session: Session,
+        message: FaceObserved,
+        added: list[tuple[int, np.ndarray]],
+        events: list[CameraEventObserved],
+    ) -> str | None:
+        """Store one sighting and match it: ``raised``, ``joined`` or ``None``."""
+        template = np.asarray(message.template, dtype=np.float32)
+        sighting = FaceSighting(
+            message_id=str(message.id),
+            camera_id=message.camera_id,
+            track=message.track,
+            seen_at=message.seen_at,
+            expires_at=message.seen_at + self._retention,
+            box=list(message.box),
+            quality=message.quality,
+            template=template_bytes(template),
+            model=message.model,
+            crop_uri=message.crop_uri,
+            crop_sha256=message.crop_sha256,
+        )
+        session.add(sighting)
+        session.flush()
+        added.append((sighting.id, template))
+        if not self._matching:
+            return None
+        match = self._gallery.match(template)
+        if match is None:
+            return None
+        _serialise(session, message.camera_id, match.enrolled.person_id)
+        if self._join(session, message, sighting, match):
+            return "joined"
+        events.append(self._raise(session, message, sighting, match))
+        return "raised"
 
     def _problem(self, message: FaceObserved) -> str | None:
         if message.model != self._gallery.model_name:
@@ -172,11 +194,27 @@ class FaceMatcher:
             return False
         open_hit.sightings += 1
         open_hit.last_seen_at = max(open_hit.last_seen_at, message.seen_at)
-        if match.similarity > open_hit.similarity:
+        if open_hit.status == HitStatus.PENDING.value and match.similarity > open_hit.similarity:
+            # The operator is shown the best pair: this sighting's face and the photo it
+            # matched, with their similarity. A decided hit is left as it was decided.
+            probe = self._probe_copy(message)
+            if probe is not None:
+                open_hit.probe_uri, open_hit.probe_sha256 = probe.uri, probe.sha256
             open_hit.similarity = match.similarity
             open_hit.sighting_id = sighting.id
             open_hit.photo_id = match.enrolled.photo_id
         return True
+
+    def _probe_copy(self, message: FaceObserved) -> StoredFile | None:
+        """The hit's own copy of the camera's face (the sighting's crop expires)."""
+        try:
+            data = self._files.read(message.crop_uri)
+        except NotFoundError:
+            log.warning("face crop %s is missing; hit kept without it", message.crop_uri)
+            return None
+        return self._files.save(
+            data, folder=f"{message.camera_id}/faces/hits/{message.seen_at:%Y/%m/%d}"
+        )
 
     def _raise(
         self,
@@ -186,11 +224,7 @@ class FaceMatcher:
         match: GalleryMatch,
     ) -> CameraEventObserved:
         enrolled = match.enrolled
-        # The hit keeps its own copies, in the camera's evidence folder: the sighting and its
-        # crop expire, and an enrolled photo may be removed from its list later.
-        folder = f"{message.camera_id}/faces/hits/{message.seen_at:%Y/%m/%d}"
-        probe = self._files.save(self._files.read(message.crop_uri), folder=folder)
-        enrolled_copy = self._files.save(self._files.read(enrolled.crop_uri), folder=folder)
+        probe = self._probe_copy(message)
         hit = FaceHit(
             camera_id=message.camera_id,
             watchlist_id=enrolled.watchlist_id,
@@ -200,8 +234,8 @@ class FaceMatcher:
             track=message.track,
             similarity=match.similarity,
             threshold=enrolled.threshold,
-            probe_uri=probe.uri,
-            probe_sha256=probe.sha256,
+            probe_uri=probe.uri if probe else "",
+            probe_sha256=probe.sha256 if probe else "",
             first_seen_at=message.seen_at,
             last_seen_at=message.seen_at,
             sightings=1,
@@ -209,6 +243,9 @@ class FaceMatcher:
         )
         session.add(hit)
         session.flush()
+        # The event says only that there is a hit to review: who is listed, and both faces,
+        # stay behind the faces permissions (the hit queue), not in the event stream and its
+        # evidence, which more roles read.
         event = CameraEventObserved(
             camera_id=message.camera_id,
             type=FACE_MATCH,
@@ -217,30 +254,23 @@ class FaceMatcher:
             zone=None,
             payload={
                 "hit_id": hit.id,
-                "watchlist_id": enrolled.watchlist_id,
-                "watchlist": enrolled.watchlist,
-                "watchlist_kind": enrolled.kind,
-                "person_id": enrolled.person_id,
                 "similarity": round(match.similarity, 4),
                 "threshold": enrolled.threshold,
-                "track": message.track,
-                "note": "a lead for an operator to confirm, never an identification",
+                "note": "a lead for an operator to confirm in the face hit queue",
             },
-            evidence=(
-                EvidenceRef(
-                    kind="face_probe",
-                    uri=probe.uri,
-                    sha256=probe.sha256,
-                    media_type="image/jpeg",
-                ),
-                EvidenceRef(
-                    kind="face_enrolled",
-                    uri=enrolled_copy.uri,
-                    sha256=enrolled_copy.sha256,
-                    media_type="image/jpeg",
-                ),
-            ),
         )
         hit.event_id = str(event.id)
         self._outbox.add(session, [event])
         return event
+
+
+def _serialise(session: Session, camera_id: str, person_id: int) -> None:
+    """One matcher at a time raises or joins a hit for a (camera, person) pair: two workers
+    must not both raise one for the same walk past (PostgreSQL; SQLite writes are serial)."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = int.from_bytes(
+            hashlib.blake2b(f"face-hit:{camera_id}:{person_id}".encode(), digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        session.execute(text("select pg_advisory_xact_lock(:k)"), {"k": key})

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.db import Database
@@ -65,7 +65,13 @@ class FacePurge:
                 rows = list(
                     session.execute(
                         select(FaceSighting.id, FaceSighting.crop_uri)
-                        .where(FaceSighting.expires_at <= now)
+                        # Its own expiry, or the window now configured if that is shorter.
+                        .where(
+                            or_(
+                                FaceSighting.expires_at <= now,
+                                FaceSighting.seen_at <= now - self._retention,
+                            )
+                        )
                         .order_by(FaceSighting.id)
                         .limit(BATCH)
                     )
@@ -94,17 +100,26 @@ class FacePurge:
         return PurgeReport(sightings=deleted, files=files, before=now, rejected_probes=probes)
 
     def _purge_rejected_probes(self, now: datetime, actor: str) -> int:
-        """A rejected hit is a face of someone who is not on the list: it is kept no longer
-        than any other sighting. The hit stays (its similarity and decision tune thresholds);
-        its probe crop, also the face_match event's evidence, is deleted."""
+        """A rejected hit is a face of someone who is not on the list, and a hit nobody
+        reviewed may be: neither is kept longer than any other sighting. The hit stays (its
+        similarity and decision tune thresholds); its probe crop is deleted. Confirmed hits
+        keep theirs (evidence of a decision, under the case's own retention)."""
         before = now - self._retention
         with self._db.unit_of_work() as session:
             rows = list(
                 session.execute(
                     select(FaceHit.id, FaceHit.probe_uri).where(
-                        FaceHit.status == HitStatus.REJECTED.value,
-                        FaceHit.decided_at <= before,
                         FaceHit.probe_uri != "",
+                        or_(
+                            and_(
+                                FaceHit.status == HitStatus.REJECTED.value,
+                                FaceHit.decided_at <= before,
+                            ),
+                            and_(
+                                FaceHit.status == HitStatus.PENDING.value,
+                                FaceHit.last_seen_at <= before,
+                            ),
+                        ),
                     )
                 )
             )

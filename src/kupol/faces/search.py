@@ -15,12 +15,14 @@ from sqlalchemy import select
 
 from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, Justification
+from kupol.core.audit.model import AuditEntry
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import (
     FieldProblem,
     InvalidInputError,
     NotFoundError,
+    PermissionDeniedError,
     PurposeRequiredError,
 )
 from kupol.core.messages import utcnow
@@ -29,6 +31,9 @@ from kupol.faces.index import FaceIndex
 from kupol.faces.model import FaceSighting
 from kupol.faces.schemas import SearchResult, SightingRead
 from kupol.faces.types import FaceAnalyzer
+
+RESULTS_VALID = timedelta(days=1)
+"""How long a search's results may be opened (their crops) without searching again."""
 
 
 class SightingIndex:
@@ -50,6 +55,10 @@ class SightingIndex:
     def __len__(self) -> int:
         return len(self._index)
 
+    LOOKBACK = 5000
+    """Ids this far below the highest seen are read again: with several writers, a row with a
+    lower id can commit after a higher one was already indexed."""
+
     def sync(self) -> int:
         """Load sightings added since the last sync; how many."""
         with self._lock:
@@ -58,7 +67,7 @@ class SightingIndex:
                 rows = session.execute(
                     select(FaceSighting.id, FaceSighting.template)
                     .where(
-                        FaceSighting.id > self._last_id,
+                        FaceSighting.id > self._last_id - self.LOOKBACK,
                         FaceSighting.model == self._model,
                         FaceSighting.expires_at > now,
                     )
@@ -67,6 +76,8 @@ class SightingIndex:
                 ids: list[int] = []
                 vectors: list[NDArray[np.float32]] = []
                 for key, template in rows:
+                    if key in self._index:
+                        continue
                     ids.append(key)
                     vectors.append(template_of(template))
             if ids:
@@ -170,38 +181,7 @@ class FaceSearch:
         floor = now - self._retention
         since = max(query.since, floor) if query.since else floor
         min_similarity = query.min_similarity or self._default_min
-        candidates = self._index.search(probe.embedding, query.limit * 5, min_similarity)
-        sightings: list[SightingRead] = []
-        if candidates:
-            select_rows = (
-                select(FaceSighting, Camera)
-                .join(Camera, Camera.id == FaceSighting.camera_id)
-                .where(
-                    FaceSighting.id.in_(list(candidates)),
-                    FaceSighting.expires_at > now,
-                    FaceSighting.seen_at >= since,
-                )
-            )
-            if query.until:
-                select_rows = select_rows.where(FaceSighting.seen_at < query.until)
-            if query.camera_ids:
-                select_rows = select_rows.where(FaceSighting.camera_id.in_(query.camera_ids))
-            with self._db.reader() as session:
-                for row, camera in session.execute(select_rows):
-                    sightings.append(
-                        SightingRead(
-                            id=row.id,
-                            camera_id=row.camera_id,
-                            camera_name=camera.name,
-                            latitude=camera.latitude,
-                            longitude=camera.longitude,
-                            seen_at=row.seen_at,
-                            similarity=round(candidates[row.id], 4),
-                            quality=row.quality,
-                            track=row.track,
-                            box=row.box,
-                        )
-                    )
+        sightings = self._candidates(probe.embedding, query, since, min_similarity, now)
         sightings.sort(key=lambda s: s.seen_at)
         sightings = sightings[: query.limit]
         self._audit.access(
@@ -225,16 +205,89 @@ class FaceSearch:
             sightings=sightings,
         )
 
+    def _candidates(
+        self,
+        template: NDArray[np.float32],
+        query: SearchQuery,
+        since: datetime,
+        min_similarity: float,
+        now: datetime,
+    ) -> list[SightingRead]:
+        """Nearest sightings that pass the filters: the index is asked for more until enough
+        pass, or until it has nothing more above the similarity floor."""
+        k = max(50, query.limit * 5)
+        while True:
+            candidates = self._index.search(template, k, min_similarity)
+            found = self._filtered(candidates, query, since, now)
+            if len(found) >= query.limit or len(candidates) < k or k >= len(self._index):
+                return found
+            k *= 4
+
+    def _filtered(
+        self, candidates: dict[int, float], query: SearchQuery, since: datetime, now: datetime
+    ) -> list[SightingRead]:
+        if not candidates:
+            return []
+        select_rows = (
+            select(FaceSighting, Camera)
+            .join(Camera, Camera.id == FaceSighting.camera_id)
+            .where(
+                FaceSighting.id.in_(list(candidates)),
+                FaceSighting.expires_at > now,
+                FaceSighting.seen_at >= since,
+            )
+        )
+        if query.until:
+            select_rows = select_rows.where(FaceSighting.seen_at < query.until)
+        if query.camera_ids:
+            select_rows = select_rows.where(FaceSighting.camera_id.in_(query.camera_ids))
+        with self._db.reader() as session:
+            return [
+                SightingRead(
+                    id=row.id,
+                    camera_id=row.camera_id,
+                    camera_name=camera.name,
+                    latitude=camera.latitude,
+                    longitude=camera.longitude,
+                    seen_at=row.seen_at,
+                    similarity=round(candidates[row.id], 4),
+                    quality=row.quality,
+                    track=row.track,
+                    box=row.box,
+                )
+                for row, camera in session.execute(select_rows)
+            ]
+
     def crop(self, *, sighting_id: int, actor: Principal, why: Justification) -> bytes:
         """A sighting's face crop, for a case; audited."""
         actor.require(Permission.FACES_SEARCH)
         if not (why.case_number or "").strip():
             raise PurposeRequiredError("viewing a face sighting needs a case number")
+        now = utcnow()
         with self._db.reader() as session:
             row = session.get(FaceSighting, sighting_id)
-            if row is None or row.expires_at <= utcnow():
+            if row is None or row.expires_at <= now or row.seen_at <= now - self._retention:
                 raise NotFoundError(f"no face sighting {sighting_id} (expired or never stored)")
             uri = row.crop_uri
+            # A crop is shown only as a result of a search for this case by this user: no
+            # browsing every face by its number.
+            searches = session.scalars(
+                select(AuditEntry.details)
+                .where(
+                    AuditEntry.actor == actor.username,
+                    AuditEntry.action == "search",
+                    AuditEntry.resource_type == "face_sighting",
+                    AuditEntry.case_number == why.case_number,
+                    AuditEntry.at >= now - RESULTS_VALID,
+                )
+                .order_by(AuditEntry.seq.desc())
+                .limit(100)
+            )
+            if not any(sighting_id in (d or {}).get("returned", []) for d in searches):
+                raise PermissionDeniedError(
+                    f"sighting {sighting_id} was not among the results of your searches for "
+                    f"case {why.case_number} in the last {RESULTS_VALID.days} days"
+                )
         data = self._files.read(uri)
         self._audit.access(
             actor=actor,

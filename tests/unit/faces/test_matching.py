@@ -110,7 +110,10 @@ def test_a_listed_person_seen_by_a_camera_raises_one_hit_with_evidence(
     assert hit.similarity >= 0.9
     [event] = face_events(container)
     assert event.payload["hit_id"] == hit.id
-    assert {e.kind for e in event.evidence} == {"face_probe", "face_enrolled"}
+    # Who is listed and both faces stay behind the faces permissions: the event stream and
+    # its evidence are read by more roles.
+    assert event.evidence == ()
+    assert not {"person_id", "watchlist", "watchlist_kind"} & set(event.payload)
     # The probe crop is the hit's own copy: it outlives the sighting's retention.
     assert container.faces.files.read(hit.probe_uri)
 
@@ -314,7 +317,94 @@ def test_a_rejected_hits_face_is_deleted_after_the_retention_window_but_the_deci
     later = utcnow() + timedelta(days=container.settings.faces.retention_days, hours=1)
     report = container.faces.purge.purge(now=later)
     assert report.rejected_probes == 1
-    with pytest.raises(NotFoundError, match="deleted"):
+    with pytest.raises(NotFoundError, match="not kept"):
         container.faces.hits.image(hit_id=hit.id, which="probe", actor=operator, why=REVIEW)
     kept = container.faces.hits.get(hit_id=hit.id, actor=operator, why=REVIEW)
     assert (kept.status, kept.similarity) == ("rejected", hit.similarity)
+
+
+def test_a_decided_hit_is_not_changed_by_later_sightings_and_a_better_one_updates_a_pending_hit(
+    container: Container, person_id: int
+) -> None:
+    start = utcnow()
+    container.faces.matcher.record([seen(container, WANTED, at=start, noise=0.2, seed=1)])
+    with container.db.reader() as session:
+        first = session.scalars(select(FaceHit)).one()
+    container.faces.matcher.record(
+        [seen(container, WANTED, at=start + timedelta(seconds=1), noise=0.01, seed=2)]
+    )
+    with container.db.reader() as session:
+        better = session.scalars(select(FaceHit)).one()
+    assert better.similarity > first.similarity
+    assert better.probe_uri != first.probe_uri, "the probe shown is the best sighting's face"
+    operator = add_user(container, "operator", "operator")[0]
+    container.faces.hits.decide(
+        hit_id=better.id,
+        decision=HitDecision(status=HitStatus.CONFIRMED, note="same person"),
+        actor=operator,
+    )
+    container.faces.matcher.record(
+        [seen(container, WANTED, at=start + timedelta(seconds=2), noise=0.0, seed=3)]
+    )
+    with container.db.reader() as session:
+        decided = session.scalars(select(FaceHit)).one()
+    assert (decided.similarity, decided.probe_uri) == (better.similarity, better.probe_uri)
+    assert decided.sightings == 3
+
+
+def test_a_face_whose_crop_is_gone_still_raises_its_hit_and_the_batch_is_kept(
+    container: Container, person_id: int
+) -> None:
+    lost = seen(container, WANTED)
+    container.faces.files.delete(lost.crop_uri)
+    stats = container.faces.matcher.record([lost, seen(container, 99, seed=5)])
+    assert (stats.stored, stats.hits_raised) == (2, 1)
+    with container.db.reader() as session:
+        hit = session.scalars(select(FaceHit)).one()
+    assert hit.probe_uri == ""
+
+
+def test_a_crop_opens_only_as_a_result_of_ones_own_search_for_that_case(
+    container: Container, investigator: Principal
+) -> None:
+    container.faces.matcher.record(
+        [seen(container, 42, seed=1), seen(container, 43, at=utcnow(), seed=2)]
+    )
+    result = container.faces.search.search(
+        photo=photo(42), query=SearchQuery(), actor=investigator, why=CASE
+    )
+    [found] = result.sightings
+    assert container.faces.search.crop(sighting_id=found.id, actor=investigator, why=CASE)
+    with container.db.reader() as session:
+        other_face = session.scalars(
+            select(FaceSighting.id).where(FaceSighting.id != found.id)
+        ).one()
+    colleague = add_user(container, "colleague", "investigator")[0]
+    other_case = Justification(purpose="another case entirely", case_number="2026-9999")
+    for actor, why, sighting_id in (
+        (investigator, CASE, other_face),  # not a result: no browsing by number
+        (investigator, other_case, found.id),  # a result, but of another case
+        (colleague, CASE, found.id),  # the colleague did not search
+    ):
+        with pytest.raises(PermissionDeniedError):
+            container.faces.search.crop(sighting_id=sighting_id, actor=actor, why=why)
+
+
+def test_a_shortened_retention_window_applies_to_faces_already_stored(
+    container: Container, investigator: Principal
+) -> None:
+    from kupol.faces.retention import FacePurge
+
+    container.faces.matcher.record(
+        [
+            seen(container, 42, at=utcnow() - timedelta(days=20), seed=1),
+            seen(container, 42, at=utcnow() - timedelta(days=2), seed=2),
+        ]
+    )
+    week = FacePurge(
+        db=container.db,
+        audit=container.audit,
+        files=container.faces.files,
+        retention=timedelta(days=7),
+    )
+    assert week.purge().sightings == 1
