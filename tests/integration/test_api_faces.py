@@ -144,3 +144,24 @@ def test_a_search_without_a_case_number_is_refused_and_one_with_it_is_audited(
         ("search", "2026-0417"),
         ("view", "2026-0417"),
     ]
+
+
+def test_times_without_a_utc_offset_are_refused_with_a_clear_error(
+    api: Any, faces: Container
+) -> None:
+    investigator = login_as(api, faces, "inv", "investigator")
+    watchlist_id, _ = make_person(api, investigator)
+    naive = api.post(
+        f"/api/faces/watchlists/{watchlist_id}/persons",
+        json={"name": "B Person", "reason": "wanted for theft", "expires_at": "2030-01-01T00:00"},
+        headers=investigator,
+    )
+    assert naive.status_code == 422
+    assert "expires_at" in naive.text
+    search = api.post(
+        "/api/faces/search",
+        files={"photo": ("p.png", photo(42))},
+        data={"since": "2026-01-01T00:00"},
+        headers={**investigator, **CASE},
+    )
+    assert search.status_code == 422

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import uuid
@@ -37,6 +38,7 @@ def event_with_evidence(container: Container, image: np.ndarray, tmp_path: Path)
     write_clip(
         [ClipFrame(pts_s=t / 5, jpeg=encode_jpeg(image)) for t in range(3)], clip_path, fps=5
     )
+    clip_sha = hashlib.sha256(clip_path.read_bytes()).hexdigest()
     event_id = uuid.uuid4()
     with container.db.unit_of_work() as session:
         session.add(
@@ -58,7 +60,7 @@ def event_with_evidence(container: Container, image: np.ndarray, tmp_path: Path)
                     {
                         "kind": "clip",
                         "uri": "cam-x/test/clip.webm",
-                        "sha256": "-",
+                        "sha256": clip_sha,
                         "media_type": "video/webm",
                     },
                 ],
@@ -129,4 +131,19 @@ def test_only_investigators_export_and_only_for_a_case(
             subject_photo=None,
             actor=investigator,
             why=Justification(purpose="just looking around"),
+        )
+
+
+def test_evidence_changed_after_it_was_recorded_is_not_exported(
+    container: Container, tmp_path: Path
+) -> None:
+    from kupol.core.errors import ConflictError
+
+    image = np.zeros((120, 160, 3), np.uint8)
+    event_id = event_with_evidence(container, image, tmp_path)
+    (container.evidence_dir / "cam-x" / "test" / "clip.webm").write_bytes(b"tampered")
+    investigator = add_user(container, "investigator", "investigator")[0]
+    with pytest.raises(ConflictError, match="SHA-256"):
+        container.faces.export.export_event(
+            event_id=event_id, subject_photo=None, actor=investigator, why=CASE
         )

@@ -6,11 +6,11 @@ and exporting also need a case number. Routers stay thin: the services decide.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
+from pydantic import AwareDatetime
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why, require
 from kupol.core.auth import Permission, Principal
@@ -33,7 +33,7 @@ from kupol.faces.search import SearchQuery
 
 router = APIRouter(prefix="/api/faces", tags=["faces"])
 ListReader = Annotated[Principal, Depends(require(Permission.WATCHLISTS_READ))]
-NO_STORE = {"Cache-Control": "no-store"}
+NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 async def _read_upload(upload: UploadFile, what: str) -> bytes:
@@ -41,6 +41,15 @@ async def _read_upload(upload: UploadFile, what: str) -> bytes:
     if len(data) > MAX_PHOTO_BYTES:
         raise InvalidInputError(f"the {what} is larger than {MAX_PHOTO_BYTES // 2**20} MB")
     return data
+
+
+def _image_type(data: bytes) -> str:
+    """The media type of a stored photo, from its first bytes (photos are decoded on upload)."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    return "application/octet-stream"
 
 
 def _jpeg(data: bytes) -> Response:
@@ -156,7 +165,7 @@ def photo_image(
 ) -> Response:
     """An enrolled photo (audited)."""
     data = container.faces.watchlists.photo(photo_id=photo_id, crop=crop, actor=user, why=why)
-    return Response(data, media_type="image/jpeg" if crop else "image/*", headers=NO_STORE)
+    return Response(data, media_type=_image_type(data), headers=NO_STORE)
 
 
 # Hits --------------------------------------------------------------------------------
@@ -205,8 +214,8 @@ async def search_faces(
     user: CurrentUser,
     why: Why,
     photo: Annotated[UploadFile, File(description="A photo of the person searched for.")],
-    since: Annotated[datetime | None, Form()] = None,
-    until: Annotated[datetime | None, Form()] = None,
+    since: Annotated[AwareDatetime | None, Form(description="With its UTC offset.")] = None,
+    until: Annotated[AwareDatetime | None, Form(description="With its UTC offset.")] = None,
     cameras: Annotated[str, Form(description="Comma-separated camera ids; empty: all.")] = "",
     min_similarity: Annotated[float | None, Form(gt=0, lt=1)] = None,
     limit: Annotated[int, Form(ge=1, le=1000)] = 200,

@@ -7,7 +7,7 @@ decide, and the audit log names them, exactly as in the console.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -27,6 +27,13 @@ app = typer.Typer(
 )
 AsUser = Annotated[str, typer.Option("--as", help="Act as this kupol user (their roles apply).")]
 Purpose = Annotated[str, typer.Option("--purpose", help="Why you look (audited).")]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    """A time typed without an offset is taken as UTC (what kupol stores)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def _print(value: object) -> None:
@@ -79,7 +86,9 @@ def add_person(
     actor = c.auth.principal_of(user)
     person = c.faces.watchlists.add_person(
         watchlist_id=watchlist_id,
-        person=PersonCreate(name=name, reason=reason, reference=reference, expires_at=expires),
+        person=PersonCreate(
+            name=name, reason=reason, reference=reference, expires_at=_aware(expires)
+        ),
         actor=actor,
     )
     out.print(f"person {person.id} listed", highlight=False)
@@ -126,7 +135,7 @@ def list_hits(
     user: AsUser,
     purpose: Purpose,
     status: Annotated[HitStatus | None, typer.Option(help="pending, confirmed, rejected")] = None,
-    limit: int = 50,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
 ) -> None:
     """Print watchlist hits, newest first."""
     c = container()
@@ -167,8 +176,8 @@ def search(
     since: datetime | None = None,
     until: datetime | None = None,
     camera: Annotated[list[str] | None, typer.Option(help="Only these cameras.")] = None,
-    min_similarity: float | None = None,
-    limit: int = 200,
+    min_similarity: Annotated[float | None, typer.Option(min=0.01, max=0.99)] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 200,
 ) -> None:
     """Where the face in PHOTO was seen, oldest first (audited, needs a case number)."""
     c = container()
@@ -179,8 +188,8 @@ def search(
     result = c.faces.search.search(
         photo=data,
         query=SearchQuery(
-            since=since,
-            until=until,
+            since=_aware(since),
+            until=_aware(until),
             camera_ids=tuple(camera or ()),
             min_similarity=min_similarity,
             limit=limit,

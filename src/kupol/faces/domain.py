@@ -182,6 +182,6 @@ def build_faces(
             audit=audit,
             files=files,
             analyzer=analyzer,
-            subject_threshold=settings.search_min_similarity,
+            subject_threshold=settings.default_threshold,
         ),
     )

@@ -31,6 +31,8 @@ class HitService:
     ) -> list[HitRead]:
         """Hits, newest first; pending ones are the operator's queue."""
         actor.require(Permission.FACE_HITS_REVIEW)
+        if not 1 <= limit <= 1000:
+            raise InvalidInputError("limit must be between 1 and 1000")
         if status is not None and status not in {s.value for s in HitStatus}:
             raise InvalidInputError(f"unknown hit status {status!r}")
         query = select(FaceHit).order_by(FaceHit.last_seen_at.desc()).limit(min(limit, 1000))

@@ -26,6 +26,7 @@ from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import (
+    ConflictError,
     InvalidInputError,
     NotFoundError,
     PurposeRequiredError,
@@ -92,6 +93,7 @@ class Redactor:
         for face in faces:
             is_subject = (
                 self._subject is not None
+                and face.quality.usable
                 and face.embedding.size > 0
                 and float(np.dot(face.embedding, self._subject)) >= self._threshold
             )
@@ -120,6 +122,22 @@ class FaceExport:
         self._files = files
         self._analyzer = analyzer
         self._threshold = subject_threshold
+
+    def _evidence(self, camera_id: str, ref: dict[str, object]) -> bytes:
+        """An evidence file of the event, as the evidence endpoint serves it: only from the
+        event's own camera folder, and only if it still has its recorded SHA-256."""
+        uri = str(ref.get("uri", ""))
+        root = self._files.path(camera_id)
+        path = self._files.path(uri)
+        if not path.is_relative_to(root) or not path.is_file():
+            raise NotFoundError(f"evidence {uri!r} is not on this server")
+        data = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != ref.get("sha256"):
+            raise ConflictError(
+                f"evidence {uri!r} does not match its recorded SHA-256: it was changed after "
+                "it was recorded, and is not exported"
+            )
+        return data
 
     def export_event(
         self,
@@ -165,7 +183,7 @@ class FaceExport:
                 media = str(ref.get("media_type", ""))
                 if media not in ("image/jpeg", "video/webm"):
                     continue
-                original = self._files.read(str(ref["uri"]))
+                original = self._evidence(camera_id, ref)
                 if media == "image/jpeg":
                     image, redaction = redactor.apply(decode_image(original, what="snapshot"))
                     data, name = encode_jpeg(image), f"{number:02d}-{ref.get('kind')}.jpg"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kupol.faces.model import HitStatus, WatchlistKind
 
@@ -51,15 +51,17 @@ class PersonCreate(_In):
     reference: str | None = Field(
         None, max_length=120, description="Case, warrant or missing-person report number."
     )
-    expires_at: datetime | None = Field(
-        None, description="After this the person is no longer matched (required for banned)."
+    expires_at: AwareDatetime | None = Field(
+        None,
+        description="After this the person is no longer matched (required for banned); "
+        "with its UTC offset.",
     )
 
 
 class PersonUpdate(_In):
     reason: str | None = Field(None, min_length=5, max_length=2000)
     reference: str | None = Field(None, max_length=120)
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
     active: bool | None = None
 
 

@@ -30,6 +30,9 @@ from kupol.faces.schemas import (
 from kupol.faces.types import FaceAnalyzer
 
 T = TypeVar("T")
+ENROLLED = "_faces/enrolled"
+"""Where enrolled photos are kept: under the evidence folder, but in no camera's folder
+(camera ids cannot start with "_"), so no camera event's evidence can point at them."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -250,8 +253,8 @@ class WatchlistService:
             )
         with self._db.unit_of_work() as session:
             person = _get(session, WatchlistPerson, person_id, "person")
-            stored = self._files.save(photo, folder="faces/enrolled", suffix=_suffix(photo))
-            crop = self._files.save(encode_jpeg(face.chip), folder="faces/enrolled")
+            stored = self._files.save(photo, folder=ENROLLED, suffix=_suffix(photo))
+            crop = self._files.save(encode_jpeg(face.chip), folder=ENROLLED)
             row = EnrolledPhoto(
                 person_id=person_id,
                 image_uri=stored.uri,
