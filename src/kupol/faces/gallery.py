@@ -138,9 +138,41 @@ class Gallery:
         if self._path is None or not self._path.exists():
             return
         try:
-            self._index = FaceIndex.load(self._path, self._dim)
+            loaded = FaceIndex.load(self._path, self._dim)
         except FaceIndexFileError as exc:
             log.warning("faces: %s; rebuilding the watchlist index from the database", exc)
+            return
+        if self._matches_database(loaded):
+            self._index = loaded
+        else:
+            log.warning(
+                "faces: %s does not match this database (restored or replaced?); "
+                "rebuilding the watchlist index from the database",
+                self._path,
+            )
+
+    def _matches_database(self, index: FaceIndex, sample: int = 64) -> bool:
+        """Whether templates in a saved index are the database's own, checked on a sample:
+        photo ids restart in a new database, and an old file must not name the wrong person."""
+        ids = index.ids()
+        if not ids:
+            return True
+        picked = [ids[i] for i in np.linspace(0, len(ids) - 1, min(sample, len(ids))).astype(int)]
+        with self._db.reader() as session:
+            stored = dict(
+                session.execute(
+                    select(EnrolledPhoto.id, EnrolledPhoto.template).where(
+                        EnrolledPhoto.id.in_(picked)
+                    )
+                ).all()
+            )
+        if len(stored) != len(set(picked)):
+            return False
+        saved = index.vectors(picked)
+        return all(
+            np.allclose(saved[row], template_of(stored[key]), atol=1e-5)
+            for row, key in enumerate(picked)
+        )
 
     def _rebuild(self) -> None:
         """Bring the index in step with the database: add new templates, drop gone ones.

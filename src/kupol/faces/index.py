@@ -30,7 +30,7 @@ Example:
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -164,6 +164,14 @@ class FaceIndex:
         """The template ids in the index."""
         with self._lock.reading():
             return list(self._slots)
+
+    def vectors(self, ids: Sequence[int]) -> NDArray[np.float32]:
+        """The stored templates of ``ids`` (all present), one row each."""
+        with self._lock.reading():
+            slots = [self._slots[int(i)] for i in ids]
+            if not slots:
+                return np.zeros((0, self.dim), np.float32)
+            return np.asarray(self._graph.get_items(slots), np.float32)
 
     @property
     def deleted_fraction(self) -> float:

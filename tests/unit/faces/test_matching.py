@@ -408,3 +408,23 @@ def test_a_shortened_retention_window_applies_to_faces_already_stored(
         retention=timedelta(days=7),
     )
     assert week.purge().sightings == 1
+
+
+def test_a_saved_index_from_another_database_is_not_trusted(
+    container: Container, investigator: Principal, person_id: int, tmp_path: Path
+) -> None:
+    from kupol.faces.files import template_bytes
+    from kupol.faces.gallery import Gallery
+    from kupol.faces.model import EnrolledPhoto
+
+    path = tmp_path / "gallery.hnsw"
+    saved = Gallery(db=container.db, model_name="dlib-resnet-v1", dim=128, path=path)
+    saved.refresh(force=True)
+    assert saved.save()
+    # As after a restore: the same photo id now holds someone else's template.
+    with container.db.unit_of_work() as session:
+        for row in session.scalars(select(EnrolledPhoto)):
+            row.template = template_bytes(template(99))
+    reopened = Gallery(db=container.db, model_name="dlib-resnet-v1", dim=128, path=path)
+    assert reopened.match(template(WANTED, 0.05)) is None
+    assert reopened.match(template(99, 0.05)) is not None
