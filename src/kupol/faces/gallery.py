@@ -1,6 +1,6 @@
 """The templates live matching searches: every enrolled photo of an active person on an active
 list, in a vector index. Rebuilt when a list changes (in this process or any other: the lists'
-``updated_at`` is the signal) and when a person's expiry date passes."""
+``version`` counters are the signal) and when a person's expiry date passes."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ class Gallery:
             self._checked = now
             with self._db.reader() as session:
                 generation = (
-                    session.scalar(select(func.max(Watchlist.updated_at))),
+                    session.scalar(select(func.sum(Watchlist.version))),
+                    session.scalar(select(func.count()).select_from(Watchlist)),
                     session.scalar(select(func.count()).select_from(EnrolledPhoto)),
                 )
             expired = self._next_expiry is not None and self._next_expiry <= utcnow()

@@ -48,6 +48,9 @@ class Watchlist(Base):
     owner: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    """Counts the changes to the list, its people and photos (the signal other processes
+    watch to refresh their watchlist index)."""
 
 
 class WatchlistPerson(Base):

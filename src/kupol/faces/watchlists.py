@@ -97,7 +97,7 @@ class WatchlistService:
             before = {k: getattr(row, k) for k in values}
             for key, value in values.items():
                 setattr(row, key, value)
-            row.updated_at = utcnow()
+            _touch(row)
             self._changed(
                 session, actor, "update", "watchlist", row.id, {"before": before, "after": values}
             )
@@ -152,7 +152,7 @@ class WatchlistService:
                 added_by=actor.username,
             )
             session.add(row)
-            listing.updated_at = utcnow()
+            _touch(listing)
             session.flush()
             self._changed(
                 session,
@@ -175,7 +175,7 @@ class WatchlistService:
             before = {k: _plain(getattr(row, k)) for k in values}
             for key, value in values.items():
                 setattr(row, key, value)
-            _get(session, Watchlist, row.watchlist_id, "watchlist").updated_at = utcnow()
+            _touch(_get(session, Watchlist, row.watchlist_id, "watchlist"))
             self._changed(
                 session,
                 actor,
@@ -195,7 +195,7 @@ class WatchlistService:
         with self._db.unit_of_work() as session:
             row = _get(session, WatchlistPerson, person_id, "person")
             row.active = False
-            _get(session, Watchlist, row.watchlist_id, "watchlist").updated_at = utcnow()
+            _touch(_get(session, Watchlist, row.watchlist_id, "watchlist"))
             self._changed(session, actor, "remove", "watchlist_person", row.id, {"why": reason})
 
     def persons(
@@ -267,7 +267,7 @@ class WatchlistService:
                 added_by=actor.username,
             )
             session.add(row)
-            _get(session, Watchlist, person.watchlist_id, "watchlist").updated_at = utcnow()
+            _touch(_get(session, Watchlist, person.watchlist_id, "watchlist"))
             session.flush()
             self._changed(
                 session,
@@ -286,7 +286,7 @@ class WatchlistService:
             row = _get(session, EnrolledPhoto, photo_id, "photo")
             person = _get(session, WatchlistPerson, row.person_id, "person")
             row.model = f"removed:{row.model}"[:40]
-            _get(session, Watchlist, person.watchlist_id, "watchlist").updated_at = utcnow()
+            _touch(_get(session, Watchlist, person.watchlist_id, "watchlist"))
             self._changed(session, actor, "remove", "watchlist_photo", row.id, {})
 
     def photo(self, *, photo_id: int, crop: bool, actor: Principal, why: Justification) -> bytes:
@@ -330,6 +330,13 @@ class WatchlistService:
             ),
             session=session,
         )
+
+
+def _touch(listing: Watchlist) -> None:
+    """Mark a list changed: its version counts every change (what other processes watch;
+    clocks of different servers may disagree, a counter cannot)."""
+    listing.updated_at = utcnow()
+    listing.version = (listing.version or 0) + 1
 
 
 def _plain(value: Any) -> Any:
