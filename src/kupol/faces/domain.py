@@ -7,6 +7,7 @@ enrolments or searches never pays for them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from kupol.faces.types import Face, FaceAnalyzer, FaceBox, Image
 from kupol.faces.watchlists import WatchlistService
 from kupol.settings import FacesSettings
 
+log = logging.getLogger(__name__)
 TEMPLATE_MODEL = "dlib-resnet-v1"
 """The network templates come from: dlib's ResNet, run by dlib or as ONNX (same vectors)."""
 TEMPLATE_DIM = 128
@@ -89,6 +91,7 @@ class Faces:
     export: FaceExport
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _warm: asyncio.Task[None] | None = None
 
     def stage(self, camera_id: str, config: CameraFacesConfig) -> FaceStage:
         """A camera's face stage (the pipelines' factory)."""
@@ -101,13 +104,22 @@ class Faces:
         )
 
     def start(self) -> None:
-        """Start the scheduled purge of expired templates."""
+        """Start the scheduled purge of expired templates, and load the indexes in the
+        background (so the first hit or search does not wait for them)."""
         if self._task is None:
             self._stop = asyncio.Event()
             self._task = asyncio.create_task(
                 self.purge.run_every(self.settings.purge_interval_s, self._stop),
                 name="faces-purge",
             )
+            self._warm = asyncio.create_task(self._warm_up(), name="faces-warm-up")
+
+    async def _warm_up(self) -> None:
+        try:
+            await asyncio.to_thread(self.gallery.refresh, force=True)
+            await asyncio.to_thread(self.sightings.sync)
+        except Exception:
+            log.exception("faces: indexes not loaded ahead; they load at first use")
 
     async def stop(self) -> None:
         """Stop the scheduled purge; keep the watchlist index for a quick next start."""
@@ -115,6 +127,9 @@ class Faces:
             self._stop.set()
             await self._task
             self._task = None
+        if self._warm is not None:
+            await self._warm
+            self._warm = None
         await asyncio.to_thread(self.gallery.save)
 
 

@@ -151,6 +151,15 @@ class CameraAnalytics(_Section):
             unknown.append(self.crowd.zone)
         if unknown:
             raise ValueError(f"rules name unknown zones: {', '.join(unknown)}")
+        if (
+            self.faces.enabled
+            and not self.faces.whole_frame
+            and isinstance(self.detector, MotionOnlyConfig)
+        ):
+            raise ValueError(
+                "faces on tracked people need an object detector that finds people; with the "
+                "motion-only detector set faces.whole_frame = true"
+            )
         known = self.class_names()
         if known is not None:
             # Only the rules in use: a disabled rule's default (COCO) classes harm nobody.

@@ -428,3 +428,17 @@ def test_a_saved_index_from_another_database_is_not_trusted(
     reopened = Gallery(db=container.db, model_name="dlib-resnet-v1", dim=128, path=path)
     assert reopened.match(template(WANTED, 0.05)) is None
     assert reopened.match(template(99, 0.05)) is not None
+
+
+def test_faces_on_tracked_people_need_a_detector_that_finds_people() -> None:
+    from kupol.core.errors import InvalidInputError as Invalid
+    from kupol.vision.config import camera_analytics
+
+    with pytest.raises(Invalid, match="whole_frame"):
+        camera_analytics(
+            zones=[], analytics={"detector": {"type": "motion"}, "faces": {"enabled": True}}
+        )
+    camera_analytics(
+        zones=[],
+        analytics={"detector": {"type": "motion"}, "faces": {"enabled": True, "whole_frame": True}},
+    )
