@@ -1,0 +1,63 @@
+"""``kupol faces`` on real photos: lists, enrolment with refusals, search by case, purge."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import need_data
+from tests.unit.factories import fast_passwords
+from tests.unit.test_cli import Kupol, kupol
+
+pytestmark = [pytest.mark.usefixtures(fast_passwords.__name__), pytest.mark.slow]
+__all__ = ["kupol"]
+
+
+def test_an_investigator_lists_a_person_from_the_command_line(kupol: Kupol) -> None:
+    faces = need_data("faces", "face_recognition", "knn_examples")
+    group = need_data("faces", "deepface") / "couple.jpg"
+    assert kupol("users", "add", "inv", "--role", "investigator").exit_code == 0
+    assert kupol("users", "add", "op", "--role", "operator").exit_code == 0
+
+    refused = kupol("faces", "create-list", "Розыск", "--kind", "wanted", "--as", "op")
+    assert refused.exit_code == 6, refused.output
+    created = kupol("faces", "create-list", "Розыск", "--kind", "wanted", "--as", "inv")
+    assert created.exit_code == 0, created.output
+    watchlist_id = json.loads(created.stdout)["id"]
+
+    listed = kupol(
+        "faces", "add-person", str(watchlist_id), "Listed Person", "--as", "inv",
+        "--reason", "wanted for robbery",
+        "--photo", str(faces / "train" / "obama" / "obama.jpg"),
+        "--photo", str(group),
+    )  # fmt: skip
+    # The good photo is kept, the group photo is refused with its reason: exit 2.
+    assert listed.exit_code == 2, listed.output
+    assert "enrolled as photo 1" in listed.stdout
+    assert "holds 2 faces" in listed.output
+
+    banned = kupol("faces", "create-list", "Stadium", "--kind", "banned", "--as", "inv")
+    ban_id = str(json.loads(banned.stdout)["id"])
+    until = kupol(
+        "faces", "add-person", ban_id, "A Fan", "--as", "inv",
+        "--reason", "court ban order 5/2026", "--expires", "2030-01-01T00:00:00",
+    )  # fmt: skip
+    assert until.exit_code == 0, until.output  # a time without an offset is taken as UTC
+
+    photo = str(faces / "test" / "obama1.jpg")
+    no_case = kupol("faces", "search", photo, "--as", "inv", "--purpose", "where was he")
+    assert no_case.exit_code == 2
+    found = kupol(
+        "faces", "search", photo, "--as", "inv", "--case", "2026-1", "--purpose", "where was he"
+    )
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout)["sightings"] == []
+    not_allowed = kupol(
+        "faces", "search", photo, "--as", "op", "--case", "2026-1", "--purpose", "where was he"
+    )
+    assert not_allowed.exit_code == 6
+
+    hits = kupol("faces", "hits", "--as", "op", "--purpose", "shift review")
+    assert hits.exit_code == 0 and json.loads(hits.stdout) == []
+    assert "purged 0" in kupol("faces", "purge").stdout
