@@ -18,7 +18,7 @@ import numpy as np
 
 from kupol.core.errors import InvalidInputError
 
-WIDTH, HEIGHT = 960, 540
+WIDTH, HEIGHT = 1280, 720
 
 
 def write_walkby_clip(
@@ -79,7 +79,7 @@ def _background() -> np.ndarray:
 
 def _paste(frame: np.ndarray, image: np.ndarray, t: float) -> None:
     """Place ``image`` at progress ``t`` (0..1): sliding right, growing as it comes closer."""
-    target_h = int(HEIGHT * (0.45 + 0.25 * t))
+    target_h = int(HEIGHT * (0.45 + 0.3 * t))
     scale = target_h / image.shape[0]
     width = int(image.shape[1] * scale)
     if width > WIDTH * 0.6:

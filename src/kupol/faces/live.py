@@ -55,15 +55,22 @@ class FaceStage:
         occurred: datetime,
         people: list[TrackedPerson],
         track_key: Callable[[int], str],
+        full: Callable[[], Image] | None = None,
     ) -> list[FaceObserved]:
-        """Faces on this frame worth reporting (usable ones only)."""
+        """Faces on this frame worth reporting (usable ones only).
+
+        ``image`` is the analysed frame (people's boxes are in its pixels); ``full`` gives
+        the decoded frame at full resolution, where faces are looked for when there is one:
+        objects are found at the analysis width, faces need every pixel the camera has.
+        """
         config = self.config
         if config.whole_frame:
             if pts_s - self._last_whole < config.interval_s:
                 return []
             self._last_whole = pts_s
-            faces = _matchable(self._analyzer.analyze(image))
-            return [self._message(image, f, occurred, None) for f in faces[: config.max_faces]]
+            sharp = full() if full is not None else image
+            faces = _matchable(self._analyzer.analyze(sharp))
+            return [self._message(sharp, f, occurred, None) for f in faces[: config.max_faces]]
         due = [
             p for p in people if pts_s - self._last_try.get(p.track_id, -1e9) >= config.interval_s
         ][: config.max_faces]
@@ -73,16 +80,19 @@ class FaceStage:
             self._last_try[person.track_id] = pts_s
         live = {p.track_id for p in people}
         self._last_try = {k: v for k, v in self._last_try.items() if k in live}
+        sharp = full() if full is not None else image
+        scale = sharp.shape[1] / max(1, image.shape[1])
         regions = [
-            head_region(p.box, image.shape[1], image.shape[0], config.head_fraction) for p in due
+            head_region(_scaled(p.box, scale), sharp.shape[1], sharp.shape[0], config.head_fraction)
+            for p in due
         ]
-        faces = _matchable(self._analyzer.analyze(image, regions=regions))
+        faces = _matchable(self._analyzer.analyze(sharp, regions=regions))
         messages = []
         for face in faces:
             owner = _owner(face, due, regions)
             messages.append(
                 self._message(
-                    image, face, occurred, track_key(owner) if owner is not None else None
+                    sharp, face, occurred, track_key(owner) if owner is not None else None
                 )
             )
         return messages
@@ -132,6 +142,10 @@ def context_crop(image: Image, box: Box, margin: float = CROP_MARGIN) -> Image:
     right = int(min(image.shape[1], x2 + margin * w))
     bottom = int(min(image.shape[0], y2 + margin * h))
     return np.ascontiguousarray(image[top:bottom, left:right])
+
+
+def _scaled(box: Box, scale: float) -> Box:
+    return (box[0] * scale, box[1] * scale, box[2] * scale, box[3] * scale)
 
 
 def _matchable(faces: list[Face]) -> list[Face]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 
 from kupol.core.errors import SourceError
 from kupol.core.messages import Event
@@ -323,6 +324,7 @@ class CameraWorker:
                     occurred=occurred,
                     people=people,
                     track_key=lambda tid: TrackRecord.key(self.camera_id, tracks.run_id, tid),
+                    full=lambda: _bgr(frame.full_image()),
                 )
             )
             self.health.faces += len(messages)
@@ -417,6 +419,11 @@ class CameraWorker:
                 log.warning("camera %s: messages not accepted yet (%s)", self.camera_id, exc)
                 self._stop.wait(delay)
                 delay = min(delay * 2, 30.0)
+
+
+def _bgr(image: Image.Image) -> NDArray[np.uint8]:
+    """A PIL RGB image as OpenCV's BGR array."""
+    return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1], dtype=np.uint8)
 
 
 def bus_publisher(bus_publish: Callable[..., object], loop: asyncio.AbstractEventLoop) -> Publish:
