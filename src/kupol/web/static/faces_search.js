@@ -1,6 +1,7 @@
 /* Retrospective face search, for a case: a photo in, the sightings out as a timeline and as a
  * route over the cameras, numbered in time order. Every search and crop is audited. */
 (function () {
+  const STOP_GAP_MS = 10 * 60 * 1000;
   "use strict";
   const { t, api, errorText, fmtTime, fill, pageData, whyHeaders, whyQuery } = window.Kupol;
   const { refusal } = window.KupolFaces;
@@ -36,12 +37,17 @@
       projection.padding + (projection.north - latitude) * projection.y_scale];
   }
 
-  /** Consecutive sightings on one camera are one stop: one walk past that camera. */
+  /** Consecutive sightings on one camera, none more than STOP_GAP_MS after the one before,
+   * are one stop: one visit to that camera's view. */
   function stops(sightings) {
     const found = [];
     sightings.forEach((s) => {
       const last = found[found.length - 1];
-      if (last && last.camera_id === s.camera_id) last.sightings.push(s);
+      const previous = last && last.sightings[last.sightings.length - 1];
+      if (last && last.camera_id === s.camera_id
+          && Date.parse(s.seen_at) - Date.parse(previous.seen_at) <= STOP_GAP_MS) {
+        last.sightings.push(s);
+      }
       else found.push({ number: found.length + 1, camera_id: s.camera_id, sightings: [s],
         name: s.camera_name, xy: project(s.latitude, s.longitude) });
     });
@@ -52,22 +58,33 @@
     return "/api/faces/sightings/" + sighting.id + "/crop.jpg?" + whyQuery(why);
   }
 
+  /** One entry per stop (one walk past a camera): its best face, when it began and ended,
+   * how many sightings it gathered. */
   function drawTimeline(route, why) {
-    timeline.replaceChildren(...route.flatMap((stop) => stop.sightings.map((s) => {
+    timeline.replaceChildren(...route.map((stop) => {
+      const best = stop.sightings.reduce((a, b) => (b.similarity > a.similarity ? b : a));
+      const first = stop.sightings[0];
+      const last = stop.sightings[stop.sightings.length - 1];
       const node = tpl.content.firstElementChild.cloneNode(true);
-      node.dataset.sightingId = String(s.id);
+      node.dataset.sightingId = String(best.id);
       node.dataset.stop = String(stop.number);
-      node.dataset.cameraId = s.camera_id;
+      node.dataset.cameraId = best.camera_id;
+      const when = first.id === last.id
+        ? fmtTime(first.seen_at) : fmtTime(first.seen_at) + " – " + fmtTime(last.seen_at);
       fill(node, {
-        stop: stop.number, time: fmtTime(s.seen_at),
-        camera: s.camera_name + " (" + s.camera_id + ")",
-        similarity: t("facesearch.similarity", { value: s.similarity.toFixed(3) }),
+        stop: stop.number, time: when,
+        camera: best.camera_name + " (" + best.camera_id + ")",
+        similarity: stop.sightings.length > 1
+          ? t("facesearch.stop_summary",
+            { count: stop.sightings.length, value: best.similarity.toFixed(3) })
+          : t("facesearch.similarity", { value: best.similarity.toFixed(3) }),
       });
-      node.querySelector("time.ts").dateTime = s.seen_at;
-      node.querySelector('[data-field="camera"]').title = s.camera_name + " (" + s.camera_id + ")";
+      node.querySelector("time.ts").dateTime = first.seen_at;
+      node.querySelector('[data-field="camera"]').title =
+        best.camera_name + " (" + best.camera_id + ")";
       const img = node.querySelector("img");
-      img.src = cropUrl(s, why);
-      img.alt = t("facesearch.crop_alt", { camera: s.camera_name, time: fmtTime(s.seen_at) });
+      img.src = cropUrl(best, why);
+      img.alt = t("facesearch.crop_alt", { camera: best.camera_name, time: fmtTime(best.seen_at) });
       node.querySelector('[data-action="open"]').addEventListener("click", () => {
         const big = dialog.querySelector('[data-field="image"]');
         big.src = img.src;
@@ -77,7 +94,7 @@
       node.addEventListener("pointerenter", () => highlight([stop.camera_id]));
       node.addEventListener("pointerleave", () => highlight([]));
       return node;
-    })));
+    }));
   }
 
   /** Mark the markers and timeline entries of these cameras. */
