@@ -131,6 +131,7 @@ class Faces:
             await self._warm
             self._warm = None
         await asyncio.to_thread(self.gallery.save)
+        await asyncio.to_thread(self.sightings.save)
 
 
 def build_faces(
@@ -146,7 +147,12 @@ def build_faces(
     analyzer = LazyAnalyzer(settings)
     files = FaceFiles(evidence_dir)
     retention = timedelta(days=settings.retention_days)
-    sightings = SightingIndex(db=db, model_name=TEMPLATE_MODEL, dim=TEMPLATE_DIM)
+    sightings = SightingIndex(
+        db=db,
+        model_name=TEMPLATE_MODEL,
+        dim=TEMPLATE_DIM,
+        path=evidence_dir.parent / "faces" / f"sightings-{TEMPLATE_MODEL}.hnsw",
+    )
     gallery = Gallery(
         db=db,
         model_name=TEMPLATE_MODEL,

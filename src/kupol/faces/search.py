@@ -4,10 +4,12 @@ only over templates still inside the retention window."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,29 +30,82 @@ from kupol.core.errors import (
 from kupol.core.messages import utcnow
 from kupol.faces.files import FaceFiles, decode_image, template_of
 from kupol.faces.index import FaceIndex
+from kupol.faces.index_file import FaceIndexFileError
 from kupol.faces.model import FaceSighting
 from kupol.faces.schemas import SearchResult, SightingRead
 from kupol.faces.types import FaceAnalyzer
 
+log = logging.getLogger(__name__)
 RESULTS_VALID = timedelta(days=1)
 """How long a search's results may be opened (their crops) without searching again."""
 
 
 class SightingIndex:
-    """Templates of unexpired sightings, kept in step with the table by id.
+    """Templates of unexpired sightings, kept in step with the table by id, saved to a file
+    when kupol stops and checked against the table when loaded.
 
     New rows (written by any process) are picked up before each search; purged ones are
     removed by the purge in this process, and checked against the table on every search, so
     a row purged elsewhere is never returned.
     """
 
-    def __init__(self, *, db: Database, model_name: str, dim: int) -> None:
+    def __init__(
+        self, *, db: Database, model_name: str, dim: int, path: Path | None = None
+    ) -> None:
         self._db = db
         self._model = model_name
         self._dim = dim
         self._index = FaceIndex(dim=dim)
         self._last_id = 0
         self._lock = threading.Lock()
+        self._path = path
+        self._loaded = path is None
+        self._dirty = False
+
+    def save(self) -> bool:
+        """Write the index to its file if it changed; whether it wrote."""
+        with self._lock:
+            if self._path is None or not self._dirty:
+                return False
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            self._index.save(self._path)
+            self._dirty = False
+            return True
+
+    def _load(self) -> None:
+        """The saved index, minus what the database no longer holds or holds differently."""
+        self._loaded = True
+        if self._path is None or not self._path.exists():
+            return
+        try:
+            loaded = FaceIndex.load(self._path, self._dim)
+        except FaceIndexFileError as exc:
+            log.warning("faces: %s; rebuilding the sightings index from the database", exc)
+            return
+        ids = loaded.ids()
+        live: dict[int, bytes] = {}
+        with self._db.reader() as session:
+            for chunk in range(0, len(ids), 10_000):
+                keys = ids[chunk : chunk + 10_000]
+                live.update(
+                    (int(key), template)
+                    for key, template in session.execute(
+                        select(FaceSighting.id, FaceSighting.template).where(
+                            FaceSighting.id.in_(keys), FaceSighting.expires_at > utcnow()
+                        )
+                    )
+                )
+        gone = [key for key in ids if key not in live]
+        sample = [key for key in ids if key in live][:: max(1, len(live) // 64)][:64]
+        if sample and not np.allclose(
+            loaded.vectors(sample), np.stack([template_of(live[k]) for k in sample]), atol=1e-5
+        ):
+            log.warning("faces: %s belongs to another database; rebuilding", self._path)
+            return
+        if gone:
+            loaded.remove(np.asarray(gone, np.int64))
+        self._index = loaded
+        self._last_id = max(live, default=0)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -62,6 +117,8 @@ class SightingIndex:
     def sync(self) -> int:
         """Load sightings added since the last sync; how many."""
         with self._lock:
+            if not self._loaded:
+                self._load()
             now = utcnow()
             with self._db.reader() as session:
                 rows = session.execute(
@@ -83,6 +140,7 @@ class SightingIndex:
             if ids:
                 self._index.add(np.asarray(ids, dtype=np.int64), np.stack(vectors))
                 self._last_id = max(self._last_id, ids[-1])
+                self._dirty = True
             return len(ids)
 
     def add(self, rows: Sequence[tuple[int, NDArray[np.float32]]]) -> None:
@@ -90,14 +148,20 @@ class SightingIndex:
         if not rows:
             return
         with self._lock:
+            if not self._loaded:
+                self._load()
             ids = np.asarray([r[0] for r in rows], dtype=np.int64)
             self._index.add(ids, np.stack([np.asarray(r[1], dtype=np.float32) for r in rows]))
+            self._dirty = True
 
     def remove(self, ids: Sequence[int]) -> None:
         """Forget purged sightings."""
         if ids:
             with self._lock:
+                if not self._loaded:
+                    self._load()
                 self._index.remove(np.asarray(ids, dtype=np.int64))
+                self._dirty = True
 
     def search(
         self, template: NDArray[np.float32], k: int, min_similarity: float

@@ -442,3 +442,27 @@ def test_faces_on_tracked_people_need_a_detector_that_finds_people() -> None:
         zones=[],
         analytics={"detector": {"type": "motion"}, "faces": {"enabled": True, "whole_frame": True}},
     )
+
+
+def test_the_sightings_index_is_saved_and_loaded_without_what_was_purged_meanwhile(
+    container: Container, investigator: Principal, tmp_path: Path
+) -> None:
+    from kupol.faces.search import SightingIndex
+
+    path = tmp_path / "sightings.hnsw"
+    container.faces.matcher.record(
+        [seen(container, 42, seed=1), seen(container, 43, seed=2), seen(container, 44, seed=3)]
+    )
+    first = SightingIndex(db=container.db, model_name="dlib-resnet-v1", dim=128, path=path)
+    assert first.sync() == 3
+    assert first.save() and path.exists()
+    with container.db.unit_of_work() as session:
+        gone = session.scalars(select(FaceSighting).order_by(FaceSighting.id)).first()
+        assert gone is not None
+        session.delete(gone)
+    container.faces.matcher.record([seen(container, 45, seed=4)])
+    again = SightingIndex(db=container.db, model_name="dlib-resnet-v1", dim=128, path=path)
+    assert again.sync() == 1  # only the new one is read; the saved three are loaded
+    assert len(again) == 3  # the one purged meanwhile is not
+    assert again.search(template(42, 0.05), 5, 0.9) == {}
+    assert list(again.search(template(43, 0.05), 5, 0.9))
