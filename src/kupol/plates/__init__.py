@@ -1,0 +1,1 @@
+"""Vehicle plates: formats, synthetic rendering for OCR training, and reading."""

@@ -1,0 +1,113 @@
+"""Kazakhstan's plate formats: what is a plate, which region, and the text rules of search."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+
+import kupol.plates.formats as formats
+from kupol.plates.formats import (
+    REGIONS,
+    PlateKind,
+    fit_to_kazakh_format,
+    normalise,
+    parse_plate,
+    wildcard,
+    within_one,
+)
+
+
+def test_the_docstring_examples_hold() -> None:
+    result = doctest.testmod(formats, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 5 and result.failed == 0
+
+
+def test_every_region_code_from_01_to_20_is_known_once() -> None:
+    assert sorted(REGIONS) == [f"{n:02d}" for n in range(1, 21)]
+    assert REGIONS["01"].name_en == "Astana"
+    assert REGIONS["17"].name_en == "Shymkent"
+    assert [REGIONS[c].name_en for c in ("18", "19", "20")] == ["Abai", "Jetisu", "Ulytau"]
+    assert len({r.name_ru for r in REGIONS.values()}) == 20
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "region"),
+    [
+        ("123 ABC 02", PlateKind.KZ_INDIVIDUAL, "02"),
+        ("001IJQ20", PlateKind.KZ_INDIVIDUAL, "20"),  # I, J, Q allowed since 2018
+        ("777 GG 17", PlateKind.KZ_ORGANISATION, "17"),
+        ("А 12345", PlateKind.KZ_SCOOTER, None),  # Cyrillic А read as Latin A
+        ("B 123 ABC", PlateKind.KZ_1993, None),
+        ("123ABC21", PlateKind.OTHER, None),  # no region 21: not a Kazakh plate
+        ("123ABC00", PlateKind.OTHER, None),
+        ("AB1234CD", PlateKind.OTHER, None),  # a foreign (Ukrainian-style) plate
+        ("", PlateKind.INVALID, None),
+        ("12345678901", PlateKind.INVALID, None),
+    ],
+)
+def test_a_plate_is_recognised_by_its_format_and_region(
+    text: str, kind: PlateKind, region: str | None
+) -> None:
+    reading = parse_plate(text)
+    assert reading.kind == kind
+    assert (reading.region.code if reading.region else None) == region
+    assert reading.kazakh == kind.value.startswith("kz_")
+
+
+def test_cyrillic_lookalikes_separators_and_case_do_not_matter() -> None:
+    assert normalise("123 АВС-02") == normalise("123abc02") == "123ABC02"
+    assert normalise("І") == "I"  # the Kazakh І
+
+
+@pytest.mark.parametrize(
+    ("read", "fitted"),
+    [
+        ("I23ABC0Z", "123ABC02"),  # digits where the format wants digits
+        ("1230BC02", "123OBC02"),  # a letter where it wants letters
+        ("123AB8O2", "123ABB02"),  # 8 characters: the individual format, B read as 8
+        ("12OAB17", "120AB17"),  # 7 characters: the organisation format
+        ("AB1234CD", "AB1234CD"),  # not a Kazakh length: left as read
+    ],
+)
+def test_a_read_is_fitted_to_the_kazakh_format_only_by_swapping_lookalikes(
+    read: str, fitted: str
+) -> None:
+    assert fit_to_kazakh_format(read) == fitted
+
+
+def test_fitting_never_invents_or_drops_characters() -> None:
+    for read in ("I23ABC0Z", "12ABC02", "123ABCD02", "O0O0O0O0"):
+        assert len(fit_to_kazakh_format(read)) == len(normalise(read))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "plate", "hit"),
+    [
+        ("12?AB?02", "123ABC02", True),
+        ("12?AB?02", "123ABC03", False),
+        ("*ABC02", "999ABC02", True),
+        ("777*", "777KKK17", True),
+        ("777*", "177KKK17", False),
+        ("123 авс 0?", "123ABC05", True),
+    ],
+)
+def test_wildcards_search_plates(pattern: str, plate: str, hit: bool) -> None:
+    assert bool(wildcard(pattern).match(plate)) is hit
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "close"),
+    [
+        ("123ABC02", "123ABC02", True),
+        ("123ABC02", "123ABC08", True),
+        ("123ABC02", "123ABCO2", True),
+        ("123ABC02", "23ABC02", True),
+        ("123ABC02", "1234ABC02", True),
+        ("123ABC02", "124ABD02", False),
+        ("123ABC02", "123AB0", False),
+    ],
+)
+def test_fuzzy_matching_allows_one_character(a: str, b: str, close: bool) -> None:
+    assert within_one(a, b) is close
+    assert within_one(b, a) is close
