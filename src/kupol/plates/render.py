@@ -1,0 +1,376 @@
+"""Synthetic plate images for training a plate reader where no real plates can be had.
+
+Kazakhstan's 2012 plates are drawn as the standard describes them: black characters on white,
+a black border, the national flag over ``KZ`` at the left, ``NNN LLL`` (individuals) or
+``NNN LL`` (organisations) in the middle, and the two-digit region code in a framed cell at the
+right. Two-line plates (motorcycles, trailers) carry the same characters in two rows. EU-style
+(blue band) and US-style plates are drawn too, so that a model learns characters rather than
+one layout.
+
+Everything random is drawn from the caller's ``numpy`` generator, so one seed gives one image,
+byte for byte.
+
+Example:
+    >>> import numpy as np
+    >>> fonts = available_fonts()
+    >>> plate = render_plate("123 ABC 02", style=PlateStyle.KZ_INDIVIDUAL,
+    ...                      rng=np.random.default_rng(0), font=fonts)
+    >>> plate.text, plate.image.shape
+    ('123ABC02', (112, 520, 3))
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageDraw, ImageFont
+
+from kupol.plates.formats import REGIONS
+
+FONT_DIR = Path(__file__).resolve().parents[3] / "var" / "plate-fonts"
+"""Where ``scripts/fetch_plate_fonts.py`` puts the DIN-like fonts (git-ignored, in a checkout)."""
+
+_SYSTEM_FONTS = (
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf"),
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
+    Path("/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf"),
+    Path("/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
+)
+_FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+
+# Letters on Kazakh plates: the Latin alphabet; I, J, Q and G have been issued since 2018.
+KZ_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+KZ_REGION_CODES = tuple(sorted(REGIONS))
+_EU_COUNTRIES = ("D", "F", "PL", "LT", "LV", "NL", "CZ", "EST", "FIN", "B", "I", "E")
+_US_STATES = ("TEXAS", "OHIO", "NEVADA", "FLORIDA", "OREGON", "ARIZONA", "NEW YORK", "IOWA")
+
+_KZ_BLUE = (0, 175, 202)
+_KZ_GOLD = (254, 197, 0)
+_EU_BLUE = (0, 51, 153)
+_EU_GOLD = (255, 204, 0)
+
+BGRImage = npt.NDArray[np.uint8]
+
+
+class PlateStyle(StrEnum):
+    """The layouts :func:`render_plate` draws."""
+
+    KZ_INDIVIDUAL = "kz_individual"
+    KZ_ORGANISATION = "kz_organisation"
+    KZ_TWO_LINE = "kz_two_line"
+    EU = "eu"
+    US = "us"
+
+
+# Plate sizes in pixels, 1 px per mm for the metric ones (520 x 112 is the KZ/EU long plate).
+PLATE_SIZE: dict[PlateStyle, tuple[int, int]] = {
+    PlateStyle.KZ_INDIVIDUAL: (520, 112),
+    PlateStyle.KZ_ORGANISATION: (520, 112),
+    PlateStyle.KZ_TWO_LINE: (290, 170),
+    PlateStyle.EU: (520, 110),
+    PlateStyle.US: (305, 152),
+}
+"""(width, height) of each style's image."""
+
+_PATTERNS: dict[PlateStyle, re.Pattern[str]] = {
+    PlateStyle.KZ_INDIVIDUAL: re.compile(r"^(\d{3}) ?([A-Z]{3}) ?(\d{2})$"),
+    PlateStyle.KZ_ORGANISATION: re.compile(r"^(\d{3}) ?([A-Z]{2}) ?(\d{2})$"),
+    PlateStyle.KZ_TWO_LINE: re.compile(r"^(\d{3}) ?([A-Z]{2,3}) ?(\d{2})$"),
+    PlateStyle.EU: re.compile(r"^[A-Z0-9]{1,4}( [A-Z0-9]{1,4}){0,2}$"),
+    PlateStyle.US: re.compile(r"^[A-Z0-9]{1,4}( ?[A-Z0-9]{1,4})?$"),
+}
+
+
+@dataclass(frozen=True)
+class RenderedPlate:
+    """A drawn plate and what a reader should read off it.
+
+    Attributes:
+        image: BGR ``uint8`` image of the whole plate, border included.
+        text: The characters to read, upper case, no spaces (the ``KZ`` mark and the flag,
+            the EU country code and the US state name are not part of it).
+        style: The layout drawn.
+        two_line: Whether the characters stand in two rows.
+    """
+
+    image: BGRImage
+    text: str
+    style: PlateStyle
+    two_line: bool
+
+
+def available_fonts(extra_dirs: Sequence[Path] = (FONT_DIR,)) -> list[Path]:
+    """Fonts to draw plates with: fetched DIN-like fonts first, then DejaVu/Liberation bold.
+
+    Example:
+        >>> all(path.exists() for path in available_fonts())
+        True
+    """
+    found: list[Path] = []
+    for folder in extra_dirs:
+        if folder.is_dir():
+            found += sorted(p for p in folder.iterdir() if p.suffix.lower() in _FONT_SUFFIXES)
+    found += [path for path in _SYSTEM_FONTS if path.exists()]
+    return found
+
+
+def sample_text(style: PlateStyle, rng: np.random.Generator) -> str:
+    """A random plate text for ``style``, spaced as the plate groups it.
+
+    Example:
+        >>> sample_text(PlateStyle.KZ_INDIVIDUAL, np.random.default_rng(1))[3]
+        ' '
+    """
+
+    def digits(n: int) -> str:
+        return "".join(str(d) for d in rng.integers(0, 10, n))
+
+    def letters(n: int) -> str:
+        return "".join(KZ_LETTERS[i] for i in rng.integers(0, len(KZ_LETTERS), n))
+
+    region = KZ_REGION_CODES[int(rng.integers(len(KZ_REGION_CODES)))]
+    if style is PlateStyle.KZ_INDIVIDUAL:
+        return f"{digits(3)} {letters(3)} {region}"
+    if style is PlateStyle.KZ_ORGANISATION:
+        return f"{digits(3)} {letters(2)} {region}"
+    if style is PlateStyle.KZ_TWO_LINE:
+        return f"{digits(3)} {letters(int(rng.integers(2, 4)))} {region}"
+    if style is PlateStyle.EU:
+        return f"{letters(int(rng.integers(1, 4)))} {digits(int(rng.integers(2, 5)))}"
+    return f"{digits(1)}{letters(3)}{digits(3)}"
+
+
+def render_plate(
+    text: str,
+    *,
+    style: PlateStyle,
+    rng: np.random.Generator,
+    font: Path | Sequence[Path],
+) -> RenderedPlate:
+    """Draw ``text`` as a clean plate of ``style``; :mod:`kupol.plates.augment` degrades it.
+
+    Args:
+        text: The plate's characters, spaced as on the plate (``"123 ABC 02"``); Kazakh
+            plates may be given without spaces.
+        style: The layout.
+        rng: Source of all variation (ink, paper tint, spacing, font choice).
+        font: One font file, or several to choose from with ``rng``.
+
+    Raises:
+        ValueError: ``text`` does not fit ``style``.
+    """
+    text = text.strip().upper()
+    match = _PATTERNS[style].match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a {style.value} plate")
+    fonts = [font] if isinstance(font, Path) else list(font)
+    if not fonts:
+        raise ValueError("no font to draw with")
+    font_path = fonts[int(rng.integers(len(fonts)))]
+    width, height = PLATE_SIZE[style]
+    paper = tuple(int(v) for v in 255 - rng.integers(0, 18, 3))
+    ink = tuple(int(v) for v in rng.integers(0, 40, 3))
+    canvas = Image.new("RGB", (width, height), _rgb(paper))
+    draw = ImageDraw.Draw(canvas)
+    pen = _Pen(canvas, Path(font_path), _rgb(ink), float(rng.uniform(0.02, 0.12)))
+    if style in (PlateStyle.KZ_INDIVIDUAL, PlateStyle.KZ_ORGANISATION):
+        _draw_kz_long(draw, pen, match.groups(), rng)
+    elif style is PlateStyle.KZ_TWO_LINE:
+        _draw_kz_two_line(draw, pen, match.groups(), rng)
+    elif style is PlateStyle.EU:
+        _draw_eu(draw, pen, text, rng)
+    else:
+        _draw_us(draw, pen, text, rng)
+    image = np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
+    return RenderedPlate(
+        image=image,
+        text=text.replace(" ", ""),
+        style=style,
+        two_line=style is PlateStyle.KZ_TWO_LINE,
+    )
+
+
+def _rgb(values: tuple[int, ...]) -> tuple[int, int, int]:
+    return (values[0], values[1], values[2])
+
+
+@lru_cache(maxsize=64)
+def _font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(path), size)
+
+
+@dataclass(frozen=True)
+class _Pen:
+    canvas: Image.Image
+    font: Path
+    ink: tuple[int, int, int]
+    tracking: float  # extra space between characters, as a fraction of the cap height
+
+    def write(
+        self,
+        text: str,
+        box: tuple[int, int, int, int],
+        *,
+        color: tuple[int, int, int] | None = None,
+        font: Path | None = None,
+    ) -> None:
+        """Fill ``box`` (x0, y0, x1, y1) with ``text``, centred, squeezed if too wide."""
+        mask = _text_mask(text, font or self.font, self.tracking)
+        box_w, box_h = box[2] - box[0], box[3] - box[1]
+        scale = box_h / mask.height
+        new_w = min(box_w, max(1, round(mask.width * scale)))
+        mask = mask.resize((new_w, box_h), Image.Resampling.LANCZOS)
+        x = box[0] + (box_w - new_w) // 2
+        self.canvas.paste(color or self.ink, (x, box[1], x + new_w, box[3]), mask)
+
+
+@lru_cache(maxsize=4096)
+def _text_mask(text: str, font_path: Path, tracking: float) -> Image.Image:
+    """``text`` drawn large on a greyscale mask, cropped to the characters' ink."""
+    size = 160
+    font = _font(font_path, size)
+    cap = font.getbbox("H", anchor="ls")
+    gap = round(abs(cap[1]) * tracking)
+    width = int(sum(font.getlength(c) for c in text) + gap * len(text) + size)
+    mask = Image.new("L", (width, size * 2), 0)
+    draw = ImageDraw.Draw(mask)
+    x = size // 4
+    for char in text:
+        if char != " ":
+            draw.text((x, size * 1.4), char, fill=255, font=font, anchor="ls")
+        x += round(font.getlength(char)) + gap
+    bbox = mask.getbbox()
+    return mask.crop(bbox) if bbox else mask
+
+
+def _border(
+    draw: ImageDraw.ImageDraw,
+    size: tuple[int, int],
+    ink: tuple[int, int, int],
+    width: int,
+    radius: int,
+) -> None:
+    draw.rounded_rectangle(
+        (1, 1, size[0] - 2, size[1] - 2), radius=radius, outline=ink, width=width
+    )
+
+
+def _draw_kz_flag(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int]) -> None:
+    """The flag, simplified: sky blue, a golden sun with rays, an eagle's arc, the ornament."""
+    x0, y0, x1, y1 = box
+    draw.rectangle(box, fill=_KZ_BLUE)
+    w, h = x1 - x0, y1 - y0
+    orn = max(2, w // 9)
+    for i in range(0, h, max(3, h // 6)):
+        draw.rectangle((x0 + 1, y0 + i + 1, x0 + orn, y0 + i + max(2, h // 12)), fill=_KZ_GOLD)
+    cx, cy, r = x0 + orn + (w - orn) // 2, y0 + h * 0.4, h * 0.2
+    for k in range(16):
+        a = np.pi * 2 * k / 16
+        draw.line(
+            (
+                cx + np.cos(a) * r,
+                cy + np.sin(a) * r,
+                cx + np.cos(a) * r * 1.5,
+                cy + np.sin(a) * r * 1.5,
+            ),
+            fill=_KZ_GOLD,
+            width=1,
+        )
+    draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=_KZ_GOLD)
+    draw.arc(
+        (cx - r * 2, cy + r * 0.6, cx + r * 2, cy + r * 2.6),
+        200,
+        340,
+        fill=_KZ_GOLD,
+        width=max(1, h // 14),
+    )
+
+
+def _draw_kz_long(
+    draw: ImageDraw.ImageDraw, pen: _Pen, groups: Sequence[str | None], rng: np.random.Generator
+) -> None:
+    digits, letters, region = (g or "" for g in groups)
+    width, height = pen.canvas.size
+    line = int(rng.integers(3, 6))
+    _border(draw, (width, height), pen.ink, line, int(rng.integers(4, 10)))
+    m = line + 4
+    # Left panel: the flag over "KZ".
+    panel_w = 58
+    _draw_kz_flag(draw, (m + 2, m + 2, m + panel_w - 4, m + 2 + int(height * 0.42)))
+    pen.write("KZ", (m + 6, int(height * 0.6), m + panel_w - 8, height - m - 6))
+    # Right cell: the region code, framed by a vertical rule.
+    cell_w = 112
+    rule_x = width - m - cell_w
+    draw.rectangle((rule_x, m, rule_x + line - 1, height - m), fill=pen.ink)
+    char_h = int(height * float(rng.uniform(0.6, 0.68)))
+    top = (height - char_h) // 2
+    pen.write(region, (rule_x + line + 12, top, width - m - 12, top + char_h))
+    main = f"{digits} {letters}"
+    pen.write(main, (m + panel_w + 10, top, rule_x - 14, top + char_h))
+
+
+def _draw_kz_two_line(
+    draw: ImageDraw.ImageDraw, pen: _Pen, groups: Sequence[str | None], rng: np.random.Generator
+) -> None:
+    digits, letters, region = (g or "" for g in groups)
+    width, height = pen.canvas.size
+    line = int(rng.integers(3, 5))
+    _border(draw, (width, height), pen.ink, line, int(rng.integers(4, 10)))
+    m = line + 4
+    mid = height // 2
+    # Top row: digits, then the region code in its cell; bottom row: flag/KZ, then letters.
+    cell_w = 96
+    rule_x = width - m - cell_w
+    draw.rectangle((rule_x, m, rule_x + line - 1, mid - 2), fill=pen.ink)
+    draw.rectangle((m, mid - 2, width - m, mid - 3 + line), fill=pen.ink)
+    row_h = int((mid - m) * float(rng.uniform(0.72, 0.8)))
+    top1 = m + (mid - m - row_h) // 2
+    pen.write(digits, (m + 10, top1, rule_x - 10, top1 + row_h))
+    pen.write(region, (rule_x + line + 8, top1, width - m - 8, top1 + row_h))
+    panel_w = 52
+    _draw_kz_flag(draw, (m + 4, mid + 6, m + panel_w - 4, mid + 6 + int((height - mid) * 0.45)))
+    pen.write("KZ", (m + 8, mid + 6 + int((height - mid) * 0.52), m + panel_w - 8, height - m - 6))
+    top2 = mid + line + (height - m - mid - line - row_h) // 2
+    pen.write(letters, (m + panel_w + 10, top2, width - m - 10, top2 + row_h))
+
+
+def _draw_eu(draw: ImageDraw.ImageDraw, pen: _Pen, text: str, rng: np.random.Generator) -> None:
+    width, height = pen.canvas.size
+    line = int(rng.integers(2, 4))
+    band_w = 44
+    draw.rounded_rectangle((0, 0, width - 1, height - 1), radius=8, outline=pen.ink, width=line)
+    draw.rectangle((line, line, band_w, height - line - 1), fill=_EU_BLUE)
+    cx, cy, r = (line + band_w) / 2, height * 0.32, height * 0.17
+    for k in range(12):
+        a = np.pi * 2 * k / 12
+        sx, sy = cx + np.cos(a) * r, cy + np.sin(a) * r
+        draw.ellipse((sx - 2, sy - 2, sx + 2, sy + 2), fill=_EU_GOLD)
+    country = _EU_COUNTRIES[int(rng.integers(len(_EU_COUNTRIES)))]
+    pen.write(
+        country,
+        (line + 6, int(height * 0.62), band_w - 5, int(height * 0.88)),
+        color=(255, 255, 255),
+    )
+    char_h = int(height * float(rng.uniform(0.66, 0.74)))
+    top = (height - char_h) // 2
+    pen.write(text, (band_w + 14, top, width - 14, top + char_h))
+
+
+def _draw_us(draw: ImageDraw.ImageDraw, pen: _Pen, text: str, rng: np.random.Generator) -> None:
+    width, height = pen.canvas.size
+    accent = tuple(int(v) for v in rng.integers(0, 160, 3))
+    draw.rounded_rectangle((0, 0, width - 1, height - 1), radius=12, outline=_rgb(accent), width=3)
+    state = _US_STATES[int(rng.integers(len(_US_STATES)))]
+    pen.write(state, (width // 4, 10, width * 3 // 4, 34), color=_rgb(accent))
+    for hx in (width // 4 - 14, width * 3 // 4 + 10):
+        draw.ellipse((hx, 14, hx + 6, 20), fill=(120, 120, 120))
+    ink = _rgb(tuple(int(v) for v in rng.integers(0, 90, 3)))
+    pen.write(text, (16, 44, width - 16, height - 30), color=ink)
+    draw.rectangle((width // 3, height - 22, width * 2 // 3, height - 14), fill=_rgb(accent))
