@@ -36,6 +36,9 @@ from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
 from kupol.faces.domain import Faces, build_faces
 from kupol.faces.messages import FaceObserved
+from kupol.plates.messages import PlateObserved
+from kupol.plates.queries import PlateQueries
+from kupol.plates.store import PlateStore
 from kupol.settings import DEFAULT_SECRET, Settings
 from kupol.vision.manager import PipelineManager
 from kupol.vision.messages import TrackObserved
@@ -71,6 +74,8 @@ class Container:
     tracks: TrackRecorder
     track_queries: TrackQueries
     faces: Faces
+    plate_store: PlateStore
+    plates: PlateQueries
     vision: PipelineManager | None = None
     started: bool = False
 
@@ -207,6 +212,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     bus.subscribe(
         FaceObserved, faces.matcher.handle, consumer=faces.matcher.consumer, batch_size=100
     )
+    plate_store = PlateStore(db=db, known_cameras=cameras.known_ids)
+    bus.subscribe(PlateObserved, plate_store.handle, consumer=PlateStore.consumer, batch_size=500)
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)
     alerts = AlertService(db=db, audit=audit, outbox=outbox, engine=engine)
@@ -241,6 +248,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         events=EventQueries(db=db, audit=audit),
         track_queries=TrackQueries(db=db, audit=audit),
         faces=faces,
+        plate_store=plate_store,
+        plates=PlateQueries(db=db, audit=audit),
         alert_engine=engine,
         alerts=alerts,
         quarantine=quarantine,

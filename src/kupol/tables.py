@@ -12,4 +12,5 @@ def import_all_tables() -> None:
     import kupol.core.quarantine
     import kupol.events.model
     import kupol.faces.model
+    import kupol.plates.model
     import kupol.vision.model  # noqa: F401

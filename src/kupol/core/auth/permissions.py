@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     FACE_HITS_REVIEW = "faces.hits.review"
     FACES_SEARCH = "faces.search"
     FACES_EXPORT = "faces.export"
+    PLATES_SEARCH = "plates.search"
 
 
 _STAFF = {
@@ -61,6 +62,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.FACE_HITS_REVIEW: frozenset({Role.OPERATOR, Role.INVESTIGATOR}),
     Permission.FACES_SEARCH: frozenset({Role.INVESTIGATOR}),
     Permission.FACES_EXPORT: frozenset({Role.INVESTIGATOR}),
+    # Plates: where a vehicle was is personal data too; every search and route is audited.
+    Permission.PLATES_SEARCH: frozenset(_FIELD),
 }
 
 

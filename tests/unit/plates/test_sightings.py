@@ -1,0 +1,138 @@
+"""The plate sightings store, search and routes on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from kupol.bootstrap import Container
+from kupol.cameras.schemas import CameraCreate
+from kupol.core.audit import Justification
+from kupol.core.auth.service import SYSTEM
+from kupol.core.errors import InvalidInputError, PermissionDeniedError
+from kupol.plates.messages import PlateObserved
+from kupol.plates.queries import Match, PlateFilter, PlateQueries
+from kupol.plates.store import PlateStore
+from tests.conftest import add_user
+
+T = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+WHY = Justification(purpose="stolen car report 2026-55")
+CAMERAS = {  # id: (lat, lon)
+    "ast-1": (51.1283, 71.4305),
+    "ast-2": (51.1600, 71.4700),
+    "kar-1": (49.8047, 73.1094),
+}
+
+
+@pytest.fixture
+def plates(container: Container) -> tuple[PlateStore, PlateQueries]:
+    for camera_id, (lat, lon) in CAMERAS.items():
+        container.cameras.register(
+            camera=CameraCreate(id=camera_id, name=camera_id, latitude=lat, longitude=lon),
+            actor=SYSTEM,
+        )
+    store = PlateStore(db=container.db, known_cameras=container.cameras.known_ids)
+    return store, PlateQueries(db=container.db, audit=container.audit)
+
+
+def read(plate: str, camera: str, minutes: float, confidence: float = 0.9) -> PlateObserved:
+    return PlateObserved(
+        camera_id=camera, plate=plate, seen_at=T + timedelta(minutes=minutes), confidence=confidence
+    )
+
+
+def test_reads_are_stored_normalised_once_and_bad_ones_refused(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, queries = plates
+    first = read("123 авс 02", "ast-1", 0)
+    stats = store.record([first, read("#!", "ast-1", 1), read("777KKK17", "nowhere", 2)])
+    assert (stats.stored, stats.refused) == (1, 2)
+    assert store.record([first]).duplicates == 1
+    officer = add_user(container, "officer", "traffic_officer")[0]
+    [found] = queries.search(filters=PlateFilter(plate="123ABC02"), actor=officer, why=WHY)
+    assert (found.plate, found.camera_id) == ("123ABC02", "ast-1")
+
+
+def test_search_by_exact_wildcard_and_one_character(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, queries = plates
+    store.record(
+        [
+            read("123ABC02", "ast-1", 0),
+            read("123ABD02", "ast-1", 1),
+            read("124ABC02", "ast-2", 2),
+            read("777KKK17", "ast-2", 3),
+            read("23ABC02", "ast-2", 4),
+        ]
+    )
+    officer = add_user(container, "officer", "operator")[0]
+
+    def plates_found(plate: str, match: Match, **extra: object) -> list[str]:
+        found = queries.search(
+            filters=PlateFilter(plate=plate, match=match, **extra),  # type: ignore[arg-type]
+            actor=officer,
+            why=WHY,
+        )
+        return sorted(s.plate for s in found)
+
+    assert plates_found("123ABC02", Match.EXACT) == ["123ABC02"]
+    assert plates_found("12?AB?02", Match.WILDCARD) == ["123ABC02", "123ABD02", "124ABC02"]
+    assert plates_found("*KKK17", Match.WILDCARD) == ["777KKK17"]
+    assert plates_found("123ABC02", Match.FUZZY) == [
+        "123ABC02",
+        "123ABD02",
+        "124ABC02",
+        "23ABC02",
+    ]
+    assert plates_found("12?AB?02", Match.WILDCARD, camera_id="ast-2") == ["124ABC02"]
+    with pytest.raises(InvalidInputError):
+        plates_found("??", Match.WILDCARD, limit=0)
+
+
+def test_a_route_orders_the_sightings_and_flags_a_plate_in_two_cities_at_once(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, queries = plates
+    store.record(
+        [
+            read("123ABC01", "ast-2", 12),
+            read("123ABC01", "ast-1", 0),
+            read("123ABC01", "kar-1", 40),  # 190 km in under half an hour: not one car
+            read("999XYZ01", "ast-1", 5),
+        ]
+    )
+    investigator = add_user(container, "inv", "investigator")[0]
+    route = queries.route(
+        plate="123 ABC 01", since=T, until=T + timedelta(hours=2), actor=investigator, why=WHY
+    )
+    assert [s.camera_id for s in route.sightings] == ["ast-1", "ast-2", "kar-1"]
+    assert [leg.minutes for leg in route.legs] == [12.0, 28.0]
+    assert route.legs[0].distance_km == pytest.approx(4.5, abs=0.5)
+    assert [(s.first.camera_id, s.second.camera_id) for s in route.suspicions] == [
+        ("ast-2", "kar-1")
+    ]
+
+
+def test_plates_are_personal_data_searched_only_by_field_roles_and_audited(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    from sqlalchemy import select
+
+    from kupol.core.audit.model import AuditEntry
+
+    store, queries = plates
+    store.record([read("123ABC02", "ast-1", 0)])
+    for role in ("analyst", "admin", "auditor"):
+        someone = add_user(container, f"u-{role}", role)[0]
+        with pytest.raises(PermissionDeniedError):
+            queries.search(filters=PlateFilter(plate="123ABC02"), actor=someone, why=WHY)
+    officer = add_user(container, "officer", "traffic_officer")[0]
+    queries.route(plate="123ABC02", since=T, until=T + timedelta(hours=1), actor=officer, why=WHY)
+    with container.db.reader() as session:
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.resource_type == "plate_sighting")
+        ).one()
+    assert (entry.action, entry.resource_id, entry.purpose) == ("route", "123ABC02", WHY.purpose)
