@@ -61,3 +61,18 @@ def test_an_investigator_lists_a_person_from_the_command_line(kupol: Kupol) -> N
     hits = kupol("faces", "hits", "--as", "op", "--purpose", "shift review")
     assert hits.exit_code == 0 and json.loads(hits.stdout) == []
     assert "purged 0" in kupol("faces", "purge").stdout
+
+
+def test_plates_are_searched_and_routed_from_the_command_line(kupol: Kupol) -> None:
+    assert kupol("users", "add", "officer", "--role", "traffic_officer").exit_code == 0
+    args = ("--as", "officer", "--purpose", "stolen car report")
+    found = kupol("plates", "search", "12?ABC02", "--match", "wildcard", *args)
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout) == []
+    route = kupol(
+        "plates", "route", "123ABC02", "--since", "2026-11-25T00:00", "--until",
+        "2026-11-26T00:00", *args,
+    )  # fmt: skip
+    assert route.exit_code == 0, route.output
+    assert json.loads(route.stdout)["sightings"] == []
+    assert kupol("plates", "search", "123ABC02", "--as", "officer", "--purpose", "x").exit_code == 2

@@ -19,6 +19,7 @@ def routers() -> list[APIRouter]:
     from kupol.cameras.api import router as cameras_router
     from kupol.events.api import router as events_router
     from kupol.faces.api import router as faces_router
+    from kupol.plates.api import router as plates_router
     from kupol.vision.api import router as vision_router
     from kupol.web.routes import router as console_router
 
@@ -30,6 +31,7 @@ def routers() -> list[APIRouter]:
         alerts_router,
         vision_router,
         faces_router,
+        plates_router,
         stream.router,
         audit.router,
         console_router,

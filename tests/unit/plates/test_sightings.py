@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -136,3 +137,41 @@ def test_plates_are_personal_data_searched_only_by_field_roles_and_audited(
             select(AuditEntry).where(AuditEntry.resource_type == "plate_sighting")
         ).one()
     assert (entry.action, entry.resource_id, entry.purpose) == ("route", "123ABC02", WHY.purpose)
+
+
+def test_the_api_searches_and_routes_for_field_roles_with_a_purpose(
+    container: Container, plates: tuple[PlateStore, PlateQueries], api: Any
+) -> None:
+    from tests.unit.factories import login_as
+
+    store, _ = plates
+    store.record([read("123ABC01", "ast-1", 0), read("123ABC01", "kar-1", 20)])
+    officer = login_as(api, container, "officer", "traffic_officer")
+    analyst = login_as(api, container, "analyst", "analyst")
+    purpose = {"X-Purpose": "stolen car report 2026-55"}
+    window = {
+        "plate": "123ABC01",
+        "since": T.isoformat(),
+        "until": (T + timedelta(hours=1)).isoformat(),
+    }
+    route = api.get("/api/plates/route", params=window, headers={**officer, **purpose})
+    assert route.status_code == 200, route.text
+    assert [s["camera_id"] for s in route.json()["sightings"]] == ["ast-1", "kar-1"]
+    assert route.json()["possible_clones"][0]["second"] == "kar-1"
+    assert api.get("/api/plates/route", params=window, headers=officer).status_code == 428
+    assert (
+        api.get("/api/plates/route", params=window, headers={**analyst, **purpose}).status_code
+        == 403
+    )
+    found = api.get(
+        "/api/plates/sightings",
+        params={"plate": "12?ABC01", "match": "wildcard"},
+        headers={**officer, **purpose},
+    )
+    assert len(found.json()) == 2
+    naive = api.get(
+        "/api/plates/route",
+        params={**window, "since": "2026-11-25T08:00"},
+        headers={**officer, **purpose},
+    )
+    assert naive.status_code == 422
