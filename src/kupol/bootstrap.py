@@ -36,6 +36,7 @@ from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
 from kupol.faces.domain import Faces, build_faces
 from kupol.faces.messages import FaceObserved
+from kupol.plates.hotlists import HotlistMatcher, HotlistService
 from kupol.plates.messages import PlateObserved
 from kupol.plates.queries import PlateQueries
 from kupol.plates.store import PlateStore
@@ -76,6 +77,7 @@ class Container:
     faces: Faces
     plate_store: PlateStore
     plates: PlateQueries
+    hotlists: HotlistService
     vision: PipelineManager | None = None
     started: bool = False
 
@@ -212,7 +214,9 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     bus.subscribe(
         FaceObserved, faces.matcher.handle, consumer=faces.matcher.consumer, batch_size=100
     )
-    plate_store = PlateStore(db=db, known_cameras=cameras.known_ids)
+    plate_store = PlateStore(
+        db=db, known_cameras=cameras.known_ids, outbox=outbox, hotlists=HotlistMatcher(db=db)
+    )
     bus.subscribe(PlateObserved, plate_store.handle, consumer=PlateStore.consumer, batch_size=500)
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)
@@ -250,6 +254,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         faces=faces,
         plate_store=plate_store,
         plates=PlateQueries(db=db, audit=audit),
+        hotlists=HotlistService(db=db, audit=audit),
         alert_engine=engine,
         alerts=alerts,
         quarantine=quarantine,

@@ -1,13 +1,14 @@
-"""Tables of the plates domain: every plate a camera read (the sightings)."""
+"""Tables of the plates domain: every plate a camera read (the sightings), and hotlists."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kupol.core.db import Base, UTCDateTime
+from kupol.core.messages import utcnow
 
 
 class PlateSighting(Base):
@@ -37,3 +38,34 @@ class PlateSighting(Base):
     track: Mapped[str | None] = mapped_column(String(120), nullable=True)
     crop_uri: Mapped[str | None] = mapped_column(String(300), nullable=True)
     crop_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Hotlist(Base):
+    __tablename__ = "hotlists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    fuzzy: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Also hit on reads one character off (a misread plate still raises the alert)."""
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class HotlistEntry(Base):
+    __tablename__ = "hotlist_entries"
+    __table_args__ = (
+        UniqueConstraint("hotlist_id", "plate"),
+        Index("ix_hotlist_entries_plate", "plate"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hotlist_id: Mapped[int] = mapped_column(ForeignKey("hotlists.id"))
+    plate: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    added_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -8,13 +8,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from kupol.cameras.model import Camera
 from kupol.core.db import Database
+from kupol.core.outbox import OutboxRelay
+from kupol.events.messages import CameraEventObserved
+from kupol.plates.cloned import Sighting, implausible
 from kupol.plates.formats import PlateKind, parse_plate
+from kupol.plates.hotlists import HotlistMatcher
 from kupol.plates.messages import PlateObserved
 from kupol.plates.model import PlateSighting
 
 log = logging.getLogger(__name__)
+HOTLIST_HIT = "plate_hotlist_hit"
+CLONED_PLATE = "possible_cloned_plate"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +32,8 @@ class StoreStats:
     stored: int = 0
     duplicates: int = 0
     refused: int = 0
+    events: tuple[CameraEventObserved, ...] = ()
+    """Hotlist hits and possible cloned plates raised (already in the outbox)."""
 
 
 class PlateStore:
@@ -31,19 +41,32 @@ class PlateStore:
 
     consumer = "plates-store"
 
-    def __init__(self, *, db: Database, known_cameras: Callable[[], set[str]]) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        known_cameras: Callable[[], set[str]],
+        outbox: OutboxRelay,
+        hotlists: HotlistMatcher,
+        max_speed_kmh: float = 200.0,
+    ) -> None:
         self._db = db
         self._known_cameras = known_cameras
+        self._outbox = outbox
+        self._hotlists = hotlists
+        self._max_speed = max_speed_kmh
 
     async def handle(self, messages: Sequence[PlateObserved]) -> None:
-        """Bus handler."""
-        await asyncio.to_thread(self.record, messages)
+        """Bus handler: store, then publish the alerts' events at once."""
+        stats = await asyncio.to_thread(self.record, messages)
+        await self._outbox.publish_now(stats.events)
 
     def record(self, messages: Sequence[PlateObserved]) -> StoreStats:
         """Store a batch; a read that is no plate, or of an unknown camera, is refused with a
         log line and the rest are kept."""
         known = self._known_cameras()
         stored = duplicates = refused = 0
+        events: list[CameraEventObserved] = []
         with self._db.unit_of_work() as session:
             seen_ids = {str(m.id) for m in messages}
             existing = set(
@@ -68,22 +91,98 @@ class PlateStore:
                     duplicates += 1
                     continue
                 existing.add(str(message.id))
-                session.add(
-                    PlateSighting(
-                        message_id=str(message.id),
-                        camera_id=message.camera_id,
-                        plate=reading.text,
-                        kind=reading.kind.value,
-                        region=reading.region.code if reading.region else None,
-                        seen_at=message.seen_at,
-                        confidence=message.confidence,
-                        direction=message.direction,
-                        vehicle_class=message.vehicle_class,
-                        vehicle_colour=message.vehicle_colour,
-                        track=message.track,
-                        crop_uri=message.crop_uri,
-                        crop_sha256=message.crop_sha256,
+                sighting = PlateSighting(
+                    message_id=str(message.id),
+                    camera_id=message.camera_id,
+                    plate=reading.text,
+                    kind=reading.kind.value,
+                    region=reading.region.code if reading.region else None,
+                    seen_at=message.seen_at,
+                    confidence=message.confidence,
+                    direction=message.direction,
+                    vehicle_class=message.vehicle_class,
+                    vehicle_colour=message.vehicle_colour,
+                    track=message.track,
+                    crop_uri=message.crop_uri,
+                    crop_sha256=message.crop_sha256,
+                )
+                session.add(sighting)
+                session.flush()
+                stored += 1
+                events.extend(self._alerts(session, sighting))
+            self._outbox.add(session, events)
+        return StoreStats(
+            stored=stored, duplicates=duplicates, refused=refused, events=tuple(events)
+        )
+
+    def _alerts(self, session: Session, sighting: PlateSighting) -> list[CameraEventObserved]:
+        """Events for a hotlist hit and for a plate that could not have driven here."""
+        events = [
+            CameraEventObserved(
+                camera_id=sighting.camera_id,
+                type=HOTLIST_HIT,
+                occurred_at=sighting.seen_at,
+                confidence=sighting.confidence if hit.exact else sighting.confidence * 0.8,
+                zone=None,
+                payload={
+                    "plate": sighting.plate,
+                    "listed_plate": hit.listed_plate,
+                    "exact": hit.exact,
+                    "hotlist": hit.hotlist,
+                    "hotlist_kind": hit.kind,
+                    "entry_id": hit.entry_id,
+                    "sighting_id": sighting.id,
+                },
+            )
+            for hit in self._hotlists.hits(sighting.plate)
+        ]
+        previous = session.execute(
+            select(PlateSighting, Camera)
+            .join(Camera, Camera.id == PlateSighting.camera_id)
+            .where(
+                PlateSighting.plate == sighting.plate,
+                PlateSighting.id != sighting.id,
+                PlateSighting.seen_at <= sighting.seen_at,
+            )
+            .order_by(PlateSighting.seen_at.desc())
+            .limit(1)
+        ).first()
+        camera = session.get(Camera, sighting.camera_id)
+        if previous is not None and camera is not None:
+            before, before_camera = previous
+            suspicion = implausible(
+                Sighting(
+                    plate=before.plate,
+                    camera_id=before.camera_id,
+                    latitude=before_camera.latitude,
+                    longitude=before_camera.longitude,
+                    at=before.seen_at,
+                ),
+                Sighting(
+                    plate=sighting.plate,
+                    camera_id=sighting.camera_id,
+                    latitude=camera.latitude,
+                    longitude=camera.longitude,
+                    at=sighting.seen_at,
+                ),
+                max_speed_kmh=self._max_speed,
+            )
+            if suspicion is not None:
+                events.append(
+                    CameraEventObserved(
+                        camera_id=sighting.camera_id,
+                        type=CLONED_PLATE,
+                        occurred_at=sighting.seen_at,
+                        confidence=min(1.0, sighting.confidence, before.confidence),
+                        zone=None,
+                        payload={
+                            "plate": sighting.plate,
+                            "sighting_ids": [before.id, sighting.id],
+                            "from_camera": before.camera_id,
+                            "distance_km": round(suspicion.distance_km, 2),
+                            "minutes": round(suspicion.hours * 60, 1),
+                            "needed_speed_kmh": round(suspicion.needed_speed_kmh, 1),
+                        },
                     )
                 )
-                stored += 1
-        return StoreStats(stored=stored, duplicates=duplicates, refused=refused)
+        return events

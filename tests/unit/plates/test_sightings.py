@@ -33,8 +33,7 @@ def plates(container: Container) -> tuple[PlateStore, PlateQueries]:
             camera=CameraCreate(id=camera_id, name=camera_id, latitude=lat, longitude=lon),
             actor=SYSTEM,
         )
-    store = PlateStore(db=container.db, known_cameras=container.cameras.known_ids)
-    return store, PlateQueries(db=container.db, audit=container.audit)
+    return container.plate_store, container.plates
 
 
 def read(plate: str, camera: str, minutes: float, confidence: float = 0.9) -> PlateObserved:
@@ -175,3 +174,50 @@ def test_the_api_searches_and_routes_for_field_roles_with_a_purpose(
         headers={**officer, **purpose},
     )
     assert naive.status_code == 422
+
+
+def test_hotlists_are_imported_row_by_row_and_hit_exactly_or_one_character_off(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, _ = plates
+    officer = add_user(container, "officer", "traffic_officer")[0]
+    operator = add_user(container, "operator", "operator")[0]
+    with pytest.raises(PermissionDeniedError):
+        container.hotlists.create(name="Stolen", kind="stolen", fuzzy=True, actor=operator)
+    stolen = container.hotlists.create(name="Stolen", kind="stolen", fuzzy=True, actor=officer)
+    fines = container.hotlists.create(name="Fines", kind="unpaid_fines", fuzzy=False, actor=officer)
+    report = container.hotlists.import_csv(
+        hotlist_id=stolen,
+        data=(
+            b"plate,reason,reference,expires_at\n"
+            b"123 ABC 02,stolen 2026-11-20,KUI-9,\n"
+            b"#!,bad plate,,\n"
+            b"777KKK17,,,\n"
+            b"555XYZ01,stolen,,2030-01-01T00:00\n"
+        ),
+        actor=officer,
+    )
+    assert (report.added, [line for line, _ in report.rejected]) == (1, [3, 4, 5])
+    container.hotlists.import_csv(
+        hotlist_id=fines, data=b"plate,reason\n999AAA05,3 unpaid fines\n", actor=officer
+    )
+    stats = store.record(
+        [read("123ABC02", "ast-1", 0), read("123ABC08", "ast-2", 1), read("999AAB05", "ast-2", 2)]
+    )
+    hits = [(e.payload["plate"], e.payload["hotlist"], e.payload["exact"]) for e in stats.events]
+    # Exact on the stolen list; one character off on it (fuzzy); none on the exact-only list.
+    assert hits == [("123ABC02", "Stolen", True), ("123ABC08", "Stolen", False)]
+    assert {e.type for e in stats.events} == {"plate_hotlist_hit"}
+
+
+def test_a_plate_too_far_from_its_last_sighting_raises_a_possible_clone(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, _ = plates
+    assert store.record([read("123ABC01", "ast-1", 0)]).events == ()
+    stats = store.record([read("123ABC01", "kar-1", 25)])
+    [event] = stats.events
+    assert event.type == "possible_cloned_plate"
+    assert event.payload["from_camera"] == "ast-1"
+    assert event.payload["needed_speed_kmh"] > 200
+    assert store.record([read("123ABC01", "kar-1", 300)]).events == ()  # later: plausible

@@ -27,6 +27,7 @@ class Permission(enum.StrEnum):
     FACES_SEARCH = "faces.search"
     FACES_EXPORT = "faces.export"
     PLATES_SEARCH = "plates.search"
+    HOTLISTS_MANAGE = "hotlists.manage"
 
 
 _STAFF = {
@@ -64,6 +65,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.FACES_EXPORT: frozenset({Role.INVESTIGATOR}),
     # Plates: where a vehicle was is personal data too; every search and route is audited.
     Permission.PLATES_SEARCH: frozenset(_FIELD),
+    Permission.HOTLISTS_MANAGE: frozenset({Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}),
 }
 
 

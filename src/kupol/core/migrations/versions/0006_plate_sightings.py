@@ -1,4 +1,4 @@
-"""plates: the sightings table (every plate a camera read)
+"""plates: the sightings table (every plate a camera read) and hotlists
 
 Revision ID: 0006
 Revises: 0005
@@ -41,9 +41,42 @@ def upgrade() -> None:
     op.create_index("ix_plate_sightings_plate_seen", "plate_sightings", ["plate", "seen_at"])
     op.create_index("ix_plate_sightings_camera_seen", "plate_sightings", ["camera_id", "seen_at"])
     op.create_index("ix_plate_sightings_seen", "plate_sightings", ["seen_at"])
+    op.create_table(
+        "hotlists",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("fuzzy", sa.Boolean(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_hotlists")),
+        sa.UniqueConstraint("name", name=op.f("uq_hotlists_name")),
+    )
+    op.create_table(
+        "hotlist_entries",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("hotlist_id", sa.Integer(), nullable=False),
+        sa.Column("plate", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("reference", sa.String(length=120), nullable=True),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("added_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["hotlist_id"], ["hotlists.id"], name=op.f("fk_hotlist_entries_hotlist_id_hotlists")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_hotlist_entries")),
+        sa.UniqueConstraint("hotlist_id", "plate", name=op.f("uq_hotlist_entries_hotlist_id")),
+    )
+    op.create_index("ix_hotlist_entries_plate", "hotlist_entries", ["plate"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_hotlist_entries_plate", table_name="hotlist_entries")
+    op.drop_table("hotlist_entries")
+    op.drop_table("hotlists")
     op.drop_index("ix_plate_sightings_seen", table_name="plate_sightings")
     op.drop_index("ix_plate_sightings_camera_seen", table_name="plate_sightings")
     op.drop_index("ix_plate_sightings_plate_seen", table_name="plate_sightings")

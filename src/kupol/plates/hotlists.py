@@ -1,0 +1,250 @@
+"""Hotlists: wanted, stolen and unpaid-fines plates. Lists are imported from CSV (row by row:
+bad rows are reported with the reason, good rows are kept) or added one by one; every change is
+audited. The matcher checks each stored sighting against the active lists — exactly, or within
+one character on lists that ask for it — in memory, refreshed when a list changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlalchemy import select as sa_select
+
+from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.auth import Permission, Principal
+from kupol.core.db import Database
+from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
+from kupol.core.messages import utcnow
+from kupol.plates.formats import PlateKind, normalise, parse_plate, within_one
+from kupol.plates.model import Hotlist, HotlistEntry
+
+KINDS = ("wanted", "stolen", "unpaid_fines", "other")
+MAX_IMPORT_ROWS = 200_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportReport:
+    """What an import kept and what it refused, by CSV line."""
+
+    added: int = 0
+    updated: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HotlistHit:
+    """A sighting's plate on a hotlist."""
+
+    hotlist_id: int
+    hotlist: str
+    kind: str
+    entry_id: int
+    listed_plate: str
+    reason: str
+    reference: str | None
+    exact: bool
+
+
+class HotlistService:
+    """Lists and their entries (changes audited)."""
+
+    def __init__(self, *, db: Database, audit: AuditLog) -> None:
+        self._db = db
+        self._audit = audit
+
+    def create(self, *, name: str, kind: str, fuzzy: bool, actor: Principal) -> int:
+        """A new list; returns its id."""
+        actor.require(Permission.HOTLISTS_MANAGE)
+        if kind not in KINDS:
+            raise InvalidInputError(f"kind must be one of {', '.join(KINDS)}")
+        if not 2 <= len(name.strip()) <= 200:
+            raise InvalidInputError("a list needs a name of 2 to 200 characters")
+        with self._db.unit_of_work() as session:
+            if session.scalar(sa_select(Hotlist.id).where(Hotlist.name == name.strip())):
+                raise ConflictError(f"a hotlist named {name!r} exists")
+            row = Hotlist(name=name.strip(), kind=kind, fuzzy=fuzzy, owner=actor.username)
+            session.add(row)
+            session.flush()
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="create",
+                    resource_type="hotlist",
+                    resource_id=str(row.id),
+                    details={"name": row.name, "kind": kind, "fuzzy": fuzzy},
+                ),
+                session=session,
+            )
+            return row.id
+
+    def import_csv(self, *, hotlist_id: int, data: bytes, actor: Principal) -> ImportReport:
+        """Add or update entries from CSV ``plate,reason[,reference][,expires_at]``. Each bad
+        row is reported with its line and reason; the good rows are kept."""
+        actor.require(Permission.HOTLISTS_MANAGE)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InvalidInputError("the file is not UTF-8 text") from None
+        reader = csv.DictReader(io.StringIO(text))
+        if not reader.fieldnames or not {"plate", "reason"} <= set(reader.fieldnames):
+            raise InvalidInputError("the CSV needs a header with at least plate,reason")
+        rejected: list[tuple[int, str]] = []
+        good: dict[str, tuple[str, str | None, datetime | None]] = {}
+        for number, row in enumerate(reader, start=2):
+            if number > MAX_IMPORT_ROWS + 1:
+                raise InvalidInputError(f"more than {MAX_IMPORT_ROWS} rows: split the file")
+            problem, entry = _entry(row)
+            if problem:
+                rejected.append((number, problem))
+            else:
+                assert entry is not None
+                good[entry[0]] = entry[1:]
+        added = updated = 0
+        with self._db.unit_of_work() as session:
+            listing = session.get(Hotlist, hotlist_id)
+            if listing is None:
+                raise NotFoundError(f"no hotlist {hotlist_id}")
+            existing = {
+                e.plate: e
+                for e in session.scalars(
+                    sa_select(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist_id)
+                )
+            }
+            for plate, (reason, reference, expires) in good.items():
+                current = existing.get(plate)
+                if current is None:
+                    session.add(
+                        HotlistEntry(
+                            hotlist_id=hotlist_id,
+                            plate=plate,
+                            reason=reason,
+                            reference=reference,
+                            expires_at=expires,
+                            added_by=actor.username,
+                        )
+                    )
+                    added += 1
+                else:
+                    current.reason, current.reference, current.expires_at = (
+                        reason,
+                        reference,
+                        expires,
+                    )
+                    updated += 1
+            listing.version += 1
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="import",
+                    resource_type="hotlist",
+                    resource_id=str(hotlist_id),
+                    details={"added": added, "updated": updated, "rejected": len(rejected)},
+                ),
+                session=session,
+            )
+        return ImportReport(added=added, updated=updated, rejected=rejected)
+
+
+def _entry(
+    row: dict[str, str],
+) -> tuple[str | None, tuple[str, str, str | None, datetime | None] | None]:
+    plate = parse_plate(row.get("plate") or "")
+    if plate.kind == PlateKind.INVALID:
+        return f"{row.get('plate')!r} is not a plate", None
+    reason = (row.get("reason") or "").strip()
+    if len(reason) < 3:
+        return "a reason is required", None
+    expires = None
+    if (row.get("expires_at") or "").strip():
+        try:
+            expires = datetime.fromisoformat(row["expires_at"].strip())
+        except ValueError:
+            return f"expires_at {row['expires_at']!r} is not a date", None
+        if expires.tzinfo is None:
+            return "expires_at needs its UTC offset", None
+    reference = (row.get("reference") or "").strip() or None
+    return None, (plate.text, reason, reference, expires)
+
+
+class HotlistMatcher:
+    """The active entries in memory: exact plates in a dict; for fuzzy lists, every plate
+    with one character dropped too, so a read one character off is found without a scan."""
+
+    MAX_AGE_S = 2.0
+
+    def __init__(self, *, db: Database) -> None:
+        self._db = db
+        self._lock = threading.Lock()
+        self._checked = 0.0
+        self._generation: tuple[object, ...] | None = None
+        self._exact: dict[str, list[HotlistHit]] = {}
+        self._near: dict[str, list[HotlistHit]] = {}
+
+    def hits(self, plate: str) -> list[HotlistHit]:
+        """The list entries ``plate`` hits (exact first)."""
+        self._refresh()
+        read = normalise(plate)
+        with self._lock:
+            found = list(self._exact.get(read, []))
+            seen = {h.entry_id for h in found}
+            for key in {read, *_deletions(read)}:
+                for hit in self._near.get(key, []):
+                    if hit.entry_id not in seen and within_one(read, hit.listed_plate):
+                        seen.add(hit.entry_id)
+                        found.append(replace(hit, exact=False))  # one character off
+        return found
+
+    def _refresh(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if now - self._checked < self.MAX_AGE_S:
+                return
+            self._checked = now
+        with self._db.reader() as session:
+            generation = (
+                session.scalar(sa_select(func.sum(Hotlist.version))),
+                session.scalar(sa_select(func.count()).select_from(Hotlist)),
+            )
+            if generation == self._generation:
+                return
+            exact: dict[str, list[HotlistHit]] = defaultdict(list)
+            near: dict[str, list[HotlistHit]] = defaultdict(list)
+            rows = session.execute(
+                sa_select(HotlistEntry, Hotlist)
+                .join(Hotlist, Hotlist.id == HotlistEntry.hotlist_id)
+                .where(Hotlist.active.is_(True))
+            )
+            current = utcnow()
+            for entry, listing in rows:
+                if entry.expires_at is not None and entry.expires_at <= current:
+                    continue
+                hit = HotlistHit(
+                    hotlist_id=listing.id,
+                    hotlist=listing.name,
+                    kind=listing.kind,
+                    entry_id=entry.id,
+                    listed_plate=entry.plate,
+                    reason=entry.reason,
+                    reference=entry.reference,
+                    exact=True,
+                )
+                exact[entry.plate].append(hit)
+                if listing.fuzzy:
+                    for key in {entry.plate, *_deletions(entry.plate)}:
+                        near[key].append(hit)
+        with self._lock:
+            self._exact, self._near, self._generation = dict(exact), dict(near), generation
+
+
+def _deletions(plate: str) -> set[str]:
+    """``plate`` with each one character dropped: two plates within one character of each
+    other share a key (a substitution: both drop that place; an insertion: one drops it)."""
+    return {plate[:i] + plate[i + 1 :] for i in range(len(plate))}
