@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +77,19 @@ def test_plates_are_searched_and_routed_from_the_command_line(kupol: Kupol) -> N
     assert route.exit_code == 0, route.output
     assert json.loads(route.stdout)["sightings"] == []
     assert kupol("plates", "search", "123ABC02", "--as", "officer", "--purpose", "x").exit_code == 2
+
+
+def test_a_hotlist_is_imported_from_the_command_line_keeping_the_good_rows(
+    kupol: Kupol, tmp_path: Path
+) -> None:
+    assert kupol("users", "add", "officer", "--role", "traffic_officer").exit_code == 0
+    created = kupol(
+        "plates", "create-hotlist", "Stolen", "--kind", "stolen", "--fuzzy", "--as", "officer"
+    )
+    assert created.exit_code == 0, created.output
+    csv_file = tmp_path / "stolen.csv"
+    csv_file.write_text("plate,reason\n123ABC02,stolen 2026-11-20\n#!,bad\n")
+    imported = kupol("plates", "import-hotlist", "1", str(csv_file), "--as", "officer")
+    assert imported.exit_code == 2
+    assert "added 1, updated 0, refused 1" in imported.stdout
+    assert "stolen.csv:3: refused" in imported.output

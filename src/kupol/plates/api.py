@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
-from pydantic import AwareDatetime
+from fastapi import APIRouter, Depends, File, Query, UploadFile
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from kupol.api.deps import ContainerDep, Why, require
+from kupol.api.deps import ContainerDep, CurrentUser, Why, require
 from kupol.core.auth import Permission, Principal
+from kupol.core.errors import InvalidInputError
 from kupol.plates.queries import MAX_LIMIT, Match, PlateFilter
 
 router = APIRouter(prefix="/api/plates", tags=["plates"])
 Searcher = Annotated[Principal, Depends(require(Permission.PLATES_SEARCH))]
+MAX_CSV_BYTES = 50 * 1024 * 1024
 
 
 @router.get("/sightings")
@@ -64,4 +66,48 @@ def vehicle_route(
             }
             for s in route.suspicions
         ],
+    }
+
+
+class HotlistCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=2, max_length=200)
+    kind: Literal["wanted", "stolen", "unpaid_fines", "other"]
+    fuzzy: bool = Field(False, description="Also hit reads one character off.")
+
+
+@router.post("/hotlists", status_code=201)
+def create_hotlist(
+    body: HotlistCreate, container: ContainerDep, user: CurrentUser
+) -> dict[str, int]:
+    """A new plate hotlist (investigators, traffic officers)."""
+    hotlist_id = container.hotlists.create(
+        name=body.name, kind=body.kind, fuzzy=body.fuzzy, actor=user
+    )
+    return {"id": hotlist_id}
+
+
+@router.post("/hotlists/{hotlist_id}/import")
+async def import_hotlist(
+    hotlist_id: int,
+    container: ContainerDep,
+    user: CurrentUser,
+    file: Annotated[UploadFile, File(description="CSV: plate,reason[,reference][,expires_at]")],
+) -> dict[str, Any]:
+    """Add or update entries from CSV; bad rows come back with their line and reason, the good
+    ones are kept."""
+    import asyncio
+
+    user.require(Permission.HOTLISTS_MANAGE)
+    data = await file.read(MAX_CSV_BYTES + 1)
+    if len(data) > MAX_CSV_BYTES:
+        raise InvalidInputError(f"the file is larger than {MAX_CSV_BYTES // 2**20} MB")
+    report = await asyncio.to_thread(
+        container.hotlists.import_csv, hotlist_id=hotlist_id, data=data, actor=user
+    )
+    return {
+        "added": report.added,
+        "updated": report.updated,
+        "rejected": [{"line": line, "reason": reason} for line, reason in report.rejected],
     }

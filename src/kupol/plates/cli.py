@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kupol.clikit import container, handle_errors, out
+from kupol.clikit import container, err, handle_errors, out
 from kupol.core.audit import Justification
+from kupol.core.errors import InvalidInputError
 from kupol.plates.queries import MAX_LIMIT, Match, PlateFilter
 
 app = typer.Typer(help="Plate sightings and vehicle routes.", no_args_is_help=True)
@@ -76,3 +78,46 @@ def route(
         why=Justification(purpose=purpose),
     )
     out.print_json(json.dumps(asdict(result), default=str, ensure_ascii=False))
+
+
+@app.command("create-hotlist")
+@handle_errors
+def create_hotlist(
+    name: str,
+    user: AsUser,
+    kind: Annotated[str, typer.Option(help="wanted, stolen, unpaid_fines or other")],
+    fuzzy: Annotated[bool, typer.Option(help="Also hit reads one character off.")] = False,
+) -> None:
+    """Create a plate hotlist; prints its id."""
+    c = container()
+    hotlist_id = c.hotlists.create(
+        name=name, kind=kind, fuzzy=fuzzy, actor=c.auth.principal_of(user)
+    )
+    out.print(f"hotlist {hotlist_id} created", highlight=False)
+
+
+@app.command("import-hotlist")
+@handle_errors
+def import_hotlist(
+    hotlist_id: int,
+    file: Annotated[Path, typer.Argument(help="CSV: plate,reason[,reference][,expires_at]")],
+    user: AsUser,
+) -> None:
+    """Add or update entries from CSV. Bad rows are reported with their line and reason and
+    the good ones are kept; exit 2 if any row was refused."""
+    c = container()
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{file}: cannot read ({exc.strerror})") from None
+    report = c.hotlists.import_csv(
+        hotlist_id=hotlist_id, data=data, actor=c.auth.principal_of(user)
+    )
+    for line, reason in report.rejected:
+        err.print(f"{file}:{line}: refused: {reason}", highlight=False)
+    out.print(
+        f"added {report.added}, updated {report.updated}, refused {len(report.rejected)}",
+        highlight=False,
+    )
+    if report.rejected:
+        raise typer.Exit(2)

@@ -221,3 +221,26 @@ def test_a_plate_too_far_from_its_last_sighting_raises_a_possible_clone(
     assert event.payload["from_camera"] == "ast-1"
     assert event.payload["needed_speed_kmh"] > 200
     assert store.record([read("123ABC01", "kar-1", 300)]).events == ()  # later: plausible
+
+
+def test_the_api_manages_hotlists_for_their_roles_only(container: Container, api: Any) -> None:
+    from tests.unit.factories import login_as
+
+    officer = login_as(api, container, "officer", "traffic_officer")
+    operator = login_as(api, container, "operator", "operator")
+    body = {"name": "Stolen", "kind": "stolen", "fuzzy": True}
+    assert api.post("/api/plates/hotlists", json=body, headers=operator).status_code == 403
+    created = api.post("/api/plates/hotlists", json=body, headers=officer)
+    assert created.status_code == 201, created.text
+    bad_kind = api.post("/api/plates/hotlists", json={**body, "kind": "x"}, headers=officer)
+    assert bad_kind.status_code == 422
+    imported = api.post(
+        f"/api/plates/hotlists/{created.json()['id']}/import",
+        files={"file": ("s.csv", b"plate,reason\n123ABC02,stolen car\nXX,\n")},
+        headers=officer,
+    )
+    assert imported.json() == {
+        "added": 1,
+        "updated": 0,
+        "rejected": [{"line": 3, "reason": "a reason is required"}],
+    }
