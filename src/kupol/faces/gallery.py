@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -19,8 +20,8 @@ from kupol.core.db import Database
 from kupol.core.messages import utcnow
 from kupol.faces.files import template_of
 from kupol.faces.index import FaceIndex
-from kupol.faces.index_file import FaceIndexFileError
 from kupol.faces.model import EnrolledPhoto, Watchlist, WatchlistPerson
+from kupol.faces.saved_index import load_checked, save_index
 
 log = logging.getLogger(__name__)
 
@@ -128,52 +129,27 @@ class Gallery:
         with self._lock:
             if self._path is None or not self._dirty:
                 return False
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._index.save(self._path)
+            save_index(self._index, self._path)
             self._dirty = False
             return True
 
     def _load(self) -> None:
-        """The saved index, if any and usable; the database decides what stays in it."""
+        """The saved index, if any and the database agrees with it."""
         self._loaded = True
-        if self._path is None or not self._path.exists():
-            return
-        try:
-            loaded = FaceIndex.load(self._path, self._dim)
-        except FaceIndexFileError as exc:
-            log.warning("faces: %s; rebuilding the watchlist index from the database", exc)
-            return
-        if self._matches_database(loaded):
+        loaded = load_checked(self._path, self._dim, self._stored)
+        if loaded is not None:
             self._index = loaded
-        else:
-            log.warning(
-                "faces: %s does not match this database (restored or replaced?); "
-                "rebuilding the watchlist index from the database",
-                self._path,
-            )
 
-    def _matches_database(self, index: FaceIndex, sample: int = 64) -> bool:
-        """Whether templates in a saved index are the database's own, checked on a sample:
-        photo ids restart in a new database, and an old file must not name the wrong person."""
-        ids = index.ids()
-        if not ids:
-            return True
-        picked = [ids[i] for i in np.linspace(0, len(ids) - 1, min(sample, len(ids))).astype(int)]
+    def _stored(self, ids: Sequence[int]) -> dict[int, bytes]:
         with self._db.reader() as session:
-            stored = dict(
-                session.execute(
+            return {
+                int(key): template
+                for key, template in session.execute(
                     select(EnrolledPhoto.id, EnrolledPhoto.template).where(
-                        EnrolledPhoto.id.in_(picked)
+                        EnrolledPhoto.id.in_(list(ids))
                     )
-                ).all()
-            )
-        if len(stored) != len(set(picked)):
-            return False
-        saved = index.vectors(picked)
-        return all(
-            np.allclose(saved[row], template_of(stored[key]), atol=1e-5)
-            for row, key in enumerate(picked)
-        )
+                )
+            }
 
     def _rebuild(self) -> None:
         """Bring the index in step with the database: add new templates, drop gone ones.

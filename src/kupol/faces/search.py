@@ -30,8 +30,8 @@ from kupol.core.errors import (
 from kupol.core.messages import utcnow
 from kupol.faces.files import FaceFiles, decode_image, template_of
 from kupol.faces.index import FaceIndex
-from kupol.faces.index_file import FaceIndexFileError
 from kupol.faces.model import FaceSighting
+from kupol.faces.saved_index import load_checked, save_index
 from kupol.faces.schemas import SearchResult, SightingRead
 from kupol.faces.types import FaceAnalyzer
 
@@ -67,45 +67,28 @@ class SightingIndex:
         with self._lock:
             if self._path is None or not self._dirty:
                 return False
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            self._index.save(self._path)
+            save_index(self._index, self._path)
             self._dirty = False
             return True
 
     def _load(self) -> None:
-        """The saved index, minus what the database no longer holds or holds differently."""
+        """The saved index, minus what the database no longer holds (purged meanwhile)."""
         self._loaded = True
-        if self._path is None or not self._path.exists():
-            return
-        try:
-            loaded = FaceIndex.load(self._path, self._dim)
-        except FaceIndexFileError as exc:
-            log.warning("faces: %s; rebuilding the sightings index from the database", exc)
-            return
-        ids = loaded.ids()
-        live: dict[int, bytes] = {}
+        loaded = load_checked(self._path, self._dim, self._stored)
+        if loaded is not None:
+            self._index = loaded
+            self._last_id = max(loaded.ids(), default=0)
+
+    def _stored(self, ids: Sequence[int]) -> dict[int, bytes]:
         with self._db.reader() as session:
-            for chunk in range(0, len(ids), 10_000):
-                keys = ids[chunk : chunk + 10_000]
-                live.update(
-                    (int(key), template)
-                    for key, template in session.execute(
-                        select(FaceSighting.id, FaceSighting.template).where(
-                            FaceSighting.id.in_(keys), FaceSighting.expires_at > utcnow()
-                        )
+            return {
+                int(key): template
+                for key, template in session.execute(
+                    select(FaceSighting.id, FaceSighting.template).where(
+                        FaceSighting.id.in_(list(ids)), FaceSighting.expires_at > utcnow()
                     )
                 )
-        gone = [key for key in ids if key not in live]
-        sample = [key for key in ids if key in live][:: max(1, len(live) // 64)][:64]
-        if sample and not np.allclose(
-            loaded.vectors(sample), np.stack([template_of(live[k]) for k in sample]), atol=1e-5
-        ):
-            log.warning("faces: %s belongs to another database; rebuilding", self._path)
-            return
-        if gone:
-            loaded.remove(np.asarray(gone, np.int64))
-        self._index = loaded
-        self._last_id = max(live, default=0)
+            }
 
     def __len__(self) -> int:
         return len(self._index)
