@@ -59,6 +59,13 @@ def test_an_investigator_lists_a_person_from_the_command_line(kupol: Kupol) -> N
     )
     assert not_allowed.exit_code == 6
 
+    tuned = kupol("faces", "update-list", str(watchlist_id), "--threshold", "0.95", "--as", "inv")
+    assert tuned.exit_code == 0 and json.loads(tuned.stdout)["threshold"] == 0.95
+    report = kupol("faces", "thresholds", str(watchlist_id), "--as", "op")
+    assert report.exit_code == 0 and json.loads(report.stdout)["decided"] == 0
+    assert kupol("faces", "remove-person", "1", "--reason", "x", "--as", "inv").exit_code == 2
+    removed = kupol("faces", "remove-person", "1", "--reason", "arrested 2026-11-20", "--as", "inv")
+    assert removed.exit_code == 0, removed.output
     hits = kupol("faces", "hits", "--as", "op", "--purpose", "shift review")
     assert hits.exit_code == 0 and json.loads(hits.stdout) == []
     assert "purged 0" in kupol("faces", "purge").stdout

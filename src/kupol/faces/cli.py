@@ -19,7 +19,7 @@ from kupol.core.audit import Justification
 from kupol.core.auth import Principal
 from kupol.core.errors import InvalidInputError
 from kupol.faces.model import HitStatus, WatchlistKind
-from kupol.faces.schemas import HitDecision, PersonCreate, WatchlistCreate
+from kupol.faces.schemas import HitDecision, PersonCreate, WatchlistCreate, WatchlistUpdate
 from kupol.faces.search import SearchQuery
 
 app = typer.Typer(
@@ -236,3 +236,48 @@ def export(
     )
     output.write_bytes(archive)
     out.print(f"wrote {output} ({len(archive)} bytes)", highlight=False)
+
+
+@app.command("update-list")
+@handle_errors
+def update_list(
+    watchlist_id: int,
+    user: AsUser,
+    threshold: Annotated[float | None, typer.Option(min=0.01, max=0.99)] = None,
+    active: Annotated[bool | None, typer.Option("--active/--inactive")] = None,
+    description: str | None = None,
+) -> None:
+    """Change a list's threshold, description or whether it is matched."""
+    c = container()
+    updated = c.faces.watchlists.update(
+        watchlist_id=watchlist_id,
+        change=WatchlistUpdate(threshold=threshold, active=active, description=description),
+        actor=c.auth.principal_of(user),
+    )
+    _print(updated.model_dump(mode="json"))
+
+
+@app.command("thresholds")
+@handle_errors
+def thresholds(watchlist_id: int, user: AsUser) -> None:
+    """Operators' decisions on a list's hits by similarity, and a suggested threshold."""
+    c = container()
+    report = c.faces.hits.threshold_report(
+        watchlist_id=watchlist_id, actor=c.auth.principal_of(user)
+    )
+    _print(report.model_dump(mode="json"))
+
+
+@app.command("remove-person")
+@handle_errors
+def remove_person(
+    person_id: int,
+    user: AsUser,
+    reason: Annotated[str, typer.Option(help="Why the person is taken off the list.")],
+) -> None:
+    """Take a person off their list (kept for the audit trail, no longer matched)."""
+    c = container()
+    c.faces.watchlists.remove_person(
+        person_id=person_id, reason=reason, actor=c.auth.principal_of(user)
+    )
+    out.print(f"person {person_id} is no longer matched", highlight=False)

@@ -34,6 +34,7 @@ from kupol.core.errors import (
 from kupol.core.messages import utcnow
 from kupol.events.model import CameraEvent
 from kupol.faces.files import FaceFiles, decode_image, encode_jpeg
+from kupol.faces.probe import one_usable_face
 from kupol.faces.types import FaceAnalyzer, Image
 
 BLUR_MARGIN = 0.25
@@ -153,12 +154,13 @@ class FaceExport:
             raise PurposeRequiredError("an export needs a case number")
         subject = None
         if subject_photo is not None:
-            faces = self._analyzer.analyze(decode_image(subject_photo, what="subject photo"))
-            if len(faces) != 1 or not faces[0].quality.usable:
-                raise InvalidInputError(
-                    f"the subject photo must hold exactly one usable face (found {len(faces)})"
-                )
-            subject = faces[0].embedding
+            subject = one_usable_face(
+                self._analyzer,
+                subject_photo,
+                use="telling the subject apart",
+                crop_hint="the subject",
+                what="subject photo",
+            ).embedding
         with self._db.reader() as session:
             event = session.get(CameraEvent, event_id)
             if event is None:

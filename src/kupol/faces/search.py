@@ -21,16 +21,16 @@ from kupol.core.audit.model import AuditEntry
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import (
-    FieldProblem,
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
     PurposeRequiredError,
 )
 from kupol.core.messages import utcnow
-from kupol.faces.files import FaceFiles, decode_image, template_of
+from kupol.faces.files import FaceFiles, template_of
 from kupol.faces.index import FaceIndex
 from kupol.faces.model import FaceSighting
+from kupol.faces.probe import one_usable_face
 from kupol.faces.saved_index import load_checked, save_index
 from kupol.faces.schemas import SearchResult, SightingRead
 from kupol.faces.types import FaceAnalyzer
@@ -208,22 +208,9 @@ class FaceSearch:
             raise PurposeRequiredError("a face search needs a case number (case_number)")
         if not 1 <= query.limit <= 1000:
             raise InvalidInputError("limit must be between 1 and 1000")
-        image = decode_image(photo)
-        faces = self._analyzer.analyze(image)
-        if not faces:
-            raise InvalidInputError("no face found in the photo", code="no_face")
-        if len(faces) > 1:
-            raise InvalidInputError(
-                f"the photo holds {len(faces)} faces; crop it to the person searched for",
-                code="several_faces",
-            )
-        probe = faces[0]
-        if not probe.quality.usable:
-            raise InvalidInputError(
-                "the face is not usable for search: " + ", ".join(probe.quality.reasons),
-                code="poor_face",
-                problems=[FieldProblem(field="photo", message=r) for r in probe.quality.reasons],
-            )
+        probe = one_usable_face(
+            self._analyzer, photo, use="search", crop_hint="the person searched for"
+        )
         now = utcnow()
         floor = now - self._retention
         since = max(query.since, floor) if query.since else floor

@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
-from kupol.core.errors import ConflictError, FieldProblem, InvalidInputError, NotFoundError
+from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
-from kupol.faces.files import FaceFiles, decode_image, encode_jpeg, template_bytes
+from kupol.faces.files import FaceFiles, encode_jpeg, template_bytes
 from kupol.faces.model import EnrolledPhoto, Watchlist, WatchlistKind, WatchlistPerson
+from kupol.faces.probe import one_usable_face
 from kupol.faces.schemas import (
     PersonCreate,
     PersonRead,
@@ -233,24 +234,9 @@ class WatchlistService:
                 or its face is too poor to match (too small, blurred, turned away).
         """
         actor.require(Permission.WATCHLISTS_MANAGE)
-        image = decode_image(photo)
-        faces = self._analyzer.analyze(image, embed_unusable=False)
-        if not faces:
-            raise InvalidInputError(
-                "no face found in the photo; use a clear, frontal photo", code="no_face"
-            )
-        if len(faces) > 1:
-            raise InvalidInputError(
-                f"the photo holds {len(faces)} faces; crop it to the one person to enrol",
-                code="several_faces",
-            )
-        face = faces[0]
-        if not face.quality.usable:
-            raise InvalidInputError(
-                "the face is not usable for matching: " + ", ".join(face.quality.reasons),
-                code="poor_face",
-                problems=[FieldProblem(field="photo", message=r) for r in face.quality.reasons],
-            )
+        face = one_usable_face(
+            self._analyzer, photo, use="matching", crop_hint="the one person to enrol"
+        )
         with self._db.unit_of_work() as session:
             person = _get(session, WatchlistPerson, person_id, "person")
             stored = self._files.save(photo, folder=ENROLLED, suffix=_suffix(photo))
