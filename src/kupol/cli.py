@@ -26,7 +26,7 @@ from kupol.clikit import (
     require_schema,
     settings,
 )
-from kupol.core.errors import ConfigError, ServiceUnavailableError
+from kupol.core.errors import ConfigError, InvalidInputError, ServiceUnavailableError
 from kupol.faces.cli import app as faces_app
 from kupol.plates.cli import app as plates_app
 from kupol.settings import Settings
@@ -343,15 +343,48 @@ def eval_plates(
     folder: Path = typer.Argument(
         ..., help="Folder with groundtruth.csv (file,x,y,w,h,plate | file,plate | file,plates)."
     ),
-    reader: str = typer.Option("rapidocr", help="Plate reader plug-in (rapidocr: the baseline)."),
+    reader: str = typer.Option("kupol", help="Plate reader plug-in: kupol or rapidocr."),
+    baseline: str | None = typer.Option(
+        None, help="Also run this reader (e.g. rapidocr) and print its figures under 'baseline'."
+    ),
+    countries: str = typer.Option(
+        "kz", help="Comma-separated countries whose plate layouts correct look-alikes (kz,br,ua…)."
+    ),
 ) -> None:
     """Plate reading on labelled photos or crops: detected, exact, character accuracy (JSON)."""
     import json
 
     from kupol.plates.evaluate import evaluate_plates
+    from kupol.plates.formats import COUNTRY_LAYOUTS
     from kupol.plates.readers import reader_for
 
-    print(json.dumps(evaluate_plates(folder, reader_for(reader)), indent=2))
+    chosen = tuple(c.strip().lower() for c in countries.split(",") if c.strip())
+    unknown = sorted(set(chosen) - set(COUNTRY_LAYOUTS))
+    if unknown:
+        raise InvalidInputError(
+            f"unknown countries {', '.join(unknown)}; known: {', '.join(sorted(COUNTRY_LAYOUTS))}"
+        )
+    figures = evaluate_plates(folder, reader_for(reader, countries=chosen))
+    figures["countries"] = list(chosen)
+    if baseline:
+        figures["baseline"] = evaluate_plates(folder, reader_for(baseline, countries=chosen))
+    print(json.dumps(figures, indent=2))
+
+
+@eval_app.command("plates-rendered")
+@handle_errors
+def eval_plates_rendered(
+    n: int = typer.Option(2000, min=1, help="How many held-out Kazakh plates to render."),
+    seed: int = typer.Option(7, help="Seed of the held-out set."),
+    reader: str = typer.Option("kupol", help="Plate reader plug-in: kupol or rapidocr."),
+) -> None:
+    """Crops of rendered Kazakh plates in held-out fonts and degradations, read (JSON)."""
+    import json
+
+    from kupol.plates.evaluate import evaluate_rendered
+    from kupol.plates.readers import reader_for
+
+    print(json.dumps(evaluate_rendered(reader_for(reader), n=n, seed=seed), indent=2))
 
 
 @eval_app.command("faces-ident")

@@ -27,6 +27,7 @@ import cv2
 import numpy as np
 
 from kupol.core.errors import InvalidInputError
+from kupol.plates.dataset import heldout_fonts, make_sample
 from kupol.plates.formats import normalise
 from kupol.plates.readers import PlateRead, PlateReader
 
@@ -119,6 +120,44 @@ def evaluate_plates(folder: Path, reader: PlateReader) -> dict[str, Any]:
         "char_accuracy": round(sum(char_scores) / len(char_scores), 4) if char_scores else 0.0,
         "ms_per_image": round(1000 * elapsed / images, 1) if images else 0.0,
         "unreadable_images": unreadable,
+    }
+
+
+def evaluate_rendered(reader: PlateReader, *, n: int, seed: int) -> dict[str, Any]:
+    """Read ``n`` held-out rendered Kazakh plate crops (:mod:`kupol.plates.dataset`): fonts
+    and degradations the reader was not trained on, a third of them two-line plates.
+
+    Raises:
+        InvalidInputError: The held-out fonts are missing (``make plate-fonts``).
+    """
+    fonts = heldout_fonts()
+    if not fonts:
+        raise InvalidInputError("no held-out fonts: run `make plate-fonts` first")
+    samples = [make_sample(seed=seed, index=i, fonts=fonts, heldout=True) for i in range(n)]
+    start = time.perf_counter()
+    reads = [reader.read_crop(s.crop) for s in samples]
+    elapsed = time.perf_counter() - start
+    by_kind: dict[str, list[bool]] = {"one_line": [], "two_line": []}
+    scores = []
+    for sample, read in zip(samples, reads, strict=True):
+        by_kind["two_line" if sample.two_line else "one_line"].append(read.text == sample.text)
+        scores.append(similarity(read.text, sample.text))
+    right = by_kind["one_line"] + by_kind["two_line"]
+    return {
+        "set": f"rendered-kz-heldout seed {seed}",
+        "reader": reader.name,
+        "n": n,
+        "exact": round(sum(right) / n, 4),
+        "exact_one_line": round(sum(by_kind["one_line"]) / max(1, len(by_kind["one_line"])), 4),
+        "exact_two_line": round(sum(by_kind["two_line"]) / max(1, len(by_kind["two_line"])), 4),
+        "two_line_n": len(by_kind["two_line"]),
+        "char_accuracy": round(sum(scores) / n, 4),
+        "ms_per_image": round(1000 * elapsed / n, 2),
+        "misread": [
+            {"truth": s.text, "read": r.text}
+            for s, r in zip(samples, reads, strict=True)
+            if r.text != s.text
+        ][:20],
     }
 
 

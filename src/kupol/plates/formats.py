@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -220,6 +221,67 @@ def fit_to_kazakh_format(text: str) -> str:
         if parse_plate(fixed).kazakh:
             return fixed
     return plate
+
+
+COUNTRY_LAYOUTS: dict[str, tuple[str, ...]] = {
+    "kz": _KZ_SHAPES,
+    "br": ("LLLDDDD", "LLLDLDD"),  # before Mercosur; Mercosur (2018)
+    "ua": ("LLDDDDLL",),
+    "ru": ("LDDDLLDD", "LDDDLLDDD"),
+    "uz": ("DDLDDDLL", "DDDDDLLL"),  # private cars; companies
+    "kg": ("DDDDDDLLL",),  # 2016 plates, the "KG" mark not read
+}
+"""Which positions hold digits (D) and letters (L) on the plates of a country, for the
+look-alike correction of :func:`fit_to_countries`; a deployment names its countries."""
+
+
+def fit_to_countries(text: str, countries: Sequence[str], *, max_swaps: int = 2) -> str:
+    """``text`` fitted to the first layout of ``countries`` it matches with at most
+    ``max_swaps`` look-alike swaps (``O``↔``0``, ``I``↔``1``, ``B``↔``8`` …); unchanged when
+    none fits. Kazakh layouts must also have a real region code.
+
+    Example:
+        >>> fit_to_countries("AYO9O34", ["kz", "br"])
+        'AYO9034'
+        >>> fit_to_countries("RK906AJ", ["br"])  # a Slovak plate is left alone
+        'RK906AJ'
+    """
+    plate = normalise(text)
+    for country in countries:
+        for shape in COUNTRY_LAYOUTS.get(country, ()):
+            if len(plate) != len(shape):
+                continue
+            fixed = "".join(
+                c.translate(_AS_DIGIT) if kind == "D" else c.translate(_AS_LETTER)
+                for c, kind in zip(plate, shape, strict=True)
+            )
+            fits = all(
+                c.isdigit() if kind == "D" else c.isalpha()
+                for c, kind in zip(fixed, shape, strict=True)
+            )
+            swaps = sum(a != b for a, b in zip(fixed, plate, strict=True))
+            if not fits or swaps > max_swaps:
+                continue
+            if country == "kz" and not parse_plate(fixed).kazakh:
+                continue
+            return fixed
+    return plate
+
+
+def fits_countries(text: str, countries: Sequence[str]) -> bool:
+    """Whether ``text`` is laid out as a plate of one of ``countries`` (no swaps).
+
+    Example:
+        >>> fits_countries("123ABC02", ["kz"]), fits_countries("AT6883CM", ["kz", "ua"])
+        (True, True)
+    """
+    return fit_to_countries(text, countries, max_swaps=0) == text and any(
+        len(shape) == len(text)
+        and all(c.isdigit() if k == "D" else c.isalpha() for c, k in zip(text, shape, strict=True))
+        and (country != "kz" or parse_plate(text).kazakh)
+        for country in countries
+        for shape in COUNTRY_LAYOUTS.get(country, ())
+    )
 
 
 def wildcard(pattern: str) -> re.Pattern[str]:

@@ -1,12 +1,14 @@
 """Plate readers: what ``kupol eval plates`` and (later) the camera pipeline call.
 
 A reader finds plate text in a whole photo (detect and read) or reads a crop that holds one
-plate. kupol's own reader (a CRNN trained on rendered plates) is the issue's goal; the first
-plug-in here is **RapidOCR** (PP-OCR models shipped in its package), the baseline to beat.
+plate. ``kupol`` (:mod:`kupol.plates.crnn`, a CRNN trained here on rendered plates) is the
+default; **RapidOCR** (PP-OCR models shipped in its package) is the baseline it is measured
+against.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -14,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from kupol.core.errors import ConfigError
-from kupol.plates.formats import normalise
+from kupol.plates.formats import fit_to_countries, normalise
 
 Image = NDArray[np.uint8]
 Box = tuple[float, float, float, float]
@@ -48,7 +50,8 @@ class RapidOcrReader:
 
     name = "rapidocr"
 
-    def __init__(self) -> None:
+    def __init__(self, countries: tuple[str, ...] = ("kz",)) -> None:
+        self.countries = countries
         try:
             from rapidocr_onnxruntime import RapidOCR  # type: ignore[import-untyped]
         except ImportError as exc:  # a development extra, not a runtime dependency
@@ -61,7 +64,7 @@ class RapidOcrReader:
         result, _ = self._engine(image)
         reads = []
         for points, text, score in result or []:
-            plate = _plate_text(text)
+            plate = fit_to_countries(_plate_text(text), self.countries)
             if not plate:
                 continue
             xs = [float(p[0]) for p in points]
@@ -78,7 +81,9 @@ class RapidOcrReader:
         if not result:
             return PlateRead(text="", confidence=0.0)
         text, score = result[0][0], result[0][1]
-        return PlateRead(text=_plate_text(text), confidence=float(score))
+        return PlateRead(
+            text=fit_to_countries(_plate_text(text), self.countries), confidence=float(score)
+        )
 
 
 def _plate_text(text: str) -> str:
@@ -86,15 +91,25 @@ def _plate_text(text: str) -> str:
     return "".join(c for c in normalise(text) if c.isalnum() and c.isascii())
 
 
-READERS = {"rapidocr": RapidOcrReader}
+def _kupol_reader(countries: tuple[str, ...]) -> PlateReader:
+    from kupol.plates.crnn import CrnnPlateReader, CrnnSettings  # crnn imports this module
+
+    return CrnnPlateReader(CrnnSettings(countries=countries))
 
 
-def reader_for(name: str) -> PlateReader:
-    """The reader plug-in called ``name``."""
+READERS: dict[str, Callable[[tuple[str, ...]], PlateReader]] = {
+    "kupol": _kupol_reader,
+    "rapidocr": RapidOcrReader,
+}
+"""Reader plug-ins by name: ``kupol`` (the default, trained here) and ``rapidocr`` (baseline)."""
+
+
+def reader_for(name: str, *, countries: Sequence[str] = ("kz",)) -> PlateReader:
+    """The reader plug-in called ``name``, correcting look-alikes to ``countries``' layouts."""
     try:
         factory = READERS[name]
     except KeyError:
         raise ConfigError(
             f"unknown plate reader {name!r}; known: {', '.join(sorted(READERS))}"
         ) from None
-    return factory()
+    return factory(tuple(countries))

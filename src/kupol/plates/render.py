@@ -67,6 +67,7 @@ class PlateStyle(StrEnum):
     KZ_TWO_LINE = "kz_two_line"
     EU = "eu"
     US = "us"
+    GENERIC = "generic"
 
 
 # Plate sizes in pixels, 1 px per mm for the metric ones (520 x 112 is the KZ/EU long plate).
@@ -76,6 +77,7 @@ PLATE_SIZE: dict[PlateStyle, tuple[int, int]] = {
     PlateStyle.KZ_TWO_LINE: (290, 170),
     PlateStyle.EU: (520, 110),
     PlateStyle.US: (305, 152),
+    PlateStyle.GENERIC: (440, 120),
 }
 """(width, height) of each style's image."""
 
@@ -85,6 +87,7 @@ _PATTERNS: dict[PlateStyle, re.Pattern[str]] = {
     PlateStyle.KZ_TWO_LINE: re.compile(r"^(\d{3}) ?([A-Z]{2,3}) ?(\d{2})$"),
     PlateStyle.EU: re.compile(r"^[A-Z0-9]{1,4}( [A-Z0-9]{1,4}){0,2}$"),
     PlateStyle.US: re.compile(r"^[A-Z0-9]{1,4}( ?[A-Z0-9]{1,4})?$"),
+    PlateStyle.GENERIC: re.compile(r"^[A-Z0-9][A-Z0-9 .-]{1,12}[A-Z0-9]$"),
 }
 
 
@@ -144,6 +147,8 @@ def sample_text(style: PlateStyle, rng: np.random.Generator) -> str:
         return f"{digits(3)} {letters(int(rng.integers(2, 4)))} {region}"
     if style is PlateStyle.EU:
         return f"{letters(int(rng.integers(1, 4)))} {digits(int(rng.integers(2, 5)))}"
+    if style is PlateStyle.GENERIC:
+        return _generic_text(rng)
     return f"{digits(1)}{letters(3)}{digits(3)}"
 
 
@@ -186,12 +191,14 @@ def render_plate(
         _draw_kz_two_line(draw, pen, match.groups(), rng)
     elif style is PlateStyle.EU:
         _draw_eu(draw, pen, text, rng)
-    else:
+    elif style is PlateStyle.US:
         _draw_us(draw, pen, text, rng)
+    else:
+        canvas = _draw_generic(pen, text, rng)
     image = np.ascontiguousarray(np.asarray(canvas)[:, :, ::-1])
     return RenderedPlate(
         image=image,
-        text=text.replace(" ", ""),
+        text=re.sub(r"[ .-]", "", text),
         style=style,
         two_line=style is PlateStyle.KZ_TWO_LINE,
     )
@@ -234,7 +241,7 @@ class _Pen:
 @lru_cache(maxsize=4096)
 def _text_mask(text: str, font_path: Path, tracking: float) -> Image.Image:
     """``text`` drawn large on a greyscale mask, cropped to the characters' ink."""
-    size = 160
+    size = 96
     font = _font(font_path, size)
     cap = font.getbbox("H", anchor="ls")
     gap = round(abs(cap[1]) * tracking)
@@ -374,3 +381,130 @@ def _draw_us(draw: ImageDraw.ImageDraw, pen: _Pen, text: str, rng: np.random.Gen
     ink = _rgb(tuple(int(v) for v in rng.integers(0, 90, 3)))
     pen.write(text, (16, 44, width - 16, height - 30), color=ink)
     draw.rectangle((width // 3, height - 22, width * 2 // 3, height - 14), fill=_rgb(accent))
+
+
+# Layouts of other countries' plates (L a letter, N a digit), so the reader learns characters
+# and separators rather than one country's grouping.
+_GENERIC_LAYOUTS = (
+    "LLL-NNNN",  # Brazil before Mercosur
+    "LLLNLNN",  # Mercosur
+    "LL NNNN LL",  # Ukraine
+    "LL-NNN-LL",  # France
+    "LL NN LLL",  # United Kingdom
+    "L NNN LL",
+    "NN-LL-NN",  # the Netherlands
+    "LLL NNN",
+    "NNN LLL",
+    "LL NNNNN",
+    "NLLLNNN",  # United States
+    "LLNNNN",
+)
+_GENERIC_PAPERS = (
+    ((250, 250, 248), (15, 15, 15)),  # white
+    ((255, 208, 0), (15, 15, 15)),  # yellow (NL, UK rear, taxis)
+    ((190, 190, 186), (20, 20, 20)),  # grey (old Brazilian)
+    ((215, 230, 245), (20, 30, 90)),  # pale blue, dark blue ink
+    ((25, 25, 25), (240, 240, 240)),  # black, white characters
+    ((20, 70, 40), (235, 235, 235)),  # green, white characters
+)
+
+_PAPER_ODDS = (0.4, 0.15, 0.17, 0.13, 0.08, 0.07)
+"""Most plates are light; dark ones are kept rare."""
+
+
+def _generic_text(rng: np.random.Generator) -> str:
+    if rng.random() < 0.7:
+        layout = _GENERIC_LAYOUTS[int(rng.integers(len(_GENERIC_LAYOUTS)))]
+    else:  # any 4-8 characters, with up to two separators
+        n = int(rng.integers(4, 9))
+        layout = "".join("L" if rng.random() < 0.5 else "N" for _ in range(n))
+        for _ in range(int(rng.integers(0, 3))):
+            cut = int(rng.integers(1, len(layout)))
+            if layout[cut - 1] in "LN" and layout[cut] in "LN":
+                layout = layout[:cut] + " -."[int(rng.integers(3))] + layout[cut:]
+    return "".join(
+        KZ_LETTERS[int(rng.integers(26))]
+        if c == "L"
+        else str(int(rng.integers(10)))
+        if c == "N"
+        else c
+        for c in layout
+    )
+
+
+def _draw_generic(pen: _Pen, text: str, rng: np.random.Generator) -> Image.Image:
+    """A plate of no one country: its size, colours, bands and small print drawn at random."""
+    width = int(rng.choice([300, 360, 440, 520]))
+    height = int(rng.choice([100, 110, 120, 150])) if width > 300 else 150
+    paper, ink = _GENERIC_PAPERS[int(rng.choice(len(_GENERIC_PAPERS), p=_PAPER_ODDS))]
+    tint = rng.integers(-12, 12, 3)
+    paper_rgb = _rgb(tuple(int(np.clip(v + t, 0, 255)) for v, t in zip(paper, tint, strict=True)))
+    canvas = Image.new("RGB", (width, height), paper_rgb)
+    draw = ImageDraw.Draw(canvas)
+    pen = _Pen(canvas, pen.font, ink, pen.tracking)
+    line = int(rng.integers(0, 5))
+    if line:
+        draw.rounded_rectangle(
+            (1, 1, width - 2, height - 2), radius=int(rng.integers(2, 14)), outline=ink, width=line
+        )
+    left, top, bottom = line + 6, line + 4, height - line - 4
+    if rng.random() < 0.35:  # a blue national band with a country code
+        band = int(width * 0.09)
+        draw.rectangle((line, line, line + band, height - line - 1), fill=_EU_BLUE)
+        code = _EU_COUNTRIES[int(rng.integers(len(_EU_COUNTRIES)))]
+        pen.write(
+            code,
+            (line + 4, int(height * 0.6), line + band - 4, int(height * 0.85)),
+            color=(255, 255, 255),
+        )
+        left = line + band + 8
+    small_h = int(height * 0.2)
+    if rng.random() < 0.4:  # small print above the characters: a state, a city, a country
+        word = "".join(KZ_LETTERS[int(i)] for i in rng.integers(0, 26, int(rng.integers(3, 11))))
+        pen.write(word, (left + 20, top + 2, width - line - 26, top + 2 + small_h))
+        top += small_h + 6
+    if rng.random() < 0.2:  # and below
+        word = "".join(KZ_LETTERS[int(i)] for i in rng.integers(0, 26, int(rng.integers(3, 9))))
+        pen.write(word, (left + 40, bottom - small_h + 4, width - line - 46, bottom - 2))
+        bottom -= small_h
+    pad = int((bottom - top) * float(rng.uniform(0.04, 0.14)))
+    box = (left + 6, top + pad, width - line - 10, bottom - pad)
+    gap = next((i for i, c in enumerate(text) if c in " -"), None)
+    if gap is None or rng.random() < 0.6:
+        pen.write(text, box)
+        return canvas
+    # A coat of arms, an inspection sticker or a badge between two groups of characters, as on
+    # Slovak, Czech or German plates: part of no plate's text, to be read past.
+    head, tail = text[:gap], text[gap + 1 :]
+    char_h = box[3] - box[1]
+    mark_w = int(char_h * rng.uniform(0.5, 0.9))
+    free = box[2] - box[0] - mark_w - 8
+    split = box[0] + int(free * len(head) / (len(head) + len(tail)))
+    pen.write(head, (box[0], box[1], split, box[3]))
+    pen.write(tail, (split + mark_w + 8, box[1], box[2], box[3]))
+    _draw_mark(
+        draw, (split + 4, box[1] + char_h // 8, split + 4 + mark_w, box[3] - char_h // 8), rng
+    )
+    return canvas
+
+
+def _draw_mark(
+    draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], rng: np.random.Generator
+) -> None:
+    x0, y0, x1, y1 = box
+    colours = [(200, 20, 30), (20, 60, 170), (240, 240, 240), (30, 130, 60), (250, 200, 0)]
+    fill = colours[int(rng.integers(len(colours)))]
+    other = colours[int(rng.integers(len(colours)))]
+    kind = int(rng.integers(3))
+    if kind == 0:  # a shield
+        mid = (y0 + y1) // 2
+        draw.polygon([(x0, y0), (x1, y0), (x1, mid), ((x0 + x1) // 2, y1), (x0, mid)], fill=fill)
+        draw.line(((x0 + x1) // 2, y0 + 2, (x0 + x1) // 2, y1 - 4), fill=other, width=2)
+        draw.line((x0 + 2, (y0 + mid) // 2, x1 - 2, (y0 + mid) // 2), fill=other, width=2)
+    elif kind == 1:  # a round sticker with a ring
+        draw.ellipse(box, fill=fill, outline=(20, 20, 20), width=1)
+        inset = max(2, (x1 - x0) // 4)
+        draw.ellipse((x0 + inset, y0 + inset, x1 - inset, y1 - inset), outline=other, width=2)
+    else:  # a two-colour badge
+        draw.rectangle((x0, y0, x1, (y0 + y1) // 2), fill=fill)
+        draw.rectangle((x0, (y0 + y1) // 2, x1, y1), fill=other)

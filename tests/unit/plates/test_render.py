@@ -41,7 +41,13 @@ def test_the_same_seed_draws_the_same_bytes(style: PlateStyle) -> None:
     assert _render(style, 12)[1].tobytes() != first[1].tobytes()
 
 
-@pytest.mark.parametrize("style", list(PlateStyle))
+def test_plates_of_no_one_country_vary_their_size() -> None:
+    sizes = {_render(PlateStyle.GENERIC, seed)[1].shape[:2] for seed in range(8)}
+    assert len(sizes) > 1
+    assert all(100 <= h <= 150 and 300 <= w <= 520 for h, w in sizes)
+
+
+@pytest.mark.parametrize("style", [s for s in PlateStyle if s is not PlateStyle.GENERIC])
 def test_each_style_has_its_own_size_and_aspect(style: PlateStyle) -> None:
     _, image = _render(style, 3)
     width, height = PLATE_SIZE[style]

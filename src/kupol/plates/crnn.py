@@ -1,0 +1,162 @@
+"""kupol's own plate reader: a small CRNN trained on rendered plates, run with onnxruntime.
+
+The model (``models/plate-crnn.onnx``, made by ``make plate-model`` from a seed) reads one
+32 x 128 grey line of a plate into characters with CTC. A crop that may hold a two-line plate
+(squarer than 2.8 : 1) is read both as one line and as its two halves side by side, and the
+more plausible read wins: one that fits a plate layout of the deployment's countries (Kazakhstan
+by default) first, then the higher confidence. Look-alike characters (``O``/``0``, ``B``/``8``,
+``I``/``1`` …) are swapped where such a layout says a digit or a letter must stand.
+
+In a whole photo, :func:`kupol.plates.locate.locate_plates` proposes plate-like boxes; each is
+read, and a box is a plate when its read is confident and plate-shaped (4 to 10 characters,
+digits in it). The reader is what verifies the locator's guesses.
+
+Example:
+    >>> reader = CrnnPlateReader()
+    >>> reader.read_crop(np.full((40, 160, 3), 255, np.uint8)).text
+    ''
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from kupol.plates.crnn_input import decode, plate_order, to_input
+from kupol.plates.formats import fit_to_countries, fits_countries
+from kupol.plates.locate import crop_candidate, locate_plates
+from kupol.plates.readers import Box, PlateRead
+from kupol.vision.detectors.base import open_session
+
+MODEL_PATH = Path(__file__).with_name("models") / "plate-crnn.onnx"
+
+Image = npt.NDArray[np.uint8]
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrnnSettings:
+    """Knobs of :class:`CrnnPlateReader`.
+
+    Attributes:
+        min_confidence: A photo's candidate box counts as a plate only when its read is at
+            least this sure (the least sure character's probability).
+        max_candidates: Boxes from the locator read per photo (each costs one model run).
+        two_line_below: Crops narrower than this width-to-height ratio are also read as
+            two-line plates.
+        threads: ONNX Runtime intra-op threads.
+        variants: Views of each crop that vote: 1 (as given), 2 (and shaved by a few per cent
+            on each side), 3 (and contrast-equalised).
+        countries: Whose plate layouts correct look-alikes in a read (``O``/``0``, ``B``/``8``
+            …; at most two swaps) and win over reads that fit none (keys of
+            :data:`kupol.plates.formats.COUNTRY_LAYOUTS`).
+    """
+
+    countries: tuple[str, ...] = ("kz",)
+    min_confidence: float = 0.5
+    max_candidates: int = 10
+    two_line_below: float = 2.8
+    threads: int = 1
+    variants: int = 3
+
+
+class CrnnPlateReader:
+    """Reads plates with the shipped CRNN; see the module docstring."""
+
+    name = "kupol"
+
+    def __init__(self, settings: CrnnSettings | None = None, *, path: Path = MODEL_PATH) -> None:
+        self.settings = settings or CrnnSettings()
+        self._session = open_session(path, threads=self.settings.threads)
+        self._input = self._session.get_inputs()[0].name
+
+    def read_crops(self, crops: list[Image]) -> list[PlateRead]:
+        """One read per crop, all in one model run.
+
+        Each crop is read as given and, when ``settings.variants`` asks for it, also shaved
+        a little and with its contrast equalised; the reads vote (a text's votes are the sum
+        of its confidences), a read that fits a plate layout of ``settings.countries`` beating
+        one that fits none.
+        """
+        if not crops:
+            return []
+        inputs: list[npt.NDArray[np.float32]] = []
+        owners: list[tuple[int, bool]] = []
+        for i, crop in enumerate(crops):
+            squarish = crop.shape[1] < crop.shape[0] * self.settings.two_line_below
+            for view in _views(crop, self.settings.variants):
+                inputs.append(to_input(view, two_line=False))
+                owners.append((i, False))
+                if squarish:
+                    inputs.append(to_input(view, two_line=True))
+                    owners.append((i, True))
+        batch = np.stack(inputs)[:, None, :, :]
+        probs = np.asarray(self._session.run(None, {self._input: batch})[0], np.float32)
+        votes: list[dict[str, list[float]]] = [{} for _ in crops]
+        for (i, two_line), p in zip(owners, probs, strict=True):
+            raw, confidence = decode(p)
+            text = fit_to_countries(plate_order(raw, two_line=two_line), self.settings.countries)
+            votes[i].setdefault(text, []).append(confidence)
+        reads = []
+        for tally in votes:
+            text = max(
+                tally,
+                key=lambda t: (fits_countries(t, self.settings.countries), sum(tally[t])),
+            )
+            reads.append(PlateRead(text=text, confidence=max(tally[text]) if text else 0.0))
+        return reads
+
+    def read_crop(self, image: Image) -> PlateRead:
+        """The text of one plate that fills ``image`` (an empty read when nothing is legible)."""
+        return self.read_crops([image])[0]
+
+    def read_photo(self, image: Image) -> list[PlateRead]:
+        """Plates in a whole photo (or a vehicle's crop), most confident first, with boxes."""
+        candidates = locate_plates(image, max_candidates=self.settings.max_candidates)
+        crops = [crop_candidate(image, c) for c in candidates]
+        reads = [
+            PlateRead(text=r.text, confidence=r.confidence, box=c.box)
+            for c, r in zip(candidates, self.read_crops(crops), strict=True)
+            if r.confidence >= self.settings.min_confidence and _plate_shaped(r.text)
+        ]
+        reads.sort(key=lambda r: -r.confidence)
+        chosen: list[PlateRead] = []
+        for read in reads:  # one read per place: the most confident of overlapping boxes
+            if all(_overlap(read.box, c.box) < 0.3 for c in chosen):
+                chosen.append(read)
+        return chosen
+
+
+_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8))
+
+
+def _views(crop: Image, variants: int) -> list[Image]:
+    """The crop, then a slightly tighter crop, then its contrast equalised (grey)."""
+    views = [crop]
+    h, w = crop.shape[:2]
+    if variants >= 2 and h >= 12 and w >= 24:
+        dy, dx = max(1, h * 6 // 100), max(1, w * 4 // 100)
+        views.append(np.ascontiguousarray(crop[dy : h - dy, dx : w - dx]))
+    if variants >= 3:
+        grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+        views.append(np.asarray(_CLAHE.apply(np.asarray(grey, np.uint8)), np.uint8))
+    return views
+
+
+def _plate_shaped(text: str) -> bool:
+    return 4 <= len(text) <= 10 and any(c.isdigit() for c in text)
+
+
+def _overlap(a: Box | None, b: Box | None) -> float:
+    """Intersection over the smaller box's area."""
+    if a is None or b is None:
+        return 0.0
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return float(w * h / max(smaller, 1e-6))

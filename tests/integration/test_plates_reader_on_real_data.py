@@ -1,0 +1,53 @@
+"""kupol's own plate reader (the shipped CRNN) on every folder of ``../shared/data/plates`` and
+on held-out rendered Kazakh plates, as measured (docs/plates-performance.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kupol.plates.crnn import CrnnPlateReader, CrnnSettings
+from kupol.plates.dataset import heldout_fonts
+from kupol.plates.evaluate import evaluate_plates, evaluate_rendered
+from tests.conftest import need_data
+from tests.integration.test_plates_baseline_on_real_data import MEASURED as RAPIDOCR
+
+pytestmark = [pytest.mark.slow, pytest.mark.data]
+
+# Measured 2026-12-02 with the committed model (exact share); floors allow 2 points of noise.
+# Short of the issue's targets (92/95/90/90 %) on all but none, and of rapidocr on three: see
+# docs/plates-performance.md. The countries are the deployment setting the folder calls for.
+MEASURED = {
+    "openalpr-us-crops": (0.671, ("kz",)),
+    "nomeroff-ua": (0.524, ("kz", "ua")),
+    "openalpr-br": (0.585, ("kz", "br")),
+    "openalpr-eu": (0.694, ("kz",)),
+}
+
+
+@pytest.fixture(scope="module")
+def reader() -> CrnnPlateReader:
+    return CrnnPlateReader()
+
+
+@pytest.mark.parametrize("name", sorted(MEASURED))
+def test_the_kupol_reader_reads_real_plates_as_measured(name: str) -> None:
+    floor, countries = MEASURED[name]
+    figures = evaluate_plates(
+        need_data("plates", name), CrnnPlateReader(CrnnSettings(countries=countries))
+    )
+    assert figures["n"] >= 20
+    assert figures["exact"] >= floor - 0.02, figures
+
+
+def test_the_kupol_reader_beats_rapidocr_on_the_us_crops() -> None:
+    figures = evaluate_plates(need_data("plates", "openalpr-us-crops"), CrnnPlateReader())
+    assert figures["exact"] > RAPIDOCR["openalpr-us-crops"], figures
+
+
+def test_held_out_rendered_kazakh_plates_are_read_as_measured(reader: CrnnPlateReader) -> None:
+    if not any(f.suffix == ".woff" for f in heldout_fonts()):
+        pytest.skip("held-out fonts not fetched (make plate-fonts)")
+    figures = evaluate_rendered(reader, n=1000, seed=7)
+    assert figures["two_line_n"] >= 250
+    # Measured 0.980 (one-line 0.987, two-line 0.968); the issue's target is 0.99.
+    assert figures["exact"] >= 0.97, figures
