@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    literal_column,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from kupol.core.db import Base, UTCDateTime
 from kupol.core.messages import utcnow
@@ -38,6 +50,24 @@ class PlateSighting(Base):
     track: Mapped[str | None] = mapped_column(String(120), nullable=True)
     crop_uri: Mapped[str | None] = mapped_column(String(300), nullable=True)
     crop_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+TAIL = 5
+"""How many of a plate's last characters :func:`plate_tail` indexes."""
+
+
+def plate_tail(plate: InstrumentedAttribute[str] | ColumnElement[str]) -> ColumnElement[str]:
+    """A plate's last :data:`TAIL` characters, as the tail index stores them, so a search for
+    ``*ABC02`` (the end of a plate) is an index lookup, not a scan.
+
+    The same SQL on SQLite and PostgreSQL for plates of at least five characters (shorter
+    ones give a shorter text, which no five-character key equals). The offset is a literal,
+    not a bound parameter: only the very expression of the index can use it.
+    """
+    return func.substr(plate, func.length(plate) - literal_column(str(TAIL - 1)))
+
+
+Index("ix_plate_sightings_tail_seen", plate_tail(PlateSighting.plate), PlateSighting.seen_at)
 
 
 class Hotlist(Base):
