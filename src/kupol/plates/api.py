@@ -1,16 +1,18 @@
-"""Plates API: sightings search and a vehicle's route, audited with the stated purpose."""
+"""Plates API: sightings search and a vehicle's route, audited with the stated purpose;
+hotlists and their entries (reading the listed plates is audited too)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why, require
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import InvalidInputError
+from kupol.plates.hotlists import MAX_ENTRIES_PAGE
 from kupol.plates.queries import MAX_LIMIT, Match, PlateFilter
 
 router = APIRouter(prefix="/api/plates", tags=["plates"])
@@ -111,3 +113,90 @@ async def import_hotlist(
         "updated": report.updated,
         "rejected": [{"line": line, "reason": reason} for line, reason in report.rejected],
     }
+
+
+@router.get("/hotlists")
+def list_hotlists(container: ContainerDep, user: Searcher) -> list[dict[str, Any]]:
+    """Every hotlist with its settings and number of entries (no plates)."""
+    return [asdict(h) for h in container.hotlists.lists(actor=user)]
+
+
+@router.get("/hotlists/{hotlist_id}")
+def get_hotlist(hotlist_id: int, container: ContainerDep, user: Searcher) -> dict[str, Any]:
+    """One hotlist with its number of entries."""
+    return asdict(container.hotlists.get(hotlist_id=hotlist_id, actor=user))
+
+
+class HotlistUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool | None = Field(None, description="Whether sightings are matched against it.")
+    fuzzy: bool | None = Field(None, description="Also hit reads one character off.")
+
+
+@router.patch("/hotlists/{hotlist_id}")
+def update_hotlist(
+    hotlist_id: int, body: HotlistUpdate, container: ContainerDep, user: CurrentUser
+) -> dict[str, Any]:
+    """Switch a list off (or on again), or its one-character-off matching."""
+    changed = container.hotlists.update(
+        hotlist_id=hotlist_id, active=body.active, fuzzy=body.fuzzy, actor=user
+    )
+    return asdict(changed)
+
+
+@router.get("/hotlists/{hotlist_id}/entries")
+def list_entries(
+    hotlist_id: int,
+    container: ContainerDep,
+    user: Searcher,
+    why: Why,
+    plate: str | None = Query(None, max_length=20, description="Plates containing this."),
+    limit: int = Query(200, ge=1, le=MAX_ENTRIES_PAGE),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """A page of the listed plates, by plate, and how many match in all (audited)."""
+    page = container.hotlists.entries(
+        hotlist_id=hotlist_id, plate=plate, limit=limit, offset=offset, actor=user, why=why
+    )
+    return asdict(page)
+
+
+class EntryCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    plate: str = Field(min_length=2, max_length=20)
+    reason: str = Field(min_length=3, max_length=2000)
+    reference: str | None = Field(None, max_length=120)
+    expires_at: AwareDatetime | None = None
+
+
+@router.post("/hotlists/{hotlist_id}/entries", status_code=201)
+def add_entry(
+    hotlist_id: int, body: EntryCreate, container: ContainerDep, user: CurrentUser
+) -> dict[str, Any]:
+    """List one plate (409 if it is on the list already: import a CSV to update)."""
+    entry = container.hotlists.add_entry(
+        hotlist_id=hotlist_id,
+        plate=body.plate,
+        reason=body.reason,
+        reference=body.reference or None,
+        expires_at=body.expires_at,
+        actor=user,
+    )
+    return asdict(entry)
+
+
+@router.delete("/hotlists/{hotlist_id}/entries/{entry_id}", status_code=204)
+def remove_entry(
+    hotlist_id: int,
+    entry_id: int,
+    container: ContainerDep,
+    user: CurrentUser,
+    reason: Annotated[str, Query(max_length=2000, description="Why the plate is taken off.")],
+) -> Response:
+    """Take a plate off a list; the audit log keeps the plate and the reason."""
+    container.hotlists.remove_entry(
+        hotlist_id=hotlist_id, entry_id=entry_id, reason=reason, actor=user
+    )
+    return Response(status_code=204)

@@ -10,13 +10,15 @@ import io
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm import Session
 
-from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
@@ -26,6 +28,43 @@ from kupol.plates.model import Hotlist, HotlistEntry
 
 KINDS = ("wanted", "stolen", "unpaid_fines", "other")
 MAX_IMPORT_ROWS = 200_000
+MAX_ENTRIES_PAGE = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class HotlistView:
+    """A list with its settings and how many plates it holds (no plate itself)."""
+
+    id: int
+    name: str
+    kind: str
+    fuzzy: bool
+    active: bool
+    owner: str
+    entries: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntryView:
+    """A listed plate: why, under what reference, until when, added by whom."""
+
+    id: int
+    hotlist_id: int
+    plate: str
+    reason: str
+    reference: str | None
+    expires_at: datetime | None
+    added_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class EntryPage:
+    """One page of a list's entries, and how many match in all."""
+
+    total: int
+    entries: list[EntryView]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,18 +110,188 @@ class HotlistService:
             row = Hotlist(name=name.strip(), kind=kind, fuzzy=fuzzy, owner=actor.username)
             session.add(row)
             session.flush()
-            self._audit.append(
-                AuditRecord(
-                    actor=actor.username,
-                    roles=actor.roles,
-                    action="create",
-                    resource_type="hotlist",
-                    resource_id=str(row.id),
-                    details={"name": row.name, "kind": kind, "fuzzy": fuzzy},
-                ),
-                session=session,
-            )
+            details = {"name": row.name, "kind": kind, "fuzzy": fuzzy}
+            self._changed(session, actor, "create", "hotlist", row.id, details)
             return row.id
+
+    def lists(self, *, actor: Principal) -> list[HotlistView]:
+        """Every list by name, with its number of entries (names and counts only, so not
+        audited: the plates are read through :meth:`entries`)."""
+        actor.require(Permission.PLATES_SEARCH)
+        counts = (
+            sa_select(HotlistEntry.hotlist_id, func.count().label("n"))
+            .group_by(HotlistEntry.hotlist_id)
+            .subquery()
+        )
+        with self._db.reader() as session:
+            rows = session.execute(
+                sa_select(Hotlist, counts.c.n)
+                .outerjoin(counts, counts.c.hotlist_id == Hotlist.id)
+                .order_by(Hotlist.name)
+            )
+            return [_list_view(row, n or 0) for row, n in rows]
+
+    def get(self, *, hotlist_id: int, actor: Principal) -> HotlistView:
+        """One list with its number of entries."""
+        actor.require(Permission.PLATES_SEARCH)
+        with self._db.reader() as session:
+            row = _hotlist(session, hotlist_id)
+            return _list_view(row, _count(session, hotlist_id))
+
+    def update(
+        self,
+        *,
+        hotlist_id: int,
+        actor: Principal,
+        active: bool | None = None,
+        fuzzy: bool | None = None,
+    ) -> HotlistView:
+        """Switch a list's matching on or off, or its one-character-off matching; the matcher
+        picks the change up within seconds."""
+        actor.require(Permission.HOTLISTS_MANAGE)
+        if active is None and fuzzy is None:
+            raise InvalidInputError("nothing to change: give active and/or fuzzy")
+        with self._db.unit_of_work() as session:
+            row = _hotlist(session, hotlist_id)
+            changed: dict[str, object] = {}
+            if active is not None and active != row.active:
+                row.active = active
+                changed["active"] = active
+            if fuzzy is not None and fuzzy != row.fuzzy:
+                row.fuzzy = fuzzy
+                changed["fuzzy"] = fuzzy
+            if changed:
+                row.version += 1
+                self._changed(session, actor, "update", "hotlist", hotlist_id, changed)
+            session.flush()
+            return _list_view(row, _count(session, hotlist_id))
+
+    def entries(
+        self,
+        *,
+        hotlist_id: int,
+        actor: Principal,
+        why: Justification,
+        plate: str | None = None,
+        limit: int = 200,
+        offset: int = 0,
+    ) -> EntryPage:
+        """A page of a list's plates, by plate; ``plate`` narrows to plates containing it.
+        Listed plates are personal data: the read is audited with the entries returned."""
+        actor.require(Permission.PLATES_SEARCH)
+        if not 1 <= limit <= MAX_ENTRIES_PAGE:
+            raise InvalidInputError(f"limit must be between 1 and {MAX_ENTRIES_PAGE}")
+        if offset < 0:
+            raise InvalidInputError("offset cannot be negative")
+        wanted = normalise(plate or "")
+        if not wanted.isalnum() and wanted:
+            raise InvalidInputError(f"{plate!r}: a plate has only letters and digits")
+        query = sa_select(HotlistEntry).where(HotlistEntry.hotlist_id == hotlist_id)
+        if wanted:
+            query = query.where(HotlistEntry.plate.contains(wanted, autoescape=True))
+        with self._db.reader() as session:
+            _hotlist(session, hotlist_id)
+            total = session.scalar(sa_select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(
+                query.order_by(HotlistEntry.plate, HotlistEntry.id).limit(limit).offset(offset)
+            )
+            found = [_entry_view(e) for e in rows]
+        self._audit.access(
+            actor=actor,
+            why=why,
+            action="view",
+            resource_type="hotlist_entries",
+            resource_id=str(hotlist_id),
+            details={"plate": wanted or None, "offset": offset, "returned": [e.id for e in found]},
+        )
+        return EntryPage(total=total, entries=found)
+
+    def add_entry(
+        self,
+        *,
+        hotlist_id: int,
+        plate: str,
+        reason: str,
+        actor: Principal,
+        reference: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> EntryView:
+        """List one plate, checked like a CSV row; a plate already on the list is a conflict
+        (change it by importing, which updates)."""
+        actor.require(Permission.HOTLISTS_MANAGE)
+        if expires_at is not None and expires_at.tzinfo is None:
+            raise InvalidInputError("expires_at needs its UTC offset")
+        problem, parsed = _entry(
+            {
+                "plate": plate,
+                "reason": reason,
+                "reference": reference or "",
+                "expires_at": expires_at.isoformat() if expires_at else "",
+            }
+        )
+        if problem or parsed is None:
+            raise InvalidInputError(problem or "not a plate")
+        text, why, ref, expires = parsed
+        with self._db.unit_of_work() as session:
+            listing = _hotlist(session, hotlist_id)
+            taken = session.scalar(
+                sa_select(HotlistEntry.id).where(
+                    HotlistEntry.hotlist_id == hotlist_id, HotlistEntry.plate == text
+                )
+            )
+            if taken:
+                raise ConflictError(f"{text} is already on this list")
+            row = HotlistEntry(
+                hotlist_id=hotlist_id,
+                plate=text,
+                reason=why,
+                reference=ref,
+                expires_at=expires,
+                added_by=actor.username,
+            )
+            session.add(row)
+            listing.version += 1
+            session.flush()
+            self._changed(session, actor, "add", "hotlist_entry", row.id, {"plate": text})
+            return _entry_view(row)
+
+    def remove_entry(
+        self, *, hotlist_id: int, entry_id: int, reason: str, actor: Principal
+    ) -> None:
+        """Take a plate off a list, saying why; the audit log keeps what it was."""
+        actor.require(Permission.HOTLISTS_MANAGE)
+        if len(reason.strip()) < 5:
+            raise InvalidInputError("say why the plate is removed (at least 5 characters)")
+        with self._db.unit_of_work() as session:
+            listing = _hotlist(session, hotlist_id)
+            row = session.get(HotlistEntry, entry_id)
+            if row is None or row.hotlist_id != hotlist_id:
+                raise NotFoundError(f"no entry {entry_id} on hotlist {hotlist_id}")
+            details = {"hotlist_id": hotlist_id, "plate": row.plate, "why": reason.strip()}
+            session.delete(row)
+            listing.version += 1
+            self._changed(session, actor, "remove", "hotlist_entry", entry_id, details)
+
+    def _changed(
+        self,
+        session: Session,
+        actor: Principal,
+        action: str,
+        resource_type: str,
+        resource_id: int,
+        details: Mapping[str, object],
+    ) -> None:
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action=action,
+                resource_type=resource_type,
+                resource_id=str(resource_id),
+                details=dict(details),
+            ),
+            session=session,
+        )
 
     def import_csv(self, *, hotlist_id: int, data: bytes, actor: Principal) -> ImportReport:
         """Add or update entries from CSV ``plate,reason[,reference][,expires_at]``. Each bad
@@ -139,17 +348,8 @@ class HotlistService:
                     )
                     updated += 1
             listing.version += 1
-            self._audit.append(
-                AuditRecord(
-                    actor=actor.username,
-                    roles=actor.roles,
-                    action="import",
-                    resource_type="hotlist",
-                    resource_id=str(hotlist_id),
-                    details={"added": added, "updated": updated, "rejected": len(rejected)},
-                ),
-                session=session,
-            )
+            details = {"added": added, "updated": updated, "rejected": len(rejected)}
+            self._changed(session, actor, "import", "hotlist", hotlist_id, details)
         return ImportReport(added=added, updated=updated, rejected=rejected)
 
 
@@ -172,6 +372,44 @@ def _entry(
             return "expires_at needs its UTC offset", None
     reference = (row.get("reference") or "").strip() or None
     return None, (plate.text, reason, reference, expires)
+
+
+def _hotlist(session: Session, hotlist_id: int) -> Hotlist:
+    row = session.get(Hotlist, hotlist_id)
+    if row is None:
+        raise NotFoundError(f"no hotlist {hotlist_id}")
+    return row
+
+
+def _count(session: Session, hotlist_id: int) -> int:
+    query = sa_select(func.count()).where(HotlistEntry.hotlist_id == hotlist_id)
+    return session.scalar(query) or 0
+
+
+def _list_view(row: Hotlist, entries: int) -> HotlistView:
+    return HotlistView(
+        id=row.id,
+        name=row.name,
+        kind=row.kind,
+        fuzzy=row.fuzzy,
+        active=row.active,
+        owner=row.owner,
+        entries=entries,
+        created_at=row.created_at,
+    )
+
+
+def _entry_view(row: HotlistEntry) -> EntryView:
+    return EntryView(
+        id=row.id,
+        hotlist_id=row.hotlist_id,
+        plate=row.plate,
+        reason=row.reason,
+        reference=row.reference,
+        expires_at=row.expires_at,
+        added_by=row.added_by,
+        created_at=row.created_at,
+    )
 
 
 class HotlistMatcher:

@@ -1,5 +1,6 @@
 """Console pages: login, the live dashboard, the camera map, live cameras, event search and the
-audit log (the faces pages are in :mod:`kupol.web.faces_pages`).
+audit log (the faces and plates pages are in :mod:`kupol.web.faces_pages` and
+:mod:`kupol.web.plates_pages`).
 
 Pages are rendered here from the services in the container; everything that changes after
 the page is drawn (live alerts, searches, acknowledging, verifying the audit chain) goes
@@ -23,7 +24,7 @@ from kupol.bootstrap import Container
 from kupol.cameras.model import CameraKind
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import AuthenticationError, InvalidInputError, RateLimitedError
-from kupol.web import faces_pages
+from kupol.web import faces_pages, plates_pages
 from kupol.web.i18n import LOCALES, negotiate, translate
 from kupol.web.mapview import build_map
 from kupol.web.rendering import STATIC, forbidden, guard, render
@@ -38,6 +39,7 @@ from kupol.web.session import (
 
 router = APIRouter(include_in_schema=False)
 router.include_router(faces_pages.router)
+router.include_router(plates_pages.router)
 ACTIVE_LIMIT = 200
 
 
@@ -274,4 +276,5 @@ def dynamic_keys() -> list[str]:
         + [f"nav.{p.group}" for p in PAGES if p.group]
         + [f"lang.{code}{suffix}" for code in LOCALES for suffix in ("", ".title")]
         + faces_pages.dynamic_keys()
+        + plates_pages.dynamic_keys()
     )

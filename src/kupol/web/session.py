@@ -72,6 +72,27 @@ PAGES: tuple[Page, ...] = (
         permission=Permission.FACES_SEARCH,
         group="faces",
     ),
+    Page(
+        name="plate_search",
+        path="/plates/search",
+        label_key="nav.plate_search",
+        permission=Permission.PLATES_SEARCH,
+        group="plates",
+    ),
+    Page(
+        name="plate_route",
+        path="/plates/route",
+        label_key="nav.plate_route",
+        permission=Permission.PLATES_SEARCH,
+        group="plates",
+    ),
+    Page(
+        name="hotlists",
+        path="/plates/hotlists",
+        label_key="nav.hotlists",
+        permission=Permission.PLATES_SEARCH,
+        group="plates",
+    ),
     Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
 )
 # Where a user lands when they may not see the dashboard: an auditor's work is the log.
@@ -95,7 +116,7 @@ def navigation(user: Principal) -> list[NavEntry]:
         >>> from kupol.core.auth import Principal
         >>> duty = Principal(user_id=1, username="u", full_name="", roles=("operator",),
         ...                  locale="ru")
-        >>> [(e.name, e.path, e.pages) for e in navigation(duty)][-1]
+        >>> [(e.name, e.path, e.pages) for e in navigation(duty)][-2]
         ('faces', '/faces/hits', ('face_hits', 'watchlists'))
     """
     allowed = pages_for(user)

@@ -7,6 +7,8 @@ import pytest
 from kupol.core.auth import Principal
 from kupol.web.session import landing_page, pages_for, safe_next
 
+PLATES = ["plate_search", "plate_route", "hotlists"]
+
 
 def user(*roles: str) -> Principal:
     return Principal(user_id=1, username="u", full_name="", roles=roles, locale="ru")
@@ -17,14 +19,24 @@ def user(*roles: str) -> Principal:
     [
         (
             ("operator",),
-            ["dashboard", "map", "cameras", "search", "face_hits", "watchlists"],
+            ["dashboard", "map", "cameras", "search", "face_hits", "watchlists", *PLATES],
             "dashboard",
         ),
         (
             ("investigator",),
-            ["dashboard", "map", "cameras", "search", "face_hits", "watchlists", "face_search"],
+            [
+                "dashboard",
+                "map",
+                "cameras",
+                "search",
+                "face_hits",
+                "watchlists",
+                "face_search",
+                *PLATES,
+            ],
             "dashboard",
         ),
+        (("traffic_officer",), ["dashboard", "map", "cameras", "search", *PLATES], "dashboard"),
         (("analyst",), ["dashboard", "map", "cameras", "search"], "dashboard"),
         (("admin",), ["dashboard", "map", "cameras"], "dashboard"),
         (("auditor",), ["map", "cameras", "audit"], "audit"),

@@ -1,0 +1,108 @@
+"""Console pages of the plates domain: plate search, a vehicle's route on the map, and the
+hotlists.
+
+As with the faces pages, the pages carry no plate: sightings, routes and listed plates are
+fetched by the page's script through the audited ``/api/plates`` endpoints with the purpose
+(and case number) the user states; hotlist names and counts are all a page is drawn with.
+Everyone who may search plates sees the hotlists; only those who manage them get the controls,
+and the API refuses the others anyway.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from kupol.api.deps import get_container
+from kupol.core.auth import Permission, Principal
+from kupol.plates.hotlists import KINDS
+from kupol.plates.queries import MAX_LIMIT, Match
+from kupol.web.mapview import build_map, country_projection
+from kupol.web.rendering import guard, render
+from kupol.web.session import group_pages, page
+
+router = APIRouter(include_in_schema=False)
+
+
+def _cameras(request: Request, user: Principal) -> dict[str, str]:
+    if not user.can(Permission.CAMERAS_READ):
+        return {}
+    return {c.id: c.name for c in get_container(request).cameras.list()}
+
+
+@router.get("/plates/search")
+def plate_search(request: Request) -> Response:
+    """The search form; sightings come from ``GET /api/plates/sightings`` with a purpose."""
+    user = guard(request, page("plate_search").permission)
+    if not isinstance(user, Principal):
+        return user
+    cameras = _cameras(request, user)
+    return render(
+        request,
+        "plates_search.html",
+        tabs=group_pages(user, "plates"),
+        user=user,
+        locale=user.locale,
+        active="plate_search",
+        cameras=cameras,
+        matches=[m.value for m in Match],
+        max_limit=MAX_LIMIT,
+        data={"cameras": cameras},
+    )
+
+
+@router.get("/plates/route")
+def plate_route(request: Request) -> Response:
+    """The route form and the map; the route comes from ``GET /api/plates/route``."""
+    user = guard(request, page("plate_route").permission)
+    if not isinstance(user, Principal):
+        return user
+    return render(
+        request,
+        "plates_route.html",
+        tabs=group_pages(user, "plates"),
+        user=user,
+        locale=user.locale,
+        active="plate_route",
+        view=build_map(cameras=[], locale=user.locale),
+        data={"projection": country_projection().for_script()},
+    )
+
+
+@router.get("/plates/hotlists")
+def hotlists(request: Request) -> Response:
+    """The lists with their settings and counts; listed plates come from the API once a
+    purpose is stated. Managers also create lists, import CSV, add and remove plates."""
+    user = guard(request, page("hotlists").permission)
+    if not isinstance(user, Principal):
+        return user
+    lists = get_container(request).hotlists.lists(actor=user)
+    return render(
+        request,
+        "plates_hotlists.html",
+        tabs=group_pages(user, "plates"),
+        user=user,
+        locale=user.locale,
+        active="hotlists",
+        kinds=KINDS,
+        data={
+            "hotlists": [
+                {
+                    "id": h.id,
+                    "name": h.name,
+                    "kind": h.kind,
+                    "fuzzy": h.fuzzy,
+                    "active": h.active,
+                    "owner": h.owner,
+                    "entries": h.entries,
+                }
+                for h in lists
+            ],
+            "can_manage": user.can(Permission.HOTLISTS_MANAGE),
+        },
+    )
+
+
+def dynamic_keys() -> list[str]:
+    """Catalogue keys the plates pages build from values."""
+    return [f"plates.kind.{k}" for k in KINDS] + [f"plates.match.{m.value}" for m in Match]
