@@ -36,7 +36,8 @@ from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
 from kupol.faces.domain import Faces, build_faces
 from kupol.faces.messages import FaceObserved
-from kupol.plates.hotlists import HotlistMatcher, HotlistService
+from kupol.plates.domain import Plates, build_plates
+from kupol.plates.hotlists import HotlistService
 from kupol.plates.messages import PlateObserved
 from kupol.plates.queries import PlateQueries
 from kupol.plates.store import PlateStore
@@ -78,6 +79,7 @@ class Container:
     plate_store: PlateStore
     plates: PlateQueries
     hotlists: HotlistService
+    plate_domain: Plates
     vision: PipelineManager | None = None
     started: bool = False
 
@@ -115,6 +117,7 @@ class Container:
             loop_files=vision.loop_files,
             realtime=vision.realtime_files,
             faces=self.faces.stage,
+            plates=self.plate_domain.stage,
         )
         await self.vision.start()
 
@@ -214,10 +217,15 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     bus.subscribe(
         FaceObserved, faces.matcher.handle, consumer=faces.matcher.consumer, batch_size=100
     )
-    plate_store = PlateStore(
-        db=db, known_cameras=cameras.known_ids, outbox=outbox, hotlists=HotlistMatcher(db=db)
+    plates = build_plates(
+        settings=settings.plates,
+        db=db,
+        audit=audit,
+        outbox=outbox,
+        evidence_dir=settings.data_dir / "evidence",
+        known_cameras=cameras.known_ids,
     )
-    bus.subscribe(PlateObserved, plate_store.handle, consumer=PlateStore.consumer, batch_size=500)
+    bus.subscribe(PlateObserved, plates.store.handle, consumer=PlateStore.consumer, batch_size=500)
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)
     alerts = AlertService(db=db, audit=audit, outbox=outbox, engine=engine)
@@ -252,9 +260,10 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         events=EventQueries(db=db, audit=audit),
         track_queries=TrackQueries(db=db, audit=audit),
         faces=faces,
-        plate_store=plate_store,
-        plates=PlateQueries(db=db, audit=audit),
-        hotlists=HotlistService(db=db, audit=audit),
+        plate_store=plates.store,
+        plates=plates.queries,
+        hotlists=plates.hotlists,
+        plate_domain=plates,
         alert_engine=engine,
         alerts=alerts,
         quarantine=quarantine,

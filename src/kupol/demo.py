@@ -98,6 +98,25 @@ DEMO_CAMERAS = [
         },
     ),
     CameraCreate(
+        id="ast-turan-05",
+        name="Астана, пр. Туран, камера номеров",
+        kind=CameraKind.FIXED,
+        latitude=51.1198,
+        longitude=71.4032,
+        heading_deg=0,
+        region_code="01",
+        # Cars seen from above: NanoDet-g labels them "cell phone" (docs/vision.md).
+        analytics={
+            "analysis_fps": 10,
+            "abandoned": {"enabled": False},
+            "plates": {
+                "enabled": True,
+                "vehicle_classes": ["car", "truck", "bus", "motorcycle", "cell phone"],
+                "directions": {"up": "north", "down": "south"},
+            },
+        },
+    ),
+    CameraCreate(
         id="kar-drone-01",
         name="Караганда, дрон патруля",
         kind=CameraKind.DRONE,
@@ -132,7 +151,25 @@ DEMO_WANTED = {
 }
 """Listed people, enrolled from other photos of them than those in the clip (train/)."""
 
+PLATES_CAMERA = "ast-turan-05"
+DEMO_HOTLIST = "Угон (демо)"
+DEMO_STOLEN = "505KZA01"
+"""A plate of the demo road clip (:data:`kupol.plates.democlip.DEMO_PLATES`) on the hotlist."""
+
 DEMO_RULES = [
+    AlertRuleCreate(
+        name="Номер в розыске",
+        severity=Severity.HIGH,
+        event_types=["plate_hotlist_hit"],
+        # The clip loops every 30 s: one alert a camera for the same car, not one a loop.
+        cooldown_s=300,
+    ),
+    AlertRuleCreate(
+        name="Возможный двойник номера",
+        severity=Severity.HIGH,
+        event_types=["possible_cloned_plate"],
+        cooldown_s=0,
+    ),
     AlertRuleCreate(
         name="Совпадение с лицом из списка",
         severity=Severity.HIGH,
@@ -181,6 +218,9 @@ def pick_videos(settings: Settings, video: Path | None) -> dict[str, str]:
     walkby = walkby_clip(settings)
     if walkby is not None:
         chosen[FACE_CAMERA] = str(walkby.resolve())
+    road = plates_clip(settings)
+    if road is not None:
+        chosen[PLATES_CAMERA] = str(road.resolve())
     for camera_id, name in DEMO_VIDEOS.items():
         sample = shared_data_root() / "video" / name
         if sample.is_file():
@@ -205,6 +245,37 @@ def walkby_clip(settings: Settings) -> Path | None:
 
         write_walkby_clip(photos, path)
     return path
+
+
+def plates_clip(settings: Settings) -> Path | None:
+    """The demo plate camera's clip: the shared road video with a rendered Kazakh plate on
+    each car, composed once (None without the video: the camera then stays without a stream)."""
+    source = shared_data_root() / "video" / "cars-intel.mp4"
+    if not source.is_file():
+        return None
+    from kupol.plates.democlip import read_plates_clip, write_plates_clip
+
+    path = settings.data_dir / "demo" / "plates-road.mp4"
+    if read_plates_clip(path) is None:
+        log.info("composing the demo plates clip from %s (once)", source)
+        write_plates_clip(source, path)
+    return path
+
+
+def seed_hotlist(container: Container, username: str) -> None:
+    """The demo hotlist with one plate of the road clip, in ``username``'s name."""
+    if not (shared_data_root() / "video" / "cars-intel.mp4").is_file():
+        return
+    actor = container.auth.principal_of(username)
+    hotlists = container.hotlists
+    if any(h.name == DEMO_HOTLIST for h in hotlists.lists(actor=actor)):
+        return
+    listing = hotlists.create(name=DEMO_HOTLIST, kind="stolen", fuzzy=True, actor=actor)
+    hotlists.import_csv(
+        hotlist_id=listing,
+        data=f"plate,reason\n{DEMO_STOLEN},демонстрация: угнанный автомобиль\n".encode(),
+        actor=actor,
+    )
 
 
 def seed_watchlist(container: Container, username: str) -> None:
@@ -281,6 +352,7 @@ def prepare_demo(
                 )
         login = ensure_admin(container)
         seed_watchlist(container, login[0])
+        seed_hotlist(container, login[0])
     finally:
         container.db.dispose()
     data = settings.model_dump()

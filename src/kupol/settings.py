@@ -206,6 +206,26 @@ class FacesSettings(Section):
         return value
 
 
+class PlatesSettings(Section):
+    """Plate reading on cameras (each camera switches it on in its analytics)."""
+
+    reader: str = Field(
+        "kupol",
+        min_length=1,
+        description=(
+            "Plate reader plug-in cameras use unless their analytics name another "
+            "(kupol.plates.readers: kupol, the CRNN trained here; rapidocr, the baseline)."
+        ),
+    )
+    max_speed_kmh: float = Field(
+        200.0,
+        gt=0,
+        le=1000,
+        description="Fastest straight-line speed between two sightings of one plate before "
+        "it is a possible cloned plate.",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one kupol deployment."""
 
@@ -228,6 +248,7 @@ class Settings(BaseSettings):
     server: ServerSettings = ServerSettings()
     vision: VisionSettings = VisionSettings()
     faces: FacesSettings = FacesSettings()
+    plates: PlatesSettings = PlatesSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

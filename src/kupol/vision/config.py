@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kupol.core.errors import ConfigError, FieldProblem, InvalidInputError
 from kupol.faces.config import CameraFacesConfig
+from kupol.plates.config import CameraPlatesConfig
 from kupol.vision.abandoned import AbandonedConfig
 from kupol.vision.detections import COCO_CLASSES, class_id_of
 from kupol.vision.detectors.base import NanoDetConfig, OnnxYoloConfig
@@ -136,6 +137,7 @@ class CameraAnalytics(_Section):
     crowd: CrowdConfig = CrowdConfig()
     clips: ClipConfig = ClipConfig()
     faces: CameraFacesConfig = CameraFacesConfig()
+    plates: CameraPlatesConfig = CameraPlatesConfig()
     zone_events: bool = Field(True, description="Report zone entries, exits and crossings.")
 
     @model_validator(mode="after")
@@ -160,6 +162,15 @@ class CameraAnalytics(_Section):
                 "faces on tracked people need an object detector that finds people; with the "
                 "motion-only detector set faces.whole_frame = true"
             )
+        if (
+            self.plates.enabled
+            and not self.plates.whole_frame
+            and isinstance(self.detector, MotionOnlyConfig)
+        ):
+            raise ValueError(
+                "plates on tracked vehicles need an object detector that finds vehicles; with "
+                "the motion-only detector set plates.whole_frame = true"
+            )
         known = self.class_names()
         if known is not None:
             # Only the rules in use: a disabled rule's default (COCO) classes harm nobody.
@@ -167,6 +178,8 @@ class CameraAnalytics(_Section):
             wanted += self.intrusion.classes if self.intrusion.enabled else []
             wanted += [c for z in self.zones for c in z.classes or ()]
             wanted += [c for line in self.lines for c in line.classes or ()]
+            if self.plates.enabled and not self.plates.whole_frame:
+                wanted += self.plates.vehicle_classes
             strangers = sorted({c for c in wanted if not _known_class(c, known)})
             if strangers:
                 raise ValueError(

@@ -20,7 +20,13 @@ from kupol.cameras.schemas import CameraRead
 from kupol.core.errors import KupolError
 from kupol.vision.config import CameraAnalytics, camera_analytics
 from kupol.vision.plugins import detector_for
-from kupol.vision.worker import CameraHealth, CameraWorker, FaceStageFactory, Publish
+from kupol.vision.worker import (
+    CameraHealth,
+    CameraWorker,
+    FaceStageFactory,
+    PlateStageFactory,
+    Publish,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +72,10 @@ class PipelineManager:
         loop_files: bool = True,
         realtime: bool = True,
         faces: FaceStageFactory | None = None,
+        plates: PlateStageFactory | None = None,
     ) -> None:
         self._faces = faces
+        self._plates = plates
         self._cameras = cameras
         self._publish = publish
         self._evidence_dir = evidence_dir
@@ -146,6 +154,7 @@ class PipelineManager:
             loop_files=self._loop_files,
             realtime=self._realtime,
             faces=self._faces,
+            plates=self._plates,
         )
         worker.start()
         self.workers[target.camera_id] = worker

@@ -27,6 +27,7 @@ from kupol.core.errors import SourceError
 from kupol.core.messages import Event
 from kupol.events.messages import CameraEventObserved, EvidenceRef
 from kupol.faces.config import CameraFacesConfig
+from kupol.plates.config import CameraPlatesConfig
 from kupol.vision.annotate import annotated, encode_jpeg, evidence_image
 from kupol.vision.clips import PendingClip, RecentFrames, write_clip
 from kupol.vision.config import CameraAnalytics
@@ -39,9 +40,12 @@ from kupol.vision.tracks import TrackPublisher
 
 if TYPE_CHECKING:
     from kupol.faces.live import FaceStage
+    from kupol.plates.live import PlateStage
 
 FaceStageFactory = Callable[[str, CameraFacesConfig], "FaceStage"]
 """Makes a camera's face stage (camera id, its face settings)."""
+PlateStageFactory = Callable[[str, CameraPlatesConfig], "PlateStage"]
+"""Makes a camera's plate stage (camera id, its plate settings)."""
 
 log = logging.getLogger(__name__)
 Publish = Callable[[list[Event]], None]
@@ -67,6 +71,8 @@ class CameraHealth:
     tracks: int = 0
     faces: int = 0
     """Usable faces reported (cameras with face matching on)."""
+    plates: int = 0
+    """Vehicle plates reported (cameras with plate reading on)."""
     last_error: str | None = None
     restarts: int = 0
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
@@ -103,6 +109,7 @@ class CameraWorker:
         loop_files: start a file again at its end (recorded or demo cameras).
         realtime: pace files as a live camera would.
         faces: makes the camera's face stage when its analytics switch faces on.
+        plates: makes the camera's plate stage when its analytics switch plates on.
     """
 
     def __init__(
@@ -117,9 +124,11 @@ class CameraWorker:
         loop_files: bool = True,
         realtime: bool = True,
         faces: FaceStageFactory | None = None,
+        plates: PlateStageFactory | None = None,
     ) -> None:
         self.camera_id = camera_id
         self._faces = faces
+        self._plates = plates
         self.source = source
         self.analytics = analytics
         self.health = CameraHealth(camera_id=camera_id)
@@ -227,6 +236,7 @@ class CameraWorker:
             if self._faces is not None and config.faces.enabled
             else None
         )
+        plates = self._plate_stage(config)
         pending: list[tuple[PendingClip, VisionEvent, datetime]] = []
         wall_start = datetime.now(UTC)
         started = time.monotonic()
@@ -260,6 +270,8 @@ class CameraWorker:
             messages: list[Event] = list(tracks.messages(result, occurred=occurred))
             if faces is not None:
                 messages.extend(self._face_messages(faces, frame, result, tracks, occurred))
+            if plates is not None:
+                messages.extend(self._plate_messages(plates, frame, result, tracks, occurred))
             self.health.tracks = tracks.started
             if clip_frame is not None:
                 for entry in list(pending):
@@ -290,6 +302,9 @@ class CameraWorker:
                 for event in pipeline.finish(last.pts_s, last.source_index)
             )
             end_messages.extend(tracks.finish(occurred=datetime.now(UTC)))
+            if plates is not None:
+                end_messages.extend(plates.finish(datetime.now(UTC)))
+                self.health.plates = plates.plates_reported
             if end_messages:
                 self._publish(end_messages)
 
@@ -332,6 +347,63 @@ class CameraWorker:
         except Exception as exc:
             log.exception("camera %s: face stage failed on a frame", self.camera_id)
             self.health.last_error = f"faces: {exc}"
+            return []
+
+    def _plate_stage(self, config: CameraAnalytics) -> PlateStage | None:
+        """The camera's plate stage, if switched on; a reader that cannot load costs plates,
+        not the camera."""
+        if self._plates is None or not config.plates.enabled:
+            return None
+        try:
+            return self._plates(self.camera_id, config.plates)
+        except Exception as exc:
+            log.exception("camera %s: plate reading unavailable", self.camera_id)
+            self.health.last_error = f"plates: {exc}"
+            return None
+
+    def _plate_messages(
+        self,
+        stage: PlateStage,
+        frame: Frame,
+        result: FrameResult,
+        tracks: TrackPublisher,
+        occurred: datetime,
+    ) -> list[Event]:
+        """Plates of the tracked vehicles decided on this frame; a failure costs plates, not
+        the camera."""
+        from kupol.plates.live import TrackedVehicle
+        from kupol.vision.model import TrackRecord
+
+        tracked = result.tracked
+        wanted = set(stage.config.vehicle_classes)
+        try:
+            vehicles = [
+                TrackedVehicle(
+                    track_id=int(tid),
+                    box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])),
+                    vehicle_class=name,
+                )
+                for b, cid, tid in zip(
+                    tracked.xyxy, tracked.class_id, tracked.tracker_id, strict=True
+                )
+                if tid >= 0 and (name := class_name(int(cid), self.names)) in wanted
+            ]
+            messages: list[Event] = list(
+                stage.process(
+                    frame.image,
+                    pts_s=frame.pts_s,
+                    occurred=occurred,
+                    vehicles=vehicles,
+                    ended=[e.track_id for e in result.track_events if e.kind == "end"],
+                    track_key=lambda tid: TrackRecord.key(self.camera_id, tracks.run_id, tid),
+                    full=lambda: _bgr(frame.full_image()),
+                )
+            )
+            self.health.plates = stage.plates_reported
+            return messages
+        except Exception as exc:
+            log.exception("camera %s: plate stage failed on a frame", self.camera_id)
+            self.health.last_error = f"plates: {exc}"
             return []
 
     def _occurred(self, wall_start: datetime, offset_s: float) -> datetime:
