@@ -43,6 +43,17 @@ def search_sightings(
     return [asdict(s) for s in found]
 
 
+@router.get("/sightings/{sighting_id}/crop.jpg", response_class=Response)
+def sighting_crop(sighting_id: int, container: ContainerDep, user: Searcher, why: Why) -> Response:
+    """The evidence crop of one sighting (JPEG; purpose required; audited)."""
+    data = container.plates.crop(sighting_id=sighting_id, actor=user, why=why)
+    return Response(
+        data,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 @router.get("/route")
 def vehicle_route(
     container: ContainerDep,

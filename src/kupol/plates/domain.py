@@ -114,6 +114,8 @@ def build_plates(
     known_cameras: Callable[[], set[str]],
 ) -> Plates:
     """Wire the plates domain."""
+    # Crops are files under the evidence folder, named and hashed as face crops are.
+    files = FaceFiles(evidence_dir)
     return Plates(
         settings=settings,
         store=PlateStore(
@@ -123,9 +125,8 @@ def build_plates(
             hotlists=HotlistMatcher(db=db),
             max_speed_kmh=settings.max_speed_kmh,
         ),
-        queries=PlateQueries(db=db, audit=audit, max_speed_kmh=settings.max_speed_kmh),
+        queries=PlateQueries(db=db, audit=audit, max_speed_kmh=settings.max_speed_kmh, files=files),
         hotlists=HotlistService(db=db, audit=audit),
         readers=Readers(settings.reader),
-        # Crops are files under the evidence folder, named and hashed as face crops are.
-        files=FaceFiles(evidence_dir),
+        files=files,
     )

@@ -29,7 +29,8 @@ from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
-from kupol.core.errors import InvalidInputError
+from kupol.core.errors import InvalidInputError, NotFoundError
+from kupol.faces.files import FaceFiles
 from kupol.plates.cloned import CloneSuspicion, Sighting, distance_km, implausible
 from kupol.plates.formats import normalise, wildcard, within_one
 from kupol.plates.model import TAIL, PlateSighting, plate_tail
@@ -74,6 +75,7 @@ class SightingView:
     seen_at: datetime
     confidence: float
     direction: str | None
+    has_crop: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,10 +101,36 @@ class Route:
 class PlateQueries:
     """Audited plate search and routes."""
 
-    def __init__(self, *, db: Database, audit: AuditLog, max_speed_kmh: float = 200.0) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        max_speed_kmh: float = 200.0,
+        files: FaceFiles | None = None,
+    ) -> None:
         self._db = db
         self._audit = audit
         self._max_speed = max_speed_kmh
+        self._files = files
+
+    def crop(self, *, sighting_id: int, actor: Principal, why: Justification) -> bytes:
+        """The evidence crop (JPEG) of one sighting: for field roles, with a purpose; audited."""
+        actor.require(Permission.PLATES_SEARCH)
+        with self._db.reader() as session:
+            row = session.get(PlateSighting, sighting_id)
+            uri = row.crop_uri if row is not None else None
+        if uri is None or self._files is None:
+            raise NotFoundError(f"no crop stored for plate sighting {sighting_id}")
+        data = self._files.read(uri)
+        self._audit.access(
+            actor=actor,
+            why=why,
+            action="view",
+            resource_type="plate_sighting",
+            resource_id=str(sighting_id),
+        )
+        return data
 
     def search(
         self, *, filters: PlateFilter, actor: Principal, why: Justification
@@ -254,6 +282,7 @@ def _view(row: PlateSighting, camera: Camera) -> SightingView:
         seen_at=row.seen_at,
         confidence=row.confidence,
         direction=row.direction,
+        has_crop=row.crop_uri is not None,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -244,3 +245,42 @@ def test_the_api_manages_hotlists_for_their_roles_only(container: Container, api
         "updated": 0,
         "rejected": [{"line": 3, "reason": "a reason is required"}],
     }
+
+
+def test_a_sightings_evidence_crop_opens_for_field_roles_with_a_purpose_and_is_audited(
+    container: Container, plates: tuple[PlateStore, PlateQueries], api: Any
+) -> None:
+    import numpy as np
+
+    from kupol.core.audit import AuditEntry
+    from tests.unit.factories import login_as
+
+    store, _ = plates
+    stored = container.plate_domain.files.save_crop(
+        np.full((30, 120, 3), 200, np.uint8), camera_id="ast-1", at=T
+    )
+    crop_read = replace(
+        read("555KZA01", "ast-1", 0), crop_uri=stored.uri, crop_sha256=stored.sha256
+    )
+    store.record([crop_read, read("555KZA01", "ast-2", 30)])
+    officer = login_as(api, container, "officer", "traffic_officer")
+    analyst = login_as(api, container, "analyst", "analyst")
+    purpose = {"X-Purpose": "stolen car report 2026-55"}
+    found = api.get(
+        "/api/plates/sightings", params={"plate": "555KZA01"}, headers={**officer, **purpose}
+    ).json()
+    with_crop = next(s for s in found if s["has_crop"])
+    without = next(s for s in found if not s["has_crop"])
+    url = f"/api/plates/sightings/{with_crop['id']}/crop.jpg"
+    shown = api.get(url, headers={**officer, **purpose})
+    assert shown.status_code == 200 and shown.content[:2] == b"\xff\xd8"
+    assert shown.headers["cache-control"] == "no-store"
+    assert api.get(url, headers=officer).status_code == 428
+    assert api.get(url, headers={**analyst, **purpose}).status_code == 403
+    missing = f"/api/plates/sightings/{without['id']}/crop.jpg"
+    assert api.get(missing, headers={**officer, **purpose}).status_code == 404
+    with container.db.reader() as session:
+        views = session.query(AuditEntry).filter_by(
+            action="view", resource_type="plate_sighting", resource_id=str(with_crop["id"])
+        )
+        assert views.count() == 1

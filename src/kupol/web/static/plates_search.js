@@ -3,7 +3,8 @@
  * the vehicle's route around that time. */
 (function () {
   "use strict";
-  const { t, api, errorText, fmtTime, pageData, whyHeaders } = window.Kupol;
+  const { t, api, errorText, fmtTime, pageData, whyHeaders, whyQuery } = window.Kupol;
+  let lastWhy = null;  // the purpose of the search on screen: evidence crops open under it
   const data = pageData();
   const ROUTE_HOURS = 6;  // a sighting's route link covers this much either side of it
   const form = document.getElementById("plate-search-form");
@@ -65,6 +66,14 @@
       stamp.textContent = fmtTime(s.seen_at);
       time.append(stamp);
       const plate = cell(s.plate, "plate-text");
+      if (s.has_crop && lastWhy) {  // the best crop of the vehicle's track, as evidence
+        const img = document.createElement("img");
+        img.className = "plate-crop";
+        img.loading = "lazy";
+        img.alt = s.plate;
+        img.src = "/api/plates/sightings/" + s.id + "/crop.jpg?" + whyQuery(lastWhy);
+        plate.append(document.createElement("br"), img);
+      }
       row.append(time, cameraCell(s), plate, cell(Math.round(s.confidence * 100) + "%", "num"),
         cell(s.direction), routeCell(s));
       return row;
@@ -86,6 +95,7 @@
       return showError(t("platesearch.plate_required"), "plate");
     }
     if (why.purpose.length < 5) return showError(t("error.purpose_required"), "plate-purpose");
+    lastWhy = why;
     const query = new URLSearchParams();
     if (plate) query.set("plate", plate);
     query.set("match", match);
