@@ -211,16 +211,7 @@ def fit_to_kazakh_format(text: str) -> str:
         '123ABC02'
     """
     plate = normalise(text)
-    for shape in _KZ_SHAPES:
-        if len(plate) != len(shape):
-            continue
-        fixed = "".join(
-            c.translate(_AS_DIGIT) if kind == "D" else c.translate(_AS_LETTER)
-            for c, kind in zip(plate, shape, strict=True)
-        )
-        if parse_plate(fixed).kazakh:
-            return fixed
-    return plate
+    return fit_to_countries(plate, ("kz",), max_swaps=len(plate))
 
 
 COUNTRY_LAYOUTS: dict[str, tuple[str, ...]] = {
