@@ -7,8 +7,8 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from kupol.cameras.model import Camera
 from kupol.core.db import Database
@@ -65,8 +65,8 @@ class PlateStore:
         """Store a batch; a read that is no plate, or of an unknown camera, is refused with a
         log line and the rest are kept."""
         known = self._known_cameras()
-        stored = duplicates = refused = 0
-        events: list[CameraEventObserved] = []
+        duplicates = refused = 0
+        added: list[PlateSighting] = []
         with self._db.unit_of_work() as session:
             seen_ids = {str(m.id) for m in messages}
             existing = set(
@@ -107,17 +107,68 @@ class PlateStore:
                     crop_sha256=message.crop_sha256,
                 )
                 session.add(sighting)
-                session.flush()
-                stored += 1
-                events.extend(self._alerts(session, sighting))
+                added.append(sighting)
+            session.flush()
+            stored = len(added)
+            events = self._alerts(session, added)
             self._outbox.add(session, events)
         return StoreStats(
             stored=stored, duplicates=duplicates, refused=refused, events=tuple(events)
         )
 
-    def _alerts(self, session: Session, sighting: PlateSighting) -> list[CameraEventObserved]:
-        """Events for a hotlist hit and for a plate that could not have driven here."""
-        events = [
+    def _alerts(
+        self, session: Session, sightings: Sequence[PlateSighting]
+    ) -> list[CameraEventObserved]:
+        """Events for hotlist hits and for plates that could not have driven where they were
+        seen, for a batch of just-flushed sightings (three queries for the whole batch)."""
+        if not sightings:
+            return []
+        earlier = aliased(PlateSighting)
+        previous_id = (
+            select(earlier.id)
+            .where(
+                earlier.plate == PlateSighting.plate,
+                or_(
+                    earlier.seen_at < PlateSighting.seen_at,
+                    and_(earlier.seen_at == PlateSighting.seen_at, earlier.id < PlateSighting.id),
+                ),
+            )
+            .order_by(earlier.seen_at.desc(), earlier.id.desc())
+            .limit(1)
+            .correlate(PlateSighting)
+            .scalar_subquery()
+        )
+        previous_of = {
+            new_id: old_id
+            for new_id, old_id in session.execute(
+                select(PlateSighting.id, previous_id).where(
+                    PlateSighting.id.in_([s.id for s in sightings])
+                )
+            )
+            if old_id is not None
+        }
+        before_by_id = {
+            s.id: s
+            for s in session.scalars(
+                select(PlateSighting).where(PlateSighting.id.in_(set(previous_of.values())))
+            )
+        }
+        camera_ids = {s.camera_id for s in sightings} | {s.camera_id for s in before_by_id.values()}
+        cameras = {
+            c.id: c for c in session.scalars(select(Camera).where(Camera.id.in_(camera_ids)))
+        }
+        events: list[CameraEventObserved] = []
+        for sighting in sightings:
+            events.extend(self._hotlist_hits(sighting))
+            before = before_by_id.get(previous_of.get(sighting.id, -1))
+            if before is not None:
+                cloned = self._cloned(before, sighting, cameras)
+                if cloned is not None:
+                    events.append(cloned)
+        return events
+
+    def _hotlist_hits(self, sighting: PlateSighting) -> list[CameraEventObserved]:
+        return [
             CameraEventObserved(
                 camera_id=sighting.camera_id,
                 type=HOTLIST_HIT,
@@ -136,53 +187,45 @@ class PlateStore:
             )
             for hit in self._hotlists.hits(sighting.plate)
         ]
-        previous = session.execute(
-            select(PlateSighting, Camera)
-            .join(Camera, Camera.id == PlateSighting.camera_id)
-            .where(
-                PlateSighting.plate == sighting.plate,
-                PlateSighting.id != sighting.id,
-                PlateSighting.seen_at <= sighting.seen_at,
-            )
-            .order_by(PlateSighting.seen_at.desc())
-            .limit(1)
-        ).first()
-        camera = session.get(Camera, sighting.camera_id)
-        if previous is not None and camera is not None:
-            before, before_camera = previous
-            suspicion = implausible(
-                Sighting(
-                    plate=before.plate,
-                    camera_id=before.camera_id,
-                    latitude=before_camera.latitude,
-                    longitude=before_camera.longitude,
-                    at=before.seen_at,
-                ),
-                Sighting(
-                    plate=sighting.plate,
-                    camera_id=sighting.camera_id,
-                    latitude=camera.latitude,
-                    longitude=camera.longitude,
-                    at=sighting.seen_at,
-                ),
-                max_speed_kmh=self._max_speed,
-            )
-            if suspicion is not None:
-                events.append(
-                    CameraEventObserved(
-                        camera_id=sighting.camera_id,
-                        type=CLONED_PLATE,
-                        occurred_at=sighting.seen_at,
-                        confidence=min(1.0, sighting.confidence, before.confidence),
-                        zone=None,
-                        payload={
-                            "plate": sighting.plate,
-                            "sighting_ids": [before.id, sighting.id],
-                            "from_camera": before.camera_id,
-                            "distance_km": round(suspicion.distance_km, 2),
-                            "minutes": round(suspicion.hours * 60, 1),
-                            "needed_speed_kmh": round(suspicion.needed_speed_kmh, 1),
-                        },
-                    )
-                )
-        return events
+
+    def _cloned(
+        self, before: PlateSighting, sighting: PlateSighting, cameras: dict[str, Camera]
+    ) -> CameraEventObserved | None:
+        """A possible cloned plate: ``sighting`` too far from ``before`` for the time between."""
+        camera, before_camera = cameras.get(sighting.camera_id), cameras.get(before.camera_id)
+        if camera is None or before_camera is None:
+            return None
+        suspicion = implausible(
+            Sighting(
+                plate=before.plate,
+                camera_id=before.camera_id,
+                latitude=before_camera.latitude,
+                longitude=before_camera.longitude,
+                at=before.seen_at,
+            ),
+            Sighting(
+                plate=sighting.plate,
+                camera_id=sighting.camera_id,
+                latitude=camera.latitude,
+                longitude=camera.longitude,
+                at=sighting.seen_at,
+            ),
+            max_speed_kmh=self._max_speed,
+        )
+        if suspicion is None:
+            return None
+        return CameraEventObserved(
+            camera_id=sighting.camera_id,
+            type=CLONED_PLATE,
+            occurred_at=sighting.seen_at,
+            confidence=min(1.0, sighting.confidence, before.confidence),
+            zone=None,
+            payload={
+                "plate": sighting.plate,
+                "sighting_ids": [before.id, sighting.id],
+                "from_camera": before.camera_id,
+                "distance_km": round(suspicion.distance_km, 2),
+                "minutes": round(suspicion.hours * 60, 1),
+                "needed_speed_kmh": round(suspicion.needed_speed_kmh, 1),
+            },
+        )

@@ -224,6 +224,29 @@ def test_a_plate_too_far_from_its_last_sighting_raises_a_possible_clone(
     assert store.record([read("123ABC01", "kar-1", 300)]).events == ()  # later: plausible
 
 
+def test_a_batch_is_checked_for_clones_in_time_order_within_itself_and_against_the_store(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, _ = plates
+    assert store.record([read("555XYZ05", "ast-2", 0)]).events == ()
+    # One batch: a near camera soon after (plausible), then Karaganda 10 minutes later (not),
+    # and a late-arriving read from before the first of them, which is compared with the
+    # sighting before it in time (ast-2 at 0), not with the batch's last.
+    stats = store.record(
+        [
+            read("555XYZ05", "ast-1", 20),
+            read("555XYZ05", "kar-1", 30),
+            read("555XYZ05", "ast-1", 10),
+            read("404ZZZ04", "kar-1", 30),
+        ]
+    )
+    assert stats.stored == 4
+    [event] = stats.events
+    assert event.type == "possible_cloned_plate"
+    assert (event.payload["from_camera"], event.camera_id) == ("ast-1", "kar-1")
+    assert event.payload["minutes"] == 10.0
+
+
 def test_the_api_manages_hotlists_for_their_roles_only(container: Container, api: Any) -> None:
     from tests.unit.factories import login_as
 
