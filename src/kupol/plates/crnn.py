@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from kupol.plates.crnn_input import decode, plate_order, to_input
 from kupol.plates.formats import fit_to_countries, fits_countries
-from kupol.plates.locate import crop_candidate, locate_plates
+from kupol.plates.locate import crop_candidate, locate_plates, widened
 from kupol.plates.readers import Box, PlateRead
 from kupol.vision.detectors.base import open_session
 
@@ -50,6 +50,8 @@ class CrnnSettings:
         threads: ONNX Runtime intra-op threads.
         variants: Views of each crop that vote: 1 (as given), 2 (and shaved by a few per cent
             on each side), 3 (and contrast-equalised).
+        sure: A first read at least this confident (its least sure character) is not read
+            again in the other views: most clear plates take one model run.
         countries: Whose plate layouts correct look-alikes in a read (``O``/``0``, ``B``/``8``
             …; at most two swaps) and win over reads that fit none (keys of
             :data:`kupol.plates.formats.COUNTRY_LAYOUTS`).
@@ -61,6 +63,7 @@ class CrnnSettings:
     two_line_below: float = 2.8
     threads: int = 1
     variants: int = 3
+    sure: float = 0.9
 
 
 class CrnnPlateReader:
@@ -74,40 +77,61 @@ class CrnnPlateReader:
         self._input = self._session.get_inputs()[0].name
 
     def read_crops(self, crops: list[Image]) -> list[PlateRead]:
-        """One read per crop, all in one model run.
+        """One read per crop, in at most two model runs.
 
-        Each crop is read as given and, when ``settings.variants`` asks for it, also shaved
-        a little and with its contrast equalised; the reads vote (a text's votes are the sum
-        of its confidences), a read that fits a plate layout of ``settings.countries`` beating
-        one that fits none.
+        Each crop is first read as given; a read at least ``settings.sure`` confident stands.
+        The other crops are also read shaved a little and with their contrast equalised (as
+        ``settings.variants`` asks), and all their reads vote: a text's votes are the sum of
+        its confidences, a read that fits a plate layout of ``settings.countries`` beating one
+        that fits none.
         """
         if not crops:
             return []
+        views = [_views(crop, self.settings.variants) for crop in crops]
+        votes: list[dict[str, list[float]]] = [{} for _ in crops]
+        self._vote(crops, [v[:1] for v in views], votes)
+        unsure = [i for i, tally in enumerate(votes) if not self._sure(tally)]
+        if unsure and self.settings.variants > 1:
+            self._vote(
+                [crops[i] for i in unsure],
+                [views[i][1:] for i in unsure],
+                [votes[i] for i in unsure],
+            )
+        return [self._decide(tally) for tally in votes]
+
+    def _vote(
+        self,
+        crops: list[Image],
+        views: list[list[Image]],
+        votes: list[dict[str, list[float]]],
+    ) -> None:
+        """Read every view of every crop in one model run; add each read to its crop's tally."""
         inputs: list[npt.NDArray[np.float32]] = []
         owners: list[tuple[int, bool]] = []
-        for i, crop in enumerate(crops):
+        for i, (crop, crop_views) in enumerate(zip(crops, views, strict=True)):
             squarish = crop.shape[1] < crop.shape[0] * self.settings.two_line_below
-            for view in _views(crop, self.settings.variants):
+            for view in crop_views:
                 inputs.append(to_input(view, two_line=False))
                 owners.append((i, False))
                 if squarish:
                     inputs.append(to_input(view, two_line=True))
                     owners.append((i, True))
+        if not inputs:
+            return
         batch = np.stack(inputs)[:, None, :, :]
         probs = np.asarray(self._session.run(None, {self._input: batch})[0], np.float32)
-        votes: list[dict[str, list[float]]] = [{} for _ in crops]
         for (i, two_line), p in zip(owners, probs, strict=True):
             raw, confidence = decode(p)
             text = fit_to_countries(plate_order(raw, two_line=two_line), self.settings.countries)
             votes[i].setdefault(text, []).append(confidence)
-        reads = []
-        for tally in votes:
-            text = max(
-                tally,
-                key=lambda t: (fits_countries(t, self.settings.countries), sum(tally[t])),
-            )
-            reads.append(PlateRead(text=text, confidence=max(tally[text]) if text else 0.0))
-        return reads
+
+    def _decide(self, tally: dict[str, list[float]]) -> PlateRead:
+        countries = self.settings.countries
+        text = max(tally, key=lambda t: (fits_countries(t, countries), sum(tally[t])))
+        return PlateRead(text=text, confidence=max(tally[text]) if text else 0.0)
+
+    def _sure(self, tally: dict[str, list[float]]) -> bool:
+        return self._decide(tally).confidence >= self.settings.sure
 
     def read_crop(self, image: Image) -> PlateRead:
         """The text of one plate that fills ``image`` (an empty read when nothing is legible)."""
@@ -115,20 +139,38 @@ class CrnnPlateReader:
 
     def read_photo(self, image: Image) -> list[PlateRead]:
         """Plates in a whole photo (or a vehicle's crop), most confident first, with boxes."""
+        countries = self.settings.countries
         candidates = locate_plates(image, max_candidates=self.settings.max_candidates)
-        crops = [crop_candidate(image, c) for c in candidates]
+        first = self.read_crops([crop_candidate(image, c) for c in candidates])
+        # A box that cut a plate's first or last characters off reads a fragment that fits no
+        # layout: such reads get a second look through a wider box.
+        again = [
+            i
+            for i, r in enumerate(first)
+            if _plate_shaped(r.text) and not fits_countries(r.text, countries)
+        ]
+        wider = [widened(candidates[i], image.shape, _WIDEN) for i in again]
+        second = self.read_crops([crop_candidate(image, c) for c in wider])
+        for i, c, r in zip(again, wider, second, strict=True):
+            if fits_countries(r.text, countries):
+                candidates[i], first[i] = c, r
         reads = [
             PlateRead(text=r.text, confidence=r.confidence, box=c.box)
-            for c, r in zip(candidates, self.read_crops(crops), strict=True)
+            for c, r in zip(candidates, first, strict=True)
             if r.confidence >= self.settings.min_confidence and _plate_shaped(r.text)
         ]
-        reads.sort(key=lambda r: -r.confidence)
+        # A read laid out as a plate of the deployment's countries beats one that is not (a box
+        # that cut a plate short reads a confident fragment), then the more confident wins.
+        reads.sort(key=lambda r: (not fits_countries(r.text, countries), -r.confidence))
         chosen: list[PlateRead] = []
-        for read in reads:  # one read per place: the most confident of overlapping boxes
+        for read in reads:  # one read per place: the best of overlapping boxes
             if all(_overlap(read.box, c.box) < 0.3 for c in chosen):
                 chosen.append(read)
         return chosen
 
+
+_WIDEN = 0.15
+"""How much wider (of the box's width, at each end) the second look at a fragment is."""
 
 _CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8))
 

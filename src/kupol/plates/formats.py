@@ -221,6 +221,9 @@ COUNTRY_LAYOUTS: dict[str, tuple[str, ...]] = {
     "ru": ("LDDDLLDD", "LDDDLLDDD"),
     "uz": ("DDLDDDLL", "DDDDDLLL"),  # private cars; companies
     "kg": ("DDDDDDLLL",),  # 2016 plates, the "KG" mark not read
+    "sk": ("LLDDDLL",),  # Slovakia: district, three digits, two letters (coat of arms between)
+    "cz": ("DLDDDDD", "DLLDDDD"),  # Czechia: region letter second, a digit or letter third
+    "gb": ("LLDDLLL",),  # Great Britain since 2001: area, age identifier, random letters
 }
 """Which positions hold digits (D) and letters (L) on the plates of a country, for the
 look-alike correction of :func:`fit_to_countries`; a deployment names its countries."""

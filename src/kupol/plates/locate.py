@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import cv2
 import numpy as np
@@ -90,6 +91,30 @@ def locate_plates(
             score += _AGREE * (i < len(edges) and agreed)
             scored.append(_padded(corners, angle, score, width, height))
     return _suppress(scored, max_candidates)
+
+
+def widened(candidate: PlateCandidate, image_shape: tuple[int, ...], by: float) -> PlateCandidate:
+    """``candidate`` stretched by ``by`` of its width at each end (along a tilted plate's
+    edges), kept inside an image of ``image_shape``: a second look when the first box cut the
+    plate's first or last characters off.
+
+    Example:
+        >>> widened(PlateCandidate((10, 5, 70, 25), 1.0), (50, 80, 3), 0.25).box
+        (0.0, 5.0, 80.0, 25.0)
+    """
+    height, width = image_shape[0], image_shape[1]
+    x0, y0, x1, y1 = candidate.box
+    grow = (x1 - x0) * by
+    box = (max(0.0, x0 - grow), float(y0), min(float(width), x1 + grow), float(y1))
+    quad = None
+    if candidate.quad is not None:
+        pts = np.array(candidate.quad, dtype=np.float32)
+        top, bottom = (pts[1] - pts[0]) * by, (pts[2] - pts[3]) * by
+        pts = np.array([pts[0] - top, pts[1] + top, pts[2] + bottom, pts[3] - bottom])
+        pts[:, 0] = np.clip(pts[:, 0], 0, width - 1)
+        pts[:, 1] = np.clip(pts[:, 1], 0, height - 1)
+        quad = cast(Quad, tuple((float(x), float(y)) for x, y in pts))
+    return PlateCandidate(box=box, score=candidate.score, quad=quad)
 
 
 def crop_candidate(

@@ -86,3 +86,60 @@ def test_look_alikes_are_fixed_only_where_a_countrys_layout_says_so() -> None:
     assert fit_to_countries("OO0OOOO", ["br"]) == "OO0OOOO"  # more than two swaps: left alone
     assert fits_countries("ABC1D23", ["br"]) and not fits_countries("ABC1D23", ["kz"])
     assert not fits_countries("123ABC99", ["kz"])  # no region 99
+
+
+class _CountingSession:
+    """The reader's ONNX session, counting its runs and the images it was given."""
+
+    def __init__(self, session: object) -> None:
+        self._session = session
+        self.runs: list[int] = []
+
+    def get_inputs(self) -> object:
+        return self._session.get_inputs()  # type: ignore[attr-defined]
+
+    def run(self, names: object, feeds: dict[str, np.ndarray]) -> object:
+        self.runs.append(len(next(iter(feeds.values()))))
+        return self._session.run(names, feeds)  # type: ignore[attr-defined]
+
+
+def _counting(settings: CrnnSettings) -> tuple[CrnnPlateReader, _CountingSession]:
+    made = CrnnPlateReader(settings)
+    counter = _CountingSession(made._session)
+    made._session = counter  # type: ignore[assignment]
+    return made, counter
+
+
+def test_a_sure_first_read_is_not_read_again_and_an_unsure_one_is() -> None:
+    crop = _plate("321 KZA 07", PlateStyle.KZ_INDIVIDUAL)
+    quick, quick_runs = _counting(CrnnSettings(sure=0.0))
+    assert quick.read_crop(crop).text == "321KZA07"
+    assert quick_runs.runs == [1]  # one view, one run
+    careful, careful_runs = _counting(CrnnSettings(sure=1.01))  # nothing is that sure
+    assert careful.read_crop(crop).text == "321KZA07"
+    assert careful_runs.runs == [1, 2]  # then the two other views, voting with the first
+    # A batch: every crop's first view in one run, then only the unsure crops' other views.
+    blank = np.full((40, 180, 3), 235, np.uint8)
+    batch, batch_runs = _counting(CrnnSettings())
+    assert batch.read_crops([crop, blank])[0].text == "321KZA07"
+    assert batch_runs.runs == [2, 2]  # the plate was sure at once, the blank crop was not
+
+
+def test_a_box_that_cuts_a_plate_short_gets_a_second_wider_look(
+    reader: CrnnPlateReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kupol.plates import crnn as crnn_module
+    from kupol.plates.locate import PlateCandidate, crop_candidate
+
+    plate = _plate("505 QAZ 01", PlateStyle.KZ_INDIVIDUAL)
+    scene = np.full((200, 600, 3), 90, np.uint8)
+    y, x = 80, 150
+    scene[y : y + plate.shape[0], x : x + plate.shape[1]] = plate
+    w = plate.shape[1]
+    cut = PlateCandidate(box=(x + 0.28 * w, y, x + w, y + plate.shape[0]), score=1.0)
+    monkeypatch.setattr(crnn_module, "locate_plates", lambda image, max_candidates: [cut])
+    first = reader.read_crop(crop_candidate(scene, cut))
+    assert first.text != "505QAZ01"  # the box alone reads a fragment
+    reads = reader.read_photo(scene)
+    assert [r.text for r in reads] == ["505QAZ01"]
+    assert reads[0].box is not None and reads[0].box[0] < cut.box[0]

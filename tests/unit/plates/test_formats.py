@@ -10,6 +10,7 @@ import kupol.plates.formats as formats
 from kupol.plates.formats import (
     REGIONS,
     PlateKind,
+    fit_to_countries,
     fit_to_kazakh_format,
     normalise,
     parse_plate,
@@ -111,3 +112,19 @@ def test_wildcards_search_plates(pattern: str, plate: str, hit: bool) -> None:
 def test_fuzzy_matching_allows_one_character(a: str, b: str, close: bool) -> None:
     assert within_one(a, b) is close
     assert within_one(b, a) is close
+
+
+@pytest.mark.parametrize(
+    ("read", "countries", "fitted"),
+    [
+        ("RK3OOAS", ("sk",), "RK300AS"),  # Slovakia: two letters, three digits, two letters
+        ("BA3020Z", ("sk",), "BA302OZ"),
+        ("1B8O338", ("cz",), "1B80338"),  # Czechia: a digit, the region letter, then digits
+        ("0Y09FEU", ("gb",), "OY09FEU"),  # Great Britain: area letters, age digits, letters
+        ("RK3OOAS", ("kz",), "RK3OOAS"),  # not a Kazakh layout: left as read
+    ],
+)
+def test_european_layouts_fix_lookalikes_where_a_deployment_names_them(
+    read: str, countries: tuple[str, ...], fitted: str
+) -> None:
+    assert fit_to_countries(read, countries) == fitted

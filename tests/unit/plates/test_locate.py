@@ -143,3 +143,17 @@ def test_a_crop_is_the_candidate_box_scaled_to_the_height_asked() -> None:
 
 def test_the_docstring_examples_run() -> None:
     assert doctest.testmod(locate_module).failed == 0
+
+
+def test_a_widened_candidate_grows_along_a_tilted_plate_and_stays_in_the_image() -> None:
+    from kupol.plates.locate import widened
+
+    flat = widened(PlateCandidate((100, 50, 200, 80), 2.0), (300, 400, 3), 0.1)
+    assert flat.box == (90.0, 50.0, 210.0, 80.0) and flat.score == 2.0 and flat.quad is None
+    quad = ((100.0, 50.0), (200.0, 60.0), (200.0, 90.0), (100.0, 80.0))
+    tilted = widened(PlateCandidate((100, 50, 200, 90), 1.0, quad), (300, 400, 3), 0.5)
+    assert tilted.quad is not None
+    (x0, y0), (x1, y1) = tilted.quad[0], tilted.quad[1]
+    assert (x0, y0) == (50.0, 45.0) and (x1, y1) == (250.0, 65.0)  # along the top edge
+    edge = widened(PlateCandidate((5, 5, 395, 40), 1.0), (300, 400, 3), 0.5)
+    assert edge.box[0] == 0.0 and edge.box[2] == 400.0
