@@ -44,6 +44,9 @@ class CrnnSettings:
     Attributes:
         min_confidence: A photo's candidate box counts as a plate only when its read is at
             least this sure (the least sure character's probability).
+        layout_bonus: Added to the confidence of a photo's read laid out as a plate of
+            ``countries`` (the layout is evidence of its own) before it is held against
+            ``min_confidence`` and against overlapping reads.
         max_candidates: Boxes from the locator read per photo (each costs one model run).
         two_line_below: Crops narrower than this width-to-height ratio are also read as
             two-line plates.
@@ -59,6 +62,7 @@ class CrnnSettings:
 
     countries: tuple[str, ...] = ("kz",)
     min_confidence: float = 0.5
+    layout_bonus: float = 0.2
     max_candidates: int = 10
     two_line_below: float = 2.8
     threads: int = 1
@@ -125,6 +129,11 @@ class CrnnPlateReader:
             text = fit_to_countries(plate_order(raw, two_line=two_line), self.settings.countries)
             votes[i].setdefault(text, []).append(confidence)
 
+    def _weight(self, read: PlateRead) -> float:
+        """A photo's read's weight: its confidence, and a bonus for fitting a layout."""
+        fits = fits_countries(read.text, self.settings.countries)
+        return read.confidence + self.settings.layout_bonus * fits
+
     def _decide(self, tally: dict[str, list[float]]) -> PlateRead:
         countries = self.settings.countries
         text = max(tally, key=lambda t: (fits_countries(t, countries), sum(tally[t])))
@@ -157,11 +166,12 @@ class CrnnPlateReader:
         reads = [
             PlateRead(text=r.text, confidence=r.confidence, box=c.box)
             for c, r in zip(candidates, first, strict=True)
-            if r.confidence >= self.settings.min_confidence and _plate_shaped(r.text)
+            if _plate_shaped(r.text) and self._weight(r) >= self.settings.min_confidence
         ]
-        # A read laid out as a plate of the deployment's countries beats one that is not (a box
-        # that cut a plate short reads a confident fragment), then the more confident wins.
-        reads.sort(key=lambda r: (not fits_countries(r.text, countries), -r.confidence))
+        # The heavier read wins its place: a read laid out as a plate of the deployment's
+        # countries gets a bonus over one that is not (a box that cut a plate short reads a
+        # confident fragment).
+        reads.sort(key=lambda r: -self._weight(r))
         chosen: list[PlateRead] = []
         for read in reads:  # one read per place: the best of overlapping boxes
             if all(_overlap(read.box, c.box) < 0.3 for c in chosen):

@@ -106,7 +106,7 @@ class _CountingSession:
 def _counting(settings: CrnnSettings) -> tuple[CrnnPlateReader, _CountingSession]:
     made = CrnnPlateReader(settings)
     counter = _CountingSession(made._session)
-    made._session = counter  # type: ignore[assignment]
+    made._session = counter
     return made, counter
 
 
@@ -143,3 +143,35 @@ def test_a_box_that_cuts_a_plate_short_gets_a_second_wider_look(
     reads = reader.read_photo(scene)
     assert [r.text for r in reads] == ["505QAZ01"]
     assert reads[0].box is not None and reads[0].box[0] < cut.box[0]
+
+
+def test_a_photos_read_that_fits_a_layout_needs_less_sureness_and_wins_its_place(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from kupol.plates import crnn as crnn_module
+    from kupol.plates.locate import PlateCandidate
+    from kupol.plates.readers import PlateRead
+
+    boxes = [(10, 10, 110, 40), (200, 10, 300, 40), (12, 12, 100, 38)]
+    texts = {10: ("123ABC02", 0.35), 200: ("XYZ123", 0.45), 12: ("23ABC02", 0.52)}
+    monkeypatch.setattr(
+        crnn_module,
+        "locate_plates",
+        lambda image, max_candidates: [PlateCandidate(box=b, score=1.0) for b in boxes],
+    )
+    made = CrnnPlateReader(CrnnSettings(layout_bonus=0.2, min_confidence=0.5))
+
+    def fake_read(crops: list[np.ndarray]) -> list[PlateRead]:
+        # The second, wider look at XYZ123's box (x0 185) reads no better.
+        found = [texts.get(c.shape[1], ("XYZ1234", 0.45)) for c in crops]
+        return [PlateRead(text=text, confidence=confidence) for text, confidence in found]
+
+    # Each fake crop says which box it came from by its width (the box's x0).
+    monkeypatch.setattr(
+        crnn_module, "crop_candidate", lambda image, c: np.zeros((8, int(c.box[0]), 3), np.uint8)
+    )
+    monkeypatch.setattr(made, "read_crops", fake_read)
+    reads = made.read_photo(np.zeros((100, 400, 3), np.uint8))
+    # 123ABC02 fits the Kazakh layout: 0.35 + 0.2 passes 0.5 and outweighs the overlapping
+    # fragment read at 0.52; XYZ123 fits none and 0.45 is not enough.
+    assert [r.text for r in reads] == ["123ABC02"]
