@@ -96,6 +96,27 @@ PACKAGES = (
         sha256="126fd40c9a7a53bfb224d24b8fd382412d48d9be1daefbe7726af0972a08980a",
         files=tuple(f"share-tech-mono-latin-{w}-normal.woff" for w in (400,)),
     ),
+    # Square-shouldered faces: the O of Brazil's Mandatory, of Slovak and of many older plates
+    # is a rounded rectangle that DIN-like faces never draw, and a reader trained only on
+    # round Os takes it for a D.
+    FontPackage(
+        name="@fontsource/rajdhani",
+        version="5.3.0",
+        sha256="67d0bab8711edbefcb4a3f96f3ed7cd911c92063ab44b3b58317bed531f62154",
+        files=tuple(f"rajdhani-latin-{w}-normal.woff" for w in (600, 700)),
+    ),
+    FontPackage(
+        name="@fontsource/chakra-petch",
+        version="5.3.0",
+        sha256="6a98a7d53cc1daedd1ff69490e96efd5c832c0889fc2353b178dcc56004503c8",
+        files=tuple(f"chakra-petch-latin-{w}-normal.woff" for w in (600, 700)),
+    ),
+    FontPackage(
+        name="@fontsource/oxanium",
+        version="5.3.0",
+        sha256="01073528602b3806b9a8015eb902c9ab7efd738afdc7c98562554fc1b408eb5e",
+        files=tuple(f"oxanium-latin-{w}-normal.woff" for w in (600, 700)),
+    ),
     FontPackage(
         name="@fontsource/oswald",
         version="5.3.0",

@@ -248,9 +248,9 @@ def export(model: nn.Module, out: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--train", type=int, default=160_000, help="training samples")
+    parser.add_argument("--train", type=int, default=200_000, help="training samples")
     parser.add_argument("--val", type=int, default=2_000, help="validation samples")
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument(

@@ -77,7 +77,12 @@ def place_in_scene(
     mask = cv2.warpPerspective(inside, matrix, (bw, bh), flags=cv2.INTER_LINEAR)
     left, right = (int(bw * rng.uniform(0.03, 0.15)) for _ in range(2))
     top, bottom = (int(bh * rng.uniform(0.03, 0.15)) for _ in range(2))
+    framed = rng.random() < 0.2
+    if framed:  # a dealer's frame or bumper lettering above and below: more margin to hold it
+        top, bottom = (int(bh * rng.uniform(0.15, 0.35)) for _ in range(2))
     crop = _background_crop(background, (bh + top + bottom, bw + left + right), rng)
+    if framed:
+        _surround_text(crop, (left, top, left + bw, top + bh), rng)
     alpha = mask.astype(np.float32)[:, :, None] / 255.0
     # A soft shadow below and right of the plate, as a mounted plate casts.
     dy, dx = int(rng.integers(1, 4)), int(rng.integers(0, 3))
@@ -89,6 +94,32 @@ def place_in_scene(
     spot = crop[top : top + bh, left : left + bw].astype(np.float32)
     crop[top : top + bh, left : left + bw] = (spot * (1 - alpha) + warped * alpha).astype(np.uint8)
     return degrade(crop, rng, strength=strength, geometry=False)
+
+
+_LETTERS_AND_DIGITS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def _surround_text(
+    crop: BGRImage, plate: tuple[int, int, int, int], rng: np.random.Generator
+) -> None:
+    """Small print outside the plate (a dealer's name, a web address, a slogan) in place: text
+    that is in the crop but on no plate, which a reader must leave out."""
+    x0, y0, x1, y1 = plate
+    colour = tuple(float(v) for v in rng.integers(0, 256, 3))
+    for band_top, band_bottom in ((0, y0), (y1, crop.shape[0])):
+        height = band_bottom - band_top
+        if height < 6 or rng.random() < 0.3:
+            continue
+        n = int(rng.integers(4, 14))
+        word = "".join(_LETTERS_AND_DIGITS[int(i)] for i in rng.integers(0, 36, n))
+        scale = max(0.2, height * rng.uniform(0.5, 0.8) / 22.0)
+        thickness = max(1, int(scale * rng.uniform(1.0, 2.5)))
+        (tw, th), _ = cv2.getTextSize(word, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+        x = x0 + int(rng.integers(0, max(1, x1 - x0 - tw + 1)))
+        y = band_top + (height + th) // 2
+        cv2.putText(
+            crop, word, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, colour, thickness, cv2.LINE_AA
+        )
 
 
 def _tilt(

@@ -147,7 +147,7 @@ class CrnnPlateReader:
         return self.read_crops([image])[0]
 
     def read_photo(self, image: Image) -> list[PlateRead]:
-        """Plates in a whole photo (or a vehicle's crop), most confident first, with boxes."""
+        """Plates in a whole photo (or a vehicle's crop), with boxes, the heaviest read first."""
         countries = self.settings.countries
         candidates = locate_plates(image, max_candidates=self.settings.max_candidates)
         first = self.read_crops([crop_candidate(image, c) for c in candidates])

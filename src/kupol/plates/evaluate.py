@@ -176,8 +176,10 @@ def _answer(kind: str, plate: str, label: Labelled, reads: list[PlateRead]) -> s
     overlapping = [r for r in candidates if r.box is not None and _overlap(r.box, label.box)]
     if not overlapping:
         return None
-    # A plate mixes letters and digits; a city or state name printed on it does not.
-    return max(overlapping, key=lambda r: (_plate_like(r.text), r.confidence)).text
+    # A plate mixes letters and digits; a city or state name printed on it does not. Among
+    # the plate-like reads, the reader's own order (best first) decides.
+    plate_like = [r for r in overlapping if _plate_like(r.text)]
+    return (plate_like or overlapping)[0].text
 
 
 def _plate_like(text: str) -> bool:

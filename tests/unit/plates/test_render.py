@@ -144,7 +144,7 @@ def test_a_scene_crop_holds_the_plate_with_a_margin(style: PlateStyle) -> None:
     crop = place_in_scene(image, np.random.default_rng(1), strength=0.0)
     h, w = image.shape[:2]
     assert crop.dtype == np.uint8 and crop.ndim == 3
-    assert h * 1.06 <= crop.shape[0] <= h * 1.32
+    assert h * 1.06 <= crop.shape[0] <= h * 1.72  # up to 35 % each side when it has a frame
     assert w * 1.06 <= crop.shape[1] <= w * 1.32
 
 
