@@ -14,7 +14,7 @@ The script:
    held-out evaluation reads plates in faces the model has not seen.
 
 :func:`kupol.plates.render.available_fonts` finds them there and falls back to Debian's
-DejaVu and Liberation when they are missing. Run ``python scripts/fetch_plate_fonts.py -h``.
+DejaVu when they are missing. Run ``python scripts/fetch_plate_fonts.py -h``.
 """
 
 from __future__ import annotations

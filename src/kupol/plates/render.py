@@ -37,11 +37,12 @@ from kupol.plates.formats import REGIONS
 FONT_DIR = Path(__file__).resolve().parents[3] / "var" / "plate-fonts"
 """Where ``scripts/fetch_plate_fonts.py`` puts the DIN-like fonts (git-ignored, in a checkout)."""
 
+# DejaVu comes with every Debian Python image; Liberation only with some packages (a browser
+# pulls it in), so it is left out: the training fonts must not depend on what else a machine
+# happens to have installed, or `make plate-model` would not give the same model everywhere.
 _SYSTEM_FONTS = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf"),
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"),
-    Path("/usr/share/fonts/truetype/liberation/LiberationSansNarrow-Bold.ttf"),
-    Path("/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf"),
 )
 _FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 
@@ -112,7 +113,7 @@ class RenderedPlate:
 
 
 def available_fonts(extra_dirs: Sequence[Path] = (FONT_DIR,)) -> list[Path]:
-    """Fonts to draw plates with: fetched DIN-like fonts first, then DejaVu/Liberation bold.
+    """Fonts to draw plates with: the fetched fonts first, then two DejaVu bold faces.
 
     Example:
         >>> all(path.exists() for path in available_fonts())
