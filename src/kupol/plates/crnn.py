@@ -5,11 +5,14 @@ The model (``models/plate-crnn.onnx``, made by ``make plate-model`` from a seed)
 (squarer than 2.8 : 1) is read both as one line and as its two halves side by side, and the
 more plausible read wins: one that fits a plate layout of the deployment's countries (Kazakhstan
 by default) first, then the higher confidence. Look-alike characters (``O``/``0``, ``B``/``8``,
-``I``/``1`` …) are swapped where such a layout says a digit or a letter must stand.
+``I``/``1`` …) are swapped where such a layout says a digit or a letter must stand. A read
+less than ``sure`` is read again in two more views of the crop, and the views vote.
 
 In a whole photo, :func:`kupol.plates.locate.locate_plates` proposes plate-like boxes; each is
-read, and a box is a plate when its read is confident and plate-shaped (4 to 10 characters,
-digits in it). The reader is what verifies the locator's guesses.
+read (a read that fits no layout once more through a wider box, in case the box cut the plate
+short), and a box is a plate when its read is confident enough — a read that fits a layout
+needs less — and plate-shaped (4 to 10 characters, digits in it). The reader is what verifies
+the locator's guesses.
 
 Example:
     >>> reader = CrnnPlateReader()
