@@ -9,10 +9,10 @@ by default) first, then the higher confidence. Look-alike characters (``O``/``0`
 less than ``sure`` is read again in two more views of the crop, and the views vote.
 
 In a whole photo, :func:`kupol.plates.locate.locate_plates` proposes plate-like boxes; each is
-read (a read that fits no layout once more through a wider box, in case the box cut the plate
-short), and a box is a plate when its read is confident enough — a read that fits a layout
-needs less — and plate-shaped (4 to 10 characters, digits in it). The reader is what verifies
-the locator's guesses.
+read (a plate-shaped read that fits no layout once more through a wider box, in case the box
+cut the plate short), and a box is a plate when its read is confident enough — a read that
+fits a layout needs less — and plate-shaped (4 to 10 characters, digits in it). The reader is
+what verifies the locator's guesses.
 
 Example:
     >>> reader = CrnnPlateReader()
@@ -45,8 +45,9 @@ class CrnnSettings:
     """Knobs of :class:`CrnnPlateReader`.
 
     Attributes:
-        min_confidence: A photo's candidate box counts as a plate only when its read is at
-            least this sure (the least sure character's probability).
+        min_confidence: A photo's candidate box counts as a plate only when its read weighs
+            at least this much: its confidence (the least sure character's probability), plus
+            ``layout_bonus`` when it fits a layout of ``countries``.
         layout_bonus: Added to the confidence of a photo's read laid out as a plate of
             ``countries`` (the layout is evidence of its own) before it is held against
             ``min_confidence`` and against overlapping reads.

@@ -95,14 +95,14 @@ def locate_plates(
 
 def widened(candidate: PlateCandidate, image_shape: tuple[int, ...], by: float) -> PlateCandidate:
     """``candidate`` stretched by ``by`` of its width at each end (along a tilted plate's
-    edges), kept inside an image of ``image_shape``: a second look when the first box cut the
-    plate's first or last characters off.
+    edges; the box kept inside an image of ``image_shape``): a second look when the first box
+    cut the plate's first or last characters off.
 
     Example:
         >>> widened(PlateCandidate((10, 5, 70, 25), 1.0), (50, 80, 3), 0.25).box
         (0.0, 5.0, 80.0, 25.0)
     """
-    height, width = image_shape[0], image_shape[1]
+    width = image_shape[1]
     x0, y0, x1, y1 = candidate.box
     grow = (x1 - x0) * by
     box = (max(0.0, x0 - grow), float(y0), min(float(width), x1 + grow), float(y1))
@@ -110,9 +110,9 @@ def widened(candidate: PlateCandidate, image_shape: tuple[int, ...], by: float) 
     if candidate.quad is not None:
         pts = np.array(candidate.quad, dtype=np.float32)
         top, bottom = (pts[1] - pts[0]) * by, (pts[2] - pts[3]) * by
+        # Not clipped corner by corner (that would bend the plate's shape at the image's
+        # edge): the deskewing crop repeats the border pixels beyond it.
         pts = np.array([pts[0] - top, pts[1] + top, pts[2] + bottom, pts[3] - bottom])
-        pts[:, 0] = np.clip(pts[:, 0], 0, width - 1)
-        pts[:, 1] = np.clip(pts[:, 1], 0, height - 1)
         quad = cast(Quad, tuple((float(x), float(y)) for x, y in pts))
     return PlateCandidate(box=box, score=candidate.score, quad=quad)
 

@@ -30,7 +30,11 @@ import numpy.typing as npt
 
 from kupol.core.errors import InvalidInputError
 
-EARTH_RADIUS_M = 6_371_008.8
+WGS84_A = 6_378_137.0
+WGS84_E2 = 0.00669437999014
+_HORIZON = 1e-3
+"""Image points whose homogeneous scale is this close to the horizon's are refused: near the
+horizon one pixel spans hundreds of metres."""
 Point = tuple[float, float]
 
 
@@ -54,11 +58,15 @@ class Calibration:
     Attributes:
         matrix: 3 x 3 homography taking homogeneous image pixels to ground metres.
         rms_m: Root-mean-square distance, in metres, between the marked ground points and
-            where the homography puts their image points (0 for exactly four points).
+            where the homography puts their image points. Four points always fit exactly (0):
+            only a fifth mark or more can show a marking error.
     """
 
     matrix: tuple[tuple[float, ...], ...]
     rms_m: float
+    side: float = 1.0
+    """Sign of the homogeneous scale of the marked points: image points with the other sign
+    lie beyond the horizon (the sky), where the road plane does not reach."""
 
     @classmethod
     def fit(cls, points: Sequence[MarkedPoint]) -> Calibration:
@@ -86,18 +94,42 @@ class Calibration:
                     "across the road and along it"
                 )
         matrix = _homography(image, ground)
+        scale = np.hstack([image, np.ones((len(image), 1))]) @ matrix[2]
+        if not (np.all(scale > 0) or np.all(scale < 0)):
+            raise InvalidInputError(
+                "the marked points do not lie on one road plane seen by one camera (some "
+                "would be beyond the horizon): check that each mark's image point and road "
+                "position belong together"
+            )
         rms = float(np.sqrt(np.mean(np.sum((_apply(matrix, image) - ground) ** 2, axis=1))))
         rows = tuple(tuple(float(v) for v in row) for row in matrix)
-        return cls(matrix=rows, rms_m=rms)
+        return cls(matrix=rows, rms_m=rms, side=float(np.sign(scale[0])))
 
     def to_ground(self, point: Point) -> Point:
-        """Where an image point on the road lies, in metres."""
-        x, y = _apply(np.array(self.matrix), np.array([point], dtype=np.float64))[0]
+        """Where an image point on the road lies, in metres.
+
+        Raises:
+            InvalidInputError: The point is at or beyond the road's horizon in the image.
+        """
+        x, y = self.to_ground_many([point])[0]
         return float(x), float(y)
 
     def to_ground_many(self, points: npt.ArrayLike) -> npt.NDArray[np.float64]:
-        """:meth:`to_ground` for an ``N x 2`` array of image points."""
-        return _apply(np.array(self.matrix), np.asarray(points, dtype=np.float64).reshape(-1, 2))
+        """:meth:`to_ground` for an ``N x 2`` array of image points.
+
+        Raises:
+            InvalidInputError: A point is not finite, or at or beyond the road's horizon.
+        """
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if not np.isfinite(pts).all():
+            raise InvalidInputError("image points must have finite coordinates")
+        matrix = np.array(self.matrix)
+        scale = (np.hstack([pts, np.ones((len(pts), 1))]) @ matrix[2]) * self.side
+        if np.any(scale <= _HORIZON * np.abs(matrix[2, 2])):
+            raise InvalidInputError(
+                "an image point lies at or beyond the road's horizon: it is not on the road"
+            )
+        return _apply(matrix, pts)
 
     def to_image(self, ground: Point) -> Point:
         """Where a point of the road appears in the frame, in pixels."""
@@ -113,15 +145,19 @@ class Calibration:
 
 def local_metres(latitude: float, longitude: float, *, origin: Point) -> Point:
     """``(east, north)`` metres of a position from ``origin`` ``(latitude, longitude)``, on
-    the plane tangent to the Earth there (error under 1 cm within 1 km of the origin).
+    the plane tangent to the WGS84 ellipsoid there (its radii of curvature at the origin's
+    latitude): within a few centimetres over the few hundred metres a camera sees.
 
     Example:
         >>> [round(v, 1) for v in local_metres(51.1290, 71.4305, origin=(51.1280, 71.4305))]
-        [0.0, 111.2]
+        [0.0, 111.3]
     """
     lat0, lon0 = origin
-    east = math.radians(longitude - lon0) * EARTH_RADIUS_M * math.cos(math.radians(lat0))
-    north = math.radians(latitude - lat0) * EARTH_RADIUS_M
+    sin2 = math.sin(math.radians(lat0)) ** 2
+    meridian = WGS84_A * (1 - WGS84_E2) / (1 - WGS84_E2 * sin2) ** 1.5
+    normal = WGS84_A / math.sqrt(1 - WGS84_E2 * sin2)
+    east = math.radians(longitude - lon0) * normal * math.cos(math.radians(lat0))
+    north = math.radians(latitude - lat0) * meridian
     return east, north
 
 
@@ -153,7 +189,14 @@ def _homography(
     for (x, y), (u, v) in zip(s, d, strict=True):
         rows.append([-x, -y, -1, 0, 0, 0, u * x, u * y, u])
         rows.append([0, 0, 0, -x, -y, -1, v * x, v * y, v])
-    _, _, vt = np.linalg.svd(np.array(rows))
+    _, singular, vt = np.linalg.svd(np.array(rows))
+    # One homography fits: the second-smallest singular value must stand clear of zero (with
+    # four points on a line and one off it, a whole family fits them exactly).
+    if singular[7] < 1e-6 * singular[0]:
+        raise InvalidInputError(
+            "the marked points do not fix one calibration (too many of them on one line): "
+            "mark points across the road and along it"
+        )
     h = vt[-1].reshape(3, 3)
     matrix = np.linalg.inv(td) @ h @ ts
     return np.asarray(matrix / matrix[2, 2], np.float64)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import tomllib
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Self
 
@@ -57,6 +58,12 @@ class Band(_Frozen):
     up_to_kmh: float | None = Field(default=None, description="Included upper bound; none: open.")
     fine_mrp: float = Field(gt=0)
 
+    @model_validator(mode="after")
+    def _upper_above_lower(self) -> Self:
+        if self.up_to_kmh is not None and self.up_to_kmh <= self.over_kmh:
+            raise ValueError(f"band {self.part}: up_to_kmh must be above over_kmh")
+        return self
+
 
 class Article(_Frozen):
     """An article for one kind of offence: a fixed fine, or bands by excess speed."""
@@ -70,8 +77,10 @@ class Article(_Frozen):
 
     @model_validator(mode="after")
     def _one_kind_of_fine(self) -> Self:
-        if (self.fine_mrp is None) == (not self.bands):
+        if self.fine_mrp is not None and self.bands:
             raise ValueError(f"article {self.code}: give either fine_mrp or bands, not both")
+        if self.fine_mrp is None and not self.bands:
+            raise ValueError(f"article {self.code}: give a fine_mrp or bands")
         for before, after in zip(self.bands, self.bands[1:], strict=False):
             if before.up_to_kmh is None or before.up_to_kmh != after.over_kmh:
                 raise ValueError(
@@ -100,7 +109,7 @@ class Qualification(_Frozen):
         """What paying early costs, when the discount applies."""
         if self.discount_share is None:
             return None
-        return math.ceil(self.fine_tenge * self.discount_share)
+        return _tenge(self.fine_tenge * self.discount_share)
 
     def discount_deadline(self, served: date) -> date | None:
         """The last day to pay at the discount for a notice served on ``served``."""
@@ -183,10 +192,15 @@ class LegalTable(_Frozen):
             title=article.title,
             fine_mrp=fine_mrp,
             mrp_tenge=mrp.tenge,
-            fine_tenge=round(fine_mrp * mrp.tenge),
+            fine_tenge=_tenge(fine_mrp * mrp.tenge),
             discount_share=self.discount.share if article.discount else None,
             discount_days=self.discount.days if article.discount else None,
         )
+
+
+def _tenge(amount: float) -> int:
+    """Whole tenge, halves rounded up (not to even: 0.5 MRP of 4,325 ₸ is 2,163 ₸)."""
+    return int(Decimal(repr(amount)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def load_legal_table(path: Path | None = None) -> LegalTable:

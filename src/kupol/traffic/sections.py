@@ -21,9 +21,11 @@ Example:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from kupol.core.errors import InvalidInputError
 from kupol.traffic.legal import LegalTable, Qualification
@@ -49,6 +51,10 @@ class SpeedSection:
     max_minutes: float = 60.0
 
     def __post_init__(self) -> None:
+        if not all(math.isfinite(v) for v in (self.length_m, self.limit_kmh, self.max_minutes)):
+            raise InvalidInputError(
+                f"section {self.id}: length, limit and max_minutes must be finite"
+            )
         if self.entry_camera == self.exit_camera:
             raise InvalidInputError(f"section {self.id}: entry and exit must be two cameras")
         if not (self.length_m > 0 and self.limit_kmh > 0 and self.max_minutes > 0):
@@ -95,8 +101,12 @@ def section_trips(
     Raises:
         InvalidInputError: A passage's time has no time zone.
     """
+    if not 0.0 <= min_confidence <= 1.0:
+        raise InvalidInputError("min_confidence must lie in 0..1")
     if any(p.at.tzinfo is None for p in passages):
         raise InvalidInputError("passage times must carry a time zone")
+    if any(not 0.0 <= p.confidence <= 1.0 for p in passages):
+        raise InvalidInputError("passage confidences must lie in 0..1")
     ours = sorted(
         (
             p
@@ -137,13 +147,26 @@ def section_violations(
     legal: LegalTable,
     *,
     min_confidence: float = 0.8,
+    zone: str = "Asia/Almaty",
 ) -> list[SectionViolation]:
     """The trips through ``section`` whose average speed is an offence under art. 592 (as the
-    legal table grades it), on the day the vehicle left the section."""
+    legal table grades it), on the local day (in ``zone``) the vehicle left the section —
+    sightings are kept in UTC, and 00:00–05:00 in Kazakhstan is the day before in UTC, which
+    on New Year's night would apply the old year's MRP.
+
+    Raises:
+        InvalidInputError: ``zone`` is not a known time zone.
+    """
+    try:
+        local = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInputError(f"unknown time zone {zone!r}") from exc
     found = []
     for trip in section_trips(section, passages, min_confidence=min_confidence):
         qualification = legal.speeding(
-            limit_kmh=section.limit_kmh, measured_kmh=trip.average_kmh, on=trip.left.at.date()
+            limit_kmh=section.limit_kmh,
+            measured_kmh=trip.average_kmh,
+            on=trip.left.at.astimezone(local).date(),
         )
         if qualification is not None:
             found.append(SectionViolation(trip=trip, qualification=qualification))

@@ -15,12 +15,14 @@ Example:
 from __future__ import annotations
 
 import bisect
+import math
 from typing import Literal
 
 from kupol.core.errors import InvalidInputError
 
 Phase = Literal["green", "amber", "red", "red_amber", "off", "flashing_amber"]
 PHASES: tuple[Phase, ...] = ("green", "amber", "red", "red_amber", "off", "flashing_amber")
+PROHIBITING: frozenset[str] = frozenset({"red", "red_amber"})
 
 
 class SignalTimeline:
@@ -39,6 +41,8 @@ class SignalTimeline:
                 controller's report arriving out of order is refused, not reordered, so that
                 a rule never judges against a timeline that changes under it).
         """
+        if not math.isfinite(at):
+            raise InvalidInputError(f"signal {self.signal_id}: a change needs a finite time")
         if phase not in PHASES:
             raise InvalidInputError(
                 f"signal {self.signal_id}: unknown phase {phase!r} (known: {', '.join(PHASES)})"
@@ -48,6 +52,8 @@ class SignalTimeline:
                 f"signal {self.signal_id}: change at {at} is older than the last one "
                 f"({self._times[-1]})"
             )
+        if self._phases and self._phases[-1] == phase:
+            return  # a repeated report (a resend, a heartbeat) is no change
         self._times.append(at)
         self._phases.append(phase)
 
@@ -57,8 +63,11 @@ class SignalTimeline:
         return self._phases[i] if i >= 0 else None
 
     def red_for(self, t: float) -> float | None:
-        """How long the signal had been red at ``t``; ``None`` when it was not red."""
+        """How long the signal had been prohibiting at ``t`` — red, then red with amber, which
+        prohibits too (ПДД РК) — or ``None`` when it was not."""
         i = bisect.bisect_right(self._times, t) - 1
-        if i < 0 or self._phases[i] != "red":
+        if i < 0 or self._phases[i] not in PROHIBITING:
             return None
+        while i > 0 and self._phases[i - 1] in PROHIBITING:
+            i -= 1
         return t - self._times[i]

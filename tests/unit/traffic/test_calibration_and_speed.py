@@ -116,6 +116,36 @@ def test_points_that_cannot_make_a_calibration_are_refused(
         Calibration.fit(points)
 
 
+def test_marks_that_fix_no_single_road_plane_are_refused() -> None:
+    # Four marks along one lane line and one beside it: a whole family of homographies fits.
+    line = [MarkedPoint(image=PROJECT(0.0, n), ground=(0.0, n)) for n in (10, 20, 30, 40)]
+    with pytest.raises(InvalidInputError, match="do not fix one calibration"):
+        Calibration.fit([*line, MarkedPoint(image=PROJECT(3.5, 25), ground=(3.5, 25))])
+    # The two far marks' road positions swapped (left for right): no camera sees a road so,
+    # and the fit would put some marks beyond the horizon.
+    near_far = [(-3.5, 10), (3.5, 10), (3.5, 60), (-3.5, 60)]
+    swapped = [(-3.5, 10), (3.5, 10), (-3.5, 60), (3.5, 60)]
+    with pytest.raises(InvalidInputError, match="horizon"):
+        Calibration.fit(
+            [
+                MarkedPoint(image=PROJECT(*g), ground=s)
+                for g, s in zip(near_far, swapped, strict=True)
+            ]
+        )
+
+
+def test_image_points_at_or_beyond_the_horizon_are_not_on_the_road() -> None:
+    calibration = Calibration.fit(marks())
+    # This camera's horizon is 1000 x tan(18 degrees), about 325 px above the image centre.
+    assert calibration.to_ground(PROJECT(0.0, 200.0))[1] == pytest.approx(200.0)
+    for y in (35.0, 20.0, -100.0):
+        with pytest.raises(InvalidInputError, match="horizon"):
+            calibration.to_ground((640.0, y))
+    track = [TrackPoint(t=i / 10, image=(640.0, 60.0 - 10 * i)) for i in range(5)]
+    with pytest.raises(InvalidInputError, match="horizon"):
+        measure_speed(track, calibration)
+
+
 def test_tracks_that_cannot_give_a_speed_are_refused() -> None:
     calibration = Calibration.fit(marks())
     good = [TrackPoint(t=i / 10, image=PROJECT(0.0, 15 + i)) for i in range(5)]
@@ -127,23 +157,22 @@ def test_tracks_that_cannot_give_a_speed_are_refused() -> None:
         measure_speed(good[:3], calibration)
 
 
-def test_latitude_and_longitude_become_local_metres() -> None:
-    origin = (51.1280, 71.4305)  # Astana
-    east, north = local_metres(51.1280, 71.4305 + 0.001, origin=origin)
-    # 0.001 degrees of longitude at 51.128 degrees north: 111,195 m x cos(51.128) / 1000.
-    assert north == pytest.approx(0.0) and east == pytest.approx(69.784, abs=0.01)
-    # Against the great-circle distance 600 m away: within a centimetre.
-    lat, lon = 51.1280 + 0.004, 71.4305 + 0.005
-    a = (
-        math.sin(math.radians(lat - origin[0]) / 2) ** 2
-        + math.cos(math.radians(origin[0]))
-        * math.cos(math.radians(lat))
-        * math.sin(math.radians(lon - origin[1]) / 2) ** 2
+def test_latitude_and_longitude_become_local_metres_on_the_wgs84_ellipsoid() -> None:
+    # Checked against the standard series for the length of a degree on WGS84 (independent of
+    # the radii of curvature the code uses), at Astana's latitude.
+    origin = (51.1280, 71.4305)
+    phi = math.radians(origin[0])
+    degree_east = 111412.84 * math.cos(phi) - 93.5 * math.cos(3 * phi) + 0.118 * math.cos(5 * phi)
+    degree_north = (
+        111132.92
+        - 559.82 * math.cos(2 * phi)
+        + 1.175 * math.cos(4 * phi)
+        - 0.0023 * math.cos(6 * phi)
     )
-    great_circle = 2 * 6_371_008.8 * math.asin(math.sqrt(a))
-    assert math.hypot(*local_metres(lat, lon, origin=origin)) == pytest.approx(
-        great_circle, abs=0.01
-    )
+    east, north = local_metres(origin[0] + 0.003, origin[1] + 0.004, origin=origin)
+    assert east == pytest.approx(0.004 * degree_east, abs=0.02)
+    assert north == pytest.approx(0.003 * degree_north, abs=0.02)
+    assert local_metres(*origin, origin=origin) == (0.0, 0.0)
 
 
 @pytest.mark.parametrize("module", [calibration_module, speed_module])

@@ -79,6 +79,12 @@ def test_paying_within_seven_days_costs_half() -> None:
     assert found.discount_deadline(date(2026, 2, 3)) == date(2026, 2, 10)
 
 
+def test_amounts_in_tenge_round_halves_up() -> None:
+    assert legal._tenge(2162.5) == 2163 and legal._tenge(2162.49) == 2162
+    found = TABLE.qualify("red_light", on=date(2026, 2, 1))
+    assert found.discounted_tenge == 21625  # half of 43,250, exact
+
+
 def test_unknown_offences_graded_ones_without_a_measure_and_bad_speeds_are_refused() -> None:
     with pytest.raises(InvalidInputError, match="no article for offence 'parking'"):
         TABLE.qualify("parking", on=date(2026, 1, 1))
@@ -115,6 +121,13 @@ def test_a_deployment_updates_amounts_with_its_own_table(tmp_path: Path) -> None
             "not both",
         ),
         (lambda t: t.replace("share = 0.5", "share = 1.5"), "discount.share"),
+        (lambda t: t.replace("fine_mrp = 10\n", "", 1), "give a fine_mrp or bands"),
+        (
+            lambda t: t.replace(
+                "over_kmh = 20, up_to_kmh = 40,", "over_kmh = 20, up_to_kmh = 15,"
+            ).replace("over_kmh = 40, up_to_kmh = 60", "over_kmh = 15, up_to_kmh = 60"),
+            "up_to_kmh must be above",
+        ),
         (lambda t: t.replace('offence = "red_light"', 'offence = "speeding"'), "one article"),
         (lambda t: t + "\nsurprise = 1\n", "surprise"),
         (lambda t: t.replace("[discount]", "[discount"), "not valid TOML"),

@@ -86,14 +86,37 @@ def test_a_section_violation_is_graded_by_article_592_on_the_exit_day(
     assert violation.qualification.mrp_tenge == 4325
 
 
+def test_the_fine_uses_the_mrp_of_the_local_day_the_vehicle_left() -> None:
+    # 23:58-00:01 on New Year's night in Kazakhstan (UTC+5) is 18:58-19:01 UTC on 31 December.
+    night = datetime(2025, 12, 31, 18, 58, tzinfo=UTC)
+    passages = [
+        Passage(plate="111AAA01", camera_id="in", at=night, confidence=0.95),
+        Passage(
+            plate="111AAA01", camera_id="out", at=night + timedelta(minutes=2.4), confidence=0.95
+        ),
+    ]  # 6 km in 2.4 min: 150 km/h
+    [violation] = section_violations(SECTION, passages, LEGAL)
+    assert violation.qualification.mrp_tenge == 4325  # 1 January 2026, local time
+    [in_utc] = section_violations(SECTION, passages, LEGAL, zone="UTC")
+    assert in_utc.qualification.mrp_tenge == 3932
+    with pytest.raises(InvalidInputError, match="unknown time zone"):
+        section_violations(SECTION, passages, LEGAL, zone="Mars/Olympus")
+
+
 def test_bad_sections_and_naive_times_are_refused() -> None:
     with pytest.raises(InvalidInputError, match="two cameras"):
         SpeedSection(id="x", entry_camera="a", exit_camera="a", length_m=1000, limit_kmh=60)
     with pytest.raises(InvalidInputError, match="positive"):
         SpeedSection(id="x", entry_camera="a", exit_camera="b", length_m=0, limit_kmh=60)
+    with pytest.raises(InvalidInputError, match="finite"):
+        SpeedSection(id="x", entry_camera="a", exit_camera="b", length_m=float("inf"), limit_kmh=60)
     naive = Passage(plate="111AAA01", camera_id="in", at=datetime(2026, 3, 1, 9), confidence=0.9)
     with pytest.raises(InvalidInputError, match="time zone"):
         section_trips(SECTION, [naive])
+    with pytest.raises(InvalidInputError, match="confidences"):
+        section_trips(SECTION, [seen("111AAA01", "in", 0, confidence=1.5)])
+    with pytest.raises(InvalidInputError, match="min_confidence"):
+        section_trips(SECTION, [], min_confidence=2.0)
 
 
 def test_the_docstring_example_holds() -> None:

@@ -49,7 +49,8 @@ def drive(
         (33.3, False),  # red for 0.3 s: committed on amber
         (34.0, True),  # red for 1 s
         (55.0, True),
-        (61.0, False),  # red-amber: not red
+        (61.0, True),  # red with amber prohibits too: red for 28 s
+        (63.0, False),  # green
     ],
 )
 def test_a_vehicle_crossing_the_stop_line_on_red_is_caught(crossing_at: float, ran: bool) -> None:
@@ -70,6 +71,28 @@ def test_other_directions_other_lanes_and_stopped_vehicles_are_not_red_light_run
     assert ran_red_light(drive(reach_line_at=40.0), LINE, before_any_report) is None
 
 
+def test_a_camera_behind_the_traffic_judges_the_front_of_the_vehicle() -> None:
+    # The tracked point is the rear bumper; the car is 4.5 m long and drives at 10 m/s, so its
+    # front crossed 0.45 s before its rear: on red for 0.35 s, within the grace.
+    rear = drive(reach_line_at=33.8)
+    assert ran_red_light(rear, LINE, lights()) is not None  # judged by the rear: caught
+    assert ran_red_light(rear, LINE, lights(), front_offset_m=4.5) is None
+    late = ran_red_light(drive(reach_line_at=35.0), LINE, lights(), front_offset_m=4.5)
+    assert late is not None and late.t == pytest.approx(34.55, abs=0.01)
+
+
+def test_bad_stop_lines_and_tracks_are_refused() -> None:
+    with pytest.raises(InvalidInputError, match="two ends"):
+        StopLine(a=(1.0, 1.0), b=(1.0, 1.0))
+    track = drive(reach_line_at=40.0)
+    with pytest.raises(InvalidInputError, match="increasing time"):
+        ran_red_light([track[1], track[0], *track[2:]], LINE, lights())
+    with pytest.raises(InvalidInputError, match="finite"):
+        ran_red_light([TrackPosition(t=0.0, at=(float("nan"), 0.0)), *track], LINE, lights())
+    with pytest.raises(InvalidInputError, match="3 or more corners"):
+        failed_to_yield(track, [], [(0.0, 0.0), (1.0, 1.0)])
+
+
 def test_a_controller_feed_is_refused_when_it_makes_no_sense() -> None:
     timeline = SignalTimeline("j1")
     with pytest.raises(InvalidInputError, match="unknown phase 'purple'"):
@@ -78,6 +101,10 @@ def test_a_controller_feed_is_refused_when_it_makes_no_sense() -> None:
     with pytest.raises(InvalidInputError, match="older than the last"):
         timeline.change(at=5.0, phase="green")
     assert timeline.phase_at(9.0) is None and timeline.phase_at(10.0) == "red"
+    with pytest.raises(InvalidInputError, match="finite time"):
+        timeline.change(at=float("nan"), phase="green")
+    timeline.change(at=20.0, phase="red")  # a resend of the same phase: red still since 10
+    assert timeline.red_for(21.0) == 11.0
 
 
 CROSSWALK = [(-3.5, 10.0), (3.5, 10.0), (3.5, 14.0), (-3.5, 14.0)]  # 4 m wide, across the lane
@@ -118,6 +145,15 @@ def test_a_pedestrian_stepping_onto_the_crosswalk_counts_one_waiting_at_the_kerb
     assert found is not None and not found.pedestrian_on_crossing
     waiting = walker(start=(-4.2, 12.0), velocity=(0.0, 0.0), t0=0.0, seconds=6.0)
     assert failed_to_yield(car(reach_crosswalk_at=2.0), [waiting], CROSSWALK) is None
+
+
+def test_on_a_wide_road_only_a_pedestrian_in_the_vehicles_way_counts() -> None:
+    wide = [(-3.5, 10.0), (17.5, 10.0), (17.5, 14.0), (-3.5, 14.0)]  # four lanes
+    far_side = walker(start=(16.0, 12.0), velocity=(-1.2, 0.0), t0=0.0, seconds=4.0)
+    assert failed_to_yield(car(reach_crosswalk_at=1.0), [far_side], wide) is None
+    next_lane = walker(start=(5.0, 12.0), velocity=(-1.2, 0.0), t0=0.0, seconds=4.0)
+    found = failed_to_yield(car(reach_crosswalk_at=1.0), [next_lane], wide)
+    assert found is not None and found.pedestrian_on_crossing
 
 
 def test_no_failure_when_the_pedestrian_has_left_or_walks_away_or_is_far() -> None:
