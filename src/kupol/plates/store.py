@@ -196,21 +196,7 @@ class PlateStore:
         if camera is None or before_camera is None:
             return None
         suspicion = implausible(
-            Sighting(
-                plate=before.plate,
-                camera_id=before.camera_id,
-                latitude=before_camera.latitude,
-                longitude=before_camera.longitude,
-                at=before.seen_at,
-            ),
-            Sighting(
-                plate=sighting.plate,
-                camera_id=sighting.camera_id,
-                latitude=camera.latitude,
-                longitude=camera.longitude,
-                at=sighting.seen_at,
-            ),
-            max_speed_kmh=self._max_speed,
+            _placed(before, before_camera), _placed(sighting, camera), max_speed_kmh=self._max_speed
         )
         if suspicion is None:
             return None
@@ -229,3 +215,14 @@ class PlateStore:
                 "needed_speed_kmh": round(suspicion.needed_speed_kmh, 1),
             },
         )
+
+
+def _placed(sighting: PlateSighting, camera: Camera) -> Sighting:
+    """A stored sighting at its camera's place, as the cloned-plate check takes it."""
+    return Sighting(
+        plate=sighting.plate,
+        camera_id=sighting.camera_id,
+        latitude=camera.latitude,
+        longitude=camera.longitude,
+        at=sighting.seen_at,
+    )

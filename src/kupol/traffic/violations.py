@@ -23,6 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+import cv2
+import numpy as np
+
 from kupol.core.errors import InvalidInputError
 from kupol.core.geo import Point, point_in_polygon
 from kupol.traffic.signals import SignalTimeline
@@ -232,16 +235,6 @@ def _at(track: Sequence[TrackPosition], t: float) -> Point | None:
 
 
 def _distance_to_polygon(p: Point, polygon: Sequence[Point]) -> float:
-    if point_in_polygon(p, polygon):
-        return 0.0
-    best = math.inf
-    for a, b in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
-        dx, dy = b[0] - a[0], b[1] - a[1]
-        length2 = dx * dx + dy * dy
-        u = (
-            0.0
-            if length2 == 0
-            else max(0.0, min(1.0, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / length2))
-        )
-        best = min(best, math.dist(p, (a[0] + u * dx, a[1] + u * dy)))
-    return best
+    """Metres from ``p`` to the polygon's edge (0 inside), as camera zones measure it."""
+    contour = np.asarray(polygon, dtype=np.float32).reshape(-1, 1, 2)
+    return max(0.0, -float(cv2.pointPolygonTest(contour, (float(p[0]), float(p[1])), True)))
