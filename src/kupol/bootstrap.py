@@ -42,6 +42,9 @@ from kupol.plates.messages import PlateObserved
 from kupol.plates.queries import PlateQueries
 from kupol.plates.store import PlateStore
 from kupol.settings import DEFAULT_SECRET, Settings
+from kupol.traffic.domain import Traffic, build_traffic
+from kupol.traffic.messages import CrossingActivity, ViolationObserved
+from kupol.traffic.recorder import CrossingRecorder, ViolationRecorder
 from kupol.vision.manager import PipelineManager
 from kupol.vision.messages import TrackObserved
 from kupol.vision.queries import TrackQueries
@@ -80,6 +83,7 @@ class Container:
     plates: PlateQueries
     hotlists: HotlistService
     plate_domain: Plates
+    traffic: Traffic
     vision: PipelineManager | None = None
     started: bool = False
 
@@ -190,8 +194,9 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     )
     bus = bus if bus is not None else build_bus(settings)
     audit = AuditLog(db)
+    secret = token_secret(settings)
     signer = TokenSigner(
-        token_secret(settings),
+        secret,
         ttl_s=settings.security.token_ttl_minutes * 60,
     )
     limiter = FailureLimiter(
@@ -226,6 +231,26 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         known_cameras=cameras.known_ids,
     )
     bus.subscribe(PlateObserved, plates.store.handle, consumer=PlateStore.consumer, batch_size=500)
+    traffic = build_traffic(
+        settings=settings.traffic,
+        db=db,
+        audit=audit,
+        secret=secret,
+        evidence_dir=settings.data_dir / "evidence",
+        known_cameras=cameras.known_ids,
+    )
+    bus.subscribe(
+        ViolationObserved,
+        traffic.recorder.handle,
+        consumer=ViolationRecorder.consumer,
+        batch_size=100,
+    )
+    bus.subscribe(
+        CrossingActivity,
+        traffic.crossings.handle,
+        consumer=CrossingRecorder.consumer,
+        batch_size=500,
+    )
     engine = AlertEngine(db=db)
     recorder.add_processor(engine)
     alerts = AlertService(db=db, audit=audit, outbox=outbox, engine=engine)
@@ -264,6 +289,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         plates=plates.queries,
         hotlists=plates.hotlists,
         plate_domain=plates,
+        traffic=traffic,
         alert_engine=engine,
         alerts=alerts,
         quarantine=quarantine,

@@ -226,6 +226,46 @@ class PlatesSettings(Section):
     )
 
 
+class TrafficSettings(Section):
+    """Traffic enforcement: the legal table, review and notices, smart crossings."""
+
+    legal_table: Path | None = Field(
+        None,
+        description="The deployment's own legal table (TOML: articles, fines, MRP by date); "
+        "empty: the one kupol ships (src/kupol/traffic/reference/kz-legal.toml).",
+    )
+    timezone: str = Field(
+        "Asia/Almaty",
+        description="Local time of the offences: the day whose MRP applies, notice dates.",
+    )
+    notice_prefix: str = Field(
+        "KUP",
+        pattern=r"^[A-Z0-9]{1,8}$",
+        description="Notice numbers start with this (then the year and a sequence).",
+    )
+    crossings_prefix: str = Field(
+        "kupol/crossings",
+        min_length=1,
+        description="MQTT topics of crossing warning devices: <prefix>/<crossing id>/warning.",
+    )
+    signals_topic: str = Field(
+        "kupol/signals/+/phase",
+        min_length=1,
+        description="MQTT topic of traffic-light controllers' phase reports (+ is the signal).",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
 class Settings(BaseSettings):
     """The whole configuration of one kupol deployment."""
 
@@ -249,6 +289,7 @@ class Settings(BaseSettings):
     vision: VisionSettings = VisionSettings()
     faces: FacesSettings = FacesSettings()
     plates: PlatesSettings = PlatesSettings()
+    traffic: TrafficSettings = TrafficSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

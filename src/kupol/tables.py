@@ -13,4 +13,5 @@ def import_all_tables() -> None:
     import kupol.events.model
     import kupol.faces.model
     import kupol.plates.model
+    import kupol.traffic.model
     import kupol.vision.model  # noqa: F401

@@ -20,6 +20,7 @@ def routers() -> list[APIRouter]:
     from kupol.events.api import router as events_router
     from kupol.faces.api import router as faces_router
     from kupol.plates.api import router as plates_router
+    from kupol.traffic.api import router as traffic_router
     from kupol.vision.api import router as vision_router
     from kupol.web.routes import router as console_router
 
@@ -32,6 +33,7 @@ def routers() -> list[APIRouter]:
         vision_router,
         faces_router,
         plates_router,
+        traffic_router,
         stream.router,
         audit.router,
         console_router,

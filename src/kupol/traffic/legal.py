@@ -109,7 +109,7 @@ class Qualification(_Frozen):
         """What paying early costs, when the discount applies."""
         if self.discount_share is None:
             return None
-        return _tenge(self.fine_tenge * self.discount_share)
+        return tenge(self.fine_tenge * self.discount_share)
 
     def discount_deadline(self, served: date) -> date | None:
         """The last day to pay at the discount for a notice served on ``served``."""
@@ -192,13 +192,13 @@ class LegalTable(_Frozen):
             title=article.title,
             fine_mrp=fine_mrp,
             mrp_tenge=mrp.tenge,
-            fine_tenge=_tenge(fine_mrp * mrp.tenge),
+            fine_tenge=tenge(fine_mrp * mrp.tenge),
             discount_share=self.discount.share if article.discount else None,
             discount_days=self.discount.days if article.discount else None,
         )
 
 
-def _tenge(amount: float) -> int:
+def tenge(amount: float) -> int:
     """Whole tenge, halves rounded up (not to even: 0.5 MRP of 4,325 ₸ is 2,163 ₸)."""
     return int(Decimal(repr(amount)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 

@@ -80,7 +80,7 @@ def test_paying_within_seven_days_costs_half() -> None:
 
 
 def test_amounts_in_tenge_round_halves_up() -> None:
-    assert legal._tenge(2162.5) == 2163 and legal._tenge(2162.49) == 2162
+    assert legal.tenge(2162.5) == 2163 and legal.tenge(2162.49) == 2162
     found = TABLE.qualify("red_light", on=date(2026, 2, 1))
     assert found.discounted_tenge == 21625  # half of 43,250, exact
 

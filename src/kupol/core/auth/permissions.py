@@ -28,6 +28,12 @@ class Permission(enum.StrEnum):
     FACES_EXPORT = "faces.export"
     PLATES_SEARCH = "plates.search"
     HOTLISTS_MANAGE = "hotlists.manage"
+    VIOLATIONS_READ = "traffic.violations.read"
+    VIOLATIONS_REVIEW = "traffic.violations.review"
+    TRAFFIC_STATS = "traffic.stats"
+    VEHICLE_REGISTRY = "traffic.registry"
+    PAYMENTS_UPDATE = "traffic.payments"
+    SIGNALS_REPORT = "traffic.signals"
 
 
 _STAFF = {
@@ -66,6 +72,15 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # Plates: where a vehicle was is personal data too; every search and route is audited.
     Permission.PLATES_SEARCH: frozenset(_FIELD),
     Permission.HOTLISTS_MANAGE: frozenset({Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}),
+    # Traffic enforcement: only traffic officers see violations (plates, evidence, owners)
+    # and decide them; counts per rule, camera and crossing hold no personal data.
+    Permission.VIOLATIONS_READ: frozenset({Role.TRAFFIC_OFFICER}),
+    Permission.VIOLATIONS_REVIEW: frozenset({Role.TRAFFIC_OFFICER}),
+    Permission.TRAFFIC_STATS: frozenset({Role.TRAFFIC_OFFICER, Role.ANALYST, Role.OPERATOR}),
+    Permission.VEHICLE_REGISTRY: frozenset({Role.TRAFFIC_OFFICER}),
+    # A payment gateway reports payments with a device account.
+    Permission.PAYMENTS_UPDATE: frozenset({Role.TRAFFIC_OFFICER, Role.DEVICE}),
+    Permission.SIGNALS_REPORT: frozenset({Role.DEVICE, Role.OPERATOR}),
 }
 
 
