@@ -248,7 +248,10 @@ def test_a_violation_without_a_plate_needs_the_officers_reading(
     # No owner known yet: the notice waits, and the registry import issues it.
     notices = api.get("/api/traffic/notices", headers={**officer, **PURPOSE}).json()["items"]
     assert notices[0]["status"] == "owner_unknown" and notices[0]["owner_name"] is None
-    csv = 'plate,owner_name,owner_id,address\n777GG17,ТОО Ромашка,123456789012,"Шымкент, пр. Тауке хана 5"\n'
+    csv = (
+        "plate,owner_name,owner_id,address\n"
+        '777GG17,ТОО Ромашка,123456789012,"Шымкент, пр. Тауке хана 5"\n'
+    )
     imported = api.post(
         "/api/traffic/registry/import", files={"file": ("r.csv", csv.encode())}, headers=officer
     ).json()
