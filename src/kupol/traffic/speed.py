@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from kupol.core.errors import InvalidInputError
 from kupol.traffic.calibration import Calibration, Point
@@ -88,7 +89,14 @@ def measure_speed(
     span = float(times[-1] - times[0])
     if span < min_seconds:
         raise InvalidInputError(f"the track spans {span:.2f} s; a speed needs {min_seconds} s")
-    ground = calibration.to_ground_many(pixels)
+    return uniform_motion(times, calibration.to_ground_many(pixels))
+
+
+def uniform_motion(
+    times: npt.NDArray[np.float64], ground: npt.NDArray[np.float64]
+) -> SpeedEstimate:
+    """The least-squares uniform motion through road positions (metres) at ``times``."""
+    span = float(times[-1] - times[0])
     centred = times - times.mean()
     design = np.stack([centred, np.ones_like(centred)], axis=1)
     coefficients, *_ = np.linalg.lstsq(design, ground, rcond=None)
@@ -100,6 +108,20 @@ def measure_speed(
         kmh=speed * 3.6,
         seconds=span,
         metres=speed * span,
-        samples=len(track),
+        samples=len(times),
         residual_m=residual,
     )
+
+
+def ground_speed(positions: Sequence[tuple[float, Point]]) -> SpeedEstimate:
+    """:func:`uniform_motion` over ``(t, (east, north))`` pairs in time order.
+
+    Raises:
+        InvalidInputError: Fewer than 2 positions or times that do not increase.
+    """
+    if len(positions) < 2:
+        raise InvalidInputError("a speed needs 2 or more positions")
+    times = np.array([t for t, _ in positions], dtype=np.float64)
+    if np.any(np.diff(times) <= 0):
+        raise InvalidInputError("positions must be in increasing time order")
+    return uniform_motion(times, np.array([p for _, p in positions], dtype=np.float64))

@@ -22,13 +22,20 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from kupol.core.errors import InvalidInputError
 from kupol.core.geo import Point, point_in_polygon
-from kupol.traffic.signals import SignalTimeline
+
+
+class Lights(Protocol):
+    """What the red-light rule asks of a signal: how long it had been prohibiting at ``t``
+    (:class:`~kupol.traffic.signals.SignalTimeline`)."""
+
+    def red_for(self, t: float) -> float | None: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -92,7 +99,7 @@ def _within_segment(line: StopLine, p: Point, q: Point, s: float) -> bool:
 def ran_red_light(
     track: Sequence[TrackPosition],
     line: StopLine,
-    lights: SignalTimeline,
+    lights: Lights,
     *,
     grace_s: float = 0.5,
     front_offset_m: float = 0.0,

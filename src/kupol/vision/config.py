@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from kupol.core.errors import ConfigError, FieldProblem, InvalidInputError
 from kupol.faces.config import CameraFacesConfig
 from kupol.plates.config import CameraPlatesConfig
+from kupol.traffic.config import CameraTrafficConfig
 from kupol.vision.abandoned import AbandonedConfig
 from kupol.vision.detections import COCO_CLASSES, class_id_of
 from kupol.vision.detectors.base import NanoDetConfig, OnnxYoloConfig
@@ -138,6 +139,7 @@ class CameraAnalytics(_Section):
     clips: ClipConfig = ClipConfig()
     faces: CameraFacesConfig = CameraFacesConfig()
     plates: CameraPlatesConfig = CameraPlatesConfig()
+    traffic: CameraTrafficConfig = CameraTrafficConfig()
     zone_events: bool = Field(True, description="Report zone entries, exits and crossings.")
 
     @model_validator(mode="after")
@@ -180,6 +182,9 @@ class CameraAnalytics(_Section):
             wanted += [c for line in self.lines for c in line.classes or ()]
             if self.plates.enabled and not self.plates.whole_frame:
                 wanted += self.plates.vehicle_classes
+            if self.traffic.enabled:
+                wanted += self.traffic.vehicle_classes + self.traffic.pedestrian_classes
+                wanted += self.traffic.scooter_classes
             strangers = sorted({c for c in wanted if not _known_class(c, known)})
             if strangers:
                 raise ValueError(
