@@ -53,6 +53,7 @@ from kupol.vision.worker import bus_publisher
 
 if TYPE_CHECKING:
     from kupol.events.mqtt import MqttIngest
+    from kupol.traffic.controller import MqttSignalFeed
 
 log = logging.getLogger(__name__)
 RECORDER_BATCH = 500
@@ -85,6 +86,7 @@ class Container:
     plate_domain: Plates
     traffic: Traffic
     vision: PipelineManager | None = None
+    signal_feed: MqttSignalFeed | None = None
     started: bool = False
 
     @property
@@ -101,6 +103,16 @@ class Container:
         self.outbox.start()
         if self.mqtt is not None:
             await self.mqtt.start()
+        if self.settings.traffic.mqtt:
+            from kupol.traffic.controller import MqttSignalFeed
+
+            self.signal_feed = MqttSignalFeed(
+                self.traffic.signals,
+                host=self.settings.mqtt.host,
+                port=self.settings.mqtt.port,
+                topic=self.settings.traffic.signals_topic,
+            )
+            self.signal_feed.start()
         self.faces.start()
         if with_sources and self.settings.vision.enabled:
             await self.start_pipelines()
@@ -122,6 +134,7 @@ class Container:
             realtime=vision.realtime_files,
             faces=self.faces.stage,
             plates=self.plate_domain.stage,
+            traffic=self.traffic.stage,
         )
         await self.vision.start()
 
@@ -133,6 +146,10 @@ class Container:
         if self.mqtt is not None and self.started:
             await self.mqtt.stop()
         await self.faces.stop()
+        if self.signal_feed is not None:
+            self.signal_feed.stop()
+            self.signal_feed = None
+        self.traffic.close()
         if self.started:
             await self.outbox.stop()
             await self.bus.stop()
@@ -238,6 +255,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         secret=secret,
         evidence_dir=settings.data_dir / "evidence",
         known_cameras=cameras.known_ids,
+        mqtt_host=settings.mqtt.host,
+        mqtt_port=settings.mqtt.port,
     )
     bus.subscribe(
         ViolationObserved,

@@ -243,6 +243,11 @@ class TrafficSettings(Section):
         pattern=r"^[A-Z0-9]{1,8}$",
         description="Notice numbers start with this (then the year and a sequence).",
     )
+    mqtt: bool = Field(
+        False,
+        description="Use the MQTT broker of [mqtt] (host, port) for the crossings' warning "
+        "devices and the controllers' phase feed; off: warnings are only logged and counted.",
+    )
     crossings_prefix: str = Field(
         "kupol/crossings",
         min_length=1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,16 +12,22 @@ from zoneinfo import ZoneInfo
 
 from kupol.core.audit import AuditLog
 from kupol.core.db import Database
+from kupol.core.errors import ServiceUnavailableError
 from kupol.faces.files import FaceFiles
 from kupol.settings import TrafficSettings
+from kupol.traffic.config import CameraTrafficConfig
 from kupol.traffic.controller import SignalBoard
 from kupol.traffic.dashboard import CrossingDashboard
 from kupol.traffic.legal import LegalTable, load_legal_table
+from kupol.traffic.live import TrafficStage, WarningDevice
 from kupol.traffic.notices import NoticeService
 from kupol.traffic.recorder import CrossingRecorder, ViolationRecorder
 from kupol.traffic.registry import VehicleRegistry
 from kupol.traffic.review import ReviewService
 from kupol.traffic.signing import DecisionSigner
+from kupol.traffic.warning_device import LoggedWarningDevice, MqttWarningDevice
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(kw_only=True)
@@ -37,6 +45,46 @@ class Traffic:
     dashboard: CrossingDashboard
     signals: SignalBoard
     files: FaceFiles
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    _device: WarningDevice | None = None
+
+    def device(self) -> WarningDevice:
+        """The crossings' warning device: the MQTT broker when ``[traffic] mqtt`` is on (a
+        broker that cannot be reached is logged, and the crossings fall back to logging),
+        else the log."""
+        if self._device is None:
+            if self.settings.mqtt:
+                try:
+                    self._device = MqttWarningDevice(
+                        host=self.mqtt_host,
+                        port=self.mqtt_port,
+                        prefix=self.settings.crossings_prefix,
+                        client_id=f"kupol-crossings-{uuid.uuid4().hex[:8]}",
+                    )
+                except ServiceUnavailableError as exc:
+                    log.error("crossings: %s; warnings are only logged", exc)
+                    self._device = LoggedWarningDevice()
+            else:
+                self._device = LoggedWarningDevice()
+        return self._device
+
+    def stage(self, camera_id: str, config: CameraTrafficConfig, fps: float) -> TrafficStage:
+        """A camera's traffic stage (the pipelines' factory)."""
+        return TrafficStage(
+            camera_id=camera_id,
+            config=config,
+            signals=self.signals,
+            files=self.files,
+            device=self.device(),
+            fps=fps,
+        )
+
+    def close(self) -> None:
+        """Disconnect the warning device."""
+        if isinstance(self._device, MqttWarningDevice):
+            self._device.close()
+        self._device = None
 
 
 def build_traffic(
@@ -48,6 +96,8 @@ def build_traffic(
     evidence_dir: Path,
     known_cameras: Callable[[], set[str]],
     today: Callable[[], date] | None = None,
+    mqtt_host: str = "127.0.0.1",
+    mqtt_port: int = 1883,
 ) -> Traffic:
     """Wire the traffic domain; the legal table is loaded (and checked) now.
 
@@ -75,4 +125,6 @@ def build_traffic(
         dashboard=CrossingDashboard(db=db, zone=zone),
         signals=SignalBoard(),
         files=files,
+        mqtt_host=mqtt_host,
+        mqtt_port=mqtt_port,
     )

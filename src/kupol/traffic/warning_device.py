@@ -14,6 +14,7 @@ seconds).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from kupol.core.errors import ServiceUnavailableError
 from kupol.traffic.crosswalk import WarningCommand
+
+_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,3 +117,30 @@ class MqttWarningDevice:
         """Stop the network loop and disconnect."""
         self._client.loop_stop()
         self._client.disconnect()
+
+
+class LoggedWarningDevice:
+    """A crossing without a device on the network (the embedded default): each command is
+    logged and counted, its latency measured to the decision."""
+
+    def __init__(self) -> None:
+        self.log: list[Activation] = []
+
+    def send(self, command: WarningCommand, *, frame_captured: float) -> Activation:
+        """Log ``command`` as sent."""
+        activation = Activation(
+            crossing_id=command.crossing_id,
+            on=command.on,
+            reason=command.reason,
+            t=command.t,
+            sent_at=datetime.now(UTC),
+            latency_ms=(time.perf_counter() - frame_captured) * 1000.0,
+        )
+        _log.info(
+            "crossing %s: warning %s (%s)",
+            command.crossing_id,
+            "on" if command.on else "off",
+            command.reason,
+        )
+        self.log.append(activation)
+        return activation

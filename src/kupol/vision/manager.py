@@ -26,6 +26,7 @@ from kupol.vision.worker import (
     FaceStageFactory,
     PlateStageFactory,
     Publish,
+    TrafficStageFactory,
 )
 
 log = logging.getLogger(__name__)
@@ -73,9 +74,11 @@ class PipelineManager:
         realtime: bool = True,
         faces: FaceStageFactory | None = None,
         plates: PlateStageFactory | None = None,
+        traffic: TrafficStageFactory | None = None,
     ) -> None:
         self._faces = faces
         self._plates = plates
+        self._traffic = traffic
         self._cameras = cameras
         self._publish = publish
         self._evidence_dir = evidence_dir
@@ -155,6 +158,7 @@ class PipelineManager:
             realtime=self._realtime,
             faces=self._faces,
             plates=self._plates,
+            traffic=self._traffic,
         )
         worker.start()
         self.workers[target.camera_id] = worker

@@ -41,11 +41,15 @@ from kupol.vision.tracks import TrackPublisher
 if TYPE_CHECKING:
     from kupol.faces.live import FaceStage
     from kupol.plates.live import PlateStage
+    from kupol.traffic.config import CameraTrafficConfig
+    from kupol.traffic.live import TrafficStage
 
 FaceStageFactory = Callable[[str, CameraFacesConfig], "FaceStage"]
 """Makes a camera's face stage (camera id, its face settings)."""
 PlateStageFactory = Callable[[str, CameraPlatesConfig], "PlateStage"]
 """Makes a camera's plate stage (camera id, its plate settings)."""
+TrafficStageFactory = Callable[[str, "CameraTrafficConfig", float], "TrafficStage"]
+"""Makes a camera's traffic stage (camera id, its traffic settings, analysed frames/s)."""
 
 log = logging.getLogger(__name__)
 Publish = Callable[[list[Event]], None]
@@ -110,6 +114,7 @@ class CameraWorker:
         realtime: pace files as a live camera would.
         faces: makes the camera's face stage when its analytics switch faces on.
         plates: makes the camera's plate stage when its analytics switch plates on.
+        traffic: makes the camera's traffic stage when its analytics switch traffic on.
     """
 
     def __init__(
@@ -125,8 +130,10 @@ class CameraWorker:
         realtime: bool = True,
         faces: FaceStageFactory | None = None,
         plates: PlateStageFactory | None = None,
+        traffic: TrafficStageFactory | None = None,
     ) -> None:
         self.camera_id = camera_id
+        self._traffic = traffic
         self._faces = faces
         self._plates = plates
         self.source = source
@@ -237,6 +244,7 @@ class CameraWorker:
             else None
         )
         plates = self._plate_stage(config)
+        traffic = self._traffic_stage(config)
         pending: list[tuple[PendingClip, VisionEvent, datetime]] = []
         wall_start = datetime.now(UTC)
         started = time.monotonic()
@@ -252,6 +260,7 @@ class CameraWorker:
             input_format=config.input_format,
             stop=self._stop.is_set,
         ):
+            captured = time.perf_counter()
             if first_pts is None:
                 first_pts = frame.pts_s
             result = pipeline.process(frame)
@@ -272,6 +281,10 @@ class CameraWorker:
                 messages.extend(self._face_messages(faces, frame, result, tracks, occurred))
             if plates is not None:
                 messages.extend(self._plate_messages(plates, frame, result, tracks, occurred))
+            if traffic is not None:
+                messages.extend(
+                    self._traffic_messages(traffic, frame, result, tracks, occurred, captured)
+                )
             self.health.tracks = tracks.started
             if clip_frame is not None:
                 for entry in list(pending):
@@ -305,6 +318,8 @@ class CameraWorker:
             if plates is not None:
                 end_messages.extend(plates.finish(datetime.now(UTC)))
                 self.health.plates = plates.plates_reported
+            if traffic is not None:
+                end_messages.extend(traffic.finish())
             if end_messages:
                 self._publish(end_messages)
 
@@ -404,6 +419,60 @@ class CameraWorker:
         except Exception as exc:
             log.exception("camera %s: plate stage failed on a frame", self.camera_id)
             self.health.last_error = f"plates: {exc}"
+            return []
+
+    def _traffic_stage(self, config: CameraAnalytics) -> TrafficStage | None:
+        """The camera's traffic stage, if switched on; a failure costs the rules, not the
+        camera."""
+        if self._traffic is None or not config.traffic.enabled:
+            return None
+        try:
+            return self._traffic(self.camera_id, config.traffic, config.analysis_fps)
+        except Exception as exc:
+            log.exception("camera %s: traffic rules unavailable", self.camera_id)
+            self.health.last_error = f"traffic: {exc}"
+            return None
+
+    def _traffic_messages(
+        self,
+        stage: TrafficStage,
+        frame: Frame,
+        result: FrameResult,
+        tracks: TrackPublisher,
+        occurred: datetime,
+        captured: float,
+    ) -> list[Event]:
+        """The traffic rules on this frame's tracked road users; a failure costs the rules on
+        this frame, not the camera."""
+        from kupol.traffic.live import RoadUser
+        from kupol.vision.model import TrackRecord
+
+        tracked = result.tracked
+        try:
+            users = [
+                RoadUser(
+                    track_id=int(tid),
+                    box=(float(b[0]), float(b[1]), float(b[2]), float(b[3])),
+                    class_name=class_name(int(cid), self.names),
+                )
+                for b, cid, tid in zip(
+                    tracked.xyxy, tracked.class_id, tracked.tracker_id, strict=True
+                )
+                if tid >= 0
+            ]
+            return stage.process(
+                frame.image,
+                pts_s=frame.pts_s,
+                occurred=occurred,
+                users=users,
+                ended=[e.track_id for e in result.track_events if e.kind == "end"],
+                track_key=lambda tid: TrackRecord.key(self.camera_id, tracks.run_id, tid),
+                full=lambda: _bgr(frame.full_image()),
+                captured=captured,
+            )
+        except Exception as exc:
+            log.exception("camera %s: traffic stage failed on a frame", self.camera_id)
+            self.health.last_error = f"traffic: {exc}"
             return []
 
     def _occurred(self, wall_start: datetime, offset_s: float) -> datetime:
