@@ -490,7 +490,15 @@ def demo(
     out.print(f"  console:  {url}", highlight=False)
     out.print(f"  user:     {login[0]}", highlight=False)
     out.print(f"  password: {login[1]}", highlight=False)
-    out.print(f"  API docs: {url}api/docs\n", highlight=False)
+    out.print(f"  API docs: {url}api/docs", highlight=False)
+    from kupol.demo import TRAFFIC_CAMERA
+
+    lights = (
+        f"MQTT {s.mqtt.host}:{s.mqtt.port} {s.traffic.crossings_prefix}/sim-crossing/warning"
+        if s.traffic.mqtt
+        else "logged (no MQTT broker answered)"
+    )
+    out.print(f"  traffic:  {TRAFFIC_CAMERA}, crossing lights {lights}\n", highlight=False)
     if serve:
         _serve(s, host=host, port=port)
 

@@ -22,7 +22,14 @@ from kupol.vision.synthetic import write_synthetic_video
 
 log = logging.getLogger(__name__)
 DEMO_ADMIN = "admin"
-DEMO_ROLES = [Role.ADMIN, Role.OPERATOR, Role.ANALYST, Role.INVESTIGATOR, Role.AUDITOR]
+DEMO_ROLES = [
+    Role.ADMIN,
+    Role.OPERATOR,
+    Role.ANALYST,
+    Role.INVESTIGATOR,
+    Role.TRAFFIC_OFFICER,
+    Role.AUDITOR,
+]
 
 DEMO_CAMERAS = [
     CameraCreate(
@@ -117,6 +124,27 @@ DEMO_CAMERAS = [
         },
     ),
     CameraCreate(
+        id="ast-sim-crossing-01",
+        name="Астана, симулированный перекрёсток со «смарт-переходом»",
+        kind=CameraKind.FIXED,
+        latitude=51.1605,
+        longitude=71.4704,
+        heading_deg=0,
+        region_code="01",
+        # The simulated intersection (kupol.traffic.simulation): its road users come from the
+        # script in place of a detector; plates, rules, evidence and the crossing are real.
+        analytics={
+            "analysis_fps": 10,
+            "width": 960,
+            "detector": {"type": "scripted"},
+            "motion": {"enabled": False},
+            "intrusion": {"enabled": False},
+            "abandoned": {"enabled": False},
+            "plates": {"enabled": True, "vehicle_classes": ["car"]},
+            "traffic": {},  # filled by traffic_analytics() (needs the simulation's geometry)
+        },
+    ),
+    CameraCreate(
         id="kar-drone-01",
         name="Караганда, дрон патруля",
         kind=CameraKind.DRONE,
@@ -152,6 +180,17 @@ DEMO_WANTED = {
 """Listed people, enrolled from other photos of them than those in the clip (train/)."""
 
 PLATES_CAMERA = "ast-turan-05"
+TRAFFIC_CAMERA = "ast-sim-crossing-01"
+DEMO_OWNERS = (
+    "plate,owner_name,owner_id,address,make,colour\n"
+    '123ABC02,Демо Владелец 1 (вымышленный),900101300001,"Астана, ул. Демонстрационная, 1",'
+    "Toyota Camry,red\n"
+    '505KZA01,Демо Владелец 2 (вымышленный),900101300002,"Астана, ул. Демонстрационная, 2",'
+    "Hyundai Accent,silver\n"
+    '248DAR09,ТОО «Демо» (вымышленное),100140000003,"Караганда, ул. Демонстрационная, 3",'
+    "Lada Vesta,black\n"
+)
+"""Fictional owners of the simulated intersection's offending cars, so notices are made."""
 DEMO_HOTLIST = "Угон (демо)"
 DEMO_STOLEN = "505KZA01"
 """A plate of the demo road clip (:data:`kupol.plates.democlip.DEMO_PLATES`) on the hotlist."""
@@ -221,6 +260,7 @@ def pick_videos(settings: Settings, video: Path | None) -> dict[str, str]:
     road = plates_clip(settings)
     if road is not None:
         chosen[PLATES_CAMERA] = str(road.resolve())
+    chosen[TRAFFIC_CAMERA] = str(intersection_clip(settings).resolve())
     for camera_id, name in DEMO_VIDEOS.items():
         sample = shared_data_root() / "video" / name
         if sample.is_file():
@@ -308,12 +348,39 @@ def seed_watchlist(container: Container, username: str) -> None:
             watchlists.enrol(person_id=person.id, photo=(folder / photo).read_bytes(), actor=actor)
 
 
+def traffic_analytics(camera: CameraCreate) -> CameraCreate:
+    """The demo traffic camera with its calibration, stop line, crossing and sidewalk."""
+    if camera.id != TRAFFIC_CAMERA:
+        return camera
+    from kupol.traffic.simulation import camera_config
+
+    traffic = camera_config(read_signal=True)
+    return camera.model_copy(update={"analytics": {**camera.analytics, "traffic": traffic}})
+
+
+def intersection_clip(settings: Settings) -> Path:
+    """The simulated intersection's clip, rendered once."""
+    path = settings.data_dir / "demo" / "intersection.mp4"
+    if not path.is_file():
+        from kupol.traffic.simulation import write_intersection_clip
+
+        log.info("rendering the simulated intersection (once)")
+        write_intersection_clip(path)
+    return path
+
+
+def seed_owners(container: Container, username: str) -> None:
+    """The fictional owners of the simulated intersection's cars, in ``username``'s name."""
+    actor = container.auth.principal_of(username)
+    container.traffic.registry.import_csv(data=DEMO_OWNERS.encode(), actor=actor)
+
+
 def seed(container: Container) -> None:
     """Create the demo cameras and rules that do not exist yet."""
     known = container.cameras.known_ids()
     for camera in DEMO_CAMERAS:
         if camera.id not in known:
-            container.cameras.register(camera=camera, actor=SYSTEM)
+            container.cameras.register(camera=traffic_analytics(camera), actor=SYSTEM)
     names = {r.name for r in container.alerts.list_rules()}
     for rule in DEMO_RULES:
         if rule.name not in names:
@@ -336,6 +403,17 @@ def ensure_admin(container: Container) -> tuple[str, str]:
     return DEMO_ADMIN, password
 
 
+def mqtt_reachable(settings: Settings) -> bool:
+    """Whether an MQTT broker answers where the settings say (Mosquitto on this machine)."""
+    import socket
+
+    try:
+        with socket.create_connection((settings.mqtt.host, settings.mqtt.port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def prepare_demo(
     settings: Settings, *, video: Path | None, port: int, host: str
 ) -> tuple[Settings, tuple[str, str]]:
@@ -353,8 +431,12 @@ def prepare_demo(
         login = ensure_admin(container)
         seed_watchlist(container, login[0])
         seed_hotlist(container, login[0])
+        seed_owners(container, login[0])
     finally:
         container.db.dispose()
     data = settings.model_dump()
     data.update(server={**data["server"], "host": host, "port": port})
+    if mqtt_reachable(settings):
+        # The crossing's warning lights and the controllers' feed go over the local broker.
+        data.update(traffic={**data["traffic"], "mqtt": True})
     return Settings.model_validate(data), login

@@ -25,13 +25,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cached_property
+from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
 from kupol.traffic.live import RoadUser
+from kupol.vision.detections import Detections
 
 WIDTH, HEIGHT = 1280, 720
 CAMERA_HEIGHT_M, PITCH_DEG, FOCAL_PX = 8.0, 18.0, 1000.0
@@ -409,3 +413,64 @@ class Scenario:
             centre = ((x1 + x2) // 2, y1 + (y2 - y1) * (2 * lamp + 1) // 6)
             colour = colours[lamp] if lamp in lit else (55, 55, 55)
             cv2.circle(image, centre, radius, colour, -1, lineType=cv2.LINE_AA)
+
+
+SCRIPTED_NAMES = ("car", "person", "scooter")
+"""The classes the scripted detector reports."""
+
+
+class ScriptedDetector:
+    """The simulation's truth in place of a detection model, for a camera that plays a clip
+    written by :func:`write_intersection_clip`: given a frame's time it returns the boxes of
+    the road users the script puts there (scaled to the analysed frame's size)."""
+
+    def __init__(self, script: Script = INTERSECTION) -> None:
+        self._scene = Scenario(script=script)
+
+    @property
+    def names(self) -> Sequence[str]:
+        """Class names, by class id."""
+        return SCRIPTED_NAMES
+
+    def detect(self, image: Image) -> Detections:
+        """Without the frame's time there is no truth to give."""
+        raise NotImplementedError("the scripted detector needs the frame's time: detect_at")
+
+    def detect_at(self, image: Image, pts_s: float) -> Detections:
+        """The scripted road users at ``pts_s`` (the clip's time), boxes in ``image``'s
+        pixels."""
+        t = pts_s % (self._scene.script.duration_s + 1.0 / self._scene.fps)
+        users = self._scene.frame(t, images=False).users
+        if not users:
+            return Detections.empty()
+        sx, sy = image.shape[1] / WIDTH, image.shape[0] / HEIGHT
+        boxes = np.array([[u.box[0] * sx, u.box[1] * sy, u.box[2] * sx, u.box[3] * sy]
+                          for u in users], np.float32)  # fmt: skip
+        return Detections(
+            xyxy=boxes,
+            confidence=np.full(len(users), 0.99, np.float32),
+            class_id=np.array([SCRIPTED_NAMES.index(u.class_name) for u in users], np.int32),
+        )
+
+
+def write_intersection_clip(
+    path: Path, *, script: Script = INTERSECTION, fps: float = 10.0
+) -> Path:
+    """Render the script as an H.264 clip (written whole under a temporary name first)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".part.mp4")
+    scene = Scenario(script=script, fps=fps)
+    with av.open(str(temporary), mode="w") as container:
+        stream = container.add_stream("libx264", rate=Fraction(round(fps * 1000), 1000))
+        stream.width, stream.height = WIDTH, HEIGHT
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"crf": "22", "preset": "veryfast", "g": str(max(1, round(fps)))}
+        for frame in scene.frames():
+            assert frame.image is not None
+            video = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame.image), format="bgr24")
+            for packet in stream.encode(video):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    temporary.replace(path)
+    return path

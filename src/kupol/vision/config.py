@@ -26,7 +26,7 @@ from kupol.plates.config import CameraPlatesConfig
 from kupol.traffic.config import CameraTrafficConfig
 from kupol.vision.abandoned import AbandonedConfig
 from kupol.vision.detections import COCO_CLASSES, class_id_of
-from kupol.vision.detectors.base import NanoDetConfig, OnnxYoloConfig
+from kupol.vision.detectors.base import NanoDetConfig, OnnxYoloConfig, ScriptedConfig
 from kupol.vision.zones import LineConfig, ZoneConfig
 
 
@@ -42,7 +42,8 @@ class MotionOnlyConfig(_Section):
 
 
 DetectorChoice = Annotated[
-    NanoDetConfig | OnnxYoloConfig | MotionOnlyConfig, Field(discriminator="type")
+    NanoDetConfig | OnnxYoloConfig | MotionOnlyConfig | ScriptedConfig,
+    Field(discriminator="type"),
 ]
 
 
@@ -197,6 +198,8 @@ class CameraAnalytics(_Section):
         """The detector's class names, when known before the model is loaded."""
         if isinstance(self.detector, OnnxYoloConfig):
             return tuple(self.detector.names) if self.detector.names else None
+        if isinstance(self.detector, ScriptedConfig):
+            return ("car", "person", "scooter")
         return COCO_CLASSES
 
 

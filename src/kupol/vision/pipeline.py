@@ -258,6 +258,10 @@ class CameraPipeline:
             refresh = gate.refresh_s if self._tracker.tracks() else gate.idle_refresh_s
             if view.motion < gate.min_motion and since < refresh:
                 return Detections.empty(), False
+        timed = getattr(self._detector, "detect_at", None)
+        if callable(timed):  # a detector that needs the frame's time (the simulation's)
+            found: Detections = timed(frame.image, frame.pts_s)
+            return found, True
         return self._detector.detect(frame.image), True
 
     def _track_vision_event(self, event: TrackEvent, frame_index: int) -> VisionEvent:

@@ -261,3 +261,14 @@ def suppress(
         confidence=scores[keep],
         class_id=class_id[keep],
     )
+
+
+class ScriptedConfig(BaseModel):
+    """No model: the road users of kupol's simulated intersection (the traffic demo and its
+    tests), read from the script at each frame's time. Only for the clip the simulation
+    writes."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["scripted"] = Field("scripted", description="The simulation's truth.")
+    scenario: Literal["intersection"] = Field("intersection", description="Which script.")
