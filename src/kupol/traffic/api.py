@@ -272,3 +272,41 @@ def crossing_dashboard(
     return container.traffic.dashboard.report(
         crossing_id=crossing_id, first=start, last=end, actor=user
     )
+
+
+class MarkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image: tuple[float, float] = Field(description="(x, y) fractions of the frame.")
+    ground: tuple[float, float] = Field(description="(east, north) metres on the road.")
+
+
+class CalibrationCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    marks: list[MarkIn] = Field(min_length=1, max_length=64)
+
+
+@router.post("/calibration/check")
+def check_calibration(
+    body: CalibrationCheck, container: ContainerDep, user: CurrentUser
+) -> dict[str, Any]:
+    """Fit a calibration to marks without saving it: its RMS error and each mark's error in
+    metres (a mark far off its place is a clicking or measuring mistake)."""
+    user.require(Permission.CAMERAS_WRITE)
+    from kupol.traffic.calibration import Calibration, MarkedPoint
+    from kupol.traffic.config import to_units
+
+    marks = [MarkedPoint(image=to_units(m.image), ground=m.ground) for m in body.marks]
+    fitted = Calibration.fit(marks)
+    errors = [
+        round(
+            float(
+                sum((a - b) ** 2 for a, b in zip(fitted.to_ground(m.image), m.ground, strict=True))
+                ** 0.5
+            ),
+            3,
+        )
+        for m in marks
+    ]
+    return {"rms_m": round(fitted.rms_m, 3), "errors_m": errors, "marks": len(marks)}

@@ -93,6 +93,27 @@ PAGES: tuple[Page, ...] = (
         permission=Permission.PLATES_SEARCH,
         group="plates",
     ),
+    Page(
+        name="traffic_review",
+        path="/traffic/review",
+        label_key="nav.traffic_review",
+        permission=Permission.VIOLATIONS_READ,
+        group="traffic",
+    ),
+    Page(
+        name="crossings",
+        path="/traffic/crossings",
+        label_key="nav.crossings",
+        permission=Permission.TRAFFIC_STATS,
+        group="traffic",
+    ),
+    Page(
+        name="calibration",
+        path="/traffic/calibration",
+        label_key="nav.calibration",
+        permission=Permission.CAMERAS_WRITE,
+        group="traffic",
+    ),
     Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
 )
 # Where a user lands when they may not see the dashboard: an auditor's work is the log.

@@ -19,7 +19,16 @@ def user(*roles: str) -> Principal:
     [
         (
             ("operator",),
-            ["dashboard", "map", "cameras", "search", "face_hits", "watchlists", *PLATES],
+            [
+                "dashboard",
+                "map",
+                "cameras",
+                "search",
+                "face_hits",
+                "watchlists",
+                *PLATES,
+                "crossings",
+            ],
             "dashboard",
         ),
         (
@@ -36,9 +45,13 @@ def user(*roles: str) -> Principal:
             ],
             "dashboard",
         ),
-        (("traffic_officer",), ["dashboard", "map", "cameras", "search", *PLATES], "dashboard"),
-        (("analyst",), ["dashboard", "map", "cameras", "search"], "dashboard"),
-        (("admin",), ["dashboard", "map", "cameras"], "dashboard"),
+        (
+            ("traffic_officer",),
+            ["dashboard", "map", "cameras", "search", *PLATES, "traffic_review", "crossings"],
+            "dashboard",
+        ),
+        (("analyst",), ["dashboard", "map", "cameras", "search", "crossings"], "dashboard"),
+        (("admin",), ["dashboard", "map", "cameras", "calibration"], "dashboard"),
         (("auditor",), ["map", "cameras", "audit"], "audit"),
         (("fraud_analyst",), ["map", "cameras"], "map"),
         (("device",), [], None),
