@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
@@ -87,6 +88,7 @@ class Container:
     traffic: Traffic
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
+    section_task: asyncio.Task[None] | None = None
     started: bool = False
 
     @property
@@ -114,8 +116,30 @@ class Container:
             )
             self.signal_feed.start()
         self.faces.start()
+        if self.settings.traffic.sections:
+            self.section_task = asyncio.create_task(self._run_sections(), name="traffic-sections")
         if with_sources and self.settings.vision.enabled:
             await self.start_pipelines()
+
+    async def _run_sections(self) -> None:
+        """The average-speed sections' job, every ``sections_every_s``, until stopped."""
+        from kupol.traffic.section_job import SectionJob
+
+        traffic = self.settings.traffic
+        job = SectionJob(
+            db=self.db,
+            sections=traffic.sections,
+            tolerance_kmh=traffic.section_tolerance_kmh,
+            min_confidence=traffic.section_min_confidence,
+        )
+        while True:
+            try:
+                found = await asyncio.to_thread(job.run_once)
+                if found:
+                    await self.bus.publish(*found)
+            except Exception:
+                log.exception("average-speed sections: the run failed; retrying next time")
+            await asyncio.sleep(traffic.sections_every_s)
 
     async def start_pipelines(self) -> None:
         """Run a pipeline per enabled camera with a stream, following camera changes."""
@@ -146,6 +170,11 @@ class Container:
         if self.mqtt is not None and self.started:
             await self.mqtt.stop()
         await self.faces.stop()
+        if self.section_task is not None:
+            self.section_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.section_task
+            self.section_task = None
         if self.signal_feed is not None:
             self.signal_feed.stop()
             self.signal_feed = None

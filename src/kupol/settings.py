@@ -226,6 +226,17 @@ class PlatesSettings(Section):
     )
 
 
+class SectionSettings(Section):
+    """An average-speed section between two plate cameras."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="The section's name.")
+    entry_camera: str = Field(min_length=1, description="Plate camera at its start.")
+    exit_camera: str = Field(min_length=1, description="Plate camera at its end.")
+    length_m: float = Field(gt=0, le=200_000, description="Road distance between them, metres.")
+    limit_kmh: float = Field(gt=0, le=200, description="Speed limit over the section.")
+    max_minutes: float = Field(60.0, gt=0, le=24 * 60, description="Longer apart: two trips.")
+
+
 class TrafficSettings(Section):
     """Traffic enforcement: the legal table, review and notices, smart crossings."""
 
@@ -252,6 +263,18 @@ class TrafficSettings(Section):
         "kupol/crossings",
         min_length=1,
         description="MQTT topics of crossing warning devices: <prefix>/<crossing id>/warning.",
+    )
+    sections: list[SectionSettings] = Field(
+        default_factory=list, description="Average-speed sections ([[traffic.sections]])."
+    )
+    sections_every_s: float = Field(
+        60.0, gt=0, le=3600, description="How often new sightings are paired into trips."
+    )
+    section_tolerance_kmh: float = Field(
+        10.0, ge=0, le=50, description="Average excess not reported (art. 592 starts above 10)."
+    )
+    section_min_confidence: float = Field(
+        0.8, ge=0, le=1, description="Least plate-read confidence of both ends of a trip."
     )
     signals_topic: str = Field(
         "kupol/signals/+/phase",
