@@ -54,7 +54,7 @@ from kupol.traffic.controller import SignalBoard
 from kupol.traffic.crosswalk import CrossingLayout, Interval, WarningCommand, WarningSwitch
 from kupol.traffic.lights import read_phase
 from kupol.traffic.messages import CrossingActivity, ViolationObserved
-from kupol.traffic.speed import ground_speed
+from kupol.traffic.speed import SpeedEstimate, ground_speed
 from kupol.traffic.violations import StopLine, TrackPosition, failed_to_yield, ran_red_light
 from kupol.traffic.warning_device import Activation
 from kupol.vision.clips import ClipFrame, RecentFrames, write_clip
@@ -157,6 +157,11 @@ class TrafficStage:
         }
         self.activations: list[Activation] = []
         self.violations = 0
+        self.vehicles = 0
+        """Vehicles tracked on the road for three frames or more (ended tracks)."""
+        self.speeds: list[SpeedEstimate] = []
+        """Every vehicle timed (long and straight enough), violating or not: the camera's
+        speed distribution."""
 
     # ----------------------------------------------------------------- geometry
     def _ground(self, point: tuple[float, float]) -> tuple[float, float]:
@@ -464,20 +469,27 @@ class TrafficStage:
             kind = "pedestrian" if track.kind == "pedestrian" else "vehicle"
             self._finished.append((crossing, Interval(track=track_id, start=start, end=end), kind))
         messages.extend(self._near_misses(track_id, track, offset))
-        limit = self.config.speed_limit_kmh
-        if track.kind == "vehicle" and limit is not None and len(track.positions) >= 3:
-            duration = track.positions[-1].t - track.positions[0].t
-            if duration >= self.config.min_track_s:
-                self._spot_speed(track_id, track, limit, offset)
-        return messages
-
-    def _spot_speed(self, track_id: int, track: _Track, limit: float, offset: float) -> None:
+        if track.kind != "vehicle" or len(track.positions) < 3:
+            return messages
+        self.vehicles += 1
+        duration = track.positions[-1].t - track.positions[0].t
+        if duration < self.config.min_track_s:
+            return messages
         try:
             estimate = ground_speed([(p.t, p.at) for p in track.positions])
         except InvalidInputError:
-            return
+            return messages
         if estimate.residual_m > self.config.max_residual_m:
-            return
+            return messages
+        self.speeds.append(estimate)
+        limit = self.config.speed_limit_kmh
+        if limit is not None:
+            self._spot_speed(track_id, track, estimate, limit, offset)
+        return messages
+
+    def _spot_speed(
+        self, track_id: int, track: _Track, estimate: SpeedEstimate, limit: float, offset: float
+    ) -> None:
         if estimate.kmh <= limit + self.config.tolerance_kmh:
             return
         middle = track.positions[len(track.positions) // 2].t
