@@ -30,6 +30,7 @@ from kupol.core.bus import Bus, InProcessBus
 from kupol.core.db import Database
 from kupol.core.errors import ConfigError
 from kupol.core.live import LiveFeed
+from kupol.core.messages import utcnow
 from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
@@ -134,9 +135,11 @@ class Container:
         )
         while True:
             try:
-                found = await asyncio.to_thread(job.run_once)
+                until = utcnow()
+                found = await asyncio.to_thread(job.run_once, until=until)
                 if found:
                     await self.bus.publish(*found)
+                job.commit(until)
             except Exception:
                 log.exception("average-speed sections: the run failed; retrying next time")
             await asyncio.sleep(traffic.sections_every_s)
@@ -281,7 +284,11 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         settings=settings.traffic,
         db=db,
         audit=audit,
-        secret=secret,
+        secret=(
+            settings.traffic.signing_secret.get_secret_value().encode()
+            if settings.traffic.signing_secret
+            else secret
+        ),
         evidence_dir=settings.data_dir / "evidence",
         known_cameras=cameras.known_ids,
         mqtt_host=settings.mqtt.host,

@@ -249,6 +249,12 @@ class TrafficSettings(Section):
         "Asia/Almaty",
         description="Local time of the offences: the day whose MRP applies, notice dates.",
     )
+    signing_secret: SecretStr | None = Field(
+        None,
+        description="Keys the officers' decision signatures; empty: derived from "
+        "[security] secret_key. Set it apart so that changing the login secret does not "
+        "make past decisions fail to verify.",
+    )
     notice_prefix: str = Field(
         "KUP",
         pattern=r"^[A-Z0-9]{1,8}$",

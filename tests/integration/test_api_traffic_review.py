@@ -353,3 +353,82 @@ def test_controllers_report_phases_and_crossings_count_per_local_hour(
     assert report["hours"][0]["hour"].startswith("2026-05-04T23:00:00+05:00")
     assert report["total"]["activations"] == 2
     assert api.get("/api/traffic/crossings", headers=analyst).json()[0]["crossing_id"] == "x1"
+
+
+def test_approval_refuses_missing_or_changed_evidence_and_verify_sees_edits(
+    api: Any, container: Container
+) -> None:
+    camera(container)
+    container.traffic.recorder.record(
+        [violation(container), violation(container), violation(container, evidence=())]
+    )
+    officer = login_as(api, container, "officer", "traffic_officer")
+    items = api.get("/api/traffic/violations", headers={**officer, **PURPOSE}).json()["items"]
+    changed, good, bare = sorted(items, key=lambda i: i["id"])
+    from kupol.traffic.model import Violation
+
+    with container.db.reader() as session:
+        row = session.get(Violation, changed["id"])
+        assert row is not None
+        uri = row.evidence[0]["uri"]
+    container.traffic.files.path(uri).write_bytes(b"\xff\xd8edited\xff\xd9")
+    refused = api.post(f"/api/traffic/violations/{changed['id']}/approve", json={}, headers=officer)
+    assert refused.status_code == 409 and "SHA-256" in refused.text
+    assert (
+        api.post(f"/api/traffic/violations/{bare['id']}/approve", json={}, headers=officer)
+    ).status_code == 409
+    assert (
+        api.post(
+            f"/api/traffic/violations/{good['id']}/approve", json={}, headers=officer
+        ).status_code
+        == 200
+    )
+    checked = api.get(f"/api/traffic/violations/{good['id']}/verify", headers=officer).json()
+    assert checked["record_matches_signature"] and checked["changed_since_signing"] == []
+    with container.db.unit_of_work() as session:
+        row = session.get(Violation, good["id"])
+        assert row is not None
+        row.plate, row.fine_tenge = "777GG17", 1
+    checked = api.get(f"/api/traffic/violations/{good['id']}/verify", headers=officer).json()
+    assert checked["signature_valid"]  # the document itself is untouched…
+    assert not checked["record_matches_signature"]  # …but the record is not what was signed
+    assert checked["changed_since_signing"] == ["fine_tenge", "plate"]
+
+
+def test_only_officers_cancel_and_the_gateway_gets_no_owner_data(
+    api: Any, container: Container
+) -> None:
+    camera(container)
+    container.traffic.recorder.record([violation(container)])
+    officer = login_as(api, container, "officer", "traffic_officer")
+    gateway = login_as(api, container, "gateway", "device")
+    api.post(
+        "/api/traffic/registry/import",
+        files={"file": ("r.csv", REGISTRY.encode())},
+        headers=officer,
+    )
+    [item] = api.get("/api/traffic/violations", headers={**officer, **PURPOSE}).json()["items"]
+    api.post(f"/api/traffic/violations/{item['id']}/approve", json={}, headers=officer)
+    notice = api.get("/api/traffic/notices", headers={**officer, **PURPOSE}).json()["items"][0]
+    url = f"/api/traffic/notices/{notice['id']}/payment"
+    cancel = {"status": "cancelled", "reference": "ошибочно выставлено"}
+    assert api.put(url, json=cancel, headers=gateway).status_code == 403
+    paid = api.put(
+        url,
+        json={
+            "status": "paid",
+            "reference": "KASPI-2",
+            "amount_tenge": notice["amount_tenge"],
+            "paid_on": notice["issued_on"],
+        },
+        headers=gateway,
+    )
+    assert paid.status_code == 200
+    assert set(paid.json()) == {
+        "id", "number", "payment", "paid_tenge", "paid_on", "payment_reference"
+    }  # fmt: skip
+    for bad in ("%40%40", "A" * 50):  # no plate; far too long
+        assert (
+            api.get(f"/api/traffic/registry/{bad}", headers={**officer, **PURPOSE}).status_code
+            == 422
+        )

@@ -31,6 +31,7 @@ class PlateSighting(Base):
         Index("ix_plate_sightings_plate_seen", "plate", "seen_at"),
         Index("ix_plate_sightings_camera_seen", "camera_id", "seen_at"),
         Index("ix_plate_sightings_seen", "seen_at"),
+        Index("ix_plate_sightings_track", "track"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

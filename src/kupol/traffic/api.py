@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
+from fastapi import Path as FastapiPath
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why, require
@@ -167,7 +168,12 @@ async def import_registry(
 
 
 @router.get("/registry/{plate}")
-def registered_owner(plate: str, container: ContainerDep, user: Reader, why: Why) -> dict[str, Any]:
+def registered_owner(
+    plate: Annotated[str, FastapiPath(max_length=20)],
+    container: ContainerDep,
+    user: Reader,
+    why: Why,
+) -> dict[str, Any]:
     """A plate's registered owner (audited)."""
     return asdict(container.traffic.registry.owner(plate=plate, actor=user, why=why))
 
@@ -211,7 +217,8 @@ class Payment(BaseModel):
 def record_payment(
     notice_id: int, body: Payment, container: ContainerDep, user: CurrentUser
 ) -> dict[str, Any]:
-    """The payment gateway's (or an officer's) report: paid, or cancelled."""
+    """The payment gateway's (or an officer's) report: paid; or cancelled, by an officer.
+    The answer is a receipt without the owner (read the notice for that, with a purpose)."""
     view = container.traffic.notices.record_payment(
         notice_id=notice_id,
         actor=user,
@@ -220,7 +227,14 @@ def record_payment(
         amount_tenge=body.amount_tenge,
         paid_on=body.paid_on,
     )
-    return asdict(view)
+    return {
+        "id": view.id,
+        "number": view.number,
+        "payment": view.payment,
+        "paid_tenge": view.paid_tenge,
+        "paid_on": view.paid_on,
+        "payment_reference": view.payment_reference,
+    }
 
 
 class PhaseReport(BaseModel):

@@ -93,11 +93,16 @@ class CrosswalkConfig(_Section):
     yield_rule: bool = Field(True, description="Find failures to yield (art. 600).")
     kerb_m: float = Field(1.0, ge=0, le=5, description="Stepping on: this close to it.")
 
-    @field_validator("polygon", "waiting_areas")
+    @field_validator("polygon")
     @classmethod
-    def _simple(cls, value: list[ImagePoint] | list[list[ImagePoint]]) -> object:
-        polygons = value if value and isinstance(value[0], list) else [value]
-        for polygon in polygons:
+    def _simple(cls, value: list[ImagePoint]) -> list[ImagePoint]:
+        ZoneConfig(name="check", polygon=list(value))
+        return value
+
+    @field_validator("waiting_areas")
+    @classmethod
+    def _simple_areas(cls, value: list[list[ImagePoint]]) -> list[list[ImagePoint]]:
+        for polygon in value:
             ZoneConfig(name="check", polygon=list(polygon))
         return value
 
@@ -154,9 +159,26 @@ class CameraTrafficConfig(_Section):
         if len(self.calibration) < 4:
             raise ValueError("traffic needs 4 or more calibration marks (image ↔ road)")
         try:
-            self.calibrated()
+            calibration = self.calibrated()
         except InvalidInputError as exc:
             raise ValueError(f"calibration: {exc}") from None
+        shapes: list[tuple[str, list[ImagePoint]]] = [
+            (f"stop line {line.name}", [line.a, line.b]) for line in self.stop_lines
+        ]
+        for crosswalk in self.crosswalks:
+            shapes.append((f"crosswalk {crosswalk.id}", crosswalk.polygon))
+            shapes += [
+                (f"crosswalk {crosswalk.id} waiting area", a) for a in crosswalk.waiting_areas
+            ]
+        shapes += [(f"sidewalk {s.name}", s.polygon) for s in self.sidewalks]
+        for what, points in shapes:
+            try:
+                calibration.to_ground_many([to_units(p) for p in points])
+            except InvalidInputError:
+                raise ValueError(
+                    f"{what} reaches above the road's horizon in this calibration: draw it on "
+                    "the road"
+                ) from None
         ids = [c.id for c in self.crosswalks]
         names = [s.name for s in self.stop_lines]
         for what, values in (("crosswalk ids", ids), ("stop line names", names)):

@@ -28,10 +28,18 @@ class SignalBoard:
 
     def __init__(self) -> None:
         self._timelines: dict[str, SignalTimeline] = {}
+        self._controlled: set[str] = set()
         self._lock = threading.Lock()
 
-    def report(self, *, signal_id: str, phase: str, at: datetime) -> None:
-        """A controller's report: ``signal_id`` turned ``phase`` at ``at``.
+    def report(
+        self, *, signal_id: str, phase: str, at: datetime, source: str = "controller"
+    ) -> None:
+        """A report that ``signal_id`` turned ``phase`` at ``at``, from its controller or
+        read by a camera (``source="camera"``).
+
+        The controller is the authority: once a signal has a controller report, the phases
+        cameras read from their frames are ignored for it, and its first controller report
+        replaces what the cameras had read.
 
         Raises:
             InvalidInputError: a bad id, a time without its zone, an unknown phase or a
@@ -42,13 +50,16 @@ class SignalBoard:
         if at.tzinfo is None:
             raise InvalidInputError("the time needs its UTC offset")
         with self._lock:
+            controlled = signal_id in self._controlled
+            if source == "camera" and controlled:
+                return
             timeline = self._timelines.get(signal_id)
-            fresh = timeline is None
-            if timeline is None:
+            if timeline is None or (source == "controller" and not controlled):
                 timeline = SignalTimeline(signal_id)
             timeline.change(at=at.timestamp(), phase=phase)
-            if fresh:
-                self._timelines[signal_id] = timeline
+            self._timelines[signal_id] = timeline
+            if source == "controller":
+                self._controlled.add(signal_id)
 
     def timeline(self, signal_id: str) -> SignalTimeline:
         """The signal's timeline (an empty one, unknown phase, before its first report)."""

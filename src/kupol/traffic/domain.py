@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from kupol.core.audit import AuditLog
 from kupol.core.db import Database
-from kupol.core.errors import ServiceUnavailableError
 from kupol.faces.files import FaceFiles
 from kupol.settings import TrafficSettings
 from kupol.traffic.config import CameraTrafficConfig
@@ -25,7 +25,11 @@ from kupol.traffic.recorder import CrossingRecorder, ViolationRecorder
 from kupol.traffic.registry import VehicleRegistry
 from kupol.traffic.review import ReviewService
 from kupol.traffic.signing import DecisionSigner
-from kupol.traffic.warning_device import LoggedWarningDevice, MqttWarningDevice
+from kupol.traffic.warning_device import (
+    LoggedWarningDevice,
+    MqttWarningDevice,
+    RetryingMqttDevice,
+)
 
 log = logging.getLogger(__name__)
 
@@ -48,26 +52,26 @@ class Traffic:
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     _device: WarningDevice | None = None
+    _device_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def device(self) -> WarningDevice:
-        """The crossings' warning device: the MQTT broker when ``[traffic] mqtt`` is on (a
-        broker that cannot be reached is logged, and the crossings fall back to logging),
-        else the log."""
-        if self._device is None:
-            if self.settings.mqtt:
-                try:
-                    self._device = MqttWarningDevice(
-                        host=self.mqtt_host,
-                        port=self.mqtt_port,
-                        prefix=self.settings.crossings_prefix,
-                        client_id=f"kupol-crossings-{uuid.uuid4().hex[:8]}",
+        """The crossings' warning device: the MQTT broker when ``[traffic] mqtt`` is on (while
+        it cannot be reached, commands are logged and it is tried again), else the log."""
+        with self._device_lock:
+            if self._device is None:
+                if self.settings.mqtt:
+                    prefix = self.settings.crossings_prefix
+                    self._device = RetryingMqttDevice(
+                        lambda: MqttWarningDevice(
+                            host=self.mqtt_host,
+                            port=self.mqtt_port,
+                            prefix=prefix,
+                            client_id=f"kupol-crossings-{uuid.uuid4().hex[:8]}",
+                        )
                     )
-                except ServiceUnavailableError as exc:
-                    log.error("crossings: %s; warnings are only logged", exc)
+                else:
                     self._device = LoggedWarningDevice()
-            else:
-                self._device = LoggedWarningDevice()
-        return self._device
+            return self._device
 
     def stage(self, camera_id: str, config: CameraTrafficConfig, fps: float) -> TrafficStage:
         """A camera's traffic stage (the pipelines' factory)."""
@@ -82,9 +86,10 @@ class Traffic:
 
     def close(self) -> None:
         """Disconnect the warning device."""
-        if isinstance(self._device, MqttWarningDevice):
-            self._device.close()
-        self._device = None
+        with self._device_lock:
+            if isinstance(self._device, RetryingMqttDevice):
+                self._device.close()
+            self._device = None
 
 
 def build_traffic(

@@ -64,8 +64,15 @@ Box = tuple[float, float, float, float]
 Image = NDArray[np.uint8]
 HISTORY_S = 4.0
 """How much of a road user's path the online rules look at."""
+KEEP_POSITIONS = 600
+"""Most positions kept per road user (a minute at 10 fps; a parked car stays bounded)."""
+TRACK_END_S = 4.0
+"""Frames kept beyond the evidence window: a track is ended this long after its last
+sighting at most (the tracker's lost_seconds, 2 s by default, and a margin)."""
 RIDER_S = 1.0
 """A second person must ride inside a scooter's box this long to count as a passenger."""
+RIDING_S = 0.3
+"""A person inside a scooter's box this long rides it (and walks again when clear as long)."""
 
 
 class WarningDevice(Protocol):
@@ -94,7 +101,9 @@ class _Track:
     """Per crosswalk: [first, last] time on it."""
     rider_since: float | None = None
     riding: bool = False
-    """A person seen inside an e-scooter's box: a rider, not a pedestrian."""
+    """A person moving with an e-scooter: a rider, not a pedestrian."""
+    with_scooter_since: float | None = None
+    apart_since: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -143,9 +152,20 @@ class TrafficStage:
         self._calibration: Calibration = config.calibrated()
         self._tracks: dict[int, _Track] = {}
         self._pending: list[_Pending] = []
+        # A track ends seconds after its vehicle was last seen (the tracker's patience): the
+        # frames around its last sighting must still be here then.
         self._recent = RecentFrames(
-            seconds=config.evidence_before_s + config.evidence_after_s + 1.0
+            seconds=config.evidence_before_s + config.evidence_after_s + TRACK_END_S
         )
+        self._offset = 0.0
+        """The wall clock minus the video's clock, as of the latest frame."""
+        # The rules' shapes on the road, placed once (validated with the settings).
+        self._stop_lines = {
+            line.name: StopLine(a=self._ground(line.a), b=self._ground(line.b))
+            for line in config.stop_lines
+        }
+        self._crosswalks = {c.id: self._polygon(c.polygon) for c in config.crosswalks}
+        self._sidewalks = {s.name: self._polygon(s.polygon) for s in config.sidewalks}
         self._size: tuple[int, int] | None = None
         self._read_phases: dict[str, str] = {}
         self._finished: list[tuple[str, Interval, str]] = []
@@ -206,19 +226,22 @@ class TrafficStage:
         captured = time.perf_counter() if captured is None else captured
         height, width = image.shape[:2]
         self._size = (width, height)
-        offset = occurred.timestamp() - pts_s
+        offset = self._offset = occurred.timestamp() - pts_s
         messages: list[Event] = []
-        self._read_signals(image, occurred)
-        self._recent.add(pts_s, image)
-        for user in users:
-            self._place(user, pts_s, width, height, track_key)
-        self._mark_riders(pts_s)
-        messages.extend(self._crossings(pts_s, occurred, captured))
-        due = self._online_rules(pts_s, offset)
-        for offence, track_id, t, measured in due:
-            self._queue(offence, track_id, t, measured, offset, full)
-        for track_id in ended:
-            messages.extend(self._ended(track_id, pts_s, offset, full))
+        try:
+            self._read_signals(image, occurred)
+            self._recent.add(pts_s, image)
+            for user in users:
+                self._place(user, pts_s, width, height, track_key)
+            self._mark_riders(pts_s)
+            messages.extend(self._crossings(pts_s, occurred, captured))
+            due = self._online_rules(pts_s, offset)
+            for offence, track_id, t, measured in due:
+                self._queue(offence, track_id, t, measured, offset, full)
+        finally:
+            # Ended tracks always leave, even when a rule failed on this frame.
+            for track_id in ended:
+                messages.extend(self._ended(track_id, pts_s, offset, full))
         messages.extend(self._release(pts_s))
         return messages
 
@@ -227,7 +250,7 @@ class TrafficStage:
         messages: list[Event] = []
         last = max((t.positions[-1].t for t in self._tracks.values() if t.positions), default=0.0)
         for track_id in list(self._tracks):
-            messages.extend(self._ended(track_id, last, 0.0, None))
+            messages.extend(self._ended(track_id, last, self._offset, None))
         messages.extend(self._release(math.inf))
         return messages
 
@@ -240,7 +263,9 @@ class TrafficStage:
             if phase is None or self._read_phases.get(region.signal) == phase:
                 continue
             try:
-                self._signals.report(signal_id=region.signal, phase=phase, at=occurred)
+                self._signals.report(
+                    signal_id=region.signal, phase=phase, at=occurred, source="camera"
+                )
                 self._read_phases[region.signal] = phase
             except InvalidInputError as exc:
                 log.debug("camera %s: signal %s: %s", self.camera_id, region.signal, exc)
@@ -272,23 +297,33 @@ class TrafficStage:
             return
         track.positions.append(TrackPosition(t=pts_s, at=ground))
         track.boxes.append((pts_s, user.box))
-        cutoff = pts_s - 60.0
-        if track.positions[0].t < cutoff and kind != "vehicle":
-            del track.positions[:-1000], track.boxes[:-1000]
+        if len(track.positions) > KEEP_POSITIONS:
+            del track.positions[:-KEEP_POSITIONS], track.boxes[:-KEEP_POSITIONS]
 
     def _mark_riders(self, pts_s: float) -> None:
+        """A person moving inside an e-scooter's box for :data:`RIDING_S` rides it; one who
+        has been clear of every scooter for as long walks again."""
         scooters = [
             t.boxes[-1][1]
             for t in self._tracks.values()
             if t.kind == "scooter" and t.boxes and t.boxes[-1][0] == pts_s
         ]
-        if not scooters:
-            return
         for track in self._tracks.values():
-            if track.kind == "pedestrian" and not track.riding and track.boxes:
-                at, box = track.boxes[-1]
-                if at == pts_s and any(_inside(box, s) for s in scooters):
+            if track.kind != "pedestrian" or not track.boxes or track.boxes[-1][0] != pts_s:
+                continue
+            box = track.boxes[-1][1]
+            if any(_inside(box, s) for s in scooters):
+                track.apart_since = None
+                if track.with_scooter_since is None:
+                    track.with_scooter_since = pts_s
+                if pts_s - track.with_scooter_since >= RIDING_S:
                     track.riding = True
+            else:
+                track.with_scooter_since = None
+                if track.apart_since is None:
+                    track.apart_since = pts_s
+                if track.riding and pts_s - track.apart_since >= RIDING_S:
+                    track.riding = False
 
     def _recent_positions(self, track: _Track, now: float) -> list[TrackPosition]:
         since = now - HISTORY_S
@@ -298,7 +333,7 @@ class TrafficStage:
     def _crossings(self, pts_s: float, occurred: datetime, captured: float) -> list[Event]:
         messages: list[Event] = []
         for crosswalk in self.config.crosswalks:
-            polygon = self._polygon(crosswalk.polygon)
+            polygon = self._crosswalks[crosswalk.id]
             walkers = []
             for track_id, track in self._tracks.items():
                 if not track.positions or track.positions[-1].t != pts_s:
@@ -364,7 +399,7 @@ class TrafficStage:
                     rule = f"red_light:{line.name}"
                     if rule in track.fired:
                         continue
-                    stop = StopLine(a=self._ground(line.a), b=self._ground(line.b))
+                    stop = self._stop_lines[line.name]
                     crossing = ran_red_light(
                         recent[-6:],
                         stop,
@@ -384,7 +419,7 @@ class TrafficStage:
                     rule = f"yield:{crosswalk.id}"
                     if not crosswalk.yield_rule or rule in track.fired or not pedestrians:
                         continue
-                    polygon = self._polygon(crosswalk.polygon)
+                    polygon = self._crosswalks[crosswalk.id]
                     if not point_in_polygon(recent[-1].at, polygon):
                         continue
                     failure = failed_to_yield(
@@ -416,7 +451,7 @@ class TrafficStage:
                 (
                     s.name
                     for s in config.sidewalks
-                    if point_in_polygon(window[-1].at, self._polygon(s.polygon))
+                    if point_in_polygon(window[-1].at, self._sidewalks[s.name])
                 ),
                 None,
             )
@@ -492,7 +527,8 @@ class TrafficStage:
     ) -> None:
         if estimate.kmh <= limit + self.config.tolerance_kmh:
             return
-        middle = track.positions[len(track.positions) // 2].t
+        # The evidence shows the vehicle where it was last seen (still in the frames kept).
+        moment = track.positions[-1].t
         measured = {
             "speed_kmh": round(estimate.kmh, 1),
             "limit_kmh": limit,
@@ -500,7 +536,7 @@ class TrafficStage:
             "track_s": round(track.positions[-1].t - track.positions[0].t, 2),
         }
         self._tracks[track_id] = track  # still needed for its evidence
-        self._queue("speeding", track_id, middle, measured, offset, None)
+        self._queue("speeding", track_id, moment, measured, offset, None)
         del self._tracks[track_id]
 
     def _near_misses(self, track_id: int, track: _Track, offset: float) -> list[Event]:
@@ -598,8 +634,8 @@ class TrafficStage:
         )
         for label, t in moments:
             found = self._recent.at(t)
-            if found is None:
-                continue
+            if found is None or abs(found[0] - t) > 2.5 / self._fps:
+                continue  # no frame of that moment is kept: none rather than a wrong one
             image = found[1].copy()
             if label == "frame_at":
                 self._draw(image, pending)
@@ -655,7 +691,8 @@ class TrafficStage:
         source = pending.full
         if source is None:
             found = self._recent.at(pending.t)
-            source = found[1] if found is not None else None
+            near = found is not None and abs(found[0] - pending.t) <= 2.5 / self._fps
+            source = found[1] if found is not None and near else None
         if source is None or self._size is None:
             return None
         sx, sy = source.shape[1] / self._size[0], source.shape[0] / self._size[1]

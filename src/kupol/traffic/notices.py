@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,10 +25,13 @@ from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
+from kupol.plates.formats import normalise
 from kupol.traffic.legal import tenge
 from kupol.traffic.model import Notice, RegisteredVehicle, Violation
 
 PAYMENTS = ("paid", "cancelled")
+CHUNK = 1000
+"""Plates per query when many are looked up at once (databases bound their parameters)."""
 MAX_PAGE = 500
 
 
@@ -98,11 +102,17 @@ class NoticeService:
         """Issue the ``owner_unknown`` notices of ``plates`` now in the registry; how many."""
         if not plates:
             return 0
-        waiting = session.execute(
-            select(Notice, Violation)
-            .join(Violation, Violation.id == Notice.violation_id)
-            .where(Notice.status == "owner_unknown", Notice.plate.in_(plates))
-        ).all()
+        ordered = sorted(plates)
+        waiting: list[Any] = []
+        for start in range(0, len(ordered), CHUNK):  # bound the query's parameters
+            waiting += session.execute(
+                select(Notice, Violation)
+                .join(Violation, Violation.id == Notice.violation_id)
+                .where(
+                    Notice.status == "owner_unknown",
+                    Notice.plate.in_(ordered[start : start + CHUNK]),
+                )
+            ).all()
         today = self._today()
         for notice, violation in waiting:
             owner = session.get(RegisteredVehicle, notice.plate)
@@ -132,7 +142,7 @@ class NoticeService:
         if payment:
             query = query.where(Notice.payment == payment)
         if plate:
-            query = query.where(Notice.plate == plate.upper().replace(" ", ""))
+            query = query.where(Notice.plate == normalise(plate))
         with self._db.reader() as session:
             total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = session.execute(query.order_by(Notice.id.desc()).limit(limit).offset(offset))
@@ -180,6 +190,8 @@ class NoticeService:
         actor.require(Permission.PAYMENTS_UPDATE)
         if status not in PAYMENTS:
             raise InvalidInputError(f"status must be one of {', '.join(PAYMENTS)}")
+        if status == "cancelled":
+            actor.require(Permission.VIOLATIONS_REVIEW)  # a fine is cancelled by an officer
         if not 3 <= len(reference.strip()) <= 120:
             raise InvalidInputError("give the payment's reference or the cancellation's reason")
         with self._db.unit_of_work() as session:

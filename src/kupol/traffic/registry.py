@@ -23,6 +23,8 @@ from kupol.traffic.model import RegisteredVehicle
 from kupol.traffic.notices import NoticeService
 
 REQUIRED = ("plate", "owner_name", "owner_id", "address")
+CHUNK = 1000
+"""Plates per query (databases bound a query's parameters)."""
 MAX_ROWS = 500_000
 
 
@@ -81,12 +83,16 @@ class VehicleRegistry:
             raise InvalidInputError(f"the CSV cannot be read: {exc}") from None
         added = updated = 0
         with self._db.unit_of_work() as session:
-            known = {
-                r.plate: r
-                for r in session.scalars(
-                    select(RegisteredVehicle).where(RegisteredVehicle.plate.in_(list(good)))
+            plates = sorted(good)
+            known: dict[str, RegisteredVehicle] = {}
+            for start in range(0, len(plates), CHUNK):  # bound the query's parameters
+                chunk = plates[start : start + CHUNK]
+                known.update(
+                    (r.plate, r)
+                    for r in session.scalars(
+                        select(RegisteredVehicle).where(RegisteredVehicle.plate.in_(chunk))
+                    )
                 )
-            }
             for plate, owner in good.items():
                 current = known.get(plate)
                 if current is None:
@@ -120,7 +126,9 @@ class VehicleRegistry:
     def owner(self, *, plate: str, actor: Principal, why: Justification) -> Owner:
         """The registered owner of ``plate`` (audited)."""
         actor.require(Permission.VIOLATIONS_READ)
-        reading = parse_plate(plate)
+        reading = parse_plate(plate[:40])
+        if reading.kind == PlateKind.INVALID:
+            raise InvalidInputError(f"{plate[:40]!r} is not a plate")
         with self._db.reader() as session:
             row = session.get(RegisteredVehicle, reading.text)
             found = None if row is None else _as_owner(row)

@@ -235,6 +235,7 @@ class ReviewService:
         with self._db.unit_of_work() as session:
             row = _violation(session, violation_id, lock=True)
             _undecided(row)
+            self._check_evidence(row)
             camera_plate, source = _plate_of(session, row)
             final = corrected or camera_plate
             if final is None:
@@ -289,6 +290,27 @@ class ReviewService:
             [view] = _views(session, [row])
             return view
 
+    def _check_evidence(self, row: Violation) -> None:
+        """Refuse to sign a violation without evidence, or whose files are gone or changed
+        since they were made: a signature must cover what the officer saw."""
+        if not row.evidence:
+            raise ConflictError(
+                f"violation {row.id} has no evidence files: it cannot be approved (reject it "
+                "as evidence_insufficient)"
+            )
+        for index, item in enumerate(row.evidence):
+            try:
+                data = self._files.read(str(item["uri"]))
+            except NotFoundError:
+                raise ConflictError(
+                    f"evidence {index} of violation {row.id} is missing: it cannot be approved"
+                ) from None
+            if hashlib.sha256(data).hexdigest() != item.get("sha256"):
+                raise ConflictError(
+                    f"evidence {index} of violation {row.id} no longer matches its SHA-256: it "
+                    "cannot be approved"
+                )
+
     def reject(
         self, *, violation_id: int, actor: Principal, reason: str, note: str | None = None
     ) -> ViolationView:
@@ -326,6 +348,20 @@ class ReviewService:
         with self._db.reader() as session:
             row = _violation(session, violation_id)
             signed, evidence = row.signed, list(row.evidence)
+            notice = session.scalar(select(Notice).where(Notice.violation_id == violation_id))
+            current = {
+                "decision": row.status,
+                "camera_id": row.camera_id,
+                "offence": row.offence,
+                "occurred_at": row.occurred_at.isoformat(),
+                "plate": row.plate,
+                "article": row.article,
+                "part": row.part,
+                "fine_mrp": row.fine_mrp,
+                "fine_tenge": row.fine_tenge,
+                "officer": row.decided_by,
+            }
+            notice_terms = None if notice is None else (notice.plate, notice.amount_tenge)
         if signed is None:
             raise ConflictError(f"violation {violation_id} has no signed decision")
         files = []
@@ -335,9 +371,18 @@ class ReviewService:
                 files.append(hashlib.sha256(data).hexdigest() == item.get("sha256"))
             except NotFoundError:
                 files.append(False)
-        signed_sums = signed.get("document", {}).get("evidence_sha256")
+        document = signed.get("document", {})
+        signed_sums = document.get("evidence_sha256")
+        changed = sorted(k for k, v in current.items() if document.get(k) != v)
+        if notice_terms is not None and notice_terms != (
+            document.get("plate"),
+            document.get("fine_tenge"),
+        ):
+            changed.append("notice")
         return {
             "signature_valid": self._signer.verify(signed),
+            "record_matches_signature": not changed,
+            "changed_since_signing": changed,
             "evidence_matches_signature": signed_sums == [e.get("sha256") for e in evidence],
             "evidence_files_intact": files,
             "key_id": signed.get("key_id"),
@@ -418,15 +463,37 @@ def _plate_of(session: Session, row: Violation) -> tuple[str | None, str | None]
     return None, None
 
 
+def _voted_plates(session: Session, tracks: Sequence[str]) -> dict[str, str]:
+    """The surest plate the cameras read on each of ``tracks`` (one query)."""
+    if not tracks:
+        return {}
+    found: dict[str, tuple[float, str]] = {}
+    rows = session.execute(
+        select(PlateSighting.track, PlateSighting.plate, PlateSighting.confidence).where(
+            PlateSighting.track.in_(set(tracks))
+        )
+    )
+    for track, plate, confidence in rows:
+        if track is not None and (track not in found or confidence > found[track][0]):
+            found[track] = (confidence, plate)
+    return {track: plate for track, (_, plate) in found.items()}
+
+
 def _views(session: Session, rows: Sequence[Violation]) -> list[ViolationView]:
     ids = [r.id for r in rows]
     notices = {
         n.violation_id: n
         for n in session.scalars(select(Notice).where(Notice.violation_id.in_(ids)))
     }
+    voted = _voted_plates(session, [r.track for r in rows if not r.plate and r.track])
     views = []
     for row in rows:
-        plate, source = _plate_of(session, row)
+        if row.plate:
+            plate, source = row.plate, "camera"
+        elif row.track and row.track in voted:
+            plate, source = voted[row.track], "sighting"
+        else:
+            plate, source = None, None
         if row.status == "approved" and row.signed:
             source = row.signed.get("document", {}).get("plate_source", source)
         notice = notices.get(row.id)

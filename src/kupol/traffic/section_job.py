@@ -27,6 +27,9 @@ from kupol.traffic.sections import Passage, SpeedSection, section_trips
 NAMESPACE = uuid.UUID("6b75706f-6c00-5ec7-9000-000000000000")
 LOOKBACK = timedelta(hours=2)
 """How far back the first run after a start looks (a restart does not lose trips)."""
+OVERLAP = timedelta(minutes=15)
+"""Each run looks this far behind the last one's end too: a sighting is stored after its
+vehicle's track ends and passes the bus, so it can arrive after the run that covered its time."""
 
 
 class SectionJob:
@@ -57,14 +60,19 @@ class SectionJob:
         self._since: datetime | None = None
 
     def run_once(self, *, until: datetime | None = None) -> list[ViolationObserved]:
-        """Violations among the trips that left a section since the last run."""
+        """Violations among the trips that left a section since the last committed run
+        (less :data:`OVERLAP`; reporting a trip again is harmless, its id is the same).
+        Call :meth:`commit` with the same ``until`` once they are published."""
         end = until or utcnow()
-        start = self._since or end - LOOKBACK
+        start = (self._since or end - LOOKBACK) - OVERLAP
         found: list[ViolationObserved] = []
         for section in self._sections:
             found.extend(self._section(section, start, end))
-        self._since = end
         return found
+
+    def commit(self, until: datetime) -> None:
+        """The run up to ``until`` is published: the next one starts from there."""
+        self._since = until
 
     def _section(
         self, section: SpeedSection, start: datetime, end: datetime

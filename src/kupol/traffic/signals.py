@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import threading
 from typing import Literal
 
 from kupol.core.errors import InvalidInputError
@@ -32,6 +33,8 @@ class SignalTimeline:
         self.signal_id = signal_id
         self._times: list[float] = []
         self._phases: list[Phase] = []
+        self._lock = threading.Lock()
+        """Cameras read while a controller's report is written (threads)."""
 
     def change(self, *, at: float, phase: str) -> None:
         """Record that the signal turned ``phase`` at ``at`` (seconds, the cameras' clock).
@@ -47,27 +50,30 @@ class SignalTimeline:
             raise InvalidInputError(
                 f"signal {self.signal_id}: unknown phase {phase!r} (known: {', '.join(PHASES)})"
             )
-        if self._times and at < self._times[-1]:
-            raise InvalidInputError(
-                f"signal {self.signal_id}: change at {at} is older than the last one "
-                f"({self._times[-1]})"
-            )
-        if self._phases and self._phases[-1] == phase:
-            return  # a repeated report (a resend, a heartbeat) is no change
-        self._times.append(at)
-        self._phases.append(phase)
+        with self._lock:
+            if self._times and at < self._times[-1]:
+                raise InvalidInputError(
+                    f"signal {self.signal_id}: change at {at} is older than the last one "
+                    f"({self._times[-1]})"
+                )
+            if self._phases and self._phases[-1] == phase:
+                return  # a repeated report (a resend, a heartbeat) is no change
+            self._times.append(at)
+            self._phases.append(phase)
 
     def phase_at(self, t: float) -> Phase | None:
         """The phase at ``t``; ``None`` before the first reported change (unknown)."""
-        i = bisect.bisect_right(self._times, t) - 1
-        return self._phases[i] if i >= 0 else None
+        with self._lock:
+            i = bisect.bisect_right(self._times, t) - 1
+            return self._phases[i] if i >= 0 else None
 
     def red_for(self, t: float) -> float | None:
         """How long the signal had been prohibiting at ``t`` — red, then red with amber, which
         prohibits too (ПДД РК) — or ``None`` when it was not."""
-        i = bisect.bisect_right(self._times, t) - 1
-        if i < 0 or self._phases[i] not in PROHIBITING:
-            return None
-        while i > 0 and self._phases[i - 1] in PROHIBITING:
-            i -= 1
-        return t - self._times[i]
+        with self._lock:
+            i = bisect.bisect_right(self._times, t) - 1
+            if i < 0 or self._phases[i] not in PROHIBITING:
+                return None
+            while i > 0 and self._phases[i - 1] in PROHIBITING:
+                i -= 1
+            return t - self._times[i]

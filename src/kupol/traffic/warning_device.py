@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -144,3 +147,44 @@ class LoggedWarningDevice:
         )
         self.log.append(activation)
         return activation
+
+
+class RetryingMqttDevice:
+    """The crossings' MQTT device that survives its broker: while the broker cannot be
+    reached, commands are logged (and counted) and the connection is tried again every
+    ``retry_s``; once connected, paho reconnects on its own."""
+
+    def __init__(self, connect: Callable[[], MqttWarningDevice], *, retry_s: float = 30.0) -> None:
+        self._connect = connect
+        self._retry_s = retry_s
+        self._mqtt: MqttWarningDevice | None = None
+        self._tried = -math.inf
+        self._fallback = LoggedWarningDevice()
+        self._lock = threading.Lock()
+
+    def _device(self) -> MqttWarningDevice | None:
+        with self._lock:
+            if self._mqtt is None and time.monotonic() - self._tried >= self._retry_s:
+                self._tried = time.monotonic()
+                try:
+                    self._mqtt = self._connect()
+                except ServiceUnavailableError as exc:
+                    _log.error("crossings: %s; warnings are only logged until it answers", exc)
+            return self._mqtt
+
+    def send(self, command: WarningCommand, *, frame_captured: float) -> Activation:
+        """Send over MQTT when the broker answers, else log."""
+        device = self._device()
+        if device is not None:
+            try:
+                return device.send(command, frame_captured=frame_captured)
+            except ServiceUnavailableError as exc:
+                _log.error("crossing %s: %s", command.crossing_id, exc)
+        return self._fallback.send(command, frame_captured=frame_captured)
+
+    def close(self) -> None:
+        """Disconnect."""
+        with self._lock:
+            if self._mqtt is not None:
+                self._mqtt.close()
+                self._mqtt = None

@@ -319,7 +319,11 @@ class CameraWorker:
                 end_messages.extend(plates.finish(datetime.now(UTC)))
                 self.health.plates = plates.plates_reported
             if traffic is not None:
-                end_messages.extend(traffic.finish())
+                try:
+                    end_messages.extend(traffic.finish())
+                except Exception as exc:  # the other stages' last messages still go out
+                    log.exception("camera %s: traffic stage failed at the end", self.camera_id)
+                    self.health.last_error = f"traffic: {exc}"
             if end_messages:
                 self._publish(end_messages)
 

@@ -186,3 +186,41 @@ def test_each_violation_carries_frames_the_vehicle_and_a_clip(
         assert violation.evidence[-1].media_type == "video/webm"
         assert len({e.sha256 for e in violation.evidence}) == 5
         assert violation.track is not None and violation.plate is None  # the plate stage's
+
+
+def test_a_camera_read_phase_yields_to_the_controller() -> None:
+    board = SignalBoard()
+    board.report(signal_id="s1", phase="red", at=START, source="camera")
+    assert board.phases(START + timedelta(seconds=1)) == {"s1": "red"}
+    # The controller's first report replaces what the camera read, even an earlier one…
+    board.report(signal_id="s1", phase="green", at=START - timedelta(seconds=5))
+    assert board.phases(START + timedelta(seconds=1)) == {"s1": "green"}
+    # …and from then on the camera's reading is ignored.
+    board.report(signal_id="s1", phase="red", at=START + timedelta(seconds=2), source="camera")
+    assert board.phases(START + timedelta(seconds=3)) == {"s1": "green"}
+
+
+def test_shapes_beyond_the_horizon_are_refused_and_empty_waiting_areas_accepted() -> None:
+    settings = camera_config()
+    settings["crosswalks"][0]["waiting_areas"] = []  # type: ignore[index]
+    assert CameraTrafficConfig.model_validate(settings).crosswalks[0].waiting_areas == []
+    sky = {**settings, "stop_lines": [{"name": "sky", "a": (0.1, 0.01), "b": (0.9, 0.01),
+                                       "signal": "s"}]}  # fmt: skip
+    with pytest.raises(ValueError, match="horizon"):
+        CameraTrafficConfig.model_validate(sky)
+
+
+def test_the_end_of_a_source_keeps_the_wall_clock(tmp_path: Path) -> None:
+    # A car still in view when the stream drops: judged at the end, dated by the wall clock.
+    car = Actor(id=1, kind="car", path=((0.0, LANES[0], 75.0), (70.0 / (100 / 3.6), LANES[0], 5.0)))
+    script = Script(actors=(car,), phases=((0.0, "green"),), duration_s=1.5,
+                    speed_limit_kmh=60.0, expected=())  # fmt: skip
+    config = CameraTrafficConfig.model_validate({**camera_config(), "clip": False})
+    stage = TrafficStage(camera_id="sim", config=config, signals=SignalBoard(),
+                         files=FaceFiles(tmp_path))  # fmt: skip
+    for frame in Scenario(script=script, fps=10).frames():
+        assert frame.image is not None
+        when = START + timedelta(seconds=frame.pts_s)
+        stage.process(frame.image, pts_s=frame.pts_s, occurred=when, users=frame.users)
+    [found] = violations(list(stage.finish()))
+    assert abs((found.occurred_at - START).total_seconds() - 1.5) < 0.2

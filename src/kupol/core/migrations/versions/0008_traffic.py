@@ -1,4 +1,5 @@
-"""traffic: violations and their review, vehicle registry, notices, crossing counts
+"""traffic: violations and their review, vehicle registry, notices, crossing counts;
+plate sightings indexed by track
 
 Revision ID: 0008
 Revises: 0007
@@ -16,6 +17,8 @@ depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # A violation finds its vehicle's voted plate by the track's key.
+    op.create_index("ix_plate_sightings_track", "plate_sightings", ["track"])
     op.create_table(
         "vehicle_registry",
         sa.Column("plate", sa.String(length=16), nullable=False),
@@ -114,6 +117,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_plate_sightings_track", table_name="plate_sightings")
     op.drop_table("traffic_notices")
     op.drop_index("ix_traffic_violations_status_occurred", table_name="traffic_violations")
     op.drop_index("ix_traffic_violations_plate", table_name="traffic_violations")
