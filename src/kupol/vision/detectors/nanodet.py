@@ -234,7 +234,9 @@ class NanoDetDetector:
 
     def detect(self, image: NDArray[np.uint8]) -> Detections:
         """The COCO objects in ``image`` (BGR ``uint8``, H x W x 3), boxes in its pixels."""
-        tensor, letterbox = preprocess(image, shape=self._fixed)
+        height, width = image.shape[:2]
+        shape = self._fixed or input_size(width, height, size=self._config.input_size)
+        tensor, letterbox = preprocess(image, shape=shape)
         names = [name for pair in self._outputs.values() for name in pair]
         values = iter(self._session.run(names, {self._input: tensor}))
         head = {stride: (next(values)[0], next(values)[0]) for stride in self._outputs}
