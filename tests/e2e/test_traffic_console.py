@@ -139,6 +139,8 @@ def test_an_officer_reviews_corrects_the_plate_signs_and_a_notice_is_made(
         translate("ru", "traffic.status.approved")
     )
     expect(card.locator('[data-field="decision"]')).to_contain_text("KUP-")
+    letter = context.request.get(str(page.locator("#notice-letter").get_attribute("href")))
+    assert letter.ok and "Тестов Тест" in letter.text()
     expect(page.locator("#decide")).to_be_hidden()
     expect(rows).to_have_count(len(INTERSECTION.expected) - 1)
     with container.db.reader() as session:

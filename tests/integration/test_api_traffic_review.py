@@ -158,6 +158,13 @@ def test_officer_reviews_signs_and_the_owner_gets_a_notice(api: Any, container: 
         "900101300123",
     )
     assert notice["amount_tenge"] == body["fine_tenge"]
+    letter = api.get(
+        f"/api/traffic/notices/{notice['id']}/letter.html", headers={**officer, **PURPOSE}
+    )
+    assert letter.status_code == 200 and letter.headers["content-type"].startswith("text/html")
+    for text in (notice["number"], "Иванов Иван", "123ABC02", "ст. 599", body["signature"]):
+        assert text in letter.text
+    assert [e.action for e in audit(container, "traffic_notice")][-1] == "print"
     assert notice["discounted_tenge"] == round(body["fine_tenge"] / 2)
     issued = datetime.fromisoformat(notice["issued_on"]).date()
     assert notice["discount_until"] == (issued + timedelta(days=7)).isoformat()

@@ -202,6 +202,17 @@ def get_notice(notice_id: int, container: ContainerDep, user: Reader, why: Why) 
     return asdict(container.traffic.notices.get(notice_id=notice_id, actor=user, why=why))
 
 
+@router.get("/notices/{notice_id}/letter.html", response_class=Response)
+def notice_letter(notice_id: int, container: ContainerDep, user: Reader, why: Why) -> Response:
+    """The printable notice to the owner (HTML; audited)."""
+    page = container.traffic.notices.letter(notice_id=notice_id, actor=user, why=why)
+    return Response(
+        page,
+        media_type="text/html; charset=utf-8",
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 class Payment(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 

@@ -113,7 +113,9 @@ def build_traffic(
     legal = load_legal_table(settings.legal_table)
     files = FaceFiles(evidence_dir)
     local_today = today or (lambda: datetime.now(zone).date())
-    notices = NoticeService(db=db, audit=audit, prefix=settings.notice_prefix, today=local_today)
+    notices = NoticeService(
+        db=db, audit=audit, prefix=settings.notice_prefix, today=local_today, zone=zone
+    )
     return Traffic(
         settings=settings,
         zone=zone,

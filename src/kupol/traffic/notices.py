@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -72,8 +73,15 @@ class NoticeService:
     """Makes notices on approval, lists them, and takes payment reports."""
 
     def __init__(
-        self, *, db: Database, audit: AuditLog, prefix: str, today: Callable[[], date]
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        prefix: str,
+        today: Callable[[], date],
+        zone: ZoneInfo = ZoneInfo("Asia/Almaty"),
     ) -> None:
+        self._zone = zone
         self._db = db
         self._audit = audit
         self._prefix = prefix
@@ -169,6 +177,39 @@ class NoticeService:
             resource_id=str(notice_id),
         )
         return view
+
+    def letter(self, *, notice_id: int, actor: Principal, why: Justification) -> str:
+        """The printable notice (HTML; audited)."""
+        from kupol.cameras.model import Camera
+        from kupol.traffic.letter import letter_html
+
+        actor.require(Permission.VIOLATIONS_READ)
+        with self._db.reader() as session:
+            notice, violation = _notice(session, notice_id)
+            view = _view(notice, violation)
+            camera = session.get(Camera, violation.camera_id)
+            measured, signed = dict(violation.measured), violation.signed
+            place = (
+                (camera.name, camera.latitude, camera.longitude)
+                if camera is not None
+                else (violation.camera_id, 0.0, 0.0)
+            )
+        self._audit.access(
+            actor=actor,
+            why=why,
+            action="print",
+            resource_type="traffic_notice",
+            resource_id=str(notice_id),
+        )
+        return letter_html(
+            view,
+            camera_name=place[0],
+            latitude=place[1],
+            longitude=place[2],
+            measured=measured,
+            signed=signed,
+            zone=self._zone,
+        )
 
     def record_payment(
         self,

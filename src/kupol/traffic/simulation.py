@@ -64,14 +64,20 @@ SIZES = {"car": (1.8, 4.5, 1.5), "person": (0.5, 0.4, 1.75), "scooter": (0.5, 1.
 """(width, length, height) in metres."""
 
 
-def project(point: Ground, height: float = 0.0) -> tuple[float, float]:
-    """Where a road point (at ``height`` metres above it) appears in the frame, in pixels."""
+def _camera() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     pitch = math.radians(PITCH_DEG)
     right = np.array([1.0, 0.0, 0.0])
     forward = np.array([0.0, math.cos(pitch), -math.sin(pitch)])
     down = np.cross(forward, right)
-    camera = np.array([0.0, 0.0, CAMERA_HEIGHT_M])
-    x, y, z = np.stack([right, down, forward]) @ (np.array([point[0], point[1], height]) - camera)
+    return np.stack([right, down, forward]), np.array([0.0, 0.0, CAMERA_HEIGHT_M])
+
+
+_ROTATION, _CENTRE = _camera()
+
+
+def project(point: Ground, height: float = 0.0) -> tuple[float, float]:
+    """Where a road point (at ``height`` metres above it) appears in the frame, in pixels."""
+    x, y, z = _ROTATION @ (np.array([point[0], point[1], height]) - _CENTRE)
     z = max(z, 1e-3)
     return float(WIDTH / 2 + FOCAL_PX * x / z), float(HEIGHT / 2 + FOCAL_PX * y / z)
 

@@ -104,6 +104,16 @@
       figure.append(media, caption);
       return figure;
     }));
+    const decisionNode = detail.querySelector('[data-field="decision"]');
+    if (v.notice_id) {  // the printable notice, opened under the same purpose
+      const link = document.createElement("a");
+      link.href = "/api/traffic/notices/" + v.notice_id + "/letter.html?" + whyQuery(why);
+      link.target = "_blank";
+      link.rel = "noopener";
+      link.id = "notice-letter";
+      link.textContent = t("review.letter");
+      decisionNode.append(" · ", link);
+    }
     if (decide) decide.hidden = v.status !== "pending";
   }
 
