@@ -159,6 +159,8 @@ class TrafficStage:
         )
         self._offset = 0.0
         """The wall clock minus the video's clock, as of the latest frame."""
+        self._frame_tolerance = max(2.5 / fps, 0.5)
+        """How far from an evidence moment a kept frame may be (a busy server drops frames)."""
         # The rules' shapes on the road, placed once (validated with the settings).
         self._stop_lines = {
             line.name: StopLine(a=self._ground(line.a), b=self._ground(line.b))
@@ -634,7 +636,7 @@ class TrafficStage:
         )
         for label, t in moments:
             found = self._recent.at(t)
-            if found is None or abs(found[0] - t) > 2.5 / self._fps:
+            if found is None or abs(found[0] - t) > self._frame_tolerance:
                 continue  # no frame of that moment is kept: none rather than a wrong one
             image = found[1].copy()
             if label == "frame_at":
@@ -691,7 +693,7 @@ class TrafficStage:
         source = pending.full
         if source is None:
             found = self._recent.at(pending.t)
-            near = found is not None and abs(found[0] - pending.t) <= 2.5 / self._fps
+            near = found is not None and abs(found[0] - pending.t) <= self._frame_tolerance
             source = found[1] if found is not None and near else None
         if source is None or self._size is None:
             return None
