@@ -119,6 +119,9 @@ class CameraPipeline:
             config=config.loitering, zone_names=[z.name for z in config.zones], names=self.names
         )
         self._crowd = CrowdRule(config=config.crowd)
+        self._needs_background = (
+            self._detector is None or config.motion.enabled or config.abandoned.enabled
+        )
         self._last_detection_s: float | None = None
         self._occupied: list[tuple[float, ...]] = []
         self._last_pts_s: float | None = None
@@ -147,10 +150,16 @@ class CameraPipeline:
             self._first_frame(frame)
         dt_s = None if self._last_pts_s is None else frame.pts_s - self._last_pts_s
         self._last_pts_s = frame.pts_s
-        view = self._background.update(frame.image, occupied=self._occupied, dt_s=dt_s)
+        # The background model serves motion gating, the motion-only detector and abandoned
+        # objects; a camera that uses none of them (an enforcement camera) does not pay for it.
+        view = (
+            self._background.update(frame.image, occupied=self._occupied, dt_s=dt_s)
+            if self._needs_background
+            else None
+        )
         self._memory.add(frame.pts_s, frame.image)
         detections, ran = self._detect(frame, view)
-        if view.fresh and ran:
+        if view is not None and view.fresh and ran:
             self._background.mark_unknown(
                 [tuple(b) for b in detections.of_classes(OCCLUDERS).xyxy], view.scale
             )
@@ -187,7 +196,7 @@ class CameraPipeline:
             *self._crowd.trigger(pts_s=frame.pts_s, tracked=tracked, monitor=self._monitor),
         ]
         events.extend(self._situation_event(s, frame, tracked) for s in situations)
-        if self._abandoned is not None:
+        if self._abandoned is not None and view is not None:
             found = self._abandoned.update(
                 pts_s=frame.pts_s,
                 blobs=view.static_blobs,
@@ -200,7 +209,7 @@ class CameraPipeline:
             frame=frame,
             tracked=tracked,
             detector_ran=ran,
-            motion=view.motion,
+            motion=view.motion if view is not None else 0.0,
             events=events,
             track_events=track_events,
             seconds=time.perf_counter() - started,
@@ -244,8 +253,9 @@ class CameraPipeline:
                 events.append(self._track_vision_event(track_event, frame_index))
         return events
 
-    def _detect(self, frame: Frame, view: BackgroundView) -> tuple[Detections, bool]:
+    def _detect(self, frame: Frame, view: BackgroundView | None) -> tuple[Detections, bool]:
         if self._detector is None:
+            assert view is not None  # the motion-only fallback always keeps the background
             min_area = (
                 self.config.detector.min_area
                 if isinstance(self.config.detector, MotionOnlyConfig)
@@ -253,7 +263,12 @@ class CameraPipeline:
             )
             return motion_blobs(view, min_area=min_area), True
         gate = self.config.motion
-        if gate.enabled and self._last_detection_s is not None and not view.fresh:
+        if (
+            view is not None
+            and gate.enabled
+            and self._last_detection_s is not None
+            and not view.fresh
+        ):
             since = frame.pts_s - self._last_detection_s
             refresh = gate.refresh_s if self._tracker.tracks() else gate.idle_refresh_s
             if view.motion < gate.min_motion and since < refresh:
