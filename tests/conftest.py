@@ -95,14 +95,19 @@ def postgres_database() -> Iterator[str]:
     admin.dispose()
 
 
+APPEND_ONLY = ("audit_log", "evidence_custody")
+"""Tables whose triggers refuse TRUNCATE; only tests lift them, for a clean slate."""
+
+
 def _truncate_postgres(url: str) -> None:
     engine = create_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
-        # The audit log refuses TRUNCATE by trigger; only tests lift it, for a clean slate.
-        conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER USER"))
+        for table in APPEND_ONLY:
+            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text("ALTER TABLE audit_log ENABLE TRIGGER USER"))
+        for table in APPEND_ONLY:
+            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
     engine.dispose()
 
 

@@ -36,6 +36,8 @@ from kupol.core.quarantine import Quarantine
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
+from kupol.evidence.service import EvidenceVault
+from kupol.evidence.store import ContentStore
 from kupol.faces.domain import Faces, build_faces
 from kupol.faces.messages import FaceObserved
 from kupol.plates.domain import Plates, build_plates
@@ -87,6 +89,7 @@ class Container:
     hotlists: HotlistService
     plate_domain: Plates
     traffic: Traffic
+    evidence: EvidenceVault
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -345,6 +348,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         hotlists=plates.hotlists,
         plate_domain=plates,
         traffic=traffic,
+        evidence=EvidenceVault(db=db, audit=audit, store=ContentStore(settings.data_dir / "vault")),
         alert_engine=engine,
         alerts=alerts,
         quarantine=quarantine,

@@ -46,6 +46,9 @@ db_app = typer.Typer(
 )
 users_app = typer.Typer(help="Manage console and API users.", no_args_is_help=True)
 audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
+evidence_app = typer.Typer(
+    help="The evidence vault: check its files and chains of custody.", no_args_is_help=True
+)
 quarantine_app = typer.Typer(
     help="Input that could not be accepted, kept with the reason.", no_args_is_help=True
 )
@@ -56,6 +59,7 @@ config_app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(evidence_app, name="evidence")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(eval_app, name="eval")
 app.add_typer(config_app, name="config")
@@ -220,6 +224,28 @@ def audit_verify(
         f"({report.checked} entries verified before it)",
         highlight=False,
     )
+    raise typer.Exit(1)
+
+
+@evidence_app.command("verify")
+@handle_errors
+def evidence_verify() -> None:
+    """Re-hash every file in the vault and recompute every item's chain of custody (and its
+    last entry against the audit log). Exit 0 if intact, 1 naming the first broken link."""
+    report = container().evidence.verify()
+    if report.ok:
+        out.print(f"evidence vault intact: {report.items} items, {report.entries} custody entries")
+        return
+    first = report.problems[0]
+    where = f"entry {first.seq}" if first.seq is not None else "its file"
+    err.print(
+        f"[bold red]evidence vault BROKEN[/]: item {first.item_id}, {where}: {first.reason} "
+        f"({len(report.problems)} problem(s) in all)",
+        highlight=False,
+    )
+    for problem in report.problems[1:]:
+        where = f"entry {problem.seq}" if problem.seq is not None else "its file"
+        err.print(f"  item {problem.item_id}, {where}: {problem.reason}", highlight=False)
     raise typer.Exit(1)
 
 

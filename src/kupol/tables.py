@@ -11,6 +11,7 @@ def import_all_tables() -> None:
     import kupol.core.outbox
     import kupol.core.quarantine
     import kupol.events.model
+    import kupol.evidence.model
     import kupol.faces.model
     import kupol.plates.model
     import kupol.traffic.model

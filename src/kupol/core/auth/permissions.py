@@ -28,6 +28,7 @@ class Permission(enum.StrEnum):
     FACES_EXPORT = "faces.export"
     PLATES_SEARCH = "plates.search"
     HOTLISTS_MANAGE = "hotlists.manage"
+    EVIDENCE_INGEST = "evidence.ingest"
     VIOLATIONS_READ = "traffic.violations.read"
     VIOLATIONS_REVIEW = "traffic.violations.review"
     TRAFFIC_STATS = "traffic.stats"
@@ -72,6 +73,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # Plates: where a vehicle was is personal data too; every search and route is audited.
     Permission.PLATES_SEARCH: frozenset(_FIELD),
     Permission.HOTLISTS_MANAGE: frozenset({Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}),
+    # The evidence vault: field officers and docking stations (devices) put files in.
+    Permission.EVIDENCE_INGEST: frozenset(_FIELD | {Role.DEVICE}),
     # Traffic enforcement: only traffic officers see violations (plates, evidence, owners)
     # and decide them; counts per rule, camera and crossing hold no personal data.
     Permission.VIOLATIONS_READ: frozenset({Role.TRAFFIC_OFFICER}),

@@ -1,0 +1,1 @@
+"""The evidence vault: content-addressed files with an append-only chain of custody."""

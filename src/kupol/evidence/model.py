@@ -1,0 +1,58 @@
+"""Tables of the evidence vault: items (a file and what it is) and their chains of custody.
+
+The custody log is append-only (database triggers refuse UPDATE, DELETE and TRUNCATE), and
+each item's entries form a hash chain, so an edit that gets past the triggers still shows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kupol.core.db import Base, UTCDateTime
+from kupol.core.messages import utcnow
+
+
+class EvidenceItem(Base):
+    """One piece of evidence: a stored file and its metadata."""
+
+    __tablename__ = "evidence_items"
+    __table_args__ = (
+        Index("ix_evidence_items_sha256", "sha256"),
+        Index("ix_evidence_items_case", "case_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    media_type: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(40))
+    device_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    officer: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    case_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    ingested_by: Mapped[str] = mapped_column(String(64))
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CustodyEntry(Base):
+    """One action on an item; ``hash`` covers the entry and the item's previous entry."""
+
+    __tablename__ = "evidence_custody"
+    __table_args__ = (UniqueConstraint("item_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    """1, 2, 3 … within the item."""
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,236 @@
+"""The vault's service: ingest a file with its metadata (deduplicated by content), read it and
+record who did, and verify the whole vault. Every action is a custody entry and an audit
+record, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO
+
+from sqlalchemy import select
+
+from kupol.core.audit import AuditLog, AuditRecord, Justification
+from kupol.core.audit.model import AuditEntry
+from kupol.core.auth import Permission, Principal
+from kupol.core.db import Database
+from kupol.core.errors import InvalidInputError, NotFoundError
+from kupol.core.messages import utcnow
+from kupol.evidence import custody
+from kupol.evidence.model import CustodyEntry, EvidenceItem
+from kupol.evidence.store import ContentStore
+
+CATEGORIES = ("bodycam", "camera", "drone", "photo", "document", "other")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Metadata:
+    """What a file is: where from, who, when, for which case."""
+
+    filename: str
+    media_type: str = "application/octet-stream"
+    category: str = "other"
+    device_id: str | None = None
+    officer: str | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    case_number: str | None = None
+    description: str | None = None
+
+    def check(self) -> None:
+        """Raises InvalidInputError naming what is wrong."""
+        if self.category not in CATEGORIES:
+            raise InvalidInputError(f"category must be one of {', '.join(CATEGORIES)}")
+        if not 1 <= len(self.filename) <= 300 or "/" in self.filename or "\\" in self.filename:
+            raise InvalidInputError("filename must be a plain name of 1 to 300 characters")
+        for value in (self.started_at, self.ended_at):
+            if value is not None and value.tzinfo is None:
+                raise InvalidInputError("times need their UTC offset")
+        if self.started_at and self.ended_at and self.ended_at < self.started_at:
+            raise InvalidInputError("ended_at is before started_at")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemView:
+    """An item as listed and shown."""
+
+    id: int
+    sha256: str
+    size: int
+    media_type: str
+    filename: str
+    category: str
+    device_id: str | None
+    officer: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    case_number: str | None
+    ingested_by: str
+    ingested_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ingested:
+    """An ingest's result: the item, and whether its content was new."""
+
+    item: ItemView
+    duplicate: bool
+
+
+class EvidenceVault:
+    """Ingests, serves and verifies evidence."""
+
+    def __init__(self, *, db: Database, audit: AuditLog, store: ContentStore) -> None:
+        self._db = db
+        self._audit = audit
+        self.store = store
+
+    def ingest(self, stream: BinaryIO, meta: Metadata, *, actor: Principal,
+               expected_sha256: str | None = None) -> Ingested:  # fmt: skip
+        """Store a file and record it. The same content ingested again is not stored twice:
+        the existing item gets a ``duplicate`` custody entry and is returned."""
+        actor.require(Permission.EVIDENCE_INGEST)
+        meta.check()
+        stored = self.store.put(stream, expected_sha256=expected_sha256)
+        with self._db.unit_of_work() as session:
+            existing = session.scalar(
+                select(EvidenceItem)
+                .where(EvidenceItem.sha256 == stored.sha256)
+                .order_by(EvidenceItem.id)
+                .limit(1)
+            )
+            if existing is not None:
+                self._record(session, existing.id, actor, "duplicate",
+                             {"filename": meta.filename, "device_id": meta.device_id})  # fmt: skip
+                return Ingested(item=_view(existing), duplicate=True)
+            item = EvidenceItem(
+                sha256=stored.sha256,
+                size=stored.size,
+                media_type=meta.media_type,
+                filename=meta.filename,
+                category=meta.category,
+                device_id=meta.device_id,
+                officer=meta.officer,
+                started_at=meta.started_at,
+                ended_at=meta.ended_at,
+                case_number=meta.case_number,
+                description=meta.description,
+                ingested_by=actor.username,
+            )
+            session.add(item)
+            session.flush()
+            self._record(session, item.id, actor, "ingest",
+                         {"sha256": stored.sha256, "size": stored.size})  # fmt: skip
+            return Ingested(item=_view(item), duplicate=False)
+
+    def _record(self, session: object, item_id: int, actor: Principal, action: str,
+                details: dict[str, object], why: Justification | None = None) -> None:  # fmt: skip
+        from sqlalchemy.orm import Session
+
+        assert isinstance(session, Session)
+        info = dict(details)
+        if why is not None:
+            info["purpose"] = why.purpose
+        entry = custody.append(
+            session, item_id, actor=actor.username, action=action, at=utcnow(), details=info
+        )
+        self._audit.append(
+            AuditRecord(
+                actor=actor.username,
+                roles=actor.roles,
+                action=action,
+                resource_type="evidence_custody",
+                resource_id=str(item_id),
+                purpose=why.purpose if why else None,
+                case_number=why.case_number if why else None,
+                client=why.client if why else None,
+                details={"item": item_id, "seq": entry.seq, "hash": entry.hash},
+            ),
+            session=session,
+        )
+
+    def get(self, *, item_id: int, actor: Principal, why: Justification) -> ItemView:
+        """One item's metadata (a view, recorded)."""
+        actor.require(Permission.EVIDENCE_VIEW)
+        with self._db.unit_of_work() as session:
+            item = session.get(EvidenceItem, item_id)
+            if item is None:
+                raise NotFoundError(f"no evidence item {item_id}")
+            self._record(session, item_id, actor, "view", {"what": "metadata"}, why)
+            return _view(item)
+
+    def content(
+        self, *, item_id: int, actor: Principal, why: Justification
+    ) -> tuple[ItemView, Iterator[bytes]]:
+        """An item's file (recorded as a view before a byte goes out)."""
+        actor.require(Permission.EVIDENCE_VIEW)
+        with self._db.unit_of_work() as session:
+            item = session.get(EvidenceItem, item_id)
+            if item is None:
+                raise NotFoundError(f"no evidence item {item_id}")
+            self._record(session, item_id, actor, "view", {"what": "file"}, why)
+            view = _view(item)
+        path = self.store.path(view.sha256)
+        if not path.is_file():
+            raise NotFoundError(f"the file of evidence item {item_id} is gone")
+
+        def chunks() -> Iterator[bytes]:
+            with path.open("rb") as file:
+                while chunk := file.read(1024 * 1024):
+                    yield chunk
+
+        return view, chunks()
+
+    def custody_log(self, *, item_id: int, actor: Principal) -> list[dict[str, object]]:
+        """An item's chain of custody, oldest first."""
+        actor.require(Permission.EVIDENCE_VIEW)
+        with self._db.reader() as session:
+            if session.get(EvidenceItem, item_id) is None:
+                raise NotFoundError(f"no evidence item {item_id}")
+            return [
+                {
+                    "seq": e.seq,
+                    "at": e.at,
+                    "actor": e.actor,
+                    "action": e.action,
+                    "details": e.details,
+                    "hash": e.hash,
+                }
+                for e in session.scalars(
+                    select(CustodyEntry)
+                    .where(CustodyEntry.item_id == item_id)
+                    .order_by(CustodyEntry.seq)
+                )
+            ]
+
+    def verify(self) -> custody.VaultReport:
+        """Check every item's chain, file and last entry against the audit log."""
+        with self._db.reader() as session:
+            heads: dict[int, tuple[int, str]] = {}
+            for details in session.scalars(
+                select(AuditEntry.details).where(AuditEntry.resource_type == "evidence_custody")
+            ):
+                item, seq, digest = details.get("item"), details.get("seq"), details.get("hash")
+                usable = isinstance(item, int) and isinstance(seq, int) and isinstance(digest, str)
+                if usable and (item not in heads or seq > heads[item][0]):
+                    heads[item] = (seq, digest)
+            return custody.verify(session, self.store, heads=heads)
+
+
+def _view(item: EvidenceItem) -> ItemView:
+    return ItemView(
+        id=item.id,
+        sha256=item.sha256,
+        size=item.size,
+        media_type=item.media_type,
+        filename=item.filename,
+        category=item.category,
+        device_id=item.device_id,
+        officer=item.officer,
+        started_at=item.started_at,
+        ended_at=item.ended_at,
+        case_number=item.case_number,
+        ingested_by=item.ingested_by,
+        ingested_at=item.ingested_at,
+    )

@@ -1,0 +1,108 @@
+"""Content-addressed storage on local disk: a file is kept once, under its SHA-256.
+
+``objects/ab/cd/abcd…`` — written whole under a temporary name and renamed into place, so a
+reader never sees half a file and two writers of the same content end with one copy.
+
+Example:
+    >>> import tempfile, io
+    >>> store = ContentStore(Path(tempfile.mkdtemp()))
+    >>> stored = store.put(io.BytesIO(b"frame"))
+    >>> stored.sha256[:12], stored.size, stored.created
+    ('9dff50df08c6', 5, True)
+    >>> store.put(io.BytesIO(b"frame")).created
+    False
+    >>> store.read(stored.sha256)
+    b'frame'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from kupol.core.errors import InvalidInputError, NotFoundError
+
+CHUNK = 1024 * 1024
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Stored:
+    """A file in the store."""
+
+    sha256: str
+    size: int
+    created: bool
+    """False when the same content was there already (deduplicated)."""
+
+
+class ContentStore:
+    """Files by their SHA-256 under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def path(self, sha256: str) -> Path:
+        """Where the content ``sha256`` lives (whether or not it does)."""
+        if not SHA256.match(sha256):
+            raise InvalidInputError(f"{sha256!r} is not a SHA-256 in hex")
+        return self.root / "objects" / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, stream: BinaryIO, *, expected_sha256: str | None = None) -> Stored:
+        """Store ``stream``'s bytes, hashing as they are written.
+
+        Raises:
+            InvalidInputError: the content's SHA-256 is not ``expected_sha256`` (nothing is
+                kept; the message gives both).
+        """
+        folder = self.root / "incoming"
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f"{uuid.uuid4().hex}.part"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with temporary.open("wb") as out:
+                while chunk := stream.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            if expected_sha256 is not None and expected_sha256.lower() != sha:
+                raise InvalidInputError(
+                    f"the file's SHA-256 is {sha}, not the expected {expected_sha256.lower()}: "
+                    "it was truncated or corrupted on the way; nothing was kept"
+                )
+            target = self.path(sha)
+            if target.exists():
+                return Stored(sha256=sha, size=size, created=False)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, target)
+            target.chmod(0o440)  # read-only: the vault never rewrites content
+            return Stored(sha256=sha, size=size, created=True)
+        finally:
+            temporary.unlink(missing_ok=True)
+
+    def read(self, sha256: str) -> bytes:
+        """The content ``sha256``."""
+        path = self.path(sha256)
+        if not path.is_file():
+            raise NotFoundError(f"content {sha256} is not in the vault")
+        return path.read_bytes()
+
+    def hash_of(self, sha256: str) -> str | None:
+        """The SHA-256 of what is stored under ``sha256`` now (``None``: missing)."""
+        path = self.path(sha256)
+        if not path.is_file():
+            return None
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            while chunk := file.read(CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
