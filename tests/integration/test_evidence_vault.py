@@ -149,3 +149,52 @@ def test_the_command_names_the_first_broken_link(
     broken = runner.invoke(cli.app, ["evidence", "verify"])
     assert broken.exit_code == 1
     assert f"item {item}, entry 1: its content was changed" in broken.output
+
+
+def test_the_api_uploads_checks_the_hash_and_records_each_read(
+    api: Any, container: Container
+) -> None:
+    import hashlib
+
+    from tests.unit.factories import login_as
+
+    officer = login_as(api, container, "patrol", "operator")
+    analyst = login_as(api, container, "analyst", "analyst")
+    form = {
+        "category": "bodycam",
+        "device_id": "badge-0042",
+        "started_at": "2026-12-03T08:00+05:00",
+    }
+    digest = hashlib.sha256(CLIP).hexdigest()
+    bad = api.post(
+        "/api/evidence",
+        files={"file": ("shift.mp4", CLIP[:-1], "video/mp4")},
+        data=form,
+        headers={**officer, "X-Content-SHA256": digest},
+    )
+    assert bad.status_code == 422 and digest in bad.text
+    made = api.post(
+        "/api/evidence",
+        files={"file": ("shift.mp4", CLIP, "video/mp4")},
+        data=form,
+        headers={**officer, "X-Content-SHA256": digest},
+    )
+    assert made.status_code == 201, made.text
+    item = made.json()
+    assert (item["sha256"], item["duplicate"], item["device_id"]) == (digest, False, "badge-0042")
+    assert (
+        api.post(
+            "/api/evidence",
+            files={"file": ("x.mp4", CLIP)},
+            data={"category": "weird"},
+            headers=officer,
+        ).status_code
+        == 422
+    )
+    url = f"/api/evidence/{item['id']}/file"
+    assert api.get(url, headers=officer).status_code == 428  # a purpose first
+    assert api.get(url, headers={**analyst, "X-Purpose": "curious look"}).status_code == 403
+    got = api.get(url, headers={**officer, "X-Purpose": "case 2611-0042"})
+    assert got.content == CLIP and got.headers["X-Content-SHA256"] == digest
+    custody = api.get(f"/api/evidence/{item['id']}/custody", headers=officer).json()
+    assert [e["action"] for e in custody] == ["ingest", "view"]

@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
     from kupol.alerts.api import router as alerts_router
     from kupol.cameras.api import router as cameras_router
     from kupol.events.api import router as events_router
+    from kupol.evidence.api import router as evidence_router
     from kupol.faces.api import router as faces_router
     from kupol.plates.api import router as plates_router
     from kupol.traffic.api import router as traffic_router
@@ -34,6 +35,7 @@ def routers() -> list[APIRouter]:
         faces_router,
         plates_router,
         traffic_router,
+        evidence_router,
         stream.router,
         audit.router,
         console_router,
