@@ -348,7 +348,12 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         hotlists=plates.hotlists,
         plate_domain=plates,
         traffic=traffic,
-        evidence=EvidenceVault(db=db, audit=audit, store=ContentStore(settings.data_dir / "vault")),
+        evidence=EvidenceVault(
+            db=db,
+            audit=audit,
+            store=ContentStore(settings.data_dir / "vault"),
+            key_path=settings.data_dir / "evidence-signing.key",
+        ),
         alert_engine=engine,
         alerts=alerts,
         quarantine=quarantine,

@@ -249,6 +249,32 @@ def evidence_verify() -> None:
     raise typer.Exit(1)
 
 
+@evidence_app.command("verify-package")
+@handle_errors
+def evidence_verify_package(
+    package: Path = typer.Argument(..., help="The exported ZIP."),
+    fingerprint: str | None = typer.Option(
+        None, help="The signing key's fingerprint the deployment publishes, to compare."
+    ),
+) -> None:
+    """Check an export package offline: its signature, every file's SHA-256 and every chain
+    of custody in it. Exit 0 if intact, 1 if not."""
+    from kupol.evidence.package import verify_package
+
+    report = verify_package(package)
+    if report.ok and fingerprint and fingerprint.lower() != report.fingerprint:
+        report.problems.append(
+            f"signed by key {report.fingerprint}, not the expected {fingerprint.lower()}"
+        )
+    if report.ok:
+        out.print(f"package intact: {report.items} items, signed by key {report.fingerprint}")
+        return
+    err.print(f"[bold red]package BROKEN[/]: {report.problems[0]}", highlight=False)
+    for problem in report.problems[1:]:
+        err.print(f"  {problem}", highlight=False)
+    raise typer.Exit(1)
+
+
 @quarantine_app.command("list")
 @handle_errors
 def quarantine_list(

@@ -198,3 +198,60 @@ def test_the_api_uploads_checks_the_hash_and_records_each_read(
     assert got.content == CLIP and got.headers["X-Content-SHA256"] == digest
     custody = api.get(f"/api/evidence/{item['id']}/custody", headers=officer).json()
     assert [e["action"] for e in custody] == ["ingest", "view"]
+
+
+def test_an_export_package_verifies_offline_and_tampering_shows(
+    container: Container, officer: Principal, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    from typer.testing import CliRunner
+
+    from kupol import cli
+    from kupol.evidence.package import verify_package
+
+    investigator = add_user(container, "inv", "investigator")[0]
+    first = ingest(container, officer, filename="a.mp4")
+    second = ingest(container, officer, data=CLIP + b"2", filename="b.mp4")
+    with pytest.raises(Exception, match=r"evidence\.export"):
+        container.evidence.export(item_ids=[first], actor=officer, why=WHY)
+    package_id, data = container.evidence.export(
+        item_ids=[first, second], actor=investigator, why=WHY
+    )
+    path = tmp_path / "package.zip"
+    path.write_bytes(data)
+    report = verify_package(path)
+    assert report.ok and report.items == 2
+    assert report.fingerprint == container.evidence.signer.fingerprint
+    assert [e["action"] for e in container.evidence.custody_log(item_id=first, actor=officer)][
+        -1
+    ] == "export"
+    assert container.evidence.verify().ok  # the export entries chain on
+
+    runner = CliRunner()
+    ok = runner.invoke(cli.app, ["evidence", "verify-package", str(path)])
+    assert ok.exit_code == 0 and "2 items" in ok.output
+    wrong = runner.invoke(
+        cli.app, ["evidence", "verify-package", str(path), "--fingerprint", "0" * 64]
+    )
+    assert wrong.exit_code == 1 and "not the expected" in " ".join(wrong.output.split())
+
+    def rewrite(change: str) -> Any:
+        """A copy of the package with one member changed."""
+        target = tmp_path / f"{change}.zip"
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w") as out:
+            for name in source.namelist():
+                body = source.read(name)
+                if change == "file" and name.startswith("files/") and name.endswith("a.mp4"):
+                    body = body[:-1] + bytes([body[-1] ^ 1])
+                if change == "manifest" and name == "manifest.json":
+                    body = body.replace(b"bodycam", b"document")
+                out.writestr(name, body)
+        return target
+
+    flipped = verify_package(rewrite("file"))
+    assert not flipped.ok and "SHA-256 is" in flipped.problems[0]
+    edited = verify_package(rewrite("manifest"))
+    assert not edited.ok and "signature does not verify" in edited.problems[0]
+    with zipfile.ZipFile(path) as archive:
+        assert package_id.encode() in archive.read("manifest.json")

@@ -8,9 +8,9 @@ import asyncio
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, UploadFile
+from fastapi import APIRouter, File, Form, Header, Response, UploadFile
 from fastapi.responses import StreamingResponse
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why
 from kupol.evidence.service import CATEGORIES, Metadata
@@ -55,6 +55,30 @@ async def upload(
         expected_sha256=x_content_sha256,
     )
     return {**asdict(found.item), "duplicate": found.duplicate}
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    item_ids: list[int] = Field(min_length=1, max_length=100)
+
+
+@router.post("/export", response_class=Response)
+def export_package(
+    body: ExportRequest, container: ContainerDep, user: CurrentUser, why: Why
+) -> Response:
+    """A signed ZIP of the items, their custody and a manifest, verifiable offline with
+    ``kupol evidence verify-package``; each item's custody records the export."""
+    package_id, data = container.evidence.export(item_ids=body.item_ids, actor=user, why=why)
+    return Response(
+        data,
+        media_type="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="evidence-{package_id}.zip"',
+            "Cache-Control": "no-store",
+            "X-Package-Id": package_id,
+        },
+    )
 
 
 @router.get("/{item_id}")

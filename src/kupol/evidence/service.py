@@ -4,9 +4,11 @@ record, in one transaction."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -19,9 +21,11 @@ from kupol.core.errors import InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.evidence import custody
 from kupol.evidence.model import CustodyEntry, EvidenceItem
+from kupol.evidence.package import PackageSigner, PackedItem, build_package
 from kupol.evidence.store import ContentStore
 
 CATEGORIES = ("bodycam", "camera", "drone", "photo", "document", "other")
+MAX_EXPORT = 100
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -81,10 +85,80 @@ class Ingested:
 class EvidenceVault:
     """Ingests, serves and verifies evidence."""
 
-    def __init__(self, *, db: Database, audit: AuditLog, store: ContentStore) -> None:
+    def __init__(
+        self, *, db: Database, audit: AuditLog, store: ContentStore, key_path: Path
+    ) -> None:
         self._db = db
         self._audit = audit
         self.store = store
+        self._key_path = key_path
+        self._signer: PackageSigner | None = None
+
+    @property
+    def signer(self) -> PackageSigner:
+        """The deployment's package-signing key (made on first use)."""
+        if self._signer is None:
+            self._signer = PackageSigner(self._key_path)
+        return self._signer
+
+    def export(
+        self, *, item_ids: list[int], actor: Principal, why: Justification
+    ) -> tuple[str, bytes]:
+        """A signed package of ``item_ids`` (:mod:`kupol.evidence.package`); each item's custody
+        records the export, which the package's own copy of the custody includes."""
+        actor.require(Permission.EVIDENCE_EXPORT)
+        if not 1 <= len(set(item_ids)) <= MAX_EXPORT:
+            raise InvalidInputError(f"export 1 to {MAX_EXPORT} items at once")
+        package_id = uuid.uuid4().hex
+        ids = sorted(set(item_ids))
+        with self._db.unit_of_work() as session:
+            for item_id in ids:
+                if session.get(EvidenceItem, item_id) is None:
+                    raise NotFoundError(f"no evidence item {item_id}")
+                self._record(session, item_id, actor, "export", {"package": package_id}, why)
+        packed = []
+        with self._db.reader() as session:
+            for item_id in ids:
+                item = session.get(EvidenceItem, item_id)
+                assert item is not None
+                entries = session.scalars(
+                    select(CustodyEntry)
+                    .where(CustodyEntry.item_id == item_id)
+                    .order_by(CustodyEntry.seq)
+                )
+                view = asdict(_view(item))
+                packed.append(
+                    PackedItem(
+                        metadata={
+                            k: (v.isoformat() if isinstance(v, datetime) else v)
+                            for k, v in view.items()
+                        },
+                        sha256=item.sha256,
+                        filename=item.filename,
+                        data=self.store.read(item.sha256),
+                        custody=[
+                            {
+                                "seq": e.seq,
+                                "at": e.at.isoformat(timespec="microseconds"),
+                                "actor": e.actor,
+                                "action": e.action,
+                                "details": e.details,
+                                "prev_hash": e.prev_hash,
+                                "hash": e.hash,
+                            }
+                            for e in entries
+                        ],
+                    )
+                )
+        data = build_package(
+            package_id=package_id,
+            created_at=utcnow(),
+            created_by=actor.username,
+            purpose=why.purpose,
+            items=packed,
+            signer=self.signer,
+        )
+        return package_id, data
 
     def ingest(self, stream: BinaryIO, meta: Metadata, *, actor: Principal,
                expected_sha256: str | None = None) -> Ingested:  # fmt: skip

@@ -29,6 +29,7 @@ class Permission(enum.StrEnum):
     PLATES_SEARCH = "plates.search"
     HOTLISTS_MANAGE = "hotlists.manage"
     EVIDENCE_INGEST = "evidence.ingest"
+    EVIDENCE_EXPORT = "evidence.export"
     VIOLATIONS_READ = "traffic.violations.read"
     VIOLATIONS_REVIEW = "traffic.violations.review"
     TRAFFIC_STATS = "traffic.stats"
@@ -75,6 +76,7 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.HOTLISTS_MANAGE: frozenset({Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}),
     # The evidence vault: field officers and docking stations (devices) put files in.
     Permission.EVIDENCE_INGEST: frozenset(_FIELD | {Role.DEVICE}),
+    Permission.EVIDENCE_EXPORT: frozenset({Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}),
     # Traffic enforcement: only traffic officers see violations (plates, evidence, owners)
     # and decide them; counts per rule, camera and crossing hold no personal data.
     Permission.VIOLATIONS_READ: frozenset({Role.TRAFFIC_OFFICER}),
