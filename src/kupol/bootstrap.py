@@ -93,6 +93,7 @@ class Container:
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
+    purge_task: asyncio.Task[None] | None = None
     started: bool = False
 
     @property
@@ -122,6 +123,7 @@ class Container:
         self.faces.start()
         if self.settings.traffic.sections:
             self.section_task = asyncio.create_task(self._run_sections(), name="traffic-sections")
+        self.purge_task = asyncio.create_task(self._run_purge(), name="evidence-purge")
         if with_sources and self.settings.vision.enabled:
             await self.start_pipelines()
 
@@ -146,6 +148,19 @@ class Container:
             except Exception:
                 log.exception("average-speed sections: the run failed; retrying next time")
             await asyncio.sleep(traffic.sections_every_s)
+
+    async def _run_purge(self) -> None:
+        """The evidence vault's scheduled purge of items past their retention."""
+        from kupol.core.auth.service import SYSTEM
+
+        while True:
+            try:
+                purged = await asyncio.to_thread(self.evidence.purge_due, actor=SYSTEM)
+                if purged:
+                    log.info("evidence: purged %d items past their retention", len(purged))
+            except Exception:
+                log.exception("evidence: the scheduled purge failed; retrying next time")
+            await asyncio.sleep(self.settings.evidence.purge_every_s)
 
     async def start_pipelines(self) -> None:
         """Run a pipeline per enabled camera with a stream, following camera changes."""
@@ -176,6 +191,12 @@ class Container:
         if self.mqtt is not None and self.started:
             await self.mqtt.stop()
         await self.faces.stop()
+        for task in (self.purge_task,):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self.purge_task = None
         if self.section_task is not None:
             self.section_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -353,6 +374,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
             audit=audit,
             store=ContentStore(settings.data_dir / "vault"),
             key_path=settings.data_dir / "evidence-signing.key",
+            retention=settings.evidence,
         ),
         alert_engine=engine,
         alerts=alerts,

@@ -300,6 +300,40 @@ class TrafficSettings(Section):
         return value
 
 
+class EvidenceSettings(Section):
+    """The evidence vault's retention."""
+
+    retention_days: dict[str, int] = Field(
+        default_factory=lambda: {
+            "bodycam": 30,
+            "camera": 30,
+            "drone": 30,
+            "photo": 365,
+            "document": 1825,
+            "other": 90,
+        },
+        description="Days an item without a case is kept, by category; then it is purged.",
+    )
+    case_years: int = Field(
+        5, ge=1, le=100, description="Years an item is kept after its case is closed."
+    )
+    purge_every_s: float = Field(
+        3600.0, gt=0, le=86400, description="How often items past their retention are purged."
+    )
+
+    @field_validator("retention_days")
+    @classmethod
+    def _every_category(cls, value: dict[str, int]) -> dict[str, int]:
+        from kupol.evidence.service import CATEGORIES
+
+        missing = sorted(set(CATEGORIES) - set(value))
+        if missing or any(days < 1 for days in value.values()):
+            raise ValueError(
+                f"give a retention of 1 day or more for every category ({', '.join(CATEGORIES)})"
+            )
+        return value
+
+
 class Settings(BaseSettings):
     """The whole configuration of one kupol deployment."""
 
@@ -324,6 +358,7 @@ class Settings(BaseSettings):
     faces: FacesSettings = FacesSettings()
     plates: PlatesSettings = PlatesSettings()
     traffic: TrafficSettings = TrafficSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

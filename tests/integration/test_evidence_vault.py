@@ -255,3 +255,48 @@ def test_an_export_package_verifies_offline_and_tampering_shows(
     assert not edited.ok and "signature does not verify" in edited.problems[0]
     with zipfile.ZipFile(path) as archive:
         assert package_id.encode() in archive.read("manifest.json")
+
+
+def test_retention_and_legal_hold_are_enforced_and_purges_leave_their_record(
+    container: Container, officer: Principal
+) -> None:
+    from datetime import timedelta
+
+    from kupol.core.auth.service import SYSTEM
+    from kupol.core.errors import ConflictError
+    from kupol.evidence.model import EvidenceItem
+
+    investigator = add_user(container, "inv", "investigator")[0]
+    admin = add_user(container, "root", "admin")[0]
+    routine = ingest(container, officer, filename="routine.mp4")
+    held = ingest(container, officer, data=CLIP + b"h", filename="held.mp4")
+    case = ingest(container, officer, data=CLIP + b"c", filename="case.mp4",
+                  case_number="2611-0042")  # fmt: skip
+    view = container.evidence.get(item_id=routine, actor=officer, why=WHY)
+    assert view.retain_until is not None  # bodycam without a case: 30 days
+    assert 29 <= (view.retain_until - view.ingested_at).days <= 30
+    with pytest.raises(ConflictError, match="retained until"):
+        container.evidence.delete(item_id=routine, reason="tidy up", actor=investigator)
+    with pytest.raises(Exception, match="evidence"):
+        container.evidence.delete(item_id=routine, reason="tidy up", actor=admin)
+    container.evidence.hold(item_id=held, reason="complaint 2026-118", actor=investigator)
+    # Time passes: every retention ends (as if 40 days later).
+    with container.db.unit_of_work() as session:
+        for row in session.query(EvidenceItem).filter(EvidenceItem.case_number.is_(None)):
+            row.retain_until = row.ingested_at - timedelta(days=1)
+    with pytest.raises(ConflictError, match="legal hold"):
+        container.evidence.delete(item_id=held, reason="tidy up", actor=investigator)
+    with pytest.raises(ConflictError, match="not closed"):
+        container.evidence.delete(item_id=case, reason="tidy up", actor=investigator)
+    assert container.evidence.purge_due(actor=SYSTEM) == [routine]
+    assert not container.evidence.store.path(view.sha256).exists()
+    log = container.evidence.custody_log(item_id=routine, actor=officer)
+    assert log[-1]["action"] == "purge" and log[-1]["actor"] == "system"
+    assert container.evidence.verify().ok  # a purged file is gone on purpose
+    closed = datetime(2026, 12, 1, tzinfo=UTC)
+    assert container.evidence.close_case(case_number="2611-0042", closed_at=closed,
+                                         actor=investigator) == 1  # fmt: skip
+    kept = container.evidence.get(item_id=case, actor=officer, why=WHY)
+    assert kept.retain_until is not None and kept.retain_until.year == 2031
+    container.evidence.hold(item_id=held, reason="complaint closed", actor=investigator, on=False)
+    assert container.evidence.purge_due(actor=SYSTEM) == [held]

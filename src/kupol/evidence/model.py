@@ -8,7 +8,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kupol.core.db import Base, UTCDateTime
@@ -38,6 +48,11 @@ class EvidenceItem(Base):
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
     ingested_by: Mapped[str] = mapped_column(String(64))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Not to be deleted before this; empty: until its case closes (kept meanwhile)."""
+    on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    """A legal hold: not to be deleted, whatever the retention says."""
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class CustodyEntry(Base):

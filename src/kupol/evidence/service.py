@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -17,12 +17,13 @@ from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.audit.model import AuditEntry
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
-from kupol.core.errors import InvalidInputError, NotFoundError
+from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.evidence import custody
 from kupol.evidence.model import CustodyEntry, EvidenceItem
 from kupol.evidence.package import PackageSigner, PackedItem, build_package
 from kupol.evidence.store import ContentStore
+from kupol.settings import EvidenceSettings
 
 CATEGORIES = ("bodycam", "camera", "drone", "photo", "document", "other")
 MAX_EXPORT = 100
@@ -72,6 +73,9 @@ class ItemView:
     case_number: str | None
     ingested_by: str
     ingested_at: datetime
+    retain_until: datetime | None = None
+    on_hold: bool = False
+    purged_at: datetime | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,8 +90,15 @@ class EvidenceVault:
     """Ingests, serves and verifies evidence."""
 
     def __init__(
-        self, *, db: Database, audit: AuditLog, store: ContentStore, key_path: Path
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        store: ContentStore,
+        key_path: Path,
+        retention: EvidenceSettings | None = None,
     ) -> None:
+        self._retention = retention or EvidenceSettings()
         self._db = db
         self._audit = audit
         self.store = store
@@ -191,6 +202,11 @@ class EvidenceVault:
                 case_number=meta.case_number,
                 description=meta.description,
                 ingested_by=actor.username,
+                on_hold=False,
+                # An item of a case is kept until the case closes (then case_years more).
+                retain_until=None
+                if meta.case_number
+                else utcnow() + timedelta(days=self._retention.retention_days[meta.category]),
             )
             session.add(item)
             session.flush()
@@ -223,6 +239,79 @@ class EvidenceVault:
             ),
             session=session,
         )
+
+    # ------------------------------------------------------------------ retention
+    def hold(self, *, item_id: int, reason: str, actor: Principal, on: bool = True) -> ItemView:
+        """Put an item under legal hold (``on``) or release it, saying why."""
+        actor.require(Permission.EVIDENCE_MANAGE)
+        if len(reason.strip()) < 5:
+            raise InvalidInputError("say why (at least 5 characters)")
+        with self._db.unit_of_work() as session:
+            item = _live(session, item_id)
+            item.on_hold = on
+            self._record(session, item_id, actor, "hold" if on else "release",
+                         {"reason": reason.strip()})  # fmt: skip
+            return _view(item)
+
+    def close_case(self, *, case_number: str, closed_at: datetime, actor: Principal) -> int:
+        """A case closed: its items are kept ``case_years`` more; how many items."""
+        actor.require(Permission.EVIDENCE_MANAGE)
+        if closed_at.tzinfo is None:
+            raise InvalidInputError("closed_at needs its UTC offset")
+        until = closed_at + timedelta(days=round(365.25 * self._retention.case_years))
+        with self._db.unit_of_work() as session:
+            items = list(
+                session.scalars(
+                    select(EvidenceItem).where(
+                        EvidenceItem.case_number == case_number, EvidenceItem.purged_at.is_(None)
+                    )
+                )
+            )
+            for item in items:
+                item.retain_until = until
+                details: dict[str, object] = {
+                    "case_closed": closed_at.isoformat(),
+                    "until": until.isoformat(),
+                }
+                self._record(session, item.id, actor, "retention", details)
+            return len(items)
+
+    def delete(self, *, item_id: int, reason: str, actor: Principal) -> None:
+        """Delete an item's file before the scheduled purge would — refused under legal hold or
+        inside its retention, whoever asks. Its record and custody stay."""
+        actor.require(Permission.EVIDENCE_MANAGE)
+        with self._db.unit_of_work() as session:
+            item = _live(session, item_id)
+            _deletable(item, utcnow())
+            self._purge(session, item, actor, reason.strip() or "deleted")
+
+    def purge_due(self, *, actor: Principal) -> list[int]:
+        """Purge every item past its retention and not on hold (the scheduled job)."""
+        now = utcnow()
+        with self._db.unit_of_work() as session:
+            due = list(
+                session.scalars(
+                    select(EvidenceItem).where(
+                        EvidenceItem.purged_at.is_(None),
+                        EvidenceItem.on_hold.is_(False),
+                        EvidenceItem.retain_until.is_not(None),
+                        EvidenceItem.retain_until <= now,
+                    )
+                )
+            )
+            for item in due:
+                self._purge(session, item, actor, "retention ended")
+            return [item.id for item in due]
+
+    def _purge(self, session: object, item: EvidenceItem, actor: Principal, reason: str) -> None:
+        from sqlalchemy.orm import Session
+
+        assert isinstance(session, Session)
+        # Others of the same content would share the file (deduplication keeps one item).
+        self._record(session, item.id, actor, "purge", {"reason": reason, "sha256": item.sha256})
+        item.purged_at = utcnow()
+        session.flush()
+        self.store.delete(item.sha256)
 
     def get(self, *, item_id: int, actor: Principal, why: Justification) -> ItemView:
         """One item's metadata (a view, recorded)."""
@@ -292,6 +381,34 @@ class EvidenceVault:
             return custody.verify(session, self.store, heads=heads)
 
 
+def _live(session: object, item_id: int) -> EvidenceItem:
+    from sqlalchemy.orm import Session
+
+    assert isinstance(session, Session)
+    item = session.get(EvidenceItem, item_id)
+    if item is None:
+        raise NotFoundError(f"no evidence item {item_id}")
+    if item.purged_at is not None:
+        raise ConflictError(f"evidence item {item_id} was purged on {item.purged_at:%Y-%m-%d}")
+    return item
+
+
+def _deletable(item: EvidenceItem, now: datetime) -> None:
+    """Raises ConflictError when nobody may delete ``item`` now."""
+    if item.on_hold:
+        raise ConflictError(f"evidence item {item.id} is under legal hold: it cannot be deleted")
+    if item.retain_until is None:
+        raise ConflictError(
+            f"evidence item {item.id} belongs to case {item.case_number}, which is not closed: "
+            "it cannot be deleted"
+        )
+    if item.retain_until > now:
+        raise ConflictError(
+            f"evidence item {item.id} is retained until {item.retain_until:%Y-%m-%d}: it cannot "
+            "be deleted before"
+        )
+
+
 def _view(item: EvidenceItem) -> ItemView:
     return ItemView(
         id=item.id,
@@ -307,4 +424,7 @@ def _view(item: EvidenceItem) -> ItemView:
         case_number=item.case_number,
         ingested_by=item.ingested_by,
         ingested_at=item.ingested_at,
+        retain_until=item.retain_until,
+        on_hold=bool(item.on_hold),
+        purged_at=item.purged_at,
     )

@@ -89,6 +89,15 @@ class ContentStore:
         finally:
             temporary.unlink(missing_ok=True)
 
+    def delete(self, sha256: str) -> bool:
+        """Remove the content ``sha256`` (the vault's purge only); whether it was there."""
+        path = self.path(sha256)
+        if not path.exists():
+            return False
+        path.chmod(0o640)
+        path.unlink()
+        return True
+
     def read(self, sha256: str) -> bytes:
         """The content ``sha256``."""
         path = self.path(sha256)

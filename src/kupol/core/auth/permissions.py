@@ -30,6 +30,7 @@ class Permission(enum.StrEnum):
     HOTLISTS_MANAGE = "hotlists.manage"
     EVIDENCE_INGEST = "evidence.ingest"
     EVIDENCE_EXPORT = "evidence.export"
+    EVIDENCE_MANAGE = "evidence.manage"
     VIOLATIONS_READ = "traffic.violations.read"
     VIOLATIONS_REVIEW = "traffic.violations.review"
     TRAFFIC_STATS = "traffic.stats"
@@ -77,6 +78,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # The evidence vault: field officers and docking stations (devices) put files in.
     Permission.EVIDENCE_INGEST: frozenset(_FIELD | {Role.DEVICE}),
     Permission.EVIDENCE_EXPORT: frozenset({Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}),
+    # Legal holds, retention and deletion: investigators, for their cases.
+    Permission.EVIDENCE_MANAGE: frozenset({Role.INVESTIGATOR}),
     # Traffic enforcement: only traffic officers see violations (plates, evidence, owners)
     # and decide them; counts per rule, camera and crossing hold no personal data.
     Permission.VIOLATIONS_READ: frozenset({Role.TRAFFIC_OFFICER}),

@@ -46,6 +46,9 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("ingested_by", sa.String(length=64), nullable=False),
         sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("retain_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("on_hold", sa.Boolean(), nullable=False),
+        sa.Column("purged_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_items")),
     )
     op.create_index("ix_evidence_items_case", "evidence_items", ["case_number"])
