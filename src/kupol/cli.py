@@ -249,6 +249,29 @@ def evidence_verify() -> None:
     raise typer.Exit(1)
 
 
+@evidence_app.command("import-folder")
+@handle_errors
+def evidence_import_folder(
+    folder: Path = typer.Argument(..., help="A docked body camera's folder of clips."),
+    user: str = typer.Option(..., help="The user the import is made as (recorded in custody)."),
+    category: str = typer.Option("bodycam", help="The clips' category."),
+) -> None:
+    """Import a folder of clips, each with its sidecar .json (device, officer, time span, GPS;
+    see docs/evidence.md). Bad clips are listed with their reason; the others are kept."""
+    from kupol.evidence.docking import import_folder
+
+    c = container()
+    report = import_folder(c.evidence, folder, actor=c.auth.principal_of(user), category=category)
+    out.print(
+        f"imported {len(report.imported)}, already in the vault {len(report.duplicates)}, "
+        f"refused {len(report.refused)}"
+    )
+    for name, reason in report.refused:
+        err.print(f"  {name}: {reason}", highlight=False)
+    if report.refused:
+        raise typer.Exit(1)
+
+
 @evidence_app.command("verify-package")
 @handle_errors
 def evidence_verify_package(

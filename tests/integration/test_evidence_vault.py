@@ -300,3 +300,46 @@ def test_retention_and_legal_hold_are_enforced_and_purges_leave_their_record(
     assert kept.retain_until is not None and kept.retain_until.year == 2031
     container.evidence.hold(item_id=held, reason="complaint closed", actor=investigator, on=False)
     assert container.evidence.purge_due(actor=SYSTEM) == [held]
+
+
+def test_a_docked_folder_is_imported_clip_by_clip(
+    container: Container, officer: Principal, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+    import json
+
+    from typer.testing import CliRunner
+
+    from kupol import cli
+    from kupol.evidence.docking import import_folder
+
+    dock = tmp_path / "badge-0042"
+    dock.mkdir()
+    side = {"device_id": "badge-0042", "officer": "patrol",
+            "started_at": "2026-12-03T08:00:00+05:00", "ended_at": "2026-12-03T08:30:00+05:00",
+            "gps": [[51.128, 71.43, "2026-12-03T08:00:05+05:00"]]}  # fmt: skip
+    clips = {
+        "0800.mp4": (CLIP + b"1", side),
+        "0830.mp4": (CLIP + b"2", {**side, "sha256": hashlib.sha256(CLIP + b"2").hexdigest()}),
+        "0900.mp4": (CLIP + b"3", {**side, "sha256": "0" * 64}),  # corrupted on the way
+        "0930.mp4": (CLIP + b"4", None),  # no sidecar
+        "1000.mp4": (CLIP + b"5", {**side, "started_at": "yesterday"}),
+    }
+    for name, (data, meta) in clips.items():
+        (dock / name).write_bytes(data)
+        if meta is not None:
+            (dock / name).with_suffix(".json").write_text(json.dumps(meta))
+    report = import_folder(container.evidence, dock, actor=officer)
+    assert len(report.imported) == 2 and report.duplicates == []
+    refused = dict(report.refused)
+    assert set(refused) == {"0900.mp4", "0930.mp4", "1000.mp4"}
+    assert "not the expected" in refused["0900.mp4"] and "sidecar" in refused["0930.mp4"]
+    again = import_folder(container.evidence, dock, actor=officer)
+    assert again.imported == [] and sorted(again.duplicates) == sorted(report.imported)
+    item = container.evidence.get(item_id=report.imported[0], actor=officer, why=WHY)
+    assert (item.device_id, item.officer, item.category) == ("badge-0042", "patrol", "bodycam")
+
+    monkeypatch.setattr(cli, "container", lambda: container)
+    result = CliRunner().invoke(cli.app, ["evidence", "import-folder", str(dock), "--user",
+                                          "patrol"])  # fmt: skip
+    assert result.exit_code == 1 and "already in the vault 2, refused 3" in result.output
