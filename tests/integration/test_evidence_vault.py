@@ -343,3 +343,45 @@ def test_a_docked_folder_is_imported_clip_by_clip(
     result = CliRunner().invoke(cli.app, ["evidence", "import-folder", str(dock), "--user",
                                           "patrol"])  # fmt: skip
     assert result.exit_code == 1 and "already in the vault 2, refused 3" in result.output
+
+
+def test_a_clip_is_linked_to_the_alerts_raised_near_its_device_while_it_recorded(
+    container: Container, officer: Principal
+) -> None:
+    import uuid
+    from datetime import timedelta
+
+    from kupol.alerts.model import Alert, AlertRule
+    from kupol.cameras.schemas import CameraCreate
+    from kupol.core.auth.service import SYSTEM
+
+    start = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)  # 08:00 in Astana
+    for camera_id, lat, lon in (("near", 51.1283, 71.4305), ("far", 51.1600, 71.4700)):
+        container.cameras.register(
+            camera=CameraCreate(id=camera_id, name=camera_id, kind="fixed", latitude=lat,
+                                longitude=lon),
+            actor=SYSTEM,
+        )  # fmt: skip
+    track = tuple(
+        (51.1283 + 0.0001 * i, 71.4300, (start + timedelta(minutes=i)).isoformat())
+        for i in range(31)
+    )
+    with container.db.unit_of_work() as session:
+        rule = AlertRule(name="any", severity="high", event_types=[], created_by="t")
+        session.add(rule)
+        session.flush()
+        for camera_id, minutes in (("near", 10), ("far", 12), ("near", 90)):
+            at = start + timedelta(minutes=minutes)
+            session.add(Alert(rule_id=rule.id, camera_id=camera_id, first_event_id=uuid.uuid4(),
+                              event_type="intrusion", severity="high", raised_at=at,
+                              last_event_at=at))  # fmt: skip
+    found = container.evidence.ingest(
+        io.BytesIO(CLIP),
+        Metadata(filename="shift.mp4", category="bodycam", started_at=start,
+                 ended_at=start + timedelta(minutes=30), gps=track),
+        actor=officer,
+    )  # fmt: skip
+    [linked] = container.evidence.related_alerts(item_id=found.item.id, actor=officer)
+    # Near at minute 10 (about 150 m away); not the far camera (4 km), not the one an hour on.
+    assert linked.camera_id == "near" and linked.distance_m < 300
+    assert linked.raised_at == start + timedelta(minutes=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 Point = tuple[float, float]
@@ -27,3 +28,21 @@ def point_in_polygon(point: Point, polygon: Sequence[Point]) -> bool:
             if x < cross:
                 inside = not inside
     return inside
+
+
+EARTH_RADIUS_M = 6_371_008.8
+
+
+def haversine_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres between two (latitude, longitude) points.
+
+    Example:
+        >>> round(haversine_m((51.1283, 71.4305), (51.1283, 71.4405)))
+        698
+    """
+    lat1, lon1, lat2, lon2 = map(math.radians, (a[0], a[1], b[0], b[1]))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))

@@ -105,6 +105,12 @@ def get_file(
     )
 
 
+@router.get("/{item_id}/alerts")
+def item_alerts(item_id: int, container: ContainerDep, user: CurrentUser) -> list[dict[str, Any]]:
+    """Alerts the clip saw: raised while it recorded, at cameras near its device."""
+    return [asdict(a) for a in container.evidence.related_alerts(item_id=item_id, actor=user)]
+
+
 @router.get("/{item_id}/custody")
 def get_custody(item_id: int, container: ContainerDep, user: CurrentUser) -> list[dict[str, Any]]:
     """An item's chain of custody, oldest first."""

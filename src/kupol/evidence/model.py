@@ -46,6 +46,8 @@ class EvidenceItem(Base):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     case_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    gps: Mapped[list[list[Any]]] = mapped_column(JSON, default=list)
+    """The device's track while recording: [latitude, longitude, ISO time] points."""
     ingested_by: Mapped[str] = mapped_column(String(64))
     ingested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     retain_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

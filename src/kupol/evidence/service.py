@@ -20,6 +20,7 @@ from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.evidence import custody
+from kupol.evidence.links import RelatedAlert, related_alerts
 from kupol.evidence.model import CustodyEntry, EvidenceItem
 from kupol.evidence.package import PackageSigner, PackedItem, build_package
 from kupol.evidence.store import ContentStore
@@ -42,6 +43,8 @@ class Metadata:
     ended_at: datetime | None = None
     case_number: str | None = None
     description: str | None = None
+    gps: tuple[tuple[float, float, str], ...] = ()
+    """The device's track while recording: (latitude, longitude, ISO time)."""
 
     def check(self) -> None:
         """Raises InvalidInputError naming what is wrong."""
@@ -201,6 +204,7 @@ class EvidenceVault:
                 ended_at=meta.ended_at,
                 case_number=meta.case_number,
                 description=meta.description,
+                gps=[list(p) for p in meta.gps],
                 ingested_by=actor.username,
                 on_hold=False,
                 # An item of a case is kept until the case closes (then case_years more).
@@ -344,6 +348,17 @@ class EvidenceVault:
                     yield chunk
 
         return view, chunks()
+
+    def related_alerts(
+        self, *, item_id: int, actor: Principal, radius_m: float = 300.0
+    ) -> list[RelatedAlert]:
+        """Alerts the clip saw: raised while it recorded, near where its device was."""
+        actor.require(Permission.EVIDENCE_VIEW)
+        with self._db.reader() as session:
+            item = session.get(EvidenceItem, item_id)
+            if item is None:
+                raise NotFoundError(f"no evidence item {item_id}")
+            return related_alerts(session, item, radius_m=radius_m)
 
     def custody_log(self, *, item_id: int, actor: Principal) -> list[dict[str, object]]:
         """An item's chain of custody, oldest first."""

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("case_number", sa.String(length=64), nullable=True),
         sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("gps", sa.JSON(), nullable=False),
         sa.Column("ingested_by", sa.String(length=64), nullable=False),
         sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("retain_until", sa.DateTime(timezone=True), nullable=True),
