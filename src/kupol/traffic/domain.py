@@ -30,6 +30,7 @@ from kupol.traffic.warning_device import (
     MqttWarningDevice,
     RetryingMqttDevice,
 )
+from kupol.vision.clips import RecentFrames
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,15 @@ class Traffic:
                     self._device = LoggedWarningDevice()
             return self._device
 
-    def stage(self, camera_id: str, config: CameraTrafficConfig, fps: float) -> TrafficStage:
-        """A camera's traffic stage (the pipelines' factory)."""
+    def stage(
+        self,
+        camera_id: str,
+        config: CameraTrafficConfig,
+        fps: float,
+        frames: RecentFrames | None = None,
+    ) -> TrafficStage:
+        """A camera's traffic stage (the pipelines' factory); ``frames``: the camera's shared
+        buffer of recent frames."""
         return TrafficStage(
             camera_id=camera_id,
             config=config,
@@ -82,6 +90,7 @@ class Traffic:
             files=self.files,
             device=self.device(),
             fps=fps,
+            frames=frames,
         )
 
     def close(self) -> None:

@@ -75,6 +75,11 @@ RIDING_S = 0.3
 """A person inside a scooter's box this long rides it (and walks again when clear as long)."""
 
 
+def frames_kept(config: CameraTrafficConfig) -> float:
+    """Seconds of recent frames the stage needs for its evidence."""
+    return config.evidence_before_s + config.evidence_after_s + TRACK_END_S
+
+
 class WarningDevice(Protocol):
     """Where crossing commands go (:class:`~kupol.traffic.warning_device.MqttWarningDevice`)."""
 
@@ -142,7 +147,11 @@ class TrafficStage:
         files: FaceFiles,
         device: WarningDevice | None = None,
         fps: float = 10.0,
+        frames: RecentFrames | None = None,
     ) -> None:
+        """``frames``: the camera's own buffer of recent frames (at least
+        :func:`frames_kept` long), filled by its worker before each frame is processed, so a
+        frame is encoded once for clips and evidence alike; without it the stage keeps its own."""
         self.camera_id = camera_id
         self.config = config
         self._signals = signals
@@ -154,9 +163,8 @@ class TrafficStage:
         self._pending: list[_Pending] = []
         # A track ends seconds after its vehicle was last seen (the tracker's patience): the
         # frames around its last sighting must still be here then.
-        self._recent = RecentFrames(
-            seconds=config.evidence_before_s + config.evidence_after_s + TRACK_END_S
-        )
+        self._own_frames = frames is None
+        self._recent = frames if frames is not None else RecentFrames(seconds=frames_kept(config))
         self._offset = 0.0
         """The wall clock minus the video's clock, as of the latest frame."""
         self._frame_tolerance = max(2.5 / fps, 0.5)
@@ -232,7 +240,8 @@ class TrafficStage:
         messages: list[Event] = []
         try:
             self._read_signals(image, occurred)
-            self._recent.add(pts_s, image)
+            if self._own_frames:  # a shared buffer is filled by the camera's worker
+                self._recent.add(pts_s, image)
             for user in users:
                 self._place(user, pts_s, width, height, track_key)
             self._mark_riders(pts_s)

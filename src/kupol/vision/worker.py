@@ -48,8 +48,11 @@ FaceStageFactory = Callable[[str, CameraFacesConfig], "FaceStage"]
 """Makes a camera's face stage (camera id, its face settings)."""
 PlateStageFactory = Callable[[str, CameraPlatesConfig], "PlateStage"]
 """Makes a camera's plate stage (camera id, its plate settings)."""
-TrafficStageFactory = Callable[[str, "CameraTrafficConfig", float], "TrafficStage"]
-"""Makes a camera's traffic stage (camera id, its traffic settings, analysed frames/s)."""
+TrafficStageFactory = Callable[
+    [str, "CameraTrafficConfig", float, RecentFrames | None], "TrafficStage"
+]
+"""Makes a camera's traffic stage (camera id, its traffic settings, analysed frames/s, the
+camera's shared buffer of recent frames)."""
 
 log = logging.getLogger(__name__)
 Publish = Callable[[list[Event]], None]
@@ -237,14 +240,21 @@ class CameraWorker:
         tracks = TrackPublisher(
             camera_id=self.camera_id, run_id=uuid.uuid4().hex[:12], names=pipeline.names
         )
-        recent = RecentFrames(seconds=config.clips.before_s)
+        from kupol.traffic.live import frames_kept
+
+        traffic_on = self._traffic is not None and config.traffic.enabled
+        # One buffer of recent frames for the clips and the traffic evidence: a frame is
+        # encoded once.
+        recent = RecentFrames(
+            seconds=max(config.clips.before_s, frames_kept(config.traffic) if traffic_on else 0.0)
+        )
         faces = (
             self._faces(self.camera_id, config.faces)
             if self._faces is not None and config.faces.enabled
             else None
         )
         plates = self._plate_stage(config)
-        traffic = self._traffic_stage(config)
+        traffic = self._traffic_stage(config, recent)
         pending: list[tuple[PendingClip, VisionEvent, datetime]] = []
         wall_start = datetime.now(UTC)
         started = time.monotonic()
@@ -275,7 +285,8 @@ class CameraWorker:
                     image=frame.image, tracked=result.tracked, pts_s=frame.pts_s, at=occurred
                 )
                 self._counts = pipeline.counts()
-            clip_frame = recent.add(frame.pts_s, frame.image) if config.clips.enabled else None
+            kept = recent.add(frame.pts_s, frame.image) if config.clips.enabled or traffic else None
+            clip_frame = kept if config.clips.enabled else None
             messages: list[Event] = list(tracks.messages(result, occurred=occurred))
             if faces is not None:
                 messages.extend(self._face_messages(faces, frame, result, tracks, occurred))
@@ -425,13 +436,13 @@ class CameraWorker:
             self.health.last_error = f"plates: {exc}"
             return []
 
-    def _traffic_stage(self, config: CameraAnalytics) -> TrafficStage | None:
+    def _traffic_stage(self, config: CameraAnalytics, frames: RecentFrames) -> TrafficStage | None:
         """The camera's traffic stage, if switched on; a failure costs the rules, not the
         camera."""
         if self._traffic is None or not config.traffic.enabled:
             return None
         try:
-            return self._traffic(self.camera_id, config.traffic, config.analysis_fps)
+            return self._traffic(self.camera_id, config.traffic, config.analysis_fps, frames)
         except Exception as exc:
             log.exception("camera %s: traffic rules unavailable", self.camera_id)
             self.health.last_error = f"traffic: {exc}"
