@@ -158,6 +158,9 @@ class Container:
                 purged = await asyncio.to_thread(self.evidence.purge_due, actor=SYSTEM)
                 if purged:
                     log.info("evidence: purged %d items past their retention", len(purged))
+                expired = await asyncio.to_thread(self.evidence.uploads.expire)
+                if expired:
+                    log.info("evidence: removed %d unfinished uploads past their expiry", expired)
             except Exception:
                 log.exception("evidence: the scheduled purge failed; retrying next time")
             await asyncio.sleep(self.settings.evidence.purge_every_s)

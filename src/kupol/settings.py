@@ -301,7 +301,7 @@ class TrafficSettings(Section):
 
 
 class EvidenceSettings(Section):
-    """The evidence vault's retention."""
+    """The evidence vault: retention, purge and resumable uploads."""
 
     retention_days: dict[str, int] = Field(
         default_factory=lambda: {
@@ -319,6 +319,12 @@ class EvidenceSettings(Section):
     )
     purge_every_s: float = Field(
         3600.0, gt=0, le=86400, description="How often items past their retention are purged."
+    )
+    max_upload_bytes: int = Field(
+        64 * 1024**3, ge=1, description="The largest file a resumable upload may carry."
+    )
+    upload_expire_h: float = Field(
+        24.0, gt=0, le=24 * 30, description="Hours an unfinished resumable upload is kept."
     )
 
     @field_validator("retention_days")

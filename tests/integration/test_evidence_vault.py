@@ -338,6 +338,7 @@ def test_a_docked_folder_is_imported_clip_by_clip(
     assert again.imported == [] and sorted(again.duplicates) == sorted(report.imported)
     item = container.evidence.get(item_id=report.imported[0], actor=officer, why=WHY)
     assert (item.device_id, item.officer, item.category) == ("badge-0042", "patrol", "bodycam")
+    assert item.gps == [[51.128, 71.43, "2026-12-03T08:00:05+05:00"]]
 
     monkeypatch.setattr(cli, "container", lambda: container)
     result = CliRunner().invoke(cli.app, ["evidence", "import-folder", str(dock), "--user",

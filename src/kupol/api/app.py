@@ -19,6 +19,7 @@ def routers() -> list[APIRouter]:
     from kupol.cameras.api import router as cameras_router
     from kupol.events.api import router as events_router
     from kupol.evidence.api import router as evidence_router
+    from kupol.evidence.uploads_api import router as evidence_uploads_router
     from kupol.faces.api import router as faces_router
     from kupol.plates.api import router as plates_router
     from kupol.traffic.api import router as traffic_router
@@ -35,6 +36,7 @@ def routers() -> list[APIRouter]:
         faces_router,
         plates_router,
         traffic_router,
+        evidence_uploads_router,
         evidence_router,
         stream.router,
         audit.router,

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kupol.core.auth import Principal
 from kupol.core.errors import InvalidInputError
-from kupol.evidence.service import EvidenceVault, Metadata
+from kupol.evidence.service import EvidenceVault, Metadata, parse_time
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm"}
 MEDIA_TYPES = {
@@ -43,20 +42,6 @@ class DockReport:
     duplicates: list[int] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
     """(file name, reason)."""
-
-
-def _time(value: Any, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{name} must be an ISO 8601 time")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidInputError(f"{name} {value!r} is not an ISO 8601 time") from None
-    if parsed.tzinfo is None:
-        raise InvalidInputError(f"{name} needs its UTC offset")
-    return parsed
 
 
 def _sidecar(clip: Path) -> dict[str, Any]:
@@ -101,12 +86,13 @@ def import_folder(
                 category=category,
                 device_id=str(data["device_id"])[:64],
                 officer=(str(data["officer"])[:64] if data.get("officer") else None),
-                started_at=_time(data.get("started_at"), "started_at"),
-                ended_at=_time(data.get("ended_at"), "ended_at"),
+                started_at=parse_time(data.get("started_at"), "started_at"),
+                ended_at=parse_time(data.get("ended_at"), "ended_at"),
                 case_number=(str(data["case_number"])[:64] if data.get("case_number") else None),
                 description=(
                     f"GPS track of {len(data['gps'])} points" if data.get("gps") else None
                 ),
+                gps=tuple((float(p[0]), float(p[1]), str(p[2])) for p in data.get("gps", [])),
             )
             with clip.open("rb") as stream:
                 found = vault.ingest(

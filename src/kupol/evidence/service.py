@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
@@ -23,11 +23,27 @@ from kupol.evidence import custody
 from kupol.evidence.links import RelatedAlert, related_alerts
 from kupol.evidence.model import CustodyEntry, EvidenceItem
 from kupol.evidence.package import PackageSigner, PackedItem, build_package
-from kupol.evidence.store import ContentStore
+from kupol.evidence.store import ContentStore, Stored
+from kupol.evidence.uploads import ResumableUploads
 from kupol.settings import EvidenceSettings
 
 CATEGORIES = ("bodycam", "camera", "drone", "photo", "document", "other")
 MAX_EXPORT = 100
+
+
+def parse_time(value: object, name: str) -> datetime | None:
+    """An ISO 8601 time with its UTC offset (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{name} must be an ISO 8601 time")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInputError(f"{name} {value[:40]!r} is not an ISO 8601 time") from None
+    if parsed.tzinfo is None:
+        raise InvalidInputError(f"{name} needs its UTC offset")
+    return parsed
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +61,40 @@ class Metadata:
     description: str | None = None
     gps: tuple[tuple[float, float, str], ...] = ()
     """The device's track while recording: (latitude, longitude, ISO time)."""
+
+    @classmethod
+    def from_fields(cls, fields: dict[str, str]) -> Metadata:
+        """Metadata from text fields (a resumable upload's ``Upload-Metadata``): ``filename``,
+        ``filetype`` (or ``media_type``), ``category``, ``device_id``, ``officer``,
+        ``started_at``, ``ended_at`` (ISO 8601 with offset), ``case_number``, ``description``.
+
+        Raises:
+            InvalidInputError: a field kupol does not know, or a malformed value.
+        """
+        known = {"filename", "filetype", "media_type", "category", "device_id", "officer",
+                 "started_at", "ended_at", "case_number", "description", "sha256"}  # fmt: skip
+        unknown = sorted(set(fields) - known)
+        if unknown:
+            raise InvalidInputError(f"unknown metadata {', '.join(unknown)}")
+        text = {k: v.strip() for k, v in fields.items()}
+        limits = {"device_id": 64, "officer": 64, "case_number": 64, "description": 4000,
+                  "filetype": 200, "media_type": 200}  # fmt: skip
+        for name, limit in limits.items():
+            if len(text.get(name, "")) > limit:
+                raise InvalidInputError(f"{name} is longer than {limit} characters")
+        meta = cls(
+            filename=text.get("filename") or "upload",
+            media_type=text.get("filetype") or text.get("media_type") or "application/octet-stream",
+            category=text.get("category") or "other",
+            device_id=text.get("device_id") or None,
+            officer=text.get("officer") or None,
+            started_at=parse_time(text.get("started_at") or None, "started_at"),
+            ended_at=parse_time(text.get("ended_at") or None, "ended_at"),
+            case_number=text.get("case_number") or None,
+            description=text.get("description") or None,
+        )
+        meta.check()
+        return meta
 
     def check(self) -> None:
         """Raises InvalidInputError naming what is wrong."""
@@ -79,6 +129,8 @@ class ItemView:
     retain_until: datetime | None = None
     on_hold: bool = False
     purged_at: datetime | None = None
+    gps: list[list[float | str]] = field(default_factory=list)
+    """The device's track while recording: [latitude, longitude, ISO time] points."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,6 +159,11 @@ class EvidenceVault:
         self.store = store
         self._key_path = key_path
         self._signer: PackageSigner | None = None
+        self.uploads = ResumableUploads(
+            store.root / "uploads",
+            max_size=self._retention.max_upload_bytes,
+            expire_after=timedelta(hours=self._retention.upload_expire_h),
+        )
 
     @property
     def signer(self) -> PackageSigner:
@@ -180,7 +237,17 @@ class EvidenceVault:
         the existing item gets a ``duplicate`` custody entry and is returned."""
         actor.require(Permission.EVIDENCE_INGEST)
         meta.check()
-        stored = self.store.put(stream, expected_sha256=expected_sha256)
+        return self._register(self.store.put(stream, expected_sha256=expected_sha256), meta, actor)
+
+    def ingest_file(self, path: Path, meta: Metadata, *, actor: Principal,
+                    expected_sha256: str | None = None) -> Ingested:  # fmt: skip
+        """Like :meth:`ingest` for a file already on the vault's disk (a finished resumable
+        upload), which is moved into the store rather than copied."""
+        actor.require(Permission.EVIDENCE_INGEST)
+        meta.check()
+        return self._register(self.store.adopt(path, expected_sha256=expected_sha256), meta, actor)
+
+    def _register(self, stored: Stored, meta: Metadata, actor: Principal) -> Ingested:
         with self._db.unit_of_work() as session:
             existing = session.scalar(
                 select(EvidenceItem)
@@ -442,4 +509,5 @@ def _view(item: EvidenceItem) -> ItemView:
         retain_until=item.retain_until,
         on_hold=bool(item.on_hold),
         purged_at=item.purged_at,
+        gps=[list(p) for p in item.gps or []],
     )

@@ -89,6 +89,36 @@ class ContentStore:
         finally:
             temporary.unlink(missing_ok=True)
 
+    def adopt(self, source: Path, *, expected_sha256: str | None = None) -> Stored:
+        """Move the file ``source`` (on the vault's disk) into the store, hashing it first.
+
+        Raises:
+            InvalidInputError: its SHA-256 is not ``expected_sha256`` (the file is removed; the
+                message gives both).
+        """
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with source.open("rb") as file:
+                while chunk := file.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+            sha = digest.hexdigest()
+            if expected_sha256 is not None and expected_sha256.lower() != sha:
+                raise InvalidInputError(
+                    f"the file's SHA-256 is {sha}, not the expected {expected_sha256.lower()}: "
+                    "it was truncated or corrupted on the way; nothing was kept"
+                )
+            target = self.path(sha)
+            if target.exists():
+                return Stored(sha256=sha, size=size, created=False)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            target.chmod(0o440)
+            return Stored(sha256=sha, size=size, created=True)
+        finally:
+            source.unlink(missing_ok=True)
+
     def delete(self, sha256: str) -> bool:
         """Remove the content ``sha256`` (the vault's purge only); whether it was there."""
         path = self.path(sha256)
