@@ -33,6 +33,8 @@ from kupol.core.live import LiveFeed
 from kupol.core.messages import utcnow
 from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
+from kupol.documents.pki import Authority
+from kupol.documents.service import DocumentService
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
@@ -90,6 +92,7 @@ class Container:
     plate_domain: Plates
     traffic: Traffic
     evidence: EvidenceVault
+    documents: DocumentService
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -355,6 +358,13 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         mqtt = MqttIngest(
             settings=settings.mqtt, bus=bus, quarantine=quarantine, known_cameras=cameras.known_ids
         )
+    vault = EvidenceVault(
+        db=db,
+        audit=audit,
+        store=ContentStore(settings.data_dir / "vault"),
+        key_path=settings.data_dir / "evidence-signing.key",
+        retention=settings.evidence,
+    )
     return Container(
         settings=settings,
         db=db,
@@ -372,12 +382,14 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         hotlists=plates.hotlists,
         plate_domain=plates,
         traffic=traffic,
-        evidence=EvidenceVault(
+        evidence=vault,
+        documents=DocumentService(
             db=db,
             audit=audit,
-            store=ContentStore(settings.data_dir / "vault"),
-            key_path=settings.data_dir / "evidence-signing.key",
-            retention=settings.evidence,
+            vault=vault,
+            authority=Authority(
+                settings.data_dir / "pki", extra_anchors=settings.documents.trust_anchors
+            ),
         ),
         alert_engine=engine,
         alerts=alerts,

@@ -49,6 +49,10 @@ audit_app = typer.Typer(help="Check the audit log.", no_args_is_help=True)
 evidence_app = typer.Typer(
     help="The evidence vault: check its files and chains of custody.", no_args_is_help=True
 )
+documents_app = typer.Typer(
+    help="Protocols and resolutions: signing certificates, offline verification.",
+    no_args_is_help=True,
+)
 quarantine_app = typer.Typer(
     help="Input that could not be accepted, kept with the reason.", no_args_is_help=True
 )
@@ -60,6 +64,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(evidence_app, name="evidence")
+app.add_typer(documents_app, name="documents")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(eval_app, name="eval")
 app.add_typer(config_app, name="config")
@@ -630,3 +635,51 @@ def _safe_url(url: str) -> str:
 def main() -> None:
     """Entry point of the ``kupol`` script."""
     app()
+
+
+@documents_app.command("issue-certificate")
+@handle_errors
+def documents_issue_certificate(
+    username: str = typer.Argument(..., help="The user who will sign."),
+    algorithm: str = typer.Option("ecdsa-p256-sha256", help="ecdsa-p256-sha256 or ed25519."),
+    days: int = typer.Option(365, help="Days the certificate is valid."),
+) -> None:
+    """Issue a user a signing key and certificate from the deployment's CA (replacing theirs)."""
+    from kupol.core.auth.service import SYSTEM
+
+    info = container().documents.issue_certificate(
+        username=username, algorithm=algorithm, days=days, actor=SYSTEM
+    )
+    out.print(f"{username}: certificate {info['sha256']}, valid to {info['not_after']}")
+
+
+@documents_app.command("verify")
+@handle_errors
+def documents_verify(
+    pdf: Path = typer.Argument(..., help="The signed PDF."),
+    bundle: Path = typer.Argument(
+        ..., help="Its signature bundle (GET /api/documents/{id}/signature), JSON."
+    ),
+) -> None:
+    """Check a signed document offline: the PDF's SHA-256, each signature, and each
+    certificate against the CAs in the bundle (compare their fingerprints with the ones the
+    deployment publishes). Exit 0 if valid, 1 if not."""
+    import json
+
+    from kupol.core.errors import InvalidInputError
+    from kupol.documents.pki import fingerprint, load_certificate
+    from kupol.documents.service import verify_offline
+
+    try:
+        data = json.loads(bundle.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"{bundle} is not a signature bundle: {exc}") from None
+    problems = verify_offline(pdf.read_bytes(), data)
+    if problems:
+        err.print(f"[bold red]document NOT valid[/]: {problems[0]}", highlight=False)
+        for problem in problems[1:]:
+            err.print(f"  {problem}", highlight=False)
+        raise typer.Exit(1)
+    signers = ", ".join(s["signer"] for s in data["signatures"])
+    anchors = ", ".join(fingerprint(load_certificate(a))[:16] for a in data["trust_anchors"])
+    out.print(f"{data.get('number')}: signature valid ({signers}; CA {anchors}…)")

@@ -340,6 +340,16 @@ class EvidenceSettings(Section):
         return value
 
 
+class DocumentSettings(Section):
+    """The document flow's signatures."""
+
+    trust_anchors: list[Path] = Field(
+        default_factory=list,
+        description="PEM files of further CAs whose certificates may sign documents (e.g. "
+        "the NCA's roots); the deployment's own CA is always trusted.",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one kupol deployment."""
 
@@ -365,6 +375,7 @@ class Settings(BaseSettings):
     plates: PlatesSettings = PlatesSettings()
     traffic: TrafficSettings = TrafficSettings()
     evidence: EvidenceSettings = EvidenceSettings()
+    documents: DocumentSettings = DocumentSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

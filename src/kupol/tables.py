@@ -10,6 +10,7 @@ def import_all_tables() -> None:
     import kupol.core.bus.inbox
     import kupol.core.outbox
     import kupol.core.quarantine
+    import kupol.documents.model
     import kupol.events.model
     import kupol.evidence.model
     import kupol.faces.model

@@ -17,6 +17,8 @@ def routers() -> list[APIRouter]:
     """The router registry: each domain's router, in the order OpenAPI lists them."""
     from kupol.alerts.api import router as alerts_router
     from kupol.cameras.api import router as cameras_router
+    from kupol.documents.api import certificates as certificates_router
+    from kupol.documents.api import router as documents_router
     from kupol.events.api import router as events_router
     from kupol.evidence.api import router as evidence_router
     from kupol.evidence.uploads_api import router as evidence_uploads_router
@@ -38,6 +40,8 @@ def routers() -> list[APIRouter]:
         traffic_router,
         evidence_uploads_router,
         evidence_router,
+        documents_router,
+        certificates_router,
         stream.router,
         audit.router,
         console_router,

@@ -37,6 +37,9 @@ class Permission(enum.StrEnum):
     VEHICLE_REGISTRY = "traffic.registry"
     PAYMENTS_UPDATE = "traffic.payments"
     SIGNALS_REPORT = "traffic.signals"
+    DOCUMENTS_READ = "documents.read"
+    DOCUMENTS_WRITE = "documents.write"
+    DOCUMENTS_SIGN = "documents.sign"
 
 
 _STAFF = {
@@ -89,6 +92,10 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # A payment gateway reports payments with a device account.
     Permission.PAYMENTS_UPDATE: frozenset({Role.TRAFFIC_OFFICER, Role.DEVICE}),
     Permission.SIGNALS_REPORT: frozenset({Role.DEVICE, Role.OPERATOR}),
+    # Protocols and resolutions: the officers who draw them up and sign them.
+    Permission.DOCUMENTS_READ: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),
+    Permission.DOCUMENTS_WRITE: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),
+    Permission.DOCUMENTS_SIGN: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),
 }
 
 

@@ -1,0 +1,1 @@
+"""Online document flow: protocols and resolutions, their workflow and signatures."""
