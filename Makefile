@@ -58,6 +58,7 @@ bench: setup
 	$(MAKE) bench-plates
 	$(BIN)/python bench/traffic.py
 	$(BIN)/python bench/evidence.py
+	$(BIN)/python bench/documents.py
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py

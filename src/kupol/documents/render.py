@@ -1,13 +1,17 @@
 """Protocols and resolutions rendered to PDF, in Russian or Kazakh (fpdf2, DejaVu fonts).
 
 The same content always gives the same bytes (the PDF's dates and identifier come from the
-document, not the clock), so a signature over the PDF can be checked against a fresh
-rendering, and the PDF kept in the vault is the one that was signed.
+document, not the clock), so an officer who signs on their own device signs exactly what the
+server would. The document's record (canonical JSON) travels inside the PDF as an attached
+file, uncompressed: the signature over the PDF covers it, and verification finds the record's
+exact bytes in the signed file without re-rendering (so a font or library upgrade does not
+make old documents look altered).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from kupol.core.errors import ConfigError
 
 LANGUAGES = ("ru", "kk")
 KINDS = ("protocol", "resolution")
+RECORD_NAME = "kupol-document.json"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/TTF"))
 
 TEXT: dict[str, dict[str, str]] = {
@@ -74,6 +79,12 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
+def canonical(content: dict[str, Any]) -> bytes:
+    """The document's record as embedded in its PDF: canonical JSON, ASCII, so its bytes
+    appear verbatim in the file and a signature over the PDF covers the record too."""
+    return json.dumps(content, sort_keys=True, ensure_ascii=True, separators=(",", ":")).encode()
+
+
 def font_files() -> tuple[Path, Path]:
     """DejaVu Sans regular and bold (they cover Kazakh Cyrillic: ә ғ қ ң ө ұ ү һ і)."""
     for folder in FONT_DIRS:
@@ -107,6 +118,14 @@ def render_pdf(content: dict[str, Any]) -> bytes:
     pdf.set_producer("kupol")
     pdf.add_font("DejaVu", "", str(regular))
     pdf.add_font("DejaVu", "B", str(bold))
+    pdf.embed_file(
+        bytes=canonical(content),
+        basename=RECORD_NAME,
+        desc="the document's record, as signed",
+        mime_type="application/json",
+        creation_date=created,
+        modification_date=created,
+    )
     pdf.set_margins(20, 18, 20)
     pdf.add_page()
     pdf.set_font("DejaVu", "B", 14)

@@ -5,7 +5,8 @@ X.509 certificate, move it through its workflow, and verify it.
 A signed document's PDF is kept in the evidence vault (category ``document``, with its own
 chain of custody); its signature is over the PDF's exact bytes. Verification checks that the
 vault's PDF is the one signed, that the signature and the certificate hold, and that the
-document's record still renders to those bytes — so an edit of the record after signing shows.
+document's record is the one the signed PDF carries — so an edit of the record after signing
+shows.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.documents import pki
 from kupol.documents.model import Document, DocumentEvent, DocumentSignature
-from kupol.documents.render import KINDS, LANGUAGES, render_pdf
+from kupol.documents.render import KINDS, LANGUAGES, canonical, render_pdf
 from kupol.documents.workflow import FINAL, STEPS, allowed_actions
 from kupol.evidence.model import EvidenceItem
 from kupol.evidence.service import EvidenceVault, Metadata
@@ -457,7 +458,7 @@ class DocumentService:
 
     def verify(self, *, document_id: int, actor: Principal) -> dict[str, Any]:
         """Check a signed document: the vault's PDF is the one signed, each signature and its
-        certificate hold, and the record still renders to the signed bytes."""
+        certificate hold, and the signed PDF carries the record as it is now."""
         actor.require(Permission.DOCUMENTS_READ)
         with self._db.reader() as session:
             doc = _document(session, document_id)
@@ -488,7 +489,7 @@ class DocumentService:
             problems.append(
                 f"the vault's PDF has SHA-256 {pki.sha256_hex(pdf)}, not the signed {sha}"
             )
-        if render_pdf(content) != pdf:
+        if canonical(content) not in pdf:
             problems.append("the document's record was changed after it was signed")
         found = []
         for sig in signatures:
