@@ -38,10 +38,12 @@ from kupol.documents.service import DocumentService
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
+from kupol.evidence.devices import DeviceRegistry
 from kupol.evidence.service import EvidenceVault
 from kupol.evidence.store import ContentStore
 from kupol.faces.domain import Faces, build_faces
 from kupol.faces.messages import FaceObserved
+from kupol.incidents.service import IncidentService
 from kupol.plates.domain import Plates, build_plates
 from kupol.plates.hotlists import HotlistService
 from kupol.plates.messages import PlateObserved
@@ -93,6 +95,8 @@ class Container:
     traffic: Traffic
     evidence: EvidenceVault
     documents: DocumentService
+    devices: DeviceRegistry
+    incidents: IncidentService
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -365,6 +369,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         key_path=settings.data_dir / "evidence-signing.key",
         retention=settings.evidence,
     )
+    incidents = IncidentService(db=db, audit=audit)
+    vault.on_ingest.append(incidents.link_new_item)
     return Container(
         settings=settings,
         db=db,
@@ -383,6 +389,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         plate_domain=plates,
         traffic=traffic,
         evidence=vault,
+        devices=DeviceRegistry(db=db, audit=audit),
+        incidents=incidents,
         documents=DocumentService(
             db=db,
             audit=audit,

@@ -14,6 +14,7 @@ def import_all_tables() -> None:
     import kupol.events.model
     import kupol.evidence.model
     import kupol.faces.model
+    import kupol.incidents.model
     import kupol.plates.model
     import kupol.traffic.model
     import kupol.vision.model  # noqa: F401

@@ -21,8 +21,10 @@ def routers() -> list[APIRouter]:
     from kupol.documents.api import router as documents_router
     from kupol.events.api import router as events_router
     from kupol.evidence.api import router as evidence_router
+    from kupol.evidence.devices_api import router as devices_router
     from kupol.evidence.uploads_api import router as evidence_uploads_router
     from kupol.faces.api import router as faces_router
+    from kupol.incidents.api import router as incidents_router
     from kupol.plates.api import router as plates_router
     from kupol.traffic.api import router as traffic_router
     from kupol.vision.api import router as vision_router
@@ -40,6 +42,8 @@ def routers() -> list[APIRouter]:
         traffic_router,
         evidence_uploads_router,
         evidence_router,
+        devices_router,
+        incidents_router,
         documents_router,
         certificates_router,
         stream.router,

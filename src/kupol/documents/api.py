@@ -31,6 +31,9 @@ class Draft(BaseModel):
     language: Literal["ru", "kk"] = "ru"
     case_number: str | None = Field(None, max_length=64)
     evidence_ids: list[int] = Field(default_factory=list, max_length=100)
+    incident_id: int | None = Field(
+        None, description="Fill place, time, case, facts and evidence from this incident."
+    )
     fields: dict[str, Any] = Field(
         description="place, occurred_at, person {name, id, address}, vehicle {plate, make}, "
         "article, part, title, fine_mrp, fine_tenge, facts"
@@ -104,6 +107,7 @@ def draft(body: Draft, container: ContainerDep, user: CurrentUser) -> dict[str, 
             actor=user,
             case_number=body.case_number,
             evidence_ids=body.evidence_ids,
+            incident_id=body.incident_id,
         )
     )
 

@@ -47,6 +47,7 @@ TEXT: dict[str, dict[str, str]] = {
         "facts": "Обстоятельства",
         "evidence": "Доказательства (файлы хранилища, SHA-256)",
         "case": "Дело",
+        "incident": "Происшествие",
         "signature": "Документ подписывается электронной цифровой подписью должностного "
         "лица; подпись проверяется по сертификату и хешу SHA-256 этого файла.",
         "none": "—",
@@ -72,6 +73,7 @@ TEXT: dict[str, dict[str, str]] = {
         "facts": "Мән-жайлар",
         "evidence": "Дәлелдемелер (қойма файлдары, SHA-256)",
         "case": "Іс",
+        "incident": "Оқиға",
         "signature": "Құжатқа лауазымды адамның электрондық цифрлық қолтаңбасы қойылады; "
         "қолтаңба сертификат пен осы файлдың SHA-256 хеші бойынша тексеріледі.",
         "none": "—",
@@ -149,6 +151,8 @@ def render_pdf(content: dict[str, Any]) -> bytes:
     field(text["officer"], str(content.get("officer") or ""))
     if content.get("case_number"):
         field(text["case"], str(content["case_number"]))
+    if content.get("incident"):
+        field(text["incident"], str(content["incident"]))
     who = person.get("name") or ""
     if person.get("id"):
         who += f"\n{text['person_id']}: {person['id']}"

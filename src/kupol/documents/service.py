@@ -36,6 +36,7 @@ from kupol.documents.render import KINDS, LANGUAGES, canonical, render_pdf
 from kupol.documents.workflow import FINAL, STEPS, allowed_actions
 from kupol.evidence.model import EvidenceItem
 from kupol.evidence.service import EvidenceVault, Metadata
+from kupol.incidents.model import Incident, IncidentEvidence
 from kupol.traffic.model import RegisteredVehicle, Violation
 
 EDITABLE = (
@@ -170,9 +171,11 @@ class DocumentService:
         actor: Principal,
         case_number: str | None = None,
         evidence_ids: list[int] | None = None,
+        incident_id: int | None = None,
     ) -> DocumentView:
         """A document drafted by hand (a protocol for an incident or case), referring to
-        evidence items of the vault by their ids."""
+        evidence items of the vault by their ids. From an incident, its place, time, case,
+        description and linked evidence fill what ``fields`` leaves out."""
         actor.require(Permission.DOCUMENTS_WRITE)
         if kind not in KINDS:
             raise InvalidInputError(f"kind must be one of {', '.join(KINDS)}")
@@ -180,9 +183,27 @@ class DocumentService:
         content = _checked_fields(fields)
         if not content.get("article"):
             raise InvalidInputError("give the article of the Code of Administrative Offences")
+        ids = list(evidence_ids or [])
         with self._db.unit_of_work() as session:
+            if incident_id is not None:
+                incident = session.get(Incident, incident_id)
+                if incident is None:
+                    raise InvalidInputError(f"no incident {incident_id}")
+                content.setdefault(
+                    "place", f"{incident.title} ({incident.latitude:.5f}, {incident.longitude:.5f})"
+                )
+                content.setdefault("occurred_at", incident.occurred_from.isoformat())
+                content.setdefault("facts", incident.description or incident.title)
+                content["incident"] = incident.number
+                case_number = case_number or incident.case_number
+                linked = session.scalars(
+                    select(IncidentEvidence.item_id).where(
+                        IncidentEvidence.incident_id == incident_id
+                    )
+                )
+                ids += [i for i in linked if i not in ids]
             refs = []
-            for item_id in evidence_ids or []:
+            for item_id in ids:
                 item = session.get(EvidenceItem, item_id)
                 if item is None:
                     raise InvalidInputError(f"no evidence item {item_id}")

@@ -1,6 +1,7 @@
 """Clips linked to alerts by time and place: an alert raised at a camera while the clip was
 recording, within ``radius_m`` of where the device was then (its GPS track), is the clip's
-— or, for a clip without a track, any alert during its time span that its case shares."""
+— and to incidents (:func:`nearest_approach`). A clip without a GPS track is linked to
+nothing automatically."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class RelatedAlert:
     distance_m: float
 
 
-def _track(item: EvidenceItem) -> list[tuple[datetime, float, float]]:
+def track(item: EvidenceItem) -> list[tuple[datetime, float, float]]:
     points = []
     for point in item.gps or []:
         try:
@@ -43,8 +44,8 @@ def related_alerts(
 ) -> list[RelatedAlert]:
     """Alerts raised during the clip (± ``slack_s``) at cameras within ``radius_m`` of the
     device's position nearest that time."""
-    track = _track(item)
-    if item.started_at is None or item.ended_at is None or not track:
+    points = track(item)
+    if item.started_at is None or item.ended_at is None or not points:
         return []
     slack = timedelta(seconds=slack_s)
     rows = session.execute(
@@ -55,7 +56,7 @@ def related_alerts(
     )
     found = []
     for alert, latitude, longitude in rows:
-        at, lat, lon = min(track, key=lambda p: abs((p[0] - alert.raised_at).total_seconds()))
+        at, lat, lon = min(points, key=lambda p: abs((p[0] - alert.raised_at).total_seconds()))
         if abs((at - alert.raised_at).total_seconds()) > slack_s:
             continue  # the track has no position near that time
         distance = haversine_m((lat, lon), (latitude, longitude))
@@ -70,3 +71,28 @@ def related_alerts(
                 )
             )
     return found
+
+
+def nearest_approach(
+    item: EvidenceItem,
+    *,
+    latitude: float,
+    longitude: float,
+    start: datetime,
+    end: datetime,
+    slack_s: float = 120.0,
+) -> float | None:
+    """How close (metres) the clip's device came to a place between ``start`` and ``end``
+    (± ``slack_s``) while it recorded; ``None`` when its track has no point then."""
+    if item.started_at is None or item.ended_at is None:
+        return None
+    slack = timedelta(seconds=slack_s)
+    low, high = max(start - slack, item.started_at), min(end + slack, item.ended_at)
+    if low > high:
+        return None
+    distances = [
+        haversine_m((lat, lon), (latitude, longitude))
+        for at, lat, lon in track(item)
+        if low - slack <= at <= high + slack
+    ]
+    return round(min(distances), 1) if distances else None

@@ -55,6 +55,9 @@ class EvidenceItem(Base):
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     """A legal hold: not to be deleted, whatever the retention says."""
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    attribution: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    """For a registered device's clip: ``shift`` (its officer's shift covers it),
+    ``unassigned`` (no shift does) or ``conflict`` (the clip names another officer)."""
 
 
 class CustodyEntry(Base):
@@ -73,3 +76,33 @@ class CustodyEntry(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class Device(Base):
+    """A recording device: a body camera (video badge), a dash camera, a drone's camera."""
+
+    __tablename__ = "evidence_devices"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    serial: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    model: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Assignment(Base):
+    """A device in an officer's hands for a shift: what it records then is theirs."""
+
+    __tablename__ = "evidence_assignments"
+    __table_args__ = (Index("ix_evidence_assignments_device_start", "device_id", "starts_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    device_id: Mapped[str] = mapped_column(ForeignKey("evidence_devices.id"))
+    officer: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    """Empty: the shift has not ended (the device is still out)."""
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -5,13 +5,14 @@ record, in one transaction."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.audit.model import AuditEntry
@@ -20,6 +21,7 @@ from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.evidence import custody
+from kupol.evidence.devices import attribute
 from kupol.evidence.links import RelatedAlert, related_alerts
 from kupol.evidence.model import CustodyEntry, EvidenceItem
 from kupol.evidence.package import PackageSigner, PackedItem, build_package
@@ -129,6 +131,8 @@ class ItemView:
     retain_until: datetime | None = None
     on_hold: bool = False
     purged_at: datetime | None = None
+    attribution: str | None = None
+    """A registered device's clip: shift, unassigned, conflict (see evidence.devices)."""
     gps: list[list[float | str]] = field(default_factory=list)
     """The device's track while recording: [latitude, longitude, ISO time] points."""
 
@@ -159,6 +163,8 @@ class EvidenceVault:
         self.store = store
         self._key_path = key_path
         self._signer: PackageSigner | None = None
+        self.on_ingest: list[Callable[[Session, EvidenceItem], None]] = []
+        """Called in the ingest's transaction with each new item (incidents link clips)."""
         self.uploads = ResumableUploads(
             store.root / "uploads",
             max_size=self._retention.max_upload_bytes,
@@ -259,6 +265,11 @@ class EvidenceVault:
                 self._record(session, existing.id, actor, "duplicate",
                              {"filename": meta.filename, "device_id": meta.device_id})  # fmt: skip
                 return Ingested(item=_view(existing), duplicate=True)
+            who = (
+                attribute(session, meta.device_id, meta.started_at, meta.ended_at, meta.officer)
+                if meta.device_id
+                else None
+            )
             item = EvidenceItem(
                 sha256=stored.sha256,
                 size=stored.size,
@@ -266,7 +277,8 @@ class EvidenceVault:
                 filename=meta.filename,
                 category=meta.category,
                 device_id=meta.device_id,
-                officer=meta.officer,
+                officer=who.officer if who else meta.officer,
+                attribution=who.status if who else None,
                 started_at=meta.started_at,
                 ended_at=meta.ended_at,
                 case_number=meta.case_number,
@@ -281,15 +293,16 @@ class EvidenceVault:
             )
             session.add(item)
             session.flush()
-            self._record(session, item.id, actor, "ingest",
-                         {"sha256": stored.sha256, "size": stored.size})  # fmt: skip
+            details: dict[str, object] = {"sha256": stored.sha256, "size": stored.size}
+            if who is not None:
+                details.update(attribution=who.status, officer=who.officer, shift=who.shift_id)
+            self._record(session, item.id, actor, "ingest", details)
+            for hook in self.on_ingest:
+                hook(session, item)
             return Ingested(item=_view(item), duplicate=False)
 
-    def _record(self, session: object, item_id: int, actor: Principal, action: str,
+    def _record(self, session: Session, item_id: int, actor: Principal, action: str,
                 details: dict[str, object], why: Justification | None = None) -> None:  # fmt: skip
-        from sqlalchemy.orm import Session
-
-        assert isinstance(session, Session)
         info = dict(details)
         if why is not None:
             info["purpose"] = why.purpose
@@ -374,10 +387,7 @@ class EvidenceVault:
                 self._purge(session, item, actor, "retention ended")
             return [item.id for item in due]
 
-    def _purge(self, session: object, item: EvidenceItem, actor: Principal, reason: str) -> None:
-        from sqlalchemy.orm import Session
-
-        assert isinstance(session, Session)
+    def _purge(self, session: Session, item: EvidenceItem, actor: Principal, reason: str) -> None:
         # Others of the same content would share the file (deduplication keeps one item).
         self._record(session, item.id, actor, "purge", {"reason": reason, "sha256": item.sha256})
         item.purged_at = utcnow()
@@ -463,10 +473,7 @@ class EvidenceVault:
             return custody.verify(session, self.store, heads=heads)
 
 
-def _live(session: object, item_id: int) -> EvidenceItem:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
+def _live(session: Session, item_id: int) -> EvidenceItem:
     item = session.get(EvidenceItem, item_id)
     if item is None:
         raise NotFoundError(f"no evidence item {item_id}")
@@ -509,5 +516,6 @@ def _view(item: EvidenceItem) -> ItemView:
         retain_until=item.retain_until,
         on_hold=bool(item.on_hold),
         purged_at=item.purged_at,
+        attribution=item.attribution,
         gps=[list(p) for p in item.gps or []],
     )

@@ -163,9 +163,11 @@ class ResumableUploads:
             ) from None
         upload = Upload(**data)
         part = self.part(upload_id)
-        offset = upload.length if upload.item_id is not None else (
-            part.stat().st_size if part.exists() else 0
-        )  # fmt: skip
+        offset = (
+            upload.length
+            if upload.item_id is not None
+            else (part.stat().st_size if part.exists() else 0)
+        )
         return replace(upload, offset=offset)
 
     # ------------------------------------------------------------------ protocol

@@ -37,6 +37,9 @@ class Permission(enum.StrEnum):
     VEHICLE_REGISTRY = "traffic.registry"
     PAYMENTS_UPDATE = "traffic.payments"
     SIGNALS_REPORT = "traffic.signals"
+    DEVICES_MANAGE = "evidence.devices"
+    INCIDENTS_READ = "incidents.read"
+    INCIDENTS_WRITE = "incidents.write"
     DOCUMENTS_READ = "documents.read"
     DOCUMENTS_WRITE = "documents.write"
     DOCUMENTS_SIGN = "documents.sign"
@@ -92,6 +95,10 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # A payment gateway reports payments with a device account.
     Permission.PAYMENTS_UPDATE: frozenset({Role.TRAFFIC_OFFICER, Role.DEVICE}),
     Permission.SIGNALS_REPORT: frozenset({Role.DEVICE, Role.OPERATOR}),
+    # Body cameras handed out and taken back at the shift's start and end.
+    Permission.DEVICES_MANAGE: frozenset({Role.ADMIN, Role.OPERATOR}),
+    Permission.INCIDENTS_READ: frozenset(_FIELD | {Role.ANALYST}),
+    Permission.INCIDENTS_WRITE: frozenset(_FIELD),
     # Protocols and resolutions: the officers who draw them up and sign them.
     Permission.DOCUMENTS_READ: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),
     Permission.DOCUMENTS_WRITE: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),

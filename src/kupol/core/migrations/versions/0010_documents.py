@@ -1,4 +1,6 @@
-"""documents: protocols and resolutions, their history and their X.509 signatures
+"""documents and incidents: protocols and resolutions with their history and X.509
+signatures; incidents and their linked evidence; the body-camera registry and shifts; an
+evidence item's attribution to a shift
 
 Revision ID: 0010
 Revises: 0009
@@ -16,6 +18,37 @@ depends_on: Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "evidence_devices",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("serial", sa.String(length=100), nullable=True),
+        sa.Column("model", sa.String(length=100), nullable=True),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("registered_by", sa.String(length=64), nullable=False),
+        sa.Column("registered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_devices")),
+    )
+    op.create_table(
+        "evidence_assignments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("device_id", sa.String(length=64), nullable=False),
+        sa.Column("officer", sa.String(length=64), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("assigned_by", sa.String(length=64), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["device_id"],
+            ["evidence_devices.id"],
+            name=op.f("fk_evidence_assignments_device_id_evidence_devices"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_assignments")),
+    )
+    op.create_index(
+        "ix_evidence_assignments_device_start", "evidence_assignments", ["device_id", "starts_at"]
+    )
+
     op.create_table(
         "documents",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,6 +80,31 @@ def upgrade() -> None:
     op.create_index("ix_documents_case", "documents", ["case_number"])
     op.create_index("ix_documents_status_created", "documents", ["status", "created_at"])
     op.create_index("ix_documents_violation", "documents", ["violation_id"])
+
+    op.create_table(
+        "incidents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=40), nullable=True),
+        sa.Column("kind", sa.String(length=30), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=True),
+        sa.Column("occurred_from", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("occurred_to", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("latitude", sa.Float(), nullable=False),
+        sa.Column("longitude", sa.Float(), nullable=False),
+        sa.Column("radius_m", sa.Float(), nullable=False),
+        sa.Column("case_number", sa.String(length=64), nullable=True),
+        sa.Column("alert_id", sa.Integer(), nullable=True),
+        sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["alert_id"], ["alerts.id"], name=op.f("fk_incidents_alert_id_alerts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
+        sa.UniqueConstraint("number", name=op.f("uq_incidents_number")),
+    )
+    op.create_index("ix_incidents_time", "incidents", ["occurred_from", "occurred_to"])
 
     op.create_table(
         "document_events",
@@ -83,12 +141,49 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_document_signatures")),
     )
+    op.create_table(
+        "incident_evidence",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("incident_id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("how", sa.String(length=10), nullable=False),
+        sa.Column("distance_m", sa.Float(), nullable=True),
+        sa.Column("linked_by", sa.String(length=64), nullable=False),
+        sa.Column("linked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["incident_id"],
+            ["incidents.id"],
+            name=op.f("fk_incident_evidence_incident_id_incidents"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["evidence_items.id"],
+            name=op.f("fk_incident_evidence_item_id_evidence_items"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_incident_evidence")),
+        sa.UniqueConstraint(
+            "incident_id", "item_id", name=op.f("uq_incident_evidence_incident_id")
+        ),
+    )
+    op.add_column("evidence_items", sa.Column("attribution", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("evidence_items", schema=None) as batch_op:
+        batch_op.drop_column("attribution")
+
+    op.drop_table("incident_evidence")
     op.drop_table("document_signatures")
     op.drop_table("document_events")
+    op.drop_index("ix_incidents_time", table_name="incidents")
+
+    op.drop_table("incidents")
     op.drop_index("ix_documents_violation", table_name="documents")
     op.drop_index("ix_documents_status_created", table_name="documents")
     op.drop_index("ix_documents_case", table_name="documents")
+
     op.drop_table("documents")
+    op.drop_index("ix_evidence_assignments_device_start", table_name="evidence_assignments")
+
+    op.drop_table("evidence_assignments")
+    op.drop_table("evidence_devices")

@@ -1,0 +1,1 @@
+"""Incidents: what happened, where and when, and the evidence and alerts that belong to it."""
