@@ -39,6 +39,7 @@ from kupol.events.messages import CameraEventObserved, CameraEventsRecorded
 from kupol.events.queries import EventQueries
 from kupol.events.service import EventRecorder
 from kupol.evidence.devices import DeviceRegistry
+from kupol.evidence.redactions import Finder, Redactions
 from kupol.evidence.service import EvidenceVault
 from kupol.evidence.store import ContentStore
 from kupol.faces.domain import Faces, build_faces
@@ -97,6 +98,7 @@ class Container:
     documents: DocumentService
     devices: DeviceRegistry
     incidents: IncidentService
+    redactions: Redactions
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -370,6 +372,16 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         retention=settings.evidence,
     )
     incidents = IncidentService(db=db, audit=audit)
+
+    def redaction_finders() -> dict[str, Finder]:
+        """Faces by the face detector, plates by the plate reader's locator."""
+        engine = faces.analyzer.engine()
+        reader = plates.readers.get()
+        return {
+            "face": lambda image: [f.box for f in engine.detect(image)],
+            "plate": lambda image: [r.box for r in reader.read_photo(image) if r.box is not None],
+        }
+
     vault.on_ingest.append(incidents.link_new_item)
     return Container(
         settings=settings,
@@ -391,6 +403,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         evidence=vault,
         devices=DeviceRegistry(db=db, audit=audit),
         incidents=incidents,
+        redactions=Redactions(db=db, vault=vault, finders=redaction_finders),
         documents=DocumentService(
             db=db,
             audit=audit,

@@ -22,6 +22,7 @@ def routers() -> list[APIRouter]:
     from kupol.events.api import router as events_router
     from kupol.evidence.api import router as evidence_router
     from kupol.evidence.devices_api import router as devices_router
+    from kupol.evidence.redactions_api import router as redactions_router
     from kupol.evidence.uploads_api import router as evidence_uploads_router
     from kupol.faces.api import router as faces_router
     from kupol.incidents.api import router as incidents_router
@@ -43,6 +44,7 @@ def routers() -> list[APIRouter]:
         evidence_uploads_router,
         evidence_router,
         devices_router,
+        redactions_router,
         incidents_router,
         documents_router,
         certificates_router,

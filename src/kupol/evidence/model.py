@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -55,6 +56,8 @@ class EvidenceItem(Base):
     on_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     """A legal hold: not to be deleted, whatever the retention says."""
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    derived_from: Mapped[int | None] = mapped_column(ForeignKey("evidence_items.id"), nullable=True)
+    """The original this item was made from (a redacted copy)."""
     attribution: Mapped[str | None] = mapped_column(String(20), nullable=True)
     """For a registered device's clip: ``shift`` (its officer's shift covers it),
     ``unassigned`` (no shift does) or ``conflict`` (the clip names another officer)."""
@@ -106,3 +109,27 @@ class Assignment(Base):
     """Empty: the shift has not ended (the device is still out)."""
     assigned_by: Mapped[str] = mapped_column(String(64))
     assigned_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Redaction(Base):
+    """A redaction of a clip: what was found to hide, what the officer changed, the result."""
+
+    __tablename__ = "evidence_redactions"
+    __table_args__ = (Index("ix_evidence_redactions_item", "item_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"))
+    status: Mapped[str] = mapped_column(String(12), default="detecting")
+    """detecting, planned, rendering, done or failed."""
+    every_s: Mapped[float] = mapped_column(Float, default=0.2)
+    tracks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    kept: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Track ids the officer keeps visible (e.g. the suspect's face)."""
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    result_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evidence_items.id"), nullable=True
+    )
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

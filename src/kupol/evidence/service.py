@@ -63,6 +63,8 @@ class Metadata:
     description: str | None = None
     gps: tuple[tuple[float, float, str], ...] = ()
     """The device's track while recording: (latitude, longitude, ISO time)."""
+    derived_from: int | None = None
+    """The item this one was made from (a redacted copy's original)."""
 
     @classmethod
     def from_fields(cls, fields: dict[str, str]) -> Metadata:
@@ -131,6 +133,7 @@ class ItemView:
     retain_until: datetime | None = None
     on_hold: bool = False
     purged_at: datetime | None = None
+    derived_from: int | None = None
     attribution: str | None = None
     """A registered device's clip: shift, unassigned, conflict (see evidence.devices)."""
     gps: list[list[float | str]] = field(default_factory=list)
@@ -192,7 +195,7 @@ class EvidenceVault:
             for item_id in ids:
                 if session.get(EvidenceItem, item_id) is None:
                     raise NotFoundError(f"no evidence item {item_id}")
-                self._record(session, item_id, actor, "export", {"package": package_id}, why)
+                self.record(session, item_id, actor, "export", {"package": package_id}, why)
         packed = []
         with self._db.reader() as session:
             for item_id in ids:
@@ -262,7 +265,7 @@ class EvidenceVault:
                 .limit(1)
             )
             if existing is not None:
-                self._record(session, existing.id, actor, "duplicate",
+                self.record(session, existing.id, actor, "duplicate",
                              {"filename": meta.filename, "device_id": meta.device_id})  # fmt: skip
                 return Ingested(item=_view(existing), duplicate=True)
             who = (
@@ -279,6 +282,7 @@ class EvidenceVault:
                 device_id=meta.device_id,
                 officer=who.officer if who else meta.officer,
                 attribution=who.status if who else None,
+                derived_from=meta.derived_from,
                 started_at=meta.started_at,
                 ended_at=meta.ended_at,
                 case_number=meta.case_number,
@@ -296,13 +300,16 @@ class EvidenceVault:
             details: dict[str, object] = {"sha256": stored.sha256, "size": stored.size}
             if who is not None:
                 details.update(attribution=who.status, officer=who.officer, shift=who.shift_id)
-            self._record(session, item.id, actor, "ingest", details)
+            if meta.derived_from is not None:
+                details["derived_from"] = meta.derived_from
+            self.record(session, item.id, actor, "ingest", details)
             for hook in self.on_ingest:
                 hook(session, item)
             return Ingested(item=_view(item), duplicate=False)
 
-    def _record(self, session: Session, item_id: int, actor: Principal, action: str,
-                details: dict[str, object], why: Justification | None = None) -> None:  # fmt: skip
+    def record(self, session: Session, item_id: int, actor: Principal, action: str,
+               details: dict[str, object], why: Justification | None = None) -> None:  # fmt: skip
+        """Append a custody entry (and its audit record) in the caller's transaction."""
         info = dict(details)
         if why is not None:
             info["purpose"] = why.purpose
@@ -333,7 +340,7 @@ class EvidenceVault:
         with self._db.unit_of_work() as session:
             item = _live(session, item_id)
             item.on_hold = on
-            self._record(session, item_id, actor, "hold" if on else "release",
+            self.record(session, item_id, actor, "hold" if on else "release",
                          {"reason": reason.strip()})  # fmt: skip
             return _view(item)
 
@@ -357,7 +364,7 @@ class EvidenceVault:
                     "case_closed": closed_at.isoformat(),
                     "until": until.isoformat(),
                 }
-                self._record(session, item.id, actor, "retention", details)
+                self.record(session, item.id, actor, "retention", details)
             return len(items)
 
     def delete(self, *, item_id: int, reason: str, actor: Principal) -> None:
@@ -389,7 +396,7 @@ class EvidenceVault:
 
     def _purge(self, session: Session, item: EvidenceItem, actor: Principal, reason: str) -> None:
         # Others of the same content would share the file (deduplication keeps one item).
-        self._record(session, item.id, actor, "purge", {"reason": reason, "sha256": item.sha256})
+        self.record(session, item.id, actor, "purge", {"reason": reason, "sha256": item.sha256})
         item.purged_at = utcnow()
         session.flush()
         self.store.delete(item.sha256)
@@ -401,7 +408,7 @@ class EvidenceVault:
             item = session.get(EvidenceItem, item_id)
             if item is None:
                 raise NotFoundError(f"no evidence item {item_id}")
-            self._record(session, item_id, actor, "view", {"what": "metadata"}, why)
+            self.record(session, item_id, actor, "view", {"what": "metadata"}, why)
             return _view(item)
 
     def content(
@@ -413,7 +420,7 @@ class EvidenceVault:
             item = session.get(EvidenceItem, item_id)
             if item is None:
                 raise NotFoundError(f"no evidence item {item_id}")
-            self._record(session, item_id, actor, "view", {"what": "file"}, why)
+            self.record(session, item_id, actor, "view", {"what": "file"}, why)
             view = _view(item)
         path = self.store.path(view.sha256)
         if not path.is_file():
@@ -517,5 +524,6 @@ def _view(item: EvidenceItem) -> ItemView:
         on_hold=bool(item.on_hold),
         purged_at=item.purged_at,
         attribution=item.attribution,
+        derived_from=item.derived_from,
         gps=[list(p) for p in item.gps or []],
     )

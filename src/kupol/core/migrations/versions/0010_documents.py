@@ -1,6 +1,6 @@
-"""documents and incidents: protocols and resolutions with their history and X.509
-signatures; incidents and their linked evidence; the body-camera registry and shifts; an
-evidence item's attribution to a shift
+"""documents, incidents, devices, redactions: protocols and resolutions with their history
+and X.509 signatures; incidents and their linked evidence; the body-camera registry and
+shifts; redaction jobs; an evidence item's attribution and the original it was made from
 
 Revision ID: 0010
 Revises: 0009
@@ -48,6 +48,34 @@ def upgrade() -> None:
     op.create_index(
         "ix_evidence_assignments_device_start", "evidence_assignments", ["device_id", "starts_at"]
     )
+
+    op.create_table(
+        "evidence_redactions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("every_s", sa.Float(), nullable=False),
+        sa.Column("tracks", sa.JSON(), nullable=False),
+        sa.Column("kept", sa.JSON(), nullable=False),
+        sa.Column("progress", sa.Float(), nullable=False),
+        sa.Column("result_item_id", sa.Integer(), nullable=True),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["item_id"],
+            ["evidence_items.id"],
+            name=op.f("fk_evidence_redactions_item_id_evidence_items"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["result_item_id"],
+            ["evidence_items.id"],
+            name=op.f("fk_evidence_redactions_result_item_id_evidence_items"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_evidence_redactions")),
+    )
+    op.create_index("ix_evidence_redactions_item", "evidence_redactions", ["item_id"])
 
     op.create_table(
         "documents",
@@ -165,12 +193,32 @@ def upgrade() -> None:
             "incident_id", "item_id", name=op.f("uq_incident_evidence_incident_id")
         ),
     )
+    if op.get_bind().dialect.name == "sqlite":  # no ADD CONSTRAINT: the reference inline
+        op.execute(
+            "ALTER TABLE evidence_items ADD COLUMN derived_from INTEGER "
+            "CONSTRAINT fk_evidence_items_derived_from_evidence_items "
+            "REFERENCES evidence_items (id)"
+        )
+    else:
+        op.add_column("evidence_items", sa.Column("derived_from", sa.Integer(), nullable=True))
+        op.create_foreign_key(
+            "fk_evidence_items_derived_from_evidence_items",
+            "evidence_items",
+            "evidence_items",
+            ["derived_from"],
+            ["id"],
+        )
     op.add_column("evidence_items", sa.Column("attribution", sa.String(length=20), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("evidence_items", schema=None) as batch_op:
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(
+            "fk_evidence_items_derived_from_evidence_items", "evidence_items", type_="foreignkey"
+        )
+    with op.batch_alter_table("evidence_items") as batch_op:
         batch_op.drop_column("attribution")
+        batch_op.drop_column("derived_from")
 
     op.drop_table("incident_evidence")
     op.drop_table("document_signatures")
@@ -183,6 +231,9 @@ def downgrade() -> None:
     op.drop_index("ix_documents_case", table_name="documents")
 
     op.drop_table("documents")
+    op.drop_index("ix_evidence_redactions_item", table_name="evidence_redactions")
+
+    op.drop_table("evidence_redactions")
     op.drop_index("ix_evidence_assignments_device_start", table_name="evidence_assignments")
 
     op.drop_table("evidence_assignments")
