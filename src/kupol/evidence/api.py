@@ -8,11 +8,12 @@ import asyncio
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why
+from kupol.core.errors import InvalidInputError
 from kupol.evidence.service import CATEGORIES, Metadata
 
 router = APIRouter(prefix="/api/evidence", tags=["evidence"])
@@ -79,6 +80,110 @@ def export_package(
             "X-Package-Id": package_id,
         },
     )
+
+
+@router.get("")
+def search(
+    container: ContainerDep,
+    user: CurrentUser,
+    why: Why,
+    case_number: Annotated[str | None, Query(max_length=64)] = None,
+    device_id: Annotated[str | None, Query(max_length=64)] = None,
+    officer: Annotated[str | None, Query(max_length=64)] = None,
+    category: Annotated[str | None, Query(max_length=20)] = None,
+    since: Annotated[AwareDatetime | None, Query()] = None,
+    until: Annotated[AwareDatetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Items by case, device, officer, category and recording time (audited as a search)."""
+    return [
+        asdict(i)
+        for i in container.evidence.search(
+            actor=user,
+            why=why,
+            case_number=case_number or None,
+            device_id=device_id or None,
+            officer=officer or None,
+            category=category or None,
+            since=since,
+            until=until,
+            limit=limit,
+        )
+    ]
+
+
+@router.post("/dock")
+async def dock(
+    container: ContainerDep,
+    user: CurrentUser,
+    files: Annotated[list[UploadFile], File(description="A docked camera's clips and sidecars.")],
+    category: Annotated[str, Form()] = "bodycam",
+) -> dict[str, Any]:
+    """A docking station's folder, uploaded: every clip with its sidecar ``.json`` (see
+    ``kupol evidence import-folder``). Bad clips are listed with their reason, the rest kept."""
+    import tempfile
+    from pathlib import Path
+
+    from kupol.evidence.docking import import_folder
+
+    if not files:
+        raise InvalidInputError("send the folder's clips and their sidecar .json files")
+    container.evidence.store.root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=container.evidence.store.root) as folder:
+        for upload in files:
+            name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+            if not name or name.startswith("."):
+                continue
+            with (Path(folder) / name).open("wb") as out:
+                while chunk := await upload.read(1024 * 1024):
+                    out.write(chunk)
+        report = await asyncio.to_thread(
+            import_folder, container.evidence, Path(folder), actor=user, category=category
+        )
+    return {
+        "imported": report.imported,
+        "duplicates": report.duplicates,
+        "refused": [{"file": name, "reason": reason} for name, reason in report.refused],
+    }
+
+
+class Hold(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=5, max_length=1000)
+    on: bool = True
+
+
+class CaseClosed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_number: str = Field(min_length=1, max_length=64)
+    closed_at: AwareDatetime
+
+
+@router.post("/cases/close")
+def close_case(body: CaseClosed, container: ContainerDep, user: CurrentUser) -> dict[str, Any]:
+    """A case was closed: its items are kept ``case_years`` more (evidence.manage)."""
+    count = container.evidence.close_case(
+        case_number=body.case_number, closed_at=body.closed_at, actor=user
+    )
+    return {"case_number": body.case_number, "items": count}
+
+
+@router.post("/{item_id}/hold")
+def hold(item_id: int, body: Hold, container: ContainerDep, user: CurrentUser) -> dict[str, Any]:
+    """Put an item under legal hold (``on``) or release it, saying why (evidence.manage)."""
+    return asdict(
+        container.evidence.hold(item_id=item_id, reason=body.reason, actor=user, on=body.on)
+    )
+
+
+@router.get("/{item_id}/incidents")
+def item_incidents(
+    item_id: int, container: ContainerDep, user: CurrentUser
+) -> list[dict[str, Any]]:
+    """The incidents an item is linked to."""
+    return container.incidents.of_item(item_id=item_id, actor=user)
 
 
 @router.get("/{item_id}")

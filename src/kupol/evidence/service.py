@@ -433,6 +433,60 @@ class EvidenceVault:
 
         return view, chunks()
 
+    def search(
+        self,
+        *,
+        actor: Principal,
+        why: Justification,
+        case_number: str | None = None,
+        device_id: str | None = None,
+        officer: str | None = None,
+        category: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 100,
+    ) -> list[ItemView]:
+        """Items by case, device, officer, category and recording time, latest first (a
+        search of evidence: audited with its purpose and criteria)."""
+        actor.require(Permission.EVIDENCE_VIEW)
+        if category is not None and category not in CATEGORIES:
+            raise InvalidInputError(f"category must be one of {', '.join(CATEGORIES)}")
+        query = select(EvidenceItem)
+        criteria: dict[str, object] = {}
+        for column, value, name in (
+            (EvidenceItem.case_number, case_number, "case_number"),
+            (EvidenceItem.device_id, device_id, "device_id"),
+            (EvidenceItem.officer, officer, "officer"),
+            (EvidenceItem.category, category, "category"),
+        ):
+            if value:
+                query = query.where(column == value)
+                criteria[name] = value
+        if since is not None:
+            query = query.where(EvidenceItem.ended_at >= since)
+            criteria["since"] = since.isoformat()
+        if until is not None:
+            query = query.where(EvidenceItem.started_at <= until)
+            criteria["until"] = until.isoformat()
+        query = query.order_by(EvidenceItem.started_at.desc(), EvidenceItem.id.desc())
+        with self._db.unit_of_work() as session:
+            items = [_view(i) for i in session.scalars(query.limit(max(1, min(limit, 500))))]
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="search",
+                    resource_type="evidence",
+                    resource_id=None,
+                    purpose=why.purpose,
+                    case_number=why.case_number,
+                    client=why.client,
+                    details={**criteria, "results": len(items)},
+                ),
+                session=session,
+            )
+            return items
+
     def related_alerts(
         self, *, item_id: int, actor: Principal, radius_m: float = 300.0
     ) -> list[RelatedAlert]:

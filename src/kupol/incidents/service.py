@@ -295,6 +295,29 @@ class IncidentService:
                 for i in session.scalars(query.limit(max(1, min(limit, 1000))))
             ]
 
+    def of_item(self, *, item_id: int, actor: Principal) -> list[dict[str, Any]]:
+        """The incidents an evidence item is linked to."""
+        actor.require(Permission.INCIDENTS_READ)
+        with self._db.reader() as session:
+            rows = session.execute(
+                select(Incident, IncidentEvidence)
+                .join(IncidentEvidence, IncidentEvidence.incident_id == Incident.id)
+                .where(IncidentEvidence.item_id == item_id)
+                .order_by(Incident.occurred_from)
+            )
+            return [
+                {
+                    "id": i.id,
+                    "number": i.number,
+                    "title": i.title,
+                    "kind": i.kind,
+                    "status": i.status,
+                    "how": link.how,
+                    "distance_m": link.distance_m,
+                }
+                for i, link in rows
+            ]
+
     def _view(self, session: Session, incident: Incident, *, details: bool = True) -> IncidentView:
         evidence: list[dict[str, Any]] = []
         alerts: list[dict[str, Any]] = []

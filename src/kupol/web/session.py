@@ -114,6 +114,34 @@ PAGES: tuple[Page, ...] = (
         permission=Permission.CAMERAS_WRITE,
         group="traffic",
     ),
+    Page(
+        name="evidence_items",
+        path="/evidence",
+        label_key="nav.evidence_items",
+        permission=Permission.EVIDENCE_VIEW,
+        group="evidence",
+    ),
+    Page(
+        name="incidents",
+        path="/evidence/incidents",
+        label_key="nav.incidents",
+        permission=Permission.INCIDENTS_READ,
+        group="evidence",
+    ),
+    Page(
+        name="redaction",
+        path="/evidence/redaction",
+        label_key="nav.redaction",
+        permission=Permission.EVIDENCE_EXPORT,
+        group="evidence",
+    ),
+    Page(
+        name="documents",
+        path="/documents",
+        label_key="nav.documents",
+        permission=Permission.DOCUMENTS_READ,
+        group="evidence",
+    ),
     Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
 )
 # Where a user lands when they may not see the dashboard: an auditor's work is the log.

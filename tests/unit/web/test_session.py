@@ -8,6 +8,7 @@ from kupol.core.auth import Principal
 from kupol.web.session import landing_page, pages_for, safe_next
 
 PLATES = ["plate_search", "plate_route", "hotlists"]
+EVIDENCE = ["evidence_items", "incidents", "redaction", "documents"]
 
 
 def user(*roles: str) -> Principal:
@@ -28,6 +29,8 @@ def user(*roles: str) -> Principal:
                 "watchlists",
                 *PLATES,
                 "crossings",
+                "evidence_items",
+                "incidents",
             ],
             "dashboard",
         ),
@@ -42,15 +45,32 @@ def user(*roles: str) -> Principal:
                 "watchlists",
                 "face_search",
                 *PLATES,
+                "evidence_items",
+                "incidents",
+                "redaction",
+                "documents",
             ],
             "dashboard",
         ),
         (
             ("traffic_officer",),
-            ["dashboard", "map", "cameras", "search", *PLATES, "traffic_review", "crossings"],
+            [
+                "dashboard",
+                "map",
+                "cameras",
+                "search",
+                *PLATES,
+                "traffic_review",
+                "crossings",
+                *EVIDENCE,
+            ],
             "dashboard",
         ),
-        (("analyst",), ["dashboard", "map", "cameras", "search", "crossings"], "dashboard"),
+        (
+            ("analyst",),
+            ["dashboard", "map", "cameras", "search", "crossings", "incidents"],
+            "dashboard",
+        ),
         (("admin",), ["dashboard", "map", "cameras", "calibration"], "dashboard"),
         (("auditor",), ["map", "cameras", "audit"], "audit"),
         (("fraud_analyst",), ["map", "cameras"], "map"),
