@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kupol.alerts.model import Severity
@@ -375,6 +378,55 @@ def seed_owners(container: Container, username: str) -> None:
     container.traffic.registry.import_csv(data=DEMO_OWNERS.encode(), actor=actor)
 
 
+def seed_evidence(container: Container, settings: Settings, username: str) -> Path | None:
+    """What the evidence pages need to be tried: ``username`` holds a signing certificate and
+    the demo body camera ``badge-0042`` (registered, on a shift), and a docked folder of it —
+    the walk-by clip with its sidecar, recorded two hours ago beside the first demo camera —
+    waits in ``<data_dir>/demo/dock/badge-0042`` to be imported from the console."""
+    actor = container.auth.principal_of(username)
+    if container.documents.authority.certificate(username) is None:
+        container.documents.authority.issue(username)
+    try:
+        container.devices.register(
+            device_id="badge-0042", kind="bodycam", model="demo video badge", actor=actor
+        )
+        container.devices.assign(
+            device_id="badge-0042",
+            officer=username,
+            starts_at=datetime.now(UTC) - timedelta(days=1),
+            ends_at=None,
+            actor=actor,
+        )
+    except ConflictError:
+        pass  # registered and handed out by an earlier run
+    clip = walkby_clip(settings)
+    if clip is None:
+        return None
+    folder = settings.data_dir / "demo" / "dock" / "badge-0042"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "shift-0800.mp4"
+    if not target.exists():
+        shutil.copy(clip, target)
+    from kupol.evidence.redaction import probe
+
+    seconds = max(1, round(probe(target).duration_s))
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    camera = DEMO_CAMERAS[0]
+    track = [
+        [camera.latitude + 0.0001 * i, camera.longitude, (start + timedelta(seconds=i)).isoformat()]
+        for i in range(0, seconds + 1, 2)
+    ]
+    sidecar = {
+        "device_id": "badge-0042",
+        "officer": username,
+        "started_at": start.isoformat(),
+        "ended_at": (start + timedelta(seconds=seconds)).isoformat(),
+        "gps": track,
+    }
+    target.with_suffix(".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1))
+    return folder
+
+
 def seed(container: Container) -> None:
     """Create the demo cameras and rules that do not exist yet."""
     known = container.cameras.known_ids()
@@ -432,6 +484,9 @@ def prepare_demo(
         seed_watchlist(container, login[0])
         seed_hotlist(container, login[0])
         seed_owners(container, login[0])
+        dock = seed_evidence(container, settings, login[0])
+        if dock is not None:
+            log.info("a docked body camera's folder to import in the console: %s", dock)
     finally:
         container.db.dispose()
     data = settings.model_dump()
