@@ -41,7 +41,7 @@ from kupol.events.service import EventRecorder
 from kupol.evidence.devices import DeviceRegistry
 from kupol.evidence.redactions import Finder, Redactions
 from kupol.evidence.service import EvidenceVault
-from kupol.evidence.store import ContentStore
+from kupol.evidence.store import ContentStore, Store
 from kupol.faces.domain import Faces, build_faces
 from kupol.faces.messages import FaceObserved
 from kupol.incidents.service import IncidentService
@@ -272,6 +272,24 @@ def build_bus(settings: Settings) -> Bus:
     return InProcessBus(retry_delays_s=settings.bus.retry_delays_s)
 
 
+def content_store(settings: Settings) -> Store:
+    """The evidence vault's store: local disk, or the configured S3 bucket."""
+    evidence = settings.evidence
+    if evidence.storage == "local":
+        return ContentStore(settings.data_dir / "vault")
+    from kupol.evidence.s3store import S3Store
+
+    return S3Store.connect(
+        settings.data_dir / "vault",
+        endpoint=evidence.s3_endpoint,
+        bucket=evidence.s3_bucket,
+        prefix=evidence.s3_prefix,
+        region=evidence.s3_region,
+        access_key=evidence.s3_access_key,
+        secret_key=evidence.s3_secret_key.get_secret_value() if evidence.s3_secret_key else None,
+    )
+
+
 def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     """Wire every service for ``settings`` (connections open lazily or at :meth:`start`)."""
     db = Database.from_url(
@@ -367,7 +385,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     vault = EvidenceVault(
         db=db,
         audit=audit,
-        store=ContentStore(settings.data_dir / "vault"),
+        store=content_store(settings),
         key_path=settings.data_dir / "evidence-signing.key",
         retention=settings.evidence,
     )

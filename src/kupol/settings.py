@@ -326,6 +326,23 @@ class EvidenceSettings(Section):
     upload_expire_h: float = Field(
         24.0, gt=0, le=24 * 30, description="Hours an unfinished resumable upload is kept."
     )
+    storage: Literal["local", "s3"] = Field(
+        "local",
+        description="Where files are kept: on local disk under data_dir/vault, or in an "
+        "S3-compatible bucket (MinIO, Garage, Ceph, AWS S3).",
+    )
+    s3_endpoint: str = Field("", description="The S3 service's URL (empty: AWS).")
+    s3_bucket: str = Field("", description="The bucket (it must exist; make it write-once).")
+    s3_prefix: str = Field("", description="A key prefix inside the bucket.")
+    s3_region: str = Field("us-east-1", description="The S3 region.")
+    s3_access_key: str | None = Field(None, description="Access key (else the AWS defaults).")
+    s3_secret_key: SecretStr | None = Field(None, description="Secret key.")
+
+    @model_validator(mode="after")
+    def _s3_complete(self) -> EvidenceSettings:
+        if self.storage == "s3" and not self.s3_bucket:
+            raise ValueError("storage = s3 needs s3_bucket")
+        return self
 
     @field_validator("retention_days")
     @classmethod

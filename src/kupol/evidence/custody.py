@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kupol.evidence.model import CustodyEntry, EvidenceItem
-from kupol.evidence.store import ContentStore
+from kupol.evidence.store import Store
 
 GENESIS = "0" * 64
 ACTIONS = (
@@ -176,7 +176,7 @@ def _chain(item_id: int, item_sha256: str, entries: list[_Row]) -> Iterator[Prob
 
 
 def verify(
-    session: Session, store: ContentStore, *, heads: dict[int, tuple[int, str]] | None = None
+    session: Session, store: Store, *, heads: dict[int, tuple[int, str]] | None = None
 ) -> VaultReport:
     """Check every item: its chain of custody, its file's SHA-256 and, given ``heads`` (item →
     the number and hash of its last entry, as the audit log recorded them), that no entry was

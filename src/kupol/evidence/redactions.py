@@ -104,7 +104,6 @@ class Redactions:
 
     def _detect(self, job_id: int, sha256: str) -> None:
         try:
-            path = self._vault.store.path(sha256)
             with self._db.reader() as session:
                 job = session.get(Redaction, job_id)
                 assert job is not None
@@ -116,9 +115,10 @@ class Redactions:
                     last[0] = value
                     self._update(job_id, progress=round(value, 2))
 
-            tracks = redaction.detect_tracks(
-                path, self._finders(), every_s=every_s, progress=progress
-            )
+            with self._vault.store.local_copy(sha256) as path:
+                tracks = redaction.detect_tracks(
+                    path, self._finders(), every_s=every_s, progress=progress
+                )
             self._update(
                 job_id, status="planned", progress=1.0, tracks=[t.as_json() for t in tracks]
             )
@@ -194,7 +194,7 @@ class Redactions:
                     f"{len(hidden)} regions hidden, {len(kept)} kept visible; no audio)",
                     derived_from=item.id,
                 )
-                source = self._vault.store.path(item.sha256)
+                sha256 = item.sha256
             folder = self._vault.store.root / "incoming"
             folder.mkdir(parents=True, exist_ok=True)
             target = folder / f"redaction-{job_id}-{uuid.uuid4().hex[:8]}.mp4"
@@ -205,7 +205,8 @@ class Redactions:
                     last[0] = value
                     self._update(job_id, progress=round(value, 2))
 
-            redaction.render(source, target, hidden, every_s=every_s, progress=progress)
+            with self._vault.store.local_copy(sha256) as source:
+                redaction.render(source, target, hidden, every_s=every_s, progress=progress)
             found = self._vault.ingest_file(target, meta, actor=actor)
             with self._db.unit_of_work() as session:
                 job = _job(session, job_id, lock=True)
@@ -262,8 +263,9 @@ class Redactions:
                 why,
             )
             tracks = [(redaction.Track.from_json(d), d["id"] in job.kept) for d in job.tracks]
-            path, every_s = self._vault.store.path(item.sha256), job.every_s
-        image = redaction.draw(redaction.frame_at(path, t), tracks, t, every_s)
+            sha256, every_s = item.sha256, job.every_s
+        with self._vault.store.local_copy(sha256) as path:
+            image = redaction.draw(redaction.frame_at(path, t), tracks, t, every_s)
         ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
         if not ok:
             raise InvalidInputError("the frame could not be encoded")

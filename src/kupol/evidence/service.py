@@ -4,6 +4,7 @@ record, in one transaction."""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -25,7 +26,7 @@ from kupol.evidence.devices import attribute
 from kupol.evidence.links import RelatedAlert, related_alerts
 from kupol.evidence.model import CustodyEntry, EvidenceItem
 from kupol.evidence.package import PackageSigner, PackedItem, build_package
-from kupol.evidence.store import ContentStore, Stored
+from kupol.evidence.store import Store, Stored
 from kupol.evidence.uploads import ResumableUploads
 from kupol.settings import EvidenceSettings
 
@@ -156,7 +157,7 @@ class EvidenceVault:
         *,
         db: Database,
         audit: AuditLog,
-        store: ContentStore,
+        store: Store,
         key_path: Path,
         retention: EvidenceSettings | None = None,
     ) -> None:
@@ -422,13 +423,14 @@ class EvidenceVault:
                 raise NotFoundError(f"no evidence item {item_id}")
             self.record(session, item_id, actor, "view", {"what": "file"}, why)
             view = _view(item)
-        path = self.store.path(view.sha256)
-        if not path.is_file():
-            raise NotFoundError(f"the file of evidence item {item_id} is gone")
+        try:
+            body = self.store.open(view.sha256)
+        except NotFoundError:
+            raise NotFoundError(f"the file of evidence item {item_id} is gone") from None
 
         def chunks() -> Iterator[bytes]:
-            with path.open("rb") as file:
-                while chunk := file.read(1024 * 1024):
+            with contextlib.closing(body):
+                while chunk := body.read(1024 * 1024):
                     yield chunk
 
         return view, chunks()

@@ -17,13 +17,15 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from kupol.core.errors import InvalidInputError, NotFoundError
 
@@ -41,8 +43,27 @@ class Stored:
     """False when the same content was there already (deduplicated)."""
 
 
+class Store(Protocol):
+    """What the vault needs of a content store: :class:`ContentStore` (local disk) or
+    :class:`kupol.evidence.s3store.S3Store` (S3-compatible object storage)."""
+
+    root: Path
+    """This machine's work folder: uploads in progress, files being written."""
+
+    def put(self, stream: BinaryIO, *, expected_sha256: str | None = None) -> Stored: ...
+    def adopt(self, source: Path, *, expected_sha256: str | None = None) -> Stored: ...
+    def exists(self, sha256: str) -> bool: ...
+    def open(self, sha256: str) -> BinaryIO: ...
+    def read(self, sha256: str) -> bytes: ...
+    def local_copy(self, sha256: str) -> contextlib.AbstractContextManager[Path]: ...
+    def hash_of(self, sha256: str) -> str | None: ...
+    def delete(self, sha256: str) -> bool: ...
+
+
 class ContentStore:
-    """Files by their SHA-256 under ``root``."""
+    """Files by their SHA-256 under ``root`` (see :class:`kupol.evidence.s3store.S3Store` for
+    the same on S3-compatible object storage). ``root`` also holds the work in progress on
+    this machine: uploads being received and files being written."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -134,6 +155,25 @@ class ContentStore:
         if not path.is_file():
             raise NotFoundError(f"content {sha256} is not in the vault")
         return path.read_bytes()
+
+    def exists(self, sha256: str) -> bool:
+        """Whether the content ``sha256`` is stored."""
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        """The content ``sha256``, to read in chunks (close it)."""
+        path = self.path(sha256)
+        if not path.is_file():
+            raise NotFoundError(f"content {sha256} is not in the vault")
+        return path.open("rb")
+
+    @contextlib.contextmanager
+    def local_copy(self, sha256: str) -> Iterator[Path]:
+        """A path on this machine holding the content (for decoders that need a file)."""
+        path = self.path(sha256)
+        if not path.is_file():
+            raise NotFoundError(f"content {sha256} is not in the vault")
+        yield path
 
     def hash_of(self, sha256: str) -> str | None:
         """The SHA-256 of what is stored under ``sha256`` now (``None``: missing)."""
