@@ -8,6 +8,7 @@ cannot be read, 130 interrupted.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -234,10 +235,14 @@ def audit_verify(
 
 @evidence_app.command("verify")
 @handle_errors
-def evidence_verify() -> None:
+def evidence_verify(
+    workers: int = typer.Option(
+        os.cpu_count() or 1, min=1, max=64, help="Processes checking the chains at once."
+    ),
+) -> None:
     """Re-hash every file in the vault and recompute every item's chain of custody (and its
     last entry against the audit log). Exit 0 if intact, 1 naming the first broken link."""
-    report = container().evidence.verify()
+    report = container().evidence.verify(workers=workers)
     if report.ok:
         out.print(f"evidence vault intact: {report.items} items, {report.entries} custody entries")
         return

@@ -96,8 +96,9 @@ def test_the_custody_log_refuses_updates_and_deletes(
 
 def test_a_flipped_byte_in_a_file_is_found(container: Container, officer: Principal) -> None:
     item = ingest(container, officer)
-    path = container.evidence.store.path(container.evidence.get(item_id=item, actor=officer,
-                                                                why=WHY).sha256)  # fmt: skip
+    path = container.evidence.store.path(
+        container.evidence.get(item_id=item, actor=officer, why=WHY).sha256
+    )
     data = bytearray(path.read_bytes())
     data[100] ^= 0x01
     path.chmod(0o640)
@@ -131,6 +132,27 @@ def test_a_deleted_row_reordered_rows_and_a_cut_tail_are_found(
     assert (problems[deleted].seq, "missing" in problems[deleted].reason) == (2, True)
     assert problems[reordered].seq == 2
     assert "cut off the end" in problems[cut].reason
+
+
+def test_chains_checked_by_several_processes_find_the_same_breaks(
+    container: Container, officer: Principal
+) -> None:
+    items = [
+        ingest(container, officer, data=CLIP + bytes([i]), filename=f"{i}.mp4") for i in range(8)
+    ]
+    for item in items:
+        container.evidence.get(item_id=item, actor=officer, why=WHY)
+    alone, together = container.evidence.verify(), container.evidence.verify(workers=2)
+    assert alone.ok and together.ok and (together.items, together.entries) == (8, 16)
+    raw(
+        container,
+        f"UPDATE evidence_custody SET actor = 'someone' WHERE item_id = {items[1]} AND seq = 2",
+        f"DELETE FROM evidence_custody WHERE item_id = {items[6]} AND seq = 2",
+    )
+    found = [(p.item_id, p.seq, p.reason) for p in container.evidence.verify(workers=2).problems]
+    assert found == [(p.item_id, p.seq, p.reason) for p in container.evidence.verify().problems]
+    assert [(i, q) for i, q, _ in found] == [(items[1], 2), (items[6], 2)]
+    assert "content was changed" in found[0][2] and "cut off the end" in found[1][2]
 
 
 def test_the_command_names_the_first_broken_link(
@@ -270,8 +292,9 @@ def test_retention_and_legal_hold_are_enforced_and_purges_leave_their_record(
     admin = add_user(container, "root", "admin")[0]
     routine = ingest(container, officer, filename="routine.mp4")
     held = ingest(container, officer, data=CLIP + b"h", filename="held.mp4")
-    case = ingest(container, officer, data=CLIP + b"c", filename="case.mp4",
-                  case_number="2611-0042")  # fmt: skip
+    case = ingest(
+        container, officer, data=CLIP + b"c", filename="case.mp4", case_number="2611-0042"
+    )
     view = container.evidence.get(item_id=routine, actor=officer, why=WHY)
     assert view.retain_until is not None  # bodycam without a case: 30 days
     assert 29 <= (view.retain_until - view.ingested_at).days <= 30
@@ -294,8 +317,10 @@ def test_retention_and_legal_hold_are_enforced_and_purges_leave_their_record(
     assert log[-1]["action"] == "purge" and log[-1]["actor"] == "system"
     assert container.evidence.verify().ok  # a purged file is gone on purpose
     closed = datetime(2026, 12, 1, tzinfo=UTC)
-    assert container.evidence.close_case(case_number="2611-0042", closed_at=closed,
-                                         actor=investigator) == 1  # fmt: skip
+    assert (
+        container.evidence.close_case(case_number="2611-0042", closed_at=closed, actor=investigator)
+        == 1
+    )
     kept = container.evidence.get(item_id=case, actor=officer, why=WHY)
     assert kept.retain_until is not None and kept.retain_until.year == 2031
     container.evidence.hold(item_id=held, reason="complaint closed", actor=investigator, on=False)
@@ -315,9 +340,13 @@ def test_a_docked_folder_is_imported_clip_by_clip(
 
     dock = tmp_path / "badge-0042"
     dock.mkdir()
-    side = {"device_id": "badge-0042", "officer": "patrol",
-            "started_at": "2026-12-03T08:00:00+05:00", "ended_at": "2026-12-03T08:30:00+05:00",
-            "gps": [[51.128, 71.43, "2026-12-03T08:00:05+05:00"]]}  # fmt: skip
+    side = {
+        "device_id": "badge-0042",
+        "officer": "patrol",
+        "started_at": "2026-12-03T08:00:00+05:00",
+        "ended_at": "2026-12-03T08:30:00+05:00",
+        "gps": [[51.128, 71.43, "2026-12-03T08:00:05+05:00"]],
+    }
     clips = {
         "0800.mp4": (CLIP + b"1", side),
         "0830.mp4": (CLIP + b"2", {**side, "sha256": hashlib.sha256(CLIP + b"2").hexdigest()}),
@@ -341,8 +370,9 @@ def test_a_docked_folder_is_imported_clip_by_clip(
     assert item.gps == [[51.128, 71.43, "2026-12-03T08:00:05+05:00"]]
 
     monkeypatch.setattr(cli, "container", lambda: container)
-    result = CliRunner().invoke(cli.app, ["evidence", "import-folder", str(dock), "--user",
-                                          "patrol"])  # fmt: skip
+    result = CliRunner().invoke(
+        cli.app, ["evidence", "import-folder", str(dock), "--user", "patrol"]
+    )
     assert result.exit_code == 1 and "already in the vault 2, refused 3" in result.output
 
 
@@ -359,10 +389,11 @@ def test_a_clip_is_linked_to_the_alerts_raised_near_its_device_while_it_recorded
     start = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)  # 08:00 in Astana
     for camera_id, lat, lon in (("near", 51.1283, 71.4305), ("far", 51.1600, 71.4700)):
         container.cameras.register(
-            camera=CameraCreate(id=camera_id, name=camera_id, kind="fixed", latitude=lat,
-                                longitude=lon),
+            camera=CameraCreate(
+                id=camera_id, name=camera_id, kind="fixed", latitude=lat, longitude=lon
+            ),
             actor=SYSTEM,
-        )  # fmt: skip
+        )
     track = tuple(
         (51.1283 + 0.0001 * i, 71.4300, (start + timedelta(minutes=i)).isoformat())
         for i in range(31)
@@ -373,15 +404,28 @@ def test_a_clip_is_linked_to_the_alerts_raised_near_its_device_while_it_recorded
         session.flush()
         for camera_id, minutes in (("near", 10), ("far", 12), ("near", 90)):
             at = start + timedelta(minutes=minutes)
-            session.add(Alert(rule_id=rule.id, camera_id=camera_id, first_event_id=uuid.uuid4(),
-                              event_type="intrusion", severity="high", raised_at=at,
-                              last_event_at=at))  # fmt: skip
+            session.add(
+                Alert(
+                    rule_id=rule.id,
+                    camera_id=camera_id,
+                    first_event_id=uuid.uuid4(),
+                    event_type="intrusion",
+                    severity="high",
+                    raised_at=at,
+                    last_event_at=at,
+                )
+            )
     found = container.evidence.ingest(
         io.BytesIO(CLIP),
-        Metadata(filename="shift.mp4", category="bodycam", started_at=start,
-                 ended_at=start + timedelta(minutes=30), gps=track),
+        Metadata(
+            filename="shift.mp4",
+            category="bodycam",
+            started_at=start,
+            ended_at=start + timedelta(minutes=30),
+            gps=track,
+        ),
         actor=officer,
-    )  # fmt: skip
+    )
     [linked] = container.evidence.related_alerts(item_id=found.item.id, actor=officer)
     # Near at minute 10 (about 150 m away); not the far camera (4 km), not the one an hour on.
     assert linked.camera_id == "near" and linked.distance_m < 300

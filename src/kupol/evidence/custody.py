@@ -16,10 +16,10 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kupol.evidence.model import CustodyEntry, EvidenceItem
@@ -41,6 +41,7 @@ ACTIONS = (
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_STRING = json.encoder.encode_basestring  # a JSON string, as the encoder above writes one
 
 
 def entry_hash(
@@ -55,10 +56,39 @@ def entry_hash(
 ) -> str:
     """The chained hash of one custody entry: SHA-256 of the canonical JSON array
     ``[item, seq, at, actor, action, details, prev_hash]`` (keys sorted, no spaces, UTF-8)."""
-    canonical = _CANONICAL(
-        [item_id, seq, at.isoformat(timespec="microseconds"), actor, action, details, prev_hash]
+    stamp = at.astimezone(UTC).isoformat(timespec="microseconds")
+    return _hash(item_id, seq, stamp, actor, action, details, prev_hash)
+
+
+def _hash(
+    item_id: int,
+    seq: int,
+    stamp: str,
+    actor: str,
+    action: str,
+    details: dict[str, Any],
+    prev_hash: str,
+) -> str:
+    """:func:`entry_hash` from the time already in ISO form: the same canonical array, written
+    field by field (byte for byte what encoding the whole list gives, at half the cost)."""
+    text = (
+        f"[{item_id:d},{seq:d},{_STRING(stamp)},{_STRING(actor)},{_STRING(action)},"
+        f"{_CANONICAL(details)},{_STRING(prev_hash)}]"
     )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _stamp(value: object) -> str:
+    """A stored time as :func:`entry_hash` writes it (ISO, microseconds, UTC offset), straight
+    from the database's own form: SQLite's text, PostgreSQL's datetime."""
+    if isinstance(value, str):
+        if len(value) == 26 and value[10] == " ":  # SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff', UTC
+            return f"{value[:10]}T{value[11:]}+00:00"
+        value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise TypeError(f"not a time: {value!r}")
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.isoformat(timespec="microseconds")
 
 
 def append(
@@ -129,121 +159,210 @@ class VaultReport:
         return not self.problems
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
-    item_id: int
-    seq: int
-    at: datetime
-    actor: str
-    action: str
-    details: dict[str, Any]
-    prev_hash: str
-    hash: str
+Row = tuple[int, int, str, str, str, dict[str, Any], str, str]
+"""An entry as verified: item, seq, time (ISO), actor, action, details, previous hash, hash."""
 
 
-def _chain(item_id: int, item_sha256: str, entries: list[_Row]) -> Iterator[Problem]:
+def _chain(item_id: int, item_sha256: str, entries: list[Row]) -> Iterator[Problem]:
     prev = GENESIS
-    for expected, entry in enumerate(entries, start=1):
-        if entry.seq != expected:
+    for expected, (item, seq, stamp, actor, action, details, prev_hash, digest) in enumerate(
+        entries, start=1
+    ):
+        if seq != expected:
             yield Problem(
                 item_id=item_id,
                 seq=expected,
-                reason=f"entry {expected} is missing (the next one is number {entry.seq})",
+                reason=f"entry {expected} is missing (the next one is number {seq})",
             )
             return
-        if entry.prev_hash != prev:
-            yield Problem(
-                item_id=item_id, seq=entry.seq, reason="does not link to the entry before it"
-            )
+        if prev_hash != prev:
+            yield Problem(item_id=item_id, seq=seq, reason="does not link to the entry before it")
             return
-        recomputed = entry_hash(
-            item_id=entry.item_id,
-            seq=entry.seq,
-            at=entry.at,
-            actor=entry.actor,
-            action=entry.action,
-            details=entry.details,
-            prev_hash=entry.prev_hash,
-        )
-        if recomputed != entry.hash:
-            yield Problem(item_id=item_id, seq=entry.seq, reason="its content was changed")
+        if _hash(item, seq, stamp, actor, action, details, prev_hash) != digest:
+            yield Problem(item_id=item_id, seq=seq, reason="its content was changed")
             return
-        prev = entry.hash
-    if not entries or entries[0].action != "ingest":
+        prev = digest
+    if not entries or entries[0][4] != "ingest":
         yield Problem(item_id=item_id, seq=1, reason="the chain does not start with the ingest")
-    elif entries[0].details.get("sha256") != item_sha256:
+    elif entries[0][5].get("sha256") != item_sha256:
         yield Problem(item_id=item_id, seq=1, reason="the item's SHA-256 is not the one ingested")
 
 
+ENTRIES_SQL = (
+    "SELECT item_id, seq, at, actor, action, details, prev_hash, hash FROM evidence_custody "
+    "WHERE item_id >= {p} AND item_id <= {p} ORDER BY item_id, seq, id"
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Checked:
+    """What checking the chains of a range of items found."""
+
+    entries: int
+    problems: list[Problem]
+
+
+def _check_range(
+    cursor: Any,
+    placeholder: str,
+    items: dict[int, str],
+    heads: dict[int, tuple[int, str]],
+    low: int,
+    high: int,
+) -> _Checked:
+    """Check the chains of the items numbered ``low`` to ``high`` from a DB-API cursor (the
+    driver's own rows: no ORM, no SQLAlchemy types — times as the database gives them, the
+    details as JSON text on SQLite or already decoded on PostgreSQL)."""
+    cursor.execute(ENTRIES_SQL.format(p=placeholder), (low, high))
+    problems: list[Problem] = []
+    count = 0
+    loads = json.loads
+    current: int | None = None
+    chain: list[Row] = []
+    seen: set[int] = set()
+
+    def close(item_id: int, entries: list[Row]) -> None:
+        broken = list(_chain(item_id, items[item_id], entries))
+        problems.extend(broken)
+        head = heads.get(item_id)
+        if not broken and head is not None:
+            seq, digest = head
+            if len(entries) < seq:
+                problems.append(
+                    Problem(
+                        item_id=item_id,
+                        seq=len(entries) + 1,
+                        reason=f"entries {len(entries) + 1}-{seq} were cut off the end "
+                        "(the audit log recorded them)",
+                    )
+                )
+            elif entries[seq - 1][7] != digest:
+                problems.append(
+                    Problem(item_id=item_id, seq=seq, reason="differs from the audit log's record")
+                )
+
+    while batch := cursor.fetchmany(20_000):
+        for item, seq, at, actor, action, details, prev_hash, digest in batch:
+            if item not in items:
+                continue  # of no item: the caller reports those
+            count += 1
+            if item != current:
+                if current is not None:
+                    close(current, chain)
+                current, chain = item, []
+                seen.add(item)
+            info = loads(details) if isinstance(details, str | bytes) else details
+            chain.append((item, seq, _stamp(at), actor, action, info or {}, prev_hash, digest))
+    if current is not None:
+        close(current, chain)
+    for item_id in items:
+        if low <= item_id <= high and item_id not in seen:
+            close(item_id, [])  # an item without a single entry
+    return _Checked(entries=count, problems=problems)
+
+
+def _check_range_in_process(
+    url: str, items: dict[int, str], heads: dict[int, tuple[int, str]], low: int, high: int
+) -> _Checked:
+    """:func:`_check_range` in a worker process, on its own connection."""
+    from kupol.core.db import make_engine
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        raw = engine.raw_connection()
+        try:
+            placeholder = _placeholder(engine.dialect.paramstyle)
+            return _check_range(raw.cursor(), placeholder, items, heads, low, high)
+        finally:
+            raw.close()
+    finally:
+        engine.dispose()
+
+
+def _placeholder(paramstyle: str) -> str:
+    return "?" if paramstyle == "qmark" else "%s"
+
+
+def _ranges(ids: list[int], parts: int) -> list[tuple[int, int]]:
+    """``ids`` (sorted) cut into ``parts`` contiguous ranges of about as many items."""
+    size = -(-len(ids) // parts)
+    return [(ids[i], ids[min(i + size, len(ids)) - 1]) for i in range(0, len(ids), size)]
+
+
 def verify(
-    session: Session, store: Store, *, heads: dict[int, tuple[int, str]] | None = None
+    session: Session,
+    store: Store,
+    *,
+    heads: dict[int, tuple[int, str]] | None = None,
+    workers: int = 1,
+    url: str | None = None,
 ) -> VaultReport:
     """Check every item: its chain of custody, its file's SHA-256 and, given ``heads`` (item →
     the number and hash of its last entry, as the audit log recorded them), that no entry was
-    cut off the end."""
-    problems: list[Problem] = []
-    # Plain rows, not ORM objects: a million entries are read in seconds, not tens.
-    items: list[tuple[int, str]] = [
-        (row[0], row[1])
+    cut off the end. With ``workers`` > 1 and the database's ``url``, the chains (which are
+    independent) are checked by that many processes, each over a range of items."""
+    items = {
+        int(row[0]): str(row[1])
         for row in session.execute(
             select(EvidenceItem.id, EvidenceItem.sha256).order_by(EvidenceItem.id)
         )
-    ]
-    by_item: dict[int, list[_Row]] = {item_id: [] for item_id, _ in items}
-    count = 0
-    columns = (
-        CustodyEntry.item_id,
-        CustodyEntry.seq,
-        CustodyEntry.at,
-        CustodyEntry.actor,
-        CustodyEntry.action,
-        CustodyEntry.details,
-        CustodyEntry.prev_hash,
-        CustodyEntry.hash,
+    }
+    ids = sorted(items)
+    problems: list[Problem] = []
+    orphans = session.execute(
+        select(CustodyEntry.item_id, func.min(CustodyEntry.seq))
+        .where(CustodyEntry.item_id.not_in(select(EvidenceItem.id)))
+        .group_by(CustodyEntry.item_id)
     )
-    rows = session.execute(
-        select(*columns)
-        .order_by(CustodyEntry.item_id, CustodyEntry.seq, CustodyEntry.id)
-        .execution_options(yield_per=20_000)
+    problems += [Problem(item_id=i, seq=q, reason="belongs to no item") for i, q in orphans]
+    orphan_entries = (
+        session.scalar(
+            select(func.count()).where(CustodyEntry.item_id.not_in(select(EvidenceItem.id)))
+        )
+        or 0
     )
-    for values in rows:
-        count += 1
-        entry = _Row(*values)
-        chain = by_item.get(entry.item_id)
-        if chain is None:
-            problems.append(
-                Problem(item_id=entry.item_id, seq=entry.seq, reason="belongs to no item")
+    results: list[_Checked] = []
+    if ids and workers > 1 and url and len(ids) >= 2 * workers:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ranges = _ranges(ids, workers)
+        with ProcessPoolExecutor(
+            max_workers=len(ranges), mp_context=multiprocessing.get_context("spawn")
+        ) as pool:
+            futures = [
+                pool.submit(
+                    _check_range_in_process,
+                    url,
+                    {i: items[i] for i in ids if low <= i <= high},
+                    {i: h for i, h in (heads or {}).items() if low <= i <= high},
+                    low,
+                    high,
+                )
+                for low, high in ranges
+            ]
+            results = [f.result() for f in futures]
+    elif ids:
+        raw = session.connection().connection
+        paramstyle = session.get_bind().dialect.paramstyle
+        results = [
+            _check_range(
+                raw.cursor(), _placeholder(paramstyle), items, heads or {}, ids[0], ids[-1]
             )
-            continue
-        chain.append(entry)
+        ]
+    count = orphan_entries
+    for checked in results:
+        problems += checked.problems
+        count += checked.entries
     purged = set(
         session.scalars(
             select(CustodyEntry.item_id).where(CustodyEntry.action == "purge").distinct()
         )
     )
-    for item_id, item_sha256 in items:
-        broken = list(_chain(item_id, item_sha256, by_item[item_id]))
-        problems.extend(broken)
-        head = (heads or {}).get(item_id)
-        chain = by_item[item_id]
-        if not broken and head is not None:
-            seq, digest = head
-            if len(chain) < seq:
-                problems.append(
-                    Problem(
-                        item_id=item_id,
-                        seq=len(chain) + 1,
-                        reason=f"entries {len(chain) + 1}-{seq} were cut off the end "
-                        "(the audit log recorded them)",
-                    )
-                )
-            elif chain[seq - 1].hash != digest:
-                problems.append(
-                    Problem(item_id=item_id, seq=seq, reason="differs from the audit log's record")
-                )
-        by_item[item_id] = []  # checked: let the memory go
+    for item_id in ids:
         if item_id in purged:
             continue  # a purged item's file is gone on purpose; its record of that stays
+        item_sha256 = items[item_id]
         actual = store.hash_of(item_sha256)
         if actual is None:
             problems.append(Problem(item_id=item_id, seq=None, reason="its file is missing"))
@@ -255,4 +374,5 @@ def verify(
                     reason=f"its file's SHA-256 is {actual}, not {item_sha256}",
                 )
             )
-    return VaultReport(items=len(items), entries=count, problems=problems)
+    problems.sort(key=lambda p: (p.item_id, p.seq if p.seq is not None else 1 << 30))
+    return VaultReport(items=len(ids), entries=count, problems=problems)

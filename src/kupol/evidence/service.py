@@ -522,8 +522,9 @@ class EvidenceVault:
                 )
             ]
 
-    def verify(self) -> custody.VaultReport:
-        """Check every item's chain, file and last entry against the audit log."""
+    def verify(self, *, workers: int = 1) -> custody.VaultReport:
+        """Check every item's chain, file and last entry against the audit log; the chains
+        by ``workers`` processes at once (each with its own connection)."""
         with self._db.reader() as session:
             heads: dict[int, tuple[int, str]] = {}
             for details in session.scalars(
@@ -533,7 +534,8 @@ class EvidenceVault:
                 usable = isinstance(item, int) and isinstance(seq, int) and isinstance(digest, str)
                 if usable and (item not in heads or seq > heads[item][0]):
                     heads[item] = (seq, digest)
-            return custody.verify(session, self.store, heads=heads)
+            url = self._db.engine.url.render_as_string(hide_password=False)
+            return custody.verify(session, self.store, heads=heads, workers=workers, url=url)
 
 
 def _live(session: Session, item_id: int) -> EvidenceItem:

@@ -20,7 +20,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import queue
 import re
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +31,7 @@ from typing import BinaryIO, Protocol
 
 from kupol.core.errors import InvalidInputError, NotFoundError
 
-CHUNK = 1024 * 1024
+CHUNK = 4 * 1024 * 1024
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -84,17 +86,11 @@ class ContentStore:
         folder = self.root / "incoming"
         folder.mkdir(parents=True, exist_ok=True)
         temporary = folder / f"{uuid.uuid4().hex}.part"
-        digest = hashlib.sha256()
-        size = 0
         try:
             with temporary.open("wb") as out:
-                while chunk := stream.read(CHUNK):
-                    digest.update(chunk)
-                    out.write(chunk)
-                    size += len(chunk)
+                sha, size = _hash_and_write(stream, out)
                 out.flush()
                 os.fsync(out.fileno())
-            sha = digest.hexdigest()
             if expected_sha256 is not None and expected_sha256.lower() != sha:
                 raise InvalidInputError(
                     f"the file's SHA-256 is {sha}, not the expected {expected_sha256.lower()}: "
@@ -185,3 +181,35 @@ class ContentStore:
             while chunk := file.read(CHUNK):
                 digest.update(chunk)
         return digest.hexdigest()
+
+
+def _hash_and_write(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:
+    """Copy ``stream`` to ``out`` while hashing it: the writes run in a second thread, so the
+    hashing (which releases the GIL) and the disk work overlap; returns (SHA-256, size)."""
+    digest = hashlib.sha256()
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            while (chunk := pending.get()) is not None:
+                out.write(chunk)
+        except BaseException as exc:  # reported to the caller below
+            failed.append(exc)
+            while pending.get() is not None:  # let the reader finish
+                pass
+
+    writer = threading.Thread(target=write, name="vault-writer", daemon=True)
+    writer.start()
+    size = 0
+    try:
+        while chunk := stream.read(CHUNK):
+            pending.put(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failed:
+        raise failed[0]
+    return digest.hexdigest(), size
