@@ -157,3 +157,35 @@ def test_an_investigator_imports_links_redacts_exports_and_signs(
         ru("documents.valid", issuer="")[:10]
     )
     expect(page.locator("#history li")).to_have_count(2)  # created, signed
+
+
+def test_a_duty_operator_hands_a_body_camera_out_and_takes_it_back(
+    new_context: Callable[..., Any], evidence_server: LiveServer
+) -> None:
+    duty, password = evidence_server.add_user("operator", prefix="duty")
+    officer, _ = evidence_server.add_user("operator", prefix="patrol")
+    context = new_context(evidence_server.url)
+    login_api(context, duty, password)
+    page = context.new_page()
+    ru = lambda key, **kw: translate("ru", key, **kw)  # noqa: E731
+    page.goto("/evidence/devices")
+    page.fill("#device-form input[name=id]", "badge-7001")
+    page.fill("#device-form input[name=model]", "Видеожетон тест")
+    page.click("#device-form button[type=submit]")
+    row = page.locator("#devices-table tbody tr", has_text="badge-7001")
+    expect(row).to_have_count(1)
+    row.click()
+    page.fill("#shift-form input[name=officer]", officer)
+    now = datetime.now(ZoneInfo(TIMEZONE)) - timedelta(hours=1)
+    page.fill("#shift-form input[name=starts_at]", now.strftime("%Y-%m-%dT%H:%M"))
+    page.click("#shift-form button[type=submit]")
+    expect(row).to_contain_text(officer)
+    expect(page.locator('#device [data-field="holder"]')).to_have_text(
+        ru("devices.with", user=officer)
+    )
+    page.fill("#shift-form input[name=officer]", officer)
+    page.fill("#shift-form input[name=starts_at]", now.strftime("%Y-%m-%dT%H:%M"))
+    page.click("#shift-form button[type=submit]")
+    expect(page.locator("#shift-error")).to_be_visible()  # the device is out already
+    page.click("#shifts-table button")
+    expect(page.locator('#device [data-field="holder"]')).to_have_text(ru("devices.in_store"))

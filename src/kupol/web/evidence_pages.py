@@ -42,6 +42,7 @@ def _page(request: Request, name: str, template: str, **data: object) -> Respons
             "can_write_documents": user.can(Permission.DOCUMENTS_WRITE),
             "can_sign": user.can(Permission.DOCUMENTS_SIGN),
             "can_pay": user.can(Permission.PAYMENTS_UPDATE),
+            "can_manage_devices": user.can(Permission.DEVICES_MANAGE),
         },
         categories=CATEGORIES,
         kinds=KINDS,
@@ -59,6 +60,12 @@ def evidence(request: Request) -> Response:
 def incidents(request: Request) -> Response:
     """Incidents, their clips and alerts."""
     return _page(request, "incidents", "incidents.html")
+
+
+@router.get("/evidence/devices")
+def devices(request: Request) -> Response:
+    """Body cameras and their shifts."""
+    return _page(request, "devices", "devices.html")
 
 
 @router.get("/evidence/redaction")
@@ -89,6 +96,7 @@ def dynamic_keys() -> list[str]:
         + [f"redaction.kind.{k}" for k in ("face", "plate", "manual")]
         + [f"evidence.attribution.{a}" for a in ("shift", "unassigned", "conflict", "unregistered")]
         + [f"incidents.status.{s}" for s in ("open", "closed")]
+        + [f"devices.kind.{k}" for k in ("bodycam", "dashcam", "drone", "other")]
         + [f"documents.done.{s}" for s in ("sign", "step")]
     )
 

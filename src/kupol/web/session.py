@@ -129,6 +129,13 @@ PAGES: tuple[Page, ...] = (
         group="evidence",
     ),
     Page(
+        name="devices",
+        path="/evidence/devices",
+        label_key="nav.devices",
+        permission=Permission.EVIDENCE_VIEW,
+        group="evidence",
+    ),
+    Page(
         name="redaction",
         path="/evidence/redaction",
         label_key="nav.redaction",

@@ -8,7 +8,7 @@ from kupol.core.auth import Principal
 from kupol.web.session import landing_page, pages_for, safe_next
 
 PLATES = ["plate_search", "plate_route", "hotlists"]
-EVIDENCE = ["evidence_items", "incidents", "redaction", "documents"]
+EVIDENCE = ["evidence_items", "incidents", "devices", "redaction", "documents"]
 
 
 def user(*roles: str) -> Principal:
@@ -31,6 +31,7 @@ def user(*roles: str) -> Principal:
                 "crossings",
                 "evidence_items",
                 "incidents",
+                "devices",
             ],
             "dashboard",
         ),
@@ -45,10 +46,7 @@ def user(*roles: str) -> Principal:
                 "watchlists",
                 "face_search",
                 *PLATES,
-                "evidence_items",
-                "incidents",
-                "redaction",
-                "documents",
+                *EVIDENCE,
             ],
             "dashboard",
         ),
