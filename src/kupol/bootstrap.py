@@ -133,6 +133,9 @@ class Container:
         if self.settings.traffic.sections:
             self.section_task = asyncio.create_task(self._run_sections(), name="traffic-sections")
         self.purge_task = asyncio.create_task(self._run_purge(), name="evidence-purge")
+        stuck = await asyncio.to_thread(self.redactions.recover)
+        if stuck:
+            log.warning("evidence: %d redactions were interrupted by a restart", stuck)
         if with_sources and self.settings.vision.enabled:
             await self.start_pipelines()
 

@@ -316,13 +316,17 @@ def test_retention_and_legal_hold_are_enforced_and_purges_leave_their_record(
     log = container.evidence.custody_log(item_id=routine, actor=officer)
     assert log[-1]["action"] == "purge" and log[-1]["actor"] == "system"
     assert container.evidence.verify().ok  # a purged file is gone on purpose
-    closed = datetime(2026, 12, 1, tzinfo=UTC)
+    with pytest.raises(InvalidInputError, match="within the last 31 days"):
+        container.evidence.close_case(  # long ago: it would purge the case's evidence at once
+            case_number="2611-0042", closed_at=datetime(1990, 1, 1, tzinfo=UTC), actor=investigator
+        )
+    closed = datetime.now(UTC) - timedelta(days=2)
     assert (
         container.evidence.close_case(case_number="2611-0042", closed_at=closed, actor=investigator)
         == 1
     )
     kept = container.evidence.get(item_id=case, actor=officer, why=WHY)
-    assert kept.retain_until is not None and kept.retain_until.year == 2031
+    assert kept.retain_until is not None and kept.retain_until.year == closed.year + 5
     container.evidence.hold(item_id=held, reason="complaint closed", actor=investigator, on=False)
     assert container.evidence.purge_due(actor=SYSTEM) == [held]
 

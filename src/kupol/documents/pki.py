@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Protocol
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import NameOID
@@ -165,7 +165,7 @@ def verify(
         return no(f"signature algorithm {algorithm!r} is not supported here")
     try:
         check(certificate, signature, data)
-    except InvalidSignature as exc:
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError) as exc:
         return no(str(exc) or "the signature does not match the document (changed or forged)")
     return Verdict(
         ok=True,

@@ -39,7 +39,7 @@ async def upload(
     item and ``duplicate: true``)."""
     meta = Metadata(
         filename=(file.filename or "upload").rsplit("/", 1)[-1][:300] or "upload",
-        media_type=file.content_type or "application/octet-stream",
+        media_type=(file.content_type or "application/octet-stream").split(";")[0].strip().lower(),
         category=category,
         device_id=device_id or None,
         officer=officer or None,
@@ -124,22 +124,39 @@ async def dock(
     import tempfile
     from pathlib import Path
 
+    from kupol.core.auth import Permission
     from kupol.evidence.docking import import_folder
 
+    user.require(Permission.EVIDENCE_INGEST)
     if not files:
         raise InvalidInputError("send the folder's clips and their sidecar .json files")
+    limit = container.settings.evidence.max_upload_bytes
+    refused: list[dict[str, str]] = []
     container.evidence.store.root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=container.evidence.store.root) as folder:
+        total, names = 0, set()
         for upload in files:
             name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-            if not name or name.startswith("."):
+            if not name or name.startswith(".") or "\x00" in name or len(name.encode()) > 200:
+                refused.append({"file": name[:80], "reason": "not a usable file name"})
                 continue
+            if name in names:
+                refused.append({"file": name, "reason": "two files of this name were sent"})
+                continue
+            names.add(name)
             with (Path(folder) / name).open("wb") as out:
                 while chunk := await upload.read(1024 * 1024):
-                    out.write(chunk)
+                    total += len(chunk)
+                    if total > limit:
+                        raise InvalidInputError(
+                            f"the folder is over {limit} bytes: import it in parts, or upload "
+                            "large clips resumably (/api/evidence/uploads)"
+                        )
+                    await asyncio.to_thread(out.write, chunk)
         report = await asyncio.to_thread(
             import_folder, container.evidence, Path(folder), actor=user, category=category
         )
+    report.refused.extend((r["file"], r["reason"]) for r in refused)
     return {
         "imported": report.imported,
         "duplicates": report.duplicates,
@@ -198,16 +215,42 @@ def get_file(
 ) -> StreamingResponse:
     """An item's file (recorded in its custody before it is sent)."""
     view, chunks = container.evidence.content(item_id=item_id, actor=user, why=why)
+    # The media type is the uploader's word: only kinds a browser shows without running
+    # anything are shown inline; anything else (HTML, SVG, …) is a download, and no script
+    # in the file may run whatever it claims to be.
+    inline = view.media_type in INLINE_TYPES
+    disposition = "inline" if inline else "attachment"
     return StreamingResponse(
         chunks,
-        media_type=view.media_type,
+        media_type=view.media_type if inline else "application/octet-stream",
         headers={
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox; default-src 'none'",
+            "Content-Disposition": f'{disposition}; filename="{_ascii(view.filename)}"',
             "X-Content-SHA256": view.sha256,
             "Content-Length": str(view.size),
         },
     )
+
+
+INLINE_TYPES = frozenset(
+    {
+        "video/mp4",
+        "video/webm",
+        "video/quicktime",
+        "image/jpeg",
+        "image/png",
+        "application/pdf",
+        "audio/mpeg",
+        "audio/ogg",
+    }
+)
+
+
+def _ascii(name: str) -> str:
+    """A file name safe in a header: ASCII letters, digits and a few marks."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)[:120]
 
 
 @router.get("/{item_id}/alerts")

@@ -350,6 +350,14 @@ def verify(
                 raw.cursor(), _placeholder(paramstyle), items, heads or {}, ids[0], ids[-1]
             )
         ]
+    for item_id in sorted(set(heads or {}) - set(items)):
+        problems.append(
+            Problem(
+                item_id=item_id,
+                seq=None,
+                reason="the item is gone (the audit log recorded its custody)",
+            )
+        )
     count = orphan_entries
     for checked in results:
         problems += checked.problems

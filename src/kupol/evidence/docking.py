@@ -96,10 +96,19 @@ def import_folder(
             )
             with clip.open("rb") as stream:
                 found = vault.ingest(
-                    stream, meta, actor=actor, expected_sha256=data.get("sha256") or None
+                    stream, meta, actor=actor, expected_sha256=_sha256(data.get("sha256"))
                 )
-        except (InvalidInputError, ValueError, TypeError, OSError) as exc:
+        except (InvalidInputError, ValueError, TypeError, OverflowError, OSError) as exc:
             report.refused.append((clip.name, str(exc)))
             continue
         (report.duplicates if found.duplicate else report.imported).append(found.item.id)
     return report
+
+
+def _sha256(value: object) -> str | None:
+    """The sidecar's SHA-256, if it gives one (a value that is not one is refused)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) != 64:
+        raise InvalidInputError("its sidecar's sha256 is not 64 hexadecimal digits")
+    return value

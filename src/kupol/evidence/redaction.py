@@ -125,24 +125,32 @@ def probe(path: Path) -> ClipInfo:
         raise InvalidInputError(f"the file is not a video this server can read: {exc}") from None
 
 
-def frames(path: Path) -> Iterator[tuple[float, np.ndarray]]:
-    """Every frame of the clip: (seconds, BGR image)."""
-    with av.open(str(path)) as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        start = None
-        for frame in container.decode(stream):
-            if frame.pts is None or frame.time_base is None:
-                continue
-            t = float(frame.pts * frame.time_base)
-            start = t if start is None else start
-            yield t - start, frame.to_ndarray(format="bgr24")
+def frames(path: Path, *, from_s: float = 0.0) -> Iterator[tuple[float, np.ndarray]]:
+    """Every frame of the clip (from about ``from_s``, by seeking to the key frame before it):
+    (seconds, BGR image). A file that is not a readable video is InvalidInputError."""
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InvalidInputError("the file has no video track")
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            base = stream.time_base
+            origin = float(stream.start_time * base) if stream.start_time and base else 0.0
+            if from_s > 1.0 and base:
+                target = int((origin + from_s) / base)
+                container.seek(target, stream=stream, backward=True, any_frame=False)
+            for frame in container.decode(stream):
+                if frame.pts is None or frame.time_base is None:
+                    continue
+                yield float(frame.pts * frame.time_base) - origin, frame.to_ndarray(format="bgr24")
+    except av.FFmpegError as exc:
+        raise InvalidInputError(f"the clip could not be decoded: {exc}") from None
 
 
 def frame_at(path: Path, t: float) -> np.ndarray:
     """The frame at (or just after) ``t`` seconds."""
     last = None
-    for at, image in frames(path):
+    for at, image in frames(path, from_s=t):
         last = image
         if at >= t - 1e-3:
             return image
@@ -211,8 +219,23 @@ def render(
     pixelated on every frame it covers; how many frames."""
     info = probe(source)
     reach = every_s * 0.75
-    count = 0
     temporary = target.with_suffix(".part.mp4")
+    try:
+        return _encode(source, temporary, target, tracks, info, reach, progress)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _encode(
+    source: Path,
+    temporary: Path,
+    target: Path,
+    tracks: Sequence[Track],
+    info: ClipInfo,
+    reach: float,
+    progress: Callable[[float], None] | None,
+) -> int:
+    count = 0
     with av.open(str(temporary), mode="w") as out:
         stream = out.add_stream("libx264", rate=Fraction(round(info.fps * 1000), 1000))
         stream.width, stream.height = info.width - info.width % 2, info.height - info.height % 2

@@ -4,6 +4,7 @@ linked to its original, with custody entries on both."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from kupol.evidence import redaction
 from kupol.evidence.model import EvidenceItem, Redaction
 from kupol.evidence.service import EvidenceVault, Metadata
 
+log = logging.getLogger(__name__)
 VIDEO_TYPES = ("video/",)
 Finder = redaction.BoxFinder
 
@@ -89,6 +91,27 @@ class Redactions:
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
+    def recover(self) -> int:
+        """Jobs a stopped server left searching or rendering are marked failed (start a new
+        one); how many. Called when kupol starts."""
+        with self._db.unit_of_work() as session:
+            stuck = list(
+                session.scalars(
+                    select(Redaction).where(Redaction.status.in_(("detecting", "rendering")))
+                )
+            )
+            for job in stuck:
+                job.status, job.updated_at = "failed", utcnow()
+                job.error = "interrupted: the server stopped while the job ran; start it again"
+            return len(stuck)
+
+    def _fail(self, job_id: int, exc: BaseException) -> None:
+        """Record why a job failed (if even that fails, the log says so)."""
+        try:
+            self._update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+        except Exception:
+            log.exception("redaction %s failed and its failure could not be recorded", job_id)
+
     def wait(self, timeout: float = 600.0) -> None:
         """Wait for the running jobs (tests, shutdown)."""
         for thread in list(self._threads):
@@ -123,7 +146,7 @@ class Redactions:
                 job_id, status="planned", progress=1.0, tracks=[t.as_json() for t in tracks]
             )
         except Exception as exc:  # the job records why; the API shows it
-            self._update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+            self._fail(job_id, exc)
 
     def edit(
         self,
@@ -226,7 +249,7 @@ class Redactions:
                     },
                 )
         except Exception as exc:
-            self._update(job_id, status="failed", error=f"{type(exc).__name__}: {exc}"[:2000])
+            self._fail(job_id, exc)
 
     # ------------------------------------------------------------------ reading
     def get(self, *, redaction_id: int, actor: Principal) -> RedactionView:

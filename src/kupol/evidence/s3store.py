@@ -94,7 +94,10 @@ class S3Store:
         with spool.open("wb") as out:
             while chunk := stream.read(CHUNK):
                 out.write(chunk)
-        return self.adopt(spool, expected_sha256=expected_sha256)
+        try:
+            return self.adopt(spool, expected_sha256=expected_sha256)
+        finally:
+            spool.unlink(missing_ok=True)  # the caller's stream is the copy to retry from
 
     def adopt(self, source: Path, *, expected_sha256: str | None = None) -> Stored:
         """Upload the local file ``source`` (then remove it), hashing it first.
@@ -104,6 +107,7 @@ class S3Store:
         """
         from boto3.s3.transfer import TransferConfig
 
+        settled = False  # moved, already there, or refused: the source is done with
         try:
             digest = hashlib.sha256()
             size = 0
@@ -113,11 +117,13 @@ class S3Store:
                     size += len(chunk)
             sha = digest.hexdigest()
             if expected_sha256 is not None and expected_sha256.lower() != sha:
+                settled = True
                 raise InvalidInputError(
                     f"the file's SHA-256 is {sha}, not the expected {expected_sha256.lower()}: "
                     "it was truncated or corrupted on the way; nothing was kept"
                 )
             if self.exists(sha):
+                settled = True
                 return Stored(sha256=sha, size=size, created=False)
             self._client.upload_file(
                 str(source),
@@ -126,9 +132,11 @@ class S3Store:
                 ExtraArgs={"Metadata": {"sha256": sha}},
                 Config=TransferConfig(multipart_threshold=MULTIPART, multipart_chunksize=MULTIPART),
             )
+            settled = True
             return Stored(sha256=sha, size=size, created=True)
         finally:
-            source.unlink(missing_ok=True)
+            if settled:  # a failure on the way (disk, network) keeps the file to retry
+                source.unlink(missing_ok=True)
 
     def open(self, sha256: str) -> BinaryIO:
         """The object, streamed (close it)."""

@@ -5,6 +5,7 @@ record, in one transaction."""
 from __future__ import annotations
 
 import contextlib
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -30,6 +31,7 @@ from kupol.evidence.store import Store, Stored
 from kupol.evidence.uploads import ResumableUploads
 from kupol.settings import EvidenceSettings
 
+MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
 CATEGORIES = ("bodycam", "camera", "drone", "photo", "document", "other")
 MAX_EXPORT = 100
 
@@ -89,7 +91,12 @@ class Metadata:
                 raise InvalidInputError(f"{name} is longer than {limit} characters")
         meta = cls(
             filename=text.get("filename") or "upload",
-            media_type=text.get("filetype") or text.get("media_type") or "application/octet-stream",
+            media_type=(
+                text.get("filetype") or text.get("media_type") or "application/octet-stream"
+            )
+            .split(";")[0]
+            .strip()
+            .lower(),
             category=text.get("category") or "other",
             device_id=text.get("device_id") or None,
             officer=text.get("officer") or None,
@@ -103,6 +110,8 @@ class Metadata:
 
     def check(self) -> None:
         """Raises InvalidInputError naming what is wrong."""
+        if not MEDIA_TYPE.match(self.media_type):
+            raise InvalidInputError("media_type must look like type/subtype (e.g. video/mp4)")
         if self.category not in CATEGORIES:
             raise InvalidInputError(f"category must be one of {', '.join(CATEGORIES)}")
         if not 1 <= len(self.filename) <= 300 or "/" in self.filename or "\\" in self.filename:
@@ -261,7 +270,7 @@ class EvidenceVault:
         with self._db.unit_of_work() as session:
             existing = session.scalar(
                 select(EvidenceItem)
-                .where(EvidenceItem.sha256 == stored.sha256)
+                .where(EvidenceItem.sha256 == stored.sha256, EvidenceItem.purged_at.is_(None))
                 .order_by(EvidenceItem.id)
                 .limit(1)
             )
@@ -350,6 +359,11 @@ class EvidenceVault:
         actor.require(Permission.EVIDENCE_MANAGE)
         if closed_at.tzinfo is None:
             raise InvalidInputError("closed_at needs its UTC offset")
+        now = utcnow()
+        if not now - timedelta(days=31) <= closed_at <= now + timedelta(minutes=5):
+            raise InvalidInputError(
+                "closed_at is the day the case was closed: within the last 31 days, not ahead"
+            )
         until = closed_at + timedelta(days=round(365.25 * self._retention.case_years))
         with self._db.unit_of_work() as session:
             items = list(
@@ -360,6 +374,9 @@ class EvidenceVault:
                 )
             )
             for item in items:
+                # Never shortened: an item kept longer for another reason stays so.
+                if item.retain_until is not None and item.retain_until > until:
+                    continue
                 item.retain_until = until
                 details: dict[str, object] = {
                     "case_closed": closed_at.isoformat(),
@@ -400,7 +417,13 @@ class EvidenceVault:
         self.record(session, item.id, actor, "purge", {"reason": reason, "sha256": item.sha256})
         item.purged_at = utcnow()
         session.flush()
-        self.store.delete(item.sha256)
+        shared = session.scalar(
+            select(EvidenceItem.id)
+            .where(EvidenceItem.sha256 == item.sha256, EvidenceItem.purged_at.is_(None))
+            .limit(1)
+        )
+        if shared is None:  # another live item of the same content keeps the file
+            self.store.delete(item.sha256)
 
     def get(self, *, item_id: int, actor: Principal, why: Justification) -> ItemView:
         """One item's metadata (a view, recorded)."""

@@ -108,6 +108,7 @@ class ContentStore:
 
     def adopt(self, source: Path, *, expected_sha256: str | None = None) -> Stored:
         """Move the file ``source`` (on the vault's disk) into the store, hashing it first.
+        A failure on the way (a full disk) leaves ``source`` in place to try again.
 
         Raises:
             InvalidInputError: its SHA-256 is not ``expected_sha256`` (the file is removed; the
@@ -115,6 +116,7 @@ class ContentStore:
         """
         digest = hashlib.sha256()
         size = 0
+        settled = False  # moved, already there, or refused: the source is done with
         try:
             with source.open("rb") as file:
                 while chunk := file.read(CHUNK):
@@ -122,19 +124,23 @@ class ContentStore:
                     size += len(chunk)
             sha = digest.hexdigest()
             if expected_sha256 is not None and expected_sha256.lower() != sha:
+                settled = True
                 raise InvalidInputError(
                     f"the file's SHA-256 is {sha}, not the expected {expected_sha256.lower()}: "
                     "it was truncated or corrupted on the way; nothing was kept"
                 )
             target = self.path(sha)
             if target.exists():
+                settled = True
                 return Stored(sha256=sha, size=size, created=False)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
             target.chmod(0o440)
+            settled = True
             return Stored(sha256=sha, size=size, created=True)
         finally:
-            source.unlink(missing_ok=True)
+            if settled:
+                source.unlink(missing_ok=True)
 
     def delete(self, sha256: str) -> bool:
         """Remove the content ``sha256`` (the vault's purge only); whether it was there."""

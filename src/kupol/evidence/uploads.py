@@ -35,7 +35,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -228,8 +228,10 @@ class ResumableUploads:
         offset: int,
         chunks: AsyncIterator[bytes],
         checksum: tuple[str, bytes] | None = None,
+        complete: Callable[[Upload], Awaitable[Upload]] | None = None,
     ) -> Upload:
-        """Append a request's bytes at ``offset``, which must be the upload's current offset.
+        """Append a request's bytes at ``offset``, which must be the upload's current offset;
+        when the last byte is in, ``complete`` turns the upload into an item (under the lock).
 
         Every byte that arrives is kept, even when the client goes away mid-request (the
         iterator raises): the client asks the offset (HEAD) and sends the rest. With a
@@ -243,7 +245,12 @@ class ResumableUploads:
             finally:
                 written.close()
             written.check()
-            return replace(upload, offset=upload.offset + written.size)
+            upload = replace(upload, offset=upload.offset + written.size)
+            if upload.complete and complete is not None:
+                # Still holding the upload's lock: a retry, a DELETE or the expiry cannot
+                # touch the file while it becomes an item.
+                upload = await complete(upload)
+            return upload
 
     @contextlib.contextmanager
     def _writer(
@@ -261,6 +268,9 @@ class ResumableUploads:
                     "retry when it ends"
                 ) from None
             current = os.fstat(out.fileno()).st_size
+            if upload.item_id is None:  # still in progress: it expires a day after this request
+                upload = replace(upload, expires_at=(utcnow() + self.expire_after).isoformat())
+                self._save(upload)
             if offset != current:
                 raise ConflictError(
                     f"Upload-Offset {offset} is not the upload's offset {current}: ask it (HEAD) "
@@ -274,6 +284,11 @@ class ResumableUploads:
         self._save(done)
         self.part(upload.id).unlink(missing_ok=True)
         return done
+
+    def forget(self, upload_id: str) -> None:
+        """Remove an upload's state and bytes (its owner's lock is held by the caller)."""
+        self.part(upload_id).unlink(missing_ok=True)
+        self._state(upload_id).unlink(missing_ok=True)
 
     def terminate(self, upload_id: str, *, owner: str) -> None:
         """Abandon an upload: its bytes and state go."""
@@ -293,10 +308,17 @@ class ResumableUploads:
                 expires = datetime.fromisoformat(json.loads(state.read_text())["expires_at"])
             except (OSError, ValueError, KeyError):
                 continue
-            if expires <= now:
-                state.with_suffix(".part").unlink(missing_ok=True)
-                state.unlink(missing_ok=True)
-                removed += 1
+            if expires > now:
+                continue
+            part = state.with_suffix(".part")
+            try:
+                with part.open("ab") as held:
+                    fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    part.unlink(missing_ok=True)
+                    state.unlink(missing_ok=True)
+            except BlockingIOError:
+                continue  # being written right now: not abandoned
+            removed += 1
         return removed
 
 

@@ -33,6 +33,7 @@ from kupol.evidence.uploads import (
 router = APIRouter(prefix="/api/evidence/uploads", tags=["evidence"])
 OFFSET_STREAM = "application/offset+octet-stream"
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
+DIGITS = re.compile(r"^[0-9]{1,20}$")
 TUS = {"Tus-Resumable": TUS_VERSION}
 
 
@@ -49,7 +50,7 @@ def _user(request: Request) -> Principal:
 
 def _int_header(request: Request, name: str) -> int:
     value = request.headers.get(name)
-    if value is None or not value.isdigit():
+    if value is None or not DIGITS.match(value):
         raise InvalidInputError(f"{name} must be given as a whole number of bytes")
     return int(value)
 
@@ -99,23 +100,32 @@ async def _write(
     if offset is None:
         offset = _int_header(request, "Upload-Offset")
     checksum = parse_checksum(request.headers.get("upload-checksum"))
-    upload = await vault.uploads.append_async(
-        upload.id, owner=user.username, offset=offset, chunks=request.stream(), checksum=checksum
-    )
-    if upload.complete and upload.item_id is None:
-        meta = Metadata.from_fields(upload.metadata)
+
+    async def complete(done: Upload) -> Upload:
+        if done.item_id is not None:
+            return done
+        meta = Metadata.from_fields(done.metadata)
         try:
             found = await asyncio.to_thread(
                 vault.ingest_file,
-                vault.uploads.part(upload.id),
+                vault.uploads.part(done.id),
                 meta,
                 actor=user,
-                expected_sha256=upload.metadata.get("sha256") or None,
+                expected_sha256=done.metadata.get("sha256") or None,
             )
         except InvalidInputError:
-            vault.uploads.terminate(upload.id, owner=user.username)  # its bytes are gone
+            vault.uploads.forget(done.id)  # its bytes were refused and are gone
             raise
-        upload = vault.uploads.finish(upload, item_id=found.item.id, duplicate=found.duplicate)
+        return vault.uploads.finish(done, item_id=found.item.id, duplicate=found.duplicate)
+
+    upload = await vault.uploads.append_async(
+        upload.id,
+        owner=user.username,
+        offset=offset,
+        chunks=request.stream(),
+        checksum=checksum,
+        complete=complete,
+    )
     return upload
 
 

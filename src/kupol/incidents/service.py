@@ -171,7 +171,8 @@ class IncidentService:
             if alert is None:
                 raise NotFoundError(f"no alert {alert_id}")
             camera = session.get(Camera, alert.camera_id)
-            assert camera is not None
+            if camera is None:
+                raise NotFoundError(f"the camera of alert {alert_id} is gone")
             span = timedelta(minutes=minutes)
             data = IncidentInput(
                 kind=kind,

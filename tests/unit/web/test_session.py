@@ -66,7 +66,7 @@ def user(*roles: str) -> Principal:
         ),
         (
             ("analyst",),
-            ["dashboard", "map", "cameras", "search", "crossings", "incidents"],
+            ["dashboard", "map", "cameras", "search", "crossings"],
             "dashboard",
         ),
         (("admin",), ["dashboard", "map", "cameras", "calibration"], "dashboard"),

@@ -97,7 +97,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SIGNALS_REPORT: frozenset({Role.DEVICE, Role.OPERATOR}),
     # Body cameras handed out and taken back at the shift's start and end.
     Permission.DEVICES_MANAGE: frozenset({Role.ADMIN, Role.OPERATOR}),
-    Permission.INCIDENTS_READ: frozenset(_FIELD | {Role.ANALYST}),
+    # Incidents list the officers and clips that saw them: field roles only.
+    Permission.INCIDENTS_READ: frozenset(_FIELD),
     Permission.INCIDENTS_WRITE: frozenset(_FIELD),
     # Protocols and resolutions: the officers who draw them up and sign them.
     Permission.DOCUMENTS_READ: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),
