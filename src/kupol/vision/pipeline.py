@@ -166,6 +166,8 @@ class CameraPipeline:
         if ran:
             tracked = self._tracker.update(detections, frame_index=frame.index, pts_s=frame.pts_s)
             self._last_detection_s = frame.pts_s
+        elif ran is None:  # skipped by detect_every: the tracks move as predicted
+            tracked = self._tracker.predict(frame_index=frame.index, pts_s=frame.pts_s)
         else:
             tracked = self._tracker.coast(frame_index=frame.index, pts_s=frame.pts_s)
         self._occupied = [tuple(float(v) for v in b) for b in tracked.of_classes(OCCLUDERS).xyxy]
@@ -208,7 +210,7 @@ class CameraPipeline:
         return FrameResult(
             frame=frame,
             tracked=tracked,
-            detector_ran=ran,
+            detector_ran=bool(ran),
             motion=view.motion if view is not None else 0.0,
             events=events,
             track_events=track_events,
@@ -253,7 +255,9 @@ class CameraPipeline:
                 events.append(self._track_vision_event(track_event, frame_index))
         return events
 
-    def _detect(self, frame: Frame, view: BackgroundView | None) -> tuple[Detections, bool]:
+    def _detect(self, frame: Frame, view: BackgroundView | None) -> tuple[Detections, bool | None]:
+        """The frame's detections and whether the detector ran: ``False`` when nothing moved
+        (the tracks stay), ``None`` when it is not this frame's turn (``detect_every``)."""
         if self._detector is None:
             assert view is not None  # the motion-only fallback always keeps the background
             min_area = (
@@ -273,6 +277,9 @@ class CameraPipeline:
             refresh = gate.refresh_s if self._tracker.tracks() else gate.idle_refresh_s
             if view.motion < gate.min_motion and since < refresh:
                 return Detections.empty(), False
+        every = self.config.detect_every
+        if every > 1 and frame.index % every and self._tracker.tracks():
+            return Detections.empty(), None
         timed = getattr(self._detector, "detect_at", None)
         if callable(timed):  # a detector that needs the frame's time (the simulation's)
             found: Detections = timed(frame.image, frame.pts_s)

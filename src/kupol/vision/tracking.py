@@ -384,6 +384,22 @@ class ByteTracker:
             tracker_id=np.array([t.track_id for t in alive], np.int64),
         )
 
+    def predict(self, *, frame_index: int, pts_s: float) -> Detections:
+        """A frame the detector skipped on purpose (``detect_every``): every track moves by its
+        Kalman prediction. Nothing is observed — no track is confirmed, vouched for or ended
+        by it; the next detection matches against where the tracks are by then."""
+        self._frame_index = frame_index
+        self._predict(pts_s)
+        alive = sorted((t for t in self._confirmed() if not t.lost), key=lambda t: t.track_id)
+        if not alive:
+            return Detections.empty()
+        return Detections(
+            xyxy=np.array([t.predicted_box() for t in alive], np.float32),
+            confidence=np.array([t.confidence for t in alive], np.float32),
+            class_id=np.array([t.class_id for t in alive], np.int32),
+            tracker_id=np.array([t.track_id for t in alive], np.int64),
+        )
+
     def finish(self, pts_s: float) -> list[TrackEvent]:
         """End every track (the end of a file); returns all undrained events, ends last."""
         for track in sorted(self._confirmed(), key=lambda t: t.track_id):

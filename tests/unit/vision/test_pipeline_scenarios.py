@@ -213,3 +213,18 @@ def test_a_crowd_is_reported_once_when_enough_people_stay_long_enough() -> None:
     assert len(crowds) == 1
     assert crowds[0].details["count"] >= 6
     assert 3.0 <= crowds[0].pts_s <= 6.0
+
+
+def test_detecting_every_second_frame_keeps_the_same_crossings() -> None:
+    quiet = {"abandoned": {"enabled": False}, "motion": {"enabled": False}}
+    every = run(line_crossing(), quiet)
+    halved = run(line_crossing(), {**quiet, "detect_every": 2})
+
+    def directions(events: list[VisionEvent]) -> list[str]:
+        return sorted(e.details["direction"] for e in events if e.type == "line_cross")
+
+    assert (
+        directions(halved)
+        == directions(every)
+        == ["left_to_right", "right_to_left", "right_to_left"]
+    )

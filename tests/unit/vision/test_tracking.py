@@ -237,3 +237,15 @@ def test_finish_ends_every_track_after_the_pending_events() -> None:
 def test_nonsense_settings_are_refused(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError, match="fps must be"):
         ByteTracker(**kwargs)  # type: ignore[arg-type]
+
+
+def test_skipped_frames_move_tracks_by_their_prediction() -> None:
+    tracker = ByteTracker(fps=FPS)
+    for i in range(6):  # walking right, 5 px a frame
+        step(tracker, i, dets((person_at(100 + 5 * i), 0.9)))
+    predicted = tracker.predict(frame_index=6, pts_s=0.6)
+    assert predicted.tracker_id.tolist() == [1]
+    assert predicted.xyxy[0][0] == pytest.approx(130, abs=2.0)  # moved on, not held at 125
+    # The next detection, two frames on, continues the same track.
+    assert step(tracker, 7, dets((person_at(135), 0.9))).tracker_id.tolist() == [1]
+    assert kinds(tracker.drain_events()) == [("start", 1)]
