@@ -166,6 +166,8 @@ class TrafficStage:
         self._own_frames = frames is None
         self._recent = frames if frames is not None else RecentFrames(seconds=frames_kept(config))
         self._offset = 0.0
+        self._base: float | None = None
+        self._last_pts = -math.inf
         """The wall clock minus the video's clock, as of the latest frame."""
         self._frame_tolerance = max(2.5 / fps, 0.5)
         """How far from an evidence moment a kept frame may be (a busy server drops frames)."""
@@ -236,10 +238,17 @@ class TrafficStage:
         captured = time.perf_counter() if captured is None else captured
         height, width = image.shape[:2]
         self._size = (width, height)
-        offset = self._offset = occurred.timestamp() - pts_s
+        # One clock for the whole run: the frame's video time, anchored at the first frame's
+        # wall time. (Taking each frame's own wall time would stretch or squeeze the run's
+        # time with the machine's load — a file read faster than real time, or a busy
+        # machine — and red-light durations with it.) A source that starts over re-anchors.
+        if self._base is None or pts_s < self._last_pts:
+            self._base = occurred.timestamp() - pts_s
+        self._last_pts = pts_s
+        offset = self._offset = self._base
         messages: list[Event] = []
         try:
-            self._read_signals(image, occurred)
+            self._read_signals(image, datetime.fromtimestamp(pts_s + offset, UTC))
             if self._own_frames:  # a shared buffer is filled by the camera's worker
                 self._recent.add(pts_s, image)
             for user in users:
