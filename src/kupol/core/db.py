@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
@@ -18,7 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from kupol.core.errors import ServiceUnavailableError
+from kupol.core.errors import NotFoundError, ServiceUnavailableError
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -206,3 +206,15 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+Row = TypeVar("Row", bound=Base)
+
+
+def fetch(session: Session, model: type[Row], key: object, *, what: str, lock: bool = False) -> Row:
+    """The ``model`` row with primary key ``key`` (locked for update with ``lock``), or
+    NotFoundError "no <what> <key>"."""
+    row = session.get(model, key, with_for_update=lock or None)
+    if row is None:
+        raise NotFoundError(f"no {what} {key}")
+    return row

@@ -27,7 +27,7 @@ from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.auth.model import User
-from kupol.core.db import Database
+from kupol.core.db import Database, fetch
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.documents import pki
@@ -738,13 +738,7 @@ def _facts(row: Violation) -> str:
 
 
 def _document(session: Session, document_id: int, *, lock: bool = False) -> Document:
-    query = select(Document).where(Document.id == document_id)
-    if lock:
-        query = query.with_for_update()
-    doc = session.scalar(query)
-    if doc is None:
-        raise NotFoundError(f"no document {document_id}")
-    return doc
+    return fetch(session, Document, document_id, what="document", lock=lock)
 
 
 def _row(doc: Document) -> DocumentRow:

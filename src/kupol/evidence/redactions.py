@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from kupol.core.audit import Justification
 from kupol.core.auth import Permission, Principal
-from kupol.core.db import Database
+from kupol.core.db import Database, fetch
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.evidence import redaction
@@ -301,13 +301,7 @@ def _redacted_name(name: str) -> str:
 
 
 def _job(session: Any, redaction_id: int, *, lock: bool = False) -> Redaction:
-    query = select(Redaction).where(Redaction.id == redaction_id)
-    if lock:
-        query = query.with_for_update()
-    job = session.scalar(query)
-    if job is None:
-        raise NotFoundError(f"no redaction {redaction_id}")
-    return job  # type: ignore[no-any-return]
+    return fetch(session, Redaction, redaction_id, what="redaction", lock=lock)
 
 
 def _view(job: Redaction) -> RedactionView:

@@ -69,14 +69,17 @@ def _state_headers(upload: Upload) -> dict[str, str]:
     return headers
 
 
-async def _tus(request: Request, handle: Callable[[], Awaitable[Response]]) -> Response:
+async def _tus(
+    request: Request, handle: Callable[[Principal | None], Awaitable[Response]]
+) -> Response:
     """Run a tus request: the protocol version checked, errors as problems with tus headers."""
     try:
+        user = None
         if request.method != "OPTIONS":
-            _user(request)  # who asks first: an anonymous caller learns nothing more
+            user = _user(request)  # who asks first: an anonymous caller learns nothing more
             if request.headers.get("tus-resumable") != TUS_VERSION:
                 return Response(status_code=412, headers={**TUS, "Tus-Version": TUS_VERSION})
-        return await handle()
+        return await handle(user)
     except KupolError as exc:
         return problem(
             exc.status,
@@ -133,7 +136,7 @@ async def _write(
 async def discover(request: Request) -> Response:
     """What this server supports (tus discovery)."""
 
-    async def handle() -> Response:
+    async def handle(_: Principal | None) -> Response:
         return Response(
             status_code=204,
             headers={
@@ -153,8 +156,8 @@ async def create(request: Request) -> Response:
     """Start an upload of ``Upload-Length`` bytes (evidence.ingest), its metadata checked now;
     a body sent with it (creation-with-upload) is its first bytes."""
 
-    async def handle() -> Response:
-        user = _user(request)
+    async def handle(user: Principal | None) -> Response:
+        assert user is not None  # authenticated by _tus
         length = _int_header(request, "Upload-Length")
         fields = parse_metadata(request.headers.get("upload-metadata"))
         Metadata.from_fields(fields)  # refused now, not after two gigabytes
@@ -177,8 +180,8 @@ async def create(request: Request) -> Response:
 async def offset(upload_id: str, request: Request) -> Response:
     """How many bytes the server has (resume from there); ``X-Evidence-Item`` once complete."""
 
-    async def handle() -> Response:
-        user = _user(request)
+    async def handle(user: Principal | None) -> Response:
+        assert user is not None  # authenticated by _tus
         upload = _vault(request).uploads.status(upload_id, owner=user.username)
         return Response(status_code=200, headers=_state_headers(upload))
 
@@ -190,8 +193,8 @@ async def append(upload_id: str, request: Request) -> Response:
     """Send bytes from ``Upload-Offset`` (``Content-Type: application/offset+octet-stream``,
     ``Upload-Checksum`` optional). What arrives is kept even if the connection drops."""
 
-    async def handle() -> Response:
-        user = _user(request)
+    async def handle(user: Principal | None) -> Response:
+        assert user is not None  # authenticated by _tus
         upload = _vault(request).uploads.status(upload_id, owner=user.username)
         try:
             upload = await _write(request, upload, user)
@@ -206,8 +209,8 @@ async def append(upload_id: str, request: Request) -> Response:
 async def terminate(upload_id: str, request: Request) -> Response:
     """Abandon an unfinished upload (its bytes are removed)."""
 
-    async def handle() -> Response:
-        user = _user(request)
+    async def handle(user: Principal | None) -> Response:
+        assert user is not None  # authenticated by _tus
         _vault(request).uploads.terminate(upload_id, owner=user.username)
         return Response(status_code=204, headers=TUS)
 

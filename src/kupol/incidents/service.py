@@ -16,7 +16,7 @@ from kupol.alerts.model import Alert
 from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
-from kupol.core.db import Database
+from kupol.core.db import Database, fetch
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.geo import haversine_m
 from kupol.evidence.links import nearest_approach
@@ -387,7 +387,4 @@ class IncidentService:
 
 
 def _incident(session: Session, incident_id: int) -> Incident:
-    incident = session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFoundError(f"no incident {incident_id}")
-    return incident
+    return fetch(session, Incident, incident_id, what="incident")

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
-from kupol.core.db import Database
+from kupol.core.db import Database, fetch
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.faces.files import FaceFiles
@@ -433,13 +433,7 @@ class ReviewService:
 
 
 def _violation(session: Session, violation_id: int, *, lock: bool = False) -> Violation:
-    query = select(Violation).where(Violation.id == violation_id)
-    if lock:
-        query = query.with_for_update()
-    row = session.scalar(query)
-    if row is None:
-        raise NotFoundError(f"no violation {violation_id}")
-    return row
+    return fetch(session, Violation, violation_id, what="violation", lock=lock)
 
 
 def _undecided(row: Violation) -> None:
