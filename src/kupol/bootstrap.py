@@ -337,8 +337,10 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         known_cameras=cameras.known_ids,
     )
     bus.subscribe(PlateObserved, plates.store.handle, consumer=PlateStore.consumer, batch_size=500)
+    authority = Authority(settings.data_dir / "pki", extra_anchors=settings.documents.trust_anchors)
     traffic = build_traffic(
         settings=settings.traffic,
+        authority=authority,
         db=db,
         audit=audit,
         secret=(
@@ -429,9 +431,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
             db=db,
             audit=audit,
             vault=vault,
-            authority=Authority(
-                settings.data_dir / "pki", extra_anchors=settings.documents.trust_anchors
-            ),
+            authority=authority,
         ),
         alert_engine=engine,
         alerts=alerts,

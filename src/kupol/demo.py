@@ -379,10 +379,11 @@ def seed_owners(container: Container, username: str) -> None:
 
 
 def seed_evidence(container: Container, settings: Settings, username: str) -> Path | None:
-    """What the evidence pages need to be tried: ``username`` holds a signing certificate and
-    the demo body camera ``badge-0042`` (registered, on a shift), and a docked folder of it —
-    the walk-by clip with its sidecar, recorded two hours ago beside the first demo camera —
-    waits in ``<data_dir>/demo/dock/badge-0042`` to be imported from the console."""
+    """What the evidence pages need to be tried: ``username`` holds a signing certificate (for
+    documents and traffic approvals) and the demo body camera ``badge-0042`` (registered, on a
+    shift), and a docked folder of it — the walk-by clip with its sidecar, recorded two hours
+    ago beside the first demo camera — waits in ``<data_dir>/demo/dock/badge-0042`` to be
+    imported from the console."""
     actor = container.auth.principal_of(username)
     if container.documents.authority.certificate(username) is None:
         container.documents.authority.issue(username)

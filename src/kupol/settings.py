@@ -251,9 +251,9 @@ class TrafficSettings(Section):
     )
     signing_secret: SecretStr | None = Field(
         None,
-        description="Keys the officers' decision signatures; empty: derived from "
-        "[security] secret_key. Set it apart so that changing the login secret does not "
-        "make past decisions fail to verify.",
+        description="Keyed the officers' decision signatures before they were signed with "
+        "their X.509 certificates; kept so those older decisions still verify. Empty: "
+        "derived from [security] secret_key.",
     )
     notice_prefix: str = Field(
         "KUP",

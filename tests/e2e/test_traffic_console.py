@@ -108,6 +108,7 @@ def test_an_officer_reviews_corrects_the_plate_signs_and_a_notice_is_made(
 ) -> None:
     container = traffic_server.container
     officer, password = traffic_server.add_user("traffic_officer", prefix="gai")
+    container.documents.authority.issue(officer)  # approving signs with it
     container.traffic.registry.import_csv(
         data=OWNERS.encode(), actor=container.auth.principal_of(officer)
     )

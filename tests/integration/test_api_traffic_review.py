@@ -1,7 +1,7 @@
 """The enforcement chain through the API, on SQLite and PostgreSQL: violations recorded from
 the bus and qualified by the legal table, the officers' queue and evidence (audited, with a
-purpose), approval with a keyed signature that catches tampering, rejection reasons counted
-per rule and camera, notices to the registered owner, payments."""
+purpose), approval signed with the officer's X.509 certificate that catches tampering,
+rejection reasons counted per rule and camera, notices to the registered owner, payments."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from kupol.bootstrap import Container
 from kupol.cameras.schemas import CameraCreate
 from kupol.core.audit.model import AuditEntry
 from kupol.core.auth.service import SYSTEM
+from kupol.documents.pki import fingerprint
 from kupol.events.messages import EvidenceRef
 from kupol.traffic.messages import CrossingActivity, ViolationObserved
 from tests.unit.factories import fast_passwords, login_as
@@ -56,6 +57,13 @@ def violation(container: Container, **fields: Any) -> ViolationObserved:
         "evidence": (evidence(container),),
     }
     return ViolationObserved(**{**base, **fields})
+
+
+def signing_officer(api: Any, container: Container) -> dict[str, str]:
+    """A traffic officer who holds a signing certificate (as an administrator issues it)."""
+    headers = login_as(api, container, "officer", "traffic_officer")
+    container.documents.authority.issue("officer")
+    return headers
 
 
 def audit(container: Container, resource_type: str) -> list[AuditEntry]:
@@ -110,7 +118,7 @@ def test_violations_are_qualified_on_their_local_day_and_bad_ones_refused(
 def test_officer_reviews_signs_and_the_owner_gets_a_notice(api: Any, container: Container) -> None:
     camera(container)
     container.traffic.recorder.record([violation(container)])
-    officer = login_as(api, container, "officer", "traffic_officer")
+    officer = signing_officer(api, container)
     operator = login_as(api, container, "duty", "operator")
 
     assert api.get("/api/traffic/violations", headers=officer).status_code == 428
@@ -140,7 +148,7 @@ def test_officer_reviews_signs_and_the_owner_gets_a_notice(api: Any, container: 
     assert approved.status_code == 200, approved.text
     body = approved.json()
     assert body["status"] == "approved" and body["decided_by"] == "officer"
-    assert len(body["signature"]) == 64 and body["notice_number"].startswith("KUP-")
+    assert body["signature"] and body["notice_number"].startswith("KUP-")
     again = api.post(
         f"/api/traffic/violations/{item['id']}/reject",
         json={"reason": "duplicate"},
@@ -149,6 +157,10 @@ def test_officer_reviews_signs_and_the_owner_gets_a_notice(api: Any, container: 
     assert again.status_code == 409
     verified = api.get(f"/api/traffic/violations/{item['id']}/verify", headers=officer).json()
     assert verified["signature_valid"] and verified["evidence_files_intact"] == [True]
+    assert (verified["algorithm"], verified["signed_by"]) == ("ecdsa-p256-sha256", "officer")
+    assert verified["certificate_sha256"] == fingerprint(
+        container.documents.authority.certificate("officer")
+    )
 
     notices = api.get("/api/traffic/notices", headers={**officer, **PURPOSE}).json()
     [notice] = notices["items"]
@@ -173,7 +185,7 @@ def test_officer_reviews_signs_and_the_owner_gets_a_notice(api: Any, container: 
 def test_tampered_evidence_and_decisions_show(api: Any, container: Container) -> None:
     camera(container)
     container.traffic.recorder.record([violation(container)])
-    officer = login_as(api, container, "officer", "traffic_officer")
+    officer = signing_officer(api, container)
     [item] = api.get("/api/traffic/violations", headers={**officer, **PURPOSE}).json()["items"]
     api.post(f"/api/traffic/violations/{item['id']}/approve", json={}, headers=officer)
     evidence_dir: Path = container.traffic.files.root
@@ -198,13 +210,76 @@ def test_tampered_evidence_and_decisions_show(api: Any, container: Container) ->
     assert not checked["signature_valid"]
 
 
+def test_approval_is_signed_with_the_officers_own_certificate(
+    api: Any, container: Container
+) -> None:
+    from kupol.traffic.model import Violation
+    from kupol.traffic.signing import DecisionSigner
+
+    camera(container)
+    container.traffic.recorder.record([violation(container), violation(container)])
+    officer = login_as(api, container, "officer", "traffic_officer")
+    first, second = api.get("/api/traffic/violations", headers={**officer, **PURPOSE}).json()[
+        "items"
+    ]
+    url = f"/api/traffic/violations/{first['id']}"
+    # No certificate yet: refused, and the violation still waits for a decision.
+    refused = api.post(f"{url}/approve", json={}, headers=officer)
+    assert refused.status_code == 404 and refused.json()["code"] == "no_certificate"
+    assert "issue-certificate officer" in refused.json()["detail"]
+    assert api.get(url, headers={**officer, **PURPOSE}).json()["status"] == "pending"
+
+    container.documents.authority.issue("officer", algorithm="ed25519")
+    assert api.post(f"{url}/approve", json={}, headers=officer).status_code == 200
+    checked = api.get(f"{url}/verify", headers=officer).json()
+    assert checked["signature_valid"] and checked["algorithm"] == "ed25519"
+
+    # Someone else's certificate put in place of the officer's is caught.
+    container.documents.authority.issue("other")
+    theirs = container.documents.authority.signer("other")
+    with container.db.unit_of_work() as session:
+        row = session.get(Violation, first["id"])
+        assert row is not None and row.signed is not None
+        row.signed = container.traffic.review._signing.sign(row.signed["document"], theirs)
+    checked = api.get(f"{url}/verify", headers=officer).json()
+    assert (
+        not checked["signature_valid"]
+        and "not the deciding officer" in (checked["signature_reason"])
+    )
+
+    # A decision signed with the keyed signature before X.509 signing still verifies.
+    legacy = DecisionSigner(container.settings.security.secret_key.get_secret_value().encode())
+    with container.db.unit_of_work() as session:
+        row = session.get(Violation, second["id"])
+        assert row is not None
+        row.status, row.decided_by, row.plate = "approved", "officer", "123ABC02"
+        row.signed = legacy.sign(
+            {
+                "decision": "approved",
+                "camera_id": row.camera_id,
+                "offence": row.offence,
+                "occurred_at": row.occurred_at.isoformat(),
+                "plate": row.plate,
+                "article": row.article,
+                "part": row.part,
+                "fine_mrp": row.fine_mrp,
+                "fine_tenge": row.fine_tenge,
+                "officer": "officer",
+                "evidence_sha256": [e.get("sha256") for e in row.evidence],
+            }
+        )
+    checked = api.get(f"/api/traffic/violations/{second['id']}/verify", headers=officer).json()
+    assert checked["signature_valid"] and checked["algorithm"] == "HMAC-SHA256"
+    assert checked["record_matches_signature"], checked
+
+
 def test_rejections_are_counted_per_rule_and_camera(api: Any, container: Container) -> None:
     camera(container)
     container.traffic.recorder.record(
         [violation(container) for _ in range(3)]
         + [violation(container, offence="failing_to_yield_to_pedestrian")]
     )
-    officer = login_as(api, container, "officer", "traffic_officer")
+    officer = signing_officer(api, container)
     analyst = login_as(api, container, "analyst", "analyst")
     items = api.get("/api/traffic/violations", headers={**officer, **PURPOSE}).json()["items"]
     red = [i for i in items if i["offence"] == "red_light"]
@@ -244,7 +319,7 @@ def test_a_violation_without_a_plate_needs_the_officers_reading(
 ) -> None:
     camera(container)
     container.traffic.recorder.record([violation(container, plate=None, plate_confidence=None)])
-    officer = login_as(api, container, "officer", "traffic_officer")
+    officer = signing_officer(api, container)
     [item] = api.get("/api/traffic/violations", headers={**officer, **PURPOSE}).json()["items"]
     url = f"/api/traffic/violations/{item['id']}/approve"
     assert api.post(url, json={}, headers=officer).status_code == 422
@@ -272,7 +347,7 @@ def test_payments_at_the_discount_within_its_days_and_never_less(
 ) -> None:
     camera(container)
     container.traffic.recorder.record([violation(container)])
-    officer = login_as(api, container, "officer", "traffic_officer")
+    officer = signing_officer(api, container)
     gateway = login_as(api, container, "gateway", "device")
     api.post(
         "/api/traffic/registry/import",
@@ -369,7 +444,7 @@ def test_approval_refuses_missing_or_changed_evidence_and_verify_sees_edits(
     container.traffic.recorder.record(
         [violation(container), violation(container), violation(container, evidence=())]
     )
-    officer = login_as(api, container, "officer", "traffic_officer")
+    officer = signing_officer(api, container)
     items = api.get("/api/traffic/violations", headers={**officer, **PURPOSE}).json()["items"]
     changed, good, bare = sorted(items, key=lambda i: i["id"])
     from kupol.traffic.model import Violation
@@ -407,7 +482,7 @@ def test_only_officers_cancel_and_the_gateway_gets_no_owner_data(
 ) -> None:
     camera(container)
     container.traffic.recorder.record([violation(container)])
-    officer = login_as(api, container, "officer", "traffic_officer")
+    officer = signing_officer(api, container)
     gateway = login_as(api, container, "gateway", "device")
     api.post(
         "/api/traffic/registry/import",

@@ -191,7 +191,9 @@ def test_a_resolution_from_a_violation_and_signatures_made_elsewhere(
     vid = queue[0]["id"]
     early = api.post("/api/documents/from-violation", json={"violation_id": vid}, headers=officer)
     assert early.status_code == 409  # not approved yet
-    api.post(f"/api/traffic/violations/{vid}/approve", json={}, headers=officer)
+    container.documents.authority.issue("officer")  # approving signs with it too
+    approved = api.post(f"/api/traffic/violations/{vid}/approve", json={}, headers=officer)
+    assert approved.status_code == 200, approved.text
     made = api.post("/api/documents/from-violation", json={"violation_id": vid, "language": "ru"},
                     headers=officer)  # fmt: skip
     assert made.status_code == 201, made.text

@@ -49,8 +49,15 @@ PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 class Signer(Protocol):
     """Whatever makes a signature: a key on this server, a token, NCALayer."""
 
-    algorithm: str
-    certificate: x509.Certificate
+    @property
+    def algorithm(self) -> str:
+        """The signature algorithm's name, a key of :data:`VERIFIERS`."""
+        ...
+
+    @property
+    def certificate(self) -> x509.Certificate:
+        """The signer's certificate."""
+        ...
 
     def sign(self, data: bytes) -> bytes:
         """The signature of ``data``."""

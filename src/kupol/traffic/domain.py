@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from kupol.core.audit import AuditLog
 from kupol.core.db import Database
+from kupol.documents.pki import Authority
 from kupol.faces.files import FaceFiles
 from kupol.settings import TrafficSettings
 from kupol.traffic.config import CameraTrafficConfig
@@ -24,7 +25,7 @@ from kupol.traffic.notices import NoticeService
 from kupol.traffic.recorder import CrossingRecorder, ViolationRecorder
 from kupol.traffic.registry import VehicleRegistry
 from kupol.traffic.review import ReviewService
-from kupol.traffic.signing import DecisionSigner
+from kupol.traffic.signing import DecisionSigner, DecisionSigning
 from kupol.traffic.warning_device import (
     LoggedWarningDevice,
     MqttWarningDevice,
@@ -107,6 +108,7 @@ def build_traffic(
     db: Database,
     audit: AuditLog,
     secret: bytes,
+    authority: Authority,
     evidence_dir: Path,
     known_cameras: Callable[[], set[str]],
     today: Callable[[], date] | None = None,
@@ -134,7 +136,11 @@ def build_traffic(
         ),
         crossings=CrossingRecorder(db=db, known_cameras=known_cameras),
         review=ReviewService(
-            db=db, audit=audit, files=files, signer=DecisionSigner(secret), notices=notices
+            db=db,
+            audit=audit,
+            files=files,
+            signing=DecisionSigning(authority, DecisionSigner(secret)),
+            notices=notices,
         ),
         notices=notices,
         registry=VehicleRegistry(db=db, audit=audit, notices=notices),

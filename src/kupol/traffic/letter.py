@@ -71,10 +71,15 @@ def letter_html(
     evidence = "\n".join(f"<li><code>{e(str(s))}</code></li>" for s in sums)
     if signed:
         officer, when = document.get("officer", "—"), document.get("decided_at", "—")
-        algorithm, key = signed.get("algorithm"), signed.get("key_id")
+        algorithm = signed.get("algorithm")
+        by = (
+            f"сертификат {signed.get('signer')}, SHA-256 {signed.get('certificate_sha256')}"
+            if signed.get("certificate_sha256")
+            else f"ключ {signed.get('key_id')}"
+        )
         signature = (
             f"<p>Решение принято: {e(str(officer))}, {e(str(when))}.<br>"
-            f"Подпись ({e(str(algorithm))}, ключ {e(str(key))}): "
+            f"Электронная цифровая подпись ({e(str(algorithm))}, {e(by)}): "
             f"<code>{e(str(signed.get('signature')))}</code></p>"
         )
     else:

@@ -1,5 +1,5 @@
-"""The review queue: a traffic officer approves each violation, with a keyed signature, or
-rejects it with a reason. Nothing reaches an owner without that decision.
+"""The review queue: a traffic officer approves each violation, signing the decision with their
+X.509 certificate, or rejects it with a reason. Nothing reaches an owner without that decision.
 
 Approving signs a document of the decision (:mod:`kupol.traffic.signing`) — the violation,
 its qualification, the plate, every evidence file's SHA-256, the officer and the moment — and
@@ -38,7 +38,7 @@ from kupol.plates.formats import PlateKind, parse_plate
 from kupol.plates.model import PlateSighting
 from kupol.traffic.model import Notice, Violation
 from kupol.traffic.notices import NoticeService
-from kupol.traffic.signing import DecisionSigner
+from kupol.traffic.signing import DecisionSigning
 
 REJECT_REASONS = (
     "plate_unreadable",
@@ -121,13 +121,13 @@ class ReviewService:
         db: Database,
         audit: AuditLog,
         files: FaceFiles,
-        signer: DecisionSigner,
+        signing: DecisionSigning,
         notices: NoticeService,
     ) -> None:
         self._db = db
         self._audit = audit
         self._files = files
-        self._signer = signer
+        self._signing = signing
         self._notices = notices
 
     def queue(
@@ -224,8 +224,10 @@ class ReviewService:
         Raises:
             ConflictError: the violation was decided already.
             InvalidInputError: there is no plate to fine, or the one given is no plate.
+            NotFoundError: the officer holds no signing certificate (``no_certificate``).
         """
         actor.require(Permission.VIOLATIONS_REVIEW)
+        signer = self._signing.signer(actor.username)
         corrected = None
         if plate is not None:
             reading = parse_plate(plate)
@@ -247,7 +249,7 @@ class ReviewService:
             row.plate = final
             row.status, row.decided_by, row.decided_at = "approved", actor.username, now
             row.decision_note = (note or "").strip() or None
-            row.signed = self._signer.sign(
+            row.signed = self._signing.sign(
                 {
                     "violation": row.id,
                     "decision": "approved",
@@ -267,7 +269,8 @@ class ReviewService:
                     "officer": actor.username,
                     "decided_at": now.isoformat(),
                     "note": row.decision_note,
-                }
+                },
+                signer,
             )
             session.flush()
             notice = self._notices.issue(session, row)
@@ -282,6 +285,7 @@ class ReviewService:
                         "plate": final,
                         "camera_plate": camera_plate,
                         "signature": row.signed["signature"],
+                        "certificate_sha256": row.signed["certificate_sha256"],
                         "notice": notice.number,
                     },
                 ),
@@ -342,8 +346,10 @@ class ReviewService:
             return view
 
     def verify(self, *, violation_id: int, actor: Principal) -> dict[str, Any]:
-        """Whether the stored decision is signed by this deployment's key and unchanged, and
-        whether every evidence file still has the SHA-256 the signature covers."""
+        """Whether the stored decision's signature holds (the officer's certificate, chained to
+        a trusted CA, valid when they decided; or the keyed signature of an older decision), the
+        record still says what was signed, and every evidence file still has the SHA-256 the
+        signature covers."""
         actor.require(Permission.VIOLATIONS_READ)
         with self._db.reader() as session:
             row = _violation(session, violation_id)
@@ -379,14 +385,19 @@ class ReviewService:
             document.get("fine_tenge"),
         ):
             changed.append("notice")
+        verdict = self._signing.verify(signed)
         return {
-            "signature_valid": self._signer.verify(signed),
+            "signature_valid": verdict.ok,
+            "signature_reason": verdict.reason,
+            "algorithm": signed.get("algorithm"),
+            "signed_by": verdict.signer or document.get("officer"),
+            "certificate_sha256": verdict.certificate_sha256 or None,
+            "issuer": verdict.issuer or None,
             "record_matches_signature": not changed,
             "changed_since_signing": changed,
             "evidence_matches_signature": signed_sums == [e.get("sha256") for e in evidence],
             "evidence_files_intact": files,
             "key_id": signed.get("key_id"),
-            "signed_by": signed.get("document", {}).get("officer"),
         }
 
     def stats(
