@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,7 +187,17 @@ class CrnnPlateReader:
 _WIDEN = 0.15
 """How much wider (of the box's width, at each end) the second look at a fragment is."""
 
-_CLAHE = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8))
+_LOCAL = threading.local()
+
+
+def _clahe() -> cv2.CLAHE:
+    """This thread's contrast equaliser: an OpenCV CLAHE object keeps state while it works,
+    so the cameras sharing one reader must not share it (they corrupted each other's
+    images and crashed it)."""
+    clahe: cv2.CLAHE | None = getattr(_LOCAL, "clahe", None)
+    if clahe is None:
+        clahe = _LOCAL.clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(2, 8))
+    return clahe
 
 
 def _views(crop: Image, variants: int) -> list[Image]:
@@ -198,7 +209,7 @@ def _views(crop: Image, variants: int) -> list[Image]:
         views.append(np.ascontiguousarray(crop[dy : h - dy, dx : w - dx]))
     if variants >= 3:
         grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
-        views.append(np.asarray(_CLAHE.apply(np.asarray(grey, np.uint8)), np.uint8))
+        views.append(np.asarray(_clahe().apply(np.asarray(grey, np.uint8)), np.uint8))
     return views
 
 
