@@ -27,7 +27,7 @@ def test_views_made_in_many_threads_at_once_are_each_threads_own() -> None:
                 i = (offset + round_) % len(crops)
                 if not np.array_equal(_views(crops[i], 3)[2], expected[i]):
                     wrong.append(i)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
