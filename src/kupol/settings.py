@@ -282,6 +282,15 @@ class TrafficSettings(Section):
     section_min_confidence: float = Field(
         0.8, ge=0, le=1, description="Least plate-read confidence of both ends of a trip."
     )
+    repeat_window_s: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="A violation of the same offence by the same plate at the same camera "
+        "within this many seconds of one already recorded is the same event seen twice (the "
+        "tracker lost and found the vehicle): it is kept, marked a duplicate of the first and "
+        "left out of the queue. 0: never merged.",
+    )
     signals_topic: str = Field(
         "kupol/signals/+/phase",
         min_length=1,

@@ -5,6 +5,7 @@ rejection reasons counted per rule and camera, notices to the registered owner, 
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,11 +47,15 @@ def evidence(container: Container, data: bytes = b"\xff\xd8frame\xff\xd9") -> Ev
     )
 
 
+_minutes = itertools.count(5, 2)
+
+
 def violation(container: Container, **fields: Any) -> ViolationObserved:
+    """A violation; each one two minutes before the last, so none repeats another."""
     base: dict[str, Any] = {
         "camera_id": CAMERA,
         "offence": "red_light",
-        "occurred_at": datetime.now(UTC) - timedelta(minutes=5),
+        "occurred_at": datetime.now(UTC) - timedelta(minutes=next(_minutes)),
         "plate": "123ABC02",
         "plate_confidence": 0.97,
         "measured": {"red_for_s": 2.4},
@@ -113,6 +118,42 @@ def test_violations_are_qualified_on_their_local_day_and_bad_ones_refused(
     assert (speeding.mrp_tenge, speeding.fine_tenge) == (4325, 43250)
     no_plate = [v for v in found if v.plate is None]
     assert len(no_plate) == 1 and no_plate[0].plate_source is None
+
+
+def test_one_offence_seen_twice_is_reviewed_once(api: Any, container: Container) -> None:
+    """The tracker lost the car and found it again: the rule fired twice for one red light."""
+    camera(container)
+    at = datetime.now(UTC) - timedelta(minutes=3)
+    first = violation(container, occurred_at=at)
+    again = violation(container, occurred_at=at + timedelta(seconds=4))
+    other_car = violation(container, occurred_at=at + timedelta(seconds=5), plate="777GG17")
+    no_plate = violation(container, occurred_at=at + timedelta(seconds=6), plate=None)
+    next_cycle = violation(container, occurred_at=at + timedelta(seconds=90))
+    stats = container.traffic.recorder.record([first, again, other_car, no_plate])
+    later = container.traffic.recorder.record([next_cycle, violation(container, occurred_at=at)])
+    assert (stats.stored, stats.repeats, later.stored, later.repeats) == (4, 1, 2, 1)
+    officer = signing_officer(api, container)
+    pending = api.get("/api/traffic/violations", headers={**officer, **PURPOSE}).json()
+    assert sorted(str(i["plate"]) for i in pending["items"]) == [
+        "123ABC02",
+        "123ABC02",
+        "777GG17",
+        "None",
+    ]
+    merged = api.get(
+        "/api/traffic/violations",
+        params={"status": "rejected"},
+        headers={**officer, **PURPOSE},
+    ).json()["items"]
+    assert [(m["reject_reason"], m["decided_by"]) for m in merged] == [("duplicate", "system")] * 2
+    assert all(m["evidence"] for m in merged)  # the second sighting's evidence is kept
+    kept = min(
+        (i for i in pending["items"] if i["plate"] == "123ABC02"),
+        key=lambda i: datetime.fromisoformat(i["occurred_at"]),
+    )
+    assert all(f"violation {kept['id']} " in m["decision_note"] for m in merged)
+    counted = api.get("/api/traffic/stats", headers=officer).json()
+    assert [r["reasons"] for r in counted if r["rejected"]] == [{"duplicate": 2}]
 
 
 def test_officer_reviews_signs_and_the_owner_gets_a_notice(api: Any, container: Container) -> None:

@@ -91,6 +91,14 @@ class CrosswalkConfig(_Section):
         1.5, ge=0, le=10, description="A vehicle this close in time to a pedestrian."
     )
     yield_rule: bool = Field(True, description="Find failures to yield (art. 600).")
+    signal: str | None = Field(
+        None,
+        pattern=SIGNAL_ID,
+        description="A regulated crossing: the signal head of the vehicles crossing it. A "
+        "pedestrian has priority only if they stepped on while it showed red (their green) — "
+        "and then until they are across; one crossing against their red has none. Empty: an "
+        "unregulated crossing, where pedestrians always have it.",
+    )
     kerb_m: float = Field(1.0, ge=0, le=5, description="Stepping on: this close to it.")
 
     @field_validator("polygon")
@@ -145,6 +153,22 @@ class CameraTrafficConfig(_Section):
     scooter_classes: list[str] = Field(
         default_factory=list,
         description="Classes that are e-scooters (a detector that tells them apart).",
+    )
+    riding_speed_kmh: float | None = Field(
+        None,
+        gt=6,
+        le=60,
+        description="For detectors without an e-scooter class (COCO): a person moving faster "
+        "than this for a second, with no bicycle or motorcycle under them (wheel_classes), is "
+        "taken as riding an e-scooter, for the speed rules (not the passenger rule, which needs "
+        "the scooter's box). 15 km/h is above a jog; a runner may still be taken for a rider, "
+        "so the violation says it was inferred and the officer decides. Empty: only "
+        "scooter_classes are scooters.",
+    )
+    wheel_classes: list[str] = Field(
+        default_factory=lambda: ["bicycle", "motorcycle"],
+        description="Classes whose box under a fast person makes them a cyclist or "
+        "motorcyclist, not an e-scooter rider (riding_speed_kmh).",
     )
     scooter_limit_kmh: float = Field(25.0, gt=0, le=100)
     sidewalk_limit_kmh: float = Field(6.0, gt=0, le=50)

@@ -132,7 +132,11 @@ def build_traffic(
         zone=zone,
         legal=legal,
         recorder=ViolationRecorder(
-            db=db, legal=lambda: legal, known_cameras=known_cameras, zone=zone
+            db=db,
+            legal=lambda: legal,
+            known_cameras=known_cameras,
+            zone=zone,
+            repeat_window_s=settings.repeat_window_s,
         ),
         crossings=CrossingRecorder(db=db, known_cameras=known_cameras),
         review=ReviewService(

@@ -49,7 +49,7 @@ from kupol.core.messages import Event
 from kupol.events.messages import EvidenceRef
 from kupol.faces.files import FaceFiles
 from kupol.traffic.calibration import Calibration
-from kupol.traffic.config import CameraTrafficConfig, to_units
+from kupol.traffic.config import CameraTrafficConfig, CrosswalkConfig, to_units
 from kupol.traffic.controller import SignalBoard
 from kupol.traffic.crosswalk import CrossingLayout, Interval, WarningCommand, WarningSwitch
 from kupol.traffic.lights import read_phase
@@ -109,6 +109,8 @@ class _Track:
     """A person moving with an e-scooter: a rider, not a pedestrian."""
     with_scooter_since: float | None = None
     apart_since: float | None = None
+    fast_since: float | None = None
+    """A person taken as riding an e-scooter from their speed (``riding_speed_kmh``)."""
 
 
 @dataclass(kw_only=True)
@@ -179,6 +181,8 @@ class TrafficStage:
         self._crosswalks = {c.id: self._polygon(c.polygon) for c in config.crosswalks}
         self._sidewalks = {s.name: self._polygon(s.polygon) for s in config.sidewalks}
         self._size: tuple[int, int] | None = None
+        self._wheels: list[Box] = []
+        """This frame's bicycles and motorcycles (``wheel_classes``)."""
         self._read_phases: dict[str, str] = {}
         self._finished: list[tuple[str, Interval, str]] = []
         """Crosswalk intervals of ended tracks: (crosswalk, interval, kind), for near misses."""
@@ -251,6 +255,8 @@ class TrafficStage:
             self._read_signals(image, datetime.fromtimestamp(pts_s + offset, UTC))
             if self._own_frames:  # a shared buffer is filled by the camera's worker
                 self._recent.add(pts_s, image)
+            wheels = self.config.wheel_classes
+            self._wheels = [u.box for u in users if u.class_name in wheels]
             for user in users:
                 self._place(user, pts_s, width, height, track_key)
             self._mark_riders(pts_s)
@@ -359,7 +365,7 @@ class TrafficStage:
                 if not track.positions or track.positions[-1].t != pts_s:
                     continue
                 here = track.positions[-1].at
-                if track.riding:
+                if track.riding or track.fast_since is not None:
                     continue
                 if track.kind == "pedestrian":
                     walkers.append(here)
@@ -405,11 +411,12 @@ class TrafficStage:
     ) -> list[tuple[str, int, float, dict[str, Any]]]:
         config = self.config
         found: list[tuple[str, int, float, dict[str, Any]]] = []
-        pedestrians = [
-            self._recent_positions(t, pts_s)
+        walkers = [
+            t
             for t in self._tracks.values()
-            if t.kind == "pedestrian" and t.positions and not t.riding
+            if t.kind == "pedestrian" and t.positions and not t.riding and t.fast_since is None
         ]
+        pedestrians = [self._recent_positions(t, pts_s) for t in walkers]
         for track_id, track in self._tracks.items():
             if not track.positions or track.positions[-1].t != pts_s:
                 continue
@@ -442,8 +449,15 @@ class TrafficStage:
                     polygon = self._crosswalks[crosswalk.id]
                     if not point_in_polygon(recent[-1].at, polygon):
                         continue
+                    with_priority = (
+                        pedestrians
+                        if crosswalk.signal is None
+                        else self._with_priority(walkers, crosswalk, pts_s, offset)
+                    )
+                    if not with_priority:
+                        continue
                     failure = failed_to_yield(
-                        recent[-1:], pedestrians, polygon, kerb_m=crosswalk.kerb_m
+                        recent[-1:], with_priority, polygon, kerb_m=crosswalk.kerb_m
                     )
                     if failure is not None:
                         track.fired.add(rule)
@@ -452,15 +466,68 @@ class TrafficStage:
                             "gap_m": round(failure.gap_m, 2),
                             "pedestrian_on_crossing": failure.pedestrian_on_crossing,
                         }
+                        if crosswalk.signal is not None:
+                            measured["signal"] = crosswalk.signal
                         found.append(
                             ("failing_to_yield_to_pedestrian", track_id, failure.t, measured)
                         )
             elif track.kind == "scooter":
                 found.extend(self._scooter_rules(track_id, track, recent, pts_s))
+            elif (
+                track.kind == "pedestrian"
+                and config.riding_speed_kmh is not None
+                and self._fast(track, recent, pts_s, config.riding_speed_kmh)
+            ):
+                for offence, tid, t, measured in self._scooter_rules(
+                    track_id, track, recent, pts_s, passengers=False
+                ):
+                    measured["inferred"] = "a person at e-scooter speed"
+                    found.append((offence, tid, t, measured))
         return found
 
+    def _fast(
+        self, track: _Track, recent: list[TrackPosition], pts_s: float, limit_kmh: float
+    ) -> bool:
+        """Whether this person rides an e-scooter by their speed: faster than ``limit_kmh``
+        over the last second, on no bicycle or motorcycle. Once taken as a rider, a person
+        stays one while tracked."""
+        if track.fast_since is not None:
+            return True
+        window = [p for p in recent if p.t >= pts_s - 1.0]
+        if len(window) < 3 or window[-1].t - window[0].t < 0.8:
+            return False
+        if _speed_kmh(window) <= limit_kmh:
+            return False
+        box = track.boxes[-1][1]
+        if any(_overlap(box, wheels) > 0.3 for wheels in self._wheels):
+            return False
+        track.fast_since = pts_s
+        return True
+
+    def _with_priority(
+        self, walkers: Sequence[_Track], crosswalk: CrosswalkConfig, pts_s: float, offset: float
+    ) -> list[list[TrackPosition]]:
+        """At a regulated crossing, the pedestrians with priority: those who stepped on while
+        the vehicles' signal showed red (their green), and those about to step on while it
+        does. Someone crossing against their red has none; a phase not known gives none."""
+        assert crosswalk.signal is not None
+        lights = _Shifted(self._signals, crosswalk.signal, offset)
+        kept = []
+        for walker in walkers:
+            span = walker.on_crosswalk.get(crosswalk.id)
+            stepped_on = span[0] if span is not None else pts_s
+            if lights.red_for(stepped_on) is not None:
+                kept.append(self._recent_positions(walker, pts_s))
+        return kept
+
     def _scooter_rules(
-        self, track_id: int, track: _Track, recent: list[TrackPosition], pts_s: float
+        self,
+        track_id: int,
+        track: _Track,
+        recent: list[TrackPosition],
+        pts_s: float,
+        *,
+        passengers: bool = True,
     ) -> list[tuple[str, int, float, dict[str, Any]]]:
         config = self.config
         found: list[tuple[str, int, float, dict[str, Any]]] = []
@@ -494,6 +561,8 @@ class TrafficStage:
                     "sidewalk": on_sidewalk,
                 }
                 found.append(("scooter_sidewalk_speeding", track_id, pts_s, measured))
+        if not passengers:
+            return found
         # A passenger: besides the rider, another person inside the scooter's box.
         _, box = track.boxes[-1]
         riders = [
@@ -755,6 +824,14 @@ def _inside(inner: Box, outer: Box) -> bool:
     pad_x = (outer[2] - outer[0]) * 0.2
     pad_y = (outer[3] - outer[1]) * 0.2
     return outer[0] - pad_x <= x <= outer[2] + pad_x and outer[1] - pad_y <= y <= outer[3] + pad_y
+
+
+def _overlap(person: Box, other: Box) -> float:
+    """The share of ``person``'s box that ``other`` covers."""
+    w = min(person[2], other[2]) - max(person[0], other[0])
+    h = min(person[3], other[3]) - max(person[1], other[1])
+    area = (person[2] - person[0]) * (person[3] - person[1])
+    return 0.0 if w <= 0 or h <= 0 or area <= 0 else w * h / area
 
 
 def _wall(t: float, offset: float) -> datetime:

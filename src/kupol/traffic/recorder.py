@@ -5,6 +5,13 @@ of the offence's *local* day — from the legal table, which is data. A message 
 qualified (unknown camera or offence, a speed within the tolerance, a time without its zone)
 is refused with a log line; the rest of the batch is kept, and a redelivered message is
 stored once.
+
+When the tracker loses a vehicle and finds it again under a new track, a rule can fire twice
+for one offence. A violation whose camera, offence and plate match one already recorded within
+``repeat_window_s`` is therefore stored already decided — rejected as ``duplicate`` by
+``system``, naming the first — so its evidence is kept but the officer sees the offence once
+and the owner is fined once. (A vehicle passes a camera once a minute at most: one red light,
+one crosswalk, one speed measurement.) Violations without a plate are never merged.
 """
 
 from __future__ import annotations
@@ -14,12 +21,15 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError
+from kupol.core.messages import utcnow
 from kupol.plates.formats import PlateKind, parse_plate
 from kupol.traffic.legal import LegalTable, Qualification
 from kupol.traffic.messages import CrossingActivity, ViolationObserved
@@ -36,6 +46,8 @@ class RecordStats:
     stored: int = 0
     duplicates: int = 0
     refused: int = 0
+    repeats: int = 0
+    """Stored as duplicates of an earlier violation (see the module's doc)."""
 
 
 class ViolationRecorder:
@@ -50,11 +62,13 @@ class ViolationRecorder:
         legal: Callable[[], LegalTable],
         known_cameras: Callable[[], set[str]],
         zone: ZoneInfo,
+        repeat_window_s: float = 60.0,
     ) -> None:
         self._db = db
         self._legal = legal
         self._known_cameras = known_cameras
         self._zone = zone
+        self._repeat_window = timedelta(seconds=repeat_window_s)
 
     async def handle(self, messages: Sequence[ViolationObserved]) -> None:
         """Bus handler."""
@@ -85,7 +99,7 @@ class ViolationRecorder:
     def record(self, messages: Sequence[ViolationObserved]) -> RecordStats:
         """Store a batch of violations as pending review."""
         known = self._known_cameras()
-        stored = duplicates = refused = 0
+        stored = duplicates = refused = repeats = 0
         with self._db.unit_of_work() as session:
             ids = {str(m.id) for m in messages}
             existing = set(
@@ -105,30 +119,60 @@ class ViolationRecorder:
                     continue
                 existing.add(str(message.id))
                 plate, confidence = _plate(message)
-                session.add(
-                    Violation(
-                        message_id=str(message.id),
-                        camera_id=message.camera_id,
-                        offence=message.offence,
-                        occurred_at=message.occurred_at,
-                        plate=plate,
-                        plate_confidence=confidence,
-                        track=message.track,
-                        measured=dict(message.measured),
-                        evidence=[asdict(e) for e in message.evidence],
-                        article=qualification.article,
-                        part=qualification.part,
-                        title=qualification.title,
-                        fine_mrp=qualification.fine_mrp,
-                        mrp_tenge=qualification.mrp_tenge,
-                        fine_tenge=qualification.fine_tenge,
-                        discount_share=qualification.discount_share,
-                        discount_days=qualification.discount_days,
-                        status="pending",
-                    )
+                first = self._first_of(session, message, plate)
+                row = Violation(
+                    message_id=str(message.id),
+                    camera_id=message.camera_id,
+                    offence=message.offence,
+                    occurred_at=message.occurred_at,
+                    plate=plate,
+                    plate_confidence=confidence,
+                    track=message.track,
+                    measured=dict(message.measured),
+                    evidence=[asdict(e) for e in message.evidence],
+                    article=qualification.article,
+                    part=qualification.part,
+                    title=qualification.title,
+                    fine_mrp=qualification.fine_mrp,
+                    mrp_tenge=qualification.mrp_tenge,
+                    fine_tenge=qualification.fine_tenge,
+                    discount_share=qualification.discount_share,
+                    discount_days=qualification.discount_days,
+                    status="pending",
                 )
+                if first is not None:
+                    gap = abs((message.occurred_at - first.occurred_at).total_seconds())
+                    row.status, row.decided_by, row.decided_at = "rejected", "system", utcnow()
+                    row.reject_reason = "duplicate"
+                    row.decision_note = (
+                        f"the same offence as violation {first.id} ({plate}, {gap:.0f} s apart): "
+                        "merged automatically"
+                    )
+                    repeats += 1
+                session.add(row)
+                session.flush()
                 stored += 1
-        return RecordStats(stored=stored, duplicates=duplicates, refused=refused)
+        return RecordStats(stored=stored, duplicates=duplicates, refused=refused, repeats=repeats)
+
+    def _first_of(
+        self, session: Session, message: ViolationObserved, plate: str | None
+    ) -> Violation | None:
+        """The violation already recorded that ``message`` repeats, if any."""
+        if plate is None or not self._repeat_window:
+            return None
+        return session.scalars(
+            select(Violation)
+            .where(
+                Violation.camera_id == message.camera_id,
+                Violation.offence == message.offence,
+                Violation.plate == plate,
+                Violation.occurred_at >= message.occurred_at - self._repeat_window,
+                Violation.occurred_at <= message.occurred_at + self._repeat_window,
+                Violation.reject_reason.is_distinct_from("duplicate"),
+            )
+            .order_by(Violation.occurred_at, Violation.id)
+            .limit(1)
+        ).first()
 
 
 class CrossingRecorder:

@@ -224,3 +224,92 @@ def test_the_end_of_a_source_keeps_the_wall_clock(tmp_path: Path) -> None:
         stage.process(frame.image, pts_s=frame.pts_s, occurred=when, users=frame.users)
     [found] = violations(list(stage.finish()))
     assert abs((found.occurred_at - START).total_seconds() - 1.5) < 0.2
+
+
+def _walker_and_car(phases: tuple[tuple[float, str], ...]) -> Script:
+    """A pedestrian steps onto the crosswalk at about 6.7 s and is on it until 18 s; a car in
+    the west lane reaches it at 14 s, the light showing green for it from 10 s (or always)."""
+    return Script(
+        actors=(
+            Actor(
+                id=10, kind="person", path=((2.0, -3.0, 18.0), (5.0, -3.0, 18.0), (20.0, 6.0, 18.0))
+            ),
+            Actor(
+                id=5,
+                kind="car",
+                plate="248DAR09",
+                path=((9.0, LANES[0], 75.0), (15.3, LANES[0], 5.0)),
+            ),
+        ),
+        phases=phases,
+        duration_s=20.0,
+        speed_limit_kmh=60.0,
+        expected=(),
+    )
+
+
+REGULATED = {
+    "crosswalks": [{**camera_config()["crosswalks"][0], "signal": "sim-south"}],  # type: ignore[index]
+    "clip": False,
+}
+
+
+def test_at_a_regulated_crossing_only_a_pedestrian_on_their_green_has_priority(
+    tmp_path: Path,
+) -> None:
+    yield_ = ("failing_to_yield_to_pedestrian", 5)
+    # Stepped on while the cars had red (the pedestrian's green), still crossing when the cars'
+    # green came: the car must let them finish.
+    their_green = Scenario(script=_walker_and_car(((0.0, "red"), (10.0, "green"))), fps=10)
+    found = violations(run(their_green, tmp_path / "a", **REGULATED))
+    assert {(v.offence, int(str(v.track).split(":")[1])) for v in found} == {yield_}
+    assert found[0].measured["signal"] == "sim-south"
+    # Stepped on against their red (the cars had green all along): no priority, no offence.
+    their_red = Scenario(script=_walker_and_car(((0.0, "green"),)), fps=10)
+    assert committed(run(their_red, tmp_path / "b", **REGULATED)) == set()
+    # The same at an unregulated crossing: the pedestrian always has priority.
+    assert committed(run(their_red, tmp_path / "c", clip=False)) == {yield_}
+    # A regulated crossing whose phase is not known judges nobody.
+    config = CameraTrafficConfig.model_validate({**camera_config(), **REGULATED})
+    stage = TrafficStage(camera_id="sim", config=config, signals=SignalBoard(),
+                         files=FaceFiles(tmp_path / "d"))  # fmt: skip
+    messages: list[object] = []
+    for frame in their_red.frames():
+        assert frame.image is not None
+        messages += stage.process(frame.image, pts_s=frame.pts_s,
+                                  occurred=START + timedelta(seconds=frame.pts_s),
+                                  users=frame.users)  # fmt: skip
+    assert violations(messages + stage.finish()) == []
+
+
+def test_without_a_scooter_class_a_person_at_scooter_speed_is_taken_for_a_rider(
+    tmp_path: Path,
+) -> None:
+    # COCO-like: the detector sees the riders (30, 31 at 32 km/h on the road, 32 at 15 km/h on
+    # the sidewalk) but not their scooters; the pedestrian (10) walks at 5 km/h.
+    scene = Scenario(script=INTERSECTION, fps=10)
+    inferred = run(scene, tmp_path / "a", scooter_classes=[], riding_speed_kmh=12.0, clip=False)
+    cars = {e for e in INTERSECTION.expected if not e[0].startswith("scooter")}
+    scooters = {
+        ("scooter_speeding", 30),
+        ("scooter_speeding", 31),
+        ("scooter_sidewalk_speeding", 32),
+    }
+    assert committed(inferred) == cars | scooters
+    assert all(
+        v.measured["inferred"] == "a person at e-scooter speed"
+        for v in violations(inferred)
+        if v.offence.startswith("scooter")
+    )
+    # Off by default: nobody is taken for a rider.
+    assert committed(run(scene, tmp_path / "b", scooter_classes=[], clip=False)) == cars
+    # On wheels the detector does see (here the scooters, named as bicycles are): no rider.
+    on_wheels = run(
+        scene,
+        tmp_path / "c",
+        scooter_classes=[],
+        riding_speed_kmh=12.0,
+        wheel_classes=["scooter"],
+        clip=False,
+    )
+    assert committed(on_wheels) == cars
