@@ -50,6 +50,7 @@ from kupol.plates.hotlists import HotlistService
 from kupol.plates.messages import PlateObserved
 from kupol.plates.queries import PlateQueries
 from kupol.plates.store import PlateStore
+from kupol.roads.domain import Roads, build_roads
 from kupol.settings import DEFAULT_SECRET, Settings
 from kupol.traffic.domain import Traffic, build_traffic
 from kupol.traffic.messages import CrossingActivity, ViolationObserved
@@ -99,6 +100,7 @@ class Container:
     devices: DeviceRegistry
     incidents: IncidentService
     redactions: Redactions
+    roads: Roads
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -427,6 +429,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         devices=DeviceRegistry(db=db, audit=audit),
         incidents=incidents,
         redactions=Redactions(db=db, vault=vault, finders=redaction_finders),
+        roads=build_roads(settings=settings.roads, db=db, audit=audit),
         documents=DocumentService(
             db=db,
             audit=audit,

@@ -30,6 +30,7 @@ from kupol.clikit import (
 from kupol.core.errors import ConfigError, InvalidInputError, ServiceUnavailableError
 from kupol.faces.cli import app as faces_app
 from kupol.plates.cli import app as plates_app
+from kupol.roads.cli import app as roads_app
 from kupol.settings import Settings
 
 app = typer.Typer(
@@ -73,6 +74,7 @@ app.add_typer(cameras_app, name="cameras")
 app.add_typer(rules_app, name="rules")
 app.add_typer(faces_app, name="faces")
 app.add_typer(plates_app, name="plates")
+app.add_typer(roads_app, name="roads")
 
 
 @app.callback()

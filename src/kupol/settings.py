@@ -376,6 +376,17 @@ class DocumentSettings(Section):
     )
 
 
+class RoadsSettings(Section):
+    """Road safety: the accident registry and its reference data."""
+
+    population: Path | None = Field(
+        None,
+        description="The deployment's own region table (TOML: population and vehicles by "
+        "region and date, region aliases); empty: the one kupol ships "
+        "(src/kupol/roads/reference/kz-population.toml).",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one kupol deployment."""
 
@@ -402,6 +413,7 @@ class Settings(BaseSettings):
     traffic: TrafficSettings = TrafficSettings()
     evidence: EvidenceSettings = EvidenceSettings()
     documents: DocumentSettings = DocumentSettings()
+    roads: RoadsSettings = RoadsSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -16,5 +16,6 @@ def import_all_tables() -> None:
     import kupol.faces.model
     import kupol.incidents.model
     import kupol.plates.model
+    import kupol.roads.model
     import kupol.traffic.model
     import kupol.vision.model  # noqa: F401

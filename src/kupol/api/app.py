@@ -27,6 +27,7 @@ def routers() -> list[APIRouter]:
     from kupol.faces.api import router as faces_router
     from kupol.incidents.api import router as incidents_router
     from kupol.plates.api import router as plates_router
+    from kupol.roads.api import router as roads_router
     from kupol.traffic.api import router as traffic_router
     from kupol.vision.api import router as vision_router
     from kupol.web.routes import router as console_router
@@ -41,6 +42,7 @@ def routers() -> list[APIRouter]:
         faces_router,
         plates_router,
         traffic_router,
+        roads_router,
         evidence_uploads_router,
         evidence_router,
         devices_router,

@@ -43,6 +43,8 @@ class Permission(enum.StrEnum):
     DOCUMENTS_READ = "documents.read"
     DOCUMENTS_WRITE = "documents.write"
     DOCUMENTS_SIGN = "documents.sign"
+    ROADS_READ = "roads.read"
+    ROADS_IMPORT = "roads.import"
 
 
 _STAFF = {
@@ -104,6 +106,12 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.DOCUMENTS_READ: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),
     Permission.DOCUMENTS_WRITE: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),
     Permission.DOCUMENTS_SIGN: frozenset({Role.TRAFFIC_OFFICER, Role.INVESTIGATOR}),
+    # Road safety: accident records carry no names; analysts import them and, with traffic
+    # officers, operators and administrators, read the statistics.
+    Permission.ROADS_READ: frozenset(
+        {Role.ANALYST, Role.TRAFFIC_OFFICER, Role.OPERATOR, Role.ADMIN}
+    ),
+    Permission.ROADS_IMPORT: frozenset({Role.ANALYST, Role.ADMIN}),
 }
 
 

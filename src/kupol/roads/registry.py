@@ -1,0 +1,169 @@
+"""The accident registry: imports through a mapping, and the records for the analyses.
+
+An import accounts for every row of the file: stored, already in the registry (the source's
+reference was imported before — a file imported twice adds nothing), or rejected with its line
+and reason. What was accepted stays accepted even when other rows are bad.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping as MappingType
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.auth import Permission, Principal
+from kupol.core.db import Database, fetch
+from kupol.roads.importer import AccidentRow, parse
+from kupol.roads.mapping import Mapping
+from kupol.roads.model import Accident, AccidentImport
+
+CHUNK = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportSummary:
+    """What one import did; ``rows == imported + duplicates + rejected``."""
+
+    id: int
+    source: str
+    mapping: str
+    file_name: str
+    file_sha256: str
+    rows: int
+    imported: int
+    duplicates: int
+    rejected: int
+    rejects: list[dict[str, Any]]
+    imported_by: str
+    imported_at: datetime
+
+
+class AccidentRegistry:
+    """Imports and reads accident records."""
+
+    def __init__(self, *, db: Database, audit: AuditLog) -> None:
+        self._db = db
+        self._audit = audit
+
+    def import_file(
+        self,
+        *,
+        data: bytes,
+        file_name: str,
+        mapping: Mapping,
+        actor: Principal,
+        related: MappingType[str, bytes] | None = None,
+    ) -> ImportSummary:
+        """Import one CSV file through ``mapping``.
+
+        Raises:
+            InvalidInputError: the file as a whole cannot be read (nothing is stored).
+        """
+        actor.require(Permission.ROADS_IMPORT)
+        parsed = parse(data, mapping, related=related)
+        imported = duplicates = 0
+        with self._db.unit_of_work() as session:
+            batch = AccidentImport(
+                source=mapping.source,
+                mapping=mapping.name,
+                file_name=file_name[:255],
+                file_sha256=hashlib.sha256(data).hexdigest(),
+                rows=parsed.total,
+                imported=0,
+                duplicates=0,
+                rejected=len(parsed.rejects),
+                rejects=[asdict(r) for r in parsed.rejects],
+                imported_by=actor.username,
+            )
+            session.add(batch)
+            session.flush()
+            for start in range(0, len(parsed.rows), CHUNK):
+                chunk = parsed.rows[start : start + CHUNK]
+                known = set(
+                    session.scalars(
+                        select(Accident.source_ref).where(
+                            Accident.source == mapping.source,
+                            Accident.source_ref.in_([r.source_ref for r in chunk]),
+                        )
+                    )
+                )
+                fresh = [r for r in chunk if r.source_ref not in known]
+                duplicates += len(chunk) - len(fresh)
+                session.add_all(_record(r, mapping.source, batch.id) for r in fresh)
+                imported += len(fresh)
+                session.flush()
+            batch.imported, batch.duplicates = imported, duplicates
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username,
+                    roles=actor.roles,
+                    action="import",
+                    resource_type="accident_import",
+                    resource_id=str(batch.id),
+                    details={
+                        "file": file_name[:255],
+                        "mapping": mapping.name,
+                        "rows": parsed.total,
+                        "imported": imported,
+                        "duplicates": duplicates,
+                        "rejected": len(parsed.rejects),
+                    },
+                ),
+                session=session,
+            )
+            session.flush()
+            return _summary(batch)
+
+    def imports(self, *, actor: Principal, limit: int = 100) -> list[ImportSummary]:
+        """The latest imports, newest first."""
+        actor.require(Permission.ROADS_READ)
+        with self._db.reader() as session:
+            rows = session.scalars(
+                select(AccidentImport).order_by(AccidentImport.id.desc()).limit(limit)
+            )
+            return [_summary(r) for r in rows]
+
+    def get_import(self, *, import_id: int, actor: Principal) -> ImportSummary:
+        """One import with its rejects."""
+        actor.require(Permission.ROADS_READ)
+        with self._db.reader() as session:
+            return _summary(fetch(session, AccidentImport, import_id, what="accident import"))
+
+    def count(self, *, actor: Principal, source: str | None = None) -> int:
+        """How many accidents the registry holds (of one source)."""
+        actor.require(Permission.ROADS_READ)
+        from sqlalchemy import func
+
+        query = select(func.count()).select_from(Accident)
+        if source is not None:
+            query = query.where(Accident.source == source)
+        with self._db.reader() as session:
+            return int(session.scalar(query) or 0)
+
+
+def _record(row: AccidentRow, source: str, import_id: int) -> Accident:
+    fields = asdict(row)
+    del fields["line"]
+    return Accident(source=source, import_id=import_id, links=[], **fields)
+
+
+def _summary(batch: AccidentImport) -> ImportSummary:
+    return ImportSummary(
+        id=batch.id,
+        source=batch.source,
+        mapping=batch.mapping,
+        file_name=batch.file_name,
+        file_sha256=batch.file_sha256,
+        rows=batch.rows,
+        imported=batch.imported,
+        duplicates=batch.duplicates,
+        rejected=batch.rejected,
+        rejects=list(batch.rejects),
+        imported_by=batch.imported_by,
+        imported_at=batch.imported_at,
+    )

@@ -1,0 +1,104 @@
+"""The road-safety registry on real records, on SQLite and PostgreSQL: the Edinburgh police
+accident files imported through the API with every row accounted for, statistics and trends
+on them, and the official Kazakhstan crime reports of all 20 regions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kupol.bootstrap import Container
+from tests.conftest import need_data
+from tests.unit.factories import fast_passwords, login_as
+
+pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
+
+
+def upload(api: Any, headers: dict[str, str], accident: Path) -> Any:
+    casualty = accident.with_name(accident.name.replace("accident", "casualty"))
+    return api.post(
+        "/api/roads/imports",
+        data={"mapping": "edinburgh"},
+        files=[
+            ("file", (accident.name, accident.read_bytes(), "text/csv")),
+            ("related", (casualty.name, casualty.read_bytes(), "text/csv")),
+        ],
+        headers=headers,
+    )
+
+
+def test_the_edinburgh_records_are_imported_row_by_row_and_counted(
+    api: Any, container: Container
+) -> None:
+    root = need_data("accidents", "edinburgh")
+    analyst = login_as(api, container, "ana", "analyst")
+    officer = login_as(api, container, "officer", "traffic_officer")
+    files = sorted(root.glob("*/accident*.csv"))
+    assert len(files) == 4
+    assert upload(api, officer, files[0]).status_code == 403  # officers read, analysts import
+    total = 0
+    for file in files:
+        done = upload(api, analyst, file)
+        assert done.status_code == 201, done.text
+        body = done.json()
+        assert body["rows"] == body["imported"] + body["duplicates"] + body["rejected"]
+        assert body["rejected"] == 0, body["rejects"][:3]
+        total += body["imported"]
+    assert total == 4074  # accident-2010-13.csv has the same 4,074 records
+    again = upload(api, analyst, files[0]).json()
+    assert (again["imported"], again["duplicates"]) == (0, 1176)
+
+    severity = api.get("/api/roads/stats", params={"by": "severity"}, headers=officer).json()
+    assert [(r["key"], r["accidents"]) for r in severity["rows"]] == [
+        ("fatal", 31), ("serious", 523), ("slight", 3520),
+    ]  # fmt: skip
+    assert sum(r["killed"] for r in severity["rows"]) == 32
+    fatal = severity["rows"][0]
+    assert fatal["interval"]["low"] < 31 < fatal["interval"]["high"]
+    hours = api.get("/api/roads/stats", params={"by": "hour"}, headers=officer).json()
+    peak = max(hours["rows"], key=lambda r: r["accidents"])
+    assert peak["key"] in {"16", "17"}  # the evening rush
+    trend = api.get("/api/roads/trend", headers=analyst).json()
+    assert trend["years"] == [2010, 2011, 2012]  # 2013 only to June: left out
+    assert "no change" in trend["statement"] and "2013" in trend["statement"]
+    bad = api.get("/api/roads/stats", params={"by": "colour"}, headers=analyst)
+    assert bad.status_code == 422
+    assert api.get("/api/roads/stats", params={"by": "hour"}).status_code == 401
+
+
+def test_the_crime_reports_of_every_region_are_read(api: Any, container: Container) -> None:
+    root = need_data("crime", "kz-qamqor")
+    analyst = login_as(api, container, "ana", "analyst")
+    files = sorted(root.glob("*.XLSX"))
+    assert len(files) == 20
+    regions = set()
+    for file in files:
+        done = api.post(
+            "/api/roads/crime",
+            data={"region": file.stem, "period": "2023"},
+            files={"file": (file.name, file.read_bytes())},
+            headers=analyst,
+        )
+        assert done.status_code == 201, done.text
+        assert done.json()["lines"] > 300
+        regions.add(done.json()["region"])
+    assert len(regions) == 20
+    fraud = api.get("/api/roads/crime", params={"period": "2023", "article": "190"},
+                    headers=analyst).json()  # fmt: skip
+    assert len(fraud) == 20 and all(f["per_100k"] is not None for f in fraud)
+    astana = next(f for f in fraud if f["region_code"] == "01")
+    assert astana["registered"] == 6616  # line 119 of Astana's report, column 2
+    rates = [f["per_100k"] for f in fraud]
+    assert rates == sorted(rates, reverse=True)
+    transport = api.get("/api/roads/crime", params={"period": "2023", "chapter": 14},
+                        headers=analyst).json()  # fmt: skip
+    assert next(f for f in transport if f["region_code"] == "01")["registered"] == 181
+    wrong = api.post(
+        "/api/roads/crime",
+        data={"region": "Atlantis", "period": "2023"},
+        files={"file": ("x.xlsx", files[0].read_bytes())},
+        headers=analyst,
+    )
+    assert wrong.status_code == 404
