@@ -97,5 +97,5 @@ def test_regions_have_dated_population_and_the_reports_names(tmp_path: Path) -> 
         table.code_for("Atlantis")
     bad = tmp_path / "bad.toml"
     bad.write_text('[[population]]\ndate = 2024-01-01\n[population.regions]\n"42" = -5\n')
-    with pytest.raises(ConfigError, match="no region '42'.*not a positive number"):
+    with pytest.raises(ConfigError, match=r"no region '42'.*not a positive number"):
         load_regions(bad)
