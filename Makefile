@@ -59,6 +59,7 @@ bench: setup
 	$(BIN)/python bench/traffic.py
 	$(BIN)/python bench/evidence.py
 	$(BIN)/python bench/documents.py
+	$(BIN)/python bench/roads.py
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py

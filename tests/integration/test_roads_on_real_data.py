@@ -102,3 +102,44 @@ def test_the_crime_reports_of_every_region_are_read(api: Any, container: Contain
         headers=analyst,
     )
     assert wrong.status_code == 404
+
+
+def test_hotspots_evaluation_advice_and_report_on_the_edinburgh_records(
+    api: Any, container: Container
+) -> None:
+    root = need_data("accidents", "edinburgh")
+    analyst = login_as(api, container, "ana", "analyst")
+    for file in sorted(root.glob("*/accident*.csv")):
+        assert upload(api, analyst, file).status_code == 201
+    spots = api.get("/api/roads/hotspots", headers=analyst).json()
+    assert spots["accidents"] == 4074 and spots["hotspots"]
+    centre = spots["hotspots"][0]
+    assert centre["rank"] == 1 and len(centre["outlines"]) == len(centre["cells"])
+    # The Old Town / New Town core: the first hot area is around Princes Street.
+    assert abs(centre["centre"][0] - 55.953) < 0.01 and abs(centre["centre"][1] + 3.19) < 0.01
+    assert centre["accidents"] == len(centre["accident_ids"]) and centre["stability"] >= 0.9
+
+    advice = api.get("/api/roads/advice", params={"measure": "smart_crosswalk", "places": 5},
+                     headers=analyst).json()  # fmt: skip
+    assert [p["rank"] for p in advice["places"]] == [1, 2, 3, 4, 5]
+    assert advice["measure"]["kinds"] == ["pedestrian_hit"]
+    assert "planning assumption" in advice["statement"]
+    # A placebo: the five worst pedestrian places "treated" mid-2011 with nothing at all.
+    treated = [{"latitude": p["centre"][0], "longitude": p["centre"][1]} for p in advice["places"]]
+    others = api.get("/api/roads/advice", params={"measure": "camera", "places": 200},
+                     headers=analyst).json()["places"][100:160]  # fmt: skip
+    comparison = [{"latitude": p["centre"][0], "longitude": p["centre"][1]} for p in others]
+    body = {"treated": treated, "comparison": comparison, "installed_on": "2011-07-01",
+            "years": 1, "radius_m": 150, "kinds": ["pedestrian_hit"]}  # fmt: skip
+    evaluation = api.post("/api/roads/evaluations", json=body, headers=analyst)
+    assert evaluation.status_code == 200, evaluation.text
+    methods = {e["method"]: e for e in evaluation.json()["estimates"]}
+    assert set(methods) == {"naive", "comparison group", "Empirical Bayes"}
+    assert methods["Empirical Bayes"]["theta"] is not None
+    bad = api.post("/api/roads/evaluations", json={**body, "radius_m": 5}, headers=analyst)
+    assert bad.status_code == 422
+
+    html = api.get("/api/roads/report.html", params={"source": "edinburgh"}, headers=analyst)
+    assert html.status_code == 200 and "Hot areas" in html.text and "data:image/png" in html.text
+    pdf = api.get("/api/roads/report.pdf", params={"source": "edinburgh"}, headers=analyst)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

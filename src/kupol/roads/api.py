@@ -8,11 +8,15 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import Path as FastapiPath
+from pydantic import BaseModel, ConfigDict, Field
 
 from kupol.api.deps import ContainerDep, CurrentUser
 from kupol.core.auth import Permission
 from kupol.core.errors import InvalidInputError
+from kupol.roads.analyses import Site
+from kupol.roads.hotspots import cell_boundary
 from kupol.roads.mapping import load_mapping
 from kupol.roads.stats import DIMENSIONS, MEASURES, Filter
 
@@ -203,3 +207,127 @@ def crime(
             actor=user, period=period, article=article, chapter=chapter, line=line
         )
     ]
+
+
+@router.get("/hotspots")
+def hotspots(
+    container: ContainerDep,
+    user: CurrentUser,
+    resolution: Annotated[int, Query(ge=5, le=12)] = 9,
+    ring: Annotated[int, Query(ge=1, le=3)] = 1,
+    alpha: Annotated[float, Query(gt=0, lt=0.5)] = 0.05,
+    source: Source = None,
+    region: Region = None,
+    since: date | None = None,
+    until: date | None = None,
+    severity: Severity = None,
+) -> dict[str, Any]:
+    """Hot areas (Getis-Ord Gi*, severity-weighted, FDR-corrected) with their cells'
+    outlines and accidents."""
+    result = container.roads.analyses.hotspots(
+        actor=user,
+        where=_filter(source, region, since, until, severity),
+        resolution=resolution,
+        ring=ring,
+        alpha=alpha,
+    )
+    body = asdict(result)
+    for spot in body["hotspots"]:
+        spot["outlines"] = [cell_boundary(c) for c in spot["cells"]]
+    return body
+
+
+class SiteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str = Field("", max_length=100)
+
+
+class EvaluationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    treated: list[SiteIn] = Field(min_length=1, max_length=500)
+    comparison: list[SiteIn] = Field(default_factory=list, max_length=5000)
+    installed_on: date
+    radius_m: float = Field(100.0, ge=10, le=2000)
+    years: int = Field(3, ge=1, le=10)
+    gap_months: int = Field(3, ge=0, le=12)
+    kinds: list[str] = Field(default_factory=list, max_length=8)
+    source: str | None = Field(None, max_length=40)
+
+
+@router.post("/evaluations")
+def evaluate_measure(
+    body: EvaluationIn, container: ContainerDep, user: CurrentUser
+) -> dict[str, Any]:
+    """Before/after evaluation of a measure at its sites: naive, comparison group and
+    Empirical Bayes, each with a 95 % interval and a verdict in words."""
+    result = container.roads.analyses.evaluate(
+        actor=user,
+        treated=[Site(**s.model_dump()) for s in body.treated],
+        comparison=[Site(**s.model_dump()) for s in body.comparison],
+        installed_on=body.installed_on,
+        radius_m=body.radius_m,
+        years=body.years,
+        gap_months=body.gap_months,
+        kinds=body.kinds,
+        source=body.source,
+    )
+    return asdict(result)
+
+
+@router.get("/advice")
+def advice(
+    container: ContainerDep,
+    user: CurrentUser,
+    measure: Annotated[str, Query(max_length=30)],
+    places: Annotated[int, Query(ge=1, le=200)] = 20,
+    resolution: Annotated[int, Query(ge=6, le=11)] = 9,
+    source: Source = None,
+    region: Region = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> dict[str, Any]:
+    """Where the next camera, crosswalk, speed bump, patrol or drone route would avert the
+    most severity-weighted accidents a year — a list the fleet planner reads."""
+    result = container.roads.analyses.advice(
+        actor=user,
+        measure=measure,
+        where=_filter(source, region, since, until, None),
+        resolution=resolution,
+        places=places,
+    )
+    return asdict(result)
+
+
+@router.get("/report.{fmt}")
+def report(
+    fmt: Annotated[str, FastapiPath(pattern="^(html|pdf)$")],
+    container: ContainerDep,
+    user: CurrentUser,
+    source: Source = None,
+    region: Region = None,
+    since: date | None = None,
+    until: date | None = None,
+    crime_period: Annotated[str | None, Query(max_length=10)] = None,
+    title: Annotated[str, Query(max_length=200)] = "Road safety report",
+) -> Response:
+    """A region or city report (HTML with embedded charts, or PDF)."""
+    from kupol.roads.report import build_report, to_html, to_pdf
+
+    built = build_report(
+        container.roads,
+        actor=user,
+        where=_filter(source, region, since, until, None),
+        title=title,
+        crime_period=crime_period,
+    )
+    if fmt == "pdf":
+        return Response(
+            to_pdf(built),
+            media_type="application/pdf",
+            headers={"Content-Disposition": 'attachment; filename="road-safety-report.pdf"'},
+        )
+    return Response(to_html(built), media_type="text/html; charset=utf-8")

@@ -158,3 +158,88 @@ def crime(
         actor=c.auth.principal_of(user), period=period, article=article, chapter=chapter
     )
     _json([asdict(f) for f in figures])
+
+
+@app.command("synthetic")
+@handle_errors
+def synthetic(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the CSV.")],
+    year: int = 2025,
+    accidents: Annotated[int, typer.Option(min=1, max=5_000_000)] = 30_000,
+    seed: int = 2025,
+) -> None:
+    """Write a synthetic Kazakhstan year of accidents (NOT real data), to import with
+    ``--mapping kz-synthetic``."""
+    from kupol.roads.regions import load_regions
+    from kupol.roads.synthetic import synthetic_year
+
+    out_file.write_bytes(synthetic_year(load_regions(), year=year, accidents=accidents, seed=seed))
+    err.print(f"{accidents} synthetic accidents written to {out_file}")
+
+
+@app.command("hotspots")
+@handle_errors
+def hotspots(
+    user: AsUser,
+    resolution: int = 9,
+    source: str | None = None,
+    region: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> None:
+    """Hot areas (Getis-Ord Gi*, severity-weighted; JSON)."""
+    c = container()
+    result = c.roads.analyses.hotspots(
+        actor=c.auth.principal_of(user), where=_where(source, region, since, until),
+        resolution=resolution,
+    )  # fmt: skip
+    _json(asdict(result))
+
+
+@app.command("advice")
+@handle_errors
+def advice(
+    user: AsUser,
+    measure: Annotated[
+        str, typer.Option(help="camera, smart_crosswalk, speed_bump, patrol, drone")
+    ],
+    places: int = 20,
+    source: str | None = None,
+    region: str | None = None,
+) -> None:
+    """Where the measure would avert the most severity-weighted accidents a year (JSON)."""
+    c = container()
+    result = c.roads.analyses.advice(
+        actor=c.auth.principal_of(user), measure=measure,
+        where=_where(source, region, None, None), places=places,
+    )  # fmt: skip
+    _json(asdict(result))
+
+
+@app.command("report")
+@handle_errors
+def report(
+    user: AsUser,
+    out_file: Annotated[Path, typer.Option("--out", help="report.pdf or report.html")],
+    title: str = "Road safety report",
+    source: str | None = None,
+    region: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    crime_period: str | None = None,
+) -> None:
+    """Write a road-safety report (PDF or HTML, by the file's extension)."""
+    from kupol.roads.report import build_report, to_html, to_pdf
+
+    if out_file.suffix not in (".pdf", ".html"):
+        raise InvalidInputError("--out must end in .pdf or .html")
+    c = container()
+    built = build_report(
+        c.roads, actor=c.auth.principal_of(user), where=_where(source, region, since, until),
+        title=title, crime_period=crime_period,
+    )  # fmt: skip
+    if out_file.suffix == ".pdf":
+        out_file.write_bytes(to_pdf(built))
+    else:
+        out_file.write_text(to_html(built), encoding="utf-8")
+    err.print(f"report written to {out_file}")

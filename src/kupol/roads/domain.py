@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kupol.core.audit import AuditLog
 from kupol.core.db import Database
+from kupol.roads.analyses import AccidentAnalyses
 from kupol.roads.crime_store import CrimeStatistics
 from kupol.roads.regions import RegionTable, load_regions
 from kupol.roads.registry import AccidentRegistry
@@ -20,6 +21,7 @@ class Roads:
     regions: RegionTable
     registry: AccidentRegistry
     statistics: AccidentStatistics
+    analyses: AccidentAnalyses
     crime: CrimeStatistics
 
 
@@ -34,5 +36,6 @@ def build_roads(*, settings: RoadsSettings, db: Database, audit: AuditLog) -> Ro
         regions=regions,
         registry=AccidentRegistry(db=db, audit=audit),
         statistics=AccidentStatistics(db=db, regions=regions),
+        analyses=AccidentAnalyses(db=db),
         crime=CrimeStatistics(db=db, audit=audit, regions=regions),
     )

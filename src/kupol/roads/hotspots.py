@@ -89,7 +89,15 @@ def getis_ord_gi_star(
     Raises:
         InvalidInputError: fewer than 3 cells, or every cell has the same value.
     """
-    x = np.asarray(weights, float)
+    width = max(len(nb) for nb in neighbours)
+    table = np.full((len(neighbours), width), len(neighbours), dtype=np.int64)
+    for k, nb in enumerate(neighbours):
+        table[k, : len(nb)] = nb
+    return _gi_star(np.asarray(weights, float), table)
+
+
+def _gi_star(x: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* over a neighbour table padded with ``len(x)`` (a slot that holds nothing)."""
     n = len(x)
     if n < 3:
         raise InvalidInputError("hotspots need 3 or more cells")
@@ -97,8 +105,9 @@ def getis_ord_gi_star(
     s = math.sqrt(max(float((x**2).mean() - mean**2), 0.0))
     if s == 0:
         raise InvalidInputError("every cell has the same weight: no cell stands out")
-    sums = np.fromiter((x[list(nb)].sum() for nb in neighbours), float, n)
-    counts = np.fromiter((len(nb) for nb in neighbours), float, n)
+    padded = np.append(x, 0.0)
+    sums = padded[table].sum(axis=1)
+    counts = (table < n).sum(axis=1).astype(float)
     denominator = s * np.sqrt((n * counts - counts**2) / (n - 1))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(denominator > 0, (sums - mean * counts) / denominator, 0.0)
@@ -144,14 +153,17 @@ def find_hotspots(
     located = [i for i in incidents if i.cell]
     cells_of = [h3.cell_to_parent(i.cell, resolution) for i in located]
     weight = np.fromiter((table.get(i.severity, 1.0) for i in located), float, len(located))
-    hot, results, index = _hot_cells(cells_of, weight, ring=ring, alpha=alpha)
+    grid = _Grid.build(cells_of, ring)
+    hot, results = grid.hot(weight, None, alpha)
+    index = {c: k for k, c in enumerate(grid.cells)}
     members: dict[str, list[int]] = defaultdict(list)
     for k, cell in enumerate(cells_of):
-        members[cell].append(k)
+        if cell in hot:
+            members[cell].append(k)
     areas = _areas(sorted(hot), ring=ring)
     stability = _stability(
-        cells_of, weight, areas, ring=ring, alpha=alpha, runs=stability_runs,
-        drop_share=drop_share, seed=seed,
+        grid, weight, areas, alpha=alpha, runs=stability_runs, drop_share=drop_share,
+        seed=seed,
     )  # fmt: skip
     spots = []
     for area, stable in zip(areas, stability, strict=True):
@@ -194,30 +206,50 @@ def find_hotspots(
     )
 
 
-def _hot_cells(
-    cells_of: Sequence[str], weight: np.ndarray, *, ring: int, alpha: float
-) -> tuple[set[str], list[CellResult], dict[str, int]]:
-    totals: dict[str, float] = defaultdict(float)
-    counts: dict[str, int] = defaultdict(int)
-    for cell, w in zip(cells_of, weight, strict=True):
-        totals[cell] += float(w)
-        counts[cell] += 1
-    area = set(totals)
-    for cell in list(totals):
-        area.update(h3.grid_disk(cell, ring))
-    ordered = sorted(area)
-    index = {c: k for k, c in enumerate(ordered)}
-    values = [totals.get(c, 0.0) for c in ordered]
-    neighbours = [[index[n] for n in h3.grid_disk(c, ring) if n in index] for c in ordered]
-    z, p = getis_ord_gi_star(values, neighbours)
-    q = benjamini_hochberg(p)
-    results = [
-        CellResult(cell=c, weight=values[k], accidents=counts.get(c, 0), z=float(z[k]),
-                   p=float(p[k]), q=float(q[k]))
-        for k, c in enumerate(ordered)
-    ]  # fmt: skip
-    hot = {r.cell for r in results if r.z > 0 and r.q <= alpha and r.accidents > 0}
-    return hot, results, index
+@dataclass(frozen=True)
+class _Grid:
+    """The study area, built once: its cells, each accident's cell, the neighbour table."""
+
+    cells: list[str]
+    of_accident: np.ndarray
+    table: np.ndarray
+
+    @classmethod
+    def build(cls, cells_of: Sequence[str], ring: int) -> _Grid:
+        area = set(cells_of)
+        for cell in list(area):
+            area.update(h3.grid_disk(cell, ring))
+        ordered = sorted(area)
+        index = {c: k for k, c in enumerate(ordered)}
+        width = 3 * ring * (ring + 1) + 1
+        table = np.full((len(ordered), width), len(ordered), dtype=np.int64)
+        for k, cell in enumerate(ordered):
+            near = [index[c] for c in h3.grid_disk(cell, ring) if c in index]
+            table[k, : len(near)] = near
+        of_accident = np.fromiter((index[c] for c in cells_of), np.int64, len(cells_of))
+        return cls(cells=ordered, of_accident=of_accident, table=table)
+
+    def hot(
+        self, weight: np.ndarray, keep: np.ndarray | None, alpha: float
+    ) -> tuple[set[str], list[CellResult]]:
+        """The hot cells for these accidents' weights (``keep``: the accidents counted)."""
+        n = len(self.cells)
+        where = self.of_accident if keep is None else self.of_accident[keep]
+        weights = weight if keep is None else weight[keep]
+        totals = np.bincount(where, weights=weights, minlength=n)
+        counts = np.bincount(where, minlength=n)
+        z, p = _gi_star(totals, self.table)
+        q = benjamini_hochberg(p)
+        hot_mask = (z > 0) & (q <= alpha) & (counts > 0)
+        hot = {self.cells[k] for k in np.flatnonzero(hot_mask)}
+        if keep is not None:
+            return hot, []
+        results = [
+            CellResult(cell=c, weight=float(totals[k]), accidents=int(counts[k]),
+                       z=float(z[k]), p=float(p[k]), q=float(q[k]))
+            for k, c in enumerate(self.cells)
+        ]  # fmt: skip
+        return hot, results
 
 
 def _areas(hot: Sequence[str], *, ring: int) -> list[list[str]]:
@@ -240,28 +272,25 @@ def _areas(hot: Sequence[str], *, ring: int) -> list[list[str]]:
 
 
 def _stability(
-    cells_of: Sequence[str],
+    grid: _Grid,
     weight: np.ndarray,
     areas: Sequence[Sequence[str]],
     *,
-    ring: int,
     alpha: float,
     runs: int,
     drop_share: float,
     seed: int,
 ) -> list[float | None]:
+    """For each area, the share of re-runs without a random ``drop_share`` of the accidents
+    (the same study area) in which it kept a hot cell."""
     if runs <= 0 or not areas:
         return [None] * len(areas)
     rng = np.random.default_rng(seed)
     kept = [0] * len(areas)
-    n = len(cells_of)
     for _ in range(runs):
-        keep = rng.random(n) >= drop_share
+        keep = rng.random(len(weight)) >= drop_share
         try:
-            hot, _, _ = _hot_cells(
-                [c for c, k in zip(cells_of, keep, strict=True) if k], weight[keep],
-                ring=ring, alpha=alpha,
-            )  # fmt: skip
+            hot, _ = grid.hot(weight, keep, alpha)
         except InvalidInputError:
             continue
         for a, area in enumerate(areas):

@@ -152,8 +152,8 @@ def parse(
     """
     header, rows = read_table(data, encoding=mapping.encoding, delimiter=mapping.delimiter)
     needed = {mapping.reference, *mapping.columns.values(), *mapping.extra}
-    needed |= {c for c in (mapping.time.datetime, mapping.time.date, mapping.time.hour,
-                           mapping.time.minute) if c}  # fmt: skip
+    needed |= {c for c in (mapping.time.datetime, mapping.time.date, mapping.time.time,
+                           mapping.time.hour, mapping.time.minute) if c}  # fmt: skip
     needed |= {c for c in (mapping.place.latitude, mapping.place.longitude, mapping.place.x,
                            mapping.place.y) if c}  # fmt: skip
     if mapping.region:
@@ -255,6 +255,9 @@ def _local_time(row: dict[str, str], mapping: Mapping) -> datetime:
             return datetime.strptime(row[spec.datetime], spec.format)
         assert spec.date is not None
         day = datetime.strptime(row[spec.date], spec.date_format)
+        if spec.time is not None:
+            clock = datetime.strptime(row[spec.time], spec.time_format)
+            return day.replace(hour=clock.hour, minute=clock.minute)
         hour = int(row[spec.hour]) if spec.hour and row.get(spec.hour) else 0
         minute = int(row[spec.minute]) if spec.minute and row.get(spec.minute) else 0
         if not (0 <= hour <= 23 and 0 <= minute <= 59):

@@ -27,10 +27,13 @@ class _Strict(BaseModel):
 
 
 class TimeColumns(_Strict):
-    """Where the time is: one column, or a date column with hour and minute columns."""
+    """Where the time is: one column, or a date column with a time-of-day column or with hour
+    and minute columns."""
 
     datetime: str | None = Field(None, description="One column with date and time.")
     date: str | None = None
+    time: str | None = Field(None, description="A time-of-day column (with date).")
+    time_format: str = Field("%H:%M", description="strptime format of the time column.")
     hour: str | None = None
     minute: str | None = None
     format: str = Field("%Y-%m-%d %H:%M", description="strptime format of the time column.")

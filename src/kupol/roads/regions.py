@@ -36,6 +36,8 @@ class RegionTable:
     population: tuple[Count, ...]
     vehicles: tuple[Count, ...]
     aliases: dict[str, str]
+    centres: dict[str, tuple[float, float]]
+    """Each region's administrative centre (latitude, longitude)."""
 
     def regions(self) -> list[Region]:
         """Every region and city, by code."""
@@ -115,6 +117,17 @@ def load_regions(path: Path | None = None) -> RegionTable:
     problems += [
         f"alias {k!r} → unknown region {v!r}" for k, v in aliases.items() if v not in REGIONS
     ]
+    centres: dict[str, tuple[float, float]] = {}
+    for code, point in raw.get("centres", {}).items():
+        if code not in REGIONS or not (
+            isinstance(point, list)
+            and len(point) == 2
+            and -90 <= point[0] <= 90
+            and -180 <= point[1] <= 180
+        ):
+            problems.append(f"centre {code!r}: {point!r} is not a region's latitude, longitude")
+            continue
+        centres[code] = (float(point[0]), float(point[1]))
     if problems:
         raise ConfigError(f"region table {path} is invalid: " + "; ".join(problems))
-    return RegionTable(population=population, vehicles=vehicles, aliases=aliases)
+    return RegionTable(population=population, vehicles=vehicles, aliases=aliases, centres=centres)
