@@ -13,11 +13,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database, fetch
+from kupol.core.messages import utcnow
 from kupol.roads.importer import AccidentRow, parse
 from kupol.roads.mapping import Mapping
 from kupol.roads.model import Accident, AccidentImport
@@ -82,21 +83,28 @@ class AccidentRegistry:
             )
             session.add(batch)
             session.flush()
+            # Which references the registry holds already, asked before anything is added:
+            # asked while the table grows inside this transaction, PostgreSQL (its statistics
+            # still those of the table before) scanned the growing table for every chunk.
+            known: set[str] = set()
             for start in range(0, len(parsed.rows), CHUNK):
-                chunk = parsed.rows[start : start + CHUNK]
-                known = set(
+                refs = [r.source_ref for r in parsed.rows[start : start + CHUNK]]
+                known.update(
                     session.scalars(
                         select(Accident.source_ref).where(
-                            Accident.source == mapping.source,
-                            Accident.source_ref.in_([r.source_ref for r in chunk]),
+                            Accident.source == mapping.source, Accident.source_ref.in_(refs)
                         )
                     )
                 )
-                fresh = [r for r in chunk if r.source_ref not in known]
-                duplicates += len(chunk) - len(fresh)
-                session.add_all(_record(r, mapping.source, batch.id) for r in fresh)
-                imported += len(fresh)
-                session.flush()
+            fresh = [r for r in parsed.rows if r.source_ref not in known]
+            duplicates = len(parsed.rows) - len(fresh)
+            for start in range(0, len(fresh), CHUNK):
+                # A bulk INSERT, not one ORM object per row.
+                session.execute(
+                    insert(Accident),
+                    [_values(r, mapping.source, batch.id) for r in fresh[start : start + CHUNK]],
+                )
+            imported = len(fresh)
             batch.imported, batch.duplicates = imported, duplicates
             self._audit.append(
                 AuditRecord(
@@ -146,10 +154,16 @@ class AccidentRegistry:
             return int(session.scalar(query) or 0)
 
 
-def _record(row: AccidentRow, source: str, import_id: int) -> Accident:
-    fields = asdict(row)
+def _values(row: AccidentRow, source: str, import_id: int) -> dict[str, Any]:
+    fields = dict(row.__dict__)  # shallow: dataclasses.asdict deep-copies every row
     del fields["line"]
-    return Accident(source=source, import_id=import_id, links=[], **fields)
+    return {
+        **fields,
+        "source": source,
+        "import_id": import_id,
+        "links": [],
+        "created_at": utcnow(),
+    }
 
 
 def _summary(batch: AccidentImport) -> ImportSummary:

@@ -115,6 +115,13 @@ PAGES: tuple[Page, ...] = (
         group="traffic",
     ),
     Page(
+        name="road_safety",
+        path="/roads",
+        label_key="nav.road_safety",
+        permission=Permission.ROADS_READ,
+        group="traffic",
+    ),
+    Page(
         name="evidence_items",
         path="/evidence",
         label_key="nav.evidence_items",

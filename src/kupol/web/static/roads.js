@@ -1,0 +1,228 @@
+/* Road-safety analytics: rates by region with their intervals, a breakdown by one dimension,
+ * the hot areas on a map (H3 cells drawn as SVG, no tiles), a measure's before/after
+ * evaluation, imports, and the report links carrying the same filters. */
+(function () {
+  "use strict";
+  const { t, api, errorText, pageData } = window.Kupol;
+  const data = pageData();
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const filter = document.getElementById("roads-filter");
+  const error = document.getElementById("roads-error");
+
+  function option(select, value, label) {
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = label;
+    select.append(o);
+  }
+  data.sources.forEach((s) => option(document.getElementById("source"), s, s));
+  Object.entries(data.regions).forEach(([code, name]) =>
+    option(document.getElementById("region"), code, code + " " + name));
+
+  function query(extra) {
+    const q = new URLSearchParams();
+    ["source", "region", "since", "until"].forEach((name) => {
+      const v = filter.elements[name].value;
+      if (v) q.set(name, v);
+    });
+    Object.entries(extra || {}).forEach(([k, v]) => q.set(k, v));
+    return q.toString();
+  }
+
+  function fmt(n, digits) {
+    return n === null || n === undefined ? "—" : Number(n).toLocaleString(undefined,
+      { maximumFractionDigits: digits === undefined ? 0 : digits,
+        minimumFractionDigits: digits === undefined ? 0 : digits });
+  }
+
+  function row(values, numeric) {
+    const tr = document.createElement("tr");
+    values.forEach((v, i) => {
+      const td = document.createElement("td");
+      td.textContent = String(v);
+      if (numeric && i > 0) td.className = "num";
+      tr.append(td);
+    });
+    return tr;
+  }
+
+  function regionName(code) {
+    return data.regions[code] ? code + " " + data.regions[code] : code;
+  }
+
+  async function breakdown() {
+    const by = document.getElementById("breakdown-by").value;
+    const measure = filter.elements.measure.value;
+    const r = await api("/api/roads/stats?" + query({ by, measure }));
+    const bars = document.getElementById("breakdown-bars");
+    const top = Math.max(1, ...r.rows.map((x) => x.interval.high));
+    bars.replaceChildren(...r.rows.map((x) => {
+      const item = document.createElement("div");
+      item.className = "bar";
+      item.title = x.key + ": " + fmt(x.value) + " (" + fmt(x.interval.low) + "–" +
+        fmt(x.interval.high) + ")";
+      const fill = document.createElement("span");
+      fill.className = "bar-fill";
+      fill.style.height = (100 * x.value / top).toFixed(1) + "%";
+      const label = document.createElement("span");
+      label.className = "bar-label";
+      label.textContent = by === "region" ? x.key : x.key;
+      item.append(fill, label);
+      return item;
+    }));
+    return r;
+  }
+
+  function drawHotspots(result) {
+    const svg = document.getElementById("hotspot-map");
+    svg.replaceChildren();
+    const points = result.hotspots.flatMap((h) => h.outlines.flat());
+    if (!points.length) return;
+    const lats = points.map((p) => p[0]);
+    const lons = points.map((p) => p[1]);
+    const south = Math.min(...lats), north = Math.max(...lats);
+    const west = Math.min(...lons), east = Math.max(...lons);
+    const k = Math.cos(((south + north) / 2) * Math.PI / 180);
+    const w = Math.max((east - west) * k, 1e-6), h = Math.max(north - south, 1e-6);
+    const scale = Math.min(560 / w, 360 / h);
+    const x = (lon) => 20 + (lon - west) * k * scale;
+    const y = (lat) => 20 + (north - lat) * scale;
+    result.hotspots.forEach((spot) => {
+      spot.outlines.forEach((ring) => {
+        const polygon = document.createElementNS(SVG_NS, "polygon");
+        polygon.setAttribute("points", ring.map((p) => x(p[1]).toFixed(1) + "," +
+          y(p[0]).toFixed(1)).join(" "));
+        polygon.setAttribute("class", "hot-cell");
+        const title = document.createElementNS(SVG_NS, "title");
+        title.textContent = "#" + spot.rank + ": " + spot.accidents + " " + t("roads.accidents");
+        polygon.append(title);
+        svg.append(polygon);
+      });
+      const label = document.createElementNS(SVG_NS, "text");
+      label.setAttribute("x", x(spot.centre[1]).toFixed(1));
+      label.setAttribute("y", y(spot.centre[0]).toFixed(1));
+      label.setAttribute("class", "hot-label");
+      label.textContent = String(spot.rank);
+      svg.append(label);
+    });
+  }
+
+  async function hotspots() {
+    const panel = document.getElementById("hotspots-panel");
+    try {
+      const r = await api("/api/roads/hotspots?" + query());
+      panel.hidden = false;
+      document.getElementById("hotspots-statement").textContent = r.statement;
+      document.querySelector("#hotspots-table tbody").replaceChildren(...r.hotspots.slice(0, 25)
+        .map((s) => row([s.rank, fmt(s.centre[0], 5) + ", " + fmt(s.centre[1], 5), s.cells.length,
+          s.accidents, s.killed, fmt(s.max_z, 1),
+          s.stability === null ? "—" : Math.round(100 * s.stability) + "%"], true)));
+      drawHotspots(r);
+    } catch (err) {
+      panel.hidden = true;
+    }
+  }
+
+  async function load() {
+    const measure = filter.elements.measure.value;
+    try {
+      const [ranking, trend] = await Promise.all([
+        api("/api/roads/ranking?" + query({ measure })),
+        api("/api/roads/trend?" + query({ measure })),
+      ]);
+      error.hidden = true;
+      const br = await breakdown();
+      const empty = br.rows.length === 0;
+      document.getElementById("roads-empty").hidden = !empty;
+      document.getElementById("roads-results").hidden = empty;
+      if (empty) return;
+      document.getElementById("roads-summary").textContent = t("roads.summary", {
+        total: fmt(br.total), measure: t("roads.measure." + measure), period: br.statement });
+      document.getElementById("trend-statement").textContent = trend.statement;
+      document.getElementById("ranking-statement").textContent = ranking.statement;
+      document.querySelector("#ranking-table tbody").replaceChildren(...ranking.rows.map((r) =>
+        row([regionName(r.key), fmt(r.value), fmt(r.population), fmt(r.per_100k_year, 1),
+          r.per_100k_interval ? fmt(r.per_100k_interval.low, 1) + "–" +
+            fmt(r.per_100k_interval.high, 1) : "—"], true)));
+      document.getElementById("report-html").href = "/api/roads/report.html?" + query();
+      document.getElementById("report-pdf").href = "/api/roads/report.pdf?" + query();
+      hotspots();
+    } catch (err) {
+      error.textContent = errorText(err);
+      error.hidden = false;
+    }
+  }
+
+  filter.addEventListener("submit", (event) => { event.preventDefault(); load(); });
+  document.getElementById("breakdown-by").addEventListener("change", () => {
+    breakdown().catch((err) => { error.textContent = errorText(err); error.hidden = false; });
+  });
+
+  function sites(text) {
+    return text.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
+      const parts = line.split(/[,;\s]+/).map(Number);
+      if (parts.length < 2 || parts.some((n) => !Number.isFinite(n))) {
+        throw new Error(t("roads.bad_site", { line }));
+      }
+      return { latitude: parts[0], longitude: parts[1] };
+    });
+  }
+
+  const evaluation = document.getElementById("evaluation-form");
+  evaluation.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const failure = document.getElementById("evaluation-error");
+    try {
+      const body = {
+        treated: sites(evaluation.elements.treated.value),
+        comparison: sites(evaluation.elements.comparison.value),
+        installed_on: evaluation.elements.installed_on.value,
+        radius_m: Number(evaluation.elements.radius_m.value),
+        years: Number(evaluation.elements.years.value),
+      };
+      const source = filter.elements.source.value;
+      if (source) body.source = source;
+      const r = await api("/api/roads/evaluations", { method: "POST", body });
+      failure.hidden = true;
+      document.getElementById("evaluation-result").hidden = false;
+      document.getElementById("evaluation-statement").textContent = r.statement;
+      document.getElementById("evaluation-verdicts").replaceChildren(...r.estimates.map((e) => {
+        const li = document.createElement("li");
+        li.textContent = e.verdict;
+        li.dataset.method = e.method;
+        return li;
+      }));
+    } catch (err) {
+      failure.textContent = err instanceof Error && !err.status ? err.message : errorText(err);
+      failure.hidden = false;
+    }
+  });
+
+  const importForm = document.getElementById("import-form");
+  if (importForm) {
+    importForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const failure = document.getElementById("import-error");
+      const form = new FormData();
+      form.append("file", importForm.elements.file.files[0]);
+      form.append("mapping", importForm.elements.mapping.value);
+      Array.from(importForm.elements.related.files).forEach((f) => form.append("related", f));
+      try {
+        const r = await api("/api/roads/imports", { method: "POST", body: form });
+        failure.hidden = true;
+        const done = document.getElementById("import-result");
+        done.hidden = false;
+        done.textContent = t("roads.imported", { rows: r.rows, imported: r.imported,
+          duplicates: r.duplicates, rejected: r.rejected });
+        if (!data.sources.includes(r.source)) {
+          data.sources.push(r.source);
+          option(document.getElementById("source"), r.source, r.source);
+        }
+      } catch (err) {
+        failure.textContent = errorText(err);
+        failure.hidden = false;
+      }
+    });
+  }
+  load();
+})();
