@@ -148,7 +148,7 @@ def ranking(
 @handle_errors
 def crime(
     user: AsUser,
-    period: str,
+    period: Annotated[str, typer.Option(help="The period imported: 2023, 2023-06…")],
     article: str | None = None,
     chapter: int | None = None,
 ) -> None:
