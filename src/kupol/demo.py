@@ -467,6 +467,39 @@ def mqtt_reachable(settings: Settings) -> bool:
         return False
 
 
+def seed_roads(container: Container, username: str) -> None:
+    """Accident records for the analytics page: a synthetic Kazakhstan year (never presented
+    as real: its source is ``kz-synthetic``) and, when the shared data is here, the Edinburgh
+    police records and the official crime reports (imported under the label 2023)."""
+    from kupol.roads.importer import related_names
+    from kupol.roads.mapping import load_mapping
+    from kupol.roads.synthetic import synthetic_year
+
+    actor = container.auth.principal_of(username)
+    roads = container.roads
+    if roads.registry.count(actor=actor, source="kz-synthetic") == 0:
+        roads.registry.import_file(
+            data=synthetic_year(roads.regions), file_name="kz-2025-synthetic.csv",
+            mapping=load_mapping("kz-synthetic"), actor=actor,
+        )  # fmt: skip
+    edinburgh = shared_data_root() / "accidents" / "edinburgh"
+    if edinburgh.is_dir() and roads.registry.count(actor=actor, source="edinburgh") == 0:
+        mapping = load_mapping("edinburgh")
+        for file in sorted(edinburgh.glob("*/accident*.csv")):
+            related = {r: p.read_bytes() for r, p in related_names(file, mapping).items()}
+            roads.registry.import_file(
+                data=file.read_bytes(), file_name=file.name, mapping=mapping, actor=actor,
+                related=related,
+            )  # fmt: skip
+    crime = shared_data_root() / "crime" / "kz-qamqor"
+    if crime.is_dir() and not roads.crime.periods(actor=actor):
+        for file in sorted(crime.glob("*.XLSX")):
+            roads.crime.import_report(
+                data=file.read_bytes(), file_name=file.name, region=file.stem, period="2023",
+                actor=actor,
+            )  # fmt: skip
+
+
 def prepare_demo(
     settings: Settings, *, video: Path | None, port: int, host: str
 ) -> tuple[Settings, tuple[str, str]]:
@@ -485,6 +518,7 @@ def prepare_demo(
         seed_watchlist(container, login[0])
         seed_hotlist(container, login[0])
         seed_owners(container, login[0])
+        seed_roads(container, login[0])
         dock = seed_evidence(container, settings, login[0])
         if dock is not None:
             log.info("a docked body camera's folder to import in the console: %s", dock)
