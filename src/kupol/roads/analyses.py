@@ -38,6 +38,9 @@ class Site:
     latitude: float
     longitude: float
     name: str = ""
+    predicted_before: float | None = None
+    """A safety performance function's accidents for the before period (treated sites)."""
+    predicted_after: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -188,6 +191,7 @@ class AccidentAnalyses:
         gap_months: int = 3,
         kinds: Sequence[str] = (),
         source: str | None = None,
+        overdispersion: float | None = None,
     ) -> Evaluation:
         """Accidents within ``radius_m`` of each site ``years`` before and after the
         installation (less ``gap_months`` each side), and the three estimates.
@@ -214,11 +218,17 @@ class AccidentAnalyses:
             for i, (s, (b, a)) in enumerate(zip(sites, counts, strict=True))
         ]  # fmt: skip
         as_counts = [
-            SiteCounts(before=r.before, after=r.after, years_before=years, years_after=years)
-            for r in results
-        ]
+            SiteCounts(
+                before=r.before, after=r.after, years_before=years, years_after=years,
+                predicted_before=s.predicted_before, predicted_after=s.predicted_after,
+            )
+            for r, s in zip(results, sites, strict=True)
+        ]  # fmt: skip
         what = "accidents" if not kinds else "accidents (" + ", ".join(kinds) + ")"
-        estimates = evaluate(as_counts[: len(treated)], as_counts[len(treated) :], what=what)
+        estimates = evaluate(
+            as_counts[: len(treated)], as_counts[len(treated) :], what=what,
+            overdispersion=overdispersion,
+        )  # fmt: skip
         return Evaluation(
             installed_on=installed_on,
             before=before,

@@ -126,14 +126,18 @@ def ranking(
     container: ContainerDep,
     user: CurrentUser,
     measure: str = "killed",
+    per: Annotated[str, Query(pattern="^(people|vehicles)$")] = "people",
     source: Source = None,
     since: date | None = None,
     until: date | None = None,
     severity: Severity = None,
 ) -> dict[str, Any]:
-    """Regions ranked by a measure per 100,000 people per year; the statement says how."""
+    """Regions ranked by a measure per 100,000 people or per 10,000 registered vehicles per
+    year; the statement says how."""
     where = _filter(source, None, since, until, severity)
-    return asdict(container.roads.statistics.ranking(actor=user, measure=measure, where=where))
+    return asdict(
+        container.roads.statistics.ranking(actor=user, measure=measure, where=where, per=per)
+    )
 
 
 @router.get("/trend")
@@ -243,6 +247,10 @@ class SiteIn(BaseModel):
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
     name: str = Field("", max_length=100)
+    predicted_before: float | None = Field(
+        None, gt=0, description="A safety performance function's accidents before (treated)."
+    )
+    predicted_after: float | None = Field(None, gt=0, description="…and after.")
 
 
 class EvaluationIn(BaseModel):
@@ -256,6 +264,9 @@ class EvaluationIn(BaseModel):
     gap_months: int = Field(3, ge=0, le=12)
     kinds: list[str] = Field(default_factory=list, max_length=8)
     source: str | None = Field(None, max_length=40)
+    overdispersion: float | None = Field(
+        None, ge=0, le=100, description="The SPF's negative binomial k (with predictions)."
+    )
 
 
 @router.post("/evaluations")
@@ -274,6 +285,7 @@ def evaluate_measure(
         gap_months=body.gap_months,
         kinds=body.kinds,
         source=body.source,
+        overdispersion=body.overdispersion,
     )
     return asdict(result)
 

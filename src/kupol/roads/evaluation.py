@@ -290,21 +290,31 @@ def evaluate(
     comparison: Sequence[SiteCounts],
     *,
     what: str = "accidents",
+    overdispersion: float | None = None,
 ) -> list[Estimate]:
-    """Naive, comparison-group and Empirical Bayes estimates (the last two need comparison
-    sites; without them the answer says so)."""
+    """Naive, comparison-group and Empirical Bayes estimates. The comparison group needs 5 or
+    more comparison sites; Empirical Bayes needs them too, unless every treated site carries a
+    safety performance function's predictions and ``overdispersion`` (its k) is given — then
+    the SPF is the prior and its after/before the trend. Without what a method needs, the
+    answer says so."""
     if not treated:
         raise InvalidInputError("no treated sites")
     found = [naive(treated, what)]
-    if len(comparison) >= 5:
-        found.append(comparison_group(treated, comparison, what))
-        try:
+    reason = "needs 5 or more comparison sites like the treated ones"
+    enough = len(comparison) >= 5
+    found.append(
+        comparison_group(treated, comparison, what) if enough else _none("comparison group", reason)
+    )
+    predicted = all(s.predicted_before is not None for s in treated)
+    try:
+        if predicted and overdispersion is not None:
+            found.append(empirical_bayes(treated, overdispersion=overdispersion, what=what))
+        elif enough:
             found.append(empirical_bayes(treated, reference=reference_from(comparison), what=what))
-        except InvalidInputError as exc:
-            found.append(_none("Empirical Bayes", str(exc)))
-    else:
-        reason = "needs 5 or more comparison sites like the treated ones"
-        found += [_none("comparison group", reason), _none("Empirical Bayes", reason)]
+        else:
+            found.append(_none("Empirical Bayes", reason + ", or a safety performance function"))
+    except InvalidInputError as exc:
+        found.append(_none("Empirical Bayes", str(exc)))
     return found
 
 

@@ -78,6 +78,10 @@ class BreakdownRow:
     population: int | None = None
     per_100k_year: float | None = None
     per_100k_interval: Interval | None = None
+    vehicles: int | None = None
+    """Registered vehicles (when the region table has them)."""
+    per_10k_vehicles_year: float | None = None
+    per_10k_vehicles_interval: Interval | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -248,13 +252,16 @@ class AccidentStatistics:
             value = float(sum(_measure(r, measure) for r in members))
             interval = poisson_interval(value)
             population = rate = rate_interval = None
+            vehicles = vehicle_rate = vehicle_interval = None
             if by == "region" and period and years > 0:
                 figure = self._regions.population_of(key, period[0])
                 if figure is not None:
                     population = figure[0]
-                    scale = 1e5 / (population * years)
-                    rate = value * scale
-                    rate_interval = Interval(low=interval.low * scale, high=interval.high * scale)
+                    rate, rate_interval = _rate(value, interval, population * years, 1e5)
+                fleet = self._regions.vehicles_of(key, period[0])
+                if fleet is not None:
+                    vehicles = fleet[0]
+                    vehicle_rate, vehicle_interval = _rate(value, interval, vehicles * years, 1e4)
             out.append(
                 BreakdownRow(
                     key=key,
@@ -268,6 +275,9 @@ class AccidentStatistics:
                     population=population,
                     per_100k_year=rate,
                     per_100k_interval=rate_interval,
+                    vehicles=vehicles,
+                    per_10k_vehicles_year=vehicle_rate,
+                    per_10k_vehicles_interval=vehicle_interval,
                 )
             )
         statement = f"{_measure_words(measure)} by {by}"
@@ -284,22 +294,40 @@ class AccidentStatistics:
         )
 
     def ranking(
-        self, *, actor: Principal, measure: str = "killed", where: Filter | None = None
+        self,
+        *,
+        actor: Principal,
+        measure: str = "killed",
+        where: Filter | None = None,
+        per: str = "people",
     ) -> Breakdown:
-        """Regions ranked by ``measure`` per 100,000 people per year, highest first; regions
-        without a population figure are left out (and said so)."""
+        """Regions ranked by ``measure`` per 100,000 people (``per="people"``) or per 10,000
+        registered vehicles (``per="vehicles"``) per year, highest first; regions without the
+        figure are left out (and said so).
+
+        Raises:
+            InvalidInputError: ``per`` is neither.
+        """
+        if per not in ("people", "vehicles"):
+            raise InvalidInputError("per must be people or vehicles")
         table = self.breakdown(actor=actor, by="region", measure=measure, where=where)
+
+        def rate(r: BreakdownRow) -> float | None:
+            return r.per_100k_year if per == "people" else r.per_10k_vehicles_year
+
         ranked = sorted(
-            (r for r in table.rows if r.per_100k_year is not None),
-            key=lambda r: -(r.per_100k_year or 0.0),
+            (r for r in table.rows if rate(r) is not None), key=lambda r: -(rate(r) or 0.0)
         )
-        left_out = [r.key for r in table.rows if r.per_100k_year is None]
-        statement = (
-            f"Regions ranked by {_measure_words(measure)} per 100,000 residents per year "
-            f"(population in force at the period's start)"
+        left_out = [r.key for r in table.rows if rate(r) is None]
+        basis = (
+            "per 100,000 residents per year (population in force at the period's start)"
+            if per == "people"
+            else "per 10,000 registered vehicles per year (vehicles in force at the period's start)"
         )
+        statement = f"Regions ranked by {_measure_words(measure)} {basis}"
         if left_out:
-            statement += f"; without a population figure, not ranked: {', '.join(left_out)}"
+            what = "population" if per == "people" else "vehicle"
+            statement += f"; without a {what} figure, not ranked: {', '.join(left_out)}"
         statement += ". Regions whose 95 % intervals overlap cannot be told apart by these data."
         return Breakdown(
             dimension="region",
@@ -363,6 +391,12 @@ class AccidentStatistics:
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def _rate(value: float, interval: Interval, exposure: float, per: float) -> tuple[float, Interval]:
+    """A count and its interval per ``per`` units of ``exposure`` (people- or vehicle-years)."""
+    scale = per / exposure
+    return value * scale, Interval(low=interval.low * scale, high=interval.high * scale)
 
 
 def _key(row: _Row, by: str) -> str:

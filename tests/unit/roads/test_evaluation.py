@@ -108,3 +108,20 @@ def test_the_empirical_bayes_tutorial_examples_are_reproduced(
     assert estimate / years == pytest.approx(per_year, abs=0.01)
     assert sd / years == pytest.approx(sd_per_year, abs=0.01)
     assert estimate / years / length == pytest.approx(per_km_year, abs=0.01)
+
+
+def test_a_safety_performance_function_can_be_the_prior() -> None:
+    # Two sites whose SPF (with their traffic) predicts 4 and 6 accidents in each period:
+    # 12 and 15 seen before (high, as sites chosen for treatment are), 5 and 6 after.
+    treated = [
+        SiteCounts(before=12, after=5, predicted_before=4, predicted_after=4),
+        SiteCounts(before=15, after=6, predicted_before=6, predicted_after=6),
+    ]
+    [plain, group, eb] = evaluate(treated, [], overdispersion=0.2)
+    assert group.theta is None and "comparison sites" in group.verdict
+    assert eb.theta is not None and plain.theta is not None
+    # The prior pulls the expected-without down from 27 seen: EB claims less than naive.
+    assert eb.details["expected_without"] < 27 and eb.theta > plain.theta
+    mixed = [*treated[:1], SiteCounts(before=3, after=2)]
+    [_, _, none] = evaluate(mixed, [], overdispersion=0.2)
+    assert none.theta is None and "safety performance function" in none.verdict
