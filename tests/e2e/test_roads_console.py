@@ -70,6 +70,9 @@ def test_an_analyst_imports_sees_rates_hotspots_an_evaluation_and_gets_the_repor
     page.locator("#roads-filter button[type=submit]").click()
     expect(page.locator("#hotspots-table tbody tr").first).to_be_visible()
     assert page.locator("#hotspot-map polygon").count() > 5
+    page.locator("#hotspots-table tbody tr").first.click()
+    expect(page.locator("#hotspot-accidents tbody tr").first).to_be_visible()
+    expect(page.locator("#hotspot-accidents-title")).to_contain_text("1")
     evaluation = page.locator("#evaluation-form")
     evaluation.locator("textarea[name=treated]").fill("55.9533, -3.1883\n55.9500, -3.1900")
     others = "\n".join(f"{55.93 + 0.004 * i:.4f}, {-3.25 + 0.01 * i:.4f}" for i in range(12))

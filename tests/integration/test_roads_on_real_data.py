@@ -143,3 +143,51 @@ def test_hotspots_evaluation_advice_and_report_on_the_edinburgh_records(
     assert html.status_code == 200 and "Hot areas" in html.text and "data:image/png" in html.text
     pdf = api.get("/api/roads/report.pdf", params={"source": "edinburgh"}, headers=analyst)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_a_hot_areas_accidents_are_listed_and_linked_to_an_incident(
+    api: Any, container: Container
+) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from kupol.core.audit.model import AuditEntry
+    from kupol.incidents.model import Incident
+
+    root = need_data("accidents", "edinburgh", "2010")
+    analyst = login_as(api, container, "ana", "analyst")
+    officer = login_as(api, container, "officer", "traffic_officer")
+    assert upload(api, analyst, root / "accident.csv").status_code == 201
+    spots = api.get("/api/roads/hotspots", headers=analyst).json()["hotspots"]
+    ids = spots[0]["accident_ids"][:50]
+    listed = api.get("/api/roads/accidents", params={"ids": ",".join(map(str, ids))},
+                     headers=officer).json()  # fmt: skip
+    assert sorted(a["id"] for a in listed) == sorted(ids)
+    assert all("owner" not in a and a["severity"] in {"fatal", "serious", "slight"} for a in listed)
+    assert (
+        api.get("/api/roads/accidents", params={"ids": "1,x"}, headers=analyst).status_code == 422
+    )
+
+    now = datetime.now(UTC)
+    with container.db.unit_of_work() as session:
+        incident = Incident(kind="accident", title="ДТП", occurred_from=now, occurred_to=now,
+                            latitude=55.95, longitude=-3.19, created_by="officer")  # fmt: skip
+        session.add(incident)
+        session.flush()
+        incident_id = incident.id
+    url = f"/api/roads/accidents/{ids[0]}/links"
+    assert api.post(url, json={"kind": "incident", "id": str(incident_id)},
+                    headers=officer).status_code == 403  # fmt: skip
+    done = api.post(url, json={"kind": "incident", "id": str(incident_id)}, headers=analyst)
+    assert done.status_code == 200, done.text
+    assert done.json()["links"] == [{"kind": "incident", "id": str(incident_id)}]
+    again = api.post(url, json={"kind": "incident", "id": str(incident_id)}, headers=analyst)
+    assert again.json()["links"] == done.json()["links"]  # linked once
+    missing = api.post(url, json={"kind": "violation", "id": "999999"}, headers=analyst)
+    assert missing.status_code == 404
+    with container.db.reader() as session:
+        actions = session.scalars(
+            select(AuditEntry.action).where(AuditEntry.resource_type == "accident")
+        ).all()
+    assert actions == ["link", "link"]

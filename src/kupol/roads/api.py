@@ -343,3 +343,40 @@ def report(
             headers={"Content-Disposition": 'attachment; filename="road-safety-report.pdf"'},
         )
     return Response(to_html(built), media_type="text/html; charset=utf-8")
+
+
+@router.get("/accidents")
+def accidents(
+    container: ContainerDep,
+    user: CurrentUser,
+    ids: Annotated[str | None, Query(pattern=r"^\d+(,\d+){0,499}$")] = None,
+    source: Source = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Accidents by id (``ids=1,2,3``: a hot area's list) or the latest, newest first."""
+    wanted = [int(i) for i in ids.split(",")] if ids else None
+    return [
+        asdict(a)
+        for a in container.roads.registry.accidents(
+            actor=user, ids=wanted, source=source, limit=limit
+        )
+    ]
+
+
+class LinkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(pattern="^(violation|evidence|incident)$")
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+@router.post("/accidents/{accident_id}/links")
+def link(
+    accident_id: int, body: LinkIn, container: ContainerDep, user: CurrentUser
+) -> dict[str, Any]:
+    """Link a traffic violation, an evidence item or an incident to an accident (audited)."""
+    return asdict(
+        container.roads.registry.link(
+            accident_id=accident_id, kind=body.kind, target=body.id, actor=user
+        )
+    )

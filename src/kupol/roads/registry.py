@@ -18,12 +18,43 @@ from sqlalchemy import insert, select
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database, fetch
+from kupol.core.errors import InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.roads.importer import AccidentRow, parse
 from kupol.roads.mapping import Mapping
 from kupol.roads.model import Accident, AccidentImport
 
 CHUNK = 1000
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccidentView:
+    """An accident as the console lists it (no names: the registry holds none)."""
+
+    id: int
+    source: str
+    source_ref: str
+    local_time: str
+    latitude: float | None
+    longitude: float | None
+    region_code: str | None
+    district: str | None
+    road: str | None
+    road_class: str
+    kind: str
+    severity: str
+    killed: int
+    injured: int
+    vehicles: int | None
+    light: str
+    weather: str
+    surface: str
+    speed_limit_kmh: float | None
+    links: list[dict[str, Any]]
+
+
+LINK_KINDS = ("violation", "evidence", "incident")
+MAX_LIST = 500
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -142,6 +173,64 @@ class AccidentRegistry:
         with self._db.reader() as session:
             return _summary(fetch(session, AccidentImport, import_id, what="accident import"))
 
+    def accidents(
+        self,
+        *,
+        actor: Principal,
+        ids: list[int] | None = None,
+        source: str | None = None,
+        limit: int = 100,
+    ) -> list[AccidentView]:
+        """Accidents by id (a hotspot's list) or the latest of a source, newest first.
+
+        Raises:
+            InvalidInputError: more than 500 asked for.
+        """
+        actor.require(Permission.ROADS_READ)
+        if len(ids or []) > MAX_LIST or not 1 <= limit <= MAX_LIST:
+            raise InvalidInputError(f"at most {MAX_LIST} accidents at a time")
+        query = select(Accident)
+        if ids is not None:
+            query = query.where(Accident.id.in_(ids))
+        if source is not None:
+            query = query.where(Accident.source == source)
+        query = query.order_by(Accident.local_time.desc(), Accident.id.desc()).limit(limit)
+        with self._db.reader() as session:
+            return [_view(r) for r in session.scalars(query)]
+
+    def link(self, *, accident_id: int, kind: str, target: str, actor: Principal) -> AccidentView:
+        """Link a violation, an evidence item or an incident to an accident (audited).
+
+        Raises:
+            InvalidInputError: an unknown kind.
+            NotFoundError: no such accident, or no such record to link.
+        """
+        actor.require(Permission.ROADS_IMPORT)
+        if kind not in LINK_KINDS:
+            raise InvalidInputError(f"kind must be one of {', '.join(LINK_KINDS)}")
+        from kupol.evidence.model import EvidenceItem
+        from kupol.incidents.model import Incident
+        from kupol.traffic.model import Violation
+
+        model: Any = {"violation": Violation, "evidence": EvidenceItem, "incident": Incident}[kind]
+        with self._db.unit_of_work() as session:
+            accident = fetch(session, Accident, accident_id, what="accident", lock=True)
+            key: object = int(target) if target.isdigit() else target
+            if session.get(model, key) is None:
+                raise NotFoundError(f"no {kind} {target}")
+            entry = {"kind": kind, "id": str(target)}
+            if entry not in (accident.links or []):
+                accident.links = [*(accident.links or []), entry]
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username, roles=actor.roles, action="link",
+                    resource_type="accident", resource_id=str(accident_id), details=entry,
+                ),
+                session=session,
+            )  # fmt: skip
+            session.flush()
+            return _view(accident)
+
     def count(self, *, actor: Principal, source: str | None = None) -> int:
         """How many accidents the registry holds (of one source)."""
         actor.require(Permission.ROADS_READ)
@@ -152,6 +241,17 @@ class AccidentRegistry:
             query = query.where(Accident.source == source)
         with self._db.reader() as session:
             return int(session.scalar(query) or 0)
+
+
+def _view(row: Accident) -> AccidentView:
+    return AccidentView(
+        id=row.id, source=row.source, source_ref=row.source_ref, local_time=row.local_time,
+        latitude=row.latitude, longitude=row.longitude, region_code=row.region_code,
+        district=row.district, road=row.road, road_class=row.road_class, kind=row.kind,
+        severity=row.severity, killed=row.killed, injured=row.injured, vehicles=row.vehicles,
+        light=row.light, weather=row.weather, surface=row.surface,
+        speed_limit_kmh=row.speed_limit_kmh, links=list(row.links or []),
+    )  # fmt: skip
 
 
 def _values(row: AccidentRow, source: str, import_id: int) -> dict[str, Any]:

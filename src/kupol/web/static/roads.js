@@ -107,6 +107,23 @@
     });
   }
 
+  async function showAccidents(spot) {
+    const box = document.getElementById("hotspot-accidents");
+    try {
+      const ids = spot.accident_ids.slice(0, 200).join(",");
+      const list = await api("/api/roads/accidents?limit=200&ids=" + ids);
+      box.hidden = false;
+      document.getElementById("hotspot-accidents-title").textContent =
+        t("roads.hotspot_accidents", { rank: spot.rank, shown: list.length, total: spot.accidents });
+      box.querySelector("tbody").replaceChildren(...list.map((a) =>
+        row([a.local_time.replace("T", " ").slice(0, 16), a.kind, a.severity, a.killed,
+          a.injured, a.road || "—"])));
+    } catch (err) {
+      error.textContent = errorText(err);
+      error.hidden = false;
+    }
+  }
+
   async function hotspots() {
     const panel = document.getElementById("hotspots-panel");
     try {
@@ -114,9 +131,16 @@
       panel.hidden = false;
       document.getElementById("hotspots-statement").textContent = r.statement;
       document.querySelector("#hotspots-table tbody").replaceChildren(...r.hotspots.slice(0, 25)
-        .map((s) => row([s.rank, fmt(s.centre[0], 5) + ", " + fmt(s.centre[1], 5), s.cells.length,
-          s.accidents, s.killed, fmt(s.max_z, 1),
-          s.stability === null ? "—" : Math.round(100 * s.stability) + "%"], true)));
+        .map((s) => {
+          const tr = row([s.rank, fmt(s.centre[0], 5) + ", " + fmt(s.centre[1], 5),
+            s.cells.length, s.accidents, s.killed, fmt(s.max_z, 1),
+            s.stability === null ? "—" : Math.round(100 * s.stability) + "%"], true);
+          tr.tabIndex = 0;
+          tr.className = "clickable";
+          tr.addEventListener("click", () => showAccidents(s));
+          tr.addEventListener("keydown", (e) => { if (e.key === "Enter") showAccidents(s); });
+          return tr;
+        }));
       drawHotspots(r);
     } catch (err) {
       panel.hidden = true;
