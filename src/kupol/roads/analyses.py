@@ -21,6 +21,7 @@ from sqlalchemy import select
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError
+from kupol.core.geo import haversine_m
 from kupol.roads.evaluation import Estimate, SiteCounts, evaluate
 from kupol.roads.hotspots import HotspotResult, Incident, find_hotspots
 from kupol.roads.model import Accident
@@ -28,7 +29,6 @@ from kupol.roads.stats import Filter
 from kupol.roads.vocabulary import KINDS, SEVERITY_WEIGHTS
 
 MEASURES_FILE = Path(__file__).parent / "reference" / "measures.toml"
-EARTH_M = 6_371_000.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,21 +113,6 @@ def load_measures(path: Path = MEASURES_FILE) -> dict[str, MeasureAssumption]:
             kind=kind, title=str(entry.get("title", kind)), kinds=kinds, reduction=reduction
         )
     return found
-
-
-def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance in metres.
-
-    Example:
-        >>> round(distance_m((51.128, 71.430), (43.238, 76.946)) / 1000)
-        972
-    """
-    la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((la2 - la1) / 2) ** 2
-        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
-    )
-    return 2 * EARTH_M * math.asin(math.sqrt(h))
 
 
 class AccidentAnalyses:
@@ -274,7 +259,7 @@ class AccidentAnalyses:
                 for lat, lon, local in session.execute(query):
                     if lat is None or lon is None:
                         continue
-                    if distance_m((site.latitude, site.longitude), (lat, lon)) > radius_m:
+                    if haversine_m((site.latitude, site.longitude), (lat, lon)) > radius_m:
                         continue
                     day = date.fromisoformat(local[:10])
                     if before[0] <= day < before[1]:
