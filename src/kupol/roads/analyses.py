@@ -126,16 +126,7 @@ class AccidentAnalyses:
         query = select(
             Accident.id, Accident.h3_cell, Accident.severity, Accident.killed, Accident.injured
         ).where(Accident.h3_cell.is_not(None))
-        if where.source:
-            query = query.where(Accident.source == where.source)
-        if where.region_code:
-            query = query.where(Accident.region_code == where.region_code)
-        if where.since:
-            query = query.where(Accident.local_time >= where.since.isoformat())
-        if where.until:
-            query = query.where(Accident.local_time < where.until.isoformat())
-        if where.severities:
-            query = query.where(Accident.severity.in_(where.severities))
+        query = where.apply(query)
         if kinds:
             query = query.where(Accident.kind.in_(list(kinds)))
         with self._db.reader() as session:

@@ -15,11 +15,11 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from scipy import stats as sps  # type: ignore[import-untyped]
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
@@ -28,6 +28,7 @@ from kupol.roads.model import Accident
 from kupol.roads.regions import RegionTable
 from kupol.roads.vocabulary import SEVERITIES
 
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
 Dimension = Literal[
     "region", "year", "month", "weekday", "hour", "road_class", "kind", "severity", "light",
     "weather", "surface",
@@ -53,6 +54,20 @@ class Filter:
             raise InvalidInputError(f"severity must be among {', '.join(SEVERITIES)}")
         if self.since and self.until and self.since >= self.until:
             raise InvalidInputError("since must be before until")
+
+    def apply(self, query: Q) -> Q:
+        """``query`` over accidents narrowed to these (times are local: a day is the place's)."""
+        if self.source:
+            query = query.where(Accident.source == self.source)
+        if self.region_code:
+            query = query.where(Accident.region_code == self.region_code)
+        if self.since:
+            query = query.where(Accident.local_time >= self.since.isoformat())
+        if self.until:
+            query = query.where(Accident.local_time < self.until.isoformat())
+        if self.severities:
+            query = query.where(Accident.severity.in_(self.severities))
+        return query
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -192,16 +207,7 @@ class AccidentStatistics:
             Accident.killed,
             Accident.injured,
         )
-        if where.source:
-            query = query.where(Accident.source == where.source)
-        if where.region_code:
-            query = query.where(Accident.region_code == where.region_code)
-        if where.since:
-            query = query.where(Accident.local_time >= where.since.isoformat())
-        if where.until:
-            query = query.where(Accident.local_time < where.until.isoformat())
-        if where.severities:
-            query = query.where(Accident.severity.in_(where.severities))
+        query = where.apply(query)
         with self._db.reader() as session:
             return [
                 _Row(
