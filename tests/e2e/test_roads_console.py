@@ -49,6 +49,12 @@ def test_an_analyst_imports_sees_rates_hotspots_an_evaluation_and_gets_the_repor
     form.locator("select[name=mapping]").select_option("edinburgh")
     form.locator("button[type=submit]").click()
     expect(page.locator("#import-result")).to_contain_text("1176")
+    for year, rows in (("2011", "1180"), ("2012", "1163")):
+        folder = edinburgh.parent / year
+        form.locator("input[name=file]").set_input_files(str(folder / "accident.csv"))
+        form.locator("input[name=related]").set_input_files(str(folder / "casualty.csv"))
+        form.locator("button[type=submit]").click()
+        expect(page.locator("#import-result")).to_contain_text(rows)
     form.locator("input[name=file]").set_input_files(str(synthetic))
     form.locator("input[name=related]").set_input_files([])
     form.locator("select[name=mapping]").select_option("kz-synthetic")
@@ -77,7 +83,7 @@ def test_an_analyst_imports_sees_rates_hotspots_an_evaluation_and_gets_the_repor
     evaluation.locator("textarea[name=treated]").fill("55.9533, -3.1883\n55.9500, -3.1900")
     others = "\n".join(f"{55.93 + 0.004 * i:.4f}, {-3.25 + 0.01 * i:.4f}" for i in range(12))
     evaluation.locator("textarea[name=comparison]").fill(others)
-    evaluation.locator("input[name=installed_on]").fill("2010-07-01")
+    evaluation.locator("input[name=installed_on]").fill("2011-07-01")
     evaluation.locator("input[name=years]").fill("1")
     evaluation.locator("input[name=radius_m]").fill("300")
     evaluation.locator("button[type=submit]").click()

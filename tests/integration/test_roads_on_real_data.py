@@ -38,6 +38,9 @@ def test_the_edinburgh_records_are_imported_row_by_row_and_counted(
     files = sorted(root.glob("*/accident*.csv"))
     assert len(files) == 4
     assert upload(api, officer, files[0]).status_code == 403  # officers read, analysts import
+    unknown = api.post("/api/roads/imports", data={"mapping": "nowhere"},
+                       files={"file": ("a.csv", b"x\n1\n")}, headers=analyst)  # fmt: skip
+    assert unknown.status_code == 422 and "no mapping nowhere" in unknown.json()["detail"]
     total = 0
     for file in files:
         done = upload(api, analyst, file)
@@ -138,6 +141,14 @@ def test_hotspots_evaluation_advice_and_report_on_the_edinburgh_records(
     assert methods["Empirical Bayes"]["theta"] is not None
     bad = api.post("/api/roads/evaluations", json={**body, "radius_m": 5}, headers=analyst)
     assert bad.status_code == 422
+    # Periods the records do not cover would count as periods without accidents: refused.
+    late = api.post("/api/roads/evaluations", json={**body, "installed_on": "2013-01-01"},
+                    headers=analyst)  # fmt: skip
+    assert late.status_code == 422 and "records cover" in late.json()["detail"]
+    infinite = {**body, "treated": [{**treated[0], "predicted_before": "inf"}]}
+    assert api.post("/api/roads/evaluations", json=infinite, headers=analyst).status_code == 422
+    assert api.get("/api/roads/crime", params={"period": "2023-13", "article": "190"},
+                   headers=analyst).status_code == 422  # fmt: skip
 
     html = api.get("/api/roads/report.html", params={"source": "edinburgh"}, headers=analyst)
     assert html.status_code == 200 and "Hot areas" in html.text and "data:image/png" in html.text
@@ -186,6 +197,8 @@ def test_a_hot_areas_accidents_are_listed_and_linked_to_an_incident(
     assert again.json()["links"] == done.json()["links"]  # linked once
     missing = api.post(url, json={"kind": "violation", "id": "999999"}, headers=analyst)
     assert missing.status_code == 404
+    letters = api.post(url, json={"kind": "violation", "id": "abc"}, headers=analyst)
+    assert letters.status_code == 422
     with container.db.reader() as session:
         actions = session.scalars(
             select(AuditEntry.action).where(AuditEntry.resource_type == "accident")

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import h3
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
@@ -186,6 +186,14 @@ class AccidentAnalyses:
         gap = timedelta(days=round(gap_months * 30.44))
         before = (_years_back(installed_on - gap, years), installed_on - gap)
         after = (installed_on + gap, _years_ahead(installed_on + gap, years))
+        extent = self._extent(source)
+        if extent is None or before[0] < extent[0] or after[1] > extent[1]:
+            held = "none" if extent is None else f"{extent[0]} to {extent[1]}"
+            raise InvalidInputError(
+                f"the records cover {held}: the periods {before[0]} to {after[1]} must lie "
+                "inside them (fewer years, or another installation date) — a period the "
+                "records do not cover would count as one without accidents"
+            )
         sites = [*treated, *comparison]
         counts = self._counts_at(sites, radius_m, before, after, kinds, source)
         results = [
@@ -326,20 +334,30 @@ class AccidentAnalyses:
             ),
         )
 
-    def _years(self, where: Filter) -> float:
-        if where.since and where.until:
-            return max((where.until - where.since).days / 365.25, 1 / 12)
-        from sqlalchemy import func
-
+    def _extent(self, source: str | None) -> tuple[date, date] | None:
+        """The first day of the records' first month and the first of the month after their
+        last (of one source)."""
         query = select(func.min(Accident.local_time), func.max(Accident.local_time))
-        if where.source:
-            query = query.where(Accident.source == where.source)
+        if source:
+            query = query.where(Accident.source == source)
         with self._db.reader() as session:
             first, last = session.execute(query).one()
         if not first or not last:
+            return None
+        # Whole months: a month with records is a month the records cover (its first
+        # accident may fall on the 2nd).
+        start = date.fromisoformat(first[:8] + "01")
+        end = date.fromisoformat(last[:8] + "01")
+        return start, date(end.year + end.month // 12, end.month % 12 + 1, 1)
+
+    def _years(self, where: Filter) -> float:
+        """The years the filter's window covers within the records."""
+        extent = self._extent(where.source)
+        if extent is None:
             return 1.0
-        span = (date.fromisoformat(last[:10]) - date.fromisoformat(first[:10])).days + 1
-        return max(span / 365.25, 1 / 12)
+        start = max(where.since or extent[0], extent[0])
+        end = min(where.until or extent[1], extent[1])
+        return max((end - start).days / 365.25, 1 / 12)
 
 
 def _years_back(day: date, years: int) -> date:

@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kupol.api.deps import ContainerDep, CurrentUser
 from kupol.core.auth import Permission
-from kupol.core.errors import InvalidInputError
+from kupol.core.errors import ConfigError, InvalidInputError
 from kupol.roads.analyses import Site
+from kupol.roads.crime_store import PERIOD
 from kupol.roads.hotspots import cell_boundary
 from kupol.roads.mapping import load_mapping
 from kupol.roads.stats import DIMENSIONS, MEASURES, Filter
@@ -46,7 +47,10 @@ async def import_accidents(
     """Import accident records: every row is imported, already known, or rejected with its
     line and reason (``rejects``)."""
     user.require(Permission.ROADS_IMPORT)
-    chosen = load_mapping(mapping)
+    try:
+        chosen = load_mapping(mapping)
+    except ConfigError as exc:
+        raise InvalidInputError(str(exc)) from None
     data = await _read(file, MAX_CSV_BYTES)
     names = {rule.file_replace[1] for rule in chosen.counts}
     extra: dict[str, bytes] = {}
@@ -179,7 +183,7 @@ async def import_crime(
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="A form 1-M workbook (XLSX) of one region.")],
     region: Annotated[str, Form(max_length=80, description="Region code or name.")],
-    period: Annotated[str, Form(max_length=10, description="2023, 2023-06, 2023-H1, 2023-Q2")],
+    period: Annotated[str, Form(pattern=PERIOD, description="2023, 2023-06, 2023-H1, 2023-Q2")],
 ) -> dict[str, Any]:
     """Import one region's official crime report for a period (replacing an earlier one)."""
     user.require(Permission.ROADS_IMPORT)
@@ -199,7 +203,7 @@ async def import_crime(
 def crime(
     container: ContainerDep,
     user: CurrentUser,
-    period: Annotated[str, Query(max_length=10)],
+    period: Annotated[str, Query(pattern=PERIOD)],
     article: Annotated[str | None, Query(pattern=r"^\d{1,3}(-\d{1,2})?$")] = None,
     chapter: Annotated[int | None, Query(ge=1, le=20)] = None,
     line: Annotated[int | None, Query(ge=1, le=1000)] = None,
@@ -242,7 +246,7 @@ def hotspots(
 
 
 class SiteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     latitude: float = Field(ge=-90, le=90)
     longitude: float = Field(ge=-180, le=180)
@@ -254,7 +258,7 @@ class SiteIn(BaseModel):
 
 
 class EvaluationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     treated: list[SiteIn] = Field(min_length=1, max_length=500)
     comparison: list[SiteIn] = Field(default_factory=list, max_length=5000)
@@ -323,7 +327,7 @@ def report(
     region: Region = None,
     since: date | None = None,
     until: date | None = None,
-    crime_period: Annotated[str | None, Query(max_length=10)] = None,
+    crime_period: Annotated[str | None, Query(pattern=PERIOD)] = None,
     title: Annotated[str, Query(max_length=200)] = "Road safety report",
 ) -> Response:
     """A region or city report (HTML with embedded charts, or PDF)."""
@@ -367,7 +371,7 @@ class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(pattern="^(violation|evidence|incident)$")
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    id: str = Field(pattern=r"^\d{1,18}$", description="The record's number.")
 
 
 @router.post("/accidents/{accident_id}/links")

@@ -42,6 +42,10 @@ def import_accidents(
     for file in files:
         related = {}
         for role, path in related_names(file, chosen).items():
+            if path.resolve() == file.resolve():
+                raise InvalidInputError(
+                    f"{file}: its name does not say which {role} file goes with it"
+                )
             if not path.is_file():
                 raise InvalidInputError(f"{file}: the mapping needs {path.name} beside it")
             related[role] = path.read_bytes()

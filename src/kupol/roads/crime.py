@@ -63,9 +63,12 @@ def parse_report(data: bytes) -> list[CrimeLine]:
         raise InvalidInputError("no header row with the column numbers (А, Б, 1, 2, …)")
     numbers = rows[header]
     code_at = next(i for i, c in enumerate(numbers) if _text(c) == "Б")
-    first = next(i for i, c in enumerate(numbers) if c == 1)
-    second = next(i for i, c in enumerate(numbers) if c == 2)
+    first = next((i for i, c in enumerate(numbers) if c == 1), None)
+    second = next((i for i, c in enumerate(numbers) if c == 2), None)
+    if first is None or second is None:
+        raise InvalidInputError("the header row has no columns 1 and 2")
     lines: list[CrimeLine] = []
+    seen: set[int] = set()
     for row in rows[header + 1 :]:
         if len(row) <= max(code_at, second):
             continue
@@ -75,6 +78,9 @@ def parse_report(data: bytes) -> list[CrimeLine]:
         names = [_text(c) for c in row[:code_at] if _text(c) and _text(c) != "из них"]
         if not names:
             continue
+        if int(code) in seen:
+            raise InvalidInputError(f"line code {int(code)} repeats in section 1")
+        seen.add(int(code))
         title = names[-1]
         article = ARTICLE.search(title)
         chapter = CHAPTER.match(title)

@@ -113,6 +113,8 @@ class CrimeStatistics:
             InvalidInputError: not exactly one of article, chapter and line.
         """
         actor.require(Permission.ROADS_READ)
+        if not re.match(PERIOD, period):
+            raise InvalidInputError("period is a year (2023), month (2023-06), half or quarter")
         if sum(x is not None for x in (article, chapter, line)) != 1:
             raise InvalidInputError("give one of article, chapter or line")
         query = select(CrimeFigure).where(CrimeFigure.period == period)

@@ -149,9 +149,10 @@ class Reference:
 
 
 def reference_from(comparison: Sequence[SiteCounts]) -> Reference:
-    """Method-of-moments estimates from the comparison sites: the mean (per year) and variance
-    of their before counts give the prior and its over-dispersion ``k = (variance − mean) /
-    mean²`` (0 when they vary no more than Poisson); their after / before is the trend.
+    """Method-of-moments estimates from the comparison sites: the mean and variance of their
+    before counts per year give the prior and its over-dispersion ``k = (variance − mean ·
+    mean(1/T)) / mean²`` (T a site's years; 0 when they vary no more than Poisson); their
+    after / before is the trend.
 
     The comparison sites must be like the treated ones (same kind of place, road, traffic)
     and chosen *without* looking at their accident counts — e.g. the other crossings of the
@@ -168,6 +169,9 @@ def reference_from(comparison: Sequence[SiteCounts]) -> Reference:
     if mean <= 0:
         raise InvalidInputError("the comparison sites had no accidents before")
     variance = sum((c - mean) ** 2 for c in counts) / (len(counts) - 1)
+    # The rates' variance is the sites' true spread plus Poisson noise, mean/T for a site
+    # counted over T years: only the spread is the prior's.
+    noise = mean * sum(1 / s.years_before for s in comparison) / len(comparison)
     before = sum(s.before for s in comparison)
     after = sum(s.after for s in comparison)
     years_before = sum(s.years_before for s in comparison)
@@ -175,7 +179,7 @@ def reference_from(comparison: Sequence[SiteCounts]) -> Reference:
     trend = (after / years_after) / (before / years_before) if before > 0 and after > 0 else 1.0
     return Reference(
         mean=mean,
-        overdispersion=max((variance - mean) / mean**2, 0.0),
+        overdispersion=max((variance - noise) / mean**2, 0.0),
         trend=trend,
         mean_variance=variance / len(counts),
         trend_variance=(1 / after + 1 / before) if before > 0 and after > 0 else 0.0,
@@ -229,6 +233,11 @@ def empirical_bayes(
         raise InvalidInputError("Empirical Bayes needs the over-dispersion k (or a reference)")
     pi = var_pi = 0.0
     lam = 0.0
+    shared_mean = 0.0
+    """Σ r·w·T over the sites whose prior is the reference mean: that mean's error is one
+    error, common to them all."""
+    pi_reference = 0.0
+    """The part of π carried to the after period by the reference's trend."""
     for site in treated:
         if site.predicted_before is not None:
             pb = site.predicted_before
@@ -246,13 +255,14 @@ def empirical_bayes(
         pi += r * expected_before
         var_pi += r * r * expected_before * (1 - w)
         if site.predicted_before is None and reference is not None:
-            # The reference mean is itself an estimate: its error passes to this site with
-            # the weight w.
-            var_pi += (r * w * site.years_before) ** 2 * reference.mean_variance
+            shared_mean += r * w * site.years_before
+            pi_reference += r * expected_before
         lam += site.after
-    if reference is not None and all(s.predicted_before is None for s in treated):
-        # One trend carries every site to the after period: its error is shared by all.
-        var_pi += pi**2 * reference.trend_variance
+    if reference is not None:
+        # The reference mean and its trend are estimates, each shared by the sites that use
+        # them: their errors add once for all those sites, not once per site.
+        var_pi += shared_mean**2 * reference.mean_variance
+        var_pi += pi_reference**2 * reference.trend_variance
     if pi <= 0 or lam <= 0:
         return Estimate(
             method="Empirical Bayes", theta=None, low=None, high=None, change=None,

@@ -102,15 +102,22 @@ def read_table(
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise InvalidInputError(f"the file is not {encoding} text: {exc}") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
-    if not reader.fieldnames:
-        raise InvalidInputError("the file has no header row")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows = []
-    for row in reader:
-        rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
-        if len(rows) > MAX_ROWS:
-            raise InvalidInputError(f"more than {MAX_ROWS:,} rows: split the file")
-    return [str(f) for f in reader.fieldnames], rows
+    try:
+        if not reader.fieldnames:
+            raise InvalidInputError("the file has no header row")
+        for row in reader:
+            rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
+            if len(rows) > MAX_ROWS:
+                raise InvalidInputError(f"more than {MAX_ROWS:,} rows: split the file")
+    except csv.Error as exc:
+        # An unclosed quote or an oversized field: the file's lines cannot be told apart
+        # any more, so none of it is taken rather than rows merged into one.
+        raise InvalidInputError(
+            f"the CSV cannot be read at line {reader.line_num}: {exc}"
+        ) from None
+    return [str(f) for f in reader.fieldnames or ()], rows
 
 
 def related_counts(mapping: Mapping, related: MappingType[str, bytes]) -> dict[str, Counter[str]]:
@@ -164,6 +171,7 @@ def parse(
             f"the file has no column {', '.join(missing)} (mapping {mapping.name})"
         )
     counts = related_counts(mapping, related or {}) if mapping.counts else {}
+    _check_related(mapping, header, rows, related or {})
     zone = ZoneInfo(mapping.timezone)
     latest = (now or datetime.now(UTC)) + timedelta(days=1)
     parsed = Parsed()
@@ -201,10 +209,11 @@ def _row(
     for field_name in ("severity", "kind", "road_class", "light", "weather", "surface"):
         values[field_name] = _term(row, mapping, field_name)
     numbers: dict[str, int | None] = {}
+    key_of: dict[str, str] = {rule.field: rule.key for rule in mapping.counts}
     for field_name in ("killed", "injured", "vehicles", "participants"):
         column = mapping.columns.get(field_name)
         if field_name in counts:
-            numbers[field_name] = counts[field_name].get(ref, 0)
+            numbers[field_name] = counts[field_name].get(row.get(key_of[field_name], ""), 0)
         elif column is not None:
             numbers[field_name] = _count(row.get(column, ""), field_name)
         else:
@@ -248,6 +257,30 @@ def _row(
     )
 
 
+def _check_related(
+    mapping: Mapping,
+    header: list[str],
+    rows: list[dict[str, str]],
+    related: MappingType[str, bytes],
+) -> None:
+    """The main file has each rule's key column, and each related file matches some of its
+    accidents (one of another year or place would make every count 0, silently)."""
+    for rule in mapping.counts:
+        name = rule.file_replace[1]
+        if rule.key not in header:
+            raise InvalidInputError(f"the file has no column {rule.key} to match the {name} file")
+        data = related.get(name)
+        if data is None or not rows:
+            continue
+        _, theirs = read_table(data, encoding=mapping.encoding, delimiter=mapping.delimiter)
+        keys = {r.get(rule.key, "") for r in theirs} - {""}
+        if keys and not keys & {r.get(rule.key, "") for r in rows}:
+            raise InvalidInputError(
+                f"the {name} file matches none of these accidents by {rule.key}: is it the "
+                "right file?"
+            )
+
+
 def _local_time(row: dict[str, str], mapping: Mapping) -> datetime:
     spec = mapping.time
     try:
@@ -258,7 +291,9 @@ def _local_time(row: dict[str, str], mapping: Mapping) -> datetime:
         if spec.time is not None:
             clock = datetime.strptime(row[spec.time], spec.time_format)
             return day.replace(hour=clock.hour, minute=clock.minute)
-        hour = int(row[spec.hour]) if spec.hour and row.get(spec.hour) else 0
+        if spec.hour and not row.get(spec.hour):
+            raise _RowError(f"the hour ({spec.hour}) is empty")
+        hour = int(row[spec.hour]) if spec.hour else 0
         minute = int(row[spec.minute]) if spec.minute and row.get(spec.minute) else 0
         if not (0 <= hour <= 23 and 0 <= minute <= 59):
             raise _RowError(f"the time {hour}:{minute:02d} is no time of day")

@@ -170,18 +170,26 @@ def poisson_trend(years: Sequence[int], counts: Sequence[float]) -> tuple[float,
         raise InvalidInputError("a trend needs 3 or more years with accidents")
     design = np.column_stack([np.ones_like(x), x - x.mean()])
     beta = np.array([math.log(max(y.mean(), 1e-9)), 0.0])
-    for _ in range(50):
-        mu = np.exp(design @ beta)
-        z = design @ beta + (y - mu) / mu
-        w = mu
-        xtw = design.T * w
-        new = np.linalg.solve(xtw @ design, xtw @ z)
-        if np.max(np.abs(new - beta)) < 1e-10:
+    converged = False
+    try:
+        for _ in range(100):
+            mu = np.exp(design @ beta)
+            z = design @ beta + (y - mu) / mu
+            xtw = design.T * mu
+            new = np.linalg.solve(xtw @ design, xtw @ z)
+            if not np.all(np.isfinite(new)):
+                break
+            if np.max(np.abs(new - beta)) < 1e-10:
+                beta, converged = new, True
+                break
             beta = new
-            break
-        beta = new
-    mu = np.exp(design @ beta)
-    covariance = np.linalg.inv((design.T * mu) @ design)
+        mu = np.exp(design @ beta)
+        covariance = np.linalg.inv((design.T * mu) @ design)
+    except (np.linalg.LinAlgError, FloatingPointError, OverflowError):
+        converged = False
+    if not converged or abs(beta[1]) > 5 or not np.all(np.isfinite(covariance)):
+        # Counts such as 0, 0, 5 have their maximum at an infinite slope.
+        raise InvalidInputError("no trend can be estimated from these counts")
     dispersion = float(np.sum((y - mu) ** 2 / mu) / (len(x) - 2))
     se = math.sqrt(covariance[1, 1]) * math.sqrt(max(1.0, dispersion))
     return float(beta[1]), se, dispersion
@@ -225,6 +233,18 @@ class AccidentStatistics:
                 for r in session.execute(query)
             ]
 
+    def _covered(self, where: Filter) -> list[datetime]:
+        """The times of the records the filter's source, region and window hold, whatever
+        their severity: which months and years the data cover (a month without a fatal
+        accident is still a month the records cover)."""
+        unfiltered = Filter(
+            source=where.source, region_code=where.region_code, since=where.since,
+            until=where.until,
+        )  # fmt: skip
+        query = unfiltered.apply(select(Accident.local_time))
+        with self._db.reader() as session:
+            return [datetime.fromisoformat(t) for t in session.scalars(query)]
+
     def breakdown(
         self,
         *,
@@ -246,7 +266,7 @@ class AccidentStatistics:
             raise InvalidInputError(f"measure must be one of {', '.join(MEASURES)}")
         where = where or Filter()
         rows = self._rows(where)
-        period = _period(rows, where)
+        period = _period(self._covered(where), where)
         years = (period[1] - period[0]).days / 365.25 if period else 0.0
         groups: dict[str, list[_Row]] = defaultdict(list)
         for row in rows:
@@ -353,22 +373,33 @@ class AccidentStatistics:
         actor.require(Permission.ROADS_READ)
         if measure not in MEASURES:
             raise InvalidInputError(f"measure must be one of {', '.join(MEASURES)}")
-        rows = self._rows(where or Filter())
+        where = where or Filter()
+        rows = self._rows(where)
         by_year: Counter[int] = Counter()
         months: dict[int, set[int]] = defaultdict(set)
+        for when in self._covered(where):
+            months[when.year].add(when.month)
         for row in rows:
             by_year[row.local.year] += _measure(row, measure)
-            months[row.local.year].add(row.local.month)
-        whole = [y for y in sorted(by_year) if len(months[y]) == 12]
-        partial = [y for y in sorted(by_year) if y not in whole]
+        covered = sorted(months)
+        whole = [y for y in covered if len(months[y]) == 12]
+        partial = [y for y in covered if y not in whole]
         counts = [float(by_year[y]) for y in whole]
         change = change_interval = dispersion = None
         words = _measure_words(measure)
+        fit = None
         if len(whole) >= 3 and sum(counts) > 0:
-            slope, se, dispersion = poisson_trend(whole, counts)
+            try:
+                fit = poisson_trend(whole, counts)
+            except InvalidInputError:
+                fit = None
+        if fit is not None:
+            slope, se, dispersion = fit
+            # Quasi-Poisson: with the dispersion estimated from n − 2 residuals, Student's t.
+            quantile = float(sps.t.ppf(0.975, len(whole) - 2)) if dispersion > 1 else 1.96
             change = math.exp(slope) - 1
             change_interval = Interval(
-                low=math.exp(slope - 1.96 * se) - 1, high=math.exp(slope + 1.96 * se) - 1
+                low=math.exp(slope - quantile * se) - 1, high=math.exp(slope + quantile * se) - 1
             )
             if change_interval.low > 0:
                 verdict = f"{words} rose by {change:+.1%} a year"
@@ -379,6 +410,11 @@ class AccidentStatistics:
             statement = (
                 f"{verdict} (95 % interval {change_interval.low:+.1%} to "
                 f"{change_interval.high:+.1%}, Poisson regression on {len(whole)} whole years)"
+            )
+        elif len(whole) >= 3 and sum(counts) > 0:
+            statement = (
+                f"no trend in {words} can be estimated from these years (too few, or all in "
+                "one year)"
             )
         else:
             statement = f"a trend needs 3 or more whole years; the data have {len(whole)}"
@@ -446,13 +482,14 @@ def _measure_words(measure: str) -> str:
     }[measure]
 
 
-def _period(rows: Sequence[_Row], where: Filter) -> tuple[date, date] | None:
+def _period(times: Sequence[datetime], where: Filter) -> tuple[date, date] | None:
+    """The window the rates are per: the filter's, or the whole months the records cover."""
     if where.since and where.until:
         return where.since, where.until
-    if not rows:
+    if not times:
         return None
-    first = min(r.local for r in rows).date()
-    last = max(r.local for r in rows).date()
+    first = min(times).date()
+    last = max(times).date()
     start = where.since or date(first.year, first.month, 1)
     end = where.until or (
         date(last.year + 1, 1, 1) if last.month == 12 else date(last.year, last.month + 1, 1)

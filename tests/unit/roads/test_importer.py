@@ -123,3 +123,25 @@ def test_a_mapping_with_words_outside_the_vocabulary_is_refused(tmp_path: Path) 
         load_mapping(bad)
     with pytest.raises(ConfigError, match=r"no mapping nowhere \(shipped: edinburgh"):
         load_mapping("nowhere")
+
+
+def test_broken_csv_and_mismatched_related_files_are_refused_whole() -> None:
+    mapping = kz()
+    first = 'A1,"01.03.2025 08:15,51.1,71.4,ранен,столкновение,01,0,2,60\n'
+    second = "A2,01.03.2025 09:00,51.1,71.4,ранен,столкновение,01,0,1,60\n"
+    unclosed = (HEADER + first + second).encode()
+    with pytest.raises(InvalidInputError, match="cannot be read at line"):
+        parse(unclosed, mapping)
+    edinburgh = load_mapping("edinburgh")
+    accidents = (
+        b"acc_ref,severity,no_vehicle,a_date,a_time_hr,a_time_min,loc_auth,road1_class,road1_no,"
+        b"road_type,speed_limi,junc_det,junc_ctrl,light_cond,weather,road_surf,easting,northing,"
+        b"acc_type,ped_xing_p,Postcode\n"
+        b"1,Slight,1,02/01/2010,,4,230,A,8,x,30,x,x,Daylight: street lights present,Other,Dry,"
+        b"326450,676770,Pedestrian,x,EH66NF\n"
+    )
+    other_year = b"acc_ref,cas_severe\n9001,Slight\n9002,Fatal\n"
+    with pytest.raises(InvalidInputError, match="matches none of these accidents"):
+        parse(accidents, edinburgh, related={"casualty": other_year})
+    parsed = parse(accidents, edinburgh, related={"casualty": b"acc_ref,cas_severe\n1,Slight\n"})
+    assert "the hour (a_time_hr) is empty" in parsed.rejects[0].reason

@@ -99,3 +99,9 @@ def test_regions_have_dated_population_and_the_reports_names(tmp_path: Path) -> 
     bad.write_text('[[population]]\ndate = 2024-01-01\n[population.regions]\n"42" = -5\n')
     with pytest.raises(ConfigError, match=r"no region '42'.*not a positive number"):
         load_regions(bad)
+
+
+@pytest.mark.parametrize("counts", [[0, 0, 5], [1, 0, 0, 0, 0], [0, 0, 0, 7]])
+def test_counts_with_no_finite_trend_are_refused_not_crashed(counts: list[int]) -> None:
+    with pytest.raises(InvalidInputError, match="no trend can be estimated"):
+        poisson_trend(list(range(2015, 2015 + len(counts))), counts)
