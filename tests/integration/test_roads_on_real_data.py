@@ -122,6 +122,11 @@ def test_hotspots_evaluation_advice_and_report_on_the_edinburgh_records(
     assert abs(centre["centre"][0] - 55.953) < 0.01 and abs(centre["centre"][1] + 3.19) < 0.01
     assert centre["accidents"] == len(centre["accident_ids"]) and centre["stability"] >= 0.9
 
+    along = api.get("/api/roads/hotspots/roads", headers=analyst).json()
+    assert along["roads_measured"] and along["stretches"]
+    assert along["stretches"][0]["road"].startswith("national")  # an A road
+    assert along["stretches"][0]["accidents"] == len(along["stretches"][0]["accident_ids"])
+
     advice = api.get("/api/roads/advice", params={"measure": "smart_crosswalk", "places": 5},
                      headers=analyst).json()  # fmt: skip
     assert [p["rank"] for p in advice["places"]] == [1, 2, 3, 4, 5]

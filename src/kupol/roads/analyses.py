@@ -24,6 +24,7 @@ from kupol.core.errors import InvalidInputError
 from kupol.core.geo import haversine_m
 from kupol.roads.evaluation import Estimate, SiteCounts, evaluate
 from kupol.roads.hotspots import HotspotResult, Incident, find_hotspots
+from kupol.roads.linear import GENERIC, RoadHotspots, RoadIncident, road_hotspots
 from kupol.roads.model import Accident
 from kupol.roads.stats import Filter
 from kupol.roads.vocabulary import KINDS, SEVERITY_WEIGHTS
@@ -154,6 +155,40 @@ class AccidentAnalyses:
             incidents, resolution=resolution, ring=ring, alpha=alpha,
             stability_runs=stability_runs,
         )  # fmt: skip
+
+    def road_hotspots(
+        self,
+        *,
+        actor: Principal,
+        where: Filter | None = None,
+        segment_m: float = 500.0,
+        alpha: float = 0.05,
+    ) -> RoadHotspots:
+        """Hot stretches along named roads (see :mod:`kupol.roads.linear`)."""
+        actor.require(Permission.ROADS_READ)
+        query = (where or Filter()).apply(
+            select(
+                Accident.id, Accident.road_class, Accident.road, Accident.latitude,
+                Accident.longitude, Accident.severity, Accident.killed,
+            ).where(Accident.latitude.is_not(None), Accident.road.is_not(None))
+        )  # fmt: skip
+        with self._db.reader() as session:
+            incidents = [
+                RoadIncident(
+                    id=r[0],
+                    road=f"{r[1]} {r[2]}",
+                    latitude=r[3],
+                    longitude=r[4],
+                    severity=r[5],
+                    killed=r[6],
+                )
+                for r in session.execute(query)
+                if r[2]
+                and r[2].strip().lower() not in GENERIC
+                and r[3] is not None
+                and r[4] is not None
+            ]
+        return road_hotspots(incidents, segment_m=segment_m, alpha=alpha)
 
     def evaluate(
         self,

@@ -245,6 +245,28 @@ def hotspots(
     return body
 
 
+@router.get("/hotspots/roads")
+def road_hotspots(
+    container: ContainerDep,
+    user: CurrentUser,
+    segment_m: Annotated[float, Query(ge=100, le=5000)] = 500.0,
+    alpha: Annotated[float, Query(gt=0, lt=0.5)] = 0.05,
+    source: Source = None,
+    region: Region = None,
+    since: date | None = None,
+    until: date | None = None,
+    severity: Severity = None,
+) -> dict[str, Any]:
+    """Hot stretches along named roads (Gi* on segments along each road's line)."""
+    result = container.roads.analyses.road_hotspots(
+        actor=user,
+        where=_filter(source, region, since, until, severity),
+        segment_m=segment_m,
+        alpha=alpha,
+    )
+    return asdict(result)
+
+
 class SiteIn(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 

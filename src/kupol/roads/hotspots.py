@@ -80,7 +80,7 @@ class HotspotResult:
     statement: str
 
 
-def getis_ord_gi_star(
+def getis_ordgi_star_on_table(
     weights: Sequence[float], neighbours: Sequence[Sequence[int]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gi* z-scores and two-sided p-values of ``weights`` over cells whose neighbour lists
@@ -93,11 +93,12 @@ def getis_ord_gi_star(
     table = np.full((len(neighbours), width), len(neighbours), dtype=np.int64)
     for k, nb in enumerate(neighbours):
         table[k, : len(nb)] = nb
-    return _gi_star(np.asarray(weights, float), table)
+    return gi_star_on_table(np.asarray(weights, float), table)
 
 
-def _gi_star(x: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gi* over a neighbour table padded with ``len(x)`` (a slot that holds nothing)."""
+def gi_star_on_table(x: np.ndarray, table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Gi* over a neighbour table: row k lists cell k's neighbours (itself included), padded
+    with ``len(x)`` (a slot that holds nothing)."""
     n = len(x)
     if n < 3:
         raise InvalidInputError("hotspots need 3 or more cells")
@@ -238,7 +239,7 @@ class _Grid:
         weights = weight if keep is None else weight[keep]
         totals = np.bincount(where, weights=weights, minlength=n)
         counts = np.bincount(where, minlength=n)
-        z, p = _gi_star(totals, self.table)
+        z, p = gi_star_on_table(totals, self.table)
         q = benjamini_hochberg(p)
         hot_mask = (z > 0) & (q <= alpha) & (counts > 0)
         hot = {self.cells[k] for k in np.flatnonzero(hot_mask)}
