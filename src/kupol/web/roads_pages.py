@@ -10,6 +10,7 @@ from starlette.responses import Response
 from kupol.api.deps import get_container
 from kupol.core.auth import Permission, Principal
 from kupol.plates.formats import Region
+from kupol.roads.analyses import load_measures
 from kupol.roads.mapping import SHIPPED
 from kupol.roads.stats import DIMENSIONS, MEASURES
 from kupol.web.rendering import guard, render
@@ -52,4 +53,8 @@ def _name(region: Region, locale: str) -> str:
 
 def dynamic_keys() -> list[str]:
     """Catalogue keys the page builds from values."""
-    return [f"roads.by.{d}" for d in DIMENSIONS] + [f"roads.measure.{m}" for m in MEASURES]
+    return (
+        [f"roads.by.{d}" for d in DIMENSIONS]
+        + [f"roads.measure.{m}" for m in MEASURES]
+        + [f"roads.advice.{m}" for m in load_measures()]
+    )

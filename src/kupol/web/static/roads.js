@@ -182,6 +182,24 @@
     breakdown().catch((err) => { error.textContent = errorText(err); error.hidden = false; });
   });
 
+  const adviceForm = document.getElementById("advice-form");
+  adviceForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const failure = document.getElementById("advice-error");
+    try {
+      const r = await api("/api/roads/advice?" + query({ measure: adviceForm.elements.measure.value }));
+      failure.hidden = true;
+      document.getElementById("advice-result").hidden = false;
+      document.getElementById("advice-statement").textContent = r.statement;
+      document.querySelector("#advice-table tbody").replaceChildren(...r.places.map((p) =>
+        row([p.rank, fmt(p.centre[0], 5) + ", " + fmt(p.centre[1], 5), p.accidents, p.killed,
+          fmt(p.weight_per_year, 1), fmt(p.averted_per_year, 1)], true)));
+    } catch (err) {
+      failure.textContent = errorText(err);
+      failure.hidden = false;
+    }
+  });
+
   function sites(text) {
     return text.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
       const parts = line.split(/[,;\s]+/).map(Number);
