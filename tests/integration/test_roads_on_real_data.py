@@ -155,6 +155,23 @@ def test_hotspots_evaluation_advice_and_report_on_the_edinburgh_records(
     assert api.get("/api/roads/crime", params={"period": "2023-13", "article": "190"},
                    headers=analyst).status_code == 422  # fmt: skip
 
+    # The same measure kept, then evaluated again on the records as they are.
+    kept = api.post("/api/roads/measures", json={
+        "kind": "smart_crosswalk", "name": "Пять переходов (плацебо)",
+        "installed_on": "2011-07-01", "sites": treated, "comparison": comparison,
+        "radius_m": 150, "source": "edinburgh"}, headers=analyst)  # fmt: skip
+    assert kept.status_code == 201, kept.text
+    officer = login_as(api, container, "officer", "traffic_officer")
+    listed = api.get("/api/roads/measures", headers=officer).json()
+    assert [m["name"] for m in listed] == ["Пять переходов (плацебо)"]
+    again = api.get(f"/api/roads/measures/{kept.json()['id']}/evaluation", params={"years": 1},
+                    headers=officer)  # fmt: skip
+    assert again.status_code == 200 and len(again.json()["estimates"]) == 3
+    assert api.post("/api/roads/measures", json={"kind": "magic", "name": "x",
+                    "installed_on": "2011-07-01", "sites": treated},
+                    headers=analyst).status_code == 422  # fmt: skip
+    assert api.get("/api/roads/measures/999/evaluation", headers=analyst).status_code == 404
+
     html = api.get("/api/roads/report.html", params={"source": "edinburgh"}, headers=analyst)
     assert html.status_code == 200 and "Hot areas" in html.text and "data:image/png" in html.text
     pdf = api.get("/api/roads/report.pdf", params={"source": "edinburgh"}, headers=analyst)

@@ -406,3 +406,54 @@ def link(
             accident_id=accident_id, kind=body.kind, target=body.id, actor=user
         )
     )
+
+
+class MeasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    kind: str = Field(pattern="^(camera|smart_crosswalk|speed_bump|patrol|drone|other)$")
+    name: str = Field(min_length=1, max_length=200)
+    installed_on: date
+    sites: list[SiteIn] = Field(min_length=1, max_length=500)
+    comparison: list[SiteIn] = Field(default_factory=list, max_length=5000)
+    radius_m: float = Field(100.0, ge=10, le=2000)
+    source: str | None = Field(None, max_length=40)
+
+
+@router.post("/measures", status_code=201)
+def keep_measure(body: MeasureIn, container: ContainerDep, user: CurrentUser) -> dict[str, Any]:
+    """Keep a measure with its sites (and comparison sites) to evaluate it again later."""
+    return asdict(
+        container.roads.measures.save_measure(
+            actor=user,
+            kind=body.kind,
+            name=body.name,
+            installed_on=body.installed_on,
+            sites=[Site(**s.model_dump()) for s in body.sites],
+            comparison=[Site(**s.model_dump()) for s in body.comparison],
+            radius_m=body.radius_m,
+            source=body.source,
+        )
+    )
+
+
+@router.get("/measures")
+def measures(container: ContainerDep, user: CurrentUser) -> list[dict[str, Any]]:
+    """The measures kept, newest first."""
+    return [asdict(m) for m in container.roads.measures.measures_saved(actor=user)]
+
+
+@router.get("/measures/{measure_id}/evaluation")
+def measure_evaluation(
+    measure_id: int,
+    container: ContainerDep,
+    user: CurrentUser,
+    years: Annotated[int, Query(ge=1, le=10)] = 3,
+    gap_months: Annotated[int, Query(ge=0, le=12)] = 3,
+) -> dict[str, Any]:
+    """A kept measure evaluated on the records as they are now."""
+    return asdict(
+        container.roads.measures.evaluate_saved(
+            actor=user, measure_id=measure_id, years=years, gap_months=gap_months
+        )
+    )

@@ -8,6 +8,7 @@ from kupol.core.audit import AuditLog
 from kupol.core.db import Database
 from kupol.roads.analyses import AccidentAnalyses
 from kupol.roads.crime_store import CrimeStatistics
+from kupol.roads.measures import Measures
 from kupol.roads.regions import RegionTable, load_regions
 from kupol.roads.registry import AccidentRegistry
 from kupol.roads.stats import AccidentStatistics
@@ -22,6 +23,7 @@ class Roads:
     registry: AccidentRegistry
     statistics: AccidentStatistics
     analyses: AccidentAnalyses
+    measures: Measures
     crime: CrimeStatistics
 
 
@@ -32,10 +34,12 @@ def build_roads(*, settings: RoadsSettings, db: Database, audit: AuditLog) -> Ro
         ConfigError: the configured region table is missing or invalid.
     """
     regions = load_regions(settings.population)
+    analyses = AccidentAnalyses(db=db)
     return Roads(
         regions=regions,
         registry=AccidentRegistry(db=db, audit=audit),
         statistics=AccidentStatistics(db=db, regions=regions),
-        analyses=AccidentAnalyses(db=db),
+        analyses=analyses,
+        measures=Measures(db=db, audit=audit, analyses=analyses),
         crime=CrimeStatistics(db=db, audit=audit, regions=regions),
     )

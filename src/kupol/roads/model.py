@@ -97,3 +97,22 @@ class CrimeFigure(Base):
     registered: Mapped[int] = mapped_column(Integer)
     source_file: Mapped[str] = mapped_column(String(255))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RoadMeasure(Base):
+    """A measure put in place at sites — smart crosswalks, cameras, speed bumps — kept so that
+    its evaluation can be run again as the after period fills."""
+
+    __tablename__ = "road_measures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    installed_on: Mapped[str] = mapped_column(String(10))
+    """ISO date (local)."""
+    radius_m: Mapped[float] = mapped_column(Float)
+    sites: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    comparison: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    source: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
