@@ -96,6 +96,13 @@ def test_an_analyst_imports_sees_rates_hotspots_an_evaluation_and_gets_the_repor
     expect(page.locator('#evaluation-verdicts li[data-method="Empirical Bayes"]')).to_contain_text(
         "Empirical Bayes"
     )
+    # Kept under a name, and evaluated again from the list.
+    page.locator("#keep-name").fill("Два перехода в центре")
+    page.locator("#keep").click()
+    expect(page.locator("#kept option")).to_have_count(1)
+    page.locator("#evaluation-verdicts").evaluate("node => node.replaceChildren()")
+    page.locator("#evaluate-kept").click()
+    expect(verdicts).to_have_count(3)
     evaluation.locator("textarea[name=treated]").fill("north of here")
     evaluation.locator("button[type=submit]").click()
     expect(page.locator("#evaluation-error")).to_contain_text("north of here")

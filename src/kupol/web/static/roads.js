@@ -211,34 +211,86 @@
   }
 
   const evaluation = document.getElementById("evaluation-form");
+  const failure = document.getElementById("evaluation-error");
+
+  function showEvaluation(r) {
+    failure.hidden = true;
+    document.getElementById("evaluation-result").hidden = false;
+    document.getElementById("evaluation-statement").textContent = r.statement;
+    document.getElementById("evaluation-verdicts").replaceChildren(...r.estimates.map((e) => {
+      const li = document.createElement("li");
+      li.textContent = e.verdict;
+      li.dataset.method = e.method;
+      return li;
+    }));
+  }
+
+  function fail(err) {
+    failure.textContent = err instanceof Error && !err.status ? err.message : errorText(err);
+    failure.hidden = false;
+  }
+
+  function typed() {
+    const body = {
+      treated: sites(evaluation.elements.treated.value),
+      comparison: sites(evaluation.elements.comparison.value),
+      installed_on: evaluation.elements.installed_on.value,
+      radius_m: Number(evaluation.elements.radius_m.value),
+    };
+    const source = filter.elements.source.value;
+    if (source) body.source = source;
+    return body;
+  }
+
   evaluation.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const failure = document.getElementById("evaluation-error");
     try {
-      const body = {
-        treated: sites(evaluation.elements.treated.value),
-        comparison: sites(evaluation.elements.comparison.value),
-        installed_on: evaluation.elements.installed_on.value,
-        radius_m: Number(evaluation.elements.radius_m.value),
-        years: Number(evaluation.elements.years.value),
-      };
-      const source = filter.elements.source.value;
-      if (source) body.source = source;
-      const r = await api("/api/roads/evaluations", { method: "POST", body });
-      failure.hidden = true;
-      document.getElementById("evaluation-result").hidden = false;
-      document.getElementById("evaluation-statement").textContent = r.statement;
-      document.getElementById("evaluation-verdicts").replaceChildren(...r.estimates.map((e) => {
-        const li = document.createElement("li");
-        li.textContent = e.verdict;
-        li.dataset.method = e.method;
-        return li;
-      }));
+      const body = Object.assign(typed(), { years: Number(evaluation.elements.years.value) });
+      showEvaluation(await api("/api/roads/evaluations", { method: "POST", body }));
     } catch (err) {
-      failure.textContent = err instanceof Error && !err.status ? err.message : errorText(err);
-      failure.hidden = false;
+      fail(err);
     }
   });
+
+  const kept = document.getElementById("kept");
+  async function loadKept() {
+    try {
+      const list = await api("/api/roads/measures");
+      kept.replaceChildren(...list.map((m) => {
+        const o = document.createElement("option");
+        o.value = m.id;
+        o.textContent = m.name + " (" + m.installed_on + ", " + m.sites.length + ")";
+        return o;
+      }));
+    } catch (err) { /* the list stays empty */ }
+  }
+  document.getElementById("evaluate-kept").addEventListener("click", async () => {
+    if (!kept.value) return;
+    try {
+      showEvaluation(await api("/api/roads/measures/" + kept.value + "/evaluation?years=" +
+        Number(evaluation.elements.years.value)));
+    } catch (err) {
+      fail(err);
+    }
+  });
+  const keep = document.getElementById("keep");
+  if (keep) {
+    keep.addEventListener("click", async () => {
+      try {
+        const t0 = typed();
+        const body = { kind: "other", name: document.getElementById("keep-name").value,
+          installed_on: t0.installed_on, sites: t0.treated, comparison: t0.comparison,
+          radius_m: t0.radius_m };
+        if (t0.source) body.source = t0.source;
+        await api("/api/roads/measures", { method: "POST", body });
+        failure.hidden = true;
+        await loadKept();
+      } catch (err) {
+        fail(err);
+      }
+    });
+  }
+  loadKept();
 
   const importForm = document.getElementById("import-form");
   if (importForm) {
