@@ -181,7 +181,7 @@ def test_hotspots_evaluation_advice_and_report_on_the_edinburgh_records(
 def test_a_hot_areas_accidents_are_listed_and_linked_to_an_incident(
     api: Any, container: Container
 ) -> None:
-    from datetime import UTC, datetime
+    from datetime import timedelta
 
     from sqlalchemy import select
 
@@ -202,24 +202,38 @@ def test_a_hot_areas_accidents_are_listed_and_linked_to_an_incident(
         api.get("/api/roads/accidents", params={"ids": "1,x"}, headers=analyst).status_code == 422
     )
 
-    now = datetime.now(UTC)
+    first = listed[0] if listed[0]["id"] == ids[0] else next(a for a in listed if a["id"] == ids[0])
+    from kupol.roads.model import Accident
+
+    with container.db.reader() as session:
+        when = session.get(Accident, ids[0]).occurred_at  # type: ignore[union-attr]
     with container.db.unit_of_work() as session:
-        incident = Incident(kind="accident", title="ДТП", occurred_from=now, occurred_to=now,
-                            latitude=55.95, longitude=-3.19, created_by="officer")  # fmt: skip
-        session.add(incident)
+        incident = Incident(kind="accident", title="ДТП", occurred_from=when,
+                            occurred_to=when + timedelta(minutes=20),
+                            latitude=first["latitude"] + 0.0005, longitude=first["longitude"],
+                            radius_m=50, created_by="officer")  # fmt: skip
+        far = Incident(kind="theft", title="Кража", occurred_from=when, occurred_to=when,
+                       latitude=first["latitude"] + 0.05, longitude=first["longitude"],
+                       radius_m=50, created_by="officer")  # fmt: skip
+        session.add_all([incident, far])
         session.flush()
         incident_id = incident.id
-    url = f"/api/roads/accidents/{ids[0]}/links"
-    assert api.post(url, json={"kind": "incident", "id": str(incident_id)},
-                    headers=officer).status_code == 403  # fmt: skip
-    done = api.post(url, json={"kind": "incident", "id": str(incident_id)}, headers=analyst)
+    base = f"/api/roads/accidents/{ids[0]}"
+    suggested = api.get(f"{base}/candidates", headers=officer).json()
+    assert [(c["kind"], c["id"]) for c in suggested] == [("incident", str(incident_id))]
+    assert 50 < suggested[0]["distance_m"] < 60
+    assert api.get(f"{base}/candidates", headers=analyst).json() == []  # may see none of them
+    url = f"{base}/links"
+    body = {"kind": "incident", "id": str(incident_id)}
+    assert api.post(url, json=body, headers=analyst).status_code == 403  # may not see incidents
+    done = api.post(url, json=body, headers=officer)
     assert done.status_code == 200, done.text
     assert done.json()["links"] == [{"kind": "incident", "id": str(incident_id)}]
-    again = api.post(url, json={"kind": "incident", "id": str(incident_id)}, headers=analyst)
+    again = api.post(url, json=body, headers=officer)
     assert again.json()["links"] == done.json()["links"]  # linked once
-    missing = api.post(url, json={"kind": "violation", "id": "999999"}, headers=analyst)
+    missing = api.post(url, json={"kind": "violation", "id": "999999"}, headers=officer)
     assert missing.status_code == 404
-    letters = api.post(url, json={"kind": "violation", "id": "abc"}, headers=analyst)
+    letters = api.post(url, json={"kind": "violation", "id": "abc"}, headers=officer)
     assert letters.status_code == 422
     with container.db.reader() as session:
         actions = session.scalars(

@@ -400,12 +400,30 @@ class LinkIn(BaseModel):
 def link(
     accident_id: int, body: LinkIn, container: ContainerDep, user: CurrentUser
 ) -> dict[str, Any]:
-    """Link a traffic violation, an evidence item or an incident to an accident (audited)."""
-    return asdict(
-        container.roads.registry.link(
-            accident_id=accident_id, kind=body.kind, target=body.id, actor=user
-        )
+    """Link a traffic violation, an evidence item or an incident to an accident (audited;
+    only who may see that kind of record links it)."""
+    links = container.roads.links.link(
+        accident_id=accident_id, kind=body.kind, target=body.id, actor=user
     )
+    return {"id": accident_id, "links": links}
+
+
+@router.get("/accidents/{accident_id}/candidates")
+def link_candidates(
+    accident_id: int,
+    container: ContainerDep,
+    user: CurrentUser,
+    radius_m: Annotated[float, Query(ge=10, le=5000)] = 300.0,
+    minutes: Annotated[int, Query(ge=1, le=1440)] = 60,
+) -> list[dict[str, Any]]:
+    """Violations, incidents and clips near the accident around its time (the kinds the
+    caller may see), nearest first — suggestions to link."""
+    return [
+        asdict(c)
+        for c in container.roads.links.candidates(
+            accident_id=accident_id, actor=user, radius_m=radius_m, minutes=minutes
+        )
+    ]
 
 
 class MeasureIn(BaseModel):

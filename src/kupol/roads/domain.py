@@ -8,6 +8,7 @@ from kupol.core.audit import AuditLog
 from kupol.core.db import Database
 from kupol.roads.analyses import AccidentAnalyses
 from kupol.roads.crime_store import CrimeStatistics
+from kupol.roads.links import AccidentLinks
 from kupol.roads.measures import Measures
 from kupol.roads.regions import RegionTable, load_regions
 from kupol.roads.registry import AccidentRegistry
@@ -24,6 +25,7 @@ class Roads:
     statistics: AccidentStatistics
     analyses: AccidentAnalyses
     measures: Measures
+    links: AccidentLinks
     crime: CrimeStatistics
 
 
@@ -41,5 +43,6 @@ def build_roads(*, settings: RoadsSettings, db: Database, audit: AuditLog) -> Ro
         statistics=AccidentStatistics(db=db, regions=regions),
         analyses=analyses,
         measures=Measures(db=db, audit=audit, analyses=analyses),
+        links=AccidentLinks(db=db, audit=audit),
         crime=CrimeStatistics(db=db, audit=audit, regions=regions),
     )

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database, fetch
-from kupol.core.errors import InvalidInputError, NotFoundError
+from kupol.core.errors import InvalidInputError
 from kupol.core.messages import utcnow
 from kupol.roads.importer import AccidentRow, parse
 from kupol.roads.mapping import Mapping
@@ -53,7 +53,6 @@ class AccidentView:
     links: list[dict[str, Any]]
 
 
-LINK_KINDS = ("violation", "evidence", "incident")
 MAX_LIST = 500
 
 
@@ -197,39 +196,6 @@ class AccidentRegistry:
         query = query.order_by(Accident.local_time.desc(), Accident.id.desc()).limit(limit)
         with self._db.reader() as session:
             return [_view(r) for r in session.scalars(query)]
-
-    def link(self, *, accident_id: int, kind: str, target: str, actor: Principal) -> AccidentView:
-        """Link a violation, an evidence item or an incident to an accident (audited).
-
-        Raises:
-            InvalidInputError: an unknown kind.
-            NotFoundError: no such accident, or no such record to link.
-        """
-        actor.require(Permission.ROADS_IMPORT)
-        if kind not in LINK_KINDS:
-            raise InvalidInputError(f"kind must be one of {', '.join(LINK_KINDS)}")
-        from kupol.evidence.model import EvidenceItem
-        from kupol.incidents.model import Incident
-        from kupol.traffic.model import Violation
-
-        model: Any = {"violation": Violation, "evidence": EvidenceItem, "incident": Incident}[kind]
-        with self._db.unit_of_work() as session:
-            accident = fetch(session, Accident, accident_id, what="accident", lock=True)
-            key: object = int(target) if target.isdigit() else target
-            if session.get(model, key) is None:
-                raise NotFoundError(f"no {kind} {target}")
-            entry = {"kind": kind, "id": str(target)}
-            if entry not in (accident.links or []):
-                accident.links = [*(accident.links or []), entry]
-            self._audit.append(
-                AuditRecord(
-                    actor=actor.username, roles=actor.roles, action="link",
-                    resource_type="accident", resource_id=str(accident_id), details=entry,
-                ),
-                session=session,
-            )  # fmt: skip
-            session.flush()
-            return _view(accident)
 
     def count(self, *, actor: Principal, source: str | None = None) -> int:
         """How many accidents the registry holds (of one source)."""
