@@ -79,6 +79,11 @@ def test_an_analyst_imports_sees_rates_hotspots_an_evaluation_and_gets_the_repor
     page.locator("#hotspots-table tbody tr").first.click()
     expect(page.locator("#hotspot-accidents tbody tr").first).to_be_visible()
     expect(page.locator("#hotspot-accidents-title")).to_contain_text("1")
+    # Link suggestions: an analyst may see no violations, incidents or clips, and is told so.
+    page.locator("#hotspot-accidents tbody tr").first.locator("button").click()
+    expect(page.locator("#hotspot-accidents .candidates").first).to_contain_text(
+        translate("ru", "roads.no_candidates")
+    )
     page.locator("#advice-form select[name=measure]").select_option("smart_crosswalk")
     page.locator("#advice-form button[type=submit]").click()
     expect(page.locator("#advice-table tbody tr").first).to_be_visible()

@@ -107,6 +107,45 @@
     });
   }
 
+  async function suggest(accident, cell, linked) {
+    try {
+      const found = await api("/api/roads/accidents/" + accident.id + "/candidates");
+      const list = document.createElement("ul");
+      list.className = "candidates";
+      if (!found.length) {
+        const li = document.createElement("li");
+        li.textContent = t("roads.no_candidates");
+        list.append(li);
+      }
+      found.forEach((c) => {
+        const li = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "btn btn-small";
+        button.textContent = t("roads.link");
+        button.addEventListener("click", async () => {
+          try {
+            const r = await api("/api/roads/accidents/" + accident.id + "/links",
+              { method: "POST", body: { kind: c.kind, id: c.id } });
+            linked.textContent = r.links.map((l) => l.kind + " " + l.id).join(", ");
+            li.remove();
+          } catch (err) {
+            error.textContent = errorText(err);
+            error.hidden = false;
+          }
+        });
+        li.append(c.kind + " " + c.id + " (" + c.label + ", " + fmt(c.distance_m) + " m) ",
+          button);
+        list.append(li);
+      });
+      cell.querySelectorAll("ul.candidates").forEach((old) => old.remove());
+      cell.append(list);
+    } catch (err) {
+      error.textContent = errorText(err);
+      error.hidden = false;
+    }
+  }
+
   async function showAccidents(spot) {
     const box = document.getElementById("hotspot-accidents");
     try {
@@ -115,9 +154,23 @@
       box.hidden = false;
       document.getElementById("hotspot-accidents-title").textContent =
         t("roads.hotspot_accidents", { rank: spot.rank, shown: list.length, total: spot.accidents });
-      box.querySelector("tbody").replaceChildren(...list.map((a) =>
-        row([a.local_time.replace("T", " ").slice(0, 16), a.kind, a.severity, a.killed,
-          a.injured, a.road || "—"])));
+      box.querySelector("tbody").replaceChildren(...list.map((a) => {
+        const tr = row([a.local_time.replace("T", " ").slice(0, 16), a.kind, a.severity,
+          a.killed, a.injured, a.road || "—"]);
+        const cell = document.createElement("td");
+        const linked = document.createElement("span");
+        linked.className = "links";
+        linked.textContent = a.links.map((l) => l.kind + " " + l.id).join(", ");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "btn btn-small";
+        button.textContent = t("roads.find_links");
+        button.addEventListener("click", () => suggest(a, cell, linked));
+        cell.append(linked, " ", button);
+        tr.append(cell);
+        tr.dataset.accident = a.id;
+        return tr;
+      }));
     } catch (err) {
       error.textContent = errorText(err);
       error.hidden = false;
