@@ -80,7 +80,7 @@ class HotspotResult:
     statement: str
 
 
-def getis_ordgi_star_on_table(
+def getis_ord_gi_star(
     weights: Sequence[float], neighbours: Sequence[Sequence[int]]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Gi* z-scores and two-sided p-values of ``weights`` over cells whose neighbour lists
