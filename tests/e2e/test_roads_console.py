@@ -74,6 +74,7 @@ def test_an_analyst_imports_sees_rates_hotspots_an_evaluation_and_gets_the_repor
     page.locator("#source").select_option("edinburgh")
     page.locator("#roads-filter select[name=measure]").select_option("accidents")
     page.locator("#roads-filter button[type=submit]").click()
+    expect(page.locator("#trend-bars .bar")).to_have_count(3)  # 2010, 2011, 2012: whole years
     expect(page.locator("#hotspots-table tbody tr").first).to_be_visible()
     assert page.locator("#hotspot-map polygon").count() > 5
     page.locator("#hotspots-table tbody tr").first.click()

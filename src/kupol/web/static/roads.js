@@ -50,13 +50,10 @@
     return data.regions[code] ? code + " " + data.regions[code] : code;
   }
 
-  async function breakdown() {
-    const by = document.getElementById("breakdown-by").value;
-    const measure = filter.elements.measure.value;
-    const r = await api("/api/roads/stats?" + query({ by, measure }));
-    const bars = document.getElementById("breakdown-bars");
-    const top = Math.max(1, ...r.rows.map((x) => x.interval.high));
-    bars.replaceChildren(...r.rows.map((x) => {
+  /* Bars with the 95 % interval in each one's tooltip: [{key, value, interval}]. */
+  function drawBars(bars, rows) {
+    const top = Math.max(1, ...rows.map((x) => x.interval.high));
+    bars.replaceChildren(...rows.map((x) => {
       const item = document.createElement("div");
       item.className = "bar";
       item.title = x.key + ": " + fmt(x.value) + " (" + fmt(x.interval.low) + "–" +
@@ -66,10 +63,17 @@
       fill.style.height = (100 * x.value / top).toFixed(1) + "%";
       const label = document.createElement("span");
       label.className = "bar-label";
-      label.textContent = by === "region" ? x.key : x.key;
+      label.textContent = x.key;
       item.append(fill, label);
       return item;
     }));
+  }
+
+  async function breakdown() {
+    const by = document.getElementById("breakdown-by").value;
+    const measure = filter.elements.measure.value;
+    const r = await api("/api/roads/stats?" + query({ by, measure }));
+    drawBars(document.getElementById("breakdown-bars"), r.rows);
     return r;
   }
 
@@ -216,6 +220,8 @@
       document.getElementById("roads-summary").textContent = t("roads.summary", {
         total: fmt(br.total), measure: t("roads.measure." + measure), period: br.statement });
       document.getElementById("trend-statement").textContent = trend.statement;
+      drawBars(document.getElementById("trend-bars"), trend.years.map((year, i) =>
+        ({ key: String(year), value: trend.counts[i], interval: trend.intervals[i] })));
       document.getElementById("ranking-statement").textContent = ranking.statement;
       document.querySelector("#ranking-table tbody").replaceChildren(...ranking.rows.map((r) =>
         row([regionName(r.key), fmt(r.value), fmt(r.population), fmt(r.per_100k_year, 1),
