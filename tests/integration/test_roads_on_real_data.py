@@ -68,6 +68,9 @@ def test_the_edinburgh_records_are_imported_row_by_row_and_counted(
     assert "no change" in trend["statement"] and "2013" in trend["statement"]
     bad = api.get("/api/roads/stats", params={"by": "colour"}, headers=analyst)
     assert bad.status_code == 422
+    for params in ({"severity": "deadly"}, {"since": "2012-01-01", "until": "2011-01-01"}):
+        refused = api.get("/api/roads/hotspots", params=params, headers=analyst)
+        assert refused.status_code == 422, refused.text
     assert api.get("/api/roads/stats", params={"by": "hour"}).status_code == 401
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Response, UploadFile
 from fastapi import Path as FastapiPath
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,13 +84,19 @@ def one_import(import_id: int, container: ContainerDep, user: CurrentUser) -> di
     return asdict(container.roads.registry.get_import(import_id=import_id, actor=user))
 
 
-def _filter(
-    source: str | None,
-    region: str | None,
-    since: date | None,
-    until: date | None,
-    severity: list[str] | None,
+Source = Annotated[str | None, Query(max_length=40)]
+Region = Annotated[str | None, Query(pattern=r"^\d{2}$", description="Region code 01–20.")]
+Severity = Annotated[list[str] | None, Query(description="Only these severities (repeat).")]
+
+
+def _where(
+    source: Source = None,
+    region: Region = None,
+    since: date | None = None,
+    until: date | None = None,
+    severity: Severity = None,
 ) -> Filter:
+    """The accidents a request asks about: its source, region, window and severities."""
     return Filter(
         source=source,
         region_code=region,
@@ -100,26 +106,19 @@ def _filter(
     )
 
 
-Source = Annotated[str | None, Query(max_length=40)]
-Region = Annotated[str | None, Query(pattern=r"^\d{2}$", description="Region code 01–20.")]
-Severity = Annotated[list[str] | None, Query(description="Only these severities (repeat).")]
+Where = Annotated[Filter, Depends(_where)]
 
 
 @router.get("/stats")
 def breakdown(
     container: ContainerDep,
     user: CurrentUser,
+    where: Where,
     by: Annotated[str, Query(description=f"One of {', '.join(DIMENSIONS)}.")],
     measure: Annotated[str, Query(description=f"One of {', '.join(MEASURES)}.")] = "accidents",
-    source: Source = None,
-    region: Region = None,
-    since: date | None = None,
-    until: date | None = None,
-    severity: Severity = None,
 ) -> dict[str, Any]:
     """Counts (with 95 % intervals) by one dimension; by region also rates per 100,000 people
     per year."""
-    where = _filter(source, region, since, until, severity)
     return asdict(
         container.roads.statistics.breakdown(actor=user, by=by, measure=measure, where=where)
     )
@@ -129,16 +128,12 @@ def breakdown(
 def ranking(
     container: ContainerDep,
     user: CurrentUser,
+    where: Where,
     measure: str = "killed",
     per: Annotated[str, Query(pattern="^(people|vehicles)$")] = "people",
-    source: Source = None,
-    since: date | None = None,
-    until: date | None = None,
-    severity: Severity = None,
 ) -> dict[str, Any]:
     """Regions ranked by a measure per 100,000 people or per 10,000 registered vehicles per
     year; the statement says how."""
-    where = _filter(source, None, since, until, severity)
     return asdict(
         container.roads.statistics.ranking(actor=user, measure=measure, where=where, per=per)
     )
@@ -148,13 +143,10 @@ def ranking(
 def trend(
     container: ContainerDep,
     user: CurrentUser,
+    where: Where,
     measure: str = "accidents",
-    source: Source = None,
-    region: Region = None,
-    severity: Severity = None,
 ) -> dict[str, Any]:
     """Counts by whole year and the change per year with its 95 % interval."""
-    where = _filter(source, region, None, None, severity)
     return asdict(container.roads.statistics.trend(actor=user, measure=measure, where=where))
 
 
@@ -221,20 +213,16 @@ def crime(
 def hotspots(
     container: ContainerDep,
     user: CurrentUser,
+    where: Where,
     resolution: Annotated[int, Query(ge=5, le=12)] = 9,
     ring: Annotated[int, Query(ge=1, le=3)] = 1,
     alpha: Annotated[float, Query(gt=0, lt=0.5)] = 0.05,
-    source: Source = None,
-    region: Region = None,
-    since: date | None = None,
-    until: date | None = None,
-    severity: Severity = None,
 ) -> dict[str, Any]:
     """Hot areas (Getis-Ord Gi*, severity-weighted, FDR-corrected) with their cells'
     outlines and accidents."""
     result = container.roads.analyses.hotspots(
         actor=user,
-        where=_filter(source, region, since, until, severity),
+        where=where,
         resolution=resolution,
         ring=ring,
         alpha=alpha,
@@ -249,18 +237,14 @@ def hotspots(
 def road_hotspots(
     container: ContainerDep,
     user: CurrentUser,
+    where: Where,
     segment_m: Annotated[float, Query(ge=100, le=5000)] = 500.0,
     alpha: Annotated[float, Query(gt=0, lt=0.5)] = 0.05,
-    source: Source = None,
-    region: Region = None,
-    since: date | None = None,
-    until: date | None = None,
-    severity: Severity = None,
 ) -> dict[str, Any]:
     """Hot stretches along named roads (Gi* on segments along each road's line)."""
     result = container.roads.analyses.road_hotspots(
         actor=user,
-        where=_filter(source, region, since, until, severity),
+        where=where,
         segment_m=segment_m,
         alpha=alpha,
     )
@@ -320,20 +304,17 @@ def evaluate_measure(
 def advice(
     container: ContainerDep,
     user: CurrentUser,
+    where: Where,
     measure: Annotated[str, Query(max_length=30)],
     places: Annotated[int, Query(ge=1, le=200)] = 20,
     resolution: Annotated[int, Query(ge=6, le=11)] = 9,
-    source: Source = None,
-    region: Region = None,
-    since: date | None = None,
-    until: date | None = None,
 ) -> dict[str, Any]:
     """Where the next camera, crosswalk, speed bump, patrol or drone route would avert the
     most severity-weighted accidents a year — a list the fleet planner reads."""
     result = container.roads.analyses.advice(
         actor=user,
         measure=measure,
-        where=_filter(source, region, since, until, None),
+        where=where,
         resolution=resolution,
         places=places,
     )
@@ -345,10 +326,7 @@ def report(
     fmt: Annotated[str, FastapiPath(pattern="^(html|pdf)$")],
     container: ContainerDep,
     user: CurrentUser,
-    source: Source = None,
-    region: Region = None,
-    since: date | None = None,
-    until: date | None = None,
+    where: Where,
     crime_period: Annotated[str | None, Query(pattern=PERIOD)] = None,
     title: Annotated[str, Query(max_length=200)] = "Road safety report",
 ) -> Response:
@@ -358,7 +336,7 @@ def report(
     built = build_report(
         container.roads,
         actor=user,
-        where=_filter(source, region, since, until, None),
+        where=where,
         title=title,
         crime_period=crime_period,
     )

@@ -84,25 +84,14 @@ def naive(treated: Sequence[SiteCounts], what: str = "accidents") -> Estimate:
     after = sum(s.after for s in treated)
     tb = sum(s.years_before for s in treated) / max(len(treated), 1)
     ta = sum(s.years_after for s in treated) / max(len(treated), 1)
+    details = {"before": before, "after": after}
     if before <= 0 or after <= 0:
-        return Estimate(
-            method="naive", theta=None, low=None, high=None, change=None,
-            verdict="naive: no estimate — no accidents before or after",
-            details={"before": before, "after": after},
-        )  # fmt: skip
+        return _none("naive", "no accidents before or after", details)
     theta = (after / ta) / (before / tb)
-    se = math.sqrt(1 / after + 1 / before)
-    low, high = theta * math.exp(-Z95 * se), theta * math.exp(Z95 * se)
-    return Estimate(
-        method="naive",
-        theta=theta,
-        low=low,
-        high=high,
-        change=theta - 1,
-        verdict=_verdict("naive", theta, low, high, what)
-        + " — not corrected for regression to the mean",
-        details={"before": before, "after": after},
-    )
+    return _ratio(
+        "naive", theta, math.sqrt(1 / after + 1 / before), what,
+        "not corrected for regression to the mean", details,
+    )  # fmt: skip
 
 
 def comparison_group(
@@ -113,24 +102,28 @@ def comparison_group(
     ka = sum(s.after for s in treated)
     cb = sum(s.before for s in comparison)
     ca = sum(s.after for s in comparison)
+    details = {"before": kb, "after": ka, "comparison_before": cb, "comparison_after": ca}
     if min(kb, ka, cb, ca) <= 0:
-        return Estimate(
-            method="comparison group", theta=None, low=None, high=None, change=None,
-            verdict="comparison group: no estimate — a period with no accidents",
-            details={"before": kb, "after": ka, "comparison_before": cb, "comparison_after": ca},
-        )  # fmt: skip
-    theta = (ka / kb) / (ca / cb)
-    se = math.sqrt(1 / ka + 1 / kb + 1 / ca + 1 / cb)
-    low, high = theta * math.exp(-Z95 * se), theta * math.exp(Z95 * se)
+        return _none("comparison group", "a period with no accidents", details)
+    return _ratio(
+        "comparison group", (ka / kb) / (ca / cb), math.sqrt(1 / ka + 1 / kb + 1 / ca + 1 / cb),
+        what, "general trend removed, regression to the mean not", details,
+    )  # fmt: skip
+
+
+def _ratio(
+    method: str, theta: float, se_log: float, what: str, caveat: str, details: dict[str, float]
+) -> Estimate:
+    """A ratio estimate with its 95 % interval on the log scale, and its verdict."""
+    low, high = theta * math.exp(-Z95 * se_log), theta * math.exp(Z95 * se_log)
     return Estimate(
-        method="comparison group",
+        method=method,
         theta=theta,
         low=low,
         high=high,
         change=theta - 1,
-        verdict=_verdict("comparison group", theta, low, high, what)
-        + " — general trend removed, regression to the mean not",
-        details={"before": kb, "after": ka, "comparison_before": cb, "comparison_after": ca},
+        verdict=_verdict(method, theta, low, high, what) + " — " + caveat,
+        details=details,
     )
 
 
@@ -264,10 +257,9 @@ def empirical_bayes(
         var_pi += shared_mean**2 * reference.mean_variance
         var_pi += pi_reference**2 * reference.trend_variance
     if pi <= 0 or lam <= 0:
-        return Estimate(
-            method="Empirical Bayes", theta=None, low=None, high=None, change=None,
-            verdict="Empirical Bayes: no estimate — no accidents after, or none expected",
-            details={"expected_without": pi, "after": lam},
+        return _none(
+            "Empirical Bayes", "no accidents after, or none expected",
+            {"expected_without": pi, "after": lam},
         )  # fmt: skip
     ratio = var_pi / pi**2
     theta = (lam / pi) / (1 + ratio)
@@ -328,8 +320,8 @@ def evaluate(
     return found
 
 
-def _none(method: str, why: str) -> Estimate:
+def _none(method: str, why: str, details: dict[str, float] | None = None) -> Estimate:
     return Estimate(
         method=method, theta=None, low=None, high=None, change=None,
-        verdict=f"{method}: no estimate — {why}", details={},
+        verdict=f"{method}: no estimate — {why}", details=details or {},
     )  # fmt: skip

@@ -19,7 +19,7 @@ from typing import Any, Literal, TypeVar
 
 import numpy as np
 from scipy import stats as sps  # type: ignore[import-untyped]
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
@@ -233,17 +233,18 @@ class AccidentStatistics:
                 for r in session.execute(query)
             ]
 
-    def _covered(self, where: Filter) -> list[datetime]:
-        """The times of the records the filter's source, region and window hold, whatever
-        their severity: which months and years the data cover (a month without a fatal
-        accident is still a month the records cover)."""
+    def _covered(self, where: Filter) -> list[date]:
+        """The months (their first days) the records of the filter's source, region and window
+        cover, whatever their severity (a month without a fatal accident is still a month the
+        records cover), asked of the database as distinct ``YYYY-MM`` prefixes."""
         unfiltered = Filter(
             source=where.source, region_code=where.region_code, since=where.since,
             until=where.until,
         )  # fmt: skip
-        query = unfiltered.apply(select(Accident.local_time))
+        month = func.substr(Accident.local_time, 1, 7)
+        query = unfiltered.apply(select(month).distinct())
         with self._db.reader() as session:
-            return [datetime.fromisoformat(t) for t in session.scalars(query)]
+            return sorted(date.fromisoformat(m + "-01") for m in session.scalars(query))
 
     def breakdown(
         self,
@@ -377,8 +378,8 @@ class AccidentStatistics:
         rows = self._rows(where)
         by_year: Counter[int] = Counter()
         months: dict[int, set[int]] = defaultdict(set)
-        for when in self._covered(where):
-            months[when.year].add(when.month)
+        for month in self._covered(where):
+            months[month.year].add(month.month)
         for row in rows:
             by_year[row.local.year] += _measure(row, measure)
         covered = sorted(months)
@@ -482,14 +483,13 @@ def _measure_words(measure: str) -> str:
     }[measure]
 
 
-def _period(times: Sequence[datetime], where: Filter) -> tuple[date, date] | None:
+def _period(months: Sequence[date], where: Filter) -> tuple[date, date] | None:
     """The window the rates are per: the filter's, or the whole months the records cover."""
     if where.since and where.until:
         return where.since, where.until
-    if not times:
+    if not months:
         return None
-    first = min(times).date()
-    last = max(times).date()
+    first, last = min(months), max(months)
     start = where.since or date(first.year, first.month, 1)
     end = where.until or (
         date(last.year + 1, 1, 1) if last.month == 12 else date(last.year, last.month + 1, 1)
