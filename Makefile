@@ -16,7 +16,7 @@ help:
 	@echo "make face-embedder rebuild the dlib face ResNet ONNX model from dlib's weights"
 	@echo "make face-models rebuild the shipped BlazeFace ONNX face detectors from mediapipe's wheel"
 	@echo "make plate-fonts fetch the pinned DIN-like fonts the plate renderer draws with (npm)"
-	@echo "make plate-model retrain the shipped plate reader (CRNN, PyTorch CPU) from its seed"
+	@echo "make plate-model retrain the shipped plate reader (CRNN, PyTorch; trained on a GPU) from its seed"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)

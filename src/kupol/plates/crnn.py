@@ -72,7 +72,7 @@ class CrnnSettings:
     two_line_below: float = 2.8
     threads: int = 1
     variants: int = 3
-    sure: float = 0.9
+    sure: float = 0.6
 
 
 class CrnnPlateReader:
