@@ -474,6 +474,22 @@ def eval_plates_rendered(
     print(json.dumps(evaluate_rendered(reader_for(reader), n=n, seed=seed), indent=2))
 
 
+@eval_app.command("transfers")
+@handle_errors
+def eval_transfers(
+    file: Path = typer.Argument(..., help="PaySim CSV (step,type,amount,nameOrig,…,isFraud)."),
+    split_step: int = typer.Option(84, min=0, help="Train on steps up to this, test on the rest."),
+    threshold: float = typer.Option(0.5, min=0.0, max=1.0, help="Model score that holds."),
+) -> None:
+    """Transfer holds on a time-based split: precision, recall, ROC AUC, amount protected (JSON)."""
+    import json
+
+    from kupol.antifraud.transfer_eval import evaluate_transfers
+
+    figures = evaluate_transfers(file, split_step=split_step, threshold=threshold)
+    print(json.dumps(figures, indent=2))
+
+
 @eval_app.command("faces-ident")
 @handle_errors
 def eval_faces_ident(

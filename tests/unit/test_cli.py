@@ -242,3 +242,16 @@ def test_quarantine_list_shows_what_was_rejected_and_why(
     assert result.exit_code == 0, result.output
     assert "mqtt:kupol/cameras/x/events: body is not JSON" in result.stdout
     assert "{oops" in result.stdout
+
+
+def test_eval_transfers_refuses_a_file_that_is_no_paysim_file_with_exit_2(
+    kupol: Kupol, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+
+    result = kupol("eval", "transfers", str(other))
+
+    assert result.exit_code == 2
+    assert "not a PaySim file" in result.output and "missing column" in result.output
+    assert "Traceback" not in result.output
