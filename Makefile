@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser services bench bench-plates lock models face-embedder face-models plate-fonts plate-model clean help
+.PHONY: demo test setup lint typecheck unit browser services bench bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
@@ -16,6 +16,7 @@ help:
 	@echo "make face-embedder rebuild the dlib face ResNet ONNX model from dlib's weights"
 	@echo "make face-models rebuild the shipped BlazeFace ONNX face detectors from mediapipe's wheel"
 	@echo "make plate-fonts fetch the pinned DIN-like fonts the plate renderer draws with (npm)"
+	@echo "make transfer-model retrain the shipped transfer-hold model on the PaySim sample"
 	@echo "make plate-model retrain the shipped plate reader (CRNN, PyTorch; trained on a GPU) from its seed"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -86,6 +87,9 @@ plate-model: setup plate-fonts
 	$(PLATE_VENV)/bin/pip install -q torch==2.13.0 onnx==1.23.2
 	$(PLATE_VENV)/bin/pip install -q --no-deps -e .
 	$(PLATE_VENV)/bin/python scripts/train_plate_reader.py
+
+transfer-model: setup
+	$(BIN)/python scripts/train_transfer_model.py
 
 face-models: setup
 	$(BIN)/python scripts/build_blazeface.py

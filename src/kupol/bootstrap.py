@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from kupol.alerts.messages import AlertChanged
 from kupol.alerts.service import AlertEngine, AlertService
+from kupol.antifraud.domain import Antifraud, build_antifraud
 from kupol.cameras.service import CameraService
 from kupol.core.audit import AuditLog
 from kupol.core.auth import AuthService
@@ -101,6 +102,7 @@ class Container:
     incidents: IncidentService
     redactions: Redactions
     roads: Roads
+    antifraud: Antifraud
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -430,6 +432,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         incidents=incidents,
         redactions=Redactions(db=db, vault=vault, finders=redaction_finders),
         roads=build_roads(settings=settings.roads, db=db, audit=audit),
+        antifraud=build_antifraud(settings=settings.antifraud, db=db, audit=audit),
         documents=DocumentService(
             db=db,
             audit=audit,

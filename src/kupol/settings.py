@@ -387,6 +387,33 @@ class RoadsSettings(Section):
     )
 
 
+class AntifraudSettings(Section):
+    """Anti-fraud: transfers banks ask about before executing them."""
+
+    hold_hours: float = Field(
+        24.0,
+        gt=0,
+        le=24 * 10,
+        description="How long a held transfer waits for the payer's confirmation before it is "
+        "released by expiry.",
+    )
+    hold_threshold: float = Field(
+        0.5, ge=0, le=1, description="The model's fraud probability from which a transfer is held."
+    )
+    history_days: int = Field(
+        30,
+        ge=1,
+        le=366,
+        description="Days of earlier transfers the service remembers per account "
+        "(the payer's usual amounts, the payee's payers).",
+    )
+    model: Path | None = Field(
+        None,
+        description="The deployment's own transfer model (joblib with its card); empty: the "
+        "one kupol ships, trained on PaySim (src/kupol/antifraud/models/).",
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one kupol deployment."""
 
@@ -414,6 +441,7 @@ class Settings(BaseSettings):
     evidence: EvidenceSettings = EvidenceSettings()
     documents: DocumentSettings = DocumentSettings()
     roads: RoadsSettings = RoadsSettings()
+    antifraud: AntifraudSettings = AntifraudSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

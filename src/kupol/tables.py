@@ -4,6 +4,7 @@
 def import_all_tables() -> None:
     """Load every table definition once."""
     import kupol.alerts.model
+    import kupol.antifraud.model
     import kupol.cameras.model
     import kupol.core.audit.model
     import kupol.core.auth.model

@@ -16,6 +16,7 @@ from kupol.bootstrap import Container
 def routers() -> list[APIRouter]:
     """The router registry: each domain's router, in the order OpenAPI lists them."""
     from kupol.alerts.api import router as alerts_router
+    from kupol.antifraud.api import router as antifraud_router
     from kupol.cameras.api import router as cameras_router
     from kupol.documents.api import certificates as certificates_router
     from kupol.documents.api import router as documents_router
@@ -43,6 +44,7 @@ def routers() -> list[APIRouter]:
         plates_router,
         traffic_router,
         roads_router,
+        antifraud_router,
         evidence_uploads_router,
         evidence_router,
         devices_router,

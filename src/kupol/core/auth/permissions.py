@@ -45,6 +45,9 @@ class Permission(enum.StrEnum):
     DOCUMENTS_SIGN = "documents.sign"
     ROADS_READ = "roads.read"
     ROADS_IMPORT = "roads.import"
+    TRANSFERS_CHECK = "antifraud.transfers.check"
+    TRANSFERS_READ = "antifraud.transfers.read"
+    MULES_MANAGE = "antifraud.mules"
 
 
 _STAFF = {
@@ -112,6 +115,11 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.ANALYST, Role.TRAFFIC_OFFICER, Role.OPERATOR, Role.ADMIN}
     ),
     Permission.ROADS_IMPORT: frozenset({Role.ANALYST, Role.ADMIN}),
+    # Anti-fraud: banks ask about transfers and report the payer's answer with a device
+    # account; fraud analysts see the holds (accounts: audited) and keep the mule list.
+    Permission.TRANSFERS_CHECK: frozenset({Role.DEVICE, Role.FRAUD_ANALYST}),
+    Permission.TRANSFERS_READ: frozenset({Role.FRAUD_ANALYST}),
+    Permission.MULES_MANAGE: frozenset({Role.FRAUD_ANALYST}),
 }
 
 

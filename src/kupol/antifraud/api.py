@@ -1,0 +1,136 @@
+"""Anti-fraud API: banks ask about transfers and report the payer's answer; fraud analysts see
+the holds (audited) and their totals, and keep the mule list."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from kupol.antifraud.holds import TransferRequest, summary_dict
+from kupol.antifraud.transfers import TransferKind
+from kupol.api.deps import ContainerDep, Why, require
+from kupol.core.auth import Permission, Principal
+
+router = APIRouter(prefix="/api/antifraud", tags=["anti-fraud"])
+Bank = Annotated[Principal, Depends(require(Permission.TRANSFERS_CHECK))]
+Analyst = Annotated[Principal, Depends(require(Permission.TRANSFERS_READ))]
+MuleKeeper = Annotated[Principal, Depends(require(Permission.MULES_MANAGE))]
+Amount = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class TransferIn(BaseModel):
+    """A transfer the bank is about to execute."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ref: str = Field(min_length=1, max_length=64, description="The bank's own reference.")
+    kind: TransferKind
+    amount: Amount = Field(gt=0, le=1e13)
+    currency: str = Field("KZT", min_length=3, max_length=3)
+    payer: str = Field(min_length=1, max_length=64, description="The payer's account.")
+    payer_balance: Amount = Field(description="The payer's balance before the transfer.")
+    payee: str = Field(min_length=1, max_length=64, description="The payee's account.")
+    payee_balance: Amount | None = None
+    at: AwareDatetime | None = Field(None, description="The transfer's time (default: now).")
+
+
+class Resolution(BaseModel):
+    """The payer's answer, or the bank's."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["confirmed", "cancelled"]
+    note: str | None = Field(None, max_length=500)
+
+
+class MuleIn(BaseModel):
+    """An account for the mule list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account: str = Field(min_length=1, max_length=64)
+    kind: Literal["known", "suspected"]
+    source: str = Field(min_length=3, max_length=120, description="A case, a report, a notice.")
+    note: str | None = Field(None, max_length=1000)
+    expires_at: AwareDatetime | None = None
+
+
+@router.post("/transfers/check")
+def check_transfer(body: TransferIn, container: ContainerDep, bank: Bank) -> dict[str, Any]:
+    """Allow or hold a transfer, with the reasons and the hold period. Asking again with the
+    same reference returns the same decision."""
+    decision = container.antifraud.holds.check(
+        actor=bank,
+        request=TransferRequest(
+            bank_ref=body.ref, kind=body.kind, amount=body.amount, currency=body.currency,
+            payer=body.payer, payer_balance=body.payer_balance, payee=body.payee,
+            payee_balance=body.payee_balance, at=body.at,
+        ),
+    )  # fmt: skip
+    return asdict(decision)
+
+
+@router.post("/transfers/{check_id}/resolution")
+def resolve_transfer(
+    check_id: int, body: Resolution, container: ContainerDep, bank: Bank
+) -> dict[str, Any]:
+    """The payer confirmed the held transfer (it is released) or it was cancelled."""
+    view = container.antifraud.holds.resolve(
+        actor=bank, check_id=check_id, outcome=body.outcome, note=body.note
+    )
+    return asdict(view)
+
+
+@router.get("/transfers")
+def list_transfers(
+    container: ContainerDep,
+    analyst: Analyst,
+    why: Why,
+    status: Literal["allowed", "held", "released", "cancelled"] | None = "held",
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    """Transfer checks, newest first; by default the holds waiting for an answer (audited)."""
+    rows = container.antifraud.holds.holds(actor=analyst, why=why, status=status, limit=limit)
+    return [asdict(r) for r in rows]
+
+
+@router.get("/transfers/summary")
+def transfers_summary(
+    container: ContainerDep,
+    analyst: Analyst,
+    since: AwareDatetime | None = None,
+    until: AwareDatetime | None = None,
+) -> dict[str, Any]:
+    """Checks, holds, released and cancelled ("protected") amounts per currency, reasons."""
+    summary = container.antifraud.holds.summary(actor=analyst, since=since, until=until)
+    return summary_dict(summary)
+
+
+@router.get("/mules")
+def list_mules(container: ContainerDep, keeper: MuleKeeper, why: Why) -> list[dict[str, Any]]:
+    """The accounts on the mule list now (audited)."""
+    return [asdict(m) for m in container.antifraud.mules.listed(actor=keeper, why=why)]
+
+
+@router.post("/mules", status_code=201)
+def add_mule(body: MuleIn, container: ContainerDep, keeper: MuleKeeper) -> dict[str, Any]:
+    """Put an account on the mule list (or update its listing)."""
+    view = container.antifraud.mules.add(
+        actor=keeper, account=body.account, kind=body.kind, source=body.source,
+        note=body.note, expires_at=body.expires_at,
+    )  # fmt: skip
+    return asdict(view)
+
+
+@router.delete("/mules/{account}")
+def remove_mule(
+    account: str,
+    container: ContainerDep,
+    keeper: MuleKeeper,
+    reason: Annotated[str, Query(min_length=3, max_length=500)],
+) -> dict[str, Any]:
+    """Take an account off the list (kept inactive for the record)."""
+    return asdict(container.antifraud.mules.remove(actor=keeper, account=account, reason=reason))

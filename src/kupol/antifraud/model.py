@@ -1,0 +1,70 @@
+"""Tables of the anti-fraud domain: transfers banks asked about, and mule accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kupol.core.db import Base, UTCDateTime
+from kupol.core.messages import utcnow
+
+
+class TransferCheck(Base):
+    """One transfer a bank asked about, the decision, and what became of a hold."""
+
+    __tablename__ = "transfer_checks"
+    __table_args__ = (
+        UniqueConstraint("bank", "bank_ref"),
+        Index("ix_transfer_checks_status", "status", "asked_at"),
+        Index("ix_transfer_checks_payer", "payer", "transfer_at"),
+        Index("ix_transfer_checks_payee", "payee", "transfer_at"),
+        Index("ix_transfer_checks_asked", "asked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bank: Mapped[str] = mapped_column(String(64))
+    """The account the bank asked with."""
+    bank_ref: Mapped[str] = mapped_column(String(64))
+    """The bank's own reference of the transfer: asking again with it returns the decision."""
+    asked_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    transfer_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(10))
+    amount: Mapped[float] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3))
+    payer: Mapped[str] = mapped_column(String(64))
+    payer_balance: Mapped[float] = mapped_column(Float)
+    payee: Mapped[str] = mapped_column(String(64))
+    payee_balance: Mapped[float | None] = mapped_column(Float, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The model's fraud probability (none where the model could not be used)."""
+    decision: Mapped[str] = mapped_column(String(8))
+    """``allow`` or ``hold``."""
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(10))
+    """``allowed``; or ``held``, then ``released`` (confirmed by the payer, or the period
+    ran out) or ``cancelled`` (the payer or the bank stopped it: the money protected)."""
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class MuleAccount(Base):
+    """An account known or suspected to pass on stolen money, with where that came from."""
+
+    __tablename__ = "mule_accounts"
+    __table_args__ = (UniqueConstraint("account"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(10))
+    """``known`` (confirmed: holds every transfer to it) or ``suspected``."""
+    source: Mapped[str] = mapped_column(String(120))
+    """Provenance: a case number, the Anti-Fraud Centre's report, a bank's notice."""
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,51 @@
+"""The shipped transfer model loads only as its card describes it, and without it holds rest on
+the reasons alone."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kupol.antifraud.transfer_model import MODEL_PATH, card_path, load_model, try_load_model
+from kupol.antifraud.transfer_signals import FEATURES, TransferHistory
+from kupol.core.errors import ConfigError
+from tests.unit.antifraud.test_transfers import transfer
+
+
+def copy_model(tmp_path: Path) -> Path:
+    target = tmp_path / MODEL_PATH.name
+    shutil.copy(MODEL_PATH, target)
+    shutil.copy(card_path(MODEL_PATH), card_path(target))
+    return target
+
+
+def test_the_shipped_model_scores_an_emptying_transfer_high_and_a_payment_low() -> None:
+    model = load_model()
+    history = TransferHistory()
+    emptying = history.features(transfer(amount=250_000.0, balance=250_000.0))
+    payment = history.features(
+        transfer(payee="M1", amount=5_000.0, balance=300_000.0, kind=transfer().kind.PAYMENT)
+    )
+    high, low = model.scores([emptying, payment])
+    assert high > 0.9 > 0.1 > low
+    assert model.card["features"] == list(FEATURES)
+
+
+def test_a_model_made_by_another_scikit_learn_or_changed_since_is_not_loaded(
+    tmp_path: Path,
+) -> None:
+    path = copy_model(tmp_path)
+    card = json.loads(card_path(path).read_text())
+    card_path(path).write_text(json.dumps({**card, "sklearn": "0.24.2"}))
+    with pytest.raises(ConfigError, match=r"scikit-learn 0\.24\.2"):
+        load_model(path)
+    card_path(path).write_text(json.dumps(card))
+    path.write_bytes(path.read_bytes() + b"\0")
+    with pytest.raises(ConfigError, match="SHA-256"):
+        load_model(path)
+    assert try_load_model(path) is None
+    with pytest.raises(ConfigError, match="missing"):
+        load_model(tmp_path / "absent.joblib")
