@@ -61,6 +61,7 @@ bench: setup
 	$(BIN)/python bench/evidence.py
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/roads.py
+	$(BIN)/python bench/antifraud.py
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py

@@ -17,6 +17,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from kupol.alerts.cli import app as rules_app
+from kupol.antifraud.cli import app as antifraud_app
 from kupol.cameras.cli import app as cameras_app
 from kupol.clikit import (
     STATE,
@@ -75,6 +76,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(faces_app, name="faces")
 app.add_typer(plates_app, name="plates")
 app.add_typer(roads_app, name="roads")
+app.add_typer(antifraud_app, name="antifraud")
 
 
 @app.callback()

@@ -1,0 +1,156 @@
+"""Call detail records (CDR) in kupol's CSV exchange format, read row by row.
+
+Columns: ``call_id,at,caller,called,international,network,roaming,imsi,imei,cell,answered,
+duration_s`` and, in simulated or labelled files, ``truth``. ``at`` is ISO 8601 with its UTC
+offset; the flags are 0/1; ``network``, ``imsi``, ``imei``, ``cell``, ``answered`` and
+``duration_s`` may be empty. A bad row is refused with its line and reason; the others are
+kept. Rows are screened in time order whatever the file's order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from kupol.antifraud.screening import CallAttempt
+from kupol.core.errors import InvalidInputError
+
+REQUIRED = ("call_id", "at", "caller", "called")
+MAX_ROWS = 20_000_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class CdrRow:
+    """One record: the attempt and, where known, its outcome and truth."""
+
+    line: int
+    attempt: CallAttempt
+    answered: bool | None
+    duration_s: float | None
+    truth: str | None
+
+
+@dataclass
+class CdrFile:
+    rows: list[CdrRow] = field(default_factory=list)
+    rejects: list[tuple[int, str]] = field(default_factory=list)
+
+
+def read_cdr(path: Path) -> CdrFile:
+    """Read a CDR file.
+
+    Raises:
+        InvalidInputError: the file is missing, unreadable or lacks a required column.
+    """
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as exc:
+        raise InvalidInputError(f"{path}: no such file") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
+    if missing:
+        raise InvalidInputError(f"{path}: missing column(s) {', '.join(missing)}")
+    result = CdrFile()
+    ids: set[str] = set()
+    for line, row in enumerate(reader, start=2):
+        if line - 1 > MAX_ROWS:
+            raise InvalidInputError(f"{path}: more than {MAX_ROWS:,} rows; split the file")
+        try:
+            parsed = _row(row, line)
+        except ValueError as exc:
+            result.rejects.append((line, str(exc)))
+            continue
+        if parsed.attempt.call_id in ids:
+            result.rejects.append((line, f"call_id {parsed.attempt.call_id!r} repeats"))
+            continue
+        ids.add(parsed.attempt.call_id)
+        result.rows.append(parsed)
+    result.rows.sort(key=lambda r: (r.attempt.at, r.line))
+    return result
+
+
+def _flag(row: dict[str, str], column: str) -> bool | None:
+    text = (row.get(column) or "").strip().lower()
+    if text == "":
+        return None
+    if text in {"1", "true", "yes"}:
+        return True
+    if text in {"0", "false", "no"}:
+        return False
+    raise ValueError(f"{column} {text!r} is not 0 or 1")
+
+
+def _row(row: dict[str, str], line: int) -> CdrRow:
+    call_id = (row.get("call_id") or "").strip()
+    caller = (row.get("caller") or "").strip()
+    called = (row.get("called") or "").strip()
+    if not call_id or len(call_id) > 64:
+        raise ValueError("call_id must be 1–64 characters")
+    if not caller or not called or len(caller) > 32 or len(called) > 32:
+        raise ValueError("caller and called must be given (at most 32 characters)")
+    try:
+        at = datetime.fromisoformat((row.get("at") or "").strip())
+    except ValueError as exc:
+        raise ValueError(f"at {row.get('at')!r} is not an ISO 8601 time") from exc
+    if at.tzinfo is None:
+        raise ValueError(f"at {row.get('at')!r} needs its UTC offset")
+    duration_text = (row.get("duration_s") or "").strip()
+    duration = None
+    if duration_text:
+        try:
+            duration = float(duration_text)
+        except ValueError as exc:
+            raise ValueError(f"duration_s {duration_text!r} is not a number") from exc
+        if not math.isfinite(duration) or duration < 0:
+            raise ValueError(f"duration_s {duration_text!r} is not a duration")
+
+    def text(column: str) -> str | None:
+        value = (row.get(column) or "").strip()
+        if len(value) > 64:
+            raise ValueError(f"{column} is longer than 64 characters")
+        return value or None
+
+    return CdrRow(
+        line=line,
+        attempt=CallAttempt(
+            call_id=call_id, at=at, caller=caller, called=called,
+            international=bool(_flag(row, "international")), network=text("network"),
+            roaming=bool(_flag(row, "roaming")), imsi=text("imsi"), imei=text("imei"),
+            cell=text("cell"),
+        ),
+        answered=_flag(row, "answered"),
+        duration_s=duration,
+        truth=text("truth"),
+    )  # fmt: skip
+
+
+def read_ported(path: Path) -> dict[str, str]:
+    """The number-portability register's export: ``number,operator`` (numbers normalised).
+
+    Raises:
+        InvalidInputError: the file is missing, lacks the columns, or a row is bad (its line).
+    """
+    from kupol.antifraud.numbers import NumberKind, load_numbering
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"{path}: cannot read ({exc})") from exc
+    reader = csv.DictReader(io.StringIO(text))
+    if not {"number", "operator"} <= set(reader.fieldnames or []):
+        raise InvalidInputError(f"{path}: expected columns number,operator")
+    numbering = load_numbering()
+    ported: dict[str, str] = {}
+    for line, row in enumerate(reader, start=2):
+        number = numbering.classify(row.get("number") or "")
+        operator = (row.get("operator") or "").strip()
+        if number.kind is not NumberKind.KZ_MOBILE or not operator:
+            raise InvalidInputError(f"{path}:{line}: not a Kazakhstan mobile number and operator")
+        ported[number.e164] = operator
+    return ported

@@ -1,0 +1,305 @@
+"""Call screening: for each call attempt, allow, warn the callee, or block — with reasons.
+
+The screen keeps, per caller, per IMEI and per cell, what the last hours of traffic said
+(sliding windows of timestamps, no call content), and judges each attempt on:
+
+- **lists**: a number on the block list is blocked, one on the allow list (a bank's call
+  centre, an emergency service) is allowed whatever its behaviour; entries carry their source
+  and may expire;
+- **the number itself**: not a number, or in Kazakhstan's share of +7 but in no range the
+  numbering gives out;
+- **spoofing**: a Kazakhstan number arriving on an international trunk (unless the operator
+  says the subscriber is roaming), a mobile number presented by a network other than the one
+  that issued it (a warning: numbers are ported), the callee's own number;
+- **behaviour**: fan-out (many distinct callees in minutes), mostly unanswered or very short
+  calls, Wangiri (international one-ring calls to many numbers), bursts at night;
+- **SIM-boxes**: many SIMs (IMSIs) through one handset (IMEI) in a day, SIMs with consecutive
+  IMSIs calling from one cell, SIMs that only ever call out.
+
+Every verdict lists its reasons; the strongest decides (block over warn over allow).
+Outcomes (answered, duration) are learned after the call with :meth:`CallScreen.outcome`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from kupol.antifraud.numbers import Number, Numbering, NumberKind, load_numbering
+
+
+class Verdict(StrEnum):
+    ALLOW = "allow"
+    WARN = "warn"
+    BLOCK = "block"
+
+
+SEVERITY = {Verdict.ALLOW: 0, Verdict.WARN: 1, Verdict.BLOCK: 2}
+
+REASONS: dict[str, tuple[Verdict, str]] = {
+    "block_list": (Verdict.BLOCK, "the number is on the block list"),
+    "invalid_number": (Verdict.BLOCK, "the caller's number is not a valid telephone number"),
+    "unallocated_number": (Verdict.BLOCK, "the number is in no range Kazakhstan gives out"),
+    "domestic_on_international": (
+        Verdict.BLOCK,
+        "a Kazakhstan number arriving from abroad (caller ID spoofing)",
+    ),
+    "callee_own_number": (Verdict.BLOCK, "the call shows the callee's own number"),
+    "network_mismatch": (
+        Verdict.WARN,
+        "the number is presented by a network other than the one that issued it",
+    ),
+    "fan_out": (Verdict.WARN, "the caller rang many different people within minutes"),
+    "fan_out_heavy": (Verdict.BLOCK, "the caller rang very many different people within minutes"),
+    "call_centre": (
+        Verdict.BLOCK,
+        "the caller rings stranger after stranger and is mostly hung up on (a call centre)",
+    ),
+    "short_calls": (
+        Verdict.WARN,
+        "most of the caller's recent calls were unanswered or seconds long",
+    ),
+    "wangiri": (Verdict.BLOCK, "one-ring calls from abroad to many numbers (Wangiri)"),
+    "night_burst": (Verdict.WARN, "many calls from this number at night"),
+    "simbox_imei": (Verdict.BLOCK, "many SIM cards through one handset (SIM-box)"),
+    "sequential_imsi": (Verdict.BLOCK, "SIM cards with consecutive numbers calling from one cell"),
+    "outgoing_only": (Verdict.WARN, "a SIM that only calls out, many times"),
+}
+"""Reason code → the verdict it asks for, and what it says."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScreenSettings:
+    """Thresholds (windows in seconds)."""
+
+    fan_out_window: float = 600.0
+    fan_out_warn: int = 10
+    fan_out_block: int = 25
+    short_window: float = 3600.0
+    short_min_calls: int = 8
+    short_call_s: float = 10.0
+    short_share: float = 0.8
+    wangiri_window: float = 3600.0
+    wangiri_callees: int = 5
+    wangiri_ring_s: float = 5.0
+    night_hours: tuple[int, int] = (0, 6)
+    night_window: float = 3600.0
+    night_calls: int = 10
+    imei_window: float = 86_400.0
+    imei_imsis: int = 4
+    sequence_window: float = 3600.0
+    sequence_gap: int = 20
+    sequence_count: int = 3
+    outgoing_window: float = 86_400.0
+    outgoing_calls: int = 30
+    utc_offset_h: int = 5
+    """Local time for the night rule (Kazakhstan: UTC+5 since 2024)."""
+    auto_block_hours: float = 24.0
+    """A caller blocked for its behaviour stays on the block list this long (0: never)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallAttempt:
+    """One call attempt as the operator's switch sees it."""
+
+    call_id: str
+    at: datetime
+    caller: str
+    called: str
+    international: bool = False
+    """Arrived on an international trunk."""
+    network: str | None = None
+    """The originating network (operator name), where the switch knows it."""
+    roaming: bool = False
+    """The operator says the caller is its subscriber roaming abroad."""
+    imsi: str | None = None
+    imei: str | None = None
+    cell: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Screened:
+    """The verdict on one attempt."""
+
+    call_id: str
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    caller: Number
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListEntry:
+    """A block- or allow-list entry with its provenance."""
+
+    number: str
+    source: str
+    expires_at: float | None = None
+
+
+@dataclass
+class _Caller:
+    callees: deque[tuple[float, str]] = field(default_factory=deque)
+    outcomes: deque[tuple[float, bool]] = field(default_factory=deque)
+    """(time, short-or-unanswered) of the caller's finished calls."""
+    night: deque[float] = field(default_factory=deque)
+    outgoing: deque[float] = field(default_factory=deque)
+    last_incoming: float = float("-inf")
+
+
+class CallScreen:
+    """The screening state for one switch or one operator's traffic (not thread-safe: one
+    screen per worker, fed in time order)."""
+
+    def __init__(
+        self, settings: ScreenSettings | None = None, numbering: Numbering | None = None
+    ) -> None:
+        self.settings = settings or ScreenSettings()
+        self.numbering = numbering or load_numbering()
+        self.block_list: dict[str, ListEntry] = {}
+        self.allow_list: dict[str, ListEntry] = {}
+        self.ported: dict[str, str] = {}
+        """Ported numbers (E.164 → the operator serving them now), from the operators'
+        number-portability register: a ported number's network is not a mismatch."""
+        self._callers: dict[str, _Caller] = defaultdict(_Caller)
+        self._imei: dict[str, deque[tuple[float, str]]] = defaultdict(deque)
+        self._cell_imsis: dict[str, deque[tuple[float, int]]] = defaultdict(deque)
+        self._numbers: dict[str, Number] = {}
+
+    def _number(self, raw: str) -> Number:
+        known = self._numbers.get(raw)
+        if known is None:
+            known = self.numbering.classify(raw)
+            if len(self._numbers) < 1_000_000:
+                self._numbers[raw] = known
+        return known
+
+    def _listed(self, entries: dict[str, ListEntry], number: str, now: float) -> bool:
+        entry = entries.get(number)
+        return entry is not None and (entry.expires_at is None or entry.expires_at > now)
+
+    def screen(self, call: CallAttempt) -> Screened:
+        """Judge ``call`` on what came before it, then remember it."""
+        s = self.settings
+        now = call.at.timestamp()
+        caller = self._number(call.caller)
+        called = self._number(call.called)
+        key = caller.e164
+        reasons: list[str] = []
+        if self._listed(self.block_list, key, now):
+            reasons.append("block_list")
+        allowed = self._listed(self.allow_list, key, now)
+        if caller.kind is NumberKind.INVALID:
+            reasons.append("invalid_number")
+        elif caller.kind is NumberKind.KZ_UNALLOCATED:
+            reasons.append("unallocated_number")
+        if call.international and caller.domestic and not call.roaming:
+            reasons.append("domestic_on_international")
+        if (
+            key == called.e164
+            and caller.kind is not NumberKind.INVALID
+            and (call.international or not call.imsi)
+        ):
+            # From a subscriber's own SIM it is a voicemail check; from a gateway, spoofing.
+            reasons.append("callee_own_number")
+        if not call.international and call.network and caller.operator:
+            serving = self.ported.get(key, caller.operator)
+            if call.network != serving:
+                reasons.append("network_mismatch")
+        state = self._callers[key]
+        # Fan-out: distinct callees in the window, this one included.
+        since = now - s.fan_out_window
+        callees = state.callees
+        while callees and callees[0][0] < since:
+            callees.popleft()
+        callees.append((now, called.e164))
+        distinct = len({c for _, c in callees})
+        if distinct >= s.fan_out_block:
+            reasons.append("fan_out_heavy")
+        elif distinct >= s.fan_out_warn:
+            reasons.append("fan_out")
+        outcomes = state.outcomes
+        since = now - s.short_window
+        while outcomes and outcomes[0][0] < since:
+            outcomes.popleft()
+        if len(outcomes) >= s.short_min_calls:
+            short = sum(1 for _, is_short in outcomes if is_short)
+            if short >= s.short_share * len(outcomes):
+                reasons.append("short_calls")
+                if distinct >= s.fan_out_warn:
+                    reasons.append("call_centre")
+                if caller.kind is NumberKind.INTERNATIONAL and distinct >= s.wangiri_callees:
+                    reasons.append("wangiri")
+        hour = (int(now // 3600) + s.utc_offset_h) % 24  # local hour
+        if s.night_hours[0] <= hour < s.night_hours[1]:
+            night = state.night
+            while night and night[0] < now - s.night_window:
+                night.popleft()
+            night.append(now)
+            if len(night) >= s.night_calls:
+                reasons.append("night_burst")
+        out = state.outgoing
+        while out and out[0] < now - s.outgoing_window:
+            out.popleft()
+        out.append(now)
+        if len(out) >= s.outgoing_calls and state.last_incoming < now - s.outgoing_window:
+            reasons.append("outgoing_only")
+        self._callers[called.e164].last_incoming = now
+        if call.imei and call.imsi:
+            seen = self._imei[call.imei]
+            while seen and seen[0][0] < now - s.imei_window:
+                seen.popleft()
+            seen.append((now, call.imsi))
+            if len({i for _, i in seen}) >= s.imei_imsis:
+                reasons.append("simbox_imei")
+        if call.cell and call.imsi and call.imsi.isdigit():
+            imsi = int(call.imsi)
+            near = self._cell_imsis[call.cell]
+            while near and near[0][0] < now - s.sequence_window:
+                near.popleft()
+            neighbours = {i for _, i in near if i != imsi and abs(i - imsi) <= s.sequence_gap}
+            near.append((now, imsi))
+            if len(neighbours) + 1 >= s.sequence_count:
+                reasons.append("sequential_imsi")
+        if allowed:
+            # The allow list vouches for behaviour, not for a forged or broken number.
+            reasons = [r for r in reasons if r in _NUMBER_REASONS]
+        behaviour = [r for r in reasons if r in _AUTO_BLOCK]
+        if behaviour and s.auto_block_hours > 0 and "block_list" not in reasons:
+            # Once caught, a number stays blocked: its pattern need not build up again.
+            self.block_list[key] = ListEntry(
+                number=key,
+                source=f"auto: {behaviour[0]} at {call.at.isoformat()}",
+                expires_at=now + s.auto_block_hours * 3600,
+            )
+        verdict = Verdict.ALLOW
+        for reason in reasons:
+            asked = REASONS[reason][0]
+            if SEVERITY[asked] > SEVERITY[verdict]:
+                verdict = asked
+        return Screened(
+            call_id=call.call_id, verdict=verdict, reasons=tuple(reasons), caller=caller
+        )
+
+    def outcome(self, call: CallAttempt, *, answered: bool, duration_s: float) -> None:
+        """What became of a call that went through: feeds the short-calls and Wangiri rules."""
+        state = self._callers[self._number(call.caller).e164]
+        short = (not answered) or duration_s < self.settings.short_call_s
+        state.outcomes.append((call.at.timestamp(), short))
+
+
+_NUMBER_REASONS = frozenset(
+    {
+        "block_list",
+        "invalid_number",
+        "unallocated_number",
+        "domestic_on_international",
+        "callee_own_number",
+    }
+)
+"""Reasons about the number itself, which the allow list does not override."""
+_AUTO_BLOCK = frozenset(
+    {"fan_out_heavy", "call_centre", "wangiri", "simbox_imei", "sequential_imsi"}
+)
+"""Behaviour that puts the caller on the block list for ``auto_block_hours``."""

@@ -1,0 +1,213 @@
+"""Call screening: numbers placed in Kazakhstan's numbering, each rule on calls built for it,
+CDR files read row by row, and a simulated day screened with its truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from kupol.antifraud.cdr import read_cdr, read_ported
+from kupol.antifraud.cdr_sim import simulate_day, write_cdr, write_ported
+from kupol.antifraud.numbers import NumberKind, load_numbering
+from kupol.antifraud.screening import CallAttempt, CallScreen, ListEntry, Verdict
+from kupol.antifraud.screening_eval import screen_file
+from kupol.core.errors import InvalidInputError
+
+T0 = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # 11:00 in Kazakhstan
+ALICE = "+77011234567"
+
+
+def call(
+    n: int = 0, caller: str = ALICE, called: str = "+77051112233", **fields: object
+) -> CallAttempt:
+    at = fields.pop("at", T0 + timedelta(seconds=n))
+    return CallAttempt(call_id=f"c{n}", at=at, caller=caller, called=called, **fields)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "e164", "operator"),
+    [
+        ("8 (701) 123-45-67", NumberKind.KZ_MOBILE, "+77011234567", "Kcell"),
+        ("+7 777 000 11 22", NumberKind.KZ_MOBILE, "+77770001122", "Beeline"),
+        ("7172 55 66 77", NumberKind.KZ_GEOGRAPHIC, "+77172556677", None),
+        ("+7 799 123 45 67", NumberKind.KZ_UNALLOCATED, "+77991234567", None),
+        ("+7 495 123 45 67", NumberKind.RU, "+74951234567", None),
+        ("00 44 20 7946 0958", NumberKind.INTERNATIONAL, "+442079460958", None),
+        ("+7 701 123", NumberKind.INVALID, "+7701123", None),
+        ("call me", NumberKind.INVALID, "call me", None),
+    ],
+)
+def test_numbers_are_normalised_and_placed(
+    raw: str, kind: NumberKind, e164: str, operator: str | None
+) -> None:
+    number = load_numbering().classify(raw)
+    assert (number.kind, number.e164, number.operator) == (kind, e164, operator)
+
+
+def test_broken_forged_and_listed_numbers_are_blocked_at_once() -> None:
+    screen = CallScreen()
+    assert screen.screen(call(1, caller="+7 799 000 00 00")).reasons == ("unallocated_number",)
+    assert screen.screen(call(2, caller="12")).verdict is Verdict.BLOCK
+    spoofed = screen.screen(call(3, caller="+77011112233", international=True))
+    assert (spoofed.verdict, spoofed.reasons) == (Verdict.BLOCK, ("domestic_on_international",))
+    # The operator's own subscriber roaming abroad is no spoof.
+    roaming = screen.screen(call(4, caller="+77011112233", international=True, roaming=True))
+    assert roaming.verdict is Verdict.ALLOW
+    # The callee's own number from a gateway (no SIM behind it) is a spoof.
+    own = screen.screen(call(5, caller="+77051112233", called="+77051112233"))
+    assert (own.verdict, own.reasons) == (Verdict.BLOCK, ("callee_own_number",))
+    # A subscriber calling their own number from their SIM checks their voicemail.
+    voicemail = call(6, caller="+77051112233", called="+77051112233", imsi="401010000000001")
+    assert screen.screen(voicemail).verdict is Verdict.ALLOW
+    screen.block_list["+77021234567"] = ListEntry(number="+77021234567", source="case 118")
+    assert screen.screen(call(7, caller="8 702 123 45 67")).reasons == ("block_list",)
+    expired = ListEntry(number=ALICE, source="old", expires_at=T0.timestamp() - 1)
+    screen.block_list[ALICE] = expired
+    assert screen.screen(call(8)).verdict is Verdict.ALLOW
+
+
+def test_a_number_presented_by_another_network_warns_unless_it_was_ported() -> None:
+    screen = CallScreen()
+    assert screen.screen(call(1, network="Beeline")).reasons == ("network_mismatch",)
+    assert screen.screen(call(2, network="Kcell")).verdict is Verdict.ALLOW
+    screen.ported[ALICE] = "Beeline"
+    assert screen.screen(call(3, network="Beeline")).verdict is Verdict.ALLOW
+
+
+def test_fan_out_warns_and_then_blocks_and_the_allow_list_vouches_for_behaviour() -> None:
+    screen = CallScreen()
+    verdicts = [screen.screen(call(i * 10, called=f"+7705000{i:04d}")) for i in range(30)]
+    assert [v.verdict for v in verdicts[:9]] == [Verdict.ALLOW] * 9
+    assert verdicts[9].reasons == ("fan_out",) and verdicts[9].verdict is Verdict.WARN
+    assert "fan_out_heavy" in verdicts[24].reasons and verdicts[24].verdict is Verdict.BLOCK
+    # Caught, the caller stays on the block list for a day, though its fan-out is over.
+    later = screen.screen(call(2000, called="+77050009999"))
+    assert later.reasons == ("block_list", "outgoing_only")
+    assert screen.block_list[ALICE].source.startswith("auto: fan_out_heavy")
+    next_day = screen.screen(call(2000 + 86_400, called="+77050009999"))
+    assert "block_list" not in next_day.reasons
+    listed = CallScreen()
+    listed.allow_list[ALICE] = ListEntry(number=ALICE, source="Halyk call centre, contract 7")
+    assert all(
+        listed.screen(call(i, called=f"+7705000{i:04d}")).verdict is Verdict.ALLOW
+        for i in range(30)
+    )
+    # …but not for a forged number.
+    assert listed.screen(call(40, international=True)).verdict is Verdict.BLOCK
+
+
+def test_a_caller_ringing_strangers_who_hang_up_is_a_call_centre() -> None:
+    screen = CallScreen()
+    verdicts = []
+    for i in range(20):
+        attempt = call(i * 30, called=f"+7705100{i:04d}")
+        verdicts.append(screen.screen(attempt))
+        screen.outcome(attempt, answered=i % 5 == 0, duration_s=3.0)
+    assert verdicts[7].verdict is Verdict.ALLOW
+    first = next(i for i, v in enumerate(verdicts) if v.verdict is Verdict.BLOCK)
+    assert "call_centre" in verdicts[first].reasons
+    assert all(v.verdict is Verdict.BLOCK for v in verdicts[first:])
+
+
+def test_one_ring_calls_from_abroad_to_many_numbers_are_wangiri() -> None:
+    screen = CallScreen()
+    verdicts = []
+    for i in range(12):
+        attempt = call(i * 60, caller="+88212345678", called=f"+7701200{i:04d}", international=True)
+        verdicts.append(screen.screen(attempt))
+        screen.outcome(attempt, answered=False, duration_s=2.0)
+    assert verdicts[8].reasons == ("short_calls", "wangiri")
+    assert verdicts[8].verdict is Verdict.BLOCK
+
+
+def test_many_sims_through_one_handset_and_consecutive_imsis_in_a_cell_are_a_sim_box() -> None:
+    screen = CallScreen()
+    verdicts = [
+        screen.screen(
+            call(i, caller=f"+7701300{i:04d}", imsi=f"40102000000{100 + i}", imei="35000000000001")
+        )
+        for i in range(4)
+    ]
+    assert [v.verdict for v in verdicts] == [Verdict.ALLOW] * 3 + [Verdict.BLOCK]
+    assert verdicts[3].reasons == ("simbox_imei",)
+    cell = CallScreen()
+    rows = [
+        cell.screen(call(i, caller=f"+7701400{i:04d}", imsi=f"4010200000{5000 + 3 * i}", cell="C7"))
+        for i in range(3)
+    ]
+    assert rows[2].reasons == ("sequential_imsi",)
+
+
+def test_night_bursts_and_outgoing_only_sims_warn() -> None:
+    screen = CallScreen()
+    night = T0.replace(hour=20)  # 01:00 in Kazakhstan
+    verdicts = [
+        screen.screen(call(i, at=night + timedelta(minutes=i), called=f"+77776{i:06d}"))
+        for i in range(10)
+    ]
+    assert "night_burst" in verdicts[-1].reasons
+    quiet = CallScreen()
+    calls = [
+        quiet.screen(call(i, caller="+77075550000", at=T0 + timedelta(minutes=20 * i)))
+        for i in range(30)
+    ]
+    assert calls[-1].reasons == ("outgoing_only",) and calls[-1].verdict is Verdict.WARN
+    answered = CallScreen()
+    answered.screen(call(0, caller="+77051112233", called="+77075550000"))  # a call in
+    calls = [
+        answered.screen(call(i, caller="+77075550000", at=T0 + timedelta(minutes=20 * i)))
+        for i in range(1, 31)
+    ]
+    assert "outgoing_only" not in calls[-1].reasons
+
+
+HEADER = (
+    "call_id,at,caller,called,international,network,roaming,imsi,imei,cell,answered,duration_s\n"
+)
+
+
+def test_a_bad_cdr_row_is_refused_with_its_line_and_the_rest_screened(tmp_path: Path) -> None:
+    path = tmp_path / "cdr.csv"
+    path.write_text(
+        HEADER
+        + "a,2026-12-01T10:00:00+05:00,+77011234567,+77051112233,0,Kcell,0,,,,1,30\n"
+        + "b,yesterday,+77011234567,+77051112233,0,,0,,,,1,30\n"
+        + "c,2026-12-01T10:00:00,+77011234567,+77051112233,0,,0,,,,1,30\n"
+        + "d,2026-12-01T10:01:00+05:00,+77011234567,+77051112233,2,,0,,,,1,30\n"
+        + "e,2026-12-01T10:01:00+05:00,+77011234567,,0,,0,,,,1,30\n"
+        + "f,2026-12-01T10:01:00+05:00,+77011234567,+77051112233,0,,0,,,,1,-4\n"
+        + "a,2026-12-01T10:02:00+05:00,+77011234567,+77051112233,0,,0,,,,1,30\n"
+        + "g,2026-12-01T09:59:00+05:00,+77011234567,+77051112233,0,,0,,,,,\n",
+        encoding="utf-8",
+    )
+    cdr = read_cdr(path)
+    assert [r.attempt.call_id for r in cdr.rows] == ["g", "a"]  # time order
+    assert [line for line, _ in cdr.rejects] == [3, 4, 5, 6, 7, 8]
+    reasons = dict(cdr.rejects)
+    assert "ISO 8601" in reasons[3] and "UTC offset" in reasons[4] and "0 or 1" in reasons[5]
+    assert (
+        "caller and called" in reasons[6] and "duration" in reasons[7] and "repeats" in reasons[8]
+    )
+    figures = screen_file(path)
+    assert figures["calls"] == 2 and figures["rejected_rows"] == 6
+    with pytest.raises(InvalidInputError, match="missing column"):
+        (tmp_path / "x.csv").write_text("a,b\n1,2\n")
+        read_cdr(tmp_path / "x.csv")
+
+
+def test_a_small_simulated_day_is_screened_with_its_truth(tmp_path: Path) -> None:
+    day = simulate_day(7, subscribers=3000)
+    assert {c.truth for c in day.calls} == {"legit", "call_centre", "simbox", "wangiri", "spoofed"}
+    write_cdr(day.calls, tmp_path / "day.csv")
+    write_ported(day.ported, tmp_path / "ported.csv")
+    figures = screen_file(tmp_path / "day.csv", ported=read_ported(tmp_path / "ported.csv"))
+    truth = figures["by_truth"]
+    assert truth["legit"]["blocked"] == 0.0
+    for kind in ("call_centre", "simbox", "wangiri", "spoofed"):
+        assert truth[kind]["callers_caught"] == truth[kind]["callers"], (kind, truth[kind])
+        assert truth[kind]["blocked"] >= 0.8, (kind, truth[kind])
+    # The same seed gives the same day.
+    again = simulate_day(7, subscribers=3000)
+    assert [c.attempt for c in again.calls[:50]] == [c.attempt for c in day.calls[:50]]
