@@ -16,12 +16,11 @@ import json
 import sys
 from pathlib import Path
 
-import joblib
-import sklearn
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+from kupol.antifraud.modelfile import save_with_card
 from kupol.antifraud.transfer_eval import evaluate_transfers
-from kupol.antifraud.transfer_model import MODEL_PATH, card_path, training_rows
+from kupol.antifraud.transfer_model import MODEL_PATH, training_rows
 from kupol.antifraud.transfer_signals import FEATURES
 from kupol.antifraud.transfers import read_paysim
 
@@ -39,12 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     read = read_paysim(args.data)
     x, y = training_rows(read.transfers, until_step=args.split_step)
     model = HistGradientBoostingClassifier(random_state=0).fit(x, y)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, args.out, compress=3)
     figures = evaluate_transfers(args.data, split_step=args.split_step)
     card = {
         "learner": "sklearn.ensemble.HistGradientBoostingClassifier(random_state=0)",
-        "sklearn": sklearn.__version__,
         "features": list(FEATURES),
         "data": args.data.name,
         "data_sha256": hashlib.sha256(args.data.read_bytes()).hexdigest(),
@@ -53,10 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             k: figures[k]
             for k in ("test", "precision", "recall", "roc_auc", "amount_protected_share")
         },
-        "sha256": hashlib.sha256(args.out.read_bytes()).hexdigest(),
     }
-    card_path(args.out).write_text(json.dumps(card, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(card, indent=2))
+    print(json.dumps(save_with_card(model, args.out, card), indent=2))
     return 0
 
 

@@ -492,6 +492,20 @@ def eval_transfers(
     print(json.dumps(figures, indent=2))
 
 
+@eval_app.command("voices")
+@handle_errors
+def eval_voices(
+    folder: Path = typer.Argument(..., help="Folder with fake/ and real/ clips (recursively)."),
+) -> None:
+    """The synthetic-speech detector on labelled clips: EER, accuracy, and the same through a
+    telephone line and after MP3 (JSON)."""
+    import json
+
+    from kupol.antifraud.voices import SyntheticSpeechDetector, evaluate_voices
+
+    print(json.dumps(evaluate_voices(folder, SyntheticSpeechDetector.load()), indent=2))
+
+
 @eval_app.command("faces-ident")
 @handle_errors
 def eval_faces_ident(

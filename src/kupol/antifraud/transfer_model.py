@@ -10,8 +10,6 @@ and says so in every decision.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from kupol.antifraud.modelfile import load_checked
 from kupol.antifraud.transfer_signals import FEATURES, TransferHistory
 from kupol.antifraud.transfers import PAYSIM_EPOCH, Transfer
 from kupol.core.errors import ConfigError
@@ -28,11 +27,6 @@ log = logging.getLogger(__name__)
 
 MODEL_DIR = Path(__file__).with_name("models")
 MODEL_PATH = MODEL_DIR / "transfer-hgb.joblib"
-
-
-def card_path(model: Path) -> Path:
-    """The card beside a model file."""
-    return model.with_suffix(".json")
 
 
 @dataclass(frozen=True)
@@ -55,26 +49,10 @@ def load_model(path: Path = MODEL_PATH) -> TransferModel:
 
     Raises:
         ConfigError: The file or its card is missing, or was made by another scikit-learn or
-            for other features.
+            for other features, or changed since (``make transfer-model`` remakes it).
     """
-    import joblib
-    import sklearn
-
-    card_file = card_path(path)
-    if not path.is_file() or not card_file.is_file():
-        raise ConfigError(f"transfer model {path} or its card is missing (make transfer-model)")
-    card = json.loads(card_file.read_text(encoding="utf-8"))
-    if card.get("sklearn") != sklearn.__version__:
-        raise ConfigError(
-            f"transfer model {path.name} was made with scikit-learn {card.get('sklearn')}, "
-            f"this installation has {sklearn.__version__}: retrain it (make transfer-model)"
-        )
-    if card.get("features") != list(FEATURES):
-        raise ConfigError(f"transfer model {path.name} was made for other features: retrain it")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    if card.get("sha256") != digest:
-        raise ConfigError(f"transfer model {path.name} does not match its card's SHA-256")
-    return TransferModel(estimator=joblib.load(path), card=card)
+    estimator, card = load_checked(path, features=list(FEATURES))
+    return TransferModel(estimator=estimator, card=card)
 
 
 def try_load_model(path: Path = MODEL_PATH) -> TransferModel | None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kupol.antifraud.transfer_model import MODEL_PATH, card_path, load_model, try_load_model
+from kupol.antifraud.modelfile import card_path
+from kupol.antifraud.transfer_model import MODEL_PATH, load_model, try_load_model
 from kupol.antifraud.transfer_signals import FEATURES, TransferHistory
 from kupol.core.errors import ConfigError
 from tests.unit.antifraud.test_transfers import transfer
