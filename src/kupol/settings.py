@@ -407,6 +407,13 @@ class AntifraudSettings(Section):
         description="Days of earlier transfers the service remembers per account "
         "(the payer's usual amounts, the payee's payers).",
     )
+    call_window_hours: float = Field(
+        2.0,
+        gt=0,
+        le=72,
+        description="A transfer is held when the payer was called this many hours before by a "
+        "number screening warned about or blocked.",
+    )
     model: Path | None = Field(
         None,
         description="The deployment's own transfer model (joblib with its card); empty: the "

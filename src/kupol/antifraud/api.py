@@ -35,6 +35,9 @@ class TransferIn(BaseModel):
     payee: str = Field(min_length=1, max_length=64, description="The payee's account.")
     payee_balance: Amount | None = None
     at: AwareDatetime | None = Field(None, description="The transfer's time (default: now).")
+    payer_phone: str | None = Field(
+        None, min_length=5, max_length=32, description="The payer's phone: calls to it count."
+    )
 
 
 class Resolution(BaseModel):
@@ -67,7 +70,7 @@ def check_transfer(body: TransferIn, container: ContainerDep, bank: Bank) -> dic
         request=TransferRequest(
             bank_ref=body.ref, kind=body.kind, amount=body.amount, currency=body.currency,
             payer=body.payer, payer_balance=body.payer_balance, payee=body.payee,
-            payee_balance=body.payee_balance, at=body.at,
+            payee_balance=body.payee_balance, at=body.at, payer_phone=body.payer_phone,
         ),
     )  # fmt: skip
     return asdict(decision)
@@ -134,3 +137,109 @@ def remove_mule(
 ) -> dict[str, Any]:
     """Take an account off the list (kept inactive for the record)."""
     return asdict(container.antifraud.mules.remove(actor=keeper, account=account, reason=reason))
+
+
+class CallIn(BaseModel):
+    """A call attempt as the switch sees it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str = Field(min_length=1, max_length=64)
+    at: AwareDatetime | None = Field(None, description="The attempt's time (default: now).")
+    caller: str = Field(min_length=1, max_length=32, description="As presented.")
+    called: str = Field(min_length=1, max_length=32)
+    international: bool = Field(False, description="Arrived on an international trunk.")
+    network: str | None = Field(None, max_length=64, description="The originating network.")
+    roaming: bool = Field(False, description="The operator's own subscriber, roaming abroad.")
+    imsi: str | None = Field(None, max_length=16, pattern=r"^[0-9]{5,16}$")
+    imei: str | None = Field(None, max_length=17, pattern=r"^[0-9]{8,17}$")
+    cell: str | None = Field(None, max_length=64)
+
+
+class OutcomeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answered: bool
+    duration_s: float = Field(ge=0, le=86_400, allow_inf_nan=False)
+
+
+class ListIn(BaseModel):
+    """A number for the block or allow list."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=3, max_length=32)
+    list: Literal["block", "allow"]
+    source: str = Field(min_length=3, max_length=160, description="A case, a report, a contract.")
+    note: str | None = Field(None, max_length=1000)
+    expires_at: AwareDatetime | None = None
+
+
+Switch = Annotated[Principal, Depends(require(Permission.CALLS_SCREEN))]
+NumberReader = Annotated[Principal, Depends(require(Permission.NUMBERS_READ))]
+NumberKeeper = Annotated[Principal, Depends(require(Permission.NUMBERS_MANAGE))]
+
+
+@router.post("/calls/screen")
+def screen_call(body: CallIn, container: ContainerDep, switch: Switch) -> dict[str, Any]:
+    """Allow, warn the callee, or block one call attempt, with the reasons."""
+    from kupol.antifraud.calls import reason_texts
+    from kupol.antifraud.screening import CallAttempt
+    from kupol.core.messages import utcnow
+
+    result = container.antifraud.calls.screen(
+        actor=switch,
+        attempt=CallAttempt(
+            call_id=body.call_id, at=body.at or utcnow(), caller=body.caller, called=body.called,
+            international=body.international, network=body.network, roaming=body.roaming,
+            imsi=body.imsi, imei=body.imei, cell=body.cell,
+        ),
+    )  # fmt: skip
+    return {
+        "call_id": result.call_id,
+        "verdict": result.verdict.value,
+        "reasons": reason_texts(result.reasons),
+        "caller": result.caller.e164,
+        "caller_kind": result.caller.kind.value,
+    }
+
+
+@router.post("/calls/{call_id}/outcome", status_code=204)
+def call_outcome(call_id: str, body: OutcomeIn, container: ContainerDep, switch: Switch) -> None:
+    """Whether a screened call was answered and for how long (the behaviour rules learn it)."""
+    container.antifraud.calls.outcome(
+        actor=switch, call_id=call_id, answered=body.answered, duration_s=body.duration_s
+    )
+
+
+@router.get("/numbers/{number}")
+def look_up_number(
+    number: str, container: ContainerDep, reader: NumberReader, why: Why
+) -> dict[str, Any]:
+    """A number: where it belongs, its list entries, its recent calls and verdicts (audited)."""
+    return container.antifraud.calls.lookup(actor=reader, why=why, number=number)
+
+
+@router.post("/numbers/lists", status_code=201)
+def list_number(body: ListIn, container: ContainerDep, keeper: NumberKeeper) -> dict[str, Any]:
+    """Put a number on the block or allow list, with its source and expiry."""
+    view = container.antifraud.calls.add_to_list(
+        actor=keeper, number=body.number, list_name=body.list, source=body.source,
+        note=body.note, expires_at=body.expires_at,
+    )  # fmt: skip
+    return asdict(view)
+
+
+@router.delete("/numbers/lists/{list_name}/{number}")
+def unlist_number(
+    list_name: Literal["block", "allow"],
+    number: str,
+    container: ContainerDep,
+    keeper: NumberKeeper,
+    reason: Annotated[str, Query(min_length=3, max_length=500)],
+) -> dict[str, Any]:
+    """Take a number off a list (kept inactive for the record)."""
+    view = container.antifraud.calls.remove_from_list(
+        actor=keeper, number=number, list_name=list_name, reason=reason
+    )
+    return asdict(view)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kupol.antifraud.calls import CallScreening
 from kupol.antifraud.holds import TransferHolds
 from kupol.antifraud.mules import MuleList
 from kupol.antifraud.transfer_model import MODEL_PATH, try_load_model
@@ -14,16 +15,19 @@ from kupol.settings import AntifraudSettings
 
 @dataclass(frozen=True, kw_only=True)
 class Antifraud:
-    """Transfer holds and the mule list."""
+    """Transfer holds, the mule list and call screening."""
 
     holds: TransferHolds
     mules: MuleList
+    calls: CallScreening
 
 
 def build_antifraud(*, settings: AntifraudSettings, db: Database, audit: AuditLog) -> Antifraud:
     """Wire the domain; the transfer model is loaded now (or its absence logged)."""
     model = try_load_model(settings.model or MODEL_PATH)
+    calls = CallScreening(db=db, audit=audit)
     return Antifraud(
-        holds=TransferHolds(db=db, audit=audit, settings=settings, model=model),
+        holds=TransferHolds(db=db, audit=audit, settings=settings, model=model, calls=calls),
         mules=MuleList(db=db, audit=audit),
+        calls=calls,
     )

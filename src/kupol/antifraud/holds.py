@@ -3,9 +3,11 @@ reasons and the hold period; the payer's confirmation releases a hold, a cancell
 money where it was ("tenge protected").
 
 Decisions: the transfer is held when the model's fraud probability reaches
-``hold_threshold``, or the payee is on the mule list (known or suspected), or — where the
-model cannot be used — any explainable reason fires. Every hold carries its reasons in words
-the bank can pass on; a hold by the model alone says so with its score.
+``hold_threshold``, or the payee is on the mule list (known or suspected), or the payer was
+called within ``call_window_hours`` before by a number call screening warned about, blocked,
+or has blocked since, or — where the model cannot be used — any explainable reason fires.
+Every hold carries its reasons in words the bank can pass on; a hold by the model alone says
+so with its score.
 
 Each decision is stored once per (bank, the bank's reference): asking again returns it, so a
 bank retrying after a timeout neither double-counts nor gets a different answer.
@@ -21,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from kupol.antifraud.calls import CallScreening
 from kupol.antifraud.model import MuleAccount, TransferCheck
 from kupol.antifraud.transfer_model import TransferModel
 from kupol.antifraud.transfer_signals import REASONS, TransferHistory
@@ -50,6 +53,8 @@ class TransferRequest:
     payee_balance: float | None = None
     currency: str = "KZT"
     at: datetime | None = None
+    payer_phone: str | None = None
+    """The payer's telephone number, where the bank has it: calls to it are looked at."""
 
     def checked(self, now: datetime) -> TransferRequest:
         """The request with its time filled in.
@@ -72,6 +77,8 @@ class TransferRequest:
         ):
             if balance is not None and not (math.isfinite(balance) and abs(balance) <= MAX_AMOUNT):
                 raise InvalidInputError(f"{name} must be a finite amount")
+        if self.payer_phone is not None and not 5 <= len(self.payer_phone) <= 32:
+            raise InvalidInputError("payer_phone must be a telephone number")
         if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
             raise InvalidInputError("currency must be an ISO 4217 code such as KZT")
         at = self.at or now
@@ -157,7 +164,9 @@ class TransferHolds:
         audit: AuditLog,
         settings: AntifraudSettings,
         model: TransferModel | None,
+        calls: CallScreening | None = None,
     ) -> None:
+        self._calls = calls
         self._db = db
         self._audit = audit
         self._settings = settings
@@ -211,6 +220,13 @@ class TransferHolds:
         if earlier is not None:
             return self._repeat(earlier, request)
         transfer = _as_transfer(request)
+        callers: list[str] = []
+        if request.payer_phone and self._calls is not None:
+            window = timedelta(hours=self._settings.call_window_hours)
+            assert request.at is not None
+            callers = self._calls.suspicious_calls_to(
+                request.payer_phone, since=request.at - window
+            )
         with self._lock:
             history = self._warm(now)
             features = history.features(transfer)
@@ -219,6 +235,8 @@ class TransferHolds:
             holding: list[str] = []
             if mule_kind:
                 holding.append("known_mule" if mule_kind == "known" else "suspected_mule")
+            if callers:
+                holding.append("suspicious_call")
             if score is None:
                 holding += found
             elif score >= self._settings.hold_threshold:

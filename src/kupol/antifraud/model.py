@@ -68,3 +68,45 @@ class MuleAccount(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     added_by: Mapped[str] = mapped_column(String(64))
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class NumberListEntry(Base):
+    """A number on the block or allow list, with where that came from and until when."""
+
+    __tablename__ = "number_lists"
+    __table_args__ = (UniqueConstraint("number", "list"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(20))
+    """E.164."""
+    list: Mapped[str] = mapped_column(String(5))
+    """``block`` or ``allow``."""
+    source: Mapped[str] = mapped_column(String(160))
+    """Provenance: a case, the Anti-Fraud Centre's report, ``auto: <rule> at <time>``."""
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    added_by: Mapped[str] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CallDecision(Base):
+    """A call attempt screened through the API, and the verdict."""
+
+    __tablename__ = "call_decisions"
+    __table_args__ = (
+        Index("ix_call_decisions_caller", "caller", "at"),
+        Index("ix_call_decisions_called", "called", "at"),
+        Index("ix_call_decisions_at", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64))
+    switch: Mapped[str] = mapped_column(String(64))
+    """The account the switch asked with."""
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    caller: Mapped[str] = mapped_column(String(32))
+    called: Mapped[str] = mapped_column(String(32))
+    international: Mapped[bool] = mapped_column(Boolean, default=False)
+    verdict: Mapped[str] = mapped_column(String(5))
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)

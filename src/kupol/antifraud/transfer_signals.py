@@ -39,6 +39,7 @@ REASONS = {
     "empties_balance": "takes (nearly) the whole balance out of the payer's account",
     "known_mule": "goes to an account on the mule list",
     "suspected_mule": "goes to an account suspected of passing on stolen money",
+    "suspicious_call": "the payer was called shortly before from a number screened as suspicious",
     "fan_in_payee": "goes to an account many different people paid within a day",
     "unusual_amount": "is many times the payer's usual amount",
     "new_payee_large": "is a large first transfer to this payee",

@@ -48,6 +48,9 @@ class Permission(enum.StrEnum):
     TRANSFERS_CHECK = "antifraud.transfers.check"
     TRANSFERS_READ = "antifraud.transfers.read"
     MULES_MANAGE = "antifraud.mules"
+    CALLS_SCREEN = "antifraud.calls.screen"
+    NUMBERS_READ = "antifraud.numbers.read"
+    NUMBERS_MANAGE = "antifraud.numbers.manage"
 
 
 _STAFF = {
@@ -120,6 +123,11 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.TRANSFERS_CHECK: frozenset({Role.DEVICE, Role.FRAUD_ANALYST}),
     Permission.TRANSFERS_READ: frozenset({Role.FRAUD_ANALYST}),
     Permission.MULES_MANAGE: frozenset({Role.FRAUD_ANALYST}),
+    # Call screening: operators' switches ask with device accounts; analysts look numbers up
+    # (calls are personal data: audited) and keep the block and allow lists.
+    Permission.CALLS_SCREEN: frozenset({Role.DEVICE}),
+    Permission.NUMBERS_READ: frozenset({Role.FRAUD_ANALYST}),
+    Permission.NUMBERS_MANAGE: frozenset({Role.FRAUD_ANALYST}),
 }
 
 

@@ -1,0 +1,320 @@
+"""Call screening as a service: operators' switches ask per call attempt over the API and get
+the verdict with its reasons; fraud analysts keep the block and allow lists (with source and
+expiry) and look a number up with its history. Numbers the screen catches by their behaviour
+are put on the block list for a day, written down with the rule that caught them.
+
+One :class:`CallScreening` per API process holds the screen's windows in memory (the lists
+are read from the database when it starts and kept in step with every change made through
+it); every decision is stored, so a number's history and the transfer holds' "called shortly
+before from a suspicious number" read the database.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from kupol.antifraud.model import CallDecision, NumberListEntry
+from kupol.antifraud.numbers import NumberKind
+from kupol.antifraud.screening import REASONS, CallAttempt, CallScreen, ListEntry, Screened
+from kupol.core.audit import AuditLog, AuditRecord, Justification
+from kupol.core.auth import Permission, Principal
+from kupol.core.db import Database
+from kupol.core.errors import InvalidInputError, NotFoundError
+from kupol.core.messages import utcnow
+
+LISTS = ("block", "allow")
+_OUTCOMES_KEPT = 200_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListView:
+    number: str
+    list: str
+    source: str
+    note: str | None
+    active: bool
+    expires_at: datetime | None
+    added_by: str
+    added_at: datetime
+
+
+def _list_view(row: NumberListEntry) -> ListView:
+    return ListView(
+        number=row.number, list=row.list, source=row.source, note=row.note, active=row.active,
+        expires_at=row.expires_at, added_by=row.added_by, added_at=row.added_at,
+    )  # fmt: skip
+
+
+def reason_texts(codes: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
+    """Reason codes with what they say."""
+    return [{"code": c, "text": REASONS[c][1] if c in REASONS else c} for c in codes]
+
+
+class CallScreening:
+    """The screening service (see the module)."""
+
+    def __init__(self, *, db: Database, audit: AuditLog, screen: CallScreen | None = None):
+        self._db = db
+        self._audit = audit
+        self._screen = screen or CallScreen()
+        self._lock = threading.Lock()
+        self._loaded = False
+        self._attempts: OrderedDict[str, CallAttempt] = OrderedDict()
+
+    def _load(self) -> None:
+        if self._loaded:
+            return
+        with self._db.reader() as session:
+            for row in session.scalars(
+                select(NumberListEntry).where(NumberListEntry.active.is_(True))
+            ):
+                self._remember(row)
+        self._loaded = True
+
+    def _remember(self, row: NumberListEntry) -> None:
+        entries = self._screen.block_list if row.list == "block" else self._screen.allow_list
+        expires = row.expires_at.timestamp() if row.expires_at else None
+        entries[row.number] = ListEntry(number=row.number, source=row.source, expires_at=expires)
+
+    def _normalise(self, raw: str, what: str) -> str:
+        number = self._screen.numbering.classify(raw)
+        if number.kind is NumberKind.INVALID:
+            raise InvalidInputError(f"{what} {raw!r} is not a telephone number")
+        return number.e164
+
+    def screen(self, *, actor: Principal, attempt: CallAttempt) -> Screened:
+        """The verdict on one call attempt, stored.
+
+        Raises:
+            InvalidInputError: an attempt no switch could send (no time zone, a time more than
+                a day ahead, overlong fields).
+        """
+        actor.require(Permission.CALLS_SCREEN)
+        now = utcnow()
+        if attempt.at.tzinfo is None:
+            raise InvalidInputError("the call's time needs its UTC offset")
+        if attempt.at > now + timedelta(days=1):
+            raise InvalidInputError("the call's time is more than a day ahead")
+        with self._lock:
+            self._load()
+            before = self._screen.block_list.get(
+                self._screen.numbering.classify(attempt.caller).e164
+            )
+            result = self._screen.screen(attempt)
+            caught = self._screen.block_list.get(result.caller.e164)
+            self._attempts[attempt.call_id] = attempt
+            while len(self._attempts) > _OUTCOMES_KEPT:
+                self._attempts.popitem(last=False)
+        with self._db.unit_of_work() as session:
+            session.add(
+                CallDecision(
+                    call_id=attempt.call_id, switch=actor.username, at=attempt.at,
+                    caller=result.caller.e164[:32], called=attempt.called[:32],
+                    international=attempt.international, verdict=result.verdict.value,
+                    reasons=list(result.reasons),
+                )
+            )  # fmt: skip
+            if caught is not None and caught is not before and caught.source.startswith("auto:"):
+                until = (
+                    datetime.fromtimestamp(caught.expires_at, tz=now.tzinfo)
+                    if caught.expires_at
+                    else None
+                )
+                self._store_entry(
+                    session, number=result.caller.e164, list_name="block", source=caught.source,
+                    note=None, expires_at=until, added_by="screening",
+                )  # fmt: skip
+        return result
+
+    def outcome(self, *, actor: Principal, call_id: str, answered: bool, duration_s: float) -> None:
+        """What became of a screened call (answered, seconds): the behaviour rules learn it.
+
+        Raises:
+            NotFoundError: no recent call with that id.
+            InvalidInputError: a negative or absurd duration.
+        """
+        actor.require(Permission.CALLS_SCREEN)
+        if not 0 <= duration_s <= 86_400:
+            raise InvalidInputError("duration_s must be between 0 and 86,400")
+        with self._lock:
+            attempt = self._attempts.pop(call_id, None)
+            if attempt is None:
+                raise NotFoundError(f"no recent screened call {call_id!r}")
+            self._screen.outcome(attempt, answered=answered, duration_s=duration_s)
+
+    def _store_entry(
+        self, session: Session, *, number: str, list_name: str, source: str, note: str | None,
+        expires_at: datetime | None, added_by: str,
+    ) -> NumberListEntry:  # fmt: skip
+        row = session.scalar(
+            select(NumberListEntry).where(
+                NumberListEntry.number == number, NumberListEntry.list == list_name
+            )
+        )
+        if row is None:
+            row = NumberListEntry(number=number, list=list_name)
+            session.add(row)
+        row.source, row.note, row.active, row.expires_at = source[:160], note, True, expires_at
+        row.added_by, row.added_at = added_by, utcnow()
+        session.flush()
+        self._audit.append(
+            AuditRecord(
+                actor=added_by, action=f"{list_name}_list", resource_type="phone_number",
+                resource_id=number,
+                details={"source": row.source,
+                         "expires_at": expires_at.isoformat() if expires_at else None},
+            ),
+            session=session,
+        )  # fmt: skip
+        return row
+
+    def add_to_list(
+        self,
+        *,
+        actor: Principal,
+        number: str,
+        list_name: str,
+        source: str,
+        note: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> ListView:
+        """Put a number on the block or allow list (or renew its entry); audited.
+
+        Raises:
+            InvalidInputError: no telephone number, an unknown list, no source, an expiry in
+                the past or without its UTC offset.
+        """
+        actor.require(Permission.NUMBERS_MANAGE)
+        if list_name not in LISTS:
+            raise InvalidInputError("list must be 'block' or 'allow'")
+        if len(source.strip()) < 3:
+            raise InvalidInputError("say where the listing comes from (source)")
+        if expires_at is not None and (expires_at.tzinfo is None or expires_at <= utcnow()):
+            raise InvalidInputError("expires_at must be a future time with its UTC offset")
+        e164 = self._normalise(number, "number")
+        with self._db.unit_of_work() as session:
+            row = self._store_entry(
+                session, number=e164, list_name=list_name, source=source.strip(),
+                note=note.strip()[:1000] if note and note.strip() else None,
+                expires_at=expires_at, added_by=actor.username,
+            )  # fmt: skip
+            view = _list_view(row)
+        with self._lock:
+            self._load()
+            self._remember(row)
+        return view
+
+    def remove_from_list(
+        self, *, actor: Principal, number: str, list_name: str, reason: str
+    ) -> ListView:
+        """Take a number off a list (kept inactive for the record); audited.
+
+        Raises:
+            NotFoundError: the number is not on that list.
+            InvalidInputError: no reason.
+        """
+        actor.require(Permission.NUMBERS_MANAGE)
+        if len(reason.strip()) < 3:
+            raise InvalidInputError("say why the number comes off the list")
+        e164 = self._normalise(number, "number")
+        with self._db.unit_of_work() as session:
+            row = session.scalar(
+                select(NumberListEntry).where(
+                    NumberListEntry.number == e164, NumberListEntry.list == list_name
+                )
+            )
+            if row is None or not row.active:
+                raise NotFoundError(f"{e164} is not on the {list_name} list")
+            row.active = False
+            self._audit.append(
+                AuditRecord(
+                    actor=actor.username, roles=actor.roles, action=f"un{list_name}_list",
+                    resource_type="phone_number", resource_id=e164,
+                    details={"reason": reason.strip()[:500]},
+                ),
+                session=session,
+            )  # fmt: skip
+            view = _list_view(row)
+        with self._lock:
+            entries = self._screen.block_list if list_name == "block" else self._screen.allow_list
+            entries.pop(e164, None)
+        return view
+
+    def lookup(
+        self, *, actor: Principal, why: Justification, number: str, limit: int = 100
+    ) -> dict[str, Any]:
+        """A number: where it belongs, its list entries, its recent calls and their verdicts
+        (audited: calls are personal data)."""
+        actor.require(Permission.NUMBERS_READ)
+        placed = self._screen.numbering.classify(number)
+        if placed.kind is NumberKind.INVALID:
+            raise InvalidInputError(f"number {number!r} is not a telephone number")
+        e164 = placed.e164
+        with self._db.reader() as session:
+            entries = [
+                _list_view(r)
+                for r in session.scalars(
+                    select(NumberListEntry)
+                    .where(NumberListEntry.number == e164)
+                    .order_by(NumberListEntry.added_at.desc())
+                )
+            ]
+            calls = list(
+                session.scalars(
+                    select(CallDecision)
+                    .where(or_(CallDecision.caller == e164, CallDecision.called == e164))
+                    .order_by(CallDecision.at.desc(), CallDecision.id.desc())
+                    .limit(limit)
+                )
+            )
+        verdicts: dict[str, int] = {}
+        for c in calls:
+            if c.caller == e164:
+                verdicts[c.verdict] = verdicts.get(c.verdict, 0) + 1
+        self._audit.access(
+            actor=actor, why=why, action="view", resource_type="phone_number", resource_id=e164,
+            details={"calls_returned": len(calls)},
+        )  # fmt: skip
+        return {
+            "number": e164,
+            "kind": placed.kind.value,
+            "operator": placed.operator,
+            "region": placed.region,
+            "lists": [e.__dict__ for e in entries],
+            "as_caller": verdicts,
+            "calls": [
+                {"call_id": c.call_id, "at": c.at, "caller": c.caller, "called": c.called,
+                 "verdict": c.verdict, "reasons": c.reasons, "international": c.international}
+                for c in calls
+            ],
+        }  # fmt: skip
+
+    def suspicious_calls_to(self, number: str, *, since: datetime) -> list[str]:
+        """Callers who rang ``number`` since ``since`` and were warned about, blocked, or are
+        on the block list now (for transfer holds)."""
+        placed = self._screen.numbering.classify(number)
+        if placed.kind is NumberKind.INVALID:
+            return []
+        with self._db.reader() as session:
+            rows = session.execute(
+                select(CallDecision.caller, CallDecision.verdict).where(
+                    CallDecision.called.in_([placed.e164, number]), CallDecision.at >= since
+                )
+            ).all()
+        now = utcnow().timestamp()
+        found = []
+        for caller, verdict in rows:
+            listed = self._screen.block_list.get(caller)
+            blocked_now = listed is not None and (
+                listed.expires_at is None or listed.expires_at > now
+            )
+            if verdict != "allow" or blocked_now:
+                found.append(caller)
+        return sorted(set(found))

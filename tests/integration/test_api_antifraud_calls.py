@@ -1,0 +1,197 @@
+"""Call screening through the API, on SQLite and PostgreSQL: an operator's switch (a device
+account) asks per call attempt; analysts keep the block and allow lists and look numbers up
+(audited); a bank's transfer is held when the payer was just called by a suspicious number."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from kupol.antifraud.model import CallDecision, NumberListEntry
+from kupol.bootstrap import Container
+from kupol.core.audit.model import AuditEntry
+from tests.unit.factories import fast_passwords, login_as
+
+pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
+PURPOSE = {"X-Purpose": "complaint 2026-4471 check"}
+VICTIM = "+77015550101"
+
+
+def attempt(call_id: str, **fields: Any) -> dict[str, Any]:
+    return {"call_id": call_id, "caller": "+77051234567", "called": VICTIM, **fields}
+
+
+def test_a_switch_gets_verdicts_with_reasons_and_each_is_kept(
+    api: Any, container: Container
+) -> None:
+    switch = login_as(api, container, "kcell-switch", "device")
+    ok = api.post("/api/antifraud/calls/screen", json=attempt("A1"), headers=switch)
+    assert ok.status_code == 200, ok.text
+    assert (ok.json()["verdict"], ok.json()["reasons"]) == ("allow", [])
+    spoofed = api.post(
+        "/api/antifraud/calls/screen",
+        json=attempt("A2", caller="8 777 123 45 67", international=True),
+        headers=switch,
+    ).json()
+    assert spoofed["verdict"] == "block" and spoofed["caller"] == "+77771234567"
+    assert spoofed["reasons"][0]["code"] == "domestic_on_international"
+    assert "abroad" in spoofed["reasons"][0]["text"]
+    bad = api.post(
+        "/api/antifraud/calls/screen", json=attempt("A3", imsi="not-digits"), headers=switch
+    )
+    assert bad.status_code == 422
+    naive = api.post(
+        "/api/antifraud/calls/screen",
+        json=attempt("A4", at="2026-12-04T10:00:00"),
+        headers=switch,
+    )
+    assert naive.status_code == 422
+    assert (
+        api.post(
+            "/api/antifraud/calls/A1/outcome",
+            json={"answered": True, "duration_s": 62},
+            headers=switch,
+        ).status_code
+        == 204
+    )
+    missing = api.post(
+        "/api/antifraud/calls/ZZ/outcome", json={"answered": True, "duration_s": 1}, headers=switch
+    )
+    assert missing.status_code == 404
+    analyst = login_as(api, container, "cyber", "fraud_analyst")
+    assert (
+        api.post("/api/antifraud/calls/screen", json=attempt("A5"), headers=analyst).status_code
+        == 403
+    )
+    with container.db.reader() as session:
+        kept = [
+            (d.call_id, d.verdict)
+            for d in session.scalars(select(CallDecision).order_by(CallDecision.id))
+        ]
+    assert kept == [("A1", "allow"), ("A2", "block")]
+
+
+def test_lists_block_and_vouch_and_a_caught_number_is_listed_with_its_rule(
+    api: Any, container: Container
+) -> None:
+    switch = login_as(api, container, "beeline-switch", "device")
+    analyst = login_as(api, container, "cyber", "fraud_analyst")
+    listed = api.post(
+        "/api/antifraud/numbers/lists",
+        json={"number": "8 702 000 11 22", "list": "block", "source": "АФЦ report 2026-311"},
+        headers=analyst,
+    )
+    assert listed.status_code == 201, listed.text
+    assert listed.json()["number"] == "+77020001122"
+    blocked = api.post(
+        "/api/antifraud/calls/screen", json=attempt("B1", caller="+77020001122"), headers=switch
+    ).json()
+    assert [r["code"] for r in blocked["reasons"]] == ["block_list"]
+    api.post(
+        "/api/antifraud/numbers/lists",
+        json={"number": "+77272500000", "list": "allow", "source": "clinic reminders, contract 9"},
+        headers=analyst,
+    )
+    for i in range(30):  # the clinic rings 30 patients in 5 minutes: vouched for
+        answer = api.post(
+            "/api/antifraud/calls/screen",
+            json=attempt(f"C{i}", caller="+77272500000", called=f"+7701600{i:04d}"),
+            headers=switch,
+        ).json()
+        assert answer["verdict"] == "allow", answer
+    for i in range(25):  # an unknown number doing the same is caught, and listed
+        answer = api.post(
+            "/api/antifraud/calls/screen",
+            json=attempt(f"D{i}", caller="+77757770000", called=f"+7701700{i:04d}"),
+            headers=switch,
+        ).json()
+    assert answer["verdict"] == "block"
+    with container.db.reader() as session:
+        auto = session.scalar(
+            select(NumberListEntry).where(NumberListEntry.number == "+77757770000")
+        )
+    assert auto is not None and auto.list == "block" and auto.added_by == "screening"
+    assert auto.source.startswith("auto: fan_out_heavy")
+    assert auto.expires_at is not None
+    removed = api.delete(
+        "/api/antifraud/numbers/lists/block/+77020001122",
+        params={"reason": "number reassigned"},
+        headers=analyst,
+    )
+    assert removed.status_code == 200 and removed.json()["active"] is False
+    again = api.post(
+        "/api/antifraud/calls/screen", json=attempt("B2", caller="+77020001122"), headers=switch
+    ).json()
+    assert again["verdict"] == "allow"
+    refused = api.post(
+        "/api/antifraud/numbers/lists",
+        json={"number": "hello", "list": "block", "source": "test"},
+        headers=analyst,
+    )
+    assert refused.status_code == 422 and "not a telephone number" in refused.text
+
+
+def test_a_number_look_up_shows_its_place_lists_and_calls_and_is_audited(
+    api: Any, container: Container
+) -> None:
+    switch = login_as(api, container, "tele2-switch", "device")
+    analyst = login_as(api, container, "cyber", "fraud_analyst")
+    api.post("/api/antifraud/calls/screen", json=attempt("E1"), headers=switch)
+    api.post(
+        "/api/antifraud/calls/screen",
+        json=attempt("E2", international=True),
+        headers=switch,
+    )
+    assert api.get("/api/antifraud/numbers/87051234567", headers=analyst).status_code == 428
+    found = api.get("/api/antifraud/numbers/87051234567", headers={**analyst, **PURPOSE}).json()
+    assert (found["number"], found["kind"], found["operator"]) == (
+        "+77051234567",
+        "kz_mobile",
+        "Beeline",
+    )
+    assert found["as_caller"] == {"allow": 1, "block": 1}
+    assert [c["call_id"] for c in found["calls"]] == ["E2", "E1"]
+    assert api.get("/api/antifraud/numbers/87051234567", headers=switch).status_code == 403
+    with container.db.reader() as session:
+        [entry] = session.scalars(
+            select(AuditEntry).where(AuditEntry.resource_type == "phone_number")
+        )
+    assert (entry.actor, entry.resource_id, entry.purpose) == (
+        "cyber",
+        "+77051234567",
+        "complaint 2026-4471 check",
+    )
+
+
+def test_a_transfer_is_held_when_the_payer_was_just_called_by_a_suspicious_number(
+    api: Any, container: Container
+) -> None:
+    switch = login_as(api, container, "kcell-switch", "device")
+    bank = login_as(api, container, "bank-halyk", "device")
+    now = datetime.now(UTC)
+    spoof = attempt(
+        "F1",
+        caller="+77019998877",
+        international=True,
+        at=(now - timedelta(minutes=30)).isoformat(),
+    )
+    assert (
+        api.post("/api/antifraud/calls/screen", json=spoof, headers=switch).json()["verdict"]
+        == "block"
+    )
+    payment = {
+        "ref": "HB-1", "kind": "PAYMENT", "amount": 20_000.0, "payer": "KZ01P77",
+        "payer_balance": 900_000.0, "payee": "M-SHOP-1", "payer_phone": "8 701 555 01 01",
+    }  # fmt: skip
+    held = api.post("/api/antifraud/transfers/check", json=payment, headers=bank).json()
+    assert held["decision"] == "hold", held
+    assert [r["code"] for r in held["reasons"]] == ["suspicious_call"]
+    # Another payer, never called, is not held for it.
+    other = {**payment, "ref": "HB-2", "payer": "KZ01P78", "payer_phone": "+77015550202"}
+    assert (
+        api.post("/api/antifraud/transfers/check", json=other, headers=bank).json()["decision"]
+        == "allow"
+    )
