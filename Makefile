@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser services bench bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model clean help
+.PHONY: demo test setup lint typecheck unit browser sipp services bench bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
@@ -35,6 +35,9 @@ demo: setup plate-fonts
 browser:
 	@scripts/ensure_chromium.sh
 
+sipp:
+	@scripts/ensure_sipp.sh
+
 services:
 	@scripts/ensure_services.sh
 
@@ -48,7 +51,7 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -q -m "not browser and not slow"
 
-test: setup browser plate-fonts lint typecheck
+test: setup browser sipp plate-fonts lint typecheck
 	$(BIN)/pytest -q
 
 bench: setup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Annotated
@@ -53,3 +54,56 @@ def screen_cdr(
     register = read_ported(ported) if ported else None
     figures = screen_file(cdr, verdicts, ported=register)
     out.print_json(json.dumps(figures, ensure_ascii=False))
+
+
+@app.command("sip")
+@handle_errors
+def sip_front(
+    user: Annotated[str, typer.Option("--as", help="The switch's device account.")],
+    listen: Annotated[str, typer.Option(help="HOST:PORT to answer INVITEs on (UDP).")] = (
+        "127.0.0.1:5070"
+    ),
+    next_hop: Annotated[str, typer.Option(help="Where allowed calls are redirected.")] = (
+        "127.0.0.1:5060"
+    ),
+    announcement: Annotated[
+        str, typer.Option(help="The warning announcement server (warned calls).")
+    ] = "127.0.0.1:5062",
+    international_peer: Annotated[
+        list[str] | None, typer.Option(help="A peer address that is an international trunk.")
+    ] = None,
+) -> None:
+    """Run the SIP front of call screening (a redirect server) until interrupted."""
+    import asyncio
+
+    from kupol.antifraud.screening import CallAttempt, Screened
+    from kupol.antifraud.sip import SipSettings, serve
+    from kupol.clikit import container
+    from kupol.core.errors import InvalidInputError
+
+    host, _, port_text = listen.rpartition(":")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise InvalidInputError(f"--listen {listen!r}: expected HOST:PORT")
+    c = container()
+    switch = c.auth.principal_of(user)
+
+    def decide(attempt: CallAttempt) -> Screened:
+        verdict: Screened = c.antifraud.calls.screen(actor=switch, attempt=attempt)
+        return verdict
+
+    settings = SipSettings(
+        next_hop=next_hop,
+        announcement=announcement,
+        international_peers=frozenset(international_peer or ()),
+    )
+
+    async def main() -> None:
+        transport, _ = await serve(decide, settings, host, int(port_text))
+        out.print(f"kupol SIP front on udp://{host}:{port_text} (as {user})")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            transport.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

@@ -1,0 +1,195 @@
+"""The SIP front of call screening: a redirect server (RFC 3261 §8.3) the operator's switch
+sends each INVITE to before routing it. It answers
+
+- **allow** → ``302 Moved Temporarily`` to the called number at the switch's next hop (routing
+  goes on as before);
+- **warn** → ``302`` to the warning announcement (``warn-<number>@<announcement host>``: the
+  callee hears "this call may be fraud" and is connected);
+- **block** → ``603 Decline``, the reasons in a ``Reason`` header;
+
+with the verdict and reason codes in ``X-Kupol-Verdict`` either way. ``OPTIONS`` gets ``200``,
+``CANCEL`` and ``BYE`` ``200``, ``ACK`` nothing, other methods ``405``; a request that is not
+SIP is dropped, one missing what an answer needs gets ``400``. UDP only.
+
+The caller is the user part of ``P-Asserted-Identity`` (what a trusted network asserts), else of
+``From``; the called number that of the Request-URI. A call is international when it comes
+from a peer listed as an international trunk or carries ``P-Kupol-Trunk: international`` (set
+by the operator's border controller).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+from kupol.antifraud.screening import CallAttempt, Screened, Verdict
+from kupol.core.messages import utcnow
+
+log = logging.getLogger(__name__)
+_COMPACT = {
+    "v": "via",
+    "f": "from",
+    "t": "to",
+    "i": "call-id",
+    "m": "contact",
+    "l": "content-length",
+}
+_USER = re.compile(r"<?(?:sips?|tel):\+?([^@;>]+)", re.IGNORECASE)
+MAX_DATAGRAM = 65_507
+
+
+@dataclass
+class SipRequest:
+    method: str
+    uri: str
+    headers: dict[str, list[str]] = field(default_factory=dict)
+
+    def first(self, name: str) -> str | None:
+        values = self.headers.get(name.lower())
+        return values[0] if values else None
+
+
+def parse_request(data: bytes) -> SipRequest | None:
+    """A SIP request's method, URI and headers (compact names expanded), or ``None``."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    head = text.split("\r\n\r\n", 1)[0]
+    lines = head.split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or parts[2] != "SIP/2.0" or not parts[0].isalpha():
+        return None
+    request = SipRequest(method=parts[0].upper(), uri=parts[1])
+    for line in lines[1:]:
+        if ":" not in line:
+            continue
+        name, value = line.split(":", 1)
+        key = name.strip().lower()
+        key = _COMPACT.get(key, key)
+        request.headers.setdefault(key, []).append(value.strip())
+    return request
+
+
+def user_of(value: str | None) -> str | None:
+    """The user part of a SIP or tel URI (``"A" <sip:+77011234567@host>`` → ``77011234567``)."""
+    if not value:
+        return None
+    match = _USER.search(value)
+    return match.group(1) if match else None
+
+
+def response(request: SipRequest, status: int, reason: str, extra: Sequence[str] = ()) -> bytes:
+    """A response to ``request`` with its Via, From, To (tagged), Call-ID and CSeq."""
+    lines = [f"SIP/2.0 {status} {reason}"]
+    lines += [f"Via: {v}" for v in request.headers.get("via", [])]
+    lines.append(f"From: {request.first('from')}")
+    to = request.first("to") or ""
+    if status >= 200 and ";tag=" not in to:
+        to += ";tag=kupol"
+    lines.append(f"To: {to}")
+    lines.append(f"Call-ID: {request.first('call-id')}")
+    lines.append(f"CSeq: {request.first('cseq')}")
+    lines += list(extra)
+    lines += ["Server: kupol", "Content-Length: 0", "", ""]
+    return "\r\n".join(lines).encode("utf-8")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SipSettings:
+    next_hop: str = "127.0.0.1:5060"
+    """Where allowed calls are redirected (the switch's own routing)."""
+    announcement: str = "127.0.0.1:5062"
+    """The warning announcement server."""
+    international_peers: frozenset[str] = frozenset()
+
+
+class SipFront(asyncio.DatagramProtocol):
+    """Answers INVITEs per the verdict ``decide`` gives (``CallScreening.screen`` bound to the
+    switch's account)."""
+
+    def __init__(self, decide: Callable[[CallAttempt], Screened], settings: SipSettings) -> None:
+        self.decide = decide
+        self.settings = settings
+        self.transport: asyncio.DatagramTransport | None = None
+        self.counts: dict[str, int] = {}
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def _count(self, what: str) -> None:
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) > MAX_DATAGRAM:
+            self._count("dropped")
+            return
+        request = parse_request(data)
+        if request is None:
+            self._count("dropped")
+            return
+        answer = self.answer(request, addr[0])
+        if answer is not None and self.transport is not None:
+            self.transport.sendto(answer, addr)
+
+    def answer(self, request: SipRequest, peer: str) -> bytes | None:
+        """The response to one request (``None`` for ACK)."""
+        if request.method == "ACK":
+            return None
+        if not all(request.first(h) for h in ("via", "from", "to", "call-id", "cseq")):
+            self._count("bad")
+            return response(request, 400, "Bad Request")
+        if request.method in {"OPTIONS", "CANCEL", "BYE"}:
+            return response(request, 200, "OK")
+        if request.method != "INVITE":
+            return response(
+                request, 405, "Method Not Allowed", ["Allow: INVITE, ACK, OPTIONS, CANCEL, BYE"]
+            )
+        caller = user_of(request.first("p-asserted-identity")) or user_of(request.first("from"))
+        called = user_of(request.uri)
+        if not caller or not called:
+            self._count("bad")
+            return response(
+                request, 400, "Bad Request", ['Warning: 399 kupol "no caller or callee"']
+            )
+        trunk = (request.first("p-kupol-trunk") or "").lower()
+        attempt = CallAttempt(
+            call_id=(request.first("call-id") or "")[:64],
+            at=utcnow(),
+            caller=caller if caller.startswith("+") or not caller.isdigit() else "+" + caller,
+            called=called if called.startswith("+") or not called.isdigit() else "+" + called,
+            international=peer in self.settings.international_peers or trunk == "international",
+        )
+        try:
+            verdict = self.decide(attempt)
+        except Exception:  # the switch must get an answer; screening failed: let it route
+            log.exception("screening failed for call %s", attempt.call_id)
+            self._count("error")
+            return response(request, 500, "Server Internal Error", ["Retry-After: 1"])
+        self._count(verdict.verdict.value)
+        codes = ",".join(verdict.reasons) or "none"
+        tag = [f"X-Kupol-Verdict: {verdict.verdict.value}; reasons={codes}"]
+        number = called.lstrip("+")
+        if verdict.verdict is Verdict.BLOCK:
+            return response(
+                request, 603, "Decline", [*tag, f'Reason: SIP;cause=603;text="{codes}"']
+            )
+        if verdict.verdict is Verdict.WARN:
+            contact = f"Contact: <sip:warn-{number}@{self.settings.announcement}>"
+        else:
+            contact = f"Contact: <sip:{number}@{self.settings.next_hop}>"
+        return response(request, 302, "Moved Temporarily", [*tag, contact])
+
+
+async def serve(
+    decide: Callable[[CallAttempt], Screened], settings: SipSettings, host: str, port: int
+) -> tuple[asyncio.DatagramTransport, SipFront]:
+    """Listen on ``host:port`` (UDP)."""
+    loop = asyncio.get_running_loop()
+    front = SipFront(decide, settings)
+    transport, _ = await loop.create_datagram_endpoint(lambda: front, local_addr=(host, port))
+    return transport, front
