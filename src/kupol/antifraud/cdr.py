@@ -32,6 +32,8 @@ class CdrRow:
     answered: bool | None
     duration_s: float | None
     truth: str | None
+    source: str | None = None
+    """Who made the call, where the file knows (a simulated party)."""
 
 
 @dataclass
@@ -127,6 +129,7 @@ def _row(row: dict[str, str], line: int) -> CdrRow:
         answered=_flag(row, "answered"),
         duration_s=duration,
         truth=text("truth"),
+        source=text("source"),
     )  # fmt: skip
 
 

@@ -5,8 +5,8 @@ figures.
 - **legit**: subscribers calling their contacts by a day-and-night rhythm (a few at night),
   mostly answered; some numbers ported to another operator; some subscribers roaming abroad
   calling home; three businesses (a taxi dispatcher, a courier, a clinic) calling many people;
-- **call_centre**: fraudsters' SIMs calling strangers one after another in working hours,
-  mostly hung up on;
+- **call_centre**: two offices of fraudsters' SIMs calling strangers one after another in
+  working hours, mostly hung up on;
 - **simbox**: SIM-boxes terminating international traffic as local calls: SIMs with
   consecutive IMSIs rotating through two handsets in one cell, calling out only;
 - **wangiri**: foreign numbers ringing many subscribers once at night, hoping for a costly
@@ -150,8 +150,11 @@ def simulate_day(seed: int = 2026, *, subscribers: int = 20_000) -> SimulatedDay
             add("legit", name, at(hour), number, people[int(rng.integers(subscribers))].number,
                 answered=answered, duration=float(rng.uniform(20, 120)) if answered else 15.0,
                 network=operator, imsi=imsi, imei=imei, cell="C0001")  # fmt: skip
-    # Call centres: 8 SIMs, each ringing strangers every 20–90 s for a few hours.
+    # Call centres: two offices of 4 SIMs (a phone each), each SIM ringing strangers every
+    # 20–90 s for a few hours from the office's cell.
     for c in range(8):
+        office = "AB"[c // 4]
+        cell = ("C0107", "C0593")[c // 4]
         operator = str(rng.choice(operators))
         number = _number(rng, operator)
         imei, imsi = _digits(rng, 15), _MNC[operator] + _digits(rng, 10)
@@ -162,10 +165,10 @@ def simulate_day(seed: int = 2026, *, subscribers: int = 20_000) -> SimulatedDay
             duration = (
                 float(rng.uniform(1, 8)) if rng.random() < 0.7 else float(rng.uniform(60, 600))
             )
-            add("call_centre", f"call centre {c}", at(t), number,
+            add("call_centre", f"call centre {office}", at(t), number,
                 people[int(rng.integers(subscribers))].number, answered=answered,
                 duration=duration if answered else 0.0, network=operator, imsi=imsi, imei=imei,
-                cell=f"C{int(rng.integers(0, 800)):04d}")  # fmt: skip
+                cell=cell)  # fmt: skip
     # SIM-boxes: 3 boxes of 16 SIMs with consecutive IMSIs, 2 handsets, one cell.
     for box in range(3):
         operator = str(rng.choice(operators))
@@ -205,7 +208,7 @@ def simulate_day(seed: int = 2026, *, subscribers: int = 20_000) -> SimulatedDay
 
 CDR_COLUMNS = (
     "call_id", "at", "caller", "called", "international", "network", "roaming", "imsi",
-    "imei", "cell", "answered", "duration_s", "truth",
+    "imei", "cell", "answered", "duration_s", "truth", "source",
 )  # fmt: skip
 
 
@@ -218,7 +221,8 @@ def write_ported(ported: dict[str, str], path: Path) -> None:
 
 
 def write_cdr(calls: list[SimCall], path: Path) -> None:
-    """Write ``calls`` as a CDR file (the batch screening's input; ``truth`` last)."""
+    """Write ``calls`` as a CDR file (the batch screening's input; ``truth`` and ``source``,
+    the simulated party that made the call, last)."""
     with path.open("w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)
         writer.writerow(CDR_COLUMNS)
@@ -227,5 +231,5 @@ def write_cdr(calls: list[SimCall], path: Path) -> None:
             writer.writerow(
                 [a.call_id, a.at.isoformat(), a.caller, a.called, int(a.international),
                  a.network or "", int(a.roaming), a.imsi or "", a.imei or "", a.cell or "",
-                 int(c.answered), round(c.duration_s, 1), c.truth]
+                 int(c.answered), round(c.duration_s, 1), c.truth, c.source]
             )  # fmt: skip

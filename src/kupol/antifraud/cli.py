@@ -107,3 +107,30 @@ def sip_front(
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
+
+
+@app.command("groups")
+@handle_errors
+def fraud_groups(
+    cdr: Annotated[Path, typer.Argument(help="CDR file (call_id,at,caller,called,…).")],
+    ported: Annotated[
+        Path | None, typer.Option(help="Ported numbers (number,operator) from the register.")
+    ] = None,
+) -> None:
+    """Screen a CDR file and print the organised groups among the numbers caught for their
+    behaviour, each with its numbers, SIMs, handsets, cells and evidence (JSON)."""
+    from dataclasses import asdict
+
+    from kupol.antifraud.cdr import read_cdr, read_ported
+    from kupol.antifraud.groups import find_groups, purity
+    from kupol.antifraud.screening import CallScreen
+    from kupol.antifraud.screening_eval import screen_rows
+
+    records = read_cdr(cdr)
+    screen = CallScreen()
+    screen.ported = read_ported(ported) if ported else {}
+    groups = find_groups(records.rows, screen_rows(records.rows, screen))
+    result: dict[str, object] = {"groups": [asdict(g) for g in groups]}
+    if any(r.source for r in records.rows):
+        result["against_sources"] = purity(groups)
+    out.print_json(json.dumps(result, default=str, ensure_ascii=False))
