@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -15,6 +16,7 @@ from kupol.alerts.schemas import AlertRuleCreate
 from kupol.bootstrap import Container, build_container
 from kupol.cameras.model import CameraKind
 from kupol.cameras.schemas import CameraCreate, CameraUpdate, Zone
+from kupol.core.auth import Principal
 from kupol.core.auth.model import Role
 from kupol.core.auth.service import SYSTEM
 from kupol.core.db import upgrade
@@ -31,6 +33,7 @@ DEMO_ROLES = [
     Role.ANALYST,
     Role.INVESTIGATOR,
     Role.TRAFFIC_OFFICER,
+    Role.FRAUD_ANALYST,
     Role.AUDITOR,
 ]
 
@@ -500,6 +503,63 @@ def seed_roads(container: Container, username: str) -> None:
             )  # fmt: skip
 
 
+def seed_antifraud(container: Container, username: str) -> None:
+    """A simulated day of a small network's calls (3,000 subscribers, its gangs included),
+    moved to end now and screened as an operator's switch would send them; and a bank's
+    three transfers (one ordinary, one emptying an account, one right after a spoofed call).
+    Seeded once: skipped when calls were screened already."""
+    from dataclasses import replace
+
+    from sqlalchemy import func, select
+
+    from kupol.antifraud.cdr_sim import simulate_day
+    from kupol.antifraud.holds import TransferRequest
+    from kupol.antifraud.model import CallDecision
+    from kupol.antifraud.transfers import TransferKind
+    from kupol.core.messages import utcnow
+
+    with container.db.reader() as session:
+        if session.scalar(select(func.count()).select_from(CallDecision)):
+            return
+    switch = _device(container, "demo-switch", "Demo: operator's switch")
+    bank = _device(container, "demo-bank", "Demo: a bank's anti-fraud gateway")
+    day = simulate_day(2026, subscribers=3000)
+    shift = utcnow() - max(c.attempt.at for c in day.calls)
+    calls = day.calls
+    container.antifraud.calls.screen_many(
+        actor=switch,
+        calls=[
+            (replace(c.attempt, at=c.attempt.at + shift), c.answered, c.duration_s) for c in calls
+        ],
+    )
+    victim = calls[0].attempt.called
+    now = utcnow()
+    spoofed = replace(calls[0].attempt, call_id="demo-spoof", caller="+77011112233",
+                      international=True, at=now, imsi=None, imei=None, cell=None)  # fmt: skip
+    container.antifraud.calls.screen(actor=switch, attempt=spoofed)
+    holds = container.antifraud.holds
+    for request in (
+        TransferRequest(bank_ref="DEMO-1", kind=TransferKind.PAYMENT, amount=12_500.0,
+                        payer="KZ12DEMO0001", payer_balance=480_000.0, payee="M-MAGNUM-ALMATY"),
+        TransferRequest(bank_ref="DEMO-2", kind=TransferKind.TRANSFER, amount=1_250_000.0,
+                        payer="KZ12DEMO0002", payer_balance=1_250_000.0, payee="KZ77DEMO9001"),
+        TransferRequest(bank_ref="DEMO-3", kind=TransferKind.TRANSFER, amount=300_000.0,
+                        payer="KZ12DEMO0003", payer_balance=2_100_000.0, payee="KZ77DEMO9002",
+                        payer_phone=victim),
+    ):  # fmt: skip
+        holds.check(actor=bank, request=request)
+    del username
+
+
+def _device(container: Container, username: str, full_name: str) -> Principal:
+    with contextlib.suppress(ConflictError):
+        container.auth.create_user(
+            username=username, password=secrets.token_urlsafe(16), roles=[Role.DEVICE],
+            full_name=full_name, locale="ru",
+        )  # fmt: skip
+    return container.auth.principal_of(username)
+
+
 def prepare_demo(
     settings: Settings, *, video: Path | None, port: int, host: str
 ) -> tuple[Settings, tuple[str, str]]:
@@ -519,6 +579,7 @@ def prepare_demo(
         seed_hotlist(container, login[0])
         seed_owners(container, login[0])
         seed_roads(container, login[0])
+        seed_antifraud(container, login[0])
         dock = seed_evidence(container, settings, login[0])
         if dock is not None:
             log.info("a docked body camera's folder to import in the console: %s", dock)

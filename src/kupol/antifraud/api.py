@@ -243,3 +243,20 @@ def unlist_number(
         actor=keeper, number=number, list_name=list_name, reason=reason
     )
     return asdict(view)
+
+
+@router.get("/calls/summary")
+def calls_summary(
+    container: ContainerDep, reader: NumberReader, minutes: int = Query(60, ge=1, le=10_080)
+) -> dict[str, Any]:
+    """The screening dashboard: calls, verdicts, calls/s over the last minute, top reasons."""
+    return container.antifraud.calls.summary(actor=reader, minutes=minutes)
+
+
+@router.get("/groups")
+def fraud_groups(
+    container: ContainerDep, reader: NumberReader, why: Why, hours: int = Query(24, ge=1, le=744)
+) -> list[dict[str, Any]]:
+    """Organised groups among the numbers screened in the last hours, with their evidence
+    (numbers, SIMs, handsets, cells; audited)."""
+    return [asdict(g) for g in container.antifraud.calls.groups(actor=reader, why=why, hours=hours)]

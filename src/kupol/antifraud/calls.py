@@ -20,9 +20,18 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from kupol.antifraud.cdr import CdrRow
+from kupol.antifraud.groups import FraudGroup, find_groups
 from kupol.antifraud.model import CallDecision, NumberListEntry
 from kupol.antifraud.numbers import NumberKind
-from kupol.antifraud.screening import REASONS, CallAttempt, CallScreen, ListEntry, Screened
+from kupol.antifraud.screening import (
+    REASONS,
+    CallAttempt,
+    CallScreen,
+    ListEntry,
+    Screened,
+    Verdict,
+)
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
@@ -118,7 +127,8 @@ class CallScreening:
                     call_id=attempt.call_id, switch=actor.username, at=attempt.at,
                     caller=result.caller.e164[:32], called=attempt.called[:32],
                     international=attempt.international, verdict=result.verdict.value,
-                    reasons=list(result.reasons),
+                    reasons=list(result.reasons), imsi=attempt.imsi, imei=attempt.imei,
+                    cell=attempt.cell,
                 )
             )  # fmt: skip
             if caught is not None and caught is not before and caught.source.startswith("auto:"):
@@ -132,6 +142,129 @@ class CallScreening:
                     note=None, expires_at=until, added_by="screening",
                 )  # fmt: skip
         return result
+
+    def screen_many(
+        self, *, actor: Principal, calls: list[tuple[CallAttempt, bool | None, float | None]]
+    ) -> list[Screened]:
+        """Screen attempts in time order and store the decisions in one transaction; each
+        call's outcome (answered, seconds), where given, is learned after its verdict (a file
+        of records, the demo's day)."""
+        actor.require(Permission.CALLS_SCREEN)
+        results: list[Screened] = []
+        caught: dict[str, ListEntry] = {}
+        with self._lock:
+            self._load()
+            for attempt, answered, duration in calls:
+                before = self._screen.block_list.get(
+                    self._screen.numbering.classify(attempt.caller).e164
+                )
+                result = self._screen.screen(attempt)
+                entry = self._screen.block_list.get(result.caller.e164)
+                if entry is not None and entry is not before and entry.source.startswith("auto:"):
+                    caught[result.caller.e164] = entry
+                if answered is not None and result.verdict.value != "block":
+                    self._screen.outcome(attempt, answered=answered, duration_s=duration or 0.0)
+                results.append(result)
+        with self._db.unit_of_work() as session:
+            session.add_all(
+                CallDecision(
+                    call_id=a.call_id, switch=actor.username, at=a.at,
+                    caller=r.caller.e164[:32], called=a.called[:32],
+                    international=a.international, verdict=r.verdict.value,
+                    reasons=list(r.reasons), imsi=a.imsi, imei=a.imei, cell=a.cell,
+                )
+                for (a, _, _), r in zip(calls, results, strict=True)
+            )  # fmt: skip
+            for number, entry in caught.items():
+                until = (
+                    datetime.fromtimestamp(entry.expires_at, tz=utcnow().tzinfo)
+                    if entry.expires_at
+                    else None
+                )
+                self._store_entry(
+                    session, number=number, list_name="block", source=entry.source, note=None,
+                    expires_at=until, added_by="screening",
+                )  # fmt: skip
+        return results
+
+    def summary(self, *, actor: Principal, minutes: int = 60) -> dict[str, Any]:
+        """The screening dashboard's figures over the last ``minutes`` (no numbers in it):
+        calls, by verdict, calls a second over the last minute, the top reasons."""
+        actor.require(Permission.NUMBERS_READ)
+        if not 1 <= minutes <= 7 * 24 * 60:
+            raise InvalidInputError("minutes must be between 1 and 10,080")
+        now = utcnow()
+        since = now - timedelta(minutes=minutes)
+        with self._db.reader() as session:
+            rows = session.execute(
+                select(CallDecision.at, CallDecision.verdict, CallDecision.reasons).where(
+                    CallDecision.at >= since
+                )
+            ).all()
+        verdicts: dict[str, int] = {"allow": 0, "warn": 0, "block": 0}
+        reasons: dict[str, int] = {}
+        last_minute = 0
+        for at, verdict, codes in rows:
+            verdicts[verdict] = verdicts.get(verdict, 0) + 1
+            for code in codes or []:
+                reasons[code] = reasons.get(code, 0) + 1
+            if at >= now - timedelta(minutes=1):
+                last_minute += 1
+        top = sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        return {
+            "minutes": minutes,
+            "calls": len(rows),
+            "verdicts": verdicts,
+            "calls_per_s_last_minute": round(last_minute / 60, 2),
+            "top_reasons": [
+                {"code": c, "text": REASONS[c][1] if c in REASONS else c, "calls": n}
+                for c, n in top
+            ],
+        }
+
+    def groups(
+        self, *, actor: Principal, why: Justification, hours: int = 24, limit: int = 500_000
+    ) -> list[FraudGroup]:
+        """Organised groups among the numbers screened in the last ``hours`` (audited: the
+        groups list numbers, SIMs and handsets)."""
+        actor.require(Permission.NUMBERS_READ)
+        if not 1 <= hours <= 24 * 31:
+            raise InvalidInputError("hours must be between 1 and 744")
+        since = utcnow() - timedelta(hours=hours)
+        with self._db.reader() as session:
+            decisions = list(
+                session.scalars(
+                    select(CallDecision)
+                    .where(CallDecision.at >= since)
+                    .order_by(CallDecision.at, CallDecision.id)
+                    .limit(limit)
+                )
+            )
+        rows, verdicts = [], []
+        numbering = self._screen.numbering
+        for d in decisions:
+            attempt = CallAttempt(
+                call_id=d.call_id, at=d.at, caller=d.caller, called=d.called,
+                international=d.international, imsi=d.imsi, imei=d.imei, cell=d.cell,
+            )  # fmt: skip
+            rows.append(
+                CdrRow(line=d.id, attempt=attempt, answered=None, duration_s=None, truth=None)
+            )
+            verdicts.append(
+                Screened(
+                    call_id=d.call_id,
+                    verdict=Verdict(d.verdict),
+                    reasons=tuple(d.reasons or ()),
+                    caller=numbering.classify(d.caller),
+                )
+            )
+        found = find_groups(rows, verdicts)
+        self._audit.access(
+            actor=actor, why=why, action="search", resource_type="fraud_group",
+            details={"hours": hours, "groups": len(found),
+                     "numbers": sum(len(g.numbers) for g in found)},
+        )  # fmt: skip
+        return found
 
     def outcome(self, *, actor: Principal, call_id: str, answered: bool, duration_s: float) -> None:
         """What became of a screened call (answered, seconds): the behaviour rules learn it.

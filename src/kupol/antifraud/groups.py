@@ -65,6 +65,9 @@ class FraudGroup:
     """Calls blocked or warned, per member number: how hard the evidence is."""
     sources: dict[str, int] = field(default_factory=dict)
     """In simulated data: which simulated parties made the group's calls."""
+    edges: list[tuple[str, str]] = field(default_factory=list)
+    """The ties, as ``kind:value`` pairs (``number:+7…``, ``sim:…``, ``handset:…``,
+    ``cell:…``): each one an analyst can check."""
 
 
 def find_groups(
@@ -125,7 +128,12 @@ def find_groups(
                 continue
             if len(numbers) < 2 and len(kinds["sim"]) < 2 and len(kinds["handset"]) < 2:
                 continue
-            groups.append(_group(numbers, kinds, evidence))
+            group = _group(numbers, kinds, evidence)
+            ties = sorted(
+                tuple(sorted((f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}")))
+                for a, b in graph.subgraph(members).edges()
+            )
+            groups.append(FraudGroup(**{**group.__dict__, "edges": ties}))
     groups.sort(key=lambda g: (-g.score, -g.calls, g.numbers[0]))
     return [FraudGroup(**{**g.__dict__, "id": i + 1}) for i, g in enumerate(groups)]
 

@@ -110,3 +110,6 @@ class CallDecision(Base):
     international: Mapped[bool] = mapped_column(Boolean, default=False)
     verdict: Mapped[str] = mapped_column(String(5))
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    imsi: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    imei: Mapped[str | None] = mapped_column(String(17), nullable=True)
+    cell: Mapped[str | None] = mapped_column(String(64), nullable=True)

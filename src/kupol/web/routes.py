@@ -24,7 +24,14 @@ from kupol.bootstrap import Container
 from kupol.cameras.model import CameraKind
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import AuthenticationError, InvalidInputError, RateLimitedError
-from kupol.web import evidence_pages, faces_pages, plates_pages, roads_pages, traffic_pages
+from kupol.web import (
+    antifraud_pages,
+    evidence_pages,
+    faces_pages,
+    plates_pages,
+    roads_pages,
+    traffic_pages,
+)
 from kupol.web.i18n import LOCALES, negotiate, translate
 from kupol.web.mapview import build_map
 from kupol.web.rendering import STATIC, forbidden, guard, render
@@ -42,6 +49,7 @@ router.include_router(faces_pages.router)
 router.include_router(plates_pages.router)
 router.include_router(traffic_pages.router)
 router.include_router(roads_pages.router)
+router.include_router(antifraud_pages.router)
 router.include_router(evidence_pages.router)
 ACTIVE_LIMIT = 200
 
@@ -282,5 +290,6 @@ def dynamic_keys() -> list[str]:
         + plates_pages.dynamic_keys()
         + traffic_pages.dynamic_keys()
         + roads_pages.dynamic_keys()
+        + antifraud_pages.dynamic_keys()
         + evidence_pages.dynamic_keys()
     )

@@ -156,10 +156,17 @@ PAGES: tuple[Page, ...] = (
         permission=Permission.DOCUMENTS_READ,
         group="evidence",
     ),
+    Page(
+        name="antifraud",
+        path="/antifraud",
+        label_key="nav.antifraud",
+        permission=Permission.NUMBERS_READ,
+    ),
     Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
 )
-# Where a user lands when they may not see the dashboard: an auditor's work is the log.
-LANDING_ORDER = ("dashboard", "audit", "search", "map")
+# Where a user lands when they may not see the dashboard: an auditor's work is the log, a
+# fraud analyst's the anti-fraud page.
+LANDING_ORDER = ("dashboard", "audit", "antifraud", "search", "map")
 
 
 def page(name: str) -> Page:

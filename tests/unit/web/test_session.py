@@ -73,7 +73,7 @@ def user(*roles: str) -> Principal:
         ),
         (("admin",), ["dashboard", "map", "cameras", "calibration", "road_safety"], "dashboard"),
         (("auditor",), ["map", "cameras", "audit"], "audit"),
-        (("fraud_analyst",), ["map", "cameras"], "map"),
+        (("fraud_analyst",), ["map", "cameras", "antifraud"], "antifraud"),
         (("device",), [], None),
     ],
 )

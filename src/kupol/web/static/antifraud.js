@@ -1,0 +1,227 @@
+/* Anti-fraud: the live screening dashboard (no personal data), and — each under the stated
+ * purpose, audited on the server — a number's look-up, organised groups drawn as graphs of
+ * numbers, SIMs, handsets and cells, and the transfer holds queue. */
+(function () {
+  "use strict";
+  const { t, api, errorText, fmtTime, pageData, whyHeaders } = window.Kupol;
+  const data = pageData();
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const $ = (id) => document.getElementById(id);
+
+  function fmt(n) {
+    return n === null || n === undefined ? "—" : Number(n).toLocaleString();
+  }
+  function cells(tr, values) {
+    values.forEach((v) => {
+      const td = document.createElement("td");
+      if (typeof v === "number") { td.className = "num"; td.textContent = fmt(v); }
+      else td.textContent = v === null || v === undefined ? "—" : String(v);
+      tr.append(td);
+    });
+    return tr;
+  }
+  function reasonText(code) {
+    const key = "antifraud.reason." + code;
+    const text = t(key);
+    return text === key ? code : text;
+  }
+  function show(node, on) { node.hidden = !on; }
+  function fail(where, err) {
+    where.textContent = errorText(err);
+    show(where, true);
+  }
+
+  /* The dashboard: counts over the chosen window, refreshed every 5 seconds. */
+  async function refresh() {
+    try {
+      const s = await api("/api/antifraud/calls/summary?minutes=" + $("af-minutes").value);
+      $("af-calls").textContent = fmt(s.calls);
+      $("af-rate").textContent = fmt(s.calls_per_s_last_minute);
+      ["allow", "warn", "block"].forEach((v) => { $("af-" + v).textContent = fmt(s.verdicts[v]); });
+      const body = $("af-reasons").tBodies[0];
+      body.replaceChildren(...s.top_reasons.map((r) =>
+        cells(document.createElement("tr"), [reasonText(r.code), r.calls])));
+      show($("af-quiet"), s.calls === 0);
+      show($("af-error"), false);
+    } catch (err) {
+      fail($("af-error"), err);
+    }
+  }
+  $("af-minutes").addEventListener("change", refresh);
+  refresh();
+  setInterval(refresh, 5000);
+
+  function why() {
+    const purpose = $("af-purpose").value.trim();
+    if (purpose.length < 5) {
+      $("af-personal-error").textContent = t("error.purpose_required");
+      show($("af-personal-error"), true);
+      $("af-purpose").focus();
+      return null;
+    }
+    show($("af-personal-error"), false);
+    return { purpose };
+  }
+
+  /* A number: where it belongs, its list entries, its recent calls. */
+  $("af-lookup").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const w = why();
+    if (!w) return;
+    const number = $("af-number").value.trim();
+    if (!number) return;
+    try {
+      const n = await api("/api/antifraud/numbers/" + encodeURIComponent(number),
+        { headers: whyHeaders(w) });
+      $("af-number-title").textContent = n.number;
+      $("af-number-place").textContent = [t("antifraud.kind." + n.kind), n.operator, n.region]
+        .filter(Boolean).join(" · ");
+      $("af-number-lists").replaceChildren(...n.lists.map((e) => {
+        const li = document.createElement("li");
+        li.textContent = t("antifraud.list." + e.list) + ": " + e.source +
+          (e.active ? "" : " (" + t("antifraud.inactive") + ")");
+        return li;
+      }));
+      $("af-number-calls").tBodies[0].replaceChildren(...n.calls.map((c) =>
+        cells(document.createElement("tr"), [fmtTime(c.at), c.caller, c.called,
+          t("antifraud.verdict." + c.verdict), c.reasons.map(reasonText).join(", ")])));
+      show($("af-number-result"), true);
+    } catch (err) {
+      fail($("af-personal-error"), err);
+    }
+  });
+
+  /* Groups: a table, and the chosen group's graph. */
+  const RINGS = { cell: 0, handset: 95, sim: 150, number: 195 };
+  function drawGroup(group) {
+    const svg = $("af-graph");
+    const nodes = new Map();
+    const byKind = { number: group.numbers, sim: group.sims, handset: group.handsets,
+      cell: group.cells };
+    /* Numbers around the outer ring; each SIM, handset, cell at the mean angle of the
+     * numbers it is tied to (through the SIM for handsets), so ties point outwards. */
+    const angles = new Map();
+    group.numbers.forEach((n, i) =>
+      angles.set("number:" + n, (2 * Math.PI * i) / Math.max(1, group.numbers.length) - Math.PI / 2));
+    const neighbours = new Map();
+    group.edges.forEach(([a, b]) => {
+      if (!neighbours.has(a)) neighbours.set(a, []);
+      if (!neighbours.has(b)) neighbours.set(b, []);
+      neighbours.get(a).push(b);
+      neighbours.get(b).push(a);
+    });
+    /* The mean direction of the tied nodes already placed, or null where they pull every
+     * way (a handset shared by SIMs all round). */
+    function meanAngle(key) {
+      const around = (neighbours.get(key) || []).filter((k) => angles.has(k)).map((k) => angles.get(k));
+      if (!around.length) return null;
+      const x = around.reduce((sum, a) => sum + Math.cos(a), 0);
+      const y = around.reduce((sum, a) => sum + Math.sin(a), 0);
+      return Math.hypot(x, y) < 0.3 * around.length ? null : Math.atan2(y, x);
+    }
+    ["sim", "handset", "cell"].forEach((kind) => {
+      const values = byKind[kind];
+      values.forEach((value, i) => {
+        const key = kind + ":" + value;
+        const angle = meanAngle(key);
+        angles.set(key, angle === null ? (2 * Math.PI * (i + 0.5)) / values.length : angle);
+      });
+    });
+    Object.entries(byKind).forEach(([kind, values]) => {
+      values.forEach((value) => {
+        const key = kind + ":" + value;
+        const angle = angles.get(key);
+        const r = kind === "cell" ? (values.length > 1 ? 30 : 0) : RINGS[kind];
+        nodes.set(key, { kind, value, x: 320 + r * Math.cos(angle), y: 210 + r * Math.sin(angle) });
+      });
+    });
+    const parts = [];
+    group.edges.forEach(([a, b]) => {
+      const p = nodes.get(a);
+      const q = nodes.get(b);
+      if (!p || !q) return;
+      const line = document.createElementNS(SVG_NS, "line");
+      line.setAttribute("x1", p.x); line.setAttribute("y1", p.y);
+      line.setAttribute("x2", q.x); line.setAttribute("y2", q.y);
+      parts.push(line);
+    });
+    nodes.forEach((n) => {
+      const dot = document.createElementNS(SVG_NS, "circle");
+      dot.setAttribute("cx", n.x); dot.setAttribute("cy", n.y);
+      dot.setAttribute("r", n.kind === "cell" ? 9 : n.kind === "number" ? 6 : 4);
+      dot.setAttribute("class", "node-" + n.kind);
+      const title = document.createElementNS(SVG_NS, "title");
+      title.textContent = t("antifraud.node." + n.kind) + " " + n.value;
+      dot.append(title);
+      parts.push(dot);
+      if (n.kind === "number" || n.kind === "cell") {
+        const label = document.createElementNS(SVG_NS, "text");
+        label.setAttribute("x", n.x + 8); label.setAttribute("y", n.y + 3);
+        label.textContent = n.value;
+        parts.push(label);
+      }
+    });
+    svg.replaceChildren(...parts);
+    $("af-graph-caption").textContent = t("antifraud.graph_caption", {
+      numbers: group.numbers.length, sims: group.sims.length, handsets: group.handsets.length,
+      cells: group.cells.length, calls: group.calls });
+    show($("af-graph-figure"), true);
+  }
+
+  $("af-groups-show").addEventListener("click", async () => {
+    const w = why();
+    if (!w) return;
+    try {
+      const groups = await api("/api/antifraud/groups?hours=" + encodeURIComponent($("af-hours").value),
+        { headers: whyHeaders(w) });
+      const body = $("af-groups").tBodies[0];
+      body.replaceChildren(...groups.map((g) => {
+        const tr = cells(document.createElement("tr"), [g.id, g.numbers.length, g.sims.length,
+          g.handsets.length, g.cells.join(", "), g.calls, g.blocked,
+          Object.keys(g.reasons).slice(0, 3).map(reasonText).join(", ")]);
+        tr.className = "clickable";
+        tr.tabIndex = 0;
+        tr.addEventListener("click", () => {
+          body.querySelectorAll("tr").forEach((r) => r.classList.remove("selected"));
+          tr.classList.add("selected");
+          drawGroup(g);
+        });
+        return tr;
+      }));
+      show($("af-groups-empty"), groups.length === 0);
+      if (groups.length) body.rows[0].click();
+      else show($("af-graph-figure"), false);
+    } catch (err) {
+      fail($("af-personal-error"), err);
+    }
+  });
+
+  /* Transfer holds: totals and the queue. */
+  if (data.can_see_holds) {
+    (async () => {
+      try {
+        const s = await api("/api/antifraud/transfers/summary");
+        $("af-checks").textContent = fmt(s.checks);
+        $("af-held").textContent = fmt(s.counts.held || 0);
+        const kzt = s.amounts.KZT || {};
+        $("af-protected").textContent = fmt(kzt.protected || 0) + " ₸";
+      } catch (err) {
+        fail($("af-personal-error"), err);
+      }
+    })();
+    $("af-holds-show").addEventListener("click", async () => {
+      const w = why();
+      if (!w) return;
+      try {
+        const rows = await api("/api/antifraud/transfers?status=" + $("af-hold-status").value,
+          { headers: whyHeaders(w) });
+        $("af-holds").tBodies[0].replaceChildren(...rows.map((h) =>
+          cells(document.createElement("tr"), [fmtTime(h.asked_at), h.bank, h.amount, h.payer,
+            h.payee, h.reasons.map(reasonText).join(", "),
+            h.hold_until ? fmtTime(h.hold_until) : "—"])));
+      } catch (err) {
+        fail($("af-personal-error"), err);
+      }
+    });
+  }
+})();
