@@ -407,6 +407,12 @@ class AntifraudSettings(Section):
         description="Days of earlier transfers the service remembers per account "
         "(the payer's usual amounts, the payee's payers).",
     )
+    organisation: str = Field(
+        "kupol",
+        min_length=2,
+        max_length=120,
+        description="The reporting organisation named in reports to the Anti-Fraud Centre.",
+    )
     call_window_hours: float = Field(
         2.0,
         gt=0,

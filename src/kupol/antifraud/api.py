@@ -260,3 +260,81 @@ def fraud_groups(
     """Organised groups among the numbers screened in the last hours, with their evidence
     (numbers, SIMs, handsets, cells; audited)."""
     return [asdict(g) for g in container.antifraud.calls.groups(actor=reader, why=why, hours=hours)]
+
+
+class ReportIn(BaseModel):
+    """A suspicious number or account for the Anti-Fraud Centre."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["number", "account"]
+    subject: str = Field(min_length=1, max_length=64)
+    category: Literal[
+        "call_centre", "simbox", "wangiri", "spoofing", "mule", "fraud_transfer", "other"
+    ]
+    summary: str = Field(min_length=10, max_length=4000)
+
+
+class CheckIn(BaseModel):
+    """The operator's or bank's answer to a report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    result: Literal["confirmed", "rejected"]
+    checked_by: str = Field(min_length=2, max_length=120)
+    note: str = Field(min_length=3, max_length=4000)
+
+
+Reporter = Annotated[Principal, Depends(require(Permission.AFC_REPORT))]
+
+
+@router.post("/reports", status_code=201)
+def make_report(
+    body: ReportIn, container: ContainerDep, reporter: Reporter, why: Why
+) -> dict[str, Any]:
+    """Report a number or account, the evidence gathered now; the check is due in two working
+    days."""
+    view = container.antifraud.reports.report(
+        actor=reporter, kind=body.kind, subject=body.subject, category=body.category,
+        summary=body.summary, why=why,
+    )  # fmt: skip
+    return asdict(view)
+
+
+@router.get("/reports")
+def list_reports(
+    container: ContainerDep,
+    reporter: Reporter,
+    why: Why,
+    status: Literal["submitted", "confirmed", "rejected"] | None = None,
+    overdue: bool = False,
+    limit: int = Query(200, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    """Reports, newest first; ``overdue=true``: waiting past their due time (audited)."""
+    rows = container.antifraud.reports.reports(
+        actor=reporter, why=why, status=status, overdue=overdue, limit=limit
+    )
+    return [asdict(r) for r in rows]
+
+
+@router.post("/reports/{report_id}/check")
+def check_report(
+    report_id: int, body: CheckIn, container: ContainerDep, reporter: Reporter
+) -> dict[str, Any]:
+    """Record the operator's or bank's answer."""
+    view = container.antifraud.reports.check(
+        actor=reporter, report_id=report_id, result=body.result, checked_by=body.checked_by,
+        note=body.note,
+    )  # fmt: skip
+    return asdict(view)
+
+
+@router.get("/reports/{report_id}/exchange.json")
+def report_exchange(
+    report_id: int, container: ContainerDep, reporter: Reporter, why: Why
+) -> dict[str, Any]:
+    """The report in the exchange format (kupol-afc-report/1; audited as an export)."""
+    return container.antifraud.reports.exchange(
+        actor=reporter, why=why, report_id=report_id,
+        organisation=container.settings.antifraud.organisation,
+    )  # fmt: skip

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from kupol.antifraud.cdr import CdrRow
 from kupol.antifraud.groups import FraudGroup, find_groups
 from kupol.antifraud.model import CallDecision, NumberListEntry
-from kupol.antifraud.numbers import NumberKind
+from kupol.antifraud.numbers import Numbering, NumberKind
 from kupol.antifraud.screening import (
     REASONS,
     CallAttempt,
@@ -76,6 +76,11 @@ class CallScreening:
         self._lock = threading.Lock()
         self._loaded = False
         self._attempts: OrderedDict[str, CallAttempt] = OrderedDict()
+
+    @property
+    def numbering(self) -> Numbering:
+        """The numbering plan the screen places numbers by."""
+        return self._screen.numbering
 
     def _load(self) -> None:
         if self._loaded:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kupol.antifraud.calls import CallScreening
 from kupol.antifraud.holds import TransferHolds
 from kupol.antifraud.mules import MuleList
+from kupol.antifraud.reports import AfcReports
 from kupol.antifraud.transfer_model import MODEL_PATH, try_load_model
 from kupol.core.audit import AuditLog
 from kupol.core.db import Database
@@ -20,6 +21,7 @@ class Antifraud:
     holds: TransferHolds
     mules: MuleList
     calls: CallScreening
+    reports: AfcReports
 
 
 def build_antifraud(*, settings: AntifraudSettings, db: Database, audit: AuditLog) -> Antifraud:
@@ -30,4 +32,5 @@ def build_antifraud(*, settings: AntifraudSettings, db: Database, audit: AuditLo
         holds=TransferHolds(db=db, audit=audit, settings=settings, model=model, calls=calls),
         mules=MuleList(db=db, audit=audit),
         calls=calls,
+        reports=AfcReports(db=db, audit=audit, calls=calls),
     )

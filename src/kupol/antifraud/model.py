@@ -113,3 +113,33 @@ class CallDecision(Base):
     imsi: Mapped[str | None] = mapped_column(String(16), nullable=True)
     imei: Mapped[str | None] = mapped_column(String(17), nullable=True)
     cell: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class AfcReport(Base):
+    """A suspicious number or account reported to the National Bank's Anti-Fraud Centre, with
+    its evidence and the check the operator or bank owes within two working days."""
+
+    __tablename__ = "afc_reports"
+    __table_args__ = (
+        UniqueConstraint("exchange_id"),
+        Index("ix_afc_reports_status_due", "status", "due_by"),
+        Index("ix_afc_reports_subject", "subject"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    exchange_id: Mapped[str] = mapped_column(String(36))
+    """The report's id in the exchange (a UUID), the same on both sides."""
+    kind: Mapped[str] = mapped_column(String(8))
+    """``number`` or ``account``."""
+    subject: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str] = mapped_column(String(24))
+    summary: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    reported_by: Mapped[str] = mapped_column(String(64))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_by: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(10))
+    """``submitted``, then ``confirmed`` or ``rejected`` by the operator's or bank's check."""
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    checked_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)

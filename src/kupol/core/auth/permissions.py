@@ -51,6 +51,7 @@ class Permission(enum.StrEnum):
     CALLS_SCREEN = "antifraud.calls.screen"
     NUMBERS_READ = "antifraud.numbers.read"
     NUMBERS_MANAGE = "antifraud.numbers.manage"
+    AFC_REPORT = "antifraud.afc"
 
 
 _STAFF = {
@@ -128,6 +129,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.CALLS_SCREEN: frozenset({Role.DEVICE}),
     Permission.NUMBERS_READ: frozenset({Role.FRAUD_ANALYST}),
     Permission.NUMBERS_MANAGE: frozenset({Role.FRAUD_ANALYST}),
+    # Reports to the National Bank's Anti-Fraud Centre and the answers to them.
+    Permission.AFC_REPORT: frozenset({Role.FRAUD_ANALYST}),
 }
 
 
