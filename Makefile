@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser sipp services bench bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model clean help
+.PHONY: demo test setup lint typecheck unit browser sipp services bench bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model screen-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
@@ -17,6 +17,7 @@ help:
 	@echo "make face-models rebuild the shipped BlazeFace ONNX face detectors from mediapipe's wheel"
 	@echo "make plate-fonts fetch the pinned DIN-like fonts the plate renderer draws with (npm)"
 	@echo "make transfer-model retrain the shipped transfer-hold model on the PaySim sample"
+	@echo "make screen-model retrain call screening's learned model on simulated network days"
 	@echo "make voice-model retrain the shipped synthetic-speech detector on the Fake-or-Real clips"
 	@echo "make plate-model retrain the shipped plate reader (CRNN, PyTorch; trained on a GPU) from its seed"
 
@@ -98,6 +99,9 @@ transfer-model: setup
 
 voice-model: setup
 	$(BIN)/python scripts/train_voice_detector.py
+
+screen-model: setup
+	$(BIN)/python scripts/train_screen_model.py
 
 face-models: setup
 	$(BIN)/python scripts/build_blazeface.py

@@ -24,6 +24,7 @@ from kupol.antifraud.cdr import CdrRow
 from kupol.antifraud.groups import FraudGroup, find_groups
 from kupol.antifraud.model import CallDecision, NumberListEntry
 from kupol.antifraud.numbers import Numbering, NumberKind
+from kupol.antifraud.screen_model import ScreenModel
 from kupol.antifraud.screening import (
     REASONS,
     CallAttempt,
@@ -69,7 +70,15 @@ def reason_texts(codes: tuple[str, ...] | list[str]) -> list[dict[str, str]]:
 class CallScreening:
     """The screening service (see the module)."""
 
-    def __init__(self, *, db: Database, audit: AuditLog, screen: CallScreen | None = None):
+    def __init__(
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        screen: CallScreen | None = None,
+        model: ScreenModel | None = None,
+    ):
+        self._model = model
         self._db = db
         self._audit = audit
         self._screen = screen or CallScreen()
@@ -122,6 +131,8 @@ class CallScreening:
                 self._screen.numbering.classify(attempt.caller).e164
             )
             result = self._screen.screen(attempt)
+            if self._model is not None:
+                result = self._model.apply([result])[0]
             caught = self._screen.block_list.get(result.caller.e164)
             self._attempts[attempt.call_id] = attempt
             while len(self._attempts) > _OUTCOMES_KEPT:
@@ -170,6 +181,8 @@ class CallScreening:
                 if answered is not None and result.verdict.value != "block":
                     self._screen.outcome(attempt, answered=answered, duration_s=duration or 0.0)
                 results.append(result)
+        if self._model is not None:
+            results = self._model.apply(results)
         with self._db.unit_of_work() as session:
             session.add_all(
                 CallDecision(

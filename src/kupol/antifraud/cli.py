@@ -45,14 +45,19 @@ def screen_cdr(
     verdicts: Annotated[
         Path | None, typer.Option("--out", help="Write each call's verdict here (CSV).")
     ] = None,
+    model: Annotated[
+        bool, typer.Option("--model/--no-model", help="Let the learned model warn too.")
+    ] = True,
 ) -> None:
     """Screen a CDR file in time order; print verdict counts, reasons, decisions/s, and —
     where the file has a truth column — the figures per kind of fraud (JSON)."""
     from kupol.antifraud.cdr import read_ported
+    from kupol.antifraud.screen_model import try_load_screen_model
     from kupol.antifraud.screening_eval import screen_file
 
     register = read_ported(ported) if ported else None
-    figures = screen_file(cdr, verdicts, ported=register)
+    learned = try_load_screen_model() if model else None
+    figures = screen_file(cdr, verdicts, ported=register, model=learned)
     out.print_json(json.dumps(figures, ensure_ascii=False))
 
 

@@ -8,6 +8,7 @@ from kupol.antifraud.calls import CallScreening
 from kupol.antifraud.holds import TransferHolds
 from kupol.antifraud.mules import MuleList
 from kupol.antifraud.reports import AfcReports
+from kupol.antifraud.screen_model import try_load_screen_model
 from kupol.antifraud.transfer_model import MODEL_PATH, try_load_model
 from kupol.core.audit import AuditLog
 from kupol.core.db import Database
@@ -27,7 +28,7 @@ class Antifraud:
 def build_antifraud(*, settings: AntifraudSettings, db: Database, audit: AuditLog) -> Antifraud:
     """Wire the domain; the transfer model is loaded now (or its absence logged)."""
     model = try_load_model(settings.model or MODEL_PATH)
-    calls = CallScreening(db=db, audit=audit)
+    calls = CallScreening(db=db, audit=audit, model=try_load_screen_model())
     return Antifraud(
         holds=TransferHolds(db=db, audit=audit, settings=settings, model=model, calls=calls),
         mules=MuleList(db=db, audit=audit),

@@ -66,6 +66,7 @@ REASONS: dict[str, tuple[Verdict, str]] = {
     "simbox_imei": (Verdict.BLOCK, "many SIM cards through one handset (SIM-box)"),
     "sequential_imsi": (Verdict.BLOCK, "SIM cards with consecutive numbers calling from one cell"),
     "outgoing_only": (Verdict.WARN, "a SIM that only calls out, many times"),
+    "model": (Verdict.WARN, "the call resembles fraud calls (the learned model)"),
 }
 """Reason code → the verdict it asks for, and what it says."""
 
@@ -127,6 +128,28 @@ class Screened:
     verdict: Verdict
     reasons: tuple[str, ...]
     caller: Number
+    signals: tuple[float, ...] = ()
+    """The window counts behind the rules (:data:`SIGNALS`), for the learned model."""
+
+
+SIGNALS = (
+    "international",
+    "roaming",
+    "caller_kind",
+    "network_mismatch",
+    "distinct_callees_10m",
+    "finished_calls_1h",
+    "short_share_1h",
+    "night_calls_1h",
+    "outgoing_24h",
+    "called_back_24h",
+    "imsis_on_handset_24h",
+    "neighbour_imsis_in_cell_1h",
+    "has_imsi",
+    "hour",
+)
+"""What the learned model sees of a call: the same windows the rules count."""
+_KIND_CODES = {kind: float(i) for i, kind in enumerate(NumberKind)}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,10 +226,12 @@ class CallScreen:
         ):
             # From a subscriber's own SIM it is a voicemail check; from a gateway, spoofing.
             reasons.append("callee_own_number")
+        mismatch = 0.0
         if not call.international and call.network and caller.operator:
             serving = self.ported.get(key, caller.operator)
             if call.network != serving:
                 reasons.append("network_mismatch")
+                mismatch = 1.0
         state = self._callers[key]
         # Fan-out: distinct callees in the window, this one included.
         since = now - s.fan_out_window
@@ -223,17 +248,16 @@ class CallScreen:
         since = now - s.short_window
         while outcomes and outcomes[0][0] < since:
             outcomes.popleft()
-        if len(outcomes) >= s.short_min_calls:
-            short = sum(1 for _, is_short in outcomes if is_short)
-            if short >= s.short_share * len(outcomes):
-                reasons.append("short_calls")
-                if distinct >= s.fan_out_warn:
-                    reasons.append("call_centre")
-                if caller.kind is NumberKind.INTERNATIONAL and distinct >= s.wangiri_callees:
-                    reasons.append("wangiri")
+        short = sum(1 for _, is_short in outcomes if is_short)
+        if len(outcomes) >= s.short_min_calls and short >= s.short_share * len(outcomes):
+            reasons.append("short_calls")
+            if distinct >= s.fan_out_warn:
+                reasons.append("call_centre")
+            if caller.kind is NumberKind.INTERNATIONAL and distinct >= s.wangiri_callees:
+                reasons.append("wangiri")
         hour = (int(now // 3600) + s.utc_offset_h) % 24  # local hour
+        night = state.night
         if s.night_hours[0] <= hour < s.night_hours[1]:
-            night = state.night
             while night and night[0] < now - s.night_window:
                 night.popleft()
             night.append(now)
@@ -243,16 +267,20 @@ class CallScreen:
         while out and out[0] < now - s.outgoing_window:
             out.popleft()
         out.append(now)
-        if len(out) >= s.outgoing_calls and state.last_incoming < now - s.outgoing_window:
+        called_back = state.last_incoming >= now - s.outgoing_window
+        if len(out) >= s.outgoing_calls and not called_back:
             reasons.append("outgoing_only")
         self._callers[called.e164].last_incoming = now
+        imsis = 0
         if call.imei and call.imsi:
             seen = self._imei[call.imei]
             while seen and seen[0][0] < now - s.imei_window:
                 seen.popleft()
             seen.append((now, call.imsi))
-            if len({i for _, i in seen}) >= s.imei_imsis:
+            imsis = len({i for _, i in seen})
+            if imsis >= s.imei_imsis:
                 reasons.append("simbox_imei")
+        neighbours: set[int] = set()
         if call.cell and call.imsi and call.imsi.isdigit():
             imsi = int(call.imsi)
             near = self._cell_imsis[call.cell]
@@ -262,6 +290,13 @@ class CallScreen:
             near.append((now, imsi))
             if len(neighbours) + 1 >= s.sequence_count:
                 reasons.append("sequential_imsi")
+        signals = (
+            float(call.international), float(call.roaming), _KIND_CODES[caller.kind], mismatch,
+            float(distinct), float(len(outcomes)),
+            short / len(outcomes) if outcomes else 0.0, float(len(night)), float(len(out)),
+            float(called_back), float(imsis), float(len(neighbours)), float(bool(call.imsi)),
+            float(hour),
+        )  # fmt: skip
         if allowed:
             # The allow list vouches for behaviour, not for a forged or broken number.
             reasons = [r for r in reasons if r in _NUMBER_REASONS]
@@ -279,8 +314,9 @@ class CallScreen:
             if SEVERITY[asked] > SEVERITY[verdict]:
                 verdict = asked
         return Screened(
-            call_id=call.call_id, verdict=verdict, reasons=tuple(reasons), caller=caller
-        )
+            call_id=call.call_id, verdict=verdict, reasons=tuple(reasons), caller=caller,
+            signals=signals,
+        )  # fmt: skip
 
     def outcome(self, call: CallAttempt, *, answered: bool, duration_s: float) -> None:
         """What became of a call that went through: feeds the short-calls and Wangiri rules."""

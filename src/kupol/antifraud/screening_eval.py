@@ -11,12 +11,17 @@ from pathlib import Path
 from typing import Any
 
 from kupol.antifraud.cdr import CdrRow, read_cdr
+from kupol.antifraud.screen_model import ScreenModel
 from kupol.antifraud.screening import CallScreen, Screened, Verdict
 
 
-def screen_rows(rows: list[CdrRow], screen: CallScreen | None = None) -> list[Screened]:
+def screen_rows(
+    rows: list[CdrRow], screen: CallScreen | None = None, model: ScreenModel | None = None
+) -> list[Screened]:
     """Screen rows in time order; each call's outcome is learned after its verdict (a
-    blocked call has none)."""
+    blocked call has none). With ``model``, allowed calls it finds fraud-like are warned —
+    scored in one batch at the end, which gives what scoring each call would: a warning
+    changes nothing the windows keep."""
     screen = screen or CallScreen()
     verdicts = []
     for row in rows:
@@ -24,11 +29,15 @@ def screen_rows(rows: list[CdrRow], screen: CallScreen | None = None) -> list[Sc
         verdicts.append(verdict)
         if verdict.verdict is not Verdict.BLOCK and row.answered is not None:
             screen.outcome(row.attempt, answered=row.answered, duration_s=row.duration_s or 0.0)
-    return verdicts
+    return model.apply(verdicts) if model is not None else verdicts
 
 
 def screen_file(
-    path: Path, out: Path | None = None, *, ported: dict[str, str] | None = None
+    path: Path,
+    out: Path | None = None,
+    *,
+    ported: dict[str, str] | None = None,
+    model: ScreenModel | None = None,
 ) -> dict[str, Any]:
     """Screen a CDR file; write the verdicts to ``out`` (CSV) and return the figures.
 
@@ -39,7 +48,7 @@ def screen_file(
     screen = CallScreen()
     screen.ported = dict(ported or {})
     started = time.perf_counter()
-    verdicts = screen_rows(cdr.rows, screen)
+    verdicts = screen_rows(cdr.rows, screen, model)
     seconds = time.perf_counter() - started
     if out is not None:
         with out.open("w", newline="", encoding="utf-8") as handle:
@@ -55,6 +64,7 @@ def screen_file(
         "verdicts": dict(Counter(v.verdict.value for v in verdicts)),
         "reasons": dict(Counter(r for v in verdicts for r in v.reasons).most_common()),
         "decisions_per_s": round(len(verdicts) / seconds) if seconds else None,
+        "model": model.card["sha256"][:12] if model is not None else None,
     }
     if cdr.rows and all(r.truth for r in cdr.rows):
         figures["by_truth"] = truth_figures(cdr.rows, verdicts)

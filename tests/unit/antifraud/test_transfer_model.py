@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 
 from kupol.antifraud.modelfile import card_path
+from kupol.antifraud.screening import CallScreen
 from kupol.antifraud.transfer_model import MODEL_PATH, load_model, try_load_model
 from kupol.antifraud.transfer_signals import FEATURES, TransferHistory
 from kupol.core.errors import ConfigError
+from tests.unit.antifraud.test_screening import call
 from tests.unit.antifraud.test_transfers import transfer
 
 
@@ -50,3 +52,23 @@ def test_a_model_made_by_another_scikit_learn_or_changed_since_is_not_loaded(
     assert try_load_model(path) is None
     with pytest.raises(ConfigError, match="missing"):
         load_model(tmp_path / "absent.joblib")
+
+
+def test_screening_s_model_warns_only_calls_like_those_it_learned_from() -> None:
+    from kupol.antifraud.screen_model import load_screen_model
+    from kupol.antifraud.screening import Verdict
+
+    model = load_screen_model()
+    screen = CallScreen()
+    # A domestic call without an IMSI (a SIP trunk) is left to the rules.
+    sip = screen.screen(call(1, caller="+77011234567", called="+77051112233"))
+    assert model.apply([sip]) == [sip]
+    burst = [
+        screen.screen(
+            call(100 + i, caller="+88299990000", called=f"+7701900{i:04d}", international=True)
+        )
+        for i in range(4)
+    ]
+    warned = model.apply(burst)
+    assert all(v.verdict in (Verdict.ALLOW, Verdict.WARN) for v in warned)
+    assert all(("model" in v.reasons) == (v.verdict is Verdict.WARN) for v in warned)
