@@ -67,6 +67,7 @@ bench: setup
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/roads.py
 	$(BIN)/python bench/antifraud.py
+	$(BIN)/python bench/antifraud_http.py
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py

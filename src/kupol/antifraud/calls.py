@@ -21,6 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kupol.antifraud.cdr import CdrRow
+from kupol.antifraud.groupcommit import GroupWriter
 from kupol.antifraud.groups import FraudGroup, find_groups
 from kupol.antifraud.model import CallDecision, NumberListEntry
 from kupol.antifraud.numbers import Numbering, NumberKind
@@ -79,6 +80,7 @@ class CallScreening:
         model: ScreenModel | None = None,
     ):
         self._model = model
+        self._writer = GroupWriter(db)
         self._db = db
         self._audit = audit
         self._screen = screen or CallScreen()
@@ -137,26 +139,28 @@ class CallScreening:
             self._attempts[attempt.call_id] = attempt
             while len(self._attempts) > _OUTCOMES_KEPT:
                 self._attempts.popitem(last=False)
-        with self._db.unit_of_work() as session:
-            session.add(
-                CallDecision(
-                    call_id=attempt.call_id, switch=actor.username, at=attempt.at,
-                    caller=result.caller.e164[:32], called=attempt.called[:32],
-                    international=attempt.international, verdict=result.verdict.value,
-                    reasons=list(result.reasons), imsi=attempt.imsi, imei=attempt.imei,
-                    cell=attempt.cell,
-                )
+        decision = CallDecision(
+            call_id=attempt.call_id, switch=actor.username, at=attempt.at,
+            caller=result.caller.e164[:32], called=attempt.called[:32],
+            international=attempt.international, verdict=result.verdict.value,
+            reasons=list(result.reasons), imsi=attempt.imsi, imei=attempt.imei, cell=attempt.cell,
+        )  # fmt: skip
+        newly_caught = (
+            caught is not None and caught is not before and caught.source.startswith("auto:")
+        )
+        if not newly_caught:
+            self._writer.write([decision])  # one commit for all the requests waiting
+            return result
+        assert caught is not None
+        until = (
+            datetime.fromtimestamp(caught.expires_at, tz=now.tzinfo) if caught.expires_at else None
+        )
+        with self._db.unit_of_work() as session:  # rare: the number just caught is listed too
+            session.add(decision)
+            self._store_entry(
+                session, number=result.caller.e164, list_name="block", source=caught.source,
+                note=None, expires_at=until, added_by="screening",
             )  # fmt: skip
-            if caught is not None and caught is not before and caught.source.startswith("auto:"):
-                until = (
-                    datetime.fromtimestamp(caught.expires_at, tz=now.tzinfo)
-                    if caught.expires_at
-                    else None
-                )
-                self._store_entry(
-                    session, number=result.caller.e164, list_name="block", source=caught.source,
-                    note=None, expires_at=until, added_by="screening",
-                )  # fmt: skip
         return result
 
     def screen_many(

@@ -1,0 +1,60 @@
+"""Group commit: many threads' rows in few transactions, each caller back only once its rows
+are stored, and a failed batch reported to every caller in it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from kupol.antifraud.groupcommit import GroupWriter
+
+
+class FakeSession:
+    def __init__(self, store: FakeDb) -> None:
+        self.store = store
+        self.rows: list[Any] = []
+
+    def add_all(self, rows: Any) -> None:
+        self.rows.extend(rows)
+
+
+class FakeDb:
+    def __init__(self) -> None:
+        self.committed: list[list[Any]] = []
+        self.fail_next = False
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[FakeSession]:
+        session = FakeSession(self)
+        yield session
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("disk full")
+        self.committed.append(session.rows)
+
+
+def test_every_caller_returns_with_its_rows_stored_in_few_transactions() -> None:
+    db = FakeDb()
+    writer = GroupWriter(db)  # type: ignore[arg-type]
+    threads = [threading.Thread(target=writer.write, args=([i],)) for i in range(200)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    stored = sorted(row for batch in db.committed for row in batch)
+    assert stored == list(range(200))
+    assert len(db.committed) < 200  # rows waiting together shared a commit
+
+
+def test_a_failed_batch_is_reported_to_its_callers_and_the_writer_goes_on() -> None:
+    db = FakeDb()
+    writer = GroupWriter(db)  # type: ignore[arg-type]
+    db.fail_next = True
+    with pytest.raises(RuntimeError, match="disk full"):
+        writer.write(["lost"])
+    writer.write(["kept"])
+    assert db.committed == [["kept"]]
