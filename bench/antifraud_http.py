@@ -93,7 +93,7 @@ def main() -> None:
     settings = load_settings(toml_file=None, database={"url": url}, data_dir=str(folder))
     container = build_container(settings)
     password = "bench-switch-password"
-    container.auth.create_user(username="switch", password=password, roles=["device"])
+    container.auth.create_user(username="switch", password=password, roles=["telecom"])
     container.db.dispose()
     server = multiprocessing.get_context("spawn").Process(
         target=serve, args=(url, str(folder)), daemon=True

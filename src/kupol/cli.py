@@ -153,7 +153,7 @@ def users_add(
             "--role",
             "-r",
             help="Role (repeat for several): admin, operator, analyst, "
-            "investigator, traffic_officer, fraud_analyst, auditor, device.",
+            "investigator, traffic_officer, fraud_analyst, auditor, device, bank, telecom.",
         ),
     ] = [],  # noqa: B006
     full_name: str = typer.Option("", help="Name shown in the console and audit log."),

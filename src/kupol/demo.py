@@ -521,8 +521,8 @@ def seed_antifraud(container: Container, username: str) -> None:
     with container.db.reader() as session:
         if session.scalar(select(func.count()).select_from(CallDecision)):
             return
-    switch = _device(container, "demo-switch", "Demo: operator's switch")
-    bank = _device(container, "demo-bank", "Demo: a bank's anti-fraud gateway")
+    switch = _partner(container, "demo-switch", Role.TELECOM, "Demo: operator's switch")
+    bank = _partner(container, "demo-bank", Role.BANK, "Demo: a bank's anti-fraud gateway")
     day = simulate_day(2026, subscribers=3000)
     shift = utcnow() - max(c.attempt.at for c in day.calls)
     calls = day.calls
@@ -551,10 +551,10 @@ def seed_antifraud(container: Container, username: str) -> None:
     del username
 
 
-def _device(container: Container, username: str, full_name: str) -> Principal:
+def _partner(container: Container, username: str, role: Role, full_name: str) -> Principal:
     with contextlib.suppress(ConflictError):
         container.auth.create_user(
-            username=username, password=secrets.token_urlsafe(16), roles=[Role.DEVICE],
+            username=username, password=secrets.token_urlsafe(16), roles=[role],
             full_name=full_name, locale="ru",
         )  # fmt: skip
     return container.auth.principal_of(username)

@@ -30,7 +30,7 @@ def free_udp_port() -> int:
 
 @pytest.fixture
 def sip_front(container: Container) -> Iterator[tuple[int, SipFront]]:
-    switch, _ = add_user(container, "sip-switch", "device")
+    switch, _ = add_user(container, "sip-switch", "telecom")
 
     def decide(attempt: CallAttempt) -> Screened:
         return container.antifraud.calls.screen(actor=switch, attempt=attempt)

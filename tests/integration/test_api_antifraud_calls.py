@@ -27,7 +27,7 @@ def attempt(call_id: str, **fields: Any) -> dict[str, Any]:
 def test_a_switch_gets_verdicts_with_reasons_and_each_is_kept(
     api: Any, container: Container
 ) -> None:
-    switch = login_as(api, container, "kcell-switch", "device")
+    switch = login_as(api, container, "kcell-switch", "telecom")
     ok = api.post("/api/antifraud/calls/screen", json=attempt("A1"), headers=switch)
     assert ok.status_code == 200, ok.text
     assert (ok.json()["verdict"], ok.json()["reasons"]) == ("allow", [])
@@ -77,7 +77,7 @@ def test_a_switch_gets_verdicts_with_reasons_and_each_is_kept(
 def test_lists_block_and_vouch_and_a_caught_number_is_listed_with_its_rule(
     api: Any, container: Container
 ) -> None:
-    switch = login_as(api, container, "beeline-switch", "device")
+    switch = login_as(api, container, "beeline-switch", "telecom")
     analyst = login_as(api, container, "cyber", "fraud_analyst")
     listed = api.post(
         "/api/antifraud/numbers/lists",
@@ -137,7 +137,7 @@ def test_lists_block_and_vouch_and_a_caught_number_is_listed_with_its_rule(
 def test_a_number_look_up_shows_its_place_lists_and_calls_and_is_audited(
     api: Any, container: Container
 ) -> None:
-    switch = login_as(api, container, "tele2-switch", "device")
+    switch = login_as(api, container, "tele2-switch", "telecom")
     analyst = login_as(api, container, "cyber", "fraud_analyst")
     api.post("/api/antifraud/calls/screen", json=attempt("E1"), headers=switch)
     api.post(
@@ -169,8 +169,8 @@ def test_a_number_look_up_shows_its_place_lists_and_calls_and_is_audited(
 def test_a_transfer_is_held_when_the_payer_was_just_called_by_a_suspicious_number(
     api: Any, container: Container
 ) -> None:
-    switch = login_as(api, container, "kcell-switch", "device")
-    bank = login_as(api, container, "bank-halyk", "device")
+    switch = login_as(api, container, "kcell-switch", "telecom")
+    bank = login_as(api, container, "bank-halyk", "bank")
     now = datetime.now(UTC)
     spoof = attempt(
         "F1",

@@ -22,7 +22,7 @@ PURPOSE = {"X-Purpose": "AFC exchange, daily"}
 def test_a_number_is_reported_with_its_evidence_exported_checked_and_tracked(
     api: Any, container: Container
 ) -> None:
-    switch = login_as(api, container, "kcell-switch", "device")
+    switch = login_as(api, container, "kcell-switch", "telecom")
     analyst = login_as(api, container, "cyber", "fraud_analyst")
     for i in range(26):
         api.post(
@@ -97,7 +97,7 @@ def test_a_number_is_reported_with_its_evidence_exported_checked_and_tracked(
 def test_an_account_is_reported_with_the_transfers_banks_asked_about(
     api: Any, container: Container
 ) -> None:
-    bank = login_as(api, container, "bank-halyk", "device")
+    bank = login_as(api, container, "bank-halyk", "bank")
     analyst = login_as(api, container, "cyber", "fraud_analyst")
     for i in range(3):
         api.post(

@@ -41,7 +41,7 @@ def emptying(ref: str, payer: str = "KZ01ACC0002", amount: float = 250_000.0) ->
 def test_an_ordinary_payment_is_allowed_and_an_emptying_transfer_held_with_its_reason(
     api: Any, container: Container
 ) -> None:
-    bank = login_as(api, container, "bank-halyk", "device")
+    bank = login_as(api, container, "bank-halyk", "bank")
 
     allowed = api.post("/api/antifraud/transfers/check", json=transfer("T-1"), headers=bank)
     assert allowed.status_code == 200, allowed.text
@@ -72,7 +72,7 @@ def test_an_ordinary_payment_is_allowed_and_an_emptying_transfer_held_with_its_r
 def test_bad_transfers_are_refused_with_a_clear_error_and_nothing_kept(
     api: Any, container: Container
 ) -> None:
-    bank = login_as(api, container, "bank-kaspi", "device")
+    bank = login_as(api, container, "bank-kaspi", "bank")
     for bad, field in (
         (transfer("B-1", amount=-5), "amount"),
         (transfer("B-2", kind="WIRE"), "kind"),
@@ -94,16 +94,17 @@ def test_bad_transfers_are_refused_with_a_clear_error_and_nothing_kept(
     assert future.status_code == 422 and "ahead" in future.text
     with container.db.reader() as session:
         assert list(session.scalars(select(TransferCheck))) == []
-    # Only banks (device accounts) and fraud analysts ask.
-    operator = login_as(api, container, "duty", "operator")
-    refused = api.post("/api/antifraud/transfers/check", json=transfer("B-7"), headers=operator)
-    assert refused.status_code == 403
+    # Only banks and fraud analysts ask — not a camera's device account, not an operator.
+    for name, role in (("duty", "operator"), ("cam-box", "device"), ("kcell-switch", "telecom")):
+        other = login_as(api, container, name, role)
+        refused = api.post("/api/antifraud/transfers/check", json=transfer("B-7"), headers=other)
+        assert refused.status_code == 403, role
 
 
 def test_a_listed_mule_holds_every_transfer_to_it_until_it_comes_off_the_list(
     api: Any, container: Container
 ) -> None:
-    bank = login_as(api, container, "bank-bcc", "device")
+    bank = login_as(api, container, "bank-bcc", "bank")
     analyst = login_as(api, container, "cyber", "fraud_analyst")
     listed = api.post(
         "/api/antifraud/mules",
@@ -147,8 +148,8 @@ def test_a_listed_mule_holds_every_transfer_to_it_until_it_comes_off_the_list(
 def test_the_payers_answer_releases_or_cancels_a_hold_and_the_totals_count_the_money(
     api: Any, container: Container
 ) -> None:
-    bank = login_as(api, container, "bank-halyk", "device")
-    other_bank = login_as(api, container, "bank-kaspi", "device")
+    bank = login_as(api, container, "bank-halyk", "bank")
+    other_bank = login_as(api, container, "bank-kaspi", "bank")
     analyst = login_as(api, container, "cyber", "fraud_analyst")
     ids = []
     for i, amount in enumerate((100_000.0, 200_000.0, 400_000.0)):
@@ -229,7 +230,7 @@ def test_without_a_usable_model_any_reason_holds_and_the_decision_says_so(
     holds = TransferHolds(
         db=container.db, audit=container.audit, settings=AntifraudSettings(), model=None
     )
-    bank, _ = add_user(container, "bank-rbk", "device")
+    bank, _ = add_user(container, "bank-rbk", "bank")
     large_first = TransferRequest(
         bank_ref="N-1", kind=TransferKind.CASH_OUT, amount=2_000_000.0, payer="P1",
         payer_balance=9_000_000.0, payee="C-NEW",

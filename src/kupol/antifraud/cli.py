@@ -64,7 +64,7 @@ def screen_cdr(
 @app.command("sip")
 @handle_errors
 def sip_front(
-    user: Annotated[str, typer.Option("--as", help="The switch's device account.")],
+    user: Annotated[str, typer.Option("--as", help="The switch's telecom account.")],
     listen: Annotated[str, typer.Option(help="HOST:PORT to answer INVITEs on (UDP).")] = (
         "127.0.0.1:5070"
     ),

@@ -75,6 +75,8 @@ def user(*roles: str) -> Principal:
         (("auditor",), ["map", "cameras", "audit"], "audit"),
         (("fraud_analyst",), ["map", "cameras", "antifraud"], "antifraud"),
         (("device",), [], None),
+        (("bank",), [], None),
+        (("telecom",), [], None),
     ],
 )
 def test_the_navigation_shows_only_pages_the_roles_allow(

@@ -23,6 +23,8 @@ class Role(enum.StrEnum):
     FRAUD_ANALYST = "fraud_analyst"
     AUDITOR = "auditor"
     DEVICE = "device"  # cameras, edge boxes and drones that only submit events
+    BANK = "bank"  # a bank's anti-fraud gateway: asks about transfers, reports answers
+    TELECOM = "telecom"  # a mobile operator's switch or border controller: screens calls
 
 
 class User(Base):

@@ -119,14 +119,15 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.ANALYST, Role.TRAFFIC_OFFICER, Role.OPERATOR, Role.ADMIN}
     ),
     Permission.ROADS_IMPORT: frozenset({Role.ANALYST, Role.ADMIN}),
-    # Anti-fraud: banks ask about transfers and report the payer's answer with a device
-    # account; fraud analysts see the holds (accounts: audited) and keep the mule list.
-    Permission.TRANSFERS_CHECK: frozenset({Role.DEVICE, Role.FRAUD_ANALYST}),
+    # Anti-fraud: banks ask about transfers and report the payer's answer with a bank
+    # account (nothing else: not a device, which may submit camera events); fraud analysts
+    # see the holds (accounts: audited) and keep the mule list.
+    Permission.TRANSFERS_CHECK: frozenset({Role.BANK, Role.FRAUD_ANALYST}),
     Permission.TRANSFERS_READ: frozenset({Role.FRAUD_ANALYST}),
     Permission.MULES_MANAGE: frozenset({Role.FRAUD_ANALYST}),
-    # Call screening: operators' switches ask with device accounts; analysts look numbers up
+    # Call screening: operators' switches ask with telecom accounts; analysts look numbers up
     # (calls are personal data: audited) and keep the block and allow lists.
-    Permission.CALLS_SCREEN: frozenset({Role.DEVICE}),
+    Permission.CALLS_SCREEN: frozenset({Role.TELECOM}),
     Permission.NUMBERS_READ: frozenset({Role.FRAUD_ANALYST}),
     Permission.NUMBERS_MANAGE: frozenset({Role.FRAUD_ANALYST}),
     # Reports to the National Bank's Anti-Fraud Centre and the answers to them.
