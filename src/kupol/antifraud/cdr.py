@@ -9,13 +9,12 @@ kept. Rows are screened in time order whatever the file's order.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from kupol.antifraud.csvfile import open_csv
 from kupol.antifraud.screening import CallAttempt
 from kupol.core.errors import InvalidInputError
 
@@ -48,16 +47,7 @@ def read_cdr(path: Path) -> CdrFile:
     Raises:
         InvalidInputError: the file is missing, unreadable or lacks a required column.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInputError(f"{path}: missing column(s) {', '.join(missing)}")
+    reader = open_csv(path, REQUIRED)
     result = CdrFile()
     ids: set[str] = set()
     for line, row in enumerate(reader, start=2):
@@ -141,13 +131,7 @@ def read_ported(path: Path) -> dict[str, str]:
     """
     from kupol.antifraud.numbers import NumberKind, load_numbering
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: cannot read ({exc})") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    if not {"number", "operator"} <= set(reader.fieldnames or []):
-        raise InvalidInputError(f"{path}: expected columns number,operator")
+    reader = open_csv(path, ("number", "operator"))
     numbering = load_numbering()
     ported: dict[str, str] = {}
     for line, row in enumerate(reader, start=2):

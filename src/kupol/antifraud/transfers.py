@@ -12,14 +12,13 @@ the payer's balance, the payee and the payee's balance. PaySim's balances *after
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
+from kupol.antifraud.csvfile import open_csv
 from kupol.core.errors import InvalidInputError
 
 MAX_ROWS = 5_000_000
@@ -91,19 +90,7 @@ def read_paysim(path: Path) -> ReadResult:
     Raises:
         InvalidInputError: The file is missing, unreadable, or lacks a needed column.
     """
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError as exc:
-        raise InvalidInputError(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"{path}: cannot read as UTF-8 text ({exc})") from exc
-    reader = csv.DictReader(io.StringIO(text))
-    missing = [c for c in PAYSIM_COLUMNS if c not in (reader.fieldnames or [])]
-    if missing:
-        raise InvalidInputError(
-            f"{path}: not a PaySim file: missing column(s) {', '.join(missing)} "
-            f"(expected {','.join(PAYSIM_COLUMNS)}[,isFraud])"
-        )
+    reader = open_csv(path, PAYSIM_COLUMNS, kind="PaySim")
     result = ReadResult()
     for number, row in enumerate(reader, start=2):
         if number - 1 > MAX_ROWS:
