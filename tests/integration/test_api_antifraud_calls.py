@@ -195,3 +195,24 @@ def test_a_transfer_is_held_when_the_payer_was_just_called_by_a_suspicious_numbe
         api.post("/api/antifraud/transfers/check", json=other, headers=bank).json()["decision"]
         == "allow"
     )
+
+
+def test_a_callee_written_the_domestic_way_is_stored_and_found_as_e164(
+    api: Any, container: Container
+) -> None:
+    switch = login_as(api, container, "kcell-switch", "telecom")
+    bank = login_as(api, container, "bank-halyk", "bank")
+    spoof = attempt("G1", caller="+77019998877", called="8 (701) 555-01-01", international=True)
+    assert (
+        api.post("/api/antifraud/calls/screen", json=spoof, headers=switch).json()["verdict"]
+        == "block"
+    )
+    with container.db.reader() as session:
+        [stored] = session.scalars(select(CallDecision))
+    assert stored.called == VICTIM
+    payment = {
+        "ref": "HB-9", "kind": "PAYMENT", "amount": 5_000.0, "payer": "KZ01P79",
+        "payer_balance": 900_000.0, "payee": "M-SHOP-1", "payer_phone": VICTIM,
+    }  # fmt: skip
+    held = api.post("/api/antifraud/transfers/check", json=payment, headers=bank).json()
+    assert [r["code"] for r in held["reasons"]] == ["suspicious_call"]

@@ -108,6 +108,12 @@ class CallScreening:
         expires = row.expires_at.timestamp() if row.expires_at else None
         entries[row.number] = ListEntry(number=row.number, source=row.source, expires_at=expires)
 
+    def _e164(self, raw: str) -> str:
+        """A number as stored: E.164 where it is one (a callee written ``8 701 …`` is found by
+        look-ups and transfer holds as ``+7701…``), else as sent."""
+        number = self._screen.numbering.classify(raw)
+        return (number.e164 if number.kind is not NumberKind.INVALID else raw)[:32]
+
     def _normalise(self, raw: str, what: str) -> str:
         number = self._screen.numbering.classify(raw)
         if number.kind is NumberKind.INVALID:
@@ -141,7 +147,7 @@ class CallScreening:
                 self._attempts.popitem(last=False)
         decision = CallDecision(
             call_id=attempt.call_id, switch=actor.username, at=attempt.at,
-            caller=result.caller.e164[:32], called=attempt.called[:32],
+            caller=result.caller.e164[:32], called=self._e164(attempt.called),
             international=attempt.international, verdict=result.verdict.value,
             reasons=list(result.reasons), imsi=attempt.imsi, imei=attempt.imei, cell=attempt.cell,
         )  # fmt: skip
@@ -191,7 +197,7 @@ class CallScreening:
             session.add_all(
                 CallDecision(
                     call_id=a.call_id, switch=actor.username, at=a.at,
-                    caller=r.caller.e164[:32], called=a.called[:32],
+                    caller=r.caller.e164[:32], called=self._e164(a.called),
                     international=a.international, verdict=r.verdict.value,
                     reasons=list(r.reasons), imsi=a.imsi, imei=a.imei, cell=a.cell,
                 )
