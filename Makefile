@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser sipp services bench bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model screen-model clean help
+.PHONY: demo test setup lint typecheck unit browser sipp services bench bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model screen-model speaker-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
@@ -18,6 +18,7 @@ help:
 	@echo "make plate-fonts fetch the pinned DIN-like fonts the plate renderer draws with (npm)"
 	@echo "make transfer-model retrain the shipped transfer-hold model on the PaySim sample"
 	@echo "make screen-model retrain call screening's learned model on simulated network days"
+	@echo "make speaker-model export Resemblyzer's speaker encoder to ONNX (PyTorch: build only)"
 	@echo "make voice-model retrain the shipped synthetic-speech detector on the Fake-or-Real clips"
 	@echo "make plate-model retrain the shipped plate reader (CRNN, PyTorch; trained on a GPU) from its seed"
 
@@ -67,6 +68,7 @@ bench: setup
 	$(BIN)/python bench/documents.py
 	$(BIN)/python bench/roads.py
 	$(BIN)/python bench/antifraud.py
+	@scripts/ensure_wrk.sh
 	$(BIN)/python bench/antifraud_http.py
 
 bench-plates: setup plate-fonts
@@ -103,6 +105,17 @@ voice-model: setup
 
 screen-model: setup
 	$(BIN)/python scripts/train_screen_model.py
+
+# Resemblyzer's speaker encoder to ONNX: PyTorch, librosa and resemblyzer live in their own
+# environment; kupol embeds voices with onnxruntime.
+SPEAKER_VENV := var/model-build/speaker-venv
+speaker-model: setup
+	test -x $(SPEAKER_VENV)/bin/python || $(PYTHON) -m venv $(SPEAKER_VENV)
+	$(SPEAKER_VENV)/bin/pip install -q -c requirements.lock numpy scipy onnxruntime av scikit-learn joblib
+	$(SPEAKER_VENV)/bin/pip install -q torch==2.13.0 onnx==1.23.2 librosa==0.11.0 webrtcvad-wheels
+	$(SPEAKER_VENV)/bin/pip install -q --no-deps resemblyzer==0.1.4
+	$(SPEAKER_VENV)/bin/pip install -q --no-deps -e .
+	$(SPEAKER_VENV)/bin/python scripts/export_speaker_encoder.py
 
 face-models: setup
 	$(BIN)/python scripts/build_blazeface.py

@@ -255,3 +255,13 @@ def test_eval_transfers_refuses_a_file_that_is_no_paysim_file_with_exit_2(
     assert result.exit_code == 2
     assert "not a PaySim file" in result.output and "missing column" in result.output
     assert "Traceback" not in result.output
+
+
+def test_eval_speakers_says_what_is_wrong_with_the_folder(kupol: Kupol, tmp_path: Path) -> None:
+    missing = kupol("eval", "speakers", str(tmp_path / "none"))
+    assert missing.exit_code == 2 and "no such folder" in missing.stderr
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.wav").write_text("not audio")
+    broken = kupol("eval", "speakers", str(tmp_path))
+    assert broken.exit_code == 2 and "cannot read as audio" in broken.stderr
+    assert "Traceback" not in broken.output

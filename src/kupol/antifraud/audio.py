@@ -31,26 +31,36 @@ def read_audio(path: Path) -> Audio:
     FFmpeg (PyAV).
 
     Raises:
-        InvalidInputError: not audio, empty, or longer than ten minutes.
+        InvalidInputError: unreadable, not audio, empty, or longer than ten minutes.
     """
     try:
-        if path.suffix.lower() == ".wav":
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInputError(f"{path.name}: cannot read ({exc})") from exc
+    return audio_from_bytes(data, path.name)
+
+
+def audio_from_bytes(data: bytes, name: str) -> Audio:
+    """Like :func:`read_audio` for a file's content (an upload); ``name`` says how to read it
+    (``.wav``: directly) and names it in errors."""
+    try:
+        if name.lower().endswith(".wav"):
             from scipy.io import wavfile  # type: ignore[import-untyped]
 
-            rate, data = wavfile.read(path)
-            samples = _floats(np.asarray(data))
+            rate, raw = wavfile.read(io.BytesIO(data))
+            samples = _floats(np.asarray(raw))
         else:
-            rate, samples = _decode(path.read_bytes())
+            rate, samples = _decode(data)
     except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"{path.name}: cannot read as audio ({exc})") from exc
+        raise InvalidInputError(f"{name}: cannot read as audio ({exc})") from exc
     except Exception as exc:  # PyAV raises its own error types for broken media
-        raise InvalidInputError(f"{path.name}: cannot decode audio ({exc})") from exc
+        raise InvalidInputError(f"{name}: cannot decode audio ({exc})") from exc
     if samples.ndim > 1:
         samples = samples.mean(axis=1)
     if samples.size == 0:
-        raise InvalidInputError(f"{path.name}: no samples")
+        raise InvalidInputError(f"{name}: no samples")
     if samples.size > MAX_SECONDS * rate:
-        raise InvalidInputError(f"{path.name}: longer than {MAX_SECONDS} s")
+        raise InvalidInputError(f"{name}: longer than {MAX_SECONDS} s")
     return _to_rate(samples.astype(np.float32), rate)
 
 
