@@ -432,7 +432,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         incidents=incidents,
         redactions=Redactions(db=db, vault=vault, finders=redaction_finders),
         roads=build_roads(settings=settings.roads, db=db, audit=audit),
-        antifraud=build_antifraud(settings=settings.antifraud, db=db, audit=audit),
+        antifraud=build_antifraud(settings=settings.antifraud, db=db, audit=audit, vault=vault),
         documents=DocumentService(
             db=db,
             audit=audit,

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kupol.core.db import Base, UTCDateTime
@@ -143,3 +153,34 @@ class AfcReport(Base):
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     checked_by: Mapped[str | None] = mapped_column(String(120), nullable=True)
     result: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class VoiceRecording(Base):
+    """A recording an analyst checked: a fraudster's call, a victim's complaint. kupol keeps
+    its fingerprint (SHA-256), its speaker embedding and its synthetic-speech score, not the
+    audio itself (that stays in the evidence vault or with whoever recorded it)."""
+
+    __tablename__ = "voice_recordings"
+    __table_args__ = (
+        UniqueConstraint("sha256"),
+        Index("ix_voice_recordings_number", "number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(10))
+    """``call`` (a recorded fraud call), ``complaint`` (a victim's), ``other``."""
+    reference: Mapped[str] = mapped_column(String(120))
+    """Where it comes from: a call's id, a complaint's number, a case."""
+    number: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The fraudster's number as E.164, when known."""
+    seconds: Mapped[float] = mapped_column(Float)
+    synthetic: Mapped[float | None] = mapped_column(Float, nullable=True)
+    """The synthetic-speech detector's probability; None when no detector is loaded."""
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    """The speaker embedding: 256 float32, little-endian."""
+    encoder: Mapped[str] = mapped_column(String(64))
+    """The speaker model's SHA-256: embeddings of different models do not compare."""
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

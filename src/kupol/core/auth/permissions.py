@@ -52,6 +52,7 @@ class Permission(enum.StrEnum):
     NUMBERS_READ = "antifraud.numbers.read"
     NUMBERS_MANAGE = "antifraud.numbers.manage"
     AFC_REPORT = "antifraud.afc"
+    VOICES_CHECK = "antifraud.voices"
 
 
 _STAFF = {
@@ -91,7 +92,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.PLATES_SEARCH: frozenset(_FIELD),
     Permission.HOTLISTS_MANAGE: frozenset({Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}),
     # The evidence vault: field officers and docking stations (devices) put files in.
-    Permission.EVIDENCE_INGEST: frozenset(_FIELD | {Role.DEVICE}),
+    # Fraud analysts put fraud groups' case files in the vault; they do not view the vault.
+    Permission.EVIDENCE_INGEST: frozenset(_FIELD | {Role.DEVICE, Role.FRAUD_ANALYST}),
     Permission.EVIDENCE_EXPORT: frozenset({Role.INVESTIGATOR, Role.TRAFFIC_OFFICER}),
     # Legal holds, retention and deletion: investigators, for their cases.
     Permission.EVIDENCE_MANAGE: frozenset({Role.INVESTIGATOR}),
@@ -132,6 +134,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.NUMBERS_MANAGE: frozenset({Role.FRAUD_ANALYST}),
     # Reports to the National Bank's Anti-Fraud Centre and the answers to them.
     Permission.AFC_REPORT: frozenset({Role.FRAUD_ANALYST}),
+    # Voice checks: recordings of fraud calls and complaints (voices are personal data).
+    Permission.VOICES_CHECK: frozenset({Role.FRAUD_ANALYST}),
 }
 
 
