@@ -6,13 +6,18 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from kupol.antifraud.calls import reason_texts
 from kupol.antifraud.holds import TransferRequest, summary_dict
+from kupol.antifraud.screening import CallAttempt, Screened
 from kupol.antifraud.transfers import TransferKind
+from kupol.antifraud.voiceprints import MAX_BYTES, SOURCES, VoiceCheck
 from kupol.api.deps import ContainerDep, Why, require
 from kupol.core.auth import Permission, Principal
+from kupol.core.errors import InvalidInputError
+from kupol.core.messages import utcnow
 
 router = APIRouter(prefix="/api/antifraud", tags=["anti-fraud"])
 Bank = Annotated[Principal, Depends(require(Permission.TRANSFERS_CHECK))]
@@ -155,6 +160,14 @@ class CallIn(BaseModel):
     imei: str | None = Field(None, max_length=17, pattern=r"^[0-9]{8,17}$")
     cell: str | None = Field(None, max_length=64)
 
+    def attempt(self) -> CallAttempt:
+        """The attempt for the screen (now, if the switch gave no time)."""
+        return CallAttempt(
+            call_id=self.call_id, at=self.at or utcnow(), caller=self.caller, called=self.called,
+            international=self.international, network=self.network, roaming=self.roaming,
+            imsi=self.imsi, imei=self.imei, cell=self.cell,
+        )  # fmt: skip
+
 
 class OutcomeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -181,20 +194,17 @@ NumberKeeper = Annotated[Principal, Depends(require(Permission.NUMBERS_MANAGE))]
 
 
 @router.post("/calls/screen")
-def screen_call(body: CallIn, container: ContainerDep, switch: Switch) -> dict[str, Any]:
-    """Allow, warn the callee, or block one call attempt, with the reasons."""
-    from kupol.antifraud.calls import reason_texts
-    from kupol.antifraud.screening import CallAttempt
-    from kupol.core.messages import utcnow
+async def screen_call(body: CallIn, container: ContainerDep, switch: Switch) -> dict[str, Any]:
+    """Allow, warn the callee, or block one call attempt, with the reasons. (A coroutine: the
+    verdict is reached in memory and the request waits for its decision's group commit
+    without holding a worker thread; with a Bearer token the request usually takes the short
+    way, :mod:`kupol.antifraud.fastpath`, and answers the same.)"""
+    result = await container.antifraud.calls.screen_async(actor=switch, attempt=body.attempt())
+    return screen_answer(result)
 
-    result = container.antifraud.calls.screen(
-        actor=switch,
-        attempt=CallAttempt(
-            call_id=body.call_id, at=body.at or utcnow(), caller=body.caller, called=body.called,
-            international=body.international, network=body.network, roaming=body.roaming,
-            imsi=body.imsi, imei=body.imei, cell=body.cell,
-        ),
-    )  # fmt: skip
+
+def screen_answer(result: Screened) -> dict[str, Any]:
+    """What a switch is told about a screened call."""
     return {
         "call_id": result.call_id,
         "verdict": result.verdict.value,
@@ -338,3 +348,77 @@ def report_exchange(
         actor=reporter, why=why, report_id=report_id,
         organisation=container.settings.antifraud.organisation,
     )  # fmt: skip
+
+
+class CaseFileIn(BaseModel):
+    """Which group to export, and for which case."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(min_length=5, max_length=32, description="Any number of the group.")
+    case_number: str = Field(min_length=1, max_length=64)
+    hours: int = Field(24, ge=1, le=744, description="The window the group was found in.")
+
+
+@router.post("/groups/export", status_code=201)
+def export_group(
+    body: CaseFileIn, container: ContainerDep, reader: NumberReader, why: Why
+) -> dict[str, Any]:
+    """Put the case file of the group that ``number`` belongs to (ties, calls, reports, voices)
+    in the evidence vault under ``case_number`` (audited)."""
+    result = container.antifraud.case_files.export(
+        actor=reader, why=why, number=body.number, case_number=body.case_number, hours=body.hours
+    )
+    return asdict(result)
+
+
+VoiceChecker = Annotated[Principal, Depends(require(Permission.VOICES_CHECK))]
+
+
+def _voice_dict(check: VoiceCheck) -> dict[str, Any]:
+    return asdict(check)
+
+
+@router.post("/voices", status_code=201)
+def check_voice(
+    container: ContainerDep,
+    checker: VoiceChecker,
+    why: Why,
+    file: Annotated[UploadFile, File(description="The recording (WAV, MP3, OGG, M4A, FLAC).")],
+    source: Annotated[str, Form(description=f"One of {', '.join(SOURCES)}.")],
+    reference: Annotated[str, Form(description="A call's id, a complaint's number, a case.")],
+    number: Annotated[str | None, Form(description="The fraudster's number, if known.")] = None,
+) -> dict[str, Any]:
+    """Check a recording: is the voice synthetic, and which recordings have a similar voice
+    (audited; kupol keeps the embedding and the score, not the audio)."""
+    data = file.file.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise InvalidInputError(f"the recording is larger than {MAX_BYTES // 2**20} MB")
+    check = container.antifraud.voices.check(
+        actor=checker, why=why, data=data, filename=file.filename or "recording",
+        source=source, reference=reference, number=number,
+    )  # fmt: skip
+    return _voice_dict(check)
+
+
+@router.get("/voices")
+def list_voices(
+    container: ContainerDep,
+    checker: VoiceChecker,
+    why: Why,
+    number: str | None = Query(None, max_length=32),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    """Recordings checked, newest first, or one number's (audited)."""
+    rows = container.antifraud.voices.recordings(actor=checker, why=why, number=number, limit=limit)
+    return [asdict(r) for r in rows]
+
+
+@router.get("/voices/{recording_id}")
+def get_voice(
+    recording_id: int, container: ContainerDep, checker: VoiceChecker, why: Why
+) -> dict[str, Any]:
+    """A recording and the recordings with a similar voice now (audited)."""
+    return _voice_dict(
+        container.antifraud.voices.get(actor=checker, why=why, recording_id=recording_id)
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -127,6 +127,30 @@ class CallScreening:
             InvalidInputError: an attempt no switch could send (no time zone, a time more than
                 a day ahead, overlong fields).
         """
+        result, decision, listing = self._decide(actor, attempt)
+        if listing is None:
+            self._writer.write([decision])  # one commit for all the requests waiting
+        else:
+            self._store_caught(decision, listing)
+        return result
+
+    async def screen_async(self, *, actor: Principal, attempt: CallAttempt) -> Screened:
+        """Like :meth:`screen` for the event loop: the verdict is reached at once (memory
+        only) and the request waits for its decision's group commit without holding a
+        thread."""
+        import anyio.to_thread
+
+        result, decision, listing = self._decide(actor, attempt)
+        if listing is None:
+            await self._writer.write_async([decision])
+        else:
+            await anyio.to_thread.run_sync(self._store_caught, decision, listing)
+        return result
+
+    def _decide(
+        self, actor: Principal, attempt: CallAttempt
+    ) -> tuple[Screened, CallDecision, ListEntry | None]:
+        """The verdict, the row to store, and the block-list entry the call just earned."""
         actor.require(Permission.CALLS_SCREEN)
         now = utcnow()
         if attempt.at.tzinfo is None:
@@ -154,20 +178,17 @@ class CallScreening:
         newly_caught = (
             caught is not None and caught is not before and caught.source.startswith("auto:")
         )
-        if not newly_caught:
-            self._writer.write([decision])  # one commit for all the requests waiting
-            return result
-        assert caught is not None
-        until = (
-            datetime.fromtimestamp(caught.expires_at, tz=now.tzinfo) if caught.expires_at else None
-        )
-        with self._db.unit_of_work() as session:  # rare: the number just caught is listed too
+        return result, decision, caught if newly_caught else None
+
+    def _store_caught(self, decision: CallDecision, caught: ListEntry) -> None:
+        """Rare: the number just caught is listed too, in the decision's transaction."""
+        until = datetime.fromtimestamp(caught.expires_at, tz=UTC) if caught.expires_at else None
+        with self._db.unit_of_work() as session:
             session.add(decision)
             self._store_entry(
-                session, number=result.caller.e164, list_name="block", source=caught.source,
+                session, number=decision.caller, list_name="block", source=caught.source,
                 note=None, expires_at=until, added_by="screening",
             )  # fmt: skip
-        return result
 
     def screen_many(
         self, *, actor: Principal, calls: list[tuple[CallAttempt, bool | None, float | None]]

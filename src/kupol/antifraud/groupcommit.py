@@ -6,9 +6,11 @@ and its busy timeout."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from kupol.core.db import Base, Database
 
@@ -21,7 +23,7 @@ class GroupWriter:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        self._queue: queue.Queue[tuple[Sequence[Base], threading.Event, list[BaseException]]] = (
+        self._queue: queue.Queue[tuple[Sequence[Base], Callable[[BaseException | None], None]]] = (
             queue.Queue()
         )
         self._thread: threading.Thread | None = None
@@ -37,11 +39,41 @@ class GroupWriter:
         self._ensure_started()
         done = threading.Event()
         failure: list[BaseException] = []
-        self._queue.put((rows, done, failure))
+
+        def finished(exc: BaseException | None) -> None:
+            if exc is not None:
+                failure.append(exc)
+            done.set()
+
+        self._queue.put((rows, finished))
         if not done.wait(WAIT_S):
             raise TimeoutError("the decision writer did not answer")
         if failure:
             raise failure[0]
+
+    async def write_async(self, rows: Sequence[Base]) -> None:
+        """Like :meth:`write` for a coroutine: the event loop is not blocked while it waits."""
+        self._ensure_started()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def settle(exc: BaseException | None) -> None:
+            if future.done():
+                return
+            if exc is None:
+                future.set_result(None)
+            else:
+                future.set_exception(exc)
+
+        def finished(exc: BaseException | None) -> None:
+            with contextlib.suppress(RuntimeError):  # a closed loop: no one waits any more
+                loop.call_soon_threadsafe(settle, exc)
+
+        self._queue.put((rows, finished))
+        try:
+            await asyncio.wait_for(asyncio.shield(future), WAIT_S)
+        except TimeoutError:
+            raise TimeoutError("the decision writer did not answer") from None
 
     def _ensure_started(self) -> None:
         if self._thread is not None and self._thread.is_alive():
@@ -61,13 +93,13 @@ class GroupWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            failure: BaseException | None = None
             try:
                 with self._db.unit_of_work() as session:
-                    for rows, _, _ in batch:
+                    for rows, _ in batch:
                         session.add_all(rows)
             except BaseException as exc:  # every waiter hears why
-                for _, _, failure in batch:
-                    failure.append(exc)
+                failure = exc
             finally:
-                for _, done, _ in batch:
-                    done.set()
+                for _, finished in batch:
+                    finished(failure)

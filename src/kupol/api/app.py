@@ -82,9 +82,25 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     )
     app.state.container = container
     install_problem_handlers(app)
+    from kupol.antifraud.fastpath import ScreenFastPath
+
+    app.add_middleware(ScreenFastPath, container=container)  # switches' calls: the short way
     for router in routers():
         app.include_router(router)
     from kupol.web.routes import mount_static
 
     mount_static(app)
     return app
+
+
+def tune_for_serving() -> None:
+    """Garbage collection for a long-running server: what start-up built (modules, models,
+    the app) is frozen out of the collector's scans, and collections run less often. Without
+    it a full collection over a grown heap stalls every request in flight for 100–250 ms
+    (measured on call screening: p99 133 ms at one request at a time, 1.9 ms with it;
+    docs/antifraud.md). Call once, just before the server starts."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)

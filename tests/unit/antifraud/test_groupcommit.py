@@ -58,3 +58,22 @@ def test_a_failed_batch_is_reported_to_its_callers_and_the_writer_goes_on() -> N
         writer.write(["lost"])
     writer.write(["kept"])
     assert db.committed == [["kept"]]
+
+
+def test_coroutines_wait_for_their_commit_without_blocking_the_loop() -> None:
+    import asyncio
+
+    db = FakeDb()
+    writer = GroupWriter(db)  # type: ignore[arg-type]
+
+    async def main() -> None:
+        await asyncio.gather(*(writer.write_async([i]) for i in range(100)))
+        db.fail_next = True
+        with pytest.raises(RuntimeError, match="disk full"):
+            await writer.write_async(["lost"])
+        await writer.write_async(["kept"])
+
+    asyncio.run(main())
+    stored = [row for batch in db.committed for row in batch]
+    assert sorted(stored[:-1]) == list(range(100)) and stored[-1] == "kept"
+    assert "lost" not in stored

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,6 +31,9 @@ from kupol.core.messages import utcnow
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 10
 LOCALES = ("ru", "kk", "en")
+RECHECK_S = 2.0
+"""How long a checked token is trusted before its user is read again (see authenticate)."""
+RECENT_TOKENS = 10_000
 # Verifying against a dummy hash for unknown users keeps login time the same either way.
 _DUMMY_HASH = PasswordHasher().hash("kupol-dummy-password")
 
@@ -107,6 +111,11 @@ class AuthService:
         self._signer = signer
         self._limiter = limiter
         self._hasher = PasswordHasher()
+        self._recent: dict[str, tuple[Principal, float]] = {}
+        """Tokens checked in the last ``RECHECK_S`` seconds: a switch screening hundreds of
+        calls a second is not looked up in the database for each. Emptied by every change
+        this process makes to a user; another process's change (the CLI, a second worker)
+        takes effect within ``RECHECK_S``."""
 
     def create_user(
         self,
@@ -215,13 +224,25 @@ class AuthService:
         return LoginResult(principal=principal, token=token)
 
     def authenticate(self, token: str) -> Principal:
-        """The user a token belongs to, if the token and the user are still valid."""
+        """The user a token belongs to, if the token and the user are still valid (the user
+        is read again at most ``RECHECK_S`` seconds after the last time)."""
         claims = self._signer.verify(token)
+        now = time.monotonic()
+        recent = self._recent.get(token)
+        if recent is not None and recent[1] > now:
+            return recent[0]
         with self._db.reader() as session:
             user = session.get(User, claims.user_id)
             if user is None or not user.active or user.token_version != claims.version:
                 raise AuthenticationError("session ended; log in again")
-            return _principal(user)
+            principal = _principal(user)
+        if len(self._recent) >= RECENT_TOKENS:
+            self._recent.clear()
+        self._recent[token] = (principal, now + RECHECK_S)
+        return principal
+
+    def _forget_recent(self) -> None:
+        self._recent.clear()
 
     def set_password(self, *, username: str, password: str, actor: Principal = SYSTEM) -> None:
         """Change a password and revoke the user's tokens."""
@@ -240,6 +261,7 @@ class AuthService:
                 ),
                 session=session,
             )
+        self._forget_recent()
 
     def set_locale(self, *, principal: Principal, locale: str) -> None:
         """Change the console language of the acting user (audited like any user change)."""
@@ -258,6 +280,7 @@ class AuthService:
                 ),
                 session=session,
             )
+        self._forget_recent()
 
     def logout(self, *, principal: Principal, client: str | None = None) -> None:
         """End the user's sessions: every token issued to them stops working."""
@@ -273,6 +296,7 @@ class AuthService:
                 ),
                 session=session,
             )
+        self._forget_recent()
 
     def deactivate(self, *, username: str, actor: Principal = SYSTEM) -> None:
         """Disable a user and revoke their tokens (never deleted: the audit log names them)."""
@@ -290,6 +314,7 @@ class AuthService:
                 ),
                 session=session,
             )
+        self._forget_recent()
 
     def list_users(self) -> list[tuple[Principal, bool]]:
         """Every user with their active flag."""

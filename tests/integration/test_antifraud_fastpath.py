@@ -1,0 +1,125 @@
+"""The short way for switches' screening requests: it answers what the endpoint answers, and
+passes everything else — with the body intact — to the regular app; a token it trusts is
+re-checked within seconds of a change made by another process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from kupol.antifraud.fastpath import MAX_BODY, ScreenFastPath
+from kupol.bootstrap import Container, build_container
+from kupol.core.audit import Justification
+from kupol.core.auth import service as auth_service
+from kupol.core.errors import AuthenticationError
+from kupol.settings import Settings
+from tests.conftest import add_user
+from tests.unit.factories import fast_passwords
+
+pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
+PATH = "/api/antifraud/calls/screen"
+
+
+class Inner:
+    """Stands for the regular app: records what reached it, body included."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, bytes]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.seen.append((scope["path"], body))
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b"regular"})
+
+
+def _post(app: Any, path: str, body: bytes, token: str | None) -> httpx.Response:
+    async def go() -> httpx.Response:
+        headers = {"content-type": "application/json"}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kupol") as client:
+            return await client.post(path, content=body, headers=headers)
+
+    return asyncio.run(go())
+
+
+def test_switches_calls_take_the_short_way_and_the_rest_reaches_the_app(
+    container: Container,
+) -> None:
+    inner = Inner()
+    app = ScreenFastPath(inner, container)
+    switch = _token(container, "kcell", "telecom")
+    analyst = _token(container, "cyber", "fraud_analyst")
+    call = {"call_id": "F1", "caller": "8 701 123 45 67", "called": "+77021234567"}
+    answered = _post(app, PATH, json.dumps(call).encode(), switch)
+    assert answered.status_code == 200 and inner.seen == []
+    assert answered.json() == {
+        "call_id": "F1", "verdict": "allow", "reasons": [], "caller": "+77011234567",
+        "caller_kind": "kz_mobile",
+    }  # fmt: skip
+    stored = container.antifraud.calls.lookup(
+        actor=container.auth.authenticate(analyst),
+        why=Justification(purpose="fast path test"),
+        number="+77011234567",
+    )
+    assert [c["call_id"] for c in stored["calls"]] == ["F1"]
+
+    passed = [
+        (PATH, json.dumps(call).encode(), None),  # no Bearer token: a console session, perhaps
+        (PATH, json.dumps(call).encode(), "not-a-token"),
+        (PATH, json.dumps(call).encode(), analyst),  # may not screen: the app says 403
+        (PATH, b'{"call_id": "F2"}', switch),  # invalid: the app says which field
+        (PATH, b"{not json", switch),
+        (PATH, json.dumps({**call, "at": "2026-01-01T00:00:00"}).encode(), switch),  # no offset
+        (PATH, b'{"pad": "' + b"x" * (MAX_BODY + 10) + b'"}', switch),  # too large to read here
+        ("/api/antifraud/calls/summary", b"{}", switch),  # another path
+    ]
+    for path, body, token in passed:
+        response = _post(app, path, body, token)
+        assert response.status_code == 299, (path, body[:40], response.text)
+        assert inner.seen[-1] == (path, body)  # the regular app got the very same body
+    assert len(inner.seen) == len(passed)
+
+
+def _token(container: Container, username: str, role: str) -> str:
+    _, password = add_user(container, username, role)
+    return container.auth.login(username=username, password=password).token
+
+
+def test_a_trusted_token_is_rechecked_within_seconds_of_another_process_s_change(
+    container: Container, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(auth_service, "RECHECK_S", 0.3)
+    user, password = add_user(container, "kcell", "telecom")
+    token = container.auth.login(username=user.username, password=password).token
+    assert container.auth.authenticate(token).username == "kcell"
+    other = build_container(settings)  # another worker, or the CLI
+    try:
+        other.auth.deactivate(username="kcell")
+    finally:
+        other.db.dispose()
+    assert container.auth.authenticate(token).username == "kcell"  # trusted a moment longer
+    time.sleep(0.35)
+    with pytest.raises(AuthenticationError):
+        container.auth.authenticate(token)
+
+
+def test_a_change_made_by_this_process_ends_the_token_at_once(container: Container) -> None:
+    user, password = add_user(container, "kcell", "telecom")
+    token = container.auth.login(username=user.username, password=password).token
+    principal = container.auth.authenticate(token)
+    container.auth.logout(principal=principal)
+    with pytest.raises(AuthenticationError):
+        container.auth.authenticate(token)
