@@ -1,6 +1,7 @@
 """The anti-fraud page, end to end as the issue's "done when" puts it: a fraud analyst sees the
 live screening dashboard of the demo's simulated network day, looks a number up under a stated
-purpose, opens a fraud group's graph, and sees the transfer holds queue."""
+purpose, opens a fraud group's graph and puts its case file in the evidence vault, checks a
+recording's voice, and sees the transfer holds queue."""
 
 from __future__ import annotations
 
@@ -8,12 +9,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
+from scipy.io import wavfile
 
 from kupol.bootstrap import Container
 from kupol.demo import seed_antifraud
 from tests.e2e.conftest import LiveServer, login_api, start_server
+from tests.unit.antifraud.test_speakers import babble
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -32,7 +36,7 @@ def antifraud_server(
 
 
 def test_an_analyst_sees_the_dashboard_a_number_a_group_graph_and_the_holds(
-    new_context: Callable[..., Any], antifraud_server: LiveServer
+    new_context: Callable[..., Any], antifraud_server: LiveServer, tmp_path: Path
 ) -> None:
     analyst, password = antifraud_server.add_user("fraud_analyst", prefix="cyber", locale="en")
     context = new_context(antifraud_server.url)
@@ -64,6 +68,22 @@ def test_an_analyst_sees_the_dashboard_a_number_a_group_graph_and_the_holds(
     expect(page.locator("#af-graph circle.node-number")).to_have_count(16)  # a SIM-box
     expect(page.locator("#af-graph circle.node-handset")).to_have_count(2)
     expect(page.locator("#af-graph line").first).to_be_attached()
+
+    # The SIM-box's case file goes to the evidence vault under a case number.
+    page.fill("#af-case", "CYB-2026-7")
+    page.click("#af-export button[type=submit]")
+    expect(page.locator("#af-export-result")).to_contain_text("under case CYB-2026-7: 16 numbers")
+
+    # A recording's voice is checked; the same file again is recognised.
+    clip = tmp_path / "complaint.wav"
+    wavfile.write(clip, 16_000, (babble(4.0, seed=3) * 32767).astype(np.int16))
+    for attempt in range(2):
+        page.set_input_files("#af-voice-file", str(clip))
+        page.fill("#af-voice-reference", "KUI-2026-0042")
+        page.click("#af-voice button[type=submit]")
+        expect(page.locator("#af-voice-result")).to_be_visible()
+        expect(page.locator("#af-voice-synthetic")).to_contain_text("probability")
+        expect(page.locator("#af-voice-duplicate")).to_be_visible(visible=attempt == 1)
 
     expect(page.locator("#af-checks")).to_have_text("3")
     page.select_option("#af-hold-status", "held")

@@ -1,6 +1,7 @@
 """The anti-fraud page for fraud analysts: the live screening dashboard, number look-up with
-its history, organised groups drawn as graphs, and the transfer holds queue — all drawn by its
-script from ``/api/antifraud``."""
+its history, organised groups drawn as graphs (and their case files put in the evidence
+vault), voice checks, and the transfer holds queue — all drawn by its script from
+``/api/antifraud``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from starlette.responses import Response
 from kupol.antifraud.numbers import NumberKind
 from kupol.antifraud.screening import REASONS
 from kupol.antifraud.transfer_signals import REASONS as TRANSFER_REASONS
+from kupol.antifraud.voiceprints import SOURCES
 from kupol.core.auth import Permission, Principal
 from kupol.web.rendering import guard, render
 from kupol.web.session import page
@@ -32,7 +34,12 @@ def antifraud(request: Request) -> Response:
         locale=user.locale,
         active="antifraud",
         statuses=HOLD_STATUSES,
-        data={"can_see_holds": user.can(Permission.TRANSFERS_READ)},
+        voice_sources=SOURCES,
+        data={
+            "can_see_holds": user.can(Permission.TRANSFERS_READ),
+            "can_export": user.can(Permission.EVIDENCE_INGEST),
+            "can_check_voices": user.can(Permission.VOICES_CHECK),
+        },
     )
 
 
@@ -45,4 +52,5 @@ def dynamic_keys() -> list[str]:
         + [f"antifraud.kind.{k.value}" for k in NumberKind]
         + [f"antifraud.list.{name}" for name in ("block", "allow")]
         + [f"antifraud.node.{n}" for n in ("number", "sim", "handset", "cell")]
+        + [f"antifraud.source.{s}" for s in SOURCES]
     )

@@ -1,6 +1,7 @@
 /* Anti-fraud: the live screening dashboard (no personal data), and — each under the stated
  * purpose, audited on the server — a number's look-up, organised groups drawn as graphs of
- * numbers, SIMs, handsets and cells, and the transfer holds queue. */
+ * numbers, SIMs, handsets and cells (a group's case file put in the evidence vault), voice
+ * checks of recordings, and the transfer holds queue. */
 (function () {
   "use strict";
   const { t, api, errorText, fmtTime, pageData, whyHeaders } = window.Kupol;
@@ -92,6 +93,7 @@
   });
 
   /* Groups: a table, and the chosen group's graph. */
+  let chosen = null;
   const RINGS = { cell: 0, handset: 95, sim: 150, number: 195 };
   function drawGroup(group) {
     const svg = $("af-graph");
@@ -166,6 +168,61 @@
       numbers: group.numbers.length, sims: group.sims.length, handsets: group.handsets.length,
       cells: group.cells.length, calls: group.calls });
     show($("af-graph-figure"), true);
+    chosen = group;
+    if ($("af-export")) {
+      show($("af-export"), true);
+      show($("af-export-result"), false);
+    }
+  }
+
+  /* The chosen group's case file, into the evidence vault under a case number. */
+  if ($("af-export")) {
+    $("af-export").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const w = why();
+      if (!w || !chosen) return;
+      try {
+        const r = await api("/api/antifraud/groups/export", {
+          method: "POST", headers: whyHeaders(w),
+          body: { number: chosen.numbers[0], case_number: $("af-case").value.trim(),
+            hours: Number($("af-hours").value) } });
+        $("af-export-result").textContent = t("antifraud.exported", { item: r.evidence_item,
+          case: r.case_number, numbers: r.numbers, calls: r.calls, recordings: r.recordings });
+        show($("af-export-result"), true);
+      } catch (err) {
+        fail($("af-personal-error"), err);
+      }
+    });
+  }
+
+  /* Voice checks: a recording uploaded, its synthetic score and the similar voices. */
+  if ($("af-voice")) {
+    $("af-voice").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const w = why();
+      if (!w) return;
+      const form = new FormData($("af-voice"));
+      if (!String(form.get("number") || "").trim()) form.delete("number");
+      try {
+        const r = await api("/api/antifraud/voices", { method: "POST", headers: whyHeaders(w),
+          body: form });
+        const p = r.recording.synthetic;
+        $("af-voice-synthetic").textContent = p === null ? t("antifraud.synthetic_unknown")
+          : t(r.synthetic ? "antifraud.synthetic_yes" : "antifraud.synthetic_no",
+            { p: p.toFixed(2) });
+        show($("af-voice-duplicate"), r.duplicate);
+        $("af-voice-similar-title").textContent = t("antifraud.similar_voices",
+          { threshold: r.threshold });
+        $("af-voice-matches").tBodies[0].replaceChildren(...r.matches.map((m) =>
+          cells(document.createElement("tr"), [m.similarity.toFixed(2),
+            t("antifraud.source." + m.recording.source), m.recording.reference,
+            m.recording.number, fmtTime(m.recording.submitted_at)])));
+        show($("af-voice-none"), r.matches.length === 0);
+        show($("af-voice-result"), true);
+      } catch (err) {
+        fail($("af-personal-error"), err);
+      }
+    });
   }
 
   $("af-groups-show").addEventListener("click", async () => {
