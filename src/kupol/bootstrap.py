@@ -45,6 +45,7 @@ from kupol.evidence.service import EvidenceVault
 from kupol.evidence.store import ContentStore, Store
 from kupol.faces.domain import Faces, build_faces
 from kupol.faces.messages import FaceObserved
+from kupol.fleet.domain import FleetDomain
 from kupol.incidents.service import IncidentService
 from kupol.plates.domain import Plates, build_plates
 from kupol.plates.hotlists import HotlistService
@@ -103,6 +104,7 @@ class Container:
     redactions: Redactions
     roads: Roads
     antifraud: Antifraud
+    fleet: FleetDomain
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -134,6 +136,7 @@ class Container:
             )
             self.signal_feed.start()
         self.faces.start()
+        await self.fleet.start(self.bus)
         if self.settings.traffic.sections:
             self.section_task = asyncio.create_task(self._run_sections(), name="traffic-sections")
         self.purge_task = asyncio.create_task(self._run_purge(), name="evidence-purge")
@@ -210,6 +213,8 @@ class Container:
         if self.mqtt is not None and self.started:
             await self.mqtt.stop()
         await self.faces.stop()
+        if self.started:
+            await self.fleet.stop()
         for task in (self.purge_task,):
             if task is not None:
                 task.cancel()
@@ -433,6 +438,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         redactions=Redactions(db=db, vault=vault, finders=redaction_finders),
         roads=build_roads(settings=settings.roads, db=db, audit=audit),
         antifraud=build_antifraud(settings=settings.antifraud, db=db, audit=audit, vault=vault),
+        fleet=FleetDomain(settings=settings.fleet, mqtt=settings.mqtt, db=db, audit=audit),
         documents=DocumentService(
             db=db,
             audit=audit,

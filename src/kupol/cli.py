@@ -30,6 +30,7 @@ from kupol.clikit import (
 )
 from kupol.core.errors import ConfigError, InvalidInputError, ServiceUnavailableError
 from kupol.faces.cli import app as faces_app
+from kupol.fleet.cli import app as fleet_app
 from kupol.plates.cli import app as plates_app
 from kupol.roads.cli import app as roads_app
 from kupol.settings import Settings
@@ -76,6 +77,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(faces_app, name="faces")
 app.add_typer(plates_app, name="plates")
 app.add_typer(roads_app, name="roads")
+app.add_typer(fleet_app, name="fleet")
 app.add_typer(antifraud_app, name="antifraud")
 
 

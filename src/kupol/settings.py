@@ -427,6 +427,39 @@ class AntifraudSettings(Section):
     )
 
 
+class FleetSettings(Section):
+    mavlink: bool = Field(
+        False, description="Listen for drones' MAVLink telemetry on UDP (mavlink_port)."
+    )
+    mavlink_host: str = Field(
+        "127.0.0.1", description="Address the MAVLink listener binds (0.0.0.0: every interface)."
+    )
+    mavlink_port: int = Field(14550, ge=1, le=65535, description="MAVLink UDP port (GCS port).")
+    mqtt: bool = Field(
+        False,
+        description="Take robot dogs' and patrol devices' telemetry from the MQTT broker "
+        "([mqtt] host and port) on mqtt_topic.",
+    )
+    mqtt_topic: str = Field(
+        "kupol/units/+/telemetry", description="Telemetry subscription; + is the unit's callsign."
+    )
+    link_stale_s: float = Field(
+        5.0, gt=0, description="Seconds without telemetry after which a unit's link is stale."
+    )
+    link_lost_s: float = Field(
+        15.0, gt=0, description="Seconds without telemetry after which a unit's link is lost."
+    )
+    battery_low_pct: float = Field(
+        30.0, ge=0, le=100, description="Battery at or below this: advise returning home."
+    )
+    battery_critical_pct: float = Field(
+        15.0, ge=0, le=100, description="Battery at or below this: advise landing or stopping now."
+    )
+    flush_every_s: float = Field(
+        0.5, gt=0, le=10, description="How often telemetry samples are written, in one batch."
+    )
+
+
 class Settings(BaseSettings):
     """The whole configuration of one kupol deployment."""
 
@@ -455,6 +488,7 @@ class Settings(BaseSettings):
     documents: DocumentSettings = DocumentSettings()
     roads: RoadsSettings = RoadsSettings()
     antifraud: AntifraudSettings = AntifraudSettings()
+    fleet: FleetSettings = FleetSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -15,6 +15,7 @@ def import_all_tables() -> None:
     import kupol.events.model
     import kupol.evidence.model
     import kupol.faces.model
+    import kupol.fleet.model
     import kupol.incidents.model
     import kupol.plates.model
     import kupol.roads.model

@@ -26,6 +26,7 @@ def routers() -> list[APIRouter]:
     from kupol.evidence.redactions_api import router as redactions_router
     from kupol.evidence.uploads_api import router as evidence_uploads_router
     from kupol.faces.api import router as faces_router
+    from kupol.fleet.api import router as fleet_router
     from kupol.incidents.api import router as incidents_router
     from kupol.plates.api import router as plates_router
     from kupol.roads.api import router as roads_router
@@ -44,6 +45,7 @@ def routers() -> list[APIRouter]:
         plates_router,
         traffic_router,
         roads_router,
+        fleet_router,
         antifraud_router,
         evidence_uploads_router,
         evidence_router,

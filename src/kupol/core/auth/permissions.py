@@ -53,6 +53,8 @@ class Permission(enum.StrEnum):
     NUMBERS_MANAGE = "antifraud.numbers.manage"
     AFC_REPORT = "antifraud.afc"
     VOICES_CHECK = "antifraud.voices"
+    FLEET_READ = "fleet.read"
+    FLEET_MANAGE = "fleet.manage"
 
 
 _STAFF = {
@@ -136,6 +138,12 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.AFC_REPORT: frozenset({Role.FRAUD_ANALYST}),
     # Voice checks: recordings of fraud calls and complaints (voices are personal data).
     Permission.VOICES_CHECK: frozenset({Role.FRAUD_ANALYST}),
+    # The fleet: where drones, robot dogs and patrols are; operators (the situation centre and
+    # dispatch) register units and set their status.
+    Permission.FLEET_READ: frozenset(
+        {Role.OPERATOR, Role.ADMIN, Role.TRAFFIC_OFFICER, Role.INVESTIGATOR, Role.ANALYST}
+    ),
+    Permission.FLEET_MANAGE: frozenset({Role.OPERATOR, Role.ADMIN}),
 }
 
 
