@@ -70,6 +70,7 @@ bench: setup
 	$(BIN)/python bench/antifraud.py
 	@scripts/ensure_wrk.sh
 	$(BIN)/python bench/antifraud_http.py
+	$(BIN)/python bench/fleet.py
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py

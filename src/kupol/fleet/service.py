@@ -16,10 +16,11 @@ import logging
 import math
 import re
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -161,12 +162,15 @@ class Fleet:
         self._live: dict[int, _Live] = {}
         self._by_callsign: dict[str, int] = {}
         self._by_sysid: dict[int, int] = {}
-        self._points: list[TrackPoint] = []
+        self._points: list[dict[str, object]] = []
         self._changes: list[tuple[int, str, str | None]] = []
         """Advisories raised (with their detail) and cleared (None), in order."""
         self._loaded = False
         self.accepted = 0
         self.rejected = 0
+        self.lags: deque[float] = deque(maxlen=200_000)
+        """Seconds from each sample's time to the commit that stored it (the latest 200,000):
+        the telemetry's end-to-end lag, for operations and the benchmark."""
 
     # The registry ---------------------------------------------------------------------
 
@@ -353,12 +357,12 @@ class Fleet:
                 if sample.status is not None:
                     live.status = sample.status
                 self._points.append(
-                    TrackPoint(
-                        unit_id=unit_id, at=sample.at, lat=sample.lat, lon=sample.lon,
-                        alt_m=sample.alt_m, heading_deg=sample.heading_deg,
-                        speed_mps=sample.speed_mps, battery_pct=sample.battery_pct,
-                        source=sample.source,
-                    )
+                    {
+                        "unit_id": unit_id, "at": sample.at, "lat": sample.lat,
+                        "lon": sample.lon, "alt_m": sample.alt_m,
+                        "heading_deg": sample.heading_deg, "speed_mps": sample.speed_mps,
+                        "battery_pct": sample.battery_pct, "source": sample.source,
+                    }
                 )  # fmt: skip
                 if live.link != "ok":
                     self._clear(live, "link_stale")
@@ -411,17 +415,25 @@ class Fleet:
         now = utcnow()
         messages: list[UnitAdvisory] = []
         with self._db.unit_of_work() as session:
-            session.add_all(points)
+            if points:
+                session.execute(insert(TrackPoint), points)
+            updates = []
             for unit_id, status, link, last_seen, last in states:
-                row = session.get(Unit, unit_id)
-                if row is None:
-                    continue
-                row.status, row.link, row.last_seen = status, link, last_seen
+                row: dict[str, object] = {
+                    "id": unit_id,
+                    "status": status,
+                    "link": link,
+                    "last_seen": last_seen,
+                }
                 if last is not None:
-                    row.lat, row.lon, row.alt_m = last.lat, last.lon, last.alt_m
-                    row.heading_deg, row.speed_mps = last.heading_deg, last.speed_mps
+                    row.update(lat=last.lat, lon=last.lon, alt_m=last.alt_m,
+                               heading_deg=last.heading_deg, speed_mps=last.speed_mps)  # fmt: skip
                     if last.battery_pct is not None:
-                        row.battery_pct = last.battery_pct
+                        row["battery_pct"] = last.battery_pct
+                updates.append(row)
+            # One UPDATE per set of columns, each run for every unit that has them.
+            for keys in {tuple(sorted(u)) for u in updates}:
+                session.execute(update(Unit), [u for u in updates if tuple(sorted(u)) == keys])
             for unit_id, kind, detail in changes:
                 name = names[unit_id]
                 if detail is not None:
@@ -439,6 +451,8 @@ class Fleet:
                     messages.append(
                         UnitAdvisory(callsign=name, advisory=kind, detail=adv.detail, cleared=True)
                     )
+        committed = utcnow()
+        self.lags.extend((committed - p["at"]).total_seconds() for p in points)  # type: ignore[operator]
         return messages
 
     # Internals --------------------------------------------------------------------------
