@@ -111,7 +111,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument(
         "--database", default=None,
-        help="A scratch database URL (migrated, and 1,000 units added to it; default: a new SQLite)",
+        help="A scratch database URL (migrated; the units are added to it). Default: new SQLite.",
     )  # fmt: skip
     args = parser.parse_args()
     drones = min(args.drones, 250, args.units)
