@@ -458,6 +458,12 @@ class FleetSettings(Section):
     flush_every_s: float = Field(
         0.5, gt=0, le=10, description="How often telemetry samples are written, in one batch."
     )
+    max_alt_m: float = Field(
+        120.0, gt=0, le=5_000, description="Highest waypoint a drone's mission may have (m above home)."
+    )
+    endurance_reserve: float = Field(
+        0.2, ge=0, lt=1, description="Share of a unit's endurance a mission must leave unused."
+    )
 
 
 class Settings(BaseSettings):

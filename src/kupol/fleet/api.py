@@ -1,11 +1,13 @@
-"""Fleet API: the units (registered by operators), their last state, tracks and advisories."""
+"""Fleet API: the units (registered by operators), their last state, tracks and advisories;
+geofences and missions (checked, exported as QGroundControl plans, uploaded over MAVLink)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from kupol.api.deps import ContainerDep, require
@@ -89,3 +91,121 @@ def list_advisories(
     """Open advisories (``cleared=true``: the cleared ones too), newest first."""
     views = container.fleet.fleet.advisories(actor=reader, open_only=not cleared)
     return [asdict(a) for a in views]
+
+
+class FenceIn(BaseModel):
+    """A geofence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=120)
+    kind: Literal["no_fly", "patrol_area"]
+    polygon: list[list[float]] = Field(
+        min_length=3, max_length=500, description="[[latitude, longitude], …]"
+    )
+
+
+class ActiveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    active: bool
+
+
+class MissionIn(BaseModel):
+    """A mission to check and store."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    callsign: str = Field(min_length=2, max_length=32)
+    name: str = Field(min_length=1, max_length=120)
+    waypoints: list[list[float]] = Field(
+        min_length=1, max_length=500, description="[[latitude, longitude, altitude above home], …]"
+    )
+    speed_mps: float | None = Field(None, description="Default: 80 % of the unit's top speed.")
+    patrol_area: str | None = Field(None, max_length=120)
+
+
+class MissionStatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["uploaded", "active", "done", "aborted"]
+
+
+@router.get("/geofences")
+def list_fences(container: ContainerDep, reader: Reader) -> list[dict[str, Any]]:
+    """No-fly zones and patrol areas."""
+    return [asdict(f) for f in container.fleet.missions.fence_views(actor=reader)]
+
+
+@router.post("/geofences", status_code=201)
+def add_fence(body: FenceIn, container: ContainerDep, manager: Manager) -> dict[str, Any]:
+    """Add a no-fly zone or a patrol area (audited); no-fly zones are checked live at once."""
+    view = container.fleet.missions.add_fence(
+        actor=manager, name=body.name, kind=body.kind, polygon=body.polygon
+    )
+    return asdict(view)
+
+
+@router.put("/geofences/{name}/active")
+def set_fence_active(
+    name: str, body: ActiveIn, container: ContainerDep, manager: Manager
+) -> dict[str, Any]:
+    """Switch a geofence on or off (audited)."""
+    view = container.fleet.missions.set_fence_active(actor=manager, name=name, active=body.active)
+    return asdict(view)
+
+
+@router.post("/missions", status_code=201)
+def plan_mission(body: MissionIn, container: ContainerDep, manager: Manager) -> dict[str, Any]:
+    """Check a mission against the no-fly zones, its patrol area, the unit's speed and
+    endurance, and store it (audited); a failed check says which and why (422)."""
+    view = container.fleet.missions.plan(
+        actor=manager, callsign=body.callsign, name=body.name, waypoints=body.waypoints,
+        speed_mps=body.speed_mps, patrol_area=body.patrol_area,
+    )  # fmt: skip
+    return asdict(view)
+
+
+@router.get("/missions")
+def list_missions(
+    container: ContainerDep, reader: Reader, callsign: str | None = None
+) -> list[dict[str, Any]]:
+    """Missions, newest first (or one unit's)."""
+    return [asdict(m) for m in container.fleet.missions.missions(actor=reader, callsign=callsign)]
+
+
+@router.get("/missions/{mission_id}")
+def get_mission(mission_id: int, container: ContainerDep, reader: Reader) -> dict[str, Any]:
+    return asdict(container.fleet.missions.mission(actor=reader, mission_id=mission_id))
+
+
+@router.get("/missions/{mission_id}/plan")
+def mission_plan(mission_id: int, container: ContainerDep, reader: Reader) -> Response:
+    """The mission as a QGroundControl plan file (``.plan``)."""
+    mission = container.fleet.missions.mission(actor=reader, mission_id=mission_id)
+    unit = container.fleet.fleet.unit(actor=reader, callsign=mission.callsign)
+    plan = container.fleet.missions.qgc_plan(mission, unit.home)
+    return Response(
+        json.dumps(plan, indent=2),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="mission-{mission_id}.plan"'},
+    )
+
+
+@router.post("/missions/{mission_id}/upload")
+async def upload_mission(
+    mission_id: int, container: ContainerDep, manager: Manager
+) -> dict[str, Any]:
+    """Upload a drone's mission to its autopilot over the MAVLink mission protocol."""
+    return asdict(await container.fleet.upload(actor=manager, mission_id=mission_id))
+
+
+@router.put("/missions/{mission_id}/status")
+def set_mission_status(
+    mission_id: int, body: MissionStatusIn, container: ContainerDep, manager: Manager
+) -> dict[str, Any]:
+    """Move a mission on: active, done, aborted (audited)."""
+    view = container.fleet.missions.set_status(
+        mission_id=mission_id, status=body.status, actor=manager
+    )
+    return asdict(view)

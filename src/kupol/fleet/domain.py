@@ -9,9 +9,12 @@ import logging
 from typing import Any
 
 from kupol.core.audit import AuditLog
+from kupol.core.auth import Permission, Principal
 from kupol.core.bus import Bus
 from kupol.core.db import Database
+from kupol.core.errors import InvalidInputError, ServiceUnavailableError
 from kupol.fleet.mavlink import MavlinkListener, listen
+from kupol.fleet.missions import Missions, MissionView
 from kupol.fleet.mqtt import MqttTelemetry
 from kupol.fleet.service import Fleet
 from kupol.settings import FleetSettings, MqttSettings
@@ -28,6 +31,9 @@ class FleetDomain:
         self.settings = settings
         self._mqtt_settings = mqtt
         self.fleet = Fleet(db=db, audit=audit, settings=settings)
+        self.missions = Missions(db=db, audit=audit, settings=settings)
+        self.fleet.fences = lambda: self.missions.fences(active_only=True)
+        self.missions.on_fences_changed.append(self.fleet.reload_fences)
         self.mavlink: MavlinkListener | None = None
         self._transport: Any = None
         self.mqtt: MqttTelemetry | None = None
@@ -61,6 +67,27 @@ class FleetDomain:
                 raise
             except Exception:
                 log.exception("fleet: writing telemetry failed; retrying next time")
+
+    async def upload(self, *, actor: Principal, mission_id: int) -> MissionView:
+        """Upload a drone's mission to its autopilot over MAVLink (audited as ``uploaded``).
+
+        Raises:
+            InvalidInputError: the mission's unit is no MAVLink drone.
+            ServiceUnavailableError: the MAVLink listener is off, the drone has not been heard,
+                or it did not take the mission.
+        """
+        actor.require(Permission.FLEET_MANAGE)
+        mission = await asyncio.to_thread(self.missions.mission, actor=actor, mission_id=mission_id)
+        unit = await asyncio.to_thread(self.fleet.unit, actor=actor, callsign=mission.callsign)
+        if unit.mavlink_sysid is None:
+            raise InvalidInputError(f"{unit.callsign} has no MAVLink system id")
+        if self.mavlink is None:
+            raise ServiceUnavailableError("the MAVLink listener is off ([fleet] mavlink)")
+        items = self.missions.mission_items(mission, unit.home)
+        await self.mavlink.upload_mission(unit.mavlink_sysid, items)
+        return await asyncio.to_thread(
+            self.missions.set_status, mission_id=mission_id, status="uploaded", actor=actor
+        )
 
     async def stop(self) -> None:
         """Close the listeners and write what is left."""

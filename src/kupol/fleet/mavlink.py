@@ -18,18 +18,24 @@ parse (a wrong CRC, noise) are counted and skipped by pymavlink's robust parser.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from pymavlink.dialects.v20 import common as mav
 
-from kupol.core.errors import InvalidInputError, NotFoundError
+from kupol.core.errors import InvalidInputError, NotFoundError, ServiceUnavailableError
 from kupol.core.messages import utcnow
+from kupol.fleet.missions import MissionItem
 from kupol.fleet.service import Fleet, Sample
 
 log = logging.getLogger(__name__)
 
+GCS_SYSID = 255
+"""kupol's own MAVLink system id, as a ground station's (255 by convention)."""
+GCS_COMPONENT = 190  # MAV_COMP_ID_MISSIONPLANNER
 _ARDUPILOT_COPTER_RTL = 6
 _PX4_AUTO_RTL = (4 << 16) | (5 << 24)  # main mode AUTO, sub mode RTL
 
@@ -48,6 +54,9 @@ class MavlinkListener(asyncio.DatagramProtocol):
         self._parsers: dict[Any, Any] = {}
         self._drones: dict[int, _Drone] = {}
         self._unknown: set[int] = set()
+        self._addresses: dict[int, Any] = {}
+        self._uploads: dict[int, _Upload] = {}
+        self._gcs = mav.MAVLink(None, srcSystem=GCS_SYSID, srcComponent=GCS_COMPONENT)
         self.packets = 0
         self.bad_packets = 0
         self.transport: asyncio.DatagramTransport | None = None
@@ -70,6 +79,7 @@ class MavlinkListener(asyncio.DatagramProtocol):
                 self.bad_packets += 1
                 continue
             self.packets += 1
+            self._addresses[message.get_srcSystem()] = addr
             self.handle(message)
 
     def handle(self, message: Any) -> None:
@@ -83,6 +93,9 @@ class MavlinkListener(asyncio.DatagramProtocol):
             return
         drone = self._drones.setdefault(sysid, _Drone())
         kind = message.get_type()
+        if kind in ("MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK"):
+            self._mission_reply(sysid, message)
+            return
         if kind == "HEARTBEAT":
             if message.autopilot == mav.MAV_AUTOPILOT_INVALID:
                 return  # a ground station or gimbal, not the vehicle
@@ -110,6 +123,76 @@ class MavlinkListener(asyncio.DatagramProtocol):
                 self._fleet.accept(callsign, sample)
             except (InvalidInputError, NotFoundError) as exc:
                 log.warning("MAVLink: %s's sample refused: %s", callsign, exc)
+
+    # The mission protocol (ground station side) -------------------------------------------
+
+    async def upload_mission(
+        self, sysid: int, items: list[MissionItem], *, timeout_s: float = 10.0
+    ) -> None:
+        """Upload ``items`` to drone ``sysid`` over the MAVLink mission protocol: MISSION_COUNT,
+        then each MISSION_ITEM_INT the autopilot asks for, until its MISSION_ACK.
+
+        Raises:
+            ServiceUnavailableError: the drone has not been heard, did not answer in time, or
+                refused the mission (the reason its acknowledgement gave).
+        """
+        if sysid not in self._addresses or self.transport is None:
+            raise ServiceUnavailableError(f"drone {sysid} has not been heard: cannot upload")
+        if sysid in self._uploads:
+            raise ServiceUnavailableError(f"an upload to drone {sysid} is under way")
+        upload = _Upload(items, asyncio.get_running_loop().create_future())
+        self._uploads[sysid] = upload
+        try:
+            deadline = time.monotonic() + timeout_s
+            while not upload.done.done():
+                if not upload.requested:  # no request yet: (re)announce the count
+                    self._send(sysid, self._gcs.mission_count_encode(
+                        sysid, 1, len(items), mav.MAV_MISSION_TYPE_MISSION))  # fmt: skip
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ServiceUnavailableError(
+                        f"drone {sysid} did not take the mission in {timeout_s:.0f} s"
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(upload.done), min(1.0, left))
+            await upload.done
+        finally:
+            self._uploads.pop(sysid, None)
+
+    def _mission_reply(self, sysid: int, message: Any) -> None:
+        upload = self._uploads.get(sysid)
+        if upload is None or upload.done.done():
+            return
+        if message.get_type() == "MISSION_ACK":
+            if message.type == mav.MAV_MISSION_ACCEPTED:
+                upload.done.set_result(None)
+            else:
+                name = mav.enums["MAV_MISSION_RESULT"][message.type].name
+                upload.done.set_exception(
+                    ServiceUnavailableError(f"drone {sysid} refused the mission: {name}")
+                )
+            return
+        seq = message.seq
+        if not 0 <= seq < len(upload.items):
+            return
+        upload.requested = True
+        item = upload.items[seq]
+        self._send(sysid, self._gcs.mission_item_int_encode(
+            sysid, 1, item.seq, item.frame, item.command, 0, 1, *item.params,
+            round(item.lat * 1e7), round(item.lon * 1e7), item.alt,
+            mav.MAV_MISSION_TYPE_MISSION,
+        ))  # fmt: skip
+
+    def _send(self, sysid: int, message: Any) -> None:
+        assert self.transport is not None
+        self.transport.sendto(message.pack(self._gcs), self._addresses[sysid])
+
+
+@dataclass
+class _Upload:
+    items: list[MissionItem]
+    done: asyncio.Future[None]
+    requested: bool = False
 
 
 async def listen(

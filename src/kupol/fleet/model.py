@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kupol.core.db import Base, UTCDateTime
@@ -80,3 +80,43 @@ class Advisory(Base):
     detail: Mapped[str] = mapped_column(String(300))
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Geofence(Base):
+    """A no-fly zone or a patrol area: a polygon of (latitude, longitude) points."""
+
+    __tablename__ = "fleet_geofences"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(12))
+    """no_fly or patrol_area."""
+    polygon: Mapped[list[list[float]]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Mission(Base):
+    """A unit's mission: waypoints from home and back, checked before it is accepted."""
+
+    __tablename__ = "fleet_missions"
+    __table_args__ = (Index("ix_fleet_missions_unit", "unit_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("fleet_units.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(120))
+    waypoints: Mapped[list[list[float]]] = mapped_column(JSON)
+    """[latitude, longitude, altitude above home in metres] for each waypoint."""
+    speed_mps: Mapped[float] = mapped_column(Float)
+    patrol_area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fleet_geofences.id", ondelete="SET NULL"), nullable=True
+    )
+    length_m: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(10))
+    """planned, uploaded (to the drone's autopilot), active, done, aborted."""
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -7,7 +7,8 @@ each unit's last state, and the advisories raised or cleared — and returns the
 for the bus. :meth:`Fleet.watch` marks links stale or lost when a unit falls silent.
 
 Advisories: ``battery_low`` (return home), ``battery_critical`` (land or stop now),
-``link_stale``, ``link_lost``; each stays open until its condition clears, and is raised once.
+``link_stale``, ``link_lost``, ``geofence_breach`` (inside an active no-fly zone); each stays
+open until its condition clears, and is raised once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import math
 import re
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,6 +31,7 @@ from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import Event, utcnow
+from kupol.fleet.geofence import Fence
 from kupol.fleet.model import Advisory, TrackPoint, Unit
 from kupol.settings import FleetSettings
 
@@ -166,6 +169,9 @@ class Fleet:
         self._changes: list[tuple[int, str, str | None]] = []
         """Advisories raised (with their detail) and cleared (None), in order."""
         self._loaded = False
+        self._no_fly: list[Fence] = []
+        self.fences: Callable[[], list[Fence]] = list
+        """Where the active geofences come from (set by the domain: the missions' store)."""
         self.accepted = 0
         self.rejected = 0
         self.lags: deque[float] = deque(maxlen=200_000)
@@ -369,6 +375,7 @@ class Fleet:
                     self._clear(live, "link_lost")
                     live.link = "ok"
                 self._battery(live, sample.battery_pct)
+                self._geofences(live, sample)
         except (NotFoundError, InvalidInputError):
             self.rejected += 1
             raise
@@ -469,6 +476,19 @@ class Fleet:
             self._clear(live, "battery_critical")
             self._clear(live, "battery_low")
 
+    def _geofences(self, live: _Live, sample: Sample) -> None:
+        inside = [f.name for f in self._no_fly if f.contains((sample.lat, sample.lon))]
+        if inside:
+            self._raise(live, "geofence_breach", f"inside the no-fly zone {', '.join(inside)}")
+        else:
+            self._clear(live, "geofence_breach")
+
+    def reload_fences(self) -> None:
+        """Take the active no-fly zones afresh (after one was added or switched)."""
+        fences = [f for f in self.fences() if f.kind == "no_fly"]
+        with self._lock:
+            self._no_fly = fences
+
     def _raise(self, live: _Live, kind: str, detail: str) -> None:
         if kind not in live.open:
             live.open.add(kind)
@@ -497,6 +517,7 @@ class Fleet:
             live = self._live[row.id]
             live.link, live.last_seen = row.link, row.last_seen
             live.open = set(open_.get(row.id, ()))
+        self._no_fly = [f for f in self.fences() if f.kind == "no_fly"]
         self._loaded = True
 
     @staticmethod

@@ -20,6 +20,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from kupol.core.geo import haversine_m
 
@@ -117,6 +118,58 @@ class DroneSim(_Runner):
             f"udpout:{target}", source_system=sysid, source_component=1
         )
         self.mav = self._link.mav
+        self.mission: list[Any] = []
+        """The mission items a ground station uploaded (:meth:`wait_for_mission`)."""
+
+    def wait_for_mission(self, timeout_s: float = 30.0) -> bool:
+        """Be the autopilot's end of the MAVLink mission protocol: send heartbeats until a
+        ground station announces a mission (MISSION_COUNT), ask for each item
+        (MISSION_REQUEST_INT), acknowledge (MISSION_ACK), and take its waypoints as the route
+        to fly from home. False when none came in time."""
+        from pymavlink.dialects.v20 import common as mav
+
+        deadline = time.monotonic() + timeout_s
+        next_heartbeat = 0.0
+        while time.monotonic() < deadline and not self._stop.is_set():
+            if time.monotonic() >= next_heartbeat:
+                self._heartbeat(mav, mode=0, armed=False)
+                next_heartbeat = time.monotonic() + 1.0
+            count = self._link.recv_match(type="MISSION_COUNT", blocking=True, timeout=0.2)
+            if count is None:
+                continue
+            gcs = (count.get_srcSystem(), count.get_srcComponent())
+            items = []
+            for seq in range(count.count):
+                item = None
+                for _ in range(3):
+                    self.mav.mission_request_int_send(*gcs, seq, mav.MAV_MISSION_TYPE_MISSION)
+                    item = self._link.recv_match(type="MISSION_ITEM_INT", blocking=True,
+                                                 timeout=1.0)  # fmt: skip
+                    if item is not None and item.seq == seq:
+                        break
+                if item is None:
+                    self.mav.mission_ack_send(*gcs, mav.MAV_MISSION_ERROR,
+                                              mav.MAV_MISSION_TYPE_MISSION)  # fmt: skip
+                    return False
+                items.append(item)
+            self.mav.mission_ack_send(*gcs, mav.MAV_MISSION_ACCEPTED, mav.MAV_MISSION_TYPE_MISSION)
+            waypoints = [
+                (i.x / 1e7, i.y / 1e7, i.z) for i in items[1:]
+                if i.command == mav.MAV_CMD_NAV_WAYPOINT
+            ]  # fmt: skip
+            self.mission = items
+            if waypoints:
+                self.route = [self.route[0], *[(lat, lon) for lat, lon, _ in waypoints]]
+                self.alt = waypoints[0][2]
+            return True
+        return False
+
+    def _heartbeat(self, mav: Any, *, mode: int, armed: bool) -> None:
+        flags = mav.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED | (
+            mav.MAV_MODE_FLAG_SAFETY_ARMED if armed else 0
+        )
+        self.mav.heartbeat_send(mav.MAV_TYPE_QUADROTOR, mav.MAV_AUTOPILOT_ARDUPILOTMEGA, flags,
+                                mode, mav.MAV_STATE_ACTIVE)  # fmt: skip
 
     def battery(self, t: float) -> float:
         return max(0.0, self.battery_start - 100.0 * t / self.endurance_s)
@@ -138,12 +191,8 @@ class DroneSim(_Runner):
             if not self._sleep_until(started, fix.t):
                 return
             if fix.t >= next_heartbeat:
-                mode = 6 if fix.leg < 0 else 3  # ArduPilot copter: AUTO 3, RTL 6
-                self.mav.heartbeat_send(
-                    mav.MAV_TYPE_QUADROTOR, mav.MAV_AUTOPILOT_ARDUPILOTMEGA,
-                    mav.MAV_MODE_FLAG_SAFETY_ARMED | mav.MAV_MODE_FLAG_CUSTOM_MODE_ENABLED,
-                    mode, mav.MAV_STATE_ACTIVE,
-                )  # fmt: skip
+                # ArduPilot copter modes: AUTO 3, RTL 6.
+                self._heartbeat(mav, mode=6 if fix.leg < 0 else 3, armed=True)
                 next_heartbeat += 1.0
             battery = self.battery(fix.t)
             rad = math.radians(fix.heading)
