@@ -459,7 +459,10 @@ class FleetSettings(Section):
         0.5, gt=0, le=10, description="How often telemetry samples are written, in one batch."
     )
     max_alt_m: float = Field(
-        120.0, gt=0, le=5_000, description="Highest waypoint a drone's mission may have (m above home)."
+        120.0,
+        gt=0,
+        le=5_000,
+        description="Highest waypoint a drone's mission may have (m above home).",
     )
     endurance_reserve: float = Field(
         0.2, ge=0, lt=1, description="Share of a unit's endurance a mission must leave unused."
