@@ -464,6 +464,14 @@ class FleetSettings(Section):
         le=5_000,
         description="Highest waypoint a drone's mission may have (m above home).",
     )
+    roads: Path | None = Field(
+        None,
+        description="GeoJSON road centre lines units are routed over (speed_kmh, oneway, foot "
+        "properties); none: ground units' times are estimated from straight lines.",
+    )
+    arrive_within_m: float = Field(
+        60.0, gt=0, le=5_000, description="A dispatched unit this near its target has arrived."
+    )
     endurance_reserve: float = Field(
         0.2, ge=0, lt=1, description="Share of a unit's endurance a mission must leave unused."
     )

@@ -209,3 +209,63 @@ def set_mission_status(
         mission_id=mission_id, status=body.status, actor=manager
     )
     return asdict(view)
+
+
+class PlaceIn(BaseModel):
+    """An incident, or a place."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: int | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+class DispatchIn(PlaceIn):
+    callsign: str = Field(min_length=2, max_length=32)
+
+
+class DispatchStatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["arrived", "cancelled"]
+
+
+@router.post("/dispatch/rank")
+def rank_units(body: PlaceIn, container: ContainerDep, reader: Reader) -> list[dict[str, Any]]:
+    """The available units for an incident or a place, quickest first, each with its route
+    and how its time was reckoned (roads, air, estimate)."""
+    found = container.fleet.dispatcher.rank(
+        actor=reader, lat=body.lat, lon=body.lon, incident_id=body.incident_id
+    )
+    return [asdict(c) for c in found]
+
+
+@router.post("/dispatches", status_code=201)
+def send_unit(body: DispatchIn, container: ContainerDep, manager: Manager) -> dict[str, Any]:
+    """Send a unit to an incident or a place (audited); its arrival is recorded from its
+    telemetry."""
+    view = container.fleet.dispatcher.send(
+        actor=manager, callsign=body.callsign, lat=body.lat, lon=body.lon,
+        incident_id=body.incident_id,
+    )  # fmt: skip
+    return asdict(view)
+
+
+@router.get("/dispatches")
+def list_dispatches(
+    container: ContainerDep, reader: Reader, open: bool = False
+) -> list[dict[str, Any]]:
+    """Dispatches, newest first (``open=true``: those en route)."""
+    return [asdict(d) for d in container.fleet.dispatcher.dispatches(actor=reader, open_only=open)]
+
+
+@router.put("/dispatches/{dispatch_id}")
+def close_dispatch(
+    dispatch_id: int, body: DispatchStatusIn, container: ContainerDep, manager: Manager
+) -> dict[str, Any]:
+    """Record an arrival by hand, or call the unit back (audited)."""
+    view = container.fleet.dispatcher.close(
+        actor=manager, dispatch_id=dispatch_id, status=body.status
+    )
+    return asdict(view)

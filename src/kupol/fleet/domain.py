@@ -13,9 +13,11 @@ from kupol.core.auth import Permission, Principal
 from kupol.core.bus import Bus
 from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError, ServiceUnavailableError
+from kupol.fleet.dispatch import Dispatcher
 from kupol.fleet.mavlink import MavlinkListener, listen
 from kupol.fleet.missions import Missions, MissionView
 from kupol.fleet.mqtt import MqttTelemetry
+from kupol.fleet.roads import load_geojson
 from kupol.fleet.service import Fleet
 from kupol.settings import FleetSettings, MqttSettings
 
@@ -34,6 +36,12 @@ class FleetDomain:
         self.missions = Missions(db=db, audit=audit, settings=settings)
         self.fleet.fences = lambda: self.missions.fences(active_only=True)
         self.missions.on_fences_changed.append(self.fleet.reload_fences)
+        self.dispatcher = Dispatcher(
+            db=db, audit=audit, settings=settings,
+            roads=load_geojson(settings.roads) if settings.roads else None,
+        )  # fmt: skip
+        self.fleet.sample_hooks.append(self.dispatcher.on_sample)
+        self.dispatcher.on_status.append(self.fleet.note_status)
         self.mavlink: MavlinkListener | None = None
         self._transport: Any = None
         self.mqtt: MqttTelemetry | None = None
@@ -61,6 +69,7 @@ class FleetDomain:
             try:
                 self.fleet.watch()
                 advisories = await asyncio.to_thread(self.fleet.flush)
+                await asyncio.to_thread(self.dispatcher.record_arrivals)
                 if advisories:
                     await bus.publish(*advisories)
             except asyncio.CancelledError:

@@ -120,3 +120,28 @@ class Mission(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     uploaded_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class Dispatch(Base):
+    """A unit sent to an incident (or a place): the route it was given and when it arrived."""
+
+    __tablename__ = "fleet_dispatches"
+    __table_args__ = (Index("ix_fleet_dispatches_unit", "unit_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("fleet_units.id", ondelete="CASCADE"))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="SET NULL"), nullable=True
+    )
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    eta_s: Mapped[float] = mapped_column(Float)
+    """The estimate when it was sent."""
+    route: Mapped[list[list[float]]] = mapped_column(JSON)
+    how: Mapped[str] = mapped_column(String(12))
+    """roads (over the road graph), air (a drone, straight), estimate (no graph: straight × 1.4)."""
+    status: Mapped[str] = mapped_column(String(10))
+    """en_route, arrived, cancelled."""
+    dispatched_by: Mapped[str] = mapped_column(String(64))
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -170,6 +170,8 @@ class Fleet:
         """Advisories raised (with their detail) and cleared (None), in order."""
         self._loaded = False
         self._no_fly: list[Fence] = []
+        self.sample_hooks: list[Callable[[int, Sample], None]] = []
+        """Called with each accepted sample (unit id, sample), outside the fleet's lock."""
         self.fences: Callable[[], list[Fence]] = list
         """Where the active geofences come from (set by the domain: the missions' store)."""
         self.accepted = 0
@@ -380,6 +382,8 @@ class Fleet:
             self.rejected += 1
             raise
         self.accepted += 1
+        for hook in self.sample_hooks:
+            hook(unit_id, sample)
 
     def watch(self, now: datetime | None = None) -> None:
         """Mark the links of units silent for ``link_stale_s`` stale, for ``link_lost_s`` lost."""
@@ -482,6 +486,13 @@ class Fleet:
             self._raise(live, "geofence_breach", f"inside the no-fly zone {', '.join(inside)}")
         else:
             self._clear(live, "geofence_breach")
+
+    def note_status(self, unit_id: int, status: str) -> None:
+        """A status another part of kupol stored (a dispatch: ``on_mission``): kept in memory
+        too, so the next flush does not write the old one back."""
+        with self._lock:
+            if self._loaded and unit_id in self._live:
+                self._live[unit_id].status = status
 
     def reload_fences(self) -> None:
         """Take the active no-fly zones afresh (after one was added or switched)."""
