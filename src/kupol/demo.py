@@ -21,6 +21,7 @@ from kupol.core.auth.model import Role
 from kupol.core.auth.service import SYSTEM
 from kupol.core.db import upgrade
 from kupol.core.errors import ConflictError
+from kupol.fleet.demo import seed_fleet, write_roads
 from kupol.settings import Settings
 from kupol.vision.sources import check_source
 from kupol.vision.synthetic import write_synthetic_video
@@ -565,6 +566,11 @@ def prepare_demo(
 ) -> tuple[Settings, tuple[str, str]]:
     """Migrate, seed, point the demo cameras at their videos; returns settings and login."""
     upgrade(settings.database.url)
+    if settings.fleet.roads is None:  # the units are routed over the demo city's streets
+        roads = write_roads(settings.data_dir / "fleet-roads.geojson")
+        data = settings.model_dump()
+        data.update(fleet={**data["fleet"], "roads": roads})
+        settings = Settings.model_validate(data)
     container = build_container(settings)
     try:
         seed(container)
@@ -580,6 +586,7 @@ def prepare_demo(
         seed_owners(container, login[0])
         seed_roads(container, login[0])
         seed_antifraud(container, login[0])
+        seed_fleet(container, container.auth.principal_of(login[0]))
         dock = seed_evidence(container, settings, login[0])
         if dock is not None:
             log.info("a docked body camera's folder to import in the console: %s", dock)
@@ -590,4 +597,8 @@ def prepare_demo(
     if mqtt_reachable(settings):
         # The crossing's warning lights and the controllers' feed go over the local broker.
         data.update(traffic={**data["traffic"], "mqtt": True})
+        # So does the robot dog's telemetry.
+        data.update(fleet={**data["fleet"], "mqtt": True})
+    # The drone talks MAVLink to kupol on 127.0.0.1:14550; both fly and walk while it runs.
+    data.update(fleet={**data["fleet"], "mavlink": True, "simulate": True})
     return Settings.model_validate(data), login

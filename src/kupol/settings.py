@@ -472,6 +472,11 @@ class FleetSettings(Section):
     arrive_within_m: float = Field(
         60.0, gt=0, le=5_000, description="A dispatched unit this near its target has arrived."
     )
+    simulate: bool = Field(
+        False,
+        description="Fly the demo's simulated drone (MAVLink) and walk its robot dog (MQTT) "
+        "while kupol runs (make demo).",
+    )
     endurance_reserve: float = Field(
         0.2, ge=0, lt=1, description="Share of a unit's endurance a mission must leave unused."
     )

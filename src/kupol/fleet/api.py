@@ -269,3 +269,21 @@ def close_dispatch(
         actor=manager, dispatch_id=dispatch_id, status=body.status
     )
     return asdict(view)
+
+
+@router.get("/roads")
+def road_segments(container: ContainerDep, reader: Reader) -> dict[str, Any]:
+    """The road graph's segments for the map (``[lat, lon, lat, lon]`` each, one per street
+    segment), or none when no graph is configured."""
+    roads = container.fleet.dispatcher.roads
+    if roads is None:
+        return {"segments": []}
+    seen: set[tuple[tuple[float, float], tuple[float, float]]] = set()
+    segments = []
+    for u, v in roads.graph.edges():
+        key = (u, v) if u <= v else (v, u)
+        if key in seen:
+            continue
+        seen.add(key)
+        segments.append([u[0], u[1], v[0], v[1]])
+    return {"segments": segments}

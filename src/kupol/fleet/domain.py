@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kupol.core.audit import AuditLog
 from kupol.core.auth import Permission, Principal
@@ -20,6 +20,9 @@ from kupol.fleet.mqtt import MqttTelemetry
 from kupol.fleet.roads import load_geojson
 from kupol.fleet.service import Fleet
 from kupol.settings import FleetSettings, MqttSettings
+
+if TYPE_CHECKING:
+    from kupol.fleet.demo import DemoSimulators
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ class FleetDomain:
         self._transport: Any = None
         self.mqtt: MqttTelemetry | None = None
         self._task: asyncio.Task[None] | None = None
+        self.simulators: DemoSimulators | None = None
 
     async def start(self, bus: Bus) -> None:
         """Open the configured listeners and start the write-and-watch job."""
@@ -62,6 +66,12 @@ class FleetDomain:
             )  # fmt: skip
             await asyncio.to_thread(self.mqtt.start)
         self._task = asyncio.create_task(self._run(bus), name="fleet-telemetry")
+        if self.settings.simulate:
+            from kupol.fleet.demo import DemoSimulators
+
+            mqtt = (self._mqtt_settings.host, self._mqtt_settings.port) if self.mqtt else None
+            self.simulators = DemoSimulators(mavlink_port=self.settings.mavlink_port, mqtt=mqtt)
+            self.simulators.start()
 
     async def _run(self, bus: Bus) -> None:
         while True:
@@ -100,6 +110,9 @@ class FleetDomain:
 
     async def stop(self) -> None:
         """Close the listeners and write what is left."""
+        if self.simulators is not None:
+            self.simulators.stop()
+            self.simulators = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -28,6 +28,7 @@ from kupol.web import (
     antifraud_pages,
     evidence_pages,
     faces_pages,
+    fleet_pages,
     plates_pages,
     roads_pages,
     traffic_pages,
@@ -50,6 +51,7 @@ router.include_router(plates_pages.router)
 router.include_router(traffic_pages.router)
 router.include_router(roads_pages.router)
 router.include_router(antifraud_pages.router)
+router.include_router(fleet_pages.router)
 router.include_router(evidence_pages.router)
 ACTIVE_LIMIT = 200
 
@@ -291,5 +293,6 @@ def dynamic_keys() -> list[str]:
         + traffic_pages.dynamic_keys()
         + roads_pages.dynamic_keys()
         + antifraud_pages.dynamic_keys()
+        + fleet_pages.dynamic_keys()
         + evidence_pages.dynamic_keys()
     )

@@ -156,6 +156,7 @@ PAGES: tuple[Page, ...] = (
         permission=Permission.DOCUMENTS_READ,
         group="evidence",
     ),
+    Page(name="fleet", path="/fleet", label_key="nav.fleet", permission=Permission.FLEET_READ),
     Page(
         name="antifraud",
         path="/antifraud",

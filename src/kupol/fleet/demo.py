@@ -1,0 +1,162 @@
+"""The demo's fleet: a city's streets (a synthetic grid), units, a no-fly zone, a park to
+patrol, the drone's highway mission, an incident with the nearest unit sent to it — and, while
+kupol runs, the simulated drone and robot dog talking MAVLink and MQTT to it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from kupol.core.auth import Principal
+from kupol.core.errors import ConflictError
+from kupol.core.messages import utcnow
+from kupol.fleet.roads import grid_city
+from kupol.fleet.service import UnitSpec
+from kupol.fleet.sim import DogSim, DroneSim
+
+if TYPE_CHECKING:
+    from kupol.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+ORIGIN = (51.1150, 71.4000)
+"""The south-west corner of the demo's street grid (Astana)."""
+GRID = {"rows": 14, "cols": 16, "spacing_m": 300.0, "arterial_every": 4}
+HIGHWAY = [(51.0890, 71.4160), (51.0890, 71.4700), (51.1000, 71.5300), (51.1125, 71.5317)]
+"""The drone's mission: along the highway south of the city to the ring road camera."""
+PARK = [(51.1250, 71.4300), (51.1250, 71.4360), (51.1285, 71.4360), (51.1285, 71.4300)]
+"""The robot dog's patrol loop: a park in the city."""
+NO_FLY = [[51.1300, 71.4500], [51.1300, 71.4600], [51.1360, 71.4600], [51.1360, 71.4500]]
+UNITS = [
+    UnitSpec(callsign="drone-1", kind="drone", capabilities=("camera", "thermal", "plate_reader"),
+             endurance_min=240, max_speed_kmh=72, home_lat=HIGHWAY[0][0],
+             home_lon=HIGHWAY[0][1], crew="Capt. Abenov (pilot)", mavlink_sysid=1),
+    UnitSpec(callsign="dog-1", kind="robot_dog", capabilities=("camera", "speaker"),
+             endurance_min=120, max_speed_kmh=11, home_lat=PARK[0][0], home_lon=PARK[0][1],
+             crew="Sgt. Nurlanova (handler)"),
+    UnitSpec(callsign="car-12", kind="patrol_car", capabilities=("camera", "plate_reader"),
+             endurance_min=720, max_speed_kmh=110, home_lat=51.1160, home_lon=71.4020,
+             crew="patrol 12"),
+    UnitSpec(callsign="car-7", kind="patrol_car", capabilities=("camera",),
+             endurance_min=720, max_speed_kmh=110, home_lat=51.1500, home_lon=71.4600,
+             crew="patrol 7"),
+    UnitSpec(callsign="foot-3", kind="foot_patrol", capabilities=("speaker",),
+             endurance_min=480, max_speed_kmh=6, home_lat=51.1200, home_lon=71.4250,
+             crew="Sgt. Omarov"),
+]  # fmt: skip
+
+
+def write_roads(path: Path) -> Path:
+    """The demo's street grid as GeoJSON (what a city would export from its GIS)."""
+    graph = grid_city(ORIGIN, **GRID)  # type: ignore[arg-type]
+    features = []
+    for u, v, edge in graph.graph.edges(data=True):
+        if u > v:
+            continue
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [[u[1], u[0]], [v[1], v[0]]]},
+            "properties": {"speed_kmh": round(edge["speed"] * 3.6, 1)},
+        })  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def seed_fleet(container: Container, actor: Principal) -> None:
+    """Units, geofences, the drone's mission, and an incident with a unit sent to it (once)."""
+    from kupol.fleet.model import Dispatch
+    from kupol.incidents.model import Incident
+
+    domain = container.fleet
+    known = {u.callsign for u in domain.fleet.units(actor=actor)}
+    for spec in UNITS:
+        if spec.callsign not in known:
+            domain.fleet.register(actor=actor, spec=spec)
+    fences = {f.name for f in domain.missions.fence_views(actor=actor)}
+    if "Akorda no-fly zone" not in fences:
+        domain.missions.add_fence(actor=actor, name="Akorda no-fly zone", kind="no_fly",
+                                  polygon=NO_FLY)  # fmt: skip
+    if "Central park" not in fences:
+        domain.missions.add_fence(actor=actor, name="Central park", kind="patrol_area",
+                                  polygon=[list(p) for p in PARK])  # fmt: skip
+    if not domain.missions.missions(actor=actor, callsign="drone-1"):
+        domain.missions.plan(actor=actor, callsign="drone-1", name="Highway patrol (south)",
+                             waypoints=[[lat, lon, 80] for lat, lon in HIGHWAY[1:]])  # fmt: skip
+    db = container.db
+    with db.reader() as session:
+        dispatched = session.scalar(select(Dispatch.id).limit(1))
+    if dispatched is None:
+        with db.unit_of_work() as session:
+            incident = Incident(
+                kind="accident", title="Two cars collided at a crossing (demo)",
+                occurred_from=utcnow(), occurred_to=utcnow(), latitude=51.1250, longitude=71.4150,
+                radius_m=100, status="open", created_by=actor.username,
+            )  # fmt: skip
+            session.add(incident)
+            session.flush()
+            incident_id = incident.id
+        ranked = domain.dispatcher.rank(actor=actor, incident_id=incident_id)
+        ground = [c for c in ranked if c.kind == "patrol_car"]
+        if ground:
+            try:
+                domain.dispatcher.send(actor=actor, callsign=ground[0].callsign,
+                                       incident_id=incident_id)  # fmt: skip
+            except ConflictError as exc:
+                log.warning("demo dispatch: %s", exc)
+
+
+class DemoSimulators:
+    """The demo's drone flying its highway mission over and over (MAVLink to kupol's port) and
+    its robot dog walking the park (MQTT), each in a thread of its own."""
+
+    def __init__(self, *, mavlink_port: int, mqtt: tuple[str, int] | None) -> None:
+        self._port = mavlink_port
+        self._mqtt = mqtt
+        self._stop = threading.Event()
+        self._current: list[DroneSim | DogSim] = []
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        self._threads = [threading.Thread(target=self._fly, name="demo-drone", daemon=True)]
+        if self._mqtt is not None:
+            self._threads.append(threading.Thread(target=self._walk, name="demo-dog", daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for sim in list(self._current):
+            sim.stop()
+
+    def _fly(self) -> None:
+        while not self._stop.is_set():
+            sim = DroneSim(sysid=1, route=HIGHWAY, target=f"127.0.0.1:{self._port}",
+                           speed_mps=18, alt_m=80, rate_hz=2, endurance_min=240)  # fmt: skip
+            self._current.append(sim)
+            try:
+                sim.run()
+            except OSError as exc:
+                log.warning("demo drone: %s", exc)
+                self._stop.wait(5)
+            finally:
+                self._current.remove(sim)
+
+    def _walk(self) -> None:
+        assert self._mqtt is not None
+        while not self._stop.is_set():
+            sim = DogSim(callsign="dog-1", route=PARK, host=self._mqtt[0], port=self._mqtt[1],
+                         speed_mps=1.4, laps=1_000, endurance_min=120)  # fmt: skip
+            self._current.append(sim)
+            try:
+                sim.run()
+            except OSError as exc:
+                log.warning("demo robot dog: %s", exc)
+                self._stop.wait(5)
+            finally:
+                self._current.remove(sim)

@@ -1,0 +1,203 @@
+/* The fleet: a live map of the units (drones, robot dogs, patrols) with their recent tracks, the
+ * streets they are routed over, the geofences and the dispatch routes; the units' state and
+ * advisories; and dispatch — click a place, see the units ranked by their time to it, send one. */
+(function () {
+  "use strict";
+  const { t, api, errorText, fmtTime, pageData } = window.Kupol;
+  const data = pageData();
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const $ = (id) => document.getElementById(id);
+  const svg = $("fl-map");
+  const W = 760, H = 520, PAD = 20;
+  let box = null;       // {minLat, maxLat, minLon, maxLon}
+  let roads = [];
+  let fences = [];
+  let units = [];
+  let tracks = new Map();
+  let dispatches = [];
+  let target = null;
+
+  function el(name, attrs, text) {
+    const node = document.createElementNS(SVG_NS, name);
+    Object.entries(attrs || {}).forEach(([k, v]) => node.setAttribute(k, v));
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+  function fail(err) {
+    $("fl-error").textContent = errorText(err);
+    $("fl-error").hidden = false;
+  }
+  function cells(tr, values) {
+    values.forEach((v) => {
+      const td = document.createElement("td");
+      if (v instanceof Node) td.append(v);
+      else td.textContent = v === null || v === undefined || v === "" ? "—" : String(v);
+      tr.append(td);
+    });
+    return tr;
+  }
+
+  /* A flat projection of the area everything lies in. */
+  function fit() {
+    const points = [];
+    roads.forEach((s) => { points.push([s[0], s[1]], [s[2], s[3]]); });
+    fences.forEach((f) => f.polygon.forEach((p) => points.push(p)));
+    units.forEach((u) => { points.push(u.home); if (u.position) points.push(u.position); });
+    if (!points.length) return null;
+    const lats = points.map((p) => p[0]), lons = points.map((p) => p[1]);
+    const b = { minLat: Math.min(...lats), maxLat: Math.max(...lats),
+      minLon: Math.min(...lons), maxLon: Math.max(...lons) };
+    const k = Math.cos(((b.minLat + b.maxLat) / 2) * Math.PI / 180);
+    const spanX = Math.max(1e-4, (b.maxLon - b.minLon) * k), spanY = Math.max(1e-4, b.maxLat - b.minLat);
+    b.scale = Math.min((W - 2 * PAD) / spanX, (H - 2 * PAD) / spanY);
+    b.k = k;
+    return b;
+  }
+  function xy(p) {
+    return [PAD + (p[1] - box.minLon) * box.k * box.scale, H - PAD - (p[0] - box.minLat) * box.scale];
+  }
+  function latlon(x, y) {
+    return [box.minLat + (H - PAD - y) / box.scale, box.minLon + (x - PAD) / (box.k * box.scale)];
+  }
+  function path(points) {
+    return points.map((p, i) => (i ? "L" : "M") + xy(p).map((v) => v.toFixed(1)).join(",")).join(" ");
+  }
+
+  function draw() {
+    if (!box) box = fit();
+    if (!box) { svg.replaceChildren(); return; }
+    const parts = [];
+    roads.forEach((s) => {
+      const [x1, y1] = xy([s[0], s[1]]), [x2, y2] = xy([s[2], s[3]]);
+      parts.push(el("line", { x1, y1, x2, y2, class: "road" }));
+    });
+    fences.filter((f) => f.active).forEach((f) => {
+      const shape = el("path", { d: path(f.polygon) + " Z", class: "fence fence-" + f.kind });
+      shape.append(el("title", {}, f.name));
+      parts.push(shape);
+    });
+    dispatches.filter((d) => d.status === "en_route").forEach((d) => {
+      parts.push(el("path", { d: path(d.route), class: "dispatch-route" }));
+      const [x, y] = xy(d.target);
+      parts.push(el("circle", { cx: x, cy: y, r: 7, class: "incident" }));
+    });
+    tracks.forEach((points) => {
+      if (points.length > 1) parts.push(el("path", { d: path(points), class: "track" }));
+    });
+    units.forEach((u) => {
+      const where = u.position || u.home;
+      const [x, y] = xy(where);
+      const dot = el("circle", { cx: x, cy: y, r: 6,
+        class: "unit unit-" + u.kind + (u.advisories.length ? " unit-alert" : "") +
+          (u.position ? "" : " unit-home"),
+        "data-callsign": u.callsign });
+      dot.append(el("title", {}, u.callsign + " · " + t("fleet.status." + u.status)));
+      parts.push(dot);
+      parts.push(el("text", { x: x + 8, y: y - 6, class: "unit-label" }, u.callsign));
+    });
+    if (target) {
+      const [x, y] = xy(target);
+      parts.push(el("path", { d: `M${x - 7},${y} L${x + 7},${y} M${x},${y - 7} L${x},${y + 7}`,
+        class: "target" }));
+    }
+    svg.replaceChildren(...parts);
+  }
+
+  function showUnits() {
+    $("fl-units").tBodies[0].replaceChildren(...units.map((u) =>
+      cells(document.createElement("tr"), [u.callsign, t("fleet.kind." + u.kind),
+        t("fleet.status." + u.status), t("fleet.link." + u.link),
+        u.battery_pct === null ? "" : Math.round(u.battery_pct) + " %",
+        u.speed_mps === null ? "" : u.speed_mps.toFixed(1) + " m/s",
+        u.last_seen ? fmtTime(u.last_seen) : "",
+        u.advisories.map((a) => t("fleet.advisory." + a)).join(", ")])));
+    $("fl-none").hidden = units.length > 0;
+  }
+
+  function showDispatches() {
+    $("fl-dispatches").tBodies[0].replaceChildren(...dispatches.slice(0, 20).map((d) =>
+      cells(document.createElement("tr"), [d.callsign, fmtTime(d.dispatched_at),
+        Math.round(d.eta_s) + " s", t("fleet.how." + d.how), t("fleet.dstatus." + d.status),
+        d.arrived_at ? fmtTime(d.arrived_at) : ""])));
+  }
+
+  async function refresh() {
+    try {
+      [units, dispatches] = await Promise.all([api("/api/fleet/units"),
+        api("/api/fleet/dispatches")]);
+      $("fl-error").hidden = true;
+      showUnits();
+      showDispatches();
+      draw();
+    } catch (err) {
+      fail(err);
+    }
+  }
+  async function refreshTracks() {
+    const since = new Date(Date.now() - 10 * 60 * 1000).toISOString();
+    const heard = units.filter((u) => u.last_seen);
+    try {
+      const all = await Promise.all(heard.map((u) => api("/api/fleet/units/" +
+        encodeURIComponent(u.callsign) + "/track?since=" + encodeURIComponent(since))));
+      tracks = new Map(heard.map((u, i) => [u.callsign, all[i].map((p) => [p.lat, p.lon])]));
+      draw();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /* Dispatch: a click on the map is the place; the units are ranked by their time to it. */
+  svg.addEventListener("click", async (event) => {
+    if (!box) return;
+    const rect = svg.getBoundingClientRect();
+    const x = (event.clientX - rect.left) * (W / rect.width);
+    const y = (event.clientY - rect.top) * (H / rect.height);
+    target = latlon(x, y);
+    $("fl-target").textContent = t("fleet.target", { lat: target[0].toFixed(5),
+      lon: target[1].toFixed(5) });
+    draw();
+    try {
+      const ranked = await api("/api/fleet/dispatch/rank", { method: "POST",
+        body: { lat: target[0], lon: target[1] } });
+      $("fl-candidates").tBodies[0].replaceChildren(...ranked.map((c) => {
+        let action = "";
+        if (data.can_dispatch) {
+          action = document.createElement("button");
+          action.type = "button";
+          action.className = "btn btn-small";
+          action.textContent = t("fleet.send");
+          action.dataset.callsign = c.callsign;
+          action.addEventListener("click", async () => {
+            try {
+              await api("/api/fleet/dispatches", { method: "POST",
+                body: { callsign: c.callsign, lat: target[0], lon: target[1] } });
+              $("fl-candidates").tBodies[0].replaceChildren();
+              await refresh();
+            } catch (err) {
+              fail(err);
+            }
+          });
+        }
+        return cells(document.createElement("tr"), [c.callsign, t("fleet.kind." + c.kind),
+          Math.round(c.eta_s) + " s", (c.metres / 1000).toFixed(2) + " km",
+          t("fleet.how." + c.how), action]);
+      }));
+    } catch (err) {
+      fail(err);
+    }
+  });
+
+  (async () => {
+    try {
+      const [r, f] = await Promise.all([api("/api/fleet/roads"), api("/api/fleet/geofences")]);
+      roads = r.segments;
+      fences = f;
+    } catch (err) {
+      fail(err);
+    }
+    await refresh();
+    await refreshTracks();
+    setInterval(refresh, 2000);
+    setInterval(refreshTracks, 5000);
+  })();
+})();
