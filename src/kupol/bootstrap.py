@@ -415,6 +415,10 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         }
 
     vault.on_ingest.append(incidents.link_new_item)
+    fleet = FleetDomain(settings=settings.fleet, mqtt=settings.mqtt, db=db, audit=audit)
+    # What a drone's or robot dog's camera sees is placed on the unit's track.
+    recorder.geotag = fleet.fleet.position_at
+    traffic.recorder.geotag = fleet.fleet.position_at
     return Container(
         settings=settings,
         db=db,
@@ -438,7 +442,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         redactions=Redactions(db=db, vault=vault, finders=redaction_finders),
         roads=build_roads(settings=settings.roads, db=db, audit=audit),
         antifraud=build_antifraud(settings=settings.antifraud, db=db, audit=audit, vault=vault),
-        fleet=FleetDomain(settings=settings.fleet, mqtt=settings.mqtt, db=db, audit=audit),
+        fleet=fleet,
         documents=DocumentService(
             db=db,
             audit=audit,

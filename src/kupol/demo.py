@@ -152,6 +152,14 @@ DEMO_CAMERAS = [
         },
     ),
     CameraCreate(
+        id="ast-drone-01",
+        name="Астана, дрон drone-1 над трассой",
+        kind=CameraKind.DRONE,
+        latitude=51.0890,
+        longitude=71.4160,
+        region_code="01",
+    ),
+    CameraCreate(
         id="kar-drone-01",
         name="Караганда, дрон патруля",
         kind=CameraKind.DRONE,
@@ -163,6 +171,7 @@ DEMO_CAMERAS = [
 
 DEMO_VIDEOS = {
     "ast-kabanbay-01": "highway-cdnet.avi",
+    "ast-drone-01": "highway-cdnet.avi",  # drone-1's camera: its events are placed on its track
     "ast-baiterek-02": "people-intel.mp4",
     "ast-nurlyzhol-03": "abandoned-bag-aboda4.avi",
     "ala-abai-01": "cars-intel.mp4",

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import cast
 from uuid import UUID
@@ -52,6 +52,9 @@ class EventRecorder:
         self._cameras: set[str] = set()
         self._processors: list[Processor] = []
         self.publish_recorded = True
+        self.geotag: Callable[[str, datetime], dict[str, object] | None] | None = None
+        """Where a mobile camera was when it saw something (wired by the composition root to
+        the fleet): the event's payload gets it as ``geo``."""
 
     def add_processor(self, processor: Processor) -> None:
         """Run ``processor`` in every recording transaction (wired by the composition root)."""
@@ -82,6 +85,8 @@ class EventRecorder:
         accepted = self._accept_known_cameras(events)
         if not accepted:
             return []
+        if self.geotag is not None:  # before the transaction: the fleet writes its own
+            accepted = [self._placed(e) for e in accepted]
         now = utcnow()
         with self._db.unit_of_work() as session:
             # Idempotent by event id. A select-then-insert measured faster than
@@ -102,6 +107,13 @@ class EventRecorder:
                 follow_ups.extend(processor(session, fresh))
             self._outbox.add(session, follow_ups)
         return ([_recorded(fresh)] if self.publish_recorded else []) + follow_ups
+
+    def _placed(self, event: CameraEventObserved) -> CameraEventObserved:
+        assert self.geotag is not None
+        if "geo" in event.payload:
+            return event
+        geo = self.geotag(event.camera_id, event.occurred_at)
+        return event if geo is None else replace(event, payload={**event.payload, "geo": geo})
 
     def _accept_known_cameras(
         self, events: Sequence[CameraEventObserved]

@@ -33,6 +33,9 @@ class UnitIn(BaseModel):
     home_lon: float
     crew: str | None = Field(None, max_length=200, description="Its crew or operator.")
     mavlink_sysid: int | None = Field(None, description="A drone's MAVLink system id.")
+    camera_id: str | None = Field(
+        None, max_length=64, description="Its camera in the camera registry (geo-tags events)."
+    )
 
 
 class StatusIn(BaseModel):

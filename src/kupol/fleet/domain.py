@@ -54,9 +54,15 @@ class FleetDomain:
     async def start(self, bus: Bus) -> None:
         """Open the configured listeners and start the write-and-watch job."""
         if self.settings.mavlink:
-            self._transport, self.mavlink = await listen(
-                self.fleet, self.settings.mavlink_host, self.settings.mavlink_port
-            )
+            try:
+                self._transport, self.mavlink = await listen(
+                    self.fleet, self.settings.mavlink_host, self.settings.mavlink_port
+                )
+            except OSError as exc:
+                raise ServiceUnavailableError(
+                    f"cannot listen for MAVLink on udp {self.settings.mavlink_host}:"
+                    f"{self.settings.mavlink_port}: {exc}"
+                ) from exc
             log.info("fleet: MAVLink on udp %s:%d", self.settings.mavlink_host,
                      self.settings.mavlink_port)  # fmt: skip
         if self.settings.mqtt:

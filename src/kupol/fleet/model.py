@@ -18,6 +18,7 @@ class Unit(Base):
     __table_args__ = (
         UniqueConstraint("callsign"),
         UniqueConstraint("mavlink_sysid"),
+        UniqueConstraint("camera_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -33,6 +34,8 @@ class Unit(Base):
     """The crew or the operator flying or walking it."""
     mavlink_sysid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """A drone's MAVLink system id (1–255): its telemetry is matched by it."""
+    camera_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The unit's camera in the camera registry: what it sees is placed on its track."""
     status: Mapped[str] = mapped_column(String(12), default="idle")
     """idle, on_mission, returning, charging, fault — set by people and by telemetry."""
     link: Mapped[str] = mapped_column(String(8), default="none")

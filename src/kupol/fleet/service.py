@@ -41,6 +41,9 @@ KINDS = ("drone", "robot_dog", "patrol_car", "foot_patrol")
 CAPABILITIES = ("camera", "thermal", "speaker", "spotlight", "night_vision", "plate_reader")
 STATUSES = ("idle", "on_mission", "returning", "charging", "fault")
 CALLSIGN = re.compile(r"^[a-z0-9][a-z0-9_-]{1,31}$")
+CAMERA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+GEOTAG_WITHIN_S = 10.0
+"""A camera's event is placed on its unit's track when a sample lies this near in time."""
 MAX_TRACK = 10_000
 
 
@@ -57,6 +60,8 @@ class UnitSpec:
     home_lon: float
     crew: str | None = None
     mavlink_sysid: int | None = None
+    camera_id: str | None = None
+    """The unit's camera in the camera registry (events it sees are placed on the track)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,6 +91,7 @@ class UnitView:
     home: tuple[float, float]
     crew: str | None
     mavlink_sysid: int | None
+    camera_id: str | None
     status: str
     link: str
     last_seen: datetime | None
@@ -165,6 +171,7 @@ class Fleet:
         self._live: dict[int, _Live] = {}
         self._by_callsign: dict[str, int] = {}
         self._by_sysid: dict[int, int] = {}
+        self._by_camera: dict[str, int] = {}
         self._points: list[dict[str, object]] = []
         self._changes: list[tuple[int, str, str | None]] = []
         """Advisories raised (with their detail) and cleared (None), in order."""
@@ -212,6 +219,8 @@ class Fleet:
             raise InvalidInputError("mavlink_sysid must be between 1 and 255")
         if spec.mavlink_sysid is not None and spec.kind != "drone":
             raise InvalidInputError("only drones speak MAVLink (mavlink_sysid)")
+        if spec.camera_id is not None and not CAMERA_ID.match(spec.camera_id):
+            raise InvalidInputError("camera_id must be a camera's id (letters, digits, . _ -)")
         try:
             with self._db.unit_of_work() as session:
                 row = Unit(
@@ -220,7 +229,8 @@ class Fleet:
                     endurance_min=spec.endurance_min, max_speed_kmh=spec.max_speed_kmh,
                     home_lat=spec.home_lat, home_lon=spec.home_lon,
                     crew=(spec.crew or "").strip()[:200] or None,
-                    mavlink_sysid=spec.mavlink_sysid, status="idle", link="none",
+                    mavlink_sysid=spec.mavlink_sysid, camera_id=spec.camera_id, status="idle",
+                    link="none",
                 )  # fmt: skip
                 session.add(row)
                 session.flush()
@@ -235,11 +245,14 @@ class Fleet:
                 view = self._view(row, ())
         except IntegrityError as exc:
             raise ConflictError(
-                f"callsign {spec.callsign!r} or MAVLink id {spec.mavlink_sysid} is taken"
+                f"callsign {spec.callsign!r}, MAVLink id {spec.mavlink_sysid} or camera "
+                f"{spec.camera_id!r} is taken"
             ) from exc
         with self._lock:
             if self._loaded:
-                self._remember(view.id, view.callsign, view.mavlink_sysid, view.status)
+                self._remember(
+                    view.id, view.callsign, view.mavlink_sysid, view.status, view.camera_id
+                )
         return view
 
     def set_status(self, *, actor: Principal, callsign: str, status: str) -> UnitView:
@@ -466,6 +479,36 @@ class Fleet:
         self.lags.extend((committed - p["at"]).total_seconds() for p in points)  # type: ignore[operator]
         return messages
 
+    # Where a unit's camera was ------------------------------------------------------------
+
+    def position_at(self, camera_id: str, at: datetime) -> dict[str, object] | None:
+        """Where the unit carrying ``camera_id`` was at ``at``: its track interpolated between
+        the samples around that moment (or the nearest one, within ``GEOTAG_WITHIN_S``).
+        None when no unit carries that camera; ``{"unit", "error"}`` when its track has no
+        sample near enough."""
+        with self._lock:
+            self._ensure_loaded()
+            unit_id = self._by_camera.get(camera_id)
+            callsign = self._live[unit_id].callsign if unit_id is not None else None
+        if unit_id is None or callsign is None:
+            return None
+        self.flush()  # the last samples may still be in memory
+        window = timedelta(seconds=GEOTAG_WITHIN_S)
+        with self._db.reader() as session:
+            before = session.scalar(
+                select(TrackPoint)
+                .where(TrackPoint.unit_id == unit_id, TrackPoint.at <= at,
+                       TrackPoint.at >= at - window)
+                .order_by(TrackPoint.at.desc()).limit(1)
+            )  # fmt: skip
+            after = session.scalar(
+                select(TrackPoint)
+                .where(TrackPoint.unit_id == unit_id, TrackPoint.at >= at,
+                       TrackPoint.at <= at + window)
+                .order_by(TrackPoint.at).limit(1)
+            )  # fmt: skip
+            return _interpolate(callsign, at, before, after)
+
     # Internals --------------------------------------------------------------------------
 
     def _battery(self, live: _Live, battery: float | None) -> None:
@@ -510,11 +553,16 @@ class Fleet:
             live.open.discard(kind)
             self._changes.append((live.id, kind, None))
 
-    def _remember(self, unit_id: int, callsign: str, sysid: int | None, status: str) -> None:
+    def _remember(
+        self, unit_id: int, callsign: str, sysid: int | None, status: str,
+        camera_id: str | None = None,
+    ) -> None:  # fmt: skip
         self._live[unit_id] = _Live(id=unit_id, callsign=callsign, status=status)
         self._by_callsign[callsign] = unit_id
         if sysid is not None:
             self._by_sysid[sysid] = unit_id
+        if camera_id is not None:
+            self._by_camera[camera_id] = unit_id
 
     def _ensure_loaded(self) -> None:
         """Load the units and their open advisories once (under the lock)."""
@@ -524,7 +572,7 @@ class Fleet:
             rows = list(session.scalars(select(Unit)))
             open_ = self._open_advisories(session)
         for row in rows:
-            self._remember(row.id, row.callsign, row.mavlink_sysid, row.status)
+            self._remember(row.id, row.callsign, row.mavlink_sysid, row.status, row.camera_id)
             live = self._live[row.id]
             live.link, live.last_seen = row.link, row.last_seen
             live.open = set(open_.get(row.id, ()))
@@ -553,8 +601,40 @@ class Fleet:
             id=row.id, callsign=row.callsign, kind=row.kind, capabilities=list(row.capabilities),
             endurance_min=row.endurance_min, max_speed_kmh=row.max_speed_kmh,
             home=(row.home_lat, row.home_lon), crew=row.crew, mavlink_sysid=row.mavlink_sysid,
+            camera_id=row.camera_id,
             status=row.status, link=row.link, last_seen=row.last_seen,
             position=(row.lat, row.lon) if row.lat is not None and row.lon is not None else None,
             alt_m=row.alt_m, heading_deg=row.heading_deg, speed_mps=row.speed_mps,
             battery_pct=row.battery_pct, advisories=sorted(advisories),
         )  # fmt: skip
+
+
+def _interpolate(
+    callsign: str, at: datetime, before: TrackPoint | None, after: TrackPoint | None
+) -> dict[str, object]:
+    """The unit's position at ``at`` from the samples around it."""
+    if before is None and after is None:
+        return {"unit": callsign, "error": f"no telemetry within {GEOTAG_WITHIN_S:.0f} s"}
+    if before is None or after is None or before.at == after.at:
+        point = before or after
+        assert point is not None
+        share, a, b = 0.0, point, point
+    else:
+        a, b = before, after
+        share = (at - a.at) / (b.at - a.at)
+
+    def mix(x: float | None, y: float | None) -> float | None:
+        if x is None or y is None:
+            return x if y is None else y
+        return x + (y - x) * share
+
+    heading = None
+    if a.heading_deg is not None and b.heading_deg is not None:
+        turn = (b.heading_deg - a.heading_deg + 540) % 360 - 180  # the short way round
+        heading = round((a.heading_deg + turn * share) % 360, 1)
+    gap = min(abs((at - p.at).total_seconds()) for p in (a, b))
+    return {
+        "unit": callsign, "lat": round(a.lat + (b.lat - a.lat) * share, 7),
+        "lon": round(a.lon + (b.lon - a.lon) * share, 7), "alt_m": mix(a.alt_m, b.alt_m),
+        "heading_deg": heading, "from": "track", "nearest_sample_s": round(gap, 2),
+    }  # fmt: skip

@@ -21,7 +21,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -69,6 +69,8 @@ class ViolationRecorder:
         self._known_cameras = known_cameras
         self._zone = zone
         self._repeat_window = timedelta(seconds=repeat_window_s)
+        self.geotag: Callable[[str, datetime], dict[str, object] | None] | None = None
+        """Where a mobile camera was (wired to the fleet): stored as ``measured["geo"]``."""
 
     async def handle(self, messages: Sequence[ViolationObserved]) -> None:
         """Bus handler."""
@@ -99,6 +101,13 @@ class ViolationRecorder:
     def record(self, messages: Sequence[ViolationObserved]) -> RecordStats:
         """Store a batch of violations as pending review."""
         known = self._known_cameras()
+        # A mobile camera's violation is placed on its unit's track (before the transaction:
+        # the fleet writes its own).
+        places = (
+            {m.id: self.geotag(m.camera_id, m.occurred_at) for m in messages}
+            if self.geotag is not None
+            else {}
+        )
         stored = duplicates = refused = repeats = 0
         with self._db.unit_of_work() as session:
             ids = {str(m.id) for m in messages}
@@ -128,7 +137,11 @@ class ViolationRecorder:
                     plate=plate,
                     plate_confidence=confidence,
                     track=message.track,
-                    measured=dict(message.measured),
+                    measured=(
+                        {**message.measured, "geo": places[message.id]}
+                        if places.get(message.id) is not None
+                        else dict(message.measured)
+                    ),
                     evidence=[asdict(e) for e in message.evidence],
                     article=qualification.article,
                     part=qualification.part,
