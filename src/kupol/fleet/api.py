@@ -290,3 +290,26 @@ def road_segments(container: ContainerDep, reader: Reader) -> dict[str, Any]:
         seen.add(key)
         segments.append([u[0], u[1], v[0], v[1]])
     return {"segments": segments}
+
+
+class PatrolPlanIn(BaseModel):
+    """Which units, for how long."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    callsigns: list[str] = Field(min_length=1, max_length=50)
+    shift_minutes: int = Field(ge=10, le=1440)
+    seed: int | None = Field(None, ge=0, description="Repeat a plan (default: a new one).")
+    candidates: int = Field(30, ge=2, le=200, description="The riskiest street segments.")
+    days: int = Field(365, ge=1, le=3650, description="History the risk map counts.")
+
+
+@router.post("/patrols/plan")
+def plan_patrols(body: PatrolPlanIn, container: ContainerDep, manager: Manager) -> dict[str, Any]:
+    """Routes for ground units over a shift past the riskiest streets (accidents and
+    incidents), within their endurance, home again; different each shift (see docs/fleet.md)."""
+    plan = container.fleet.patrols.plan(
+        actor=manager, callsigns=body.callsigns, shift_minutes=body.shift_minutes,
+        seed=body.seed, candidates=body.candidates, days=body.days,
+    )  # fmt: skip
+    return asdict(plan)

@@ -17,6 +17,7 @@ from kupol.fleet.dispatch import Dispatcher
 from kupol.fleet.mavlink import MavlinkListener, listen
 from kupol.fleet.missions import Missions, MissionView
 from kupol.fleet.mqtt import MqttTelemetry
+from kupol.fleet.patrols import Patrols
 from kupol.fleet.roads import load_geojson
 from kupol.fleet.service import Fleet
 from kupol.settings import FleetSettings, MqttSettings
@@ -43,6 +44,7 @@ class FleetDomain:
             db=db, audit=audit, settings=settings,
             roads=load_geojson(settings.roads) if settings.roads else None,
         )  # fmt: skip
+        self.patrols = Patrols(db=db, audit=audit, settings=settings, roads=self.dispatcher.roads)
         self.fleet.sample_hooks.append(self.dispatcher.on_sample)
         self.dispatcher.on_status.append(self.fleet.note_status)
         self.mavlink: MavlinkListener | None = None

@@ -126,6 +126,38 @@ class RoadGraph:
             seconds += edge["metres"] / (min(edge["speed"], pace_mps) if car else pace_mps)
         return Route(seconds=seconds, metres=metres, path=[start, *path, end])
 
+    def matrix(self, points: Sequence[LatLon], *, pace_mps: float, car: bool) -> list[list[float]]:
+        """Travel seconds between every two of ``points`` (as :meth:`route` reckons them; one
+        Dijkstra per point; ``inf`` where the graph does not connect them)."""
+        import networkx as nx
+
+        walk = min(pace_mps, 1.5) if car else pace_mps
+        near = [self.nearest(p) for p in points]
+        access = [haversine_m(p, j) / walk if j is not None else math.inf
+                  for p, j in zip(points, near, strict=True)]  # fmt: skip
+
+        def weight(_u: Any, _v: Any, edge: dict[str, Any]) -> float | None:
+            if not car and not edge["foot"]:
+                return None
+            return float(edge["metres"]) / (min(edge["speed"], pace_mps) if car else pace_mps)
+
+        out = []
+        for i, a in enumerate(near):
+            if a is None:
+                out.append([math.inf] * len(points))
+                continue
+            reach = nx.single_source_dijkstra_path_length(self.graph, a, weight=weight)
+            row = []
+            for j, b in enumerate(near):
+                if i == j:
+                    row.append(0.0)
+                elif b is None or b not in reach:
+                    row.append(math.inf)
+                else:
+                    row.append(access[i] + float(reach[b]) + access[j])
+            out.append(row)
+        return out
+
 
 def load_geojson(path: Path) -> RoadGraph:
     """A road graph from a GeoJSON file (see the module).
