@@ -160,3 +160,33 @@ def test_dispatch_over_the_api(api: Any, container: Container) -> None:
                    headers=operator)  # fmt: skip
     assert back.json()["status"] == "cancelled"
     assert api.get("/api/fleet/dispatches", params={"open": "true"}, headers=analyst).json() == []
+
+
+def test_a_robot_dog_s_mission_follows_the_streets(database_url: str, tmp_path: Path) -> None:
+    city = write_city(tmp_path / "city.geojson")
+    settings = make_settings(
+        database_url=database_url, data_dir=tmp_path / "data", fleet={"roads": str(city)}
+    )
+    container: Container = build_container(settings)
+    try:
+        admin = add_user(container, "admin", "admin")[0]
+        container.fleet.fleet.register(actor=admin, spec=spec("dog-1", "robot_dog", at(0, 0), 6))
+        missions = container.fleet.missions
+        # Diagonally across two blocks and back: straight, 2 × 707 m; over the streets,
+        # 2 × 1,000 m (two blocks east, two north).
+        mission = missions.plan(actor=admin, callsign="dog-1", name="round",
+                                waypoints=[list(at(2, 2))], speed_mps=1.5)  # fmt: skip
+        assert mission.length_m == pytest.approx(4 * 2 * SPACING, rel=0.01)
+        assert mission.duration_s == pytest.approx(4 * 2 * SPACING / 1.5, rel=0.01)
+        assert mission.path is not None and len(mission.path) == 9  # home, 7 junctions, home
+        # No-fly zones are airspace: a zone over the dog's street does not stop it.
+        corner = at(1, 0)
+        missions.add_fence(actor=admin, name="corner", kind="no_fly", polygon=[
+            [corner[0] - 0.0005, corner[1] - 0.0005], [corner[0] - 0.0005, corner[1] + 0.0005],
+            [corner[0] + 0.0005, corner[1] + 0.0005], [corner[0] + 0.0005, corner[1] - 0.0005],
+        ])  # fmt: skip
+        again = missions.plan(actor=admin, callsign="dog-1", name="again",
+                              waypoints=[list(at(2, 2))], speed_mps=1.5)  # fmt: skip
+        assert again.path == mission.path
+    finally:
+        container.db.dispose()

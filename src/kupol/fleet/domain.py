@@ -44,6 +44,7 @@ class FleetDomain:
             db=db, audit=audit, settings=settings,
             roads=load_geojson(settings.roads) if settings.roads else None,
         )  # fmt: skip
+        self.missions.roads = self.dispatcher.roads
         self.patrols = Patrols(db=db, audit=audit, settings=settings, roads=self.dispatcher.roads)
         self.fleet.sample_hooks.append(self.dispatcher.on_sample)
         self.dispatcher.on_status.append(self.fleet.note_status)

@@ -6,8 +6,11 @@ accepted kupol checks, and refuses with the reason:
 - every waypoint is a position, a drone's altitude is 1 m to ``[fleet] max_alt_m`` above home
   (a robot dog's is 0);
 - the speed is above 0 and at most the unit's top speed;
-- the whole path (home → waypoints → home) enters no active **no-fly zone** — a leg crossing a
-  zone between two waypoints outside it counts;
+- a drone's whole path (home → waypoints → home) enters no active **no-fly zone** — a leg
+  crossing a zone between two waypoints outside it counts (no-fly zones are airspace: ground
+  units pass under them);
+- a patrol car's, foot patrol's or robot dog's path follows the streets of the road graph, when
+  one is configured (its length and time are the streets');
 - with a **patrol area**, the path stays inside it (home may lie outside: the legs from and to
   home are not held to it);
 - the path takes at most ``1 − endurance_reserve`` of the unit's endurance at that speed.
@@ -37,6 +40,7 @@ from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.geo import haversine_m
 from kupol.fleet.geofence import KINDS, Fence, check_polygon
 from kupol.fleet.model import Geofence, Mission, Unit
+from kupol.fleet.roads import RoadGraph
 from kupol.settings import FleetSettings
 
 MAX_WAYPOINTS = 500
@@ -75,6 +79,8 @@ class MissionView:
     created_by: str
     created_at: datetime
     uploaded_at: datetime | None
+    path: list[list[float]] | None = None
+    """The whole way, home to home: over the streets for a ground unit with a road graph."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ class Missions:
         self._db = db
         self._audit = audit
         self.settings = settings
+        self.roads: RoadGraph | None = None
+        """The road graph ground units' missions follow (set by the domain)."""
         self.on_fences_changed: list[Callable[[], None]] = []
         """Called after a geofence is added or switched (the live checks reload them)."""
 
@@ -229,14 +237,18 @@ class Missions:
             raise InvalidInputError(
                 f"speed must be above 0 and at most the unit's top speed ({top / 3.6:.1f} m/s)"
             )
-        path = [home, *[(p[0], p[1]) for p in points], home]
-        for fence in self.fences(active_only=True):
+        stops = [home, *[(p[0], p[1]) for p in points], home]
+        if area is not None and not area.holds(stops[1:-1]):
+            raise InvalidInputError(f"the waypoints leave the patrol area {area.name!r}")
+        if kind != "drone" and self.roads is not None:
+            path, length, duration = self._over_streets(stops, speed, car=kind == "patrol_car")
+        else:
+            path = stops
+            length = sum(haversine_m(a, b) for a, b in itertools.pairwise(path))
+            duration = length / speed
+        for fence in self.fences(active_only=True) if kind == "drone" else ():
             if fence.kind == "no_fly" and fence.entered_by(path):
                 raise InvalidInputError(f"the path enters the no-fly zone {fence.name!r}")
-        if area is not None and not area.holds(path[1:-1]):
-            raise InvalidInputError(f"the waypoints leave the patrol area {area.name!r}")
-        length = sum(haversine_m(a, b) for a, b in itertools.pairwise(path))
-        duration = length / speed
         allowed = endurance * 60 * (1 - self.settings.endurance_reserve)
         if duration > allowed:
             raise InvalidInputError(
@@ -248,6 +260,7 @@ class Missions:
             row = Mission(
                 unit_id=session.scalar(select(Unit.id).where(Unit.callsign == callsign)),
                 name=name, waypoints=points, speed_mps=speed, patrol_area_id=area_id,
+                path=[[round(p[0], 7), round(p[1], 7)] for p in path],
                 length_m=round(length, 1), duration_s=round(duration, 1), status="planned",
                 created_by=actor.username,
             )  # fmt: skip
@@ -368,6 +381,25 @@ class Missions:
 
     # Internals --------------------------------------------------------------------------
 
+    def _over_streets(
+        self, stops: list[tuple[float, float]], speed: float, *, car: bool
+    ) -> tuple[list[tuple[float, float]], float, float]:
+        """A ground unit's way through its stops over the road graph: path, metres, seconds."""
+        assert self.roads is not None
+        path: list[tuple[float, float]] = [stops[0]]
+        metres = seconds = 0.0
+        for i, (a, b) in enumerate(itertools.pairwise(stops)):
+            if a == b:
+                continue
+            leg = self.roads.route(a, b, pace_mps=speed, car=car)
+            if leg is None:
+                where = "home" if i == 0 else f"waypoint {i}"
+                raise InvalidInputError(f"no street leads from {where} to the next stop")
+            path.extend(p for p in leg.path[1:] if haversine_m(p, path[-1]) > 0.5)
+            metres += leg.metres
+            seconds += leg.seconds
+        return path, metres, seconds
+
     def _check_waypoints(self, waypoints: list[list[float]], *, drone: bool) -> list[list[float]]:
         points = []
         for i, w in enumerate(waypoints, start=1):
@@ -391,5 +423,5 @@ class Missions:
             id=row.id, callsign=callsign, name=row.name, waypoints=row.waypoints,
             speed_mps=row.speed_mps, patrol_area=area, length_m=row.length_m,
             duration_s=row.duration_s, status=row.status, created_by=row.created_by,
-            created_at=row.created_at, uploaded_at=row.uploaded_at,
+            created_at=row.created_at, uploaded_at=row.uploaded_at, path=row.path,
         )  # fmt: skip

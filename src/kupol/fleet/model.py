@@ -118,6 +118,8 @@ class Mission(Base):
     )
     length_m: Mapped[float] = mapped_column(Float)
     duration_s: Mapped[float] = mapped_column(Float)
+    path: Mapped[list[list[float]] | None] = mapped_column(JSON, nullable=True)
+    """The whole way, home to home (over the streets for a ground unit)."""
     status: Mapped[str] = mapped_column(String(10))
     """planned, uploaded (to the drone's autopilot), active, done, aborted."""
     created_by: Mapped[str] = mapped_column(String(64))

@@ -7,8 +7,8 @@ each unit's last state, and the advisories raised or cleared — and returns the
 for the bus. :meth:`Fleet.watch` marks links stale or lost when a unit falls silent.
 
 Advisories: ``battery_low`` (return home), ``battery_critical`` (land or stop now),
-``link_stale``, ``link_lost``, ``geofence_breach`` (inside an active no-fly zone); each stays
-open until its condition clears, and is raised once.
+``link_stale``, ``link_lost``, ``geofence_breach`` (a drone inside an active no-fly zone);
+each stays open until its condition clears, and is raised once.
 """
 
 from __future__ import annotations
@@ -131,6 +131,7 @@ class _Live:
     id: int
     callsign: str
     status: str
+    kind: str = "drone"
     last: Sample | None = None
     last_seen: datetime | None = None
     link: str = "none"
@@ -251,7 +252,12 @@ class Fleet:
         with self._lock:
             if self._loaded:
                 self._remember(
-                    view.id, view.callsign, view.mavlink_sysid, view.status, view.camera_id
+                    view.id,
+                    view.callsign,
+                    view.mavlink_sysid,
+                    view.status,
+                    view.camera_id,
+                    view.kind,
                 )
         return view
 
@@ -524,6 +530,8 @@ class Fleet:
             self._clear(live, "battery_low")
 
     def _geofences(self, live: _Live, sample: Sample) -> None:
+        if live.kind != "drone":
+            return  # no-fly zones are airspace: ground units pass under them
         inside = [f.name for f in self._no_fly if f.contains((sample.lat, sample.lon))]
         if inside:
             self._raise(live, "geofence_breach", f"inside the no-fly zone {', '.join(inside)}")
@@ -555,9 +563,9 @@ class Fleet:
 
     def _remember(
         self, unit_id: int, callsign: str, sysid: int | None, status: str,
-        camera_id: str | None = None,
+        camera_id: str | None = None, kind: str = "drone",
     ) -> None:  # fmt: skip
-        self._live[unit_id] = _Live(id=unit_id, callsign=callsign, status=status)
+        self._live[unit_id] = _Live(id=unit_id, callsign=callsign, status=status, kind=kind)
         self._by_callsign[callsign] = unit_id
         if sysid is not None:
             self._by_sysid[sysid] = unit_id
@@ -572,7 +580,9 @@ class Fleet:
             rows = list(session.scalars(select(Unit)))
             open_ = self._open_advisories(session)
         for row in rows:
-            self._remember(row.id, row.callsign, row.mavlink_sysid, row.status, row.camera_id)
+            self._remember(
+                row.id, row.callsign, row.mavlink_sysid, row.status, row.camera_id, row.kind
+            )
             live = self._live[row.id]
             live.link, live.last_seen = row.link, row.last_seen
             live.open = set(open_.get(row.id, ()))
