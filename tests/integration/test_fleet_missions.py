@@ -179,3 +179,28 @@ def test_missions_and_geofences_over_the_api(api: Any, container: Container) -> 
                     headers=operator)  # fmt: skip
     assert again.status_code == 409
     assert [m["name"] for m in api.get("/api/fleet/missions", headers=analyst).json()] == ["west"]
+
+
+def test_a_unit_leaving_its_active_mission_s_patrol_area_raises_a_live_advisory(
+    container: Container,
+) -> None:
+    admin = add_user(container, "admin", "admin")[0]
+    fleet, missions = container.fleet.fleet, container.fleet.missions
+    fleet.register(actor=admin, spec=UnitSpec(
+        callsign="dog-1", kind="robot_dog", endurance_min=90, max_speed_kmh=11,
+        home_lat=PARK[0][0], home_lon=PARK[0][1]))  # fmt: skip
+    missions.add_fence(actor=admin, name="Central park", kind="patrol_area", polygon=PARK)
+    inside = [43.2390, 76.9455]
+    mission = missions.plan(actor=admin, callsign="dog-1", name="park", waypoints=[inside],
+                            patrol_area="Central park")  # fmt: skip
+    start = utcnow()
+    fleet.accept("dog-1", Sample(at=start, lat=43.2410, lon=76.9455))  # outside: not active yet
+    assert fleet.flush() == []
+    missions.set_status(mission_id=mission.id, status="active", actor=admin)
+    fleet.accept("dog-1", Sample(at=start + timedelta(seconds=1), lat=inside[0], lon=inside[1]))
+    fleet.accept("dog-1", Sample(at=start + timedelta(seconds=2), lat=43.2410, lon=76.9455))
+    assert [(e.advisory, e.cleared) for e in fleet.flush()] == [("left_area", False)]
+    missions.set_status(mission_id=mission.id, status="done", actor=admin)
+    assert [(e.advisory, e.cleared) for e in fleet.flush()] == [("left_area", True)]
+    fleet.accept("dog-1", Sample(at=start + timedelta(seconds=3), lat=43.2420, lon=76.9455))
+    assert fleet.flush() == []  # the mission is over: the area no longer holds it

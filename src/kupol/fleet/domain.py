@@ -40,6 +40,7 @@ class FleetDomain:
         self.missions = Missions(db=db, audit=audit, settings=settings)
         self.fleet.fences = lambda: self.missions.fences(active_only=True)
         self.missions.on_fences_changed.append(self.fleet.reload_fences)
+        self.missions.on_mission_area.append(self.fleet.set_area)
         self.dispatcher = Dispatcher(
             db=db, audit=audit, settings=settings,
             roads=load_geojson(settings.roads) if settings.roads else None,

@@ -113,6 +113,9 @@ class Missions:
         self.roads: RoadGraph | None = None
         """The road graph ground units' missions follow (set by the domain)."""
         self.on_fences_changed: list[Callable[[], None]] = []
+        self.on_mission_area: list[Callable[[int, Fence | None], None]] = []
+        """Called with (unit id, its active mission's patrol area or None) when a mission
+        becomes active or ends (the live check follows it)."""
         """Called after a geofence is added or switched (the live checks reload them)."""
 
     # Geofences ------------------------------------------------------------------------
@@ -329,6 +332,15 @@ class Missions:
                             resource_type="mission", resource_id=str(mission_id)),
                 session=session,
             )  # fmt: skip
+            unit_id = row.unit_id
+            area = session.get(Geofence, row.patrol_area_id) if row.patrol_area_id else None
+            fence = (
+                Fence(area.name, area.kind, tuple((p[0], p[1]) for p in area.polygon))
+                if area is not None and status == "active"
+                else None
+            )
+        for hook in self.on_mission_area:
+            hook(unit_id, fence)
         return self.mission(actor=actor, mission_id=mission_id)
 
     # Exports --------------------------------------------------------------------------

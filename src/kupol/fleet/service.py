@@ -7,8 +7,9 @@ each unit's last state, and the advisories raised or cleared — and returns the
 for the bus. :meth:`Fleet.watch` marks links stale or lost when a unit falls silent.
 
 Advisories: ``battery_low`` (return home), ``battery_critical`` (land or stop now),
-``link_stale``, ``link_lost``, ``geofence_breach`` (a drone inside an active no-fly zone);
-each stays open until its condition clears, and is raised once.
+``link_stale``, ``link_lost``, ``geofence_breach`` (a drone inside an active no-fly zone),
+``left_area`` (a unit outside its active mission's patrol area); each stays open until its
+condition clears, and is raised once.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import Event, utcnow
 from kupol.fleet.geofence import Fence
-from kupol.fleet.model import Advisory, TrackPoint, Unit
+from kupol.fleet.model import Advisory, Geofence, Mission, TrackPoint, Unit
 from kupol.settings import FleetSettings
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,8 @@ class Fleet:
         """Advisories raised (with their detail) and cleared (None), in order."""
         self._loaded = False
         self._no_fly: list[Fence] = []
+        self._areas: dict[int, Fence] = {}
+        """Units on an active mission with a patrol area: the area they must stay in."""
         self.sample_hooks: list[Callable[[int, Sample], None]] = []
         """Called with each accepted sample (unit id, sample), outside the fleet's lock."""
         self.fences: Callable[[], list[Fence]] = list
@@ -529,7 +532,24 @@ class Fleet:
             self._clear(live, "battery_critical")
             self._clear(live, "battery_low")
 
+    def set_area(self, unit_id: int, area: Fence | None) -> None:
+        """The patrol area a unit's active mission keeps it in (None: none now)."""
+        with self._lock:
+            if area is None:
+                self._areas.pop(unit_id, None)
+                live = self._live.get(unit_id)
+                if live is not None:
+                    self._clear(live, "left_area")
+            else:
+                self._areas[unit_id] = area
+
     def _geofences(self, live: _Live, sample: Sample) -> None:
+        area = self._areas.get(live.id)
+        if area is not None:
+            if area.contains((sample.lat, sample.lon)):
+                self._clear(live, "left_area")
+            else:
+                self._raise(live, "left_area", f"outside its patrol area {area.name}")
         if live.kind != "drone":
             return  # no-fly zones are airspace: ground units pass under them
         inside = [f.name for f in self._no_fly if f.contains((sample.lat, sample.lon))]
@@ -587,6 +607,13 @@ class Fleet:
             live.link, live.last_seen = row.link, row.last_seen
             live.open = set(open_.get(row.id, ()))
         self._no_fly = [f for f in self.fences() if f.kind == "no_fly"]
+        with self._db.reader() as session:
+            for unit_id, name, kind, polygon in session.execute(
+                select(Mission.unit_id, Geofence.name, Geofence.kind, Geofence.polygon)
+                .join(Geofence, Geofence.id == Mission.patrol_area_id)
+                .where(Mission.status == "active")
+            ):
+                self._areas[unit_id] = Fence(name, kind, tuple((p[0], p[1]) for p in polygon))
         self._loaded = True
 
     @staticmethod

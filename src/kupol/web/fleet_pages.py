@@ -13,7 +13,9 @@ from kupol.web.rendering import guard, render
 from kupol.web.session import page
 
 router = APIRouter(include_in_schema=False)
-ADVISORIES = ("battery_low", "battery_critical", "link_stale", "link_lost", "geofence_breach")
+ADVISORIES = (
+    "battery_low", "battery_critical", "link_stale", "link_lost", "geofence_breach", "left_area",
+)  # fmt: skip
 LINKS = ("none", "ok", "stale", "lost")
 HOWS = ("roads", "air", "estimate")
 
