@@ -150,6 +150,17 @@ def _running(settings: Any) -> tuple[Container, asyncio.AbstractEventLoop, threa
     return container, loop, thread
 
 
+def mavlink_server(
+    database_url: str, tmp_path: Path
+) -> tuple[Container, asyncio.AbstractEventLoop, threading.Thread, int]:
+    """A started container listening for MAVLink on a free UDP port (and that port)."""
+    port = free_udp_port()
+    settings = make_settings(database_url=database_url, data_dir=tmp_path / "data",
+                             fleet={"mavlink": True, "mavlink_port": port,
+                                    "flush_every_s": 0.1})  # fmt: skip
+    return (*_running(settings), port)
+
+
 def _stop(container: Container, loop: asyncio.AbstractEventLoop, thread: threading.Thread) -> None:
     asyncio.run_coroutine_threadsafe(container.stop(), loop).result(30)
     loop.call_soon_threadsafe(loop.stop)
@@ -159,11 +170,7 @@ def _stop(container: Container, loop: asyncio.AbstractEventLoop, thread: threadi
 def test_a_simulated_drone_s_mavlink_over_udp_becomes_its_track(
     database_url: str, tmp_path: Path
 ) -> None:
-    port = free_udp_port()
-    settings = make_settings(database_url=database_url, data_dir=tmp_path / "data",
-                             fleet={"mavlink": True, "mavlink_port": port,
-                                    "flush_every_s": 0.1})  # fmt: skip
-    container, loop, thread = _running(settings)
+    container, loop, thread, port = mavlink_server(database_url, tmp_path)
     try:
         admin = add_user(container, "admin", "admin")[0]
         container.fleet.fleet.register(actor=admin, spec=drone())

@@ -28,18 +28,9 @@ DLAT = SPACING / 111_195.0
 
 
 def write_city(path: Path) -> Path:
-    """The 12 × 12 grid of :func:`grid_city` as GeoJSON, with one street closed to walkers."""
+    """The 12 × 12 grid of :func:`grid_city` as GeoJSON."""
     graph = grid_city(ORIGIN, rows=12, cols=12, spacing_m=SPACING)
-    features = []
-    for u, v, edge in graph.graph.edges(data=True):
-        if (v, u) in graph.graph.edges and u > v:
-            continue  # one feature per two-way street segment
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": [[u[1], u[0]], [v[1], v[0]]]},
-            "properties": {"speed_kmh": round(edge["speed"] * 3.6, 3)},
-        })  # fmt: skip
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    path.write_text(json.dumps(graph.to_geojson()))
     return path
 
 

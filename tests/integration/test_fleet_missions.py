@@ -20,8 +20,8 @@ from kupol.core.messages import utcnow
 from kupol.fleet.geofence import Fence, check_polygon
 from kupol.fleet.service import Sample, UnitSpec
 from kupol.fleet.sim import DroneSim
-from tests.conftest import add_user, make_settings
-from tests.integration.test_fleet import _running, _stop, free_udp_port
+from tests.conftest import add_user
+from tests.integration.test_fleet import _stop, mavlink_server
 from tests.unit.factories import fast_passwords, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
@@ -111,11 +111,7 @@ def test_a_unit_inside_a_no_fly_zone_raises_a_live_advisory(container: Container
 def test_a_mission_is_uploaded_to_a_drone_over_mavlink_and_flown(
     database_url: str, tmp_path: Path
 ) -> None:
-    port = free_udp_port()
-    settings = make_settings(database_url=database_url, data_dir=tmp_path / "data",
-                             fleet={"mavlink": True, "mavlink_port": port,
-                                    "flush_every_s": 0.1})  # fmt: skip
-    container, loop, thread = _running(settings)
+    container, loop, thread, port = mavlink_server(database_url, tmp_path)
     try:
         admin = add_user(container, "admin", "admin")[0]
         container.fleet.fleet.register(actor=admin, spec=drone_spec())

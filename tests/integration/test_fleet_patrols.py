@@ -103,14 +103,8 @@ def test_the_planner_over_the_api_from_stored_accidents_and_incidents(
 
     from kupol.api.app import create_app
 
-    features = [
-        {"type": "Feature",
-         "geometry": {"type": "LineString", "coordinates": [[u[1], u[0]], [v[1], v[0]]]},
-         "properties": {"speed_kmh": round(e["speed"] * 3.6, 3)}}
-        for u, v, e in CITY.graph.edges(data=True) if u < v
-    ]  # fmt: skip
     roads = tmp_path / "city.geojson"
-    roads.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    roads.write_text(json.dumps(CITY.to_geojson()))
     settings = make_settings(database_url=database_url, data_dir=tmp_path / "data",
                              fleet={"roads": str(roads)})  # fmt: skip
     container: Container = build_container(settings)

@@ -281,15 +281,7 @@ def road_segments(container: ContainerDep, reader: Reader) -> dict[str, Any]:
     roads = container.fleet.dispatcher.roads
     if roads is None:
         return {"segments": []}
-    seen: set[tuple[tuple[float, float], tuple[float, float]]] = set()
-    segments = []
-    for u, v in roads.graph.edges():
-        key = (u, v) if u <= v else (v, u)
-        if key in seen:
-            continue
-        seen.add(key)
-        segments.append([u[0], u[1], v[0], v[1]])
-    return {"segments": segments}
+    return {"segments": [[u[0], u[1], v[0], v[1]] for u, v, _ in roads.segments()]}
 
 
 class PatrolPlanIn(BaseModel):

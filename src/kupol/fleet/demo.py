@@ -55,17 +55,8 @@ UNITS = [
 def write_roads(path: Path) -> Path:
     """The demo's street grid as GeoJSON (what a city would export from its GIS)."""
     graph = grid_city(ORIGIN, **GRID)  # type: ignore[arg-type]
-    features = []
-    for u, v, edge in graph.graph.edges(data=True):
-        if u > v:
-            continue
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": [[u[1], u[0]], [v[1], v[0]]]},
-            "properties": {"speed_kmh": round(edge["speed"] * 3.6, 1)},
-        })  # fmt: skip
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    path.write_text(json.dumps(graph.to_geojson()))
     return path
 
 

@@ -130,13 +130,8 @@ def score_segments(roads: RoadGraph, points: Sequence[tuple[float, float, float]
         buckets.setdefault((math.floor(lat * 200), math.floor(lon * 200)), []).append(
             (lat, lon, weight)
         )
-    seen: set[tuple[LatLon, LatLon]] = set()
     places = []
-    for u, v in roads.graph.edges():
-        key = (u, v) if u <= v else (v, u)
-        if key in seen:
-            continue
-        seen.add(key)
+    for u, v, _ in roads.segments():
         middle = ((u[0] + v[0]) / 2, (u[1] + v[1]) / 2)
         i, j = math.floor(middle[0] * 200), math.floor(middle[1] * 200)
         risk = sum(

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,6 +125,31 @@ class RoadGraph:
             metres += edge["metres"]
             seconds += edge["metres"] / (min(edge["speed"], pace_mps) if car else pace_mps)
         return Route(seconds=seconds, metres=metres, path=[start, *path, end])
+
+    def segments(self) -> Iterator[tuple[LatLon, LatLon, dict[str, Any]]]:
+        """Each street segment once (a two-way street's two directions as one)."""
+        for u, v, edge in self.graph.edges(data=True):
+            if u > v and self.graph.has_edge(v, u):
+                continue
+            yield u, v, edge
+
+    def to_geojson(self) -> dict[str, Any]:
+        """The graph as a GeoJSON FeatureCollection that :func:`load_geojson` reads back."""
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "LineString", "coordinates": [[u[1], u[0]], [v[1], v[0]]]},
+                    "properties": {
+                        "speed_kmh": round(edge["speed"] * 3.6, 3),
+                        "foot": edge["foot"],
+                        "oneway": not self.graph.has_edge(v, u),
+                    },
+                }
+                for u, v, edge in self.segments()
+            ],
+        }
 
     def matrix(self, points: Sequence[LatLon], *, pace_mps: float, car: bool) -> list[list[float]]:
         """Travel seconds between every two of ``points`` (as :meth:`route` reckons them; one
