@@ -123,3 +123,21 @@ def test_a_change_made_by_this_process_ends_the_token_at_once(container: Contain
     container.auth.logout(principal=principal)
     with pytest.raises(AuthenticationError):
         container.auth.authenticate(token)
+
+
+def test_a_decision_that_cannot_be_stored_is_answered_as_a_problem(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inner = Inner()
+    app = ScreenFastPath(inner, container)
+    switch = _token(container, "kcell", "telecom")
+
+    async def stuck(_rows: Any) -> None:
+        raise TimeoutError("the decision writer did not answer")
+
+    monkeypatch.setattr(container.antifraud.calls._writer, "write_async", stuck)
+    call = {"call_id": "F9", "caller": "+77011234567", "called": "+77021234567"}
+    answered = _post(app, PATH, json.dumps(call).encode(), switch)
+    assert answered.status_code == 503 and inner.seen == []
+    assert answered.headers["content-type"] == "application/problem+json"
+    assert answered.json()["detail"] == "the decision writer did not answer"

@@ -9,7 +9,9 @@ matching over every route, the dependency solver and the thread hand-offs. Whate
 answer (no Bearer token, a body over 64 KiB, bad JSON, invalid fields, a bad token, a missing
 permission, an attempt the screen refuses) it passes to the regular endpoint with the body
 replayed, which answers it as it answers any request: errors keep one format and one place.
-Nothing is decided twice: the screen refuses an attempt before it changes any state.
+Nothing is decided twice: the screen refuses an attempt before it changes any state; a
+decision made but not stored (the database failing) is answered here as the problem
+handlers would answer it (503).
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from pydantic import ValidationError
+from starlette.responses import Response
 
 from kupol.antifraud.api import CallIn, screen_answer
+from kupol.api.problems import problem
 from kupol.core.auth import Permission
-from kupol.core.errors import AuthenticationError, InvalidInputError, PermissionDeniedError
+from kupol.core.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    KupolError,
+    PermissionDeniedError,
+)
 
 PATH = "/api/antifraud/calls/screen"
 MAX_BODY = 64 * 1024
@@ -54,6 +63,9 @@ class ScreenFastPath:
         if answer is None:
             await self.app(scope, _replay(body, False, receive), send)
             return
+        if isinstance(answer, Response):  # the decision was made, storing it failed
+            await answer(scope, receive, send)
+            return
         payload = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
         await send(
             {
@@ -67,7 +79,7 @@ class ScreenFastPath:
         )
         await send({"type": "http.response.body", "body": payload})
 
-    async def _screen(self, token: str, body: bytes) -> dict[str, Any] | None:
+    async def _screen(self, token: str, body: bytes) -> dict[str, Any] | Response | None:
         container = self._container
         try:
             actor = container.auth.authenticate(token)
@@ -82,6 +94,12 @@ class ScreenFastPath:
             )
         except InvalidInputError:  # refused before any state changed: let the endpoint say so
             return None
+        except TimeoutError as exc:
+            return problem(503, "Service unavailable", str(exc), type_="service-unavailable",
+                           instance=PATH)  # fmt: skip
+        except KupolError as exc:  # as the problem handlers map it for the regular endpoint
+            return problem(exc.status, exc.title, exc.detail, type_=exc.type_slug,
+                           instance=PATH, code=exc.code)  # fmt: skip
         return screen_answer(result)
 
 
