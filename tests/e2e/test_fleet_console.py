@@ -5,6 +5,7 @@ their time to it and sends one."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -67,3 +68,35 @@ def test_an_operator_sees_the_fleet_live_and_dispatches_a_unit(
     first.locator("button").click()
     expect(page.locator("#fl-dispatches tbody tr", has_text=callsign)).to_contain_text("en route")
     expect(page.locator("#fl-map path.dispatch-route")).to_have_count(2)
+
+
+def test_an_operator_plans_a_mission_on_the_map_and_opens_a_unit(
+    new_context: Callable[..., Any], fleet_server: LiveServer
+) -> None:
+    operator, password = fleet_server.add_user("operator", prefix="plan", locale="en")
+    context = new_context(fleet_server.url)
+    login_api(context, operator, password)
+    page = context.new_page()
+    page.goto("/fleet")
+    expect(page.locator("#fl-plan-unit option")).to_have_count(5)
+    page.select_option("#fl-plan-unit", "drone-1")
+    page.fill("#fl-plan-name", "Ring road check")
+    page.check("#fl-plan-mode")
+    for x, y in ((300, 300), (420, 300), (420, 200)):
+        page.locator("#fl-map").click(position={"x": x, "y": y})
+    expect(page.locator("#fl-plan-count")).to_have_text("3 waypoints")
+    expect(page.locator("#fl-map circle.waypoint")).to_have_count(3)
+    page.fill("#fl-plan-alt", "500")  # above the 120 m allowed: refused, and why
+    page.click("#fl-plan button[type=submit]")
+    expect(page.locator("#fl-plan-error")).to_contain_text("altitude must be 1–120 m")
+    page.fill("#fl-plan-alt", "80")
+    page.click("#fl-plan button[type=submit]")
+    expect(page.locator("#fl-plan-result")).to_contain_text("saved")
+    expect(page.locator("#fl-plan-result a")).to_have_attribute("href", re.compile(r"/plan$"))
+
+    page.click("#fl-units a:text('drone-1')")
+    expect(page).to_have_url(re.compile(r"/fleet/units/drone-1$"))
+    expect(page.locator("#fu-missions tbody tr")).to_have_count(2)  # the demo's and this one
+    expect(page.locator("#fu-missions tbody")).to_contain_text("Ring road check")
+    expect(page.locator("#fu-charts svg.telemetry-chart").first).to_be_attached(timeout=15_000)
+    expect(page.locator("#fu-video-form")).to_be_visible()  # its camera: ast-drone-01

@@ -32,6 +32,19 @@ def fleet(request: Request) -> Response:
     )  # fmt: skip
 
 
+@router.get("/fleet/units/{callsign}")
+def fleet_unit(request: Request, callsign: str) -> Response:
+    """One unit: its state, video, telemetry charts, missions and dispatches."""
+    user = guard(request, page("fleet").permission)
+    if not isinstance(user, Principal):
+        return user
+    return render(
+        request, "fleet_unit.html", user=user, locale=user.locale, active="fleet",
+        data={"callsign": callsign, "can_manage": user.can(Permission.FLEET_MANAGE),
+              "can_view_video": user.can(Permission.LIVE_VIEW)},
+    )  # fmt: skip
+
+
 def dynamic_keys() -> list[str]:
     """Catalogue keys the page builds from values."""
     return (
@@ -41,4 +54,5 @@ def dynamic_keys() -> list[str]:
         + [f"fleet.link.{link}" for link in LINKS]
         + [f"fleet.how.{h}" for h in HOWS]
         + [f"fleet.dstatus.{s}" for s in ("en_route", "arrived", "cancelled")]
+        + [f"fleet.mstatus.{s}" for s in ("planned", "uploaded", "active", "done", "aborted")]
     )

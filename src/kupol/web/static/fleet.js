@@ -16,6 +16,8 @@
   let tracks = new Map();
   let dispatches = [];
   let target = null;
+  let planned = [];     // waypoints clicked for a mission: [lat, lon]
+  const planning = () => $("fl-plan-mode") && $("fl-plan-mode").checked;
 
   function el(name, attrs, text) {
     const node = document.createElementNS(SVG_NS, name);
@@ -95,6 +97,16 @@
       parts.push(dot);
       parts.push(el("text", { x: x + 8, y: y - 6, class: "unit-label" }, u.callsign));
     });
+    if (planned.length) {
+      const unit = units.find((u) => u.callsign === $("fl-plan-unit").value);
+      const way = unit ? [unit.home, ...planned, unit.home] : planned;
+      parts.push(el("path", { d: path(way), class: "mission-draft" }));
+      planned.forEach((p, i) => {
+        const [x, y] = xy(p);
+        parts.push(el("circle", { cx: x, cy: y, r: 4, class: "waypoint" }));
+        parts.push(el("text", { x: x + 6, y: y + 4, class: "unit-label" }, String(i + 1)));
+      });
+    }
     if (target) {
       const [x, y] = xy(target);
       parts.push(el("path", { d: `M${x - 7},${y} L${x + 7},${y} M${x},${y - 7} L${x},${y + 7}`,
@@ -103,9 +115,16 @@
     svg.replaceChildren(...parts);
   }
 
+  function unitLink(callsign) {
+    const a = document.createElement("a");
+    a.href = "/fleet/units/" + encodeURIComponent(callsign);
+    a.textContent = callsign;
+    return a;
+  }
+
   function showUnits() {
     $("fl-units").tBodies[0].replaceChildren(...units.map((u) =>
-      cells(document.createElement("tr"), [u.callsign, t("fleet.kind." + u.kind),
+      cells(document.createElement("tr"), [unitLink(u.callsign), t("fleet.kind." + u.kind),
         t("fleet.status." + u.status), t("fleet.link." + u.link),
         u.battery_pct === null ? "" : Math.round(u.battery_pct) + " %",
         u.speed_mps === null ? "" : u.speed_mps.toFixed(1) + " m/s",
@@ -152,6 +171,12 @@
     const rect = svg.getBoundingClientRect();
     const x = (event.clientX - rect.left) * (W / rect.width);
     const y = (event.clientY - rect.top) * (H / rect.height);
+    if (planning()) {  // a waypoint for the mission being planned, not a dispatch
+      planned.push(latlon(x, y));
+      $("fl-plan-count").textContent = t("fleet.waypoints", { n: planned.length });
+      draw();
+      return;
+    }
     target = latlon(x, y);
     $("fl-target").textContent = t("fleet.target", { lat: target[0].toFixed(5),
       lon: target[1].toFixed(5) });
@@ -187,6 +212,42 @@
     }
   });
 
+  /* The mission planner: waypoints clicked on the map, checked and saved by the server. */
+  if ($("fl-plan")) {
+    $("fl-plan-clear").addEventListener("click", () => {
+      planned = [];
+      $("fl-plan-count").textContent = "";
+      $("fl-plan-error").hidden = true;
+      draw();
+    });
+    $("fl-plan-unit").addEventListener("change", draw);
+    $("fl-plan").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      $("fl-plan-error").hidden = true;
+      $("fl-plan-result").hidden = true;
+      const alt = Number($("fl-plan-alt").value);
+      const speed = $("fl-plan-speed").value;
+      const body = { callsign: $("fl-plan-unit").value, name: $("fl-plan-name").value.trim(),
+        waypoints: planned.map((p) => [p[0], p[1], alt]) };
+      if (speed) body.speed_mps = Number(speed);
+      try {
+        const m = await api("/api/fleet/missions", { method: "POST", body });
+        const link = document.createElement("a");
+        link.href = "/api/fleet/missions/" + m.id + "/plan";
+        link.textContent = t("fleet.download_plan");
+        $("fl-plan-result").replaceChildren(t("fleet.mission_saved", { id: m.id,
+          km: (m.length_m / 1000).toFixed(2), min: Math.round(m.duration_s / 60) }), " ", link);
+        $("fl-plan-result").hidden = false;
+        planned = [];
+        $("fl-plan-count").textContent = "";
+        draw();
+      } catch (err) {
+        $("fl-plan-error").textContent = errorText(err);
+        $("fl-plan-error").hidden = false;
+      }
+    });
+  }
+
   (async () => {
     try {
       const [r, f] = await Promise.all([api("/api/fleet/roads"), api("/api/fleet/geofences")]);
@@ -196,6 +257,14 @@
       fail(err);
     }
     await refresh();
+    if ($("fl-plan-unit")) {
+      $("fl-plan-unit").replaceChildren(...units.map((u) => {
+        const option = document.createElement("option");
+        option.value = u.callsign;
+        option.textContent = u.callsign + " (" + t("fleet.kind." + u.kind) + ")";
+        return option;
+      }));
+    }
     await refreshTracks();
     setInterval(refresh, 2000);
     setInterval(refreshTracks, 5000);
