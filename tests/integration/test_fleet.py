@@ -270,3 +270,14 @@ def test_operators_register_units_and_everyone_on_duty_sees_them_over_the_api(
     assert api.get("/api/fleet/units/nope", headers=officer).status_code == 404
     assert api.get("/api/fleet/units/dog-park-2/track", headers=officer).json() == []
     assert api.get("/api/fleet/advisories", headers=officer).json() == []
+
+
+def test_advisories_reach_the_bus_whoever_flushed_them(container: Container) -> None:
+    admin = add_user(container, "admin", "admin")[0]
+    fleet = container.fleet.fleet
+    fleet.register(actor=admin, spec=dog())
+    fleet.accept("dog-1", Sample(at=utcnow(), lat=PARK[0][0], lon=PARK[0][1], battery_pct=20))
+    fleet.track(actor=admin, callsign="dog-1")  # a read flushes first
+    taken = fleet.take_messages()
+    assert [(m.callsign, m.advisory, m.cleared) for m in taken] == [("dog-1", "battery_low", False)]
+    assert fleet.take_messages() == []

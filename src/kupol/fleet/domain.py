@@ -88,7 +88,8 @@ class FleetDomain:
             await asyncio.sleep(self.settings.flush_every_s)
             try:
                 self.fleet.watch()
-                advisories = await asyncio.to_thread(self.fleet.flush)
+                await asyncio.to_thread(self.fleet.flush)
+                advisories = self.fleet.take_messages()
                 await asyncio.to_thread(self.dispatcher.record_arrivals)
                 if advisories:
                     await bus.publish(*advisories)

@@ -176,6 +176,7 @@ class Fleet:
         self._by_camera: dict[str, int] = {}
         self._points: list[dict[str, object]] = []
         self._changes: list[tuple[int, str, str | None]] = []
+        self._outgoing: deque[UnitAdvisory] = deque(maxlen=10_000)
         """Advisories raised (with their detail) and cleared (None), in order."""
         self._loaded = False
         self._no_fly: list[Fence] = []
@@ -432,7 +433,8 @@ class Fleet:
 
     def flush(self) -> list[UnitAdvisory]:
         """Write the samples, states and advisories gathered since the last flush, in one
-        transaction; returns the advisories raised and cleared, for the bus."""
+        transaction; returns the advisories raised and cleared — and keeps them for the bus
+        (:meth:`take_messages`) whoever called the flush (a track read flushes too)."""
         with self._lock:
             points, self._points = self._points, []
             changes, self._changes = self._changes, []
@@ -486,7 +488,15 @@ class Fleet:
                     )
         committed = utcnow()
         self.lags.extend((committed - p["at"]).total_seconds() for p in points)  # type: ignore[operator]
+        with self._lock:
+            self._outgoing.extend(messages)
         return messages
+
+    def take_messages(self) -> list[UnitAdvisory]:
+        """The advisories written since the last call, to publish on the bus."""
+        with self._lock:
+            taken, self._outgoing = list(self._outgoing), deque(maxlen=10_000)
+        return taken
 
     # Where a unit's camera was ------------------------------------------------------------
 
