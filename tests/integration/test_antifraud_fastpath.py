@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -141,3 +142,36 @@ def test_a_decision_that_cannot_be_stored_is_answered_as_a_problem(
     assert answered.status_code == 503 and inner.seen == []
     assert answered.headers["content-type"] == "application/problem+json"
     assert answered.json()["detail"] == "the decision writer did not answer"
+
+
+def test_calls_arriving_together_are_scored_by_the_model_in_one_batch_with_the_same_verdicts(
+    settings: Settings,
+) -> None:
+    from kupol.antifraud.calls import CallScreening
+    from kupol.antifraud.cdr_sim import simulate_day
+    from kupol.antifraud.screen_model import try_load_screen_model
+
+    model = try_load_screen_model()
+    assert model is not None
+    calls = [c.attempt for c in simulate_day(5, subscribers=2000).calls[:300] if c.attempt.imsi]
+    one = build_container(settings)
+    try:
+        switch = add_user(one, "kcell", "telecom")[0]
+        alone = CallScreening(db=one.db, audit=one.audit, model=model)
+        together = CallScreening(db=one.db, audit=one.audit, model=model)
+        expected = [alone.screen(actor=switch, attempt=a).verdict for a in calls]
+
+        async def all_at_once() -> list[Any]:
+            # Switches' calls in flight together, each its own coroutine, in time order.
+            return list(await asyncio.gather(*(
+                together.screen_async(actor=switch, attempt=replace(a, call_id=a.call_id + "-b"))
+                for a in calls
+            )))  # fmt: skip
+
+        got = [r.verdict for r in asyncio.run(all_at_once())]
+        assert got == expected
+        batched = together._batched
+        assert batched is not None and batched.scored == len(calls)
+        assert batched.batches < len(calls) / 10  # many calls per call of the model
+    finally:
+        one.db.dispose()
