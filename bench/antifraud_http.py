@@ -95,6 +95,7 @@ def serve(url: str, folder: str) -> None:
 
 
 WRK_SCRIPT = """
+local path = os.getenv("KUPOL_PATH")
 local bodies = {}
 local n = 0
 for line in io.lines(os.getenv("KUPOL_BODIES")) do
@@ -106,16 +107,17 @@ local headers = {["Content-Type"] = "application/json",
                  ["Authorization"] = "Bearer " .. os.getenv("KUPOL_TOKEN")}
 request = function()
   i = i % n + 1
-  return wrk.format("POST", "/api/antifraud/calls/screen", headers, bodies[i])
+  return wrk.format("POST", path, headers, bodies[i])
 end
 """
 
 
-def run_wrk(base: str, token: str, bodies_file: Path, connections: int,
-            seconds: float) -> dict[str, float] | str:  # fmt: skip
+def run_wrk(base: str, token: str, bodies_file: Path, connections: int, seconds: float,
+            path: str = "/api/antifraud/calls/screen") -> dict[str, float] | str:  # fmt: skip
     script = bodies_file.with_name("screen.lua")
     script.write_text(WRK_SCRIPT)
-    env = {"KUPOL_BODIES": str(bodies_file), "KUPOL_TOKEN": token, "PATH": "/usr/bin:/bin"}
+    env = {"KUPOL_BODIES": str(bodies_file), "KUPOL_TOKEN": token, "PATH": "/usr/bin:/bin",
+           "KUPOL_PATH": path}  # fmt: skip
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script),
          base],
@@ -145,6 +147,9 @@ def main() -> None:
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 250])
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 4, 16, 64])
     parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument(
+        "--batch", type=int, default=20, help="Calls per request for the batch endpoint run."
+    )
     parser.add_argument("--concurrency", type=int, default=256)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="kupol-bench-af-"))
@@ -197,6 +202,26 @@ def main() -> None:
                 f"p50 {figures['p50_ms']:7.2f} ms, p90 {figures['p90_ms']:7.2f} ms, "
                 f"p99 {figures['p99_ms']:7.2f} ms, non-2xx {figures['non_2xx']} "
                 f"{figures['socket_errors']}  (target 5,000/s at p99 ≤ 5 ms -> {verdict})"
+            )
+        batches = folder / "batches.jsonl"
+        batches.write_text("\n".join(
+            json.dumps({"calls": bodies[i : i + args.batch]})
+            for i in range(0, len(bodies) - args.batch, args.batch)
+        ) + "\n")  # fmt: skip
+        print(f"  wrk, the batch endpoint ({args.batch} calls a request), closed loop:")
+        for connections in (1, 4, 16):
+            figures = run_wrk(base, token, batches, connections, args.seconds,
+                              path="/api/antifraud/calls/screen-batch")  # fmt: skip
+            if isinstance(figures, str):
+                print(f"    {connections:3} connections: wrk failed: {figures}")
+                continue
+            decisions = figures["per_s"] * args.batch
+            verdict = "met" if figures["p99_ms"] <= 5 and decisions >= 5000 else "not met"
+            print(
+                f"    {connections:3} connections: {decisions:6,} decisions/s "
+                f"({figures['per_s']:,} requests/s), per request p50 {figures['p50_ms']:.2f} ms, "
+                f"p90 {figures['p90_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms, non-2xx "
+                f"{figures['non_2xx']}  (5,000 decisions/s at p99 ≤ 5 ms -> {verdict})"
             )
     else:
         print("  wrk is not installed (scripts/ensure_wrk.sh): closed-loop figures skipped")

@@ -175,3 +175,29 @@ def test_calls_arriving_together_are_scored_by_the_model_in_one_batch_with_the_s
         assert batched.batches < len(calls) / 10  # many calls per call of the model
     finally:
         one.db.dispose()
+
+
+def test_a_batch_of_calls_gets_the_verdicts_one_by_one_would(
+    api: Any, container: Container
+) -> None:
+    from tests.unit.factories import login_as
+
+    switch = login_as(api, container, "kcell-switch", "telecom")
+    calls = [{"call_id": f"B{i}", "caller": "+77757770000", "called": f"+7701800{i:04d}"}
+             for i in range(26)]  # fmt: skip
+    one_by_one = [
+        api.post("/api/antifraud/calls/screen", json={**c, "call_id": "S" + c["call_id"],
+                 "caller": "+77757770001"}, headers=switch).json()["verdict"]
+        for c in calls
+    ]  # fmt: skip
+    batch = api.post("/api/antifraud/calls/screen-batch", json={"calls": calls}, headers=switch)
+    assert batch.status_code == 200, batch.text
+    verdicts = [r["verdict"] for r in batch.json()["results"]]
+    assert verdicts == one_by_one  # a fan-out caller: warned, then blocked, as one by one
+    assert verdicts.count("block") >= 1 and [r["call_id"] for r in batch.json()["results"]] == [
+        c["call_id"] for c in calls]  # fmt: skip
+    bad = api.post("/api/antifraud/calls/screen-batch", headers=switch,
+                   json={"calls": [calls[0], {"call_id": "x"}]})  # fmt: skip
+    assert bad.status_code == 422 and "calls.1" in bad.text
+    assert api.post("/api/antifraud/calls/screen-batch", json={"calls": []},
+                    headers=switch).status_code == 422  # fmt: skip

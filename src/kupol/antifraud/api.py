@@ -203,6 +203,26 @@ async def screen_call(body: CallIn, container: ContainerDep, switch: Switch) -> 
     return screen_answer(result)
 
 
+class CallBatchIn(BaseModel):
+    """Several call attempts in one request (a switch or border controller that gathers them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    calls: list[CallIn] = Field(min_length=1, max_length=500)
+
+
+@router.post("/calls/screen-batch")
+async def screen_calls(
+    body: CallBatchIn, container: ContainerDep, switch: Switch
+) -> dict[str, Any]:
+    """Up to 500 call attempts in one request, judged in order as if sent one by one; the
+    verdicts come back in the same order."""
+    results = await container.antifraud.calls.screen_batch_async(
+        actor=switch, attempts=[c.attempt() for c in body.calls]
+    )
+    return {"results": [screen_answer(r) for r in results]}
+
+
 def screen_answer(result: Screened) -> dict[str, Any]:
     """What a switch is told about a screened call."""
     return {

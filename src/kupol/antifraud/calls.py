@@ -81,7 +81,7 @@ class CallScreening:
         model: ScreenModel | None = None,
     ):
         self._model = model
-        self._writer = GroupWriter(db)
+        self._writer = GroupWriter(db, CallDecision)
         self._db = db
         self._audit = audit
         self._screen = screen or CallScreen()
@@ -156,6 +156,37 @@ class CallScreening:
             await anyio.to_thread.run_sync(self._store_caught, decision, listing)
         return result
 
+    async def screen_batch_async(
+        self, *, actor: Principal, attempts: list[CallAttempt]
+    ) -> list[Screened]:
+        """Several attempts a switch sends in one request, judged in order as if one by one;
+        the model scores them together and their decisions share one commit.
+
+        Raises:
+            InvalidInputError: an attempt no switch could send (the message says which, by
+                its position); none of the batch is judged then.
+        """
+        import anyio.to_thread
+
+        for i, attempt in enumerate(attempts):
+            if attempt.at.tzinfo is None or attempt.at > utcnow() + timedelta(days=1):
+                raise InvalidInputError(
+                    f"calls[{i}]: the call's time needs its UTC offset and may be at most a "
+                    "day ahead"
+                )
+        judged = [self._judge(actor, a) for a in attempts]
+        results = [r for r, _ in judged]
+        if self._model is not None:
+            results = self._model.apply(results)
+        rows = [self._row(actor, a, r) for a, r in zip(attempts, results, strict=True)]
+        plain = [row for row, (_, caught) in zip(rows, judged, strict=True) if caught is None]
+        if plain:
+            await self._writer.write_async(plain)
+        for row, (_, caught) in zip(rows, judged, strict=True):
+            if caught is not None:
+                await anyio.to_thread.run_sync(self._store_caught, row, caught)
+        return results
+
     def _judge(self, actor: Principal, attempt: CallAttempt) -> tuple[Screened, ListEntry | None]:
         """The rules' verdict, and the block-list entry the call just earned (the learned
         model only ever warns: it changes neither)."""
@@ -180,21 +211,23 @@ class CallScreening:
         )
         return result, caught if newly_caught else None
 
-    def _row(self, actor: Principal, attempt: CallAttempt, result: Screened) -> CallDecision:
-        return CallDecision(
-            call_id=attempt.call_id, switch=actor.username, at=attempt.at,
-            caller=result.caller.e164[:32], called=self._e164(attempt.called),
-            international=attempt.international, verdict=result.verdict.value,
-            reasons=list(result.reasons), imsi=attempt.imsi, imei=attempt.imei, cell=attempt.cell,
-        )  # fmt: skip
+    def _row(self, actor: Principal, attempt: CallAttempt, result: Screened) -> dict[str, Any]:
+        """The decision's row (``call_decisions``' columns)."""
+        return {
+            "call_id": attempt.call_id, "switch": actor.username, "at": attempt.at,
+            "caller": result.caller.e164[:32], "called": self._e164(attempt.called),
+            "international": attempt.international, "verdict": result.verdict.value,
+            "reasons": list(result.reasons), "imsi": attempt.imsi, "imei": attempt.imei,
+            "cell": attempt.cell,
+        }  # fmt: skip
 
-    def _store_caught(self, decision: CallDecision, caught: ListEntry) -> None:
+    def _store_caught(self, decision: dict[str, Any], caught: ListEntry) -> None:
         """Rare: the number just caught is listed too, in the decision's transaction."""
         until = datetime.fromtimestamp(caught.expires_at, tz=UTC) if caught.expires_at else None
         with self._db.unit_of_work() as session:
-            session.add(decision)
+            session.add(CallDecision(**decision))
             self._store_entry(
-                session, number=decision.caller, list_name="block", source=caught.source,
+                session, number=decision["caller"], list_name="block", source=caught.source,
                 note=None, expires_at=until, added_by="screening",
             )  # fmt: skip
 

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from kupol.antifraud.groupcommit import GroupWriter
+from kupol.antifraud.model import CallDecision
 
 
 class FakeSession:
@@ -18,8 +19,8 @@ class FakeSession:
         self.store = store
         self.rows: list[Any] = []
 
-    def add_all(self, rows: Any) -> None:
-        self.rows.extend(rows)
+    def execute(self, _statement: Any, rows: Any) -> None:
+        self.rows.extend(r["n"] for r in rows)
 
 
 class FakeDb:
@@ -39,8 +40,8 @@ class FakeDb:
 
 def test_every_caller_returns_with_its_rows_stored_in_few_transactions() -> None:
     db = FakeDb()
-    writer = GroupWriter(db)  # type: ignore[arg-type]
-    threads = [threading.Thread(target=writer.write, args=([i],)) for i in range(200)]
+    writer = GroupWriter(db, CallDecision)  # type: ignore[arg-type]
+    threads = [threading.Thread(target=writer.write, args=([{"n": i}],)) for i in range(200)]
     for t in threads:
         t.start()
     for t in threads:
@@ -52,11 +53,11 @@ def test_every_caller_returns_with_its_rows_stored_in_few_transactions() -> None
 
 def test_a_failed_batch_is_reported_to_its_callers_and_the_writer_goes_on() -> None:
     db = FakeDb()
-    writer = GroupWriter(db)  # type: ignore[arg-type]
+    writer = GroupWriter(db, CallDecision)  # type: ignore[arg-type]
     db.fail_next = True
     with pytest.raises(RuntimeError, match="disk full"):
-        writer.write(["lost"])
-    writer.write(["kept"])
+        writer.write([{"n": "lost"}])
+    writer.write([{"n": "kept"}])
     assert db.committed == [["kept"]]
 
 
@@ -64,14 +65,14 @@ def test_coroutines_wait_for_their_commit_without_blocking_the_loop() -> None:
     import asyncio
 
     db = FakeDb()
-    writer = GroupWriter(db)  # type: ignore[arg-type]
+    writer = GroupWriter(db, CallDecision)  # type: ignore[arg-type]
 
     async def main() -> None:
-        await asyncio.gather(*(writer.write_async([i]) for i in range(100)))
+        await asyncio.gather(*(writer.write_async([{"n": i}]) for i in range(100)))
         db.fail_next = True
         with pytest.raises(RuntimeError, match="disk full"):
-            await writer.write_async(["lost"])
-        await writer.write_async(["kept"])
+            await writer.write_async([{"n": "lost"}])
+        await writer.write_async([{"n": "kept"}])
 
     asyncio.run(main())
     stored = [row for batch in db.committed for row in batch]
