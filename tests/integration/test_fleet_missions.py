@@ -136,6 +136,9 @@ def test_a_mission_is_uploaded_to_a_drone_over_mavlink_and_flown(
         assert sim.alt == 60
         sim.run()
         time.sleep(0.5)
+        # The drone reported its progress: under way, then done at its last waypoint.
+        flown = container.fleet.missions.mission(actor=admin, mission_id=mission.id)
+        assert flown.status == "done" and flown.reached_seq == 3  # item 3: the last waypoint
         track = container.fleet.fleet.track(actor=admin, callsign="drone-1", limit=10_000)
         assert max(p["lat"] for p in track) == pytest.approx(43.2080, abs=1e-5)
         assert min(p["lon"] for p in track) == pytest.approx(76.8950, abs=1e-5)

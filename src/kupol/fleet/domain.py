@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kupol.core.audit import AuditLog
@@ -67,6 +68,11 @@ class FleetDomain:
                     f"cannot listen for MAVLink on udp {self.settings.mavlink_host}:"
                     f"{self.settings.mavlink_port}: {exc}"
                 ) from exc
+            loop = asyncio.get_running_loop()
+            missions = self.missions
+            self.mavlink.on_progress = lambda callsign, kind, seq: loop.run_in_executor(
+                None, _quietly, missions.progress, callsign, kind, seq
+            )
             log.info("fleet: MAVLink on udp %s:%d", self.settings.mavlink_host,
                      self.settings.mavlink_port)  # fmt: skip
         if self.settings.mqtt:
@@ -137,3 +143,11 @@ class FleetDomain:
             self.mqtt = None
         with contextlib.suppress(Exception):
             await asyncio.to_thread(self.fleet.flush)
+
+
+def _quietly(progress: Callable[[str, str, int], object], *args: Any) -> None:
+    """A drone's progress report applied; a failure is logged, not raised into the listener."""
+    try:
+        progress(*args)
+    except Exception:
+        log.exception("fleet: a drone's mission progress could not be recorded")

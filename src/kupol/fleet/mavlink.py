@@ -7,7 +7,10 @@
 - ``GLOBAL_POSITION_INT``: position (1e-7 degrees), altitude above home (mm), ground velocity
   (cm/s), heading (centidegrees; 65535 unknown) — one track sample each;
 - ``SYS_STATUS`` and ``BATTERY_STATUS``: remaining battery (%; −1 unknown), carried on the
-  next sample.
+  next sample;
+- ``MISSION_CURRENT`` and ``MISSION_ITEM_REACHED``: an uploaded mission's progress (it becomes
+  active, then done at its last waypoint), and the mission protocol's replies when kupol
+  uploads one.
 
 A drone is known by its MAVLink system id (``mavlink_sysid`` in the registry); an unknown one
 is counted and logged once, not stored. Samples are stamped with their arrival time
@@ -21,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +63,9 @@ class MavlinkListener(asyncio.DatagramProtocol):
         self._gcs = mav.MAVLink(None, srcSystem=GCS_SYSID, srcComponent=GCS_COMPONENT)
         self.packets = 0
         self.bad_packets = 0
+        self.on_progress: Callable[[str, str, int], object] | None = None
+        """Called with (callsign, MISSION_CURRENT or MISSION_ITEM_REACHED, item) — the
+        mission's progress as the drone reports it."""
         self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -95,6 +102,10 @@ class MavlinkListener(asyncio.DatagramProtocol):
         kind = message.get_type()
         if kind in ("MISSION_REQUEST_INT", "MISSION_REQUEST", "MISSION_ACK"):
             self._mission_reply(sysid, message)
+            return
+        if kind in ("MISSION_CURRENT", "MISSION_ITEM_REACHED"):
+            if self.on_progress is not None:
+                self.on_progress(callsign, kind, int(message.seq))
             return
         if kind == "HEARTBEAT":
             if message.autopilot == mav.MAV_AUTOPILOT_INVALID:

@@ -81,6 +81,8 @@ class MissionView:
     uploaded_at: datetime | None
     path: list[list[float]] | None = None
     """The whole way, home to home: over the streets for a ground unit with a road graph."""
+    reached_seq: int | None = None
+    """The last mission item the drone reported reached (1 take-off, 2… the waypoints)."""
 
 
 @dataclass(frozen=True)
@@ -343,6 +345,40 @@ class Missions:
             hook(unit_id, fence)
         return self.mission(actor=actor, mission_id=mission_id)
 
+    def progress(self, callsign: str, message: str, seq: int) -> MissionView | None:
+        """What a drone says of its uploaded mission: ``MISSION_CURRENT`` past the take-off
+        makes it ``active``; ``MISSION_ITEM_REACHED`` records the item, and the last waypoint
+        reached makes it ``done`` (the drone then returns to launch). Status changes are
+        audited as the system's, from the drone. Returns the mission when it changed."""
+        from kupol.core.auth.service import SYSTEM
+
+        with self._db.reader() as session:
+            row = session.scalar(
+                select(Mission)
+                .join(Unit, Unit.id == Mission.unit_id)
+                .where(Unit.callsign == callsign, Mission.status.in_(("uploaded", "active")))
+                .order_by(Mission.uploaded_at.desc(), Mission.id.desc())
+                .limit(1)
+            )
+            if row is None:
+                return None
+            mission_id, status, reached = row.id, row.status, row.reached_seq
+            last_waypoint = len(row.waypoints) + 1
+        changed = False
+        if message == "MISSION_ITEM_REACHED" and seq > (reached or 0):
+            with self._db.unit_of_work() as session:
+                stored = session.get(Mission, mission_id)
+                if stored is not None:
+                    stored.reached_seq = seq
+            changed = True
+        if status == "uploaded" and seq >= 1:
+            self.set_status(mission_id=mission_id, status="active", actor=SYSTEM)
+            changed = True
+        if message == "MISSION_ITEM_REACHED" and seq >= last_waypoint:
+            self.set_status(mission_id=mission_id, status="done", actor=SYSTEM)
+            changed = True
+        return self.mission(actor=SYSTEM, mission_id=mission_id) if changed else None
+
     # Exports --------------------------------------------------------------------------
 
     def mission_items(self, mission: MissionView, home: tuple[float, float]) -> list[MissionItem]:
@@ -436,4 +472,5 @@ class Missions:
             speed_mps=row.speed_mps, patrol_area=area, length_m=row.length_m,
             duration_s=row.duration_s, status=row.status, created_by=row.created_by,
             created_at=row.created_at, uploaded_at=row.uploaded_at, path=row.path,
+            reached_seq=row.reached_seq,
         )  # fmt: skip

@@ -120,6 +120,8 @@ class Mission(Base):
     duration_s: Mapped[float] = mapped_column(Float)
     path: Mapped[list[list[float]] | None] = mapped_column(JSON, nullable=True)
     """The whole way, home to home (over the streets for a ground unit)."""
+    reached_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The last mission item the drone reported reached (MISSION_ITEM_REACHED)."""
     status: Mapped[str] = mapped_column(String(10))
     """planned, uploaded (to the drone's autopilot), active, done, aborted."""
     created_by: Mapped[str] = mapped_column(String(64))

@@ -1,9 +1,11 @@
 """Simulators that talk to kupol the way real units do — over the wire, never by calling it:
 
 - :class:`DroneSim` flies a route as a MAVLink autopilot would report it: ``HEARTBEAT`` once
-  a second (armed; Return-To-Launch mode once the route is flown), ``GLOBAL_POSITION_INT``,
-  ``SYS_STATUS`` and ``BATTERY_STATUS`` at ``rate`` Hz, over UDP to kupol's MAVLink port; the
-  battery drains over the drone's endurance; after the last waypoint it flies home.
+  a second (armed; Return-To-Launch mode once the route is flown), ``GLOBAL_POSITION_INT`` and
+  ``SYS_STATUS`` at ``rate`` Hz, over UDP to kupol's MAVLink port; the battery drains over the
+  drone's endurance; after the last waypoint it flies home. Flying a mission uploaded to it
+  (:meth:`DroneSim.wait_for_mission`) it also reports ``MISSION_CURRENT`` once a second and
+  ``MISSION_ITEM_REACHED`` at each waypoint.
 - :class:`DogSim` walks a patrol route (closed: it loops) and publishes JSON samples to
   ``kupol/units/<callsign>/telemetry`` on the MQTT broker.
 
@@ -187,12 +189,21 @@ class DroneSim(_Runner):
         ]
         started = time.monotonic()
         next_heartbeat = 0.0
+        leg = 0
         for fix in outbound + inbound:
             if not self._sleep_until(started, fix.t):
                 return
+            if self.mission and fix.leg != leg:
+                # The route's waypoint i is the mission's item i + 1 (0: home, 1: take-off).
+                reached = fix.leg if fix.leg > 0 else len(self.route) - 1
+                self.mav.mission_item_reached_send(reached + 1)
+                leg = fix.leg
             if fix.t >= next_heartbeat:
                 # ArduPilot copter modes: AUTO 3, RTL 6.
                 self._heartbeat(mav, mode=6 if fix.leg < 0 else 3, armed=True)
+                if self.mission:  # the item flown to now: a waypoint, or the return to launch
+                    current = fix.leg + 2 if fix.leg >= 0 else len(self.route) + 1
+                    self.mav.mission_current_send(current, len(self.mission))
                 next_heartbeat += 1.0
             battery = self.battery(fix.t)
             rad = math.radians(fix.heading)
