@@ -46,6 +46,16 @@ def dog(callsign: str = "dog-1") -> UnitSpec:
                     home_lon=PARK[0][1])  # fmt: skip
 
 
+def eventually(check: Any, timeout_s: float = 15.0) -> Any:
+    """``check()``'s value once it is truthy, polling (telemetry arrives when it arrives)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(0.1)
+
+
 def free_udp_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -182,11 +192,14 @@ def test_a_simulated_drone_s_mavlink_over_udp_becomes_its_track(
             noise.sendto(b"hello, this is not mavlink", ("127.0.0.1", port))
         stranger.run()
         sim.run()  # ~2 km out and ~1.5 km home at 50 m/s, 20x: about 4 s
-        time.sleep(0.5)
+
+        def stored() -> list[dict[str, Any]]:
+            return container.fleet.fleet.track(actor=admin, callsign="drone-1", limit=10_000)
+
+        track = eventually(lambda: len(stored()) == sim.sent and stored())
         listener = container.fleet.mavlink
         assert listener is not None and listener.bad_packets >= 1
-        track = container.fleet.fleet.track(actor=admin, callsign="drone-1", limit=10_000)
-        assert len(track) == sim.sent, (len(track), sim.sent)
+        assert len(track) == sim.sent, (len(stored()), sim.sent)
         assert {p["source"] for p in track} == {"mavlink"}
         far = max(track, key=lambda p: abs(p["lon"] - HIGHWAY[0][1]))
         assert far["lat"] == pytest.approx(HIGHWAY[2][0], abs=1e-5)
@@ -215,14 +228,16 @@ def test_a_simulated_robot_dog_s_mqtt_telemetry_becomes_its_track(
     container, loop, thread = _running(settings)
     rejected: list[dict[str, str]] = []
     watcher = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2)
+    watching = threading.Event()
     watcher.on_message = lambda _c, _u, m: rejected.append(json.loads(m.payload))
+    watcher.on_subscribe = lambda *_: watching.set()
     watcher.connect("127.0.0.1", 1883, 30)
     watcher.subscribe(f"{topic_prefix}/telemetry/rejected", qos=1)
     watcher.loop_start()
     try:
         admin = add_user(container, "admin", "admin")[0]
         container.fleet.fleet.register(actor=admin, spec=dog(callsign))
-        time.sleep(0.3)  # the subscriptions are in place
+        assert watching.wait(10)  # kupol's own subscription is confirmed before start returns
         sim = DogSim(callsign=callsign, route=PARK, speed_mps=1.5, rate_hz=2, laps=1,
                      speedup=20)  # fmt: skip
         sim.run()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from kupol.fleet.geofence import Fence, check_polygon
 from kupol.fleet.service import Sample, UnitSpec
 from kupol.fleet.sim import DroneSim
 from tests.conftest import add_user
-from tests.integration.test_fleet import _stop, mavlink_server
+from tests.integration.test_fleet import _stop, eventually, mavlink_server
 from tests.unit.factories import fast_passwords, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
@@ -124,7 +123,9 @@ def test_a_mission_is_uploaded_to_a_drone_over_mavlink_and_flown(
         got: list[bool] = []
         vehicle = threading.Thread(target=lambda: got.append(sim.wait_for_mission(20)))
         vehicle.start()
-        time.sleep(1.5)  # its heartbeats tell kupol where it is
+        listener = container.fleet.mavlink
+        assert listener is not None
+        assert eventually(lambda: listener.packets > 0)  # its heartbeats tell kupol where it is
         uploaded = asyncio.run_coroutine_threadsafe(
             container.fleet.upload(actor=admin, mission_id=mission.id), loop
         ).result(30)
@@ -135,10 +136,10 @@ def test_a_mission_is_uploaded_to_a_drone_over_mavlink_and_flown(
         assert sim.route == [HOME, (43.2030, 76.8950), (43.2080, 76.8950)]
         assert sim.alt == 60
         sim.run()
-        time.sleep(0.5)
         # The drone reported its progress: under way, then done at its last waypoint.
-        flown = container.fleet.missions.mission(actor=admin, mission_id=mission.id)
-        assert flown.status == "done" and flown.reached_seq == 3  # item 3: the last waypoint
+        flown = eventually(lambda: (m := container.fleet.missions.mission(
+            actor=admin, mission_id=mission.id)).status == "done" and m)  # fmt: skip
+        assert flown and flown.status == "done" and flown.reached_seq == 3  # the last waypoint
         track = container.fleet.fleet.track(actor=admin, callsign="drone-1", limit=10_000)
         assert max(p["lat"] for p in track) == pytest.approx(43.2080, abs=1e-5)
         assert min(p["lon"] for p in track) == pytest.approx(76.8950, abs=1e-5)

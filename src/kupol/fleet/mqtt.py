@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 
 import paho.mqtt.client as mqtt
@@ -88,11 +89,14 @@ class MqttTelemetry:
             clean_session=True,
         )
         self._client.on_connect = self._on_connect
+        self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
+        self.subscribed = threading.Event()
         self.rejected = 0
 
-    def start(self) -> None:
-        """Connect and subscribe.
+    def start(self, wait_s: float = 10.0) -> None:
+        """Connect and subscribe; returns once the broker confirmed the subscription (or after
+        ``wait_s``, logged), so no sample sent after start is missed.
 
         Raises:
             ServiceUnavailableError: the broker does not answer.
@@ -104,6 +108,8 @@ class MqttTelemetry:
                 f"cannot connect to MQTT at {self._host}:{self._port}: {exc}"
             ) from exc
         self._client.loop_start()
+        if not self.subscribed.wait(wait_s):
+            log.warning("fleet telemetry: the broker has not confirmed %s yet", self._topic)
 
     def stop(self) -> None:
         self._client.disconnect()
@@ -111,6 +117,9 @@ class MqttTelemetry:
 
     def _on_connect(self, client: mqtt.Client, *_: object) -> None:
         client.subscribe(self._topic, qos=1)
+
+    def _on_subscribe(self, *_: object) -> None:
+        self.subscribed.set()
 
     def _on_message(self, client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
         reason = take(self._fleet, msg.topic, msg.payload)
