@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -115,9 +116,21 @@ class DemoSimulators:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        self._threads = [threading.Thread(target=self._fly, name="demo-drone", daemon=True)]
+        port = self._port
+        units: list[tuple[str, Callable[[], DroneSim | DogSim]]] = [
+            ("demo drone", lambda: DroneSim(
+                sysid=1, route=HIGHWAY, target=f"127.0.0.1:{port}", speed_mps=18, alt_m=80,
+                rate_hz=2, endurance_min=240)),
+        ]  # fmt: skip
         if self._mqtt is not None:
-            self._threads.append(threading.Thread(target=self._walk, name="demo-dog", daemon=True))
+            host, mqtt_port = self._mqtt
+            units.append(("demo robot dog", lambda: DogSim(
+                callsign="dog-1", route=PARK, host=host, port=mqtt_port, speed_mps=1.4,
+                laps=1_000, endurance_min=120)))  # fmt: skip
+        self._threads = [
+            threading.Thread(target=self._keep, args=unit, name=unit[0], daemon=True)
+            for unit in units
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -126,29 +139,15 @@ class DemoSimulators:
         for sim in list(self._current):
             sim.stop()
 
-    def _fly(self) -> None:
+    def _keep(self, name: str, make: Callable[[], DroneSim | DogSim]) -> None:
+        """Run a simulator over and over until stopped (a failure waits 5 s and retries)."""
         while not self._stop.is_set():
-            sim = DroneSim(sysid=1, route=HIGHWAY, target=f"127.0.0.1:{self._port}",
-                           speed_mps=18, alt_m=80, rate_hz=2, endurance_min=240)  # fmt: skip
+            sim = make()
             self._current.append(sim)
             try:
                 sim.run()
             except OSError as exc:
-                log.warning("demo drone: %s", exc)
-                self._stop.wait(5)
-            finally:
-                self._current.remove(sim)
-
-    def _walk(self) -> None:
-        assert self._mqtt is not None
-        while not self._stop.is_set():
-            sim = DogSim(callsign="dog-1", route=PARK, host=self._mqtt[0], port=self._mqtt[1],
-                         speed_mps=1.4, laps=1_000, endurance_min=120)  # fmt: skip
-            self._current.append(sim)
-            try:
-                sim.run()
-            except OSError as exc:
-                log.warning("demo robot dog: %s", exc)
+                log.warning("%s: %s", name, exc)
                 self._stop.wait(5)
             finally:
                 self._current.remove(sim)

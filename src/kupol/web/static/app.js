@@ -127,6 +127,18 @@
     });
   }
 
+  /** A table row of cells: text (an empty value shows as a dash) or DOM nodes as they are. */
+  function row(values) {
+    const tr = document.createElement("tr");
+    values.forEach((v) => {
+      const td = document.createElement("td");
+      if (v instanceof Node) td.append(v);
+      else td.textContent = v === null || v === undefined || v === "" ? "—" : String(v);
+      tr.append(td);
+    });
+    return tr;
+  }
+
   function setLive(state) {
     const badge = document.getElementById("live-status");
     if (!badge) return;
@@ -193,7 +205,7 @@
   }
 
   window.Kupol = {
-    t, api, ApiError, errorText, toast, fmtTime, fill, live, pageData, whyHeaders, whyQuery,
+    t, api, ApiError, errorText, toast, fmtTime, fill, row, live, pageData, whyHeaders, whyQuery,
   };
   startClock();
   wireHeader();

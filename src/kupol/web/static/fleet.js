@@ -3,7 +3,7 @@
  * advisories; and dispatch — click a place, see the units ranked by their time to it, send one. */
 (function () {
   "use strict";
-  const { t, api, errorText, fmtTime, pageData } = window.Kupol;
+  const { t, api, errorText, fmtTime, pageData, row } = window.Kupol;
   const data = pageData();
   const SVG_NS = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
@@ -28,15 +28,6 @@
   function fail(err) {
     $("fl-error").textContent = errorText(err);
     $("fl-error").hidden = false;
-  }
-  function cells(tr, values) {
-    values.forEach((v) => {
-      const td = document.createElement("td");
-      if (v instanceof Node) td.append(v);
-      else td.textContent = v === null || v === undefined || v === "" ? "—" : String(v);
-      tr.append(td);
-    });
-    return tr;
   }
 
   /* A flat projection of the area everything lies in. */
@@ -124,7 +115,7 @@
 
   function showUnits() {
     $("fl-units").tBodies[0].replaceChildren(...units.map((u) =>
-      cells(document.createElement("tr"), [unitLink(u.callsign), t("fleet.kind." + u.kind),
+      row([unitLink(u.callsign), t("fleet.kind." + u.kind),
         t("fleet.status." + u.status), t("fleet.link." + u.link),
         u.battery_pct === null ? "" : Math.round(u.battery_pct) + " %",
         u.speed_mps === null ? "" : u.speed_mps.toFixed(1) + " m/s",
@@ -135,7 +126,7 @@
 
   function showDispatches() {
     $("fl-dispatches").tBodies[0].replaceChildren(...dispatches.slice(0, 20).map((d) =>
-      cells(document.createElement("tr"), [d.callsign, fmtTime(d.dispatched_at),
+      row([d.callsign, fmtTime(d.dispatched_at),
         Math.round(d.eta_s) + " s", t("fleet.how." + d.how), t("fleet.dstatus." + d.status),
         d.arrived_at ? fmtTime(d.arrived_at) : ""])));
   }
@@ -203,7 +194,7 @@
             }
           });
         }
-        return cells(document.createElement("tr"), [c.callsign, t("fleet.kind." + c.kind),
+        return row([c.callsign, t("fleet.kind." + c.kind),
           Math.round(c.eta_s) + " s", (c.metres / 1000).toFixed(2) + " km",
           t("fleet.how." + c.how), action]);
       }));

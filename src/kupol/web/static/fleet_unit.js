@@ -3,7 +3,7 @@
  * plan, the upload to a drone's autopilot, and their status) and its dispatches. */
 (function () {
   "use strict";
-  const { t, api, errorText, fmtTime, pageData, whyQuery } = window.Kupol;
+  const { t, api, errorText, fmtTime, pageData, row, whyQuery } = window.Kupol;
   const data = pageData();
   const SVG_NS = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
@@ -14,15 +14,6 @@
   function fail(err) {
     $("fu-error").textContent = errorText(err);
     $("fu-error").hidden = false;
-  }
-  function cells(tr, values) {
-    values.forEach((v) => {
-      const td = document.createElement("td");
-      if (v instanceof Node) td.append(v);
-      else td.textContent = v === null || v === undefined || v === "" ? "—" : String(v);
-      tr.append(td);
-    });
-    return tr;
   }
   function fact(label, value) {
     const li = document.createElement("li");
@@ -121,12 +112,12 @@
           });
           actions.append(" ", upload);
         }
-        return cells(document.createElement("tr"), [m.id, m.name,
+        return row([m.id, m.name,
           (m.length_m / 1000).toFixed(2) + " km", Math.round(m.duration_s / 60) + " min",
           t("fleet.mstatus." + m.status), actions]);
       }));
       $("fu-dispatches").tBodies[0].replaceChildren(...sent.filter((d) => d.callsign === callsign)
-        .map((d) => cells(document.createElement("tr"), [fmtTime(d.dispatched_at),
+        .map((d) => row([fmtTime(d.dispatched_at),
           Math.round(d.eta_s) + " s", t("fleet.how." + d.how), t("fleet.dstatus." + d.status),
           d.arrived_at ? fmtTime(d.arrived_at) : ""])));
     } catch (err) {
