@@ -8,8 +8,10 @@ import logging
 import os
 import secrets
 import shutil
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from kupol.alerts.model import Severity
 from kupol.alerts.schemas import AlertRuleCreate
@@ -37,6 +39,19 @@ DEMO_ROLES = [
     Role.FRAUD_ANALYST,
     Role.AUDITOR,
 ]
+
+DRONE_LIMIT_KMH = 110.0
+"""The speed limit signed on the demo drone's stretch of highway (outside a settlement)."""
+
+
+def drone_analytics() -> dict[str, object]:
+    """The demo drone's camera: the highway clip's analytics and calibration, with a limit."""
+    path = Path(__file__).parent / "traffic" / "reference" / "highway-cdnet.toml"
+    with path.open("rb") as file:
+        analytics: dict[str, Any] = tomllib.load(file)
+    analytics["traffic"]["speed_limit_kmh"] = DRONE_LIMIT_KMH
+    return analytics
+
 
 DEMO_CAMERAS = [
     CameraCreate(
@@ -158,6 +173,10 @@ DEMO_CAMERAS = [
         latitude=51.0890,
         longitude=71.4160,
         region_code="01",
+        # Hovering over the highway it times the traffic with the clip's calibration (from its
+        # markings; docs/traffic.md, "Real video") against a signed 110 km/h — speeds taken
+        # while the drone moves are refused (kupol.traffic.recorder).
+        analytics=drone_analytics(),
     ),
     CameraCreate(
         id="kar-drone-01",

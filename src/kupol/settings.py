@@ -270,6 +270,14 @@ class TrafficSettings(Section):
         min_length=1,
         description="MQTT topics of crossing warning devices: <prefix>/<crossing id>/warning.",
     )
+    still_camera_mps: float = Field(
+        1.0,
+        ge=0,
+        le=10,
+        description="A speed measured by a camera on a unit (a drone, a robot) counts only "
+        "while the unit moved no faster than this (m/s: hovering, standing): its calibration "
+        "holds for a still camera only. Faster, the violation is refused.",
+    )
     sections: list[SectionSettings] = Field(
         default_factory=list, description="Average-speed sections ([[traffic.sections]])."
     )

@@ -75,9 +75,18 @@ def test_a_mission_is_checked_before_it_is_accepted(container: Container) -> Non
                       patrol_area="Central park")  # fmt: skip
     with pytest.raises(NotFoundError):
         missions.plan(actor=admin, callsign="drone-9", name="x", waypoints=around)
+    with pytest.raises(InvalidInputError, match="the hold must be 0–3600 s"):
+        missions.plan(actor=admin, callsign="drone-1", name="stay",
+                      waypoints=[[43.2030, 76.8950, 80, 4000]])  # fmt: skip
     ok = missions.plan(actor=admin, callsign="drone-1", name="around", waypoints=around)
     assert ok.status == "planned" and ok.speed_mps == pytest.approx(16.0)
     assert 1500 < ok.length_m < 2200
+    # A hold (the drone hovering at a waypoint) is flown time.
+    held = missions.plan(actor=admin, callsign="drone-1", name="watch",
+                         waypoints=[[*around[0], 120], *around[1:]])  # fmt: skip
+    assert held.waypoints[0] == [*around[0], 120] and held.waypoints[1] == around[1]
+    assert held.duration_s == pytest.approx(ok.duration_s + 120)
+    assert [i.params[0] for i in missions.mission_items(held, HOME)] == [0, 0, 120, 0, 0, 0]
     # Switched off, the zone no longer stands in the way.
     missions.set_fence_active(actor=admin, name="Airport approach", active=False)
     assert missions.plan(actor=admin, callsign="drone-1", name="north", waypoints=north).id
@@ -114,7 +123,7 @@ def test_a_mission_is_uploaded_to_a_drone_over_mavlink_and_flown(
     try:
         admin = add_user(container, "admin", "admin")[0]
         container.fleet.fleet.register(actor=admin, spec=drone_spec())
-        waypoints = [[43.2030, 76.8950, 60], [43.2080, 76.8950, 60]]
+        waypoints = [[43.2030, 76.8950, 60, 30], [43.2080, 76.8950, 60]]  # hover 30 s at one
         mission = container.fleet.missions.plan(actor=admin, callsign="drone-1", name="survey",
                                                 waypoints=waypoints)  # fmt: skip
         # The autopilot: waits for a mission (sending heartbeats), then flies it.
@@ -134,7 +143,7 @@ def test_a_mission_is_uploaded_to_a_drone_over_mavlink_and_flown(
         assert [(i.seq, i.command) for i in sim.mission] == [(0, 16), (1, 22), (2, 16),
                                                              (3, 16), (4, 20)]  # fmt: skip
         assert sim.route == [HOME, (43.2030, 76.8950), (43.2080, 76.8950)]
-        assert sim.alt == 60
+        assert sim.alt == 60 and sim.holds == {1: 30.0}
         sim.run()
         # The drone reported its progress: under way, then done at its last waypoint.
         flown = eventually(lambda: (m := container.fleet.missions.mission(
@@ -144,6 +153,9 @@ def test_a_mission_is_uploaded_to_a_drone_over_mavlink_and_flown(
         assert max(p["lat"] for p in track) == pytest.approx(43.2080, abs=1e-5)
         assert min(p["lon"] for p in track) == pytest.approx(76.8950, abs=1e-5)
         assert track[3]["alt_m"] == pytest.approx(60, abs=0.01)
+        hovering = [p for p in track if p["speed_mps"] == 0 and p["lat"] == pytest.approx(
+            43.2030, abs=1e-6) and p["lon"] == pytest.approx(76.8950, abs=1e-6)]  # fmt: skip
+        assert len(hovering) == 120  # 30 s at 4 Hz
     finally:
         _stop(container, loop, thread)
 

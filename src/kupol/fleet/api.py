@@ -122,7 +122,9 @@ class MissionIn(BaseModel):
     callsign: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=1, max_length=120)
     waypoints: list[list[float]] = Field(
-        min_length=1, max_length=500, description="[[latitude, longitude, altitude above home], …]"
+        min_length=1,
+        max_length=500,
+        description="[[latitude, longitude, altitude above home(, hold seconds)], …]",
     )
     speed_mps: float | None = Field(None, description="Default: 80 % of the unit's top speed.")
     patrol_area: str | None = Field(None, max_length=120)

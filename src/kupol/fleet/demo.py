@@ -28,8 +28,14 @@ log = logging.getLogger(__name__)
 ORIGIN = (51.1150, 71.4000)
 """The south-west corner of the demo's street grid (Astana)."""
 GRID = {"rows": 14, "cols": 16, "spacing_m": 300.0, "arterial_every": 4}
-HIGHWAY = [(51.0890, 71.4160), (51.0890, 71.4700), (51.1000, 71.5300), (51.1125, 71.5317)]
+HIGHWAY = [
+    (51.0890, 71.4160), (51.0890, 71.4290), (51.0890, 71.4700), (51.1000, 71.5300),
+    (51.1125, 71.5317),
+]  # fmt: skip
 """The drone's mission: along the highway south of the city to the ring road camera."""
+HOVER = {1: 90.0}
+"""Where the drone hovers on its way (route index → seconds): over the highway 900 m from
+home, its camera timing the traffic (speeds are taken only while it is still)."""
 PARK = [(51.1250, 71.4300), (51.1250, 71.4360), (51.1285, 71.4360), (51.1285, 71.4300)]
 """The robot dog's patrol loop: a park in the city."""
 NO_FLY = [[51.1300, 71.4500], [51.1300, 71.4600], [51.1360, 71.4600], [51.1360, 71.4500]]
@@ -79,8 +85,13 @@ def seed_fleet(container: Container, actor: Principal) -> None:
         domain.missions.add_fence(actor=actor, name="Central park", kind="patrol_area",
                                   polygon=[list(p) for p in PARK])  # fmt: skip
     if not domain.missions.missions(actor=actor, callsign="drone-1"):
+        waypoints = [
+            [lat, lon, 80.0, *([HOVER[i]] if i in HOVER else [])]
+            for i, (lat, lon) in enumerate(HIGHWAY)
+            if i > 0
+        ]
         domain.missions.plan(actor=actor, callsign="drone-1", name="Highway patrol (south)",
-                             waypoints=[[lat, lon, 80] for lat, lon in HIGHWAY[1:]])  # fmt: skip
+                             waypoints=waypoints)  # fmt: skip
     db = container.db
     with db.reader() as session:
         dispatched = session.scalar(select(Dispatch.id).limit(1))
@@ -120,7 +131,7 @@ class DemoSimulators:
         units: list[tuple[str, Callable[[], DroneSim | DogSim]]] = [
             ("demo drone", lambda: DroneSim(
                 sysid=1, route=HIGHWAY, target=f"127.0.0.1:{port}", speed_mps=18, alt_m=80,
-                rate_hz=2, endurance_min=240)),
+                rate_hz=2, endurance_min=240, holds=HOVER)),
         ]  # fmt: skip
         if self._mqtt is not None:
             host, mqtt_port = self._mqtt

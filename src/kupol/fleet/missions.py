@@ -4,7 +4,8 @@ A mission is a unit's waypoints, flown or walked from its home and back. Before 
 accepted kupol checks, and refuses with the reason:
 
 - every waypoint is a position, a drone's altitude is 1 m to ``[fleet] max_alt_m`` above home
-  (a robot dog's is 0);
+  (a robot dog's is 0), and its optional hold — seconds the unit stays there (a drone hovering
+  to watch a road: MAVLink ``NAV_WAYPOINT``'s param 1) — is 0 to an hour;
 - the speed is above 0 and at most the unit's top speed;
 - a drone's whole path (home → waypoints → home) enters no active **no-fly zone** — a leg
   crossing a zone between two waypoints outside it counts (no-fly zones are airspace: ground
@@ -13,7 +14,8 @@ accepted kupol checks, and refuses with the reason:
   one is configured (its length and time are the streets');
 - with a **patrol area**, the path stays inside it (home may lie outside: the legs from and to
   home are not held to it);
-- the path takes at most ``1 − endurance_reserve`` of the unit's endurance at that speed.
+- the path, with the holds, takes at most ``1 − endurance_reserve`` of the unit's endurance at
+  that speed.
 
 A drone's mission is exported as a **QGroundControl plan** (``.plan`` JSON) and as **MAVLink
 mission items** (``MISSION_ITEM_INT``: home, take-off, the waypoints, return to launch), which
@@ -44,6 +46,8 @@ from kupol.fleet.roads import RoadGraph
 from kupol.settings import FleetSettings
 
 MAX_WAYPOINTS = 500
+MAX_HOLD_S = 3600.0
+"""The longest a unit may be told to stay at one waypoint."""
 
 # MAVLink command and frame numbers (common.xml): kept here so the .plan export needs no
 # pymavlink import.
@@ -63,6 +67,11 @@ class FenceView:
     active: bool
     created_by: str
     created_at: datetime
+
+
+def hold_s(waypoint: list[float]) -> float:
+    """How long a unit stays at a waypoint (its fourth value; none: 0)."""
+    return float(waypoint[3]) if len(waypoint) > 3 else 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -251,6 +260,7 @@ class Missions:
             path = stops
             length = sum(haversine_m(a, b) for a, b in itertools.pairwise(path))
             duration = length / speed
+        duration += sum(hold_s(p) for p in points)
         for fence in self.fences(active_only=True) if kind == "drone" else ():
             if fence.kind == "no_fly" and fence.entered_by(path):
                 raise InvalidInputError(f"the path enters the no-fly zone {fence.name!r}")
@@ -392,8 +402,11 @@ class Missions:
                         home[0], home[1], first_alt),
         ]  # fmt: skip
         frame, none = MAV_FRAME_GLOBAL_RELATIVE_ALT, (0.0, 0.0, 0.0, 0.0)
-        for lat, lon, alt in mission.waypoints:
-            items.append(MissionItem(len(items), frame, MAV_CMD_NAV_WAYPOINT, none, lat, lon, alt))
+        for w in mission.waypoints:
+            # NAV_WAYPOINT's param 1 is the hold: seconds hovering at the point.
+            hold = (hold_s(w), 0.0, 0.0, 0.0)
+            items.append(MissionItem(len(items), frame, MAV_CMD_NAV_WAYPOINT, hold, w[0], w[1],
+                                     w[2]))  # fmt: skip
         items.append(
             MissionItem(len(items), frame, MAV_CMD_NAV_RETURN_TO_LAUNCH, none, 0.0, 0.0, 0.0)
         )
@@ -451,10 +464,15 @@ class Missions:
     def _check_waypoints(self, waypoints: list[list[float]], *, drone: bool) -> list[list[float]]:
         points = []
         for i, w in enumerate(waypoints, start=1):
-            if len(w) not in (2, 3):
-                raise InvalidInputError(f"waypoint {i}: [latitude, longitude(, altitude)]")
+            if len(w) not in (2, 3, 4):
+                raise InvalidInputError(
+                    f"waypoint {i}: [latitude, longitude(, altitude(, hold seconds))]"
+                )
             lat, lon = float(w[0]), float(w[1])
-            alt = float(w[2]) if len(w) == 3 else (60.0 if drone else 0.0)
+            alt = float(w[2]) if len(w) >= 3 else (60.0 if drone else 0.0)
+            hold = float(w[3]) if len(w) == 4 else 0.0
+            if not (math.isfinite(hold) and 0 <= hold <= MAX_HOLD_S):
+                raise InvalidInputError(f"waypoint {i}: the hold must be 0–{MAX_HOLD_S:.0f} s")
             if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
                     and -180 <= lon <= 180):  # fmt: skip
                 raise InvalidInputError(f"waypoint {i}: {lat}, {lon} is not a position")
@@ -462,7 +480,7 @@ class Missions:
                 raise InvalidInputError(
                     f"waypoint {i}: altitude must be 1–{self.settings.max_alt_m:.0f} m above home"
                 )
-            points.append([lat, lon, alt if drone else 0.0])
+            points.append([lat, lon, alt if drone else 0.0, *([hold] if hold else [])])
         return points
 
     @staticmethod

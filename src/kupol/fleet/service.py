@@ -31,6 +31,7 @@ from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
+from kupol.core.geo import haversine_m
 from kupol.core.messages import Event, utcnow
 from kupol.fleet.geofence import Fence
 from kupol.fleet.model import Advisory, Geofence, Mission, TrackPoint, Unit
@@ -680,8 +681,16 @@ def _interpolate(
         turn = (b.heading_deg - a.heading_deg + 540) % 360 - 180  # the short way round
         heading = round((a.heading_deg + turn * share) % 360, 1)
     gap = min(abs((at - p.at).total_seconds()) for p in (a, b))
+    # How fast the unit (and so its camera) moved then: the faster of what it reported and
+    # what its displacement between the two samples says, so a camera is not taken as still
+    # on the word of one sample.
+    speeds = [s for s in (a.speed_mps, b.speed_mps) if s is not None]
+    span = (b.at - a.at).total_seconds()
+    if span > 0:
+        speeds.append(haversine_m((a.lat, a.lon), (b.lat, b.lon)) / span)
     return {
         "unit": callsign, "lat": round(a.lat + (b.lat - a.lat) * share, 7),
         "lon": round(a.lon + (b.lon - a.lon) * share, 7), "alt_m": mix(a.alt_m, b.alt_m),
-        "heading_deg": heading, "from": "track", "nearest_sample_s": round(gap, 2),
+        "heading_deg": heading, "speed_mps": round(max(speeds), 2) if speeds else None,
+        "from": "track", "nearest_sample_s": round(gap, 2),
     }  # fmt: skip

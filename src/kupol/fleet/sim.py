@@ -19,7 +19,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -70,13 +70,22 @@ class Fix:
     leg: int
 
 
-def walk(route: Sequence[LatLon], speed_mps: float, step_s: float) -> Iterator[Fix]:
+def walk(
+    route: Sequence[LatLon], speed_mps: float, step_s: float,
+    holds: Mapping[int, float] | None = None,
+) -> Iterator[Fix]:  # fmt: skip
     """Positions every ``step_s`` seconds along ``route`` at ``speed_mps``, ending on its last
-    point."""
+    point; ``holds`` (route index → seconds) keeps the unit still at those points, speed 0 —
+    counted in the next leg, as an autopilot reports the point reached on arrival."""
+    holds = holds or {}
     t = 0.0
+    last_leg = len(route) - 2
     for leg, (a, b) in enumerate(itertools.pairwise(route)):
-        length = haversine_m(a, b)
         heading = bearing_deg(a, b)
+        for _ in range(round(holds.get(leg, 0.0) / step_s) if leg > 0 else 0):
+            yield Fix(t, a[0], a[1], heading, 0.0, leg)
+            t += step_s
+        length = haversine_m(a, b)
         steps = max(1, math.ceil(length / (speed_mps * step_s)))
         for i in range(steps):
             share = i / steps
@@ -84,7 +93,11 @@ def walk(route: Sequence[LatLon], speed_mps: float, step_s: float) -> Iterator[F
                       heading, speed_mps, leg)  # fmt: skip
             t += length / speed_mps / steps
     last = route[-1]
-    yield Fix(t, last[0], last[1], bearing_deg(route[-2], last), 0.0, len(route) - 2)
+    heading = bearing_deg(route[-2], last)
+    for _ in range(round(holds.get(last_leg + 1, 0.0) / step_s)):
+        yield Fix(t, last[0], last[1], heading, 0.0, last_leg)
+        t += step_s
+    yield Fix(t, last[0], last[1], heading, 0.0, last_leg)
 
 
 class _Runner:
@@ -109,11 +122,14 @@ class DroneSim(_Runner):
         self, *, sysid: int, route: Sequence[LatLon], target: str = "127.0.0.1:14550",
         speed_mps: float = 15.0, alt_m: float = 80.0, rate_hz: float = 4.0,
         endurance_min: float = 40.0, battery_start: float = 100.0, speedup: float = 1.0,
+        holds: Mapping[int, float] | None = None,
     ) -> None:  # fmt: skip
         super().__init__(speedup)
         from pymavlink import mavutil
 
         self.route = list(route)
+        self.holds = dict(holds or {})
+        """Seconds hovering at route points (index → seconds; 0 is home)."""
         self.speed, self.alt, self.rate = speed_mps, alt_m, rate_hz
         self.endurance_s, self.battery_start = endurance_min * 60, battery_start
         self._link = mavutil.mavlink_connection(
@@ -156,13 +172,14 @@ class DroneSim(_Runner):
                 items.append(item)
             self.mav.mission_ack_send(*gcs, mav.MAV_MISSION_ACCEPTED, mav.MAV_MISSION_TYPE_MISSION)
             waypoints = [
-                (i.x / 1e7, i.y / 1e7, i.z) for i in items[1:]
+                (i.x / 1e7, i.y / 1e7, i.z, i.param1) for i in items[1:]
                 if i.command == mav.MAV_CMD_NAV_WAYPOINT
             ]  # fmt: skip
             self.mission = items
             if waypoints:
-                self.route = [self.route[0], *[(lat, lon) for lat, lon, _ in waypoints]]
+                self.route = [self.route[0], *[(lat, lon) for lat, lon, _, _ in waypoints]]
                 self.alt = waypoints[0][2]
+                self.holds = {n: w[3] for n, w in enumerate(waypoints, start=1) if w[3] > 0}
             return True
         return False
 
@@ -181,7 +198,7 @@ class DroneSim(_Runner):
         from pymavlink.dialects.v20 import common as mav
 
         home = self.route[0]
-        outbound = list(walk(self.route, self.speed, 1 / self.rate))
+        outbound = list(walk(self.route, self.speed, 1 / self.rate, self.holds))
         back_t = outbound[-1].t
         inbound = [
             Fix(back_t + f.t, f.lat, f.lon, f.heading, f.speed, -1)

@@ -137,6 +137,7 @@ def build_traffic(
             known_cameras=known_cameras,
             zone=zone,
             repeat_window_s=settings.repeat_window_s,
+            still_camera_mps=settings.still_camera_mps,
         ),
         crossings=CrossingRecorder(db=db, known_cameras=known_cameras),
         review=ReviewService(

@@ -12,6 +12,12 @@ for one offence. A violation whose camera, offence and plate match one already r
 ``system``, naming the first — so its evidence is kept but the officer sees the offence once
 and the owner is fined once. (A vehicle passes a camera once a minute at most: one red light,
 one crosswalk, one speed measurement.) Violations without a plate are never merged.
+
+A camera on a unit (a drone, a robot dog) has its violations placed on the unit's track
+(``geotag``, wired to the fleet). A *speed* it measured stands only if the unit was still —
+hovering or standing, no faster than ``still_camera_mps`` — at both ends of the measurement:
+the camera's ground calibration holds for a still camera only, and a speed taken from a moving
+one (or one whose motion is unknown) is refused with the reason.
 """
 
 from __future__ import annotations
@@ -37,6 +43,13 @@ from kupol.traffic.model import CrossingEvent, Violation
 
 log = logging.getLogger(__name__)
 CROSSING_KINDS = ("pedestrian", "vehicle", "near_miss", "warning_on", "warning_off")
+SPEED_OFFENCES = frozenset({"speeding", "scooter_speeding", "scooter_sidewalk_speeding"})
+"""Offences measured as a speed from the camera's picture."""
+
+
+class MovingCameraError(InvalidInputError):
+    """A speed measured by a camera on a unit that moved (or may have): expected whenever a
+    drone flies with its camera on, so logged as information, not as a warning."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,8 +76,10 @@ class ViolationRecorder:
         known_cameras: Callable[[], set[str]],
         zone: ZoneInfo,
         repeat_window_s: float = 60.0,
+        still_camera_mps: float = 1.0,
     ) -> None:
         self._db = db
+        self._still_mps = still_camera_mps
         self._legal = legal
         self._known_cameras = known_cameras
         self._zone = zone
@@ -103,11 +118,21 @@ class ViolationRecorder:
         known = self._known_cameras()
         # A mobile camera's violation is placed on its unit's track (before the transaction:
         # the fleet writes its own).
-        places = (
-            {m.id: self.geotag(m.camera_id, m.occurred_at) for m in messages}
-            if self.geotag is not None
-            else {}
-        )
+        places: dict[object, dict[str, object] | None] = {}
+        starts: dict[object, dict[str, object] | None] = {}
+        if self.geotag is not None:
+            for m in messages:
+                places[m.id] = self.geotag(m.camera_id, m.occurred_at)
+                track_s = m.measured.get("track_s")
+                if (
+                    places[m.id] is not None
+                    and m.offence in SPEED_OFFENCES
+                    and isinstance(track_s, int | float)
+                    and 0 < track_s < 600
+                ):
+                    starts[m.id] = self.geotag(
+                        m.camera_id, m.occurred_at - timedelta(seconds=float(track_s))
+                    )
         stored = duplicates = refused = repeats = 0
         with self._db.unit_of_work() as session:
             ids = {str(m.id) for m in messages}
@@ -122,8 +147,12 @@ class ViolationRecorder:
                     if message.camera_id not in known:
                         raise InvalidInputError(f"unknown camera {message.camera_id!r}")
                     qualification = self.qualify(message)
+                    if message.offence in SPEED_OFFENCES:
+                        for where in (places.get(message.id), starts.get(message.id)):
+                            self._check_still(where)
                 except InvalidInputError as exc:
-                    log.warning("violation %s refused: %s", message.id, exc)
+                    level = logging.INFO if isinstance(exc, MovingCameraError) else logging.WARNING
+                    log.log(level, "violation %s refused: %s", message.id, exc)
                     refused += 1
                     continue
                 existing.add(str(message.id))
@@ -166,6 +195,33 @@ class ViolationRecorder:
                 session.flush()
                 stored += 1
         return RecordStats(stored=stored, duplicates=duplicates, refused=refused, repeats=repeats)
+
+    def _check_still(self, where: dict[str, object] | None) -> None:
+        """Refuse a speed measured by a camera on a unit that was moving (or not known still).
+
+        Raises:
+            MovingCameraError: the unit moved faster than ``still_camera_mps``, or its motion
+                at that moment is unknown.
+        """
+        if where is None:  # a fixed camera
+            return
+        unit = where.get("unit")
+        if "error" in where:
+            raise MovingCameraError(
+                f"a speed from the camera of {unit}, whose motion then is unknown "
+                f"({where['error']}): its calibration holds for a still camera only"
+            )
+        speed = where.get("speed_mps")
+        if not isinstance(speed, int | float):
+            raise MovingCameraError(
+                f"a speed from the camera of {unit}, whose own speed then is unknown"
+            )
+        if speed > self._still_mps:
+            raise MovingCameraError(
+                f"a speed from the camera of {unit} while it moved at {speed:.1f} m/s (still "
+                f"is at most {self._still_mps:g} m/s): its calibration holds for a still "
+                "camera only"
+            )
 
     def _first_of(
         self, session: Session, message: ViolationObserved, plate: str | None

@@ -19,7 +19,19 @@
     Number(value).toLocaleString("ru-RU") + " ₸"; }
 
   function measured(v) {
-    return Object.entries(v.measured).map(([k, value]) => k + ": " + value).join(", ");
+    return Object.entries(v.measured).filter(([k]) => k !== "geo")
+      .map(([k, value]) => k + ": " + value).join(", ");
+  }
+
+  /* A mobile camera's violation is placed on its unit's track (measured.geo). */
+  function place(v) {
+    const geo = v.measured.geo;
+    if (!geo) return t("review.place_camera");
+    if (geo.error) return t("review.place_unknown", { unit: geo.unit, error: geo.error });
+    return t("review.place_unit", { unit: geo.unit, lat: Number(geo.lat).toFixed(5),
+      lon: Number(geo.lon).toFixed(5), alt: geo.alt_m === null ? "—" : Math.round(geo.alt_m),
+      speed: geo.speed_mps === null || geo.speed_mps === undefined ? "—"
+        : Number(geo.speed_mps).toFixed(1) });
   }
 
   async function load() {
@@ -85,6 +97,7 @@
       fine: t("review.fine_text", { mrp: v.fine_mrp, tenge: tenge(v.fine_tenge),
         rate: tenge(v.mrp_tenge) }),
       measured: measured(v),
+      place: place(v),
       plate: v.plate ? v.plate + " (" + t("review.plate_source." + (v.plate_source || "camera")) +
         ")" : t("review.no_plate"),
       decision,
