@@ -100,3 +100,61 @@ def test_an_operator_plans_a_mission_on_the_map_and_opens_a_unit(
     expect(page.locator("#fu-missions tbody")).to_contain_text("Ring road check")
     expect(page.locator("#fu-charts svg.telemetry-chart").first).to_be_attached(timeout=15_000)
     expect(page.locator("#fu-video-form")).to_be_visible()  # its camera: ast-drone-01
+
+
+def test_an_operator_draws_a_geofence_and_switches_it_off(
+    new_context: Callable[..., Any], fleet_server: LiveServer
+) -> None:
+    operator, password = fleet_server.add_user("operator", prefix="zone", locale="en")
+    context = new_context(fleet_server.url)
+    login_api(context, operator, password)
+    page = context.new_page()
+    page.goto("/fleet")
+    expect(page.locator("#fl-zones tbody tr")).to_have_count(2)  # the demo's two
+    areas = page.locator("#fl-map path.fence-patrol_area")
+    expect(areas).to_have_count(1)
+    page.fill("#fl-zone-name", "Stadium (match day)")
+    page.select_option("#fl-zone-kind", "patrol_area")
+    page.check("#fl-zone-mode")
+    for x, y in ((200, 200), (260, 200)):
+        page.locator("#fl-map").click(position={"x": x, "y": y})
+    expect(page.locator("#fl-zone-count")).to_have_text("2 corners")
+    page.click("#fl-zone button[type=submit]")  # two corners are no area: refused, and why
+    expect(page.locator("#fl-zone-error")).to_contain_text("at least 3")
+    page.locator("#fl-map").click(position={"x": 230, "y": 150})
+    expect(page.locator("#fl-map circle.zone-corner")).to_have_count(3)
+    page.click("#fl-zone button[type=submit]")
+    stadium = page.locator("#fl-zones tbody tr", has_text="Stadium (match day)")
+    expect(stadium).to_contain_text("patrol area")
+    expect(stadium).to_contain_text(operator)
+    expect(areas).to_have_count(2)
+    expect(page.locator("#fl-map circle.zone-corner")).to_have_count(0)
+    stadium.locator("button").click()  # switched off: off the map, still listed
+    expect(stadium.locator("button")).to_have_text("Switch on")
+    expect(areas).to_have_count(1)
+
+
+def test_an_operator_plans_a_shift_s_patrols_and_saves_them_as_missions(
+    new_context: Callable[..., Any], fleet_server: LiveServer
+) -> None:
+    operator, password = fleet_server.add_user("operator", prefix="patrol", locale="en")
+    context = new_context(fleet_server.url)
+    login_api(context, operator, password)
+    page = context.new_page()
+    page.goto("/fleet")
+    boxes = page.locator("#fl-patrol-units input[type=checkbox]")
+    expect(boxes).to_have_count(4)  # the ground units: two cars, the dog, the foot patrol
+    page.uncheck("#fl-patrol-units input[value='foot-3']")
+    page.fill("#fl-patrol-shift", "90")
+    page.click("#fl-patrol button[type=submit]")
+    routes = page.locator("#fl-patrol-routes tbody tr")
+    expect(routes).to_have_count(3)
+    expect(page.locator("#fl-patrol-summary")).to_contain_text("Risk covered")
+    # The demo's collision is the one risky place: some unit's route passes it.
+    expect(page.locator("#fl-map circle.patrol-place")).to_have_count(1)
+    expect(page.locator("#fl-map path.patrol-route")).to_have_count(1)
+    page.click("#fl-patrol-save")
+    expect(routes.filter(has_text="mission")).to_have_count(1)
+    expect(page.locator("#fl-patrol-save")).to_be_disabled()
+    expect(page.locator("#fl-map path.patrol-route")).to_have_count(0)
+    expect(page.locator("#fl-map path.mission-path").first).to_be_attached()

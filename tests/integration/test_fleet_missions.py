@@ -44,9 +44,15 @@ def test_geofence_geometry() -> None:
     assert square.entered_by([(43.2030, 76.9000), (43.2080, 76.9000)])
     assert not square.entered_by([(43.2030, 76.8950), (43.2080, 76.8950)])  # west of it
     for bad, message in [([[1, 2], [3, 4]], "3 to 500"), ([[1, 2], [1, 2], [1, 2]], "no area"),
-                         ([[91, 0], [0, 1], [1, 1]], "latitude")]:  # fmt: skip
+                         ([[91, 0], [0, 1], [1, 1]], "latitude"),
+                         # a bow tie: the corners clicked out of order
+                         ([[43.20, 76.90], [43.21, 76.91], [43.21, 76.90], [43.20, 76.91]],
+                          "crosses itself \\(edges 1 and 3\\)")]:  # fmt: skip
         with pytest.raises(InvalidInputError, match=message):
             check_polygon(bad)
+    # Concave is fine; so is a closed ring.
+    notch = [[43.20, 76.90], [43.20, 76.92], [43.22, 76.92], [43.21, 76.91], [43.22, 76.90]]
+    assert len(check_polygon([*notch, notch[0]])) == 5
 
 
 def test_a_mission_is_checked_before_it_is_accepted(container: Container) -> None:

@@ -139,6 +139,14 @@ def test_the_planner_over_the_api_from_stored_accidents_and_incidents(
         car, dog = plan["routes"]
         assert car["callsign"] == "car-1" and car["seconds"] <= 30 * 60 + 5
         assert dog["seconds"] <= 30 * 60 + 5 and math.isclose(dog["path"][0][0], ORIGIN[0])
+        # A route becomes the unit's mission as it stands (the console's "save as missions").
+        saved = api.post("/api/fleet/missions", headers=operator, json={
+            "callsign": "car-1", "name": "Patrol (plan 5)", "speed_mps": car["speed_mps"],
+            "waypoints": [p[:2] for p in car["places"]]})  # fmt: skip
+        assert saved.status_code == 201, saved.text
+        mission = saved.json()
+        assert car["speed_mps"] <= 60 / 3.6 and mission["speed_mps"] == car["speed_mps"]
+        assert mission["duration_s"] == pytest.approx(car["seconds"], rel=0.01)
         drone = api.post("/api/fleet/patrols/plan", headers=operator,
                          json={"callsigns": ["drone-1"], "shift_minutes": 30})  # fmt: skip
         assert drone.status_code == 422 and "drones fly missions" in drone.text

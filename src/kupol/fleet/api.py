@@ -278,12 +278,17 @@ def close_dispatch(
 
 @router.get("/roads")
 def road_segments(container: ContainerDep, reader: Reader) -> dict[str, Any]:
-    """The road graph's segments for the map (``[lat, lon, lat, lon]`` each, one per street
-    segment), or none when no graph is configured."""
+    """The road graph's segments for the map (``[lat, lon, lat, lon, footpath]`` each, one per
+    street segment; ``footpath`` 1 for a path no vehicle takes), or none when no graph is
+    configured."""
     roads = container.fleet.dispatcher.roads
     if roads is None:
         return {"segments": []}
-    return {"segments": [[u[0], u[1], v[0], v[1]] for u, v, _ in roads.segments()]}
+    return {
+        "segments": [
+            [u[0], u[1], v[0], v[1], 0 if edge["vehicle"] else 1] for u, v, edge in roads.segments()
+        ]
+    }
 
 
 class PatrolPlanIn(BaseModel):

@@ -37,7 +37,9 @@ HOVER = {1: 90.0}
 """Where the drone hovers on its way (route index → seconds): over the highway 900 m from
 home, its camera timing the traffic (speeds are taken only while it is still)."""
 PARK = [(51.1250, 71.4300), (51.1250, 71.4360), (51.1285, 71.4360), (51.1285, 71.4300)]
-"""The robot dog's patrol loop: a park in the city."""
+"""The Central park patrol area."""
+PARK_PATHS = [(51.1252, 71.4303), (51.1252, 71.4357), (51.1283, 71.4357), (51.1283, 71.4303)]
+"""The park's footpath loop, just inside it: the robot dog's patrol."""
 NO_FLY = [[51.1300, 71.4500], [51.1300, 71.4600], [51.1360, 71.4600], [51.1360, 71.4500]]
 UNITS = [
     UnitSpec(callsign="drone-1", kind="drone", capabilities=("camera", "thermal", "plate_reader"),
@@ -45,7 +47,8 @@ UNITS = [
              home_lon=HIGHWAY[0][1], crew="Capt. Abenov (pilot)", mavlink_sysid=1,
              camera_id="ast-drone-01"),
     UnitSpec(callsign="dog-1", kind="robot_dog", capabilities=("camera", "speaker"),
-             endurance_min=120, max_speed_kmh=11, home_lat=PARK[0][0], home_lon=PARK[0][1],
+             endurance_min=120, max_speed_kmh=11, home_lat=PARK_PATHS[0][0],
+             home_lon=PARK_PATHS[0][1],
              crew="Sgt. Nurlanova (handler)"),
     UnitSpec(callsign="car-12", kind="patrol_car", capabilities=("camera", "plate_reader"),
              endurance_min=720, max_speed_kmh=110, home_lat=51.1160, home_lon=71.4020,
@@ -60,8 +63,17 @@ UNITS = [
 
 
 def write_roads(path: Path) -> Path:
-    """The demo's street grid as GeoJSON (what a city would export from its GIS)."""
+    """The demo's street grid and the park's footpaths as GeoJSON (what a city would export
+    from its GIS)."""
     graph = grid_city(ORIGIN, **GRID)  # type: ignore[arg-type]
+    # Each corner of the park's loop is joined by a path to the nearest street corner; the
+    # loop and a diagonal across the park are paths no vehicle takes.
+    joins = [(corner, graph.nearest(corner)) for corner in PARK_PATHS]
+    for corner, street in joins:
+        if street is not None:
+            graph.add_road([corner, street], speed_kmh=5, vehicle=False)
+    graph.add_road([*PARK_PATHS, PARK_PATHS[0]], speed_kmh=5, vehicle=False)
+    graph.add_road([PARK_PATHS[0], PARK_PATHS[2]], speed_kmh=5, vehicle=False)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(graph.to_geojson()))
     return path
@@ -92,6 +104,11 @@ def seed_fleet(container: Container, actor: Principal) -> None:
         ]
         domain.missions.plan(actor=actor, callsign="drone-1", name="Highway patrol (south)",
                              waypoints=waypoints)  # fmt: skip
+    if not domain.missions.missions(actor=actor, callsign="dog-1"):
+        # Round the park's footpaths (with a road graph; straight lines without one).
+        domain.missions.plan(actor=actor, callsign="dog-1", name="Park patrol",
+                             waypoints=[list(p) for p in PARK_PATHS[1:]],
+                             patrol_area="Central park")  # fmt: skip
     db = container.db
     with db.reader() as session:
         dispatched = session.scalar(select(Dispatch.id).limit(1))
@@ -136,7 +153,7 @@ class DemoSimulators:
         if self._mqtt is not None:
             host, mqtt_port = self._mqtt
             units.append(("demo robot dog", lambda: DogSim(
-                callsign="dog-1", route=PARK, host=host, port=mqtt_port, speed_mps=1.4,
+                callsign="dog-1", route=PARK_PATHS, host=host, port=mqtt_port, speed_mps=1.4,
                 laps=1_000, endurance_min=120)))  # fmt: skip
         self._threads = [
             threading.Thread(target=self._keep, args=unit, name=unit[0], daemon=True)

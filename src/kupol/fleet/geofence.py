@@ -99,8 +99,8 @@ def check_polygon(points: Sequence[Sequence[float]]) -> tuple[LatLon, ...]:
     """A polygon as (lat, lon) tuples, checked.
 
     Raises:
-        InvalidInputError: fewer than three points, more than 500, a point out of range, or
-            an area of (almost) nothing.
+        InvalidInputError: fewer than three points, more than 500, a point out of range, an
+            outline that crosses itself, or an area of (almost) nothing.
     """
     if not 3 <= len(points) <= MAX_POINTS:
         raise InvalidInputError(f"a polygon needs 3 to {MAX_POINTS} points")
@@ -120,6 +120,32 @@ def check_polygon(points: Sequence[Sequence[float]]) -> tuple[LatLon, ...]:
     area = abs(
         sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, ring[1:] + ring[:1], strict=True))
     )
+    crossing = _self_crossing(ring)
+    if crossing is not None:
+        raise InvalidInputError(
+            f"the outline crosses itself (edges {crossing[0] + 1} and {crossing[1] + 1}): "
+            "click the corners in order around the area"
+        )
     if len(polygon) < 3 or area / 2 < 1.0:
         raise InvalidInputError("the polygon encloses no area")
     return tuple(polygon)
+
+
+def _self_crossing(ring: Sequence[tuple[float, float]]) -> tuple[int, int] | None:
+    """The first two non-adjacent edges of a closed ring that cross, if any (O(n²): a fence
+    has at most 500 corners)."""
+
+    def side(a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> float:
+        return (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
+
+    n = len(ring)
+    edges = [(ring[i], ring[(i + 1) % n]) for i in range(n)]
+    for i in range(n):
+        a, b = edges[i]
+        for j in range(i + 2, n):
+            if i == 0 and j == n - 1:
+                continue  # the last edge meets the first at the first corner
+            c, d = edges[j]
+            if (side(a, b, c) * side(a, b, d) < 0) and (side(c, d, a) * side(c, d, b) < 0):
+                return i, j
+    return None

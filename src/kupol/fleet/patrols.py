@@ -81,6 +81,8 @@ class PatrolRoute:
     """The whole way over the streets, home to home."""
     seconds: float
     risk: float
+    speed_mps: float
+    """The pace it was planned at: a mission made of the route keeps it."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -236,6 +238,7 @@ def _route(roads: RoadGraph, unit: Patroller, visits: list[Place]) -> PatrolRout
     return PatrolRoute(
         callsign=unit.callsign, places=[p.point for p in visits], path=path,
         seconds=round(seconds, 1), risk=round(sum(p.risk for p in visits), 3),
+        speed_mps=math.floor(unit.pace_mps * 1000) / 1000,  # never above the unit's top
     )  # fmt: skip
 
 

@@ -2,15 +2,16 @@
 
 The graph comes from a GeoJSON file of ``LineString`` (or ``MultiLineString``) features — a
 city's road centre lines exported from its GIS or OpenStreetMap — with optional properties
-``speed_kmh`` (default 40), ``oneway`` (true: only in the line's direction) and ``foot``
-(false: no walking, a motorway). Line ends and shared vertices (to 1e-6°, about 0.1 m) are
-junctions. :func:`grid_city` makes a synthetic one (a grid with faster arterials) for tests
-and the demo.
+``speed_kmh`` (default 40), ``oneway`` (true: only in the line's direction), ``foot``
+(false: no walking, a motorway) and ``vehicle`` (false: a footpath — a park's paths, a
+pedestrian street — walked but never driven). Line ends and shared vertices (to 1e-6°,
+about 0.1 m) are junctions. :func:`grid_city` makes a synthetic one (a grid with faster
+arterials) for tests and the demo.
 
 A route runs from a point to the nearest junction in a straight line, over the graph, and from
 the junction nearest the destination to it, each part at the unit's pace: on a road a car goes
-at the road's speed or its own top speed, whichever is lower; a walker or a robot dog at its
-own pace and never on a road closed to walkers.
+at the road's speed or its own top speed, whichever is lower, and never on a footpath; a walker
+or a robot dog at its own pace, on footpaths too, and never on a road closed to walkers.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class RoadGraph:
         import networkx as nx
 
         self.graph = nx.DiGraph()
-        self._cells: dict[tuple[int, int], list[LatLon]] = {}
+        # Junctions by ~1 km cell, for each way of travelling: a car starts from a junction
+        # it can drive from, a walker from one it can walk from.
+        self._cells: dict[bool, dict[tuple[int, int], list[LatLon]]] = {True: {}, False: {}}
 
     @property
     def junctions(self) -> int:
@@ -54,9 +57,9 @@ class RoadGraph:
 
     def add_road(
         self, points: Sequence[LatLon], *, speed_kmh: float = DEFAULT_SPEED_KMH,
-        oneway: bool = False, foot: bool = True,
+        oneway: bool = False, foot: bool = True, vehicle: bool = True,
     ) -> None:  # fmt: skip
-        """Add a road through ``points`` (lat, lon)."""
+        """Add a road (or, with ``vehicle=False``, a footpath) through ``points`` (lat, lon)."""
         if not (math.isfinite(speed_kmh) and 1 <= speed_kmh <= 200):
             raise InvalidInputError("a road's speed_kmh must be between 1 and 200")
         nodes = [(round(p[0], 6), round(p[1], 6)) for p in points]
@@ -65,19 +68,24 @@ class RoadGraph:
                 continue
             length = haversine_m(a, b)
             for u, v in ((a, b),) if oneway else ((a, b), (b, a)):
-                self.graph.add_edge(u, v, metres=length, speed=speed_kmh / 3.6, foot=foot)
+                self.graph.add_edge(u, v, metres=length, speed=speed_kmh / 3.6, foot=foot,
+                                    vehicle=vehicle)  # fmt: skip
             for node in (a, b):
                 cell = self._cell(node)
-                if node not in self._cells.setdefault(cell, []):
-                    self._cells[cell].append(node)
+                for car, allowed in ((True, vehicle), (False, foot)):
+                    cells = self._cells[car]
+                    if allowed and node not in cells.setdefault(cell, []):
+                        cells[cell].append(node)
 
     @staticmethod
     def _cell(p: LatLon) -> tuple[int, int]:
         return (math.floor(p[0] * 100), math.floor(p[1] * 100))  # about 1 km
 
-    def nearest(self, point: LatLon) -> LatLon | None:
-        """The junction nearest ``point`` (searching outwards from its ~1 km cell)."""
-        if not self._cells:
+    def nearest(self, point: LatLon, *, car: bool = True) -> LatLon | None:
+        """The junction nearest ``point`` that a car (``car``) or a walker can set off from
+        (searching outwards from its ~1 km cell)."""
+        cells = self._cells[car]
+        if not any(cells.values()):
             return None
         ci, cj = self._cell(point)
         best, best_d = None, math.inf
@@ -89,7 +97,7 @@ class RoadGraph:
                 if max(abs(di), abs(dj)) == radius
             ]
             for cell in ring:
-                for node in self._cells.get(cell, ()):
+                for node in cells.get(cell, ()):
                     d = haversine_m(point, node)
                     if d < best_d:
                         best, best_d = node, d
@@ -103,13 +111,13 @@ class RoadGraph:
         walking at ``pace_mps`` on roads open to walkers."""
         import networkx as nx
 
-        a, b = self.nearest(start), self.nearest(end)
+        a, b = self.nearest(start, car=car), self.nearest(end, car=car)
         if a is None or b is None:
             return None
         walk = min(pace_mps, 1.5) if car else pace_mps  # a car's crew walks the last metres
 
         def weight(_u: Any, _v: Any, edge: dict[str, Any]) -> float | None:
-            if not car and not edge["foot"]:
+            if not (edge["vehicle"] if car else edge["foot"]):  # closed to this unit
                 return None
             speed = min(edge["speed"], pace_mps) if car else pace_mps
             return float(edge["metres"]) / speed
@@ -144,6 +152,7 @@ class RoadGraph:
                     "properties": {
                         "speed_kmh": round(edge["speed"] * 3.6, 3),
                         "foot": edge["foot"],
+                        "vehicle": edge["vehicle"],
                         "oneway": not self.graph.has_edge(v, u),
                     },
                 }
@@ -157,12 +166,12 @@ class RoadGraph:
         import networkx as nx
 
         walk = min(pace_mps, 1.5) if car else pace_mps
-        near = [self.nearest(p) for p in points]
+        near = [self.nearest(p, car=car) for p in points]
         access = [haversine_m(p, j) / walk if j is not None else math.inf
                   for p, j in zip(points, near, strict=True)]  # fmt: skip
 
         def weight(_u: Any, _v: Any, edge: dict[str, Any]) -> float | None:
-            if not car and not edge["foot"]:
+            if not (edge["vehicle"] if car else edge["foot"]):  # closed to this unit
                 return None
             return float(edge["metres"]) / (min(edge["speed"], pace_mps) if car else pace_mps)
 
@@ -216,6 +225,7 @@ def load_geojson(path: Path) -> RoadGraph:
                 graph.add_road(
                     points, speed_kmh=float(props.get("speed_kmh", DEFAULT_SPEED_KMH)),
                     oneway=bool(props.get("oneway", False)), foot=bool(props.get("foot", True)),
+                    vehicle=bool(props.get("vehicle", True)),
                 )  # fmt: skip
             except (TypeError, ValueError, IndexError, InvalidInputError) as exc:
                 raise InvalidInputError(f"{path}: feature {n}: {exc}") from exc

@@ -1,6 +1,8 @@
 /* The fleet: a live map of the units (drones, robot dogs, patrols) with their recent tracks, the
- * streets they are routed over, the geofences and the dispatch routes; the units' state and
- * advisories; and dispatch — click a place, see the units ranked by their time to it, send one. */
+ * streets they are routed over, the geofences, the missions under way and the dispatch routes;
+ * the units' state and advisories; dispatch — click a place, see the units ranked by their time
+ * to it, send one; and, for those who manage the fleet, the mission planner, patrol plans for a
+ * shift (drawn, then saved as missions) and geofences drawn on the map. */
 (function () {
   "use strict";
   const { t, api, errorText, fmtTime, pageData, row } = window.Kupol;
@@ -17,7 +19,11 @@
   let dispatches = [];
   let target = null;
   let planned = [];     // waypoints clicked for a mission: [lat, lon]
+  let zoneDraft = [];   // corners clicked for a geofence: [lat, lon]
+  let missions = [];    // missions planned or under way (their paths drawn)
+  let patrolPlan = null;
   const planning = () => $("fl-plan-mode") && $("fl-plan-mode").checked;
+  const drawingZone = () => $("fl-zone-mode") && $("fl-zone-mode").checked;
 
   function el(name, attrs, text) {
     const node = document.createElementNS(SVG_NS, name);
@@ -62,7 +68,7 @@
     const parts = [];
     roads.forEach((s) => {
       const [x1, y1] = xy([s[0], s[1]]), [x2, y2] = xy([s[2], s[3]]);
-      parts.push(el("line", { x1, y1, x2, y2, class: "road" }));
+      parts.push(el("line", { x1, y1, x2, y2, class: s[4] ? "road footpath" : "road" }));
     });
     fences.filter((f) => f.active).forEach((f) => {
       const shape = el("path", { d: path(f.polygon) + " Z", class: "fence fence-" + f.kind });
@@ -74,6 +80,23 @@
       const [x, y] = xy(d.target);
       parts.push(el("circle", { cx: x, cy: y, r: 7, class: "incident" }));
     });
+    missions.filter((m) => ["planned", "uploaded", "active"].includes(m.status) && m.path)
+      .forEach((m) => {
+        const line = el("path", { d: path(m.path), class: "mission-path mission-" + m.status });
+        line.append(el("title", {}, m.callsign + " · " + m.name));
+        parts.push(line);
+      });
+    if (patrolPlan) {
+      patrolPlan.routes.forEach((r, i) => {
+        if (r.path.length > 1) {
+          parts.push(el("path", { d: path(r.path), class: "patrol-route patrol-" + (i % 4) }));
+        }
+        r.places.forEach((p) => {
+          const [x, y] = xy(p);
+          parts.push(el("circle", { cx: x, cy: y, r: 3.5, class: "patrol-place patrol-" + (i % 4) }));
+        });
+      });
+    }
     tracks.forEach((points) => {
       if (points.length > 1) parts.push(el("path", { d: path(points), class: "track" }));
     });
@@ -96,6 +119,14 @@
         const [x, y] = xy(p);
         parts.push(el("circle", { cx: x, cy: y, r: 4, class: "waypoint" }));
         parts.push(el("text", { x: x + 6, y: y + 4, class: "unit-label" }, String(i + 1)));
+      });
+    }
+    if (zoneDraft.length) {
+      parts.push(el("path", { d: path(zoneDraft) + (zoneDraft.length > 2 ? " Z" : ""),
+        class: "zone-draft fence-" + $("fl-zone-kind").value }));
+      zoneDraft.forEach((p) => {
+        const [x, y] = xy(p);
+        parts.push(el("circle", { cx: x, cy: y, r: 3, class: "zone-corner" }));
       });
     }
     if (target) {
@@ -165,6 +196,12 @@
     if (planning()) {  // a waypoint for the mission being planned, not a dispatch
       planned.push(latlon(x, y));
       $("fl-plan-count").textContent = t("fleet.waypoints", { n: planned.length });
+      draw();
+      return;
+    }
+    if (drawingZone()) {  // a corner of the geofence being drawn
+      zoneDraft.push(latlon(x, y));
+      $("fl-zone-count").textContent = t("fleet.corners", { n: zoneDraft.length });
       draw();
       return;
     }
@@ -239,15 +276,152 @@
     });
   }
 
+  /* One way of clicking the map at a time: waypoints, zone corners, or (neither) dispatch. */
+  [["fl-plan-mode", "fl-zone-mode"], ["fl-zone-mode", "fl-plan-mode"]].forEach(([a, b]) => {
+    if ($(a)) $(a).addEventListener("change", () => { if ($(a).checked) $(b).checked = false; });
+  });
+
+  async function loadMissions() {
+    try {
+      missions = await api("/api/fleet/missions");
+      draw();
+    } catch (err) {
+      fail(err);
+    }
+  }
+
+  /* Patrol plans: routes for the ticked ground units over the shift, past the riskiest streets;
+   * drawn on the map, then saved as one mission per unit (each checked again by the server). */
+  if ($("fl-patrol")) {
+    const showRoutes = (saved) => {
+      $("fl-patrol-routes").tBodies[0].replaceChildren(...patrolPlan.routes.map((r) =>
+        row([r.callsign, String(r.places.length), Math.round(r.seconds / 60) + " min",
+          r.risk.toFixed(1), saved[r.callsign] || ""])));
+      $("fl-patrol-routes").hidden = false;
+    };
+    $("fl-patrol").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      $("fl-patrol-error").hidden = true;
+      const callsigns = [...$("fl-patrol-units").querySelectorAll("input:checked")]
+        .map((box) => box.value);
+      try {
+        patrolPlan = await api("/api/fleet/patrols/plan", { method: "POST",
+          body: { callsigns, shift_minutes: Number($("fl-patrol-shift").value) } });
+        $("fl-patrol-summary").textContent = t("fleet.patrol_summary", {
+          covered: patrolPlan.risk_covered.toFixed(1),
+          available: patrolPlan.risk_available.toFixed(1), seed: patrolPlan.seed });
+        $("fl-patrol-summary").hidden = false;
+        $("fl-patrol-save").disabled = false;
+        showRoutes({});
+        draw();
+      } catch (err) {
+        $("fl-patrol-error").textContent = errorText(err);
+        $("fl-patrol-error").hidden = false;
+      }
+    });
+    $("fl-patrol-save").addEventListener("click", async () => {
+      if (!patrolPlan) return;
+      $("fl-patrol-error").hidden = true;
+      const saved = {};
+      const errors = [];
+      const name = t("fleet.patrol_mission_name", { seed: patrolPlan.seed });
+      for (const r of patrolPlan.routes.filter((route) => route.places.length)) {
+        try {
+          const m = await api("/api/fleet/missions", { method: "POST", body: {
+            callsign: r.callsign, name, speed_mps: r.speed_mps,
+            waypoints: r.places.map((p) => [p[0], p[1]]) } });
+          saved[r.callsign] = t("fleet.mission_n", { id: m.id });
+        } catch (err) {
+          errors.push(r.callsign + ": " + errorText(err));
+        }
+      }
+      showRoutes(saved);
+      $("fl-patrol-save").disabled = true;
+      if (errors.length) {
+        $("fl-patrol-error").textContent = errors.join("; ");
+        $("fl-patrol-error").hidden = false;
+      }
+      patrolPlan = null;
+      await loadMissions();
+    });
+  }
+
+  /* Geofences: corners clicked on the map, checked and saved by the server; switched on/off. */
+  function showZones() {
+    if (!$("fl-zones")) return;
+    $("fl-zones").tBodies[0].replaceChildren(...fences.map((f) => {
+      const toggle = document.createElement("button");
+      toggle.type = "button";
+      toggle.className = "btn btn-small";
+      toggle.textContent = f.active ? t("fleet.zone_switch_off") : t("fleet.zone_switch_on");
+      toggle.addEventListener("click", async () => {
+        try {
+          await api("/api/fleet/geofences/" + encodeURIComponent(f.name) + "/active",
+            { method: "PUT", body: { active: !f.active } });
+          await loadZones();
+        } catch (err) {
+          fail(err);
+        }
+      });
+      return row([f.name, t("fleet.zone." + f.kind), String(f.polygon.length), f.created_by,
+        toggle]);
+    }));
+  }
+  async function loadZones() {
+    fences = await api("/api/fleet/geofences");
+    showZones();
+    draw();
+  }
+  if ($("fl-zone")) {
+    $("fl-zone-kind").addEventListener("change", draw);
+    $("fl-zone-clear").addEventListener("click", () => {
+      zoneDraft = [];
+      $("fl-zone-count").textContent = "";
+      $("fl-zone-error").hidden = true;
+      draw();
+    });
+    $("fl-zone").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      $("fl-zone-error").hidden = true;
+      try {
+        await api("/api/fleet/geofences", { method: "POST", body: {
+          name: $("fl-zone-name").value.trim(), kind: $("fl-zone-kind").value,
+          polygon: zoneDraft } });
+        zoneDraft = [];
+        $("fl-zone-count").textContent = "";
+        $("fl-zone-name").value = "";
+        $("fl-zone-mode").checked = false;
+        await loadZones();
+      } catch (err) {
+        $("fl-zone-error").textContent = errorText(err);
+        $("fl-zone-error").hidden = false;
+      }
+    });
+  }
+
   (async () => {
     try {
       const [r, f] = await Promise.all([api("/api/fleet/roads"), api("/api/fleet/geofences")]);
       roads = r.segments;
       fences = f;
+      showZones();
     } catch (err) {
       fail(err);
     }
     await refresh();
+    await loadMissions();
+    if ($("fl-patrol-units")) {
+      $("fl-patrol-units").append(...units.filter((u) => u.kind !== "drone").map((u) => {
+        const label = document.createElement("label");
+        label.className = "field field-check";
+        const box = document.createElement("input");
+        box.type = "checkbox";
+        box.value = u.callsign;
+        box.checked = true;
+        label.append(box, " " + u.callsign + " (" + t("fleet.kind." + u.kind) + ")");
+        return label;
+      }));
+    }
     if ($("fl-plan-unit")) {
       $("fl-plan-unit").replaceChildren(...units.map((u) => {
         const option = document.createElement("option");
@@ -259,5 +433,6 @@
     await refreshTracks();
     setInterval(refresh, 2000);
     setInterval(refreshTracks, 5000);
+    setInterval(loadMissions, 15000);
   })();
 })();
