@@ -16,6 +16,7 @@ from kupol.bootstrap import Container, build_container
 from kupol.core.errors import ConflictError, InvalidInputError
 from kupol.core.geo import haversine_m
 from kupol.core.messages import utcnow
+from kupol.fleet.missions import MissionView
 from kupol.fleet.roads import grid_city, load_geojson
 from kupol.fleet.service import Sample, UnitSpec
 from tests.conftest import add_user, make_settings
@@ -179,5 +180,26 @@ def test_a_robot_dog_s_mission_follows_the_streets(database_url: str, tmp_path: 
         again = missions.plan(actor=admin, callsign="dog-1", name="again",
                               waypoints=[list(at(2, 2))], speed_mps=1.5)  # fmt: skip
         assert again.path == mission.path
+
+        # Under way, its telemetry marks the waypoints reached, in order, and the last one
+        # makes it done.
+        fleet = container.fleet.fleet
+        walk = missions.plan(actor=admin, callsign="dog-1", name="walk", speed_mps=1.5,
+                             waypoints=[list(at(1, 0)), list(at(1, 1))])  # fmt: skip
+        missions.set_status(mission_id=walk.id, status="active", actor=admin)
+        t0 = utcnow()
+
+        def report(seconds: int, where: tuple[float, float]) -> MissionView:
+            fleet.accept("dog-1", Sample(at=t0 + timedelta(seconds=seconds), lat=where[0] + 1e-4,
+                                         lon=where[1]))  # 11 m off: within reach  # fmt: skip
+            return missions.mission(actor=admin, mission_id=walk.id)
+
+        assert report(0, at(1, 1)).reached_seq is None  # the second before the first: nothing
+        assert report(10, at(0, 1)).reached_seq is None  # nowhere near
+        assert report(20, at(1, 0)).reached_seq == 2 and report(21, at(1, 0)).status == "active"
+        done = report(30, at(1, 1))
+        assert done.reached_seq == 3 and done.status == "done"
+        assert [m.status for m in missions.missions(actor=admin, callsign="dog-1")] == [
+            "done", "planned", "planned"]  # fmt: skip
     finally:
         container.db.dispose()

@@ -106,9 +106,11 @@ def seed_fleet(container: Container, actor: Principal) -> None:
                              waypoints=waypoints)  # fmt: skip
     if not domain.missions.missions(actor=actor, callsign="dog-1"):
         # Round the park's footpaths (with a road graph; straight lines without one).
-        domain.missions.plan(actor=actor, callsign="dog-1", name="Park patrol",
-                             waypoints=[list(p) for p in PARK_PATHS[1:]],
-                             patrol_area="Central park")  # fmt: skip
+        round_ = domain.missions.plan(actor=actor, callsign="dog-1", name="Park patrol",
+                                      waypoints=[list(p) for p in PARK_PATHS[1:]],
+                                      patrol_area="Central park")  # fmt: skip
+        # Under way: the simulated dog walks it, and its telemetry marks the corners reached.
+        domain.missions.set_status(mission_id=round_.id, status="active", actor=actor)
     db = container.db
     with db.reader() as session:
         dispatched = session.scalar(select(Dispatch.id).limit(1))

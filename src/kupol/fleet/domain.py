@@ -20,6 +20,7 @@ from kupol.fleet.missions import Missions, MissionView
 from kupol.fleet.mqtt import MqttTelemetry
 from kupol.fleet.patrols import Patrols
 from kupol.fleet.roads import load_geojson
+from kupol.fleet.rounds import GroundRounds
 from kupol.fleet.service import Fleet
 from kupol.settings import FleetSettings, MqttSettings
 
@@ -49,6 +50,9 @@ class FleetDomain:
         self.missions.roads = self.dispatcher.roads
         self.patrols = Patrols(db=db, audit=audit, settings=settings, roads=self.dispatcher.roads)
         self.fleet.sample_hooks.append(self.dispatcher.on_sample)
+        self.rounds = GroundRounds(db=db, missions=self.missions)
+        self.missions.on_mission_area.append(self.rounds.invalidate)
+        self.fleet.sample_hooks.append(self.rounds.on_sample)
         self.dispatcher.on_status.append(self.fleet.note_status)
         self.mavlink: MavlinkListener | None = None
         self._transport: Any = None
