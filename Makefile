@@ -71,6 +71,7 @@ bench: setup
 	@scripts/ensure_wrk.sh
 	$(BIN)/python bench/antifraud_http.py
 	$(BIN)/python bench/fleet.py
+	$(BIN)/python bench/scooters.py
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py

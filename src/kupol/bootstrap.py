@@ -53,6 +53,8 @@ from kupol.plates.messages import PlateObserved
 from kupol.plates.queries import PlateQueries
 from kupol.plates.store import PlateStore
 from kupol.roads.domain import Roads, build_roads
+from kupol.schools.service import Schools
+from kupol.scooters.service import Scooters
 from kupol.settings import DEFAULT_SECRET, Settings
 from kupol.traffic.domain import Traffic, build_traffic
 from kupol.traffic.messages import CrossingActivity, ViolationObserved
@@ -105,6 +107,8 @@ class Container:
     roads: Roads
     antifraud: Antifraud
     fleet: FleetDomain
+    schools: Schools
+    scooters: Scooters
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -443,6 +447,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         roads=build_roads(settings=settings.roads, db=db, audit=audit),
         antifraud=build_antifraud(settings=settings.antifraud, db=db, audit=audit, vault=vault),
         fleet=fleet,
+        schools=Schools(db=db, audit=audit),
+        scooters=Scooters(db=db, audit=audit, settings=settings.scooters),
         documents=DocumentService(
             db=db,
             audit=audit,

@@ -580,6 +580,29 @@ def seed_antifraud(container: Container, username: str) -> None:
     del username
 
 
+def seed_registries(container: Container, username: str) -> None:
+    """A synthetic region of driving schools with known fraud, checked (once); and yesterday's
+    e-scooter trips of three operators sent as their feeds (once)."""
+    from kupol.schools.generator import generate_region
+    from kupol.scooters.demo import seed_day
+    from kupol.scooters.generator import generate_day
+
+    actor = container.auth.principal_of(username)
+    if not container.schools.regions():
+        region = generate_region(seed=11)
+        container.schools.import_snapshot(actor=actor, snapshot=region.data)
+        container.schools.check(actor=actor)
+    if not container.scooters.operators(actor=actor):
+        yesterday = (datetime.now(UTC) + timedelta(hours=5)).date() - timedelta(days=1)
+        day = generate_day(trips=2000, scooters=400, seed=11, day=yesterday)
+        accounts = {
+            o.provider_id: _partner(container, f"demo-{o.name.split()[0].lower()}",
+                                    Role.MOBILITY, f"Demo: {o.name}'s system")
+            for o in day.operators
+        }  # fmt: skip
+        seed_day(container.scooters, manager=actor, accounts=accounts, day=day)
+
+
 def _partner(container: Container, username: str, role: Role, full_name: str) -> Principal:
     with contextlib.suppress(ConflictError):
         container.auth.create_user(
@@ -615,6 +638,7 @@ def prepare_demo(
         seed_roads(container, login[0])
         seed_antifraud(container, login[0])
         seed_fleet(container, container.auth.principal_of(login[0]))
+        seed_registries(container, login[0])
         dock = seed_evidence(container, settings, login[0])
         if dock is not None:
             log.info("a docked body camera's folder to import in the console: %s", dock)

@@ -435,6 +435,21 @@ class AntifraudSettings(Section):
     )
 
 
+class ScootersSettings(Section):
+    """Rental e-scooters: the city's rules beside its zones (kept in the database)."""
+
+    max_speed_kmh: float = Field(25.0, gt=0, le=60, description="The limit everywhere.")
+    sidewalk_max_kmh: float = Field(6.0, gt=0, le=25, description="The limit on sidewalks.")
+    curfew: str = Field(
+        "23:00-06:00",
+        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$",
+        description="No riding in this local time window (HH:MM-HH:MM; empty: none).",
+    )
+    min_age: int = Field(18, ge=14, le=25, description="Riders' minimum age.")
+    licence_required: bool = Field(True, description="Riders must hold a driving licence.")
+    timezone: str = Field("Asia/Almaty", description="Local time of curfews and report days.")
+
+
 class FleetSettings(Section):
     mavlink: bool = Field(
         False, description="Listen for drones' MAVLink telemetry on UDP (mavlink_port)."
@@ -519,6 +534,7 @@ class Settings(BaseSettings):
     roads: RoadsSettings = RoadsSettings()
     antifraud: AntifraudSettings = AntifraudSettings()
     fleet: FleetSettings = FleetSettings()
+    scooters: ScootersSettings = ScootersSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -19,5 +19,7 @@ def import_all_tables() -> None:
     import kupol.incidents.model
     import kupol.plates.model
     import kupol.roads.model
+    import kupol.schools.store
+    import kupol.scooters.store
     import kupol.traffic.model
     import kupol.vision.model  # noqa: F401

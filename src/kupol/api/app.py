@@ -30,6 +30,9 @@ def routers() -> list[APIRouter]:
     from kupol.incidents.api import router as incidents_router
     from kupol.plates.api import router as plates_router
     from kupol.roads.api import router as roads_router
+    from kupol.schools.api import public_router as public_schools_router
+    from kupol.schools.api import router as schools_router
+    from kupol.scooters.api import router as scooters_router
     from kupol.traffic.api import router as traffic_router
     from kupol.vision.api import router as vision_router
     from kupol.web.routes import router as console_router
@@ -46,6 +49,9 @@ def routers() -> list[APIRouter]:
         traffic_router,
         roads_router,
         fleet_router,
+        schools_router,
+        public_schools_router,
+        scooters_router,
         antifraud_router,
         evidence_uploads_router,
         evidence_router,

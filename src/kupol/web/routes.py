@@ -30,6 +30,7 @@ from kupol.web import (
     faces_pages,
     fleet_pages,
     plates_pages,
+    registries_pages,
     roads_pages,
     traffic_pages,
 )
@@ -52,6 +53,7 @@ router.include_router(traffic_pages.router)
 router.include_router(roads_pages.router)
 router.include_router(antifraud_pages.router)
 router.include_router(fleet_pages.router)
+router.include_router(registries_pages.router)
 router.include_router(evidence_pages.router)
 ACTIVE_LIMIT = 200
 
@@ -294,5 +296,7 @@ def dynamic_keys() -> list[str]:
         + roads_pages.dynamic_keys()
         + antifraud_pages.dynamic_keys()
         + fleet_pages.dynamic_keys()
+        + registries_pages.dynamic_keys()
+        + registries_pages.scooter_keys()
         + evidence_pages.dynamic_keys()
     )

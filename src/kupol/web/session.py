@@ -158,6 +158,20 @@ PAGES: tuple[Page, ...] = (
     ),
     Page(name="fleet", path="/fleet", label_key="nav.fleet", permission=Permission.FLEET_READ),
     Page(
+        name="schools",
+        path="/schools",
+        label_key="nav.schools",
+        permission=Permission.SCHOOLS_READ,
+        group="registries",
+    ),
+    Page(
+        name="scooters",
+        path="/scooters",
+        label_key="nav.scooters",
+        permission=Permission.SCOOTERS_READ,
+        group="registries",
+    ),
+    Page(
         name="antifraud",
         path="/antifraud",
         label_key="nav.antifraud",

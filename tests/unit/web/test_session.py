@@ -66,12 +66,24 @@ def user(*roles: str) -> Principal:
                 "road_safety",
                 *EVIDENCE,
                 "fleet",
+                "schools",
+                "scooters",
             ],
             "dashboard",
         ),
         (
             ("analyst",),
-            ["dashboard", "map", "cameras", "search", "crossings", "road_safety", "fleet"],
+            [
+                "dashboard",
+                "map",
+                "cameras",
+                "search",
+                "crossings",
+                "road_safety",
+                "fleet",
+                "schools",
+                "scooters",
+            ],
             "dashboard",
         ),
         (
@@ -84,6 +96,7 @@ def user(*roles: str) -> Principal:
         (("device",), [], None),
         (("bank",), [], None),
         (("telecom",), [], None),
+        (("mobility",), [], None),
     ],
 )
 def test_the_navigation_shows_only_pages_the_roles_allow(

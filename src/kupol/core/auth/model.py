@@ -25,6 +25,7 @@ class Role(enum.StrEnum):
     DEVICE = "device"  # cameras, edge boxes and drones that only submit events
     BANK = "bank"  # a bank's anti-fraud gateway: asks about transfers, reports answers
     TELECOM = "telecom"  # a mobile operator's switch or border controller: screens calls
+    MOBILITY = "mobility"  # a rental e-scooter operator's system: sends its MDS/GBFS feeds
 
 
 class User(Base):

@@ -55,6 +55,11 @@ class Permission(enum.StrEnum):
     VOICES_CHECK = "antifraud.voices"
     FLEET_READ = "fleet.read"
     FLEET_MANAGE = "fleet.manage"
+    SCHOOLS_READ = "schools.read"
+    SCHOOLS_INSPECT = "schools.inspect"
+    SCOOTERS_READ = "scooters.read"
+    SCOOTERS_MANAGE = "scooters.manage"
+    SCOOTER_FEEDS = "scooters.feeds"
 
 
 _STAFF = {
@@ -144,6 +149,16 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
         {Role.OPERATOR, Role.ADMIN, Role.TRAFFIC_OFFICER, Role.INVESTIGATOR, Role.ANALYST}
     ),
     Permission.FLEET_MANAGE: frozenset({Role.OPERATOR, Role.ADMIN}),
+    # Driving schools: the administrative police inspect them (traffic officers); analysts
+    # read the ratings and the flags (which name instructors and cadets: audited).
+    Permission.SCHOOLS_READ: frozenset({Role.TRAFFIC_OFFICER, Role.ANALYST}),
+    Permission.SCHOOLS_INSPECT: frozenset({Role.TRAFFIC_OFFICER}),
+    # E-scooters: operators, their scooters and the city's zones are kept by traffic officers
+    # and administrators; trips and violations name riders (traffic officers and analysts);
+    # an operator's own system sends its feeds (for itself only).
+    Permission.SCOOTERS_READ: frozenset({Role.TRAFFIC_OFFICER, Role.ANALYST}),
+    Permission.SCOOTERS_MANAGE: frozenset({Role.TRAFFIC_OFFICER, Role.ADMIN}),
+    Permission.SCOOTER_FEEDS: frozenset({Role.MOBILITY}),
 }
 
 
