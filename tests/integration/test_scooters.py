@@ -5,16 +5,21 @@ fleet against the cap — and broken feeds answered record by record, losing not
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from kupol.bootstrap import Container
+from kupol.cameras.schemas import CameraCreate
+from kupol.core.auth.service import SYSTEM
 from kupol.core.errors import InvalidInputError
+from kupol.core.messages import utcnow
 from kupol.scooters.demo import seed_day
 from kupol.scooters.generator import generate_day
 from kupol.scooters.synthetic_feeds import mds_trips_document
+from kupol.traffic.messages import ViolationObserved
 from tests.conftest import add_user
 from tests.unit.factories import fast_passwords, login_as
 
@@ -106,3 +111,29 @@ def _principal(container: Container, username: str) -> Any:
         user = session.query(User).filter_by(username=username).one()
         return Principal(user_id=user.id, username=user.username, full_name="",
                          roles=tuple(user.roles), locale="en")  # fmt: skip
+
+
+def test_a_scooter_s_record_joins_its_trips_and_the_cameras_violations(
+    api: TestClient, container: Container, day: Any
+) -> None:
+    seeded(container, day)
+    flagged = next(v for v in day.truth if v.kind == "speeding")
+    trip = next(t for t in day.trips if t.trip_id == flagged.trip_id)
+    plate = trip.plate.text
+    container.cameras.register(
+        camera=CameraCreate(id="cam-esc", name="cam-esc", kind="fixed", latitude=51.1,
+                            longitude=71.4), actor=SYSTEM)  # fmt: skip
+    seen = ViolationObserved(camera_id="cam-esc", offence="scooter_speeding",
+                             occurred_at=utcnow() - timedelta(minutes=5), plate=plate,
+                             plate_confidence=0.97)  # fmt: skip
+    assert container.traffic.recorder.record([seen]).stored == 1
+    officer = login_as(api, container, "olga", "traffic_officer")
+    got = api.get(f"/api/scooters/{plate.lower()}", headers=officer)
+    assert got.status_code == 200, got.text
+    record = got.json()
+    assert record["plate"] == plate and record["trips"] >= 1
+    assert any(v["trip_id"] == trip.trip_id and v["kind"] == "speeding"
+               for v in record["trip_violations"])  # fmt: skip
+    assert [v["offence"] for v in record["camera_violations"]] == ["scooter_speeding"]
+    assert api.get("/api/scooters/123ABC02", headers=officer).status_code == 422  # a car's
+    assert api.get("/api/scooters/Q99999", headers=officer).status_code == 404

@@ -127,7 +127,16 @@ def violations(
     provider_id: Annotated[str | None, Query(max_length=64)] = None,
     plate: Annotated[str | None, Query(max_length=10)] = None,
     day: Annotated[date | None, Query()] = None,
+    rider_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> list[dict[str, object]]:
-    """Violations found on trips, newest first (audited: they name riders)."""
+    """Violations found on trips, newest first — by operator, scooter, day or rider (audited:
+    they name riders)."""
     return container.scooters.violations(actor=reader, provider_id=provider_id, plate=plate,
-                                         day=day)  # fmt: skip
+                                         day=day, rider_id=rider_id)  # fmt: skip
+
+
+@router.get("/{plate}")
+def scooter(plate: str, container: ContainerDep, reader: Reader) -> dict[str, object]:
+    """One scooter: registration, insurance, trips, the violations on its trips and those
+    traffic cameras recorded against its number."""
+    return container.scooters.scooter(actor=reader, plate=plate)

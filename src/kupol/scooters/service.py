@@ -385,9 +385,45 @@ class Scooters:
 
         return replace(report, fines_tenge=fines)
 
+    def scooter(self, *, actor: Principal, plate: str) -> dict[str, object]:
+        """One scooter's record: its registration and insurance, its trips, the violations
+        found on them and those traffic cameras recorded against its number (audited).
+
+        Raises:
+            InvalidInputError: not a scooter number.
+            NotFoundError: no scooter has that number.
+        """
+        actor.require(Permission.SCOOTERS_READ)
+        number = parse_scooter_plate(plate).text
+        from kupol.traffic.model import Violation
+
+        with self._db.reader() as session:
+            row = session.get(store.ScooterRow, number)
+            if row is None:
+                raise NotFoundError(f"no scooter {number}")
+            operator = session.get(store.OperatorRow, row.operator_id)
+            assert operator is not None
+            trips = len(session.scalars(
+                select(store.TripRow.id).where(store.TripRow.plate == number)).all())  # fmt: skip
+            cameras = [
+                {"id": v.id, "offence": v.offence, "camera_id": v.camera_id,
+                 "at": v.occurred_at.isoformat(), "status": v.status, "article": v.article}
+                for v in session.scalars(select(Violation).where(Violation.plate == number)
+                                         .order_by(Violation.occurred_at.desc()).limit(200))
+            ]  # fmt: skip
+            record: dict[str, object] = {
+                "plate": number, "operator": operator.name, "provider_id": operator.provider_id,
+                "device_id": row.device_id, "insurer": row.insurer, "policy_no": row.policy_no,
+                "insured_until": row.insured_until.isoformat() if row.insured_until else None,
+                "insured_today": bool(row.insured_until and row.insured_until >= utcnow().date()),
+                "trips": trips, "camera_violations": cameras,
+            }  # fmt: skip
+        record["trip_violations"] = self.violations(actor=actor, plate=number)
+        return record
+
     def violations(
         self, *, actor: Principal, provider_id: str | None = None, plate: str | None = None,
-        day: date | None = None, limit: int = 200,
+        day: date | None = None, rider_id: str | None = None, limit: int = 200,
     ) -> list[dict[str, object]]:  # fmt: skip
         """Stored violations, newest first (audited: they name riders)."""
         actor.require(Permission.SCOOTERS_READ)
@@ -402,6 +438,8 @@ class Scooters:
             query = query.where(store.ViolationRow.plate == parse_scooter_plate(plate).text)
         if day:
             query = query.where(store.TripRow.day == day)
+        if rider_id:
+            query = query.where(store.ViolationRow.rider_id == rider_id)
         with self._db.unit_of_work() as session:
             rows = session.execute(query.order_by(store.ViolationRow.at.desc()).limit(limit))
             out: list[dict[str, object]] = [
@@ -415,7 +453,7 @@ class Scooters:
             self._audit.append(
                 AuditRecord(actor=actor.username, roles=actor.roles, action="search",
                             resource_type="scooter_violations",
-                            resource_id=plate or provider_id or "all",
+                            resource_id=plate or rider_id or provider_id or "all",
                             details={"count": len(out)}),
                 session=session,
             )  # fmt: skip
