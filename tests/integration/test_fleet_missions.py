@@ -209,7 +209,8 @@ def test_a_unit_leaving_its_active_mission_s_patrol_area_raises_a_live_advisory(
         home_lat=PARK[0][0], home_lon=PARK[0][1]))  # fmt: skip
     missions.add_fence(actor=admin, name="Central park", kind="patrol_area", polygon=PARK)
     inside = [43.2390, 76.9455]
-    mission = missions.plan(actor=admin, callsign="dog-1", name="park", waypoints=[inside],
+    corner = [43.2384, 76.9444]  # the waypoint, 120 m from where the dog is seen inside
+    mission = missions.plan(actor=admin, callsign="dog-1", name="park", waypoints=[corner],
                             patrol_area="Central park")  # fmt: skip
     start = utcnow()
     fleet.accept("dog-1", Sample(at=start, lat=43.2410, lon=76.9455))  # outside: not active yet
