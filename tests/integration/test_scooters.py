@@ -5,7 +5,7 @@ fleet against the cap — and broken feeds answered record by record, losing not
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -137,3 +137,43 @@ def test_a_scooter_s_record_joins_its_trips_and_the_cameras_violations(
     assert [v["offence"] for v in record["camera_violations"]] == ["scooter_speeding"]
     assert api.get("/api/scooters/123ABC02", headers=officer).status_code == 422  # a car's
     assert api.get("/api/scooters/Q99999", headers=officer).status_code == 404
+
+
+def test_operators_answer_for_their_violations_and_the_report_times_them(
+    api: TestClient, container: Container, day: Any
+) -> None:
+    seeded(container, day)
+    first = day.operators[0]
+    officer = add_user(container, "olga", "traffic_officer")[0]
+    found = container.scooters.violations(actor=officer, provider_id=first.provider_id,
+                                          limit=10_000)  # fmt: skip
+    before = container.scooters.compliance(actor=officer, provider_id=first.provider_id,
+                                           day=day.day)  # fmt: skip
+    assert before.responses is None  # never answered: not reported, not "never acted"
+    account = _principal(container, f"op-{first.letter.lower()}")
+    answers = [
+        {"trip_id": v["trip_id"], "kind": v["kind"], "action": "rider warned",
+         "acted_at": (datetime.fromisoformat(str(v["at"])) + timedelta(minutes=10 * (n + 1)))
+         .isoformat()}
+        for n, v in enumerate(found[:3])
+    ]  # fmt: skip
+    broken = [
+        {"trip_id": found[3]["trip_id"], "kind": found[3]["kind"], "action": "x",
+         "acted_at": "2020-01-01T00:00:00+00:00"},  # before the violation
+        {"trip_id": "no-such-trip", "kind": "speeding", "action": "x",
+         "acted_at": utcnow().isoformat()},
+        {"trip_id": found[4]["trip_id"], "kind": "flying", "action": "x",
+         "acted_at": utcnow().isoformat()},
+    ]  # fmt: skip
+    got = container.scooters.submit_responses(actor=account, responses=[*answers, *broken])
+    assert got.accepted == 3 and len(got.rejected) == 3
+    assert "responses[3].acted_at: before the violation" in got.rejected[0]
+    assert "responses[4]: no speeding on trip no-such-trip" in got.rejected[1]
+    assert got.rejected[2].startswith("responses[5]:")
+    again = container.scooters.submit_responses(actor=account, responses=answers)
+    assert (again.accepted, again.duplicates) == (0, 3)
+    report = container.scooters.compliance(actor=officer, provider_id=first.provider_id,
+                                           day=day.day)  # fmt: skip
+    assert report.responses is not None
+    assert report.responses.acted == 3 and report.responses.not_acted == len(found) - 3
+    assert report.responses.median_min == 20.0

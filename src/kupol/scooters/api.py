@@ -107,6 +107,22 @@ def gbfs_vehicles(document: Document, container: ContainerDep, feeder: Feeder) -
     return asdict(container.scooters.submit_gbfs(actor=feeder, document=document))
 
 
+class ResponsesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    responses: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=10_000,
+        description="[{trip_id, kind, acted_at (ISO 8601 with offset), action}, …]",
+    )
+
+
+@router.post("/feeds/responses")
+def responses(body: ResponsesIn, container: ContainerDep, feeder: Feeder) -> dict[str, Any]:
+    """What the operator did about its renters' violations, for its response times."""
+    return asdict(container.scooters.submit_responses(actor=feeder, responses=body.responses))
+
+
 @router.get("/operators/{provider_id}/compliance")
 def compliance(
     provider_id: str, container: ContainerDep, reader: Reader, day: Annotated[date, Query()]

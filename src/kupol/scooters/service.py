@@ -24,7 +24,12 @@ from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.scooters import store
 from kupol.scooters.city import CityRules, Curfew, Zone, ZoneKind
-from kupol.scooters.compliance import ComplianceReport, FleetCount, compliance_report
+from kupol.scooters.compliance import (
+    ComplianceReport,
+    FleetCount,
+    OperatorResponse,
+    compliance_report,
+)
 from kupol.scooters.feeds import FeedError
 from kupol.scooters.fines import ScooterFineTable, fines_for, load_scooter_fines
 from kupol.scooters.gbfs import parse_vehicle_status
@@ -341,6 +346,66 @@ class Scooters:
                                               vehicles=count.vehicles))  # fmt: skip
         return count
 
+    def submit_responses(
+        self, *, actor: Principal, responses: Sequence[dict[str, object]]
+    ) -> FeedAnswer:
+        """What an operator did about its renters' violations: ``{trip_id, kind, acted_at,
+        action}`` each (warned, fined, blocked the rider …); recorded on the violation, for the
+        report's response times. Each record is refused alone with its index and reason.
+
+        Raises:
+            NotFoundError: the account is no registered operator's.
+        """
+        actor.require(Permission.SCOOTER_FEEDS)
+        rejected: list[str] = []
+        accepted = duplicates = 0
+        now = utcnow()
+        with self._db.unit_of_work() as session:
+            operator = session.scalar(
+                select(store.OperatorRow).where(store.OperatorRow.account == actor.username)
+            )
+            if operator is None:
+                raise NotFoundError(f"account {actor.username!r} is no registered operator's")
+            for n, item in enumerate(responses):
+                where = f"responses[{n}]"
+                try:
+                    kind = ViolationKind(str(item.get("kind")))
+                    acted = datetime.fromisoformat(str(item.get("acted_at")))
+                except ValueError as exc:
+                    rejected.append(f"{where}: {exc}")
+                    continue
+                action = str(item.get("action") or "").strip()
+                if acted.tzinfo is None or acted > now + timedelta(minutes=5):
+                    rejected.append(f"{where}.acted_at: needs its UTC offset, not in the future")
+                    continue
+                if not 1 <= len(action) <= 120:
+                    rejected.append(f"{where}.action: say what was done (1-120 characters)")
+                    continue
+                row = session.scalar(
+                    select(store.ViolationRow)
+                    .join(store.TripRow, store.TripRow.id == store.ViolationRow.trip_row_id)
+                    .where(store.TripRow.operator_id == operator.id,
+                           store.TripRow.trip_id == str(item.get("trip_id")),
+                           store.ViolationRow.kind == kind.value)
+                )  # fmt: skip
+                if row is None:
+                    rejected.append(f"{where}: no {kind.value} on trip {item.get('trip_id')}")
+                elif row.resolved_at is not None:
+                    duplicates += 1
+                elif acted < row.at:
+                    rejected.append(f"{where}.acted_at: before the violation ({row.at})")
+                else:
+                    row.resolved_at, row.resolution = acted, action
+                    accepted += 1
+            self._audit.append(
+                AuditRecord(actor=actor.username, roles=actor.roles, action="submit",
+                            resource_type="scooter_responses", resource_id=operator.provider_id,
+                            details={"accepted": accepted, "rejected": len(rejected)}),
+                session=session,
+            )  # fmt: skip
+        return FeedAnswer(accepted=accepted, duplicates=duplicates, violations=0,
+                          rejected=rejected[:1000])  # fmt: skip
+
     # Reports --------------------------------------------------------------------------
 
     def compliance(self, *, actor: Principal, provider_id: str, day: date) -> ComplianceReport:
@@ -356,22 +421,26 @@ class Scooters:
             trips = list(session.scalars(select(store.TripRow).where(
                 store.TripRow.operator_id == row.id, store.TripRow.day == day)))  # fmt: skip
             ids = {t.id: t.trip_id for t in trips}
-            violations = [
-                _violation(v, ids[v.trip_row_id], provider_id)
-                for v in session.scalars(select(store.ViolationRow).where(
-                    store.ViolationRow.trip_row_id.in_(list(ids))))
+            rows = list(session.scalars(select(store.ViolationRow).where(
+                store.ViolationRow.trip_row_id.in_(list(ids)))))  # fmt: skip
+            violations = [_violation(v, ids[v.trip_row_id], provider_id) for v in rows]
+            responses = [
+                OperatorResponse(trip_id=ids[v.trip_row_id], kind=ViolationKind(v.kind),
+                                 acted_at=v.resolved_at, action=v.resolution or "")
+                for v in rows if v.resolved_at is not None
             ]  # fmt: skip
+            answers_responses = session.scalar(
+                select(store.ViolationRow.id).where(
+                    store.ViolationRow.operator_id == row.id,
+                    store.ViolationRow.resolved_at.is_not(None)).limit(1)
+            ) is not None  # fmt: skip
             counts = [
                 FleetCount(provider_id=provider_id, at=a.at, vehicles=a.vehicles, source="gbfs")
                 for a in session.scalars(select(store.AvailabilityRow).where(
                     store.AvailabilityRow.operator_id == row.id,
                     store.AvailabilityRow.at >= start, store.AvailabilityRow.at < end))
             ]  # fmt: skip
-            fines = sum(
-                v.operator_fine_tenge or 0
-                for v in session.scalars(select(store.ViolationRow).where(
-                    store.ViolationRow.trip_row_id.in_(list(ids))))
-            )  # fmt: skip
+            fines = sum(v.operator_fine_tenge or 0 for v in rows)
             self._audit.append(
                 AuditRecord(actor=actor.username, roles=actor.roles, action="report",
                             resource_type="scooter_operator", resource_id=provider_id,
@@ -380,6 +449,8 @@ class Scooters:
         report = compliance_report(
             operator=operator, day=day, trips=[_trip(t, provider_id) for t in trips],
             violations=violations, fleet_counts=counts, timezone=self.settings.timezone,
+            # An operator that has never answered is "not reported", not "never acted".
+            responses=responses if answers_responses else None,
         )  # fmt: skip
         from dataclasses import replace
 

@@ -123,6 +123,8 @@ class ViolationRow(Base):
     operator_fine_basis: Mapped[str | None] = mapped_column(String(200), nullable=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     """When the operator reported acting on it (its response time)."""
+    resolution: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    """What it did: warned, fined or blocked the rider …"""
 
 
 class AvailabilityRow(Base):

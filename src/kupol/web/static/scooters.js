@@ -32,6 +32,11 @@
           per: r.total_per_1000.toFixed(1) })),
         item(fleet + (r.over_cap_by > 0 ? " — " + t("scooters.over_cap", { by: r.over_cap_by,
           counts: r.counts_over_cap }) : "")),
+        item(r.responses === null ? t("scooters.no_responses")
+          : t("scooters.responses_text", { acted: r.responses.acted,
+            all: r.responses.acted + r.responses.not_acted,
+            median: r.responses.median_min === null ? "—" : r.responses.median_min,
+            p90: r.responses.p90_min === null ? "—" : r.responses.p90_min })),
         item(t("scooters.fines_text", { fines: money(r.fines_tenge || 0) })));
       $("es-summary").dataset.overCap = String(r.over_cap_by > 0);
       $("es-kinds").tBodies[0].replaceChildren(...KINDS.map((k) => row([
