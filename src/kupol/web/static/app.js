@@ -204,6 +204,22 @@
     }
   }
 
+  /* Rows drawn by the pages' scripts line their numbers up as their column's header does
+   * (a header cell of class "num"), whichever script filled the table. */
+  function alignNumbers(tbody) {
+    const table = tbody.closest("table");
+    if (!table || !table.tHead || !table.tHead.rows.length) return;
+    const columns = [...table.tHead.rows[0].cells]
+      .map((cell, i) => (cell.classList.contains("num") ? i : -1)).filter((i) => i >= 0);
+    if (!columns.length) return;
+    [...tbody.rows].forEach((r) => columns.forEach((i) => {
+      if (r.cells[i]) r.cells[i].classList.add("num");
+    }));
+  }
+  new MutationObserver((changes) => changes.forEach((change) => {
+    if (change.target.tagName === "TBODY") alignNumbers(change.target);
+  })).observe(document.documentElement, { childList: true, subtree: true });
+
   window.Kupol = {
     t, api, ApiError, errorText, toast, fmtTime, fill, row, live, pageData, whyHeaders, whyQuery,
   };
