@@ -23,6 +23,7 @@ from kupol.alerts.messages import AlertChanged
 from kupol.alerts.service import AlertEngine, AlertService
 from kupol.antifraud.domain import Antifraud, build_antifraud
 from kupol.cameras.service import CameraService
+from kupol.citizens.domain import Citizens
 from kupol.core.audit import AuditLog
 from kupol.core.auth import AuthService
 from kupol.core.auth.ratelimit import FailureLimiter
@@ -109,6 +110,7 @@ class Container:
     fleet: FleetDomain
     schools: Schools
     scooters: Scooters
+    citizens: Citizens
     vision: PipelineManager | None = None
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
@@ -449,6 +451,15 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         fleet=fleet,
         schools=Schools(db=db, audit=audit),
         scooters=Scooters(db=db, audit=audit, settings=settings.scooters),
+        citizens=Citizens(
+            settings=settings.citizens,
+            data_dir=settings.data_dir,
+            db=db,
+            audit=audit,
+            auth=auth,
+            vault=vault,
+            secret=secret.hex(),
+        ),
         documents=DocumentService(
             db=db,
             audit=audit,

@@ -327,6 +327,7 @@ class EvidenceSettings(Section):
             "drone": 30,
             "photo": 365,
             "document": 1825,
+            "citizen": 365,  # citizens' reports: appeals and rewards run for months
             "other": 90,
         },
         description="Days an item without a case is kept, by category; then it is purged.",
@@ -435,6 +436,25 @@ class AntifraudSettings(Section):
     )
 
 
+class CitizensSettings(Section):
+    """The citizens' portal: sign-up by phone, their reports."""
+
+    sms_gateway: Literal["log"] = Field(
+        "log",
+        description="How verification codes are sent: log (to data_dir/sms.log, a line of "
+        "JSON each — for development and the demo; a deployment adds its operator's gateway).",
+    )
+    code_ttl_s: int = Field(300, ge=60, le=3600, description="A code is valid this long.")
+    code_attempts: int = Field(5, ge=1, le=10, description="Wrong codes before a new one.")
+    codes_per_hour: int = Field(
+        5, ge=1, le=100, description="Codes sent to one phone (and one device) in an hour."
+    )
+    reports_per_day: int = Field(
+        20, ge=1, le=1000, description="Reports one citizen (and one device) may send a day."
+    )
+    max_media_mb: int = Field(200, ge=1, le=4000, description="The largest photo or video.")
+
+
 class ScootersSettings(Section):
     """Rental e-scooters: the city's rules beside its zones (kept in the database)."""
 
@@ -535,6 +555,7 @@ class Settings(BaseSettings):
     antifraud: AntifraudSettings = AntifraudSettings()
     fleet: FleetSettings = FleetSettings()
     scooters: ScootersSettings = ScootersSettings()
+    citizens: CitizensSettings = CitizensSettings()
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

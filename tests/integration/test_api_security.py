@@ -15,6 +15,7 @@ pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
 PUBLIC = {
     "/api/auth/login", "/api/auth/logout", "/api/openapi.json", "/api/docs",
     "/api/public/school-ratings",  # driving schools' ratings: no person named (issue 11)
+    "/api/citizen/code", "/api/citizen/login",  # citizens sign up and log in by phone
 }  # fmt: skip
 PUBLIC_METHODS = {("/api/evidence/uploads", "options")}  # tus discovery: versions and limits
 

@@ -32,7 +32,7 @@ from kupol.evidence.uploads import ResumableUploads
 from kupol.settings import EvidenceSettings
 
 MEDIA_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]{0,62}/[a-z0-9][a-z0-9!#$&^_.+-]{0,62}$")
-CATEGORIES = ("bodycam", "camera", "drone", "photo", "document", "other")
+CATEGORIES = ("bodycam", "camera", "drone", "photo", "document", "citizen", "other")
 MAX_EXPORT = 100
 
 

@@ -26,6 +26,7 @@ class Role(enum.StrEnum):
     BANK = "bank"  # a bank's anti-fraud gateway: asks about transfers, reports answers
     TELECOM = "telecom"  # a mobile operator's switch or border controller: screens calls
     MOBILITY = "mobility"  # a rental e-scooter operator's system: sends its MDS/GBFS feeds
+    CITIZEN = "citizen"  # a member of the public signed up by phone: reports, sees their own
 
 
 class User(Base):

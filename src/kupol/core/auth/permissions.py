@@ -60,6 +60,7 @@ class Permission(enum.StrEnum):
     SCOOTERS_READ = "scooters.read"
     SCOOTERS_MANAGE = "scooters.manage"
     SCOOTER_FEEDS = "scooters.feeds"
+    CITIZEN_REPORT = "citizens.report"
 
 
 _STAFF = {
@@ -159,6 +160,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SCOOTERS_READ: frozenset({Role.TRAFFIC_OFFICER, Role.ANALYST}),
     Permission.SCOOTERS_MANAGE: frozenset({Role.TRAFFIC_OFFICER, Role.ADMIN}),
     Permission.SCOOTER_FEEDS: frozenset({Role.MOBILITY}),
+    # Citizens report what they saw and follow their own reports (nothing else).
+    Permission.CITIZEN_REPORT: frozenset({Role.CITIZEN}),
 }
 
 

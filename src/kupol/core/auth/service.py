@@ -223,6 +223,27 @@ class AuthService:
             )
         return LoginResult(principal=principal, token=token)
 
+    def login_verified(self, *, username: str, how: str, client: str | None = None) -> LoginResult:
+        """Issue a token to an active user whose identity another check proved (a citizen's
+        SMS code: ``how``), audited as a login.
+
+        Raises:
+            AuthenticationError: no such active user.
+        """
+        with self._db.unit_of_work() as session:
+            row = session.scalar(select(User).where(User.username == username))
+            if row is None or not row.active:
+                raise AuthenticationError("no such active user")
+            row.last_login_at = utcnow()
+            principal = _principal(row)
+            token = self._signer.issue(user_id=row.id, version=row.token_version)
+            self._audit.append(
+                AuditRecord(actor=principal.username, roles=principal.roles, action="login",
+                            resource_type="session", client=client, details={"by": how}),
+                session=session,
+            )  # fmt: skip
+        return LoginResult(principal=principal, token=token)
+
     def authenticate(self, token: str) -> Principal:
         """The user a token belongs to, if the token and the user are still valid (the user
         is read again at most ``RECHECK_S`` seconds after the last time)."""

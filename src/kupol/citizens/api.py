@@ -1,0 +1,99 @@
+"""The citizens' API (the portal's): a code by text, login with it, reports with their photos
+and videos, one's own reports. Asking for a code and logging in need no account."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
+
+from kupol.api.auth import set_session_cookies
+from kupol.api.deps import ContainerDep, client_of, require
+from kupol.citizens.reports import Media
+from kupol.core.auth import Permission, Principal
+from kupol.core.errors import InvalidInputError
+
+router = APIRouter(prefix="/api/citizen", tags=["citizens"])
+Citizen = Annotated[Principal, Depends(require(Permission.CITIZEN_REPORT))]
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str = Field(min_length=5, max_length=32, examples=["+7 701 123 45 67"])
+    device_id: str = Field(min_length=8, max_length=64)
+
+
+class LoginIn(CodeIn):
+    code: str = Field(min_length=4, max_length=8)
+
+
+@router.post("/code")
+def send_code(body: CodeIn, request: Request, container: ContainerDep) -> dict[str, Any]:
+    """Text a login code to a Kazakhstan mobile number (a few an hour per phone and device)."""
+    sent = container.citizens.accounts.send_code(phone=body.phone, device=body.device_id,
+                                                 client=client_of(request))  # fmt: skip
+    return asdict(sent)
+
+
+@router.post("/login")
+def login(
+    body: LoginIn, request: Request, response: Response, container: ContainerDep
+) -> dict[str, str]:
+    """Log in (signing up the first time) with the code; the token comes back and in cookies."""
+    result = container.citizens.accounts.verify(phone=body.phone, code=body.code,
+                                                device=body.device_id,
+                                                client=client_of(request))  # fmt: skip
+    security = container.settings.security
+    set_session_cookies(response, token=result.token, secure=security.cookie_secure,
+                        max_age=security.token_ttl_minutes * 60)  # fmt: skip
+    return {"access_token": result.token, "token_type": "bearer"}
+
+
+@router.post("/reports", status_code=201)
+async def submit(
+    container: ContainerDep,
+    citizen: Citizen,
+    kind: Annotated[str, Form()],
+    description: Annotated[str, Form(max_length=4000)],
+    occurred_at: Annotated[datetime, Form()],
+    lat: Annotated[float, Form()],
+    lon: Annotated[float, Form()],
+    device_id: Annotated[str, Form(max_length=64)],
+    files: Annotated[list[UploadFile], File(description="1 to 5 photos or videos")],
+) -> dict[str, Any]:
+    """Report what happened, with photos or videos (kept as evidence from the first byte)."""
+    limit = container.settings.citizens.max_media_mb << 20
+    media = []
+    for upload in files[:6]:
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise InvalidInputError(f"{upload.filename}: larger than {limit >> 20} MB")
+        media.append(Media(filename=upload.filename or "upload",
+                           media_type=upload.content_type or "", data=data))  # fmt: skip
+    citizens = container.citizens
+    citizen_id = citizens.accounts.citizen_id(citizen.user_id)
+    view = citizens.reports.submit(
+        actor=citizen, citizen_id=citizen_id, device=device_id, kind=kind,
+        description=description, occurred_at=occurred_at, lat=lat, lon=lon, media=media,
+    )  # fmt: skip
+    return asdict(view)
+
+
+@router.get("/reports")
+def mine(container: ContainerDep, citizen: Citizen) -> list[dict[str, Any]]:
+    """One's own reports, newest first, with their status and reward."""
+    citizen_id = container.citizens.accounts.citizen_id(citizen.user_id)
+    return [asdict(r) for r in container.citizens.reports.mine(actor=citizen,
+                                                               citizen_id=citizen_id)]  # fmt: skip
+
+
+@router.get("/reports/{report_id}")
+def one(report_id: int, container: ContainerDep, citizen: Citizen) -> dict[str, Any]:
+    citizen_id = container.citizens.accounts.citizen_id(citizen.user_id)
+    view = container.citizens.reports.one_of_mine(actor=citizen, citizen_id=citizen_id,
+                                                  report_id=report_id)  # fmt: skip
+    return asdict(view)

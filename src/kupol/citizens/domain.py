@@ -1,0 +1,25 @@
+"""The citizens' side, assembled: the text gateway, sign-up by phone, report intake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kupol.citizens.accounts import CitizenAccounts
+from kupol.citizens.reports import CitizenReports
+from kupol.citizens.sms import LogFileGateway
+from kupol.core.audit import AuditLog
+from kupol.core.auth import AuthService
+from kupol.core.db import Database
+from kupol.evidence.service import EvidenceVault
+from kupol.settings import CitizensSettings
+
+
+class Citizens:
+    def __init__(
+        self, *, settings: CitizensSettings, data_dir: Path, db: Database, audit: AuditLog,
+        auth: AuthService, vault: EvidenceVault, secret: str,
+    ) -> None:  # fmt: skip
+        self.sms = LogFileGateway(data_dir / "sms.log")
+        self.accounts = CitizenAccounts(db=db, audit=audit, auth=auth, sms=self.sms,
+                                        settings=settings, secret=secret)  # fmt: skip
+        self.reports = CitizenReports(db=db, audit=audit, vault=vault, settings=settings)

@@ -1,0 +1,192 @@
+"""Citizens' reports: what they saw, where and when, with photos or videos kept in the evidence
+vault (custody from the first byte, ingested by the portal on the citizen's behalf), and their
+own reports' status and reward.
+
+Intake refuses, with the reason, what cannot be a report (an unknown type, a place off the map,
+a time in the future or over 30 days ago, a file that is no photo or video, too big); it limits
+reports per citizen and per device a day; and it notes what officers should know — the same
+file sent before (by anyone) is a finding on the report, not a refusal.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from kupol.citizens.accounts import device_id
+from kupol.citizens.store import ReportRow
+from kupol.core.audit import AuditLog
+from kupol.core.auth import Permission, Principal
+from kupol.core.db import Database
+from kupol.core.errors import InvalidInputError, NotFoundError, RateLimitedError
+from kupol.core.messages import utcnow
+from kupol.evidence.service import EvidenceVault, Metadata
+from kupol.settings import CitizensSettings
+
+KINDS = ("traffic_violation", "public_order", "lost_person", "suspicious_object", "fraud_call")
+MEDIA = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "video/mp4": (b"ftyp",),
+    "video/quicktime": (b"ftyp", b"moov", b"wide", b"mdat"),
+}
+"""Accepted media types and how their files begin (MP4 and QuickTime: the box at byte 4)."""
+PORTAL = Principal(user_id=0, username="citizen-portal", full_name="Citizens' portal",
+                   roles=("device",), locale="ru")  # fmt: skip
+"""The system that puts citizens' files into the vault (the custody names the citizen)."""
+MAX_AGE = timedelta(days=30)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Media:
+    """One uploaded file."""
+
+    filename: str
+    media_type: str
+    data: bytes
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReportView:
+    id: int
+    kind: str
+    description: str
+    occurred_at: datetime
+    lat: float
+    lon: float
+    location_source: str
+    media: list[dict[str, object]]
+    findings: list[dict[str, object]]
+    status: str
+    submitted_at: datetime
+    decision_note: str | None
+    reward_tenge: int | None
+
+
+def _check_media(item: Media, max_bytes: int) -> str:
+    media_type = item.media_type.split(";")[0].strip().lower()
+    starts = MEDIA.get(media_type)
+    if starts is None:
+        raise InvalidInputError(f"{item.filename}: send a photo (JPEG, PNG) or a video (MP4)")
+    if not 0 < len(item.data) <= max_bytes:
+        raise InvalidInputError(f"{item.filename}: a file of 1 byte to {max_bytes >> 20} MB")
+    head = item.data[:16]
+    if not any(head.startswith(s) or head[4:].startswith(s) for s in starts):
+        raise InvalidInputError(f"{item.filename}: the file is not the {media_type} it says")
+    return media_type
+
+
+class CitizenReports:
+    """Intake of citizens' reports and their own view of them (see the module)."""
+
+    def __init__(
+        self, *, db: Database, audit: AuditLog, vault: EvidenceVault, settings: CitizensSettings
+    ) -> None:
+        self._db = db
+        self._audit = audit
+        self._vault = vault
+        self.settings = settings
+
+    def submit(
+        self, *, actor: Principal, citizen_id: int, device: str, kind: str, description: str,
+        occurred_at: datetime, lat: float, lon: float, media: list[Media],
+    ) -> ReportView:  # fmt: skip
+        """Take a report and its media.
+
+        Raises:
+            InvalidInputError: see the module.
+            RateLimitedError: the citizen or the device sent ``reports_per_day`` today.
+        """
+        actor.require(Permission.CITIZEN_REPORT)
+        device = device_id(device)
+        if kind not in KINDS:
+            raise InvalidInputError(f"kind must be one of {', '.join(KINDS)}")
+        description = description.strip()
+        if not 1 <= len(description) <= 4000:
+            raise InvalidInputError("say what happened (1–4,000 characters)")
+        now = utcnow()
+        if occurred_at.tzinfo is None:
+            raise InvalidInputError("occurred_at needs its UTC offset")
+        if occurred_at > now + timedelta(minutes=5) or occurred_at < now - MAX_AGE:
+            raise InvalidInputError("occurred_at must be within the last 30 days, not ahead")
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
+                and -180 <= lon <= 180):  # fmt: skip
+            raise InvalidInputError("lat, lon must be a place on the map")
+        if not 1 <= len(media) <= 5:
+            raise InvalidInputError("attach 1 to 5 photos or videos")
+        max_bytes = self.settings.max_media_mb << 20
+        types = [_check_media(item, max_bytes) for item in media]
+        day = now - timedelta(days=1)
+        with self._db.reader() as session:
+            for column, value in ((ReportRow.citizen_id, citizen_id),
+                                  (ReportRow.device_id, device)):  # fmt: skip
+                sent = session.scalar(select(func.count(ReportRow.id)).where(
+                    column == value, ReportRow.submitted_at >= day))  # fmt: skip
+                if (sent or 0) >= self.settings.reports_per_day:
+                    raise RateLimitedError(
+                        f"{self.settings.reports_per_day} reports a day from one person or "
+                        "device: try again tomorrow", retry_after_s=86_400,
+                    )  # fmt: skip
+        stored: list[dict[str, object]] = []
+        findings: list[dict[str, object]] = []
+        for item, media_type in zip(media, types, strict=True):
+            meta = Metadata(
+                filename=_safe_name(item.filename), media_type=media_type, category="citizen",
+                device_id=None, description=f"citizen report from {actor.username} ({kind})",
+            )  # fmt: skip
+            got = self._vault.ingest(io.BytesIO(item.data), meta, actor=PORTAL)
+            stored.append({"evidence_id": got.item.id, "media_type": media_type,
+                           "size": len(item.data), "sha256": got.item.sha256})  # fmt: skip
+            if got.duplicate:
+                findings.append({
+                    "kind": "file_sent_before", "severity": "high",
+                    "reason": f"{item.filename}: the same file is already evidence "
+                              f"{got.item.id} (sent before)",
+                })  # fmt: skip
+        with self._db.unit_of_work() as session:
+            row = ReportRow(
+                citizen_id=citizen_id, device_id=device, kind=kind, description=description,
+                occurred_at=occurred_at, lat=lat, lon=lon, location_source="map",
+                evidence_ids=[int(str(m["evidence_id"])) for m in stored], media=stored,
+                findings=findings, status="submitted", submitted_at=now,
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            return _view(row)
+
+    def mine(self, *, actor: Principal, citizen_id: int) -> list[ReportView]:
+        """The citizen's own reports, newest first."""
+        actor.require(Permission.CITIZEN_REPORT)
+        with self._db.reader() as session:
+            rows = session.scalars(
+                select(ReportRow).where(ReportRow.citizen_id == citizen_id)
+                .order_by(ReportRow.submitted_at.desc(), ReportRow.id.desc()).limit(200)
+            )  # fmt: skip
+            return [_view(r) for r in rows]
+
+    def one_of_mine(self, *, actor: Principal, citizen_id: int, report_id: int) -> ReportView:
+        """One of the citizen's own reports (another's is "not found", not "forbidden")."""
+        actor.require(Permission.CITIZEN_REPORT)
+        with self._db.reader() as session:
+            row = session.get(ReportRow, report_id)
+            if row is None or row.citizen_id != citizen_id:
+                raise NotFoundError(f"no report {report_id}")
+            return _view(row)
+
+
+def _safe_name(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip() or "upload"
+    return base[:120]
+
+
+def _view(r: ReportRow) -> ReportView:
+    return ReportView(
+        id=r.id, kind=r.kind, description=r.description, occurred_at=r.occurred_at, lat=r.lat,
+        lon=r.lon, location_source=r.location_source, media=list(r.media),
+        findings=list(r.findings), status=r.status, submitted_at=r.submitted_at,
+        decision_note=r.decision_note, reward_tenge=r.reward_tenge,
+    )  # fmt: skip

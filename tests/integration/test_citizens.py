@@ -1,0 +1,113 @@
+"""The citizens' portal API, on SQLite and PostgreSQL: sign-up by phone with a texted code
+(wrong codes counted, a used code refused, codes rate-limited per phone), reports with photos
+kept in the evidence vault, the same photo sent again noted, bad input refused with the reason,
+and each citizen seeing only their own reports."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import cv2
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from kupol.bootstrap import Container
+from kupol.core.messages import utcnow
+from kupol.evidence.model import EvidenceItem
+from tests.unit.factories import fast_passwords, login_as
+
+pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
+DEVICE = "phone-ab12cd34"
+
+
+def photo(seed: int) -> bytes:
+    image = np.random.default_rng(seed).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    return bytes(cv2.imencode(".jpg", image)[1])
+
+
+def sign_in(api: TestClient, container: Container, phone: str) -> dict[str, str]:
+    sent = api.post("/api/citizen/code", json={"phone": phone, "device_id": DEVICE})
+    assert sent.status_code == 200, sent.text
+    text = container.citizens.sms.last_to(sent.json()["phone"])
+    code = re.search(r"\d{6}", text or "")
+    assert code is not None
+    got = api.post("/api/citizen/login", json={"phone": phone, "code": code.group(),
+                                               "device_id": DEVICE})  # fmt: skip
+    assert got.status_code == 200, got.text
+    api.cookies.clear()
+    return {"Authorization": "Bearer " + got.json()["access_token"]}
+
+
+def report(api: TestClient, headers: dict[str, str], data: bytes, **fields: object) -> object:
+    form = {"kind": "traffic_violation", "description": "Red light run at the crossing",
+            "occurred_at": (utcnow() - timedelta(minutes=20)).isoformat(), "lat": "51.1283",
+            "lon": "71.4305", "device_id": DEVICE, **fields}  # fmt: skip
+    return api.post("/api/citizen/reports", headers=headers, data=form,
+                    files=[("files", ("red.jpg", data, "image/jpeg"))])  # fmt: skip
+
+
+def test_a_citizen_signs_up_by_phone_and_reports_with_a_photo(
+    api: TestClient, container: Container
+) -> None:
+    # A wrong code is counted and refused; the right one signs up; it cannot be used twice.
+    assert api.post("/api/citizen/code", json={"phone": "+1 202 555 0100",
+                                               "device_id": DEVICE}).status_code == 422  # fmt: skip
+    sent = api.post("/api/citizen/code", json={"phone": "8 701 123 45 67", "device_id": DEVICE})
+    assert sent.json()["phone"] == "+77011234567"
+    code = re.search(r"\d{6}", container.citizens.sms.last_to("+77011234567") or "")
+    assert code is not None
+    wrong = "000000" if code.group() != "000000" else "111111"
+    body = {"phone": "+77011234567", "device_id": DEVICE}
+    assert api.post("/api/citizen/login", json={**body, "code": wrong}).status_code == 401
+    ok = api.post("/api/citizen/login", json={**body, "code": code.group()})
+    assert ok.status_code == 200
+    assert api.post("/api/citizen/login", json={**body, "code": code.group()}).status_code == 401
+    citizen = {"Authorization": "Bearer " + ok.json()["access_token"]}
+    api.cookies.clear()
+    # The account's name carries no phone number (it shows in audit and custody logs).
+    assert not any("7011234567" in user.username for user, _ in container.auth.list_users())
+
+    made = report(api, citizen, photo(1))
+    assert made.status_code == 201, made.text
+    first = made.json()
+    assert first["status"] == "submitted" and first["findings"] == []
+    with container.db.reader() as session:
+        item = session.get(EvidenceItem, first["media"][0]["evidence_id"])
+        assert item is not None and item.category == "citizen"
+    again = report(api, citizen, photo(1)).json()  # the very same file again
+    assert again["findings"][0]["kind"] == "file_sent_before"
+    mine = api.get("/api/citizen/reports", headers=citizen).json()
+    assert [r["id"] for r in mine] == [again["id"], first["id"]]
+
+    for fields, data, message in [
+        ({"kind": "gossip"}, photo(2), "kind must be one of"),
+        ({"lat": "95"}, photo(2), "place on the map"),
+        ({"occurred_at": (utcnow() + timedelta(days=1)).isoformat()}, photo(2), "not ahead"),
+        ({}, b"GIF89a not a jpeg", "is not the image/jpeg it says"),
+    ]:
+        refused = report(api, citizen, data, **fields)
+        assert refused.status_code == 422 and message in refused.text, refused.text
+
+    # Another citizen sees none of it; staff cannot use the portal, nor citizens the console.
+    other = sign_in(api, container, "+77771234567")
+    assert api.get("/api/citizen/reports", headers=other).json() == []
+    assert api.get(f"/api/citizen/reports/{first['id']}", headers=other).status_code == 404
+    officer = login_as(api, container, "olga", "traffic_officer")
+    assert api.get("/api/citizen/reports", headers=officer).status_code == 403
+    assert api.get("/api/traffic/violations", headers=citizen).status_code == 403
+
+
+def test_codes_and_reports_are_rate_limited(api: TestClient, container: Container) -> None:
+    limit = container.settings.citizens.codes_per_hour
+    first = {"phone": "+77021112233", "device_id": "dev-limit-1"}
+    for _ in range(limit):
+        assert api.post("/api/citizen/code", json=first).status_code == 200
+    refused = api.post("/api/citizen/code", json={"phone": "+77021112233",
+                                                  "device_id": "dev-limit-2"})  # fmt: skip
+    assert refused.status_code == 429
+    # Another phone from the same device: the device's limit.
+    refused = api.post("/api/citizen/code", json={"phone": "+77021112244",
+                                                  "device_id": "dev-limit-1"})  # fmt: skip
+    assert refused.status_code == 429
