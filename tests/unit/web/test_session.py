@@ -97,6 +97,7 @@ def user(*roles: str) -> Principal:
         (("bank",), [], None),
         (("telecom",), [], None),
         (("mobility",), [], None),
+        (("citizen",), [], None),
     ],
 )
 def test_the_navigation_shows_only_pages_the_roles_allow(
