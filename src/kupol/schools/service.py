@@ -14,7 +14,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import date
 from typing import Any, cast
 
@@ -26,82 +26,13 @@ from kupol.core.auth import Permission, Principal
 from kupol.core.db import Base, Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
-from kupol.schools import records, store
+from kupol.schools import records, store, views
 from kupol.schools.anomalies import detect_all
-from kupol.schools.model import Flag, QualityScore, Snapshot
+from kupol.schools.model import Flag, Snapshot
 from kupol.schools.quality import score_schools
 
 SANCTIONS = ("none", "warning", "fine", "suspension", "revocation")
 CHUNK = 5_000
-
-
-@dataclass(frozen=True, kw_only=True)
-class ImportStats:
-    """How many records of each kind an import stored (new or replaced)."""
-
-    counts: dict[str, int]
-
-
-@dataclass(frozen=True, kw_only=True)
-class RankedSchool:
-    """A school in the ranking: its name and region beside its score and evidence."""
-
-    name: str
-    region: str
-    score: QualityScore
-    open_flags: int
-
-
-@dataclass(frozen=True, kw_only=True)
-class FlagView:
-    id: int
-    kind: str
-    subject_kind: str
-    subject_id: str
-    school_id: str | None
-    region: str
-    severity: str
-    reason: str
-    evidence: dict[str, object]
-    status: str
-    first_found: str
-    last_found: str
-    inspection_id: int | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class InspectionView:
-    id: int
-    school_id: str
-    inspected_on: date
-    inspector: str
-    findings: str
-    sanction: str
-    fine_tenge: int | None
-    flag_ids: list[int]
-
-
-@dataclass(frozen=True, kw_only=True)
-class CheckStats:
-    found: int
-    new: int
-    by_kind: dict[str, int]
-
-
-@dataclass(frozen=True, kw_only=True)
-class PublicRating:
-    """One school on the public page: no person named, no cadet counted alone."""
-
-    rank: int | None
-    name: str
-    region: str
-    score: float | None
-    low: float | None
-    high: float | None
-    state_first_attempt_pass: float | None
-    """The share of its cadets passing the state practical exam at the first attempt."""
-    first_attempts: int
-    status: str
 
 
 class Schools:
@@ -113,7 +44,7 @@ class Schools:
 
     # Records --------------------------------------------------------------------------
 
-    def import_snapshot(self, *, actor: Principal, snapshot: Snapshot) -> ImportStats:
+    def import_snapshot(self, *, actor: Principal, snapshot: Snapshot) -> views.ImportStats:
         """Store ``snapshot``'s records, replacing those with the same ids (audited).
 
         Raises:
@@ -152,7 +83,7 @@ class Schools:
                             details=counts),
                 session=session,
             )  # fmt: skip
-        return ImportStats(counts=counts)
+        return views.ImportStats(counts=counts)
 
     def snapshot(self, *, region: str | None = None, as_of: date | None = None) -> Snapshot:
         """What the registry holds (one region, or all), as the scores and checks read it."""
@@ -194,7 +125,7 @@ class Schools:
 
     # Scores ---------------------------------------------------------------------------
 
-    def ranking(self, *, actor: Principal, region: str | None = None) -> list[RankedSchool]:
+    def ranking(self, *, actor: Principal, region: str | None = None) -> list[views.RankedSchool]:
         """Every school's score with its evidence: ranked ones by rank, then the rest."""
         actor.require(Permission.SCHOOLS_READ)
         data = self.snapshot(region=region)
@@ -206,18 +137,18 @@ class Schools:
                 )
             )
         return [
-            RankedSchool(name=names[s.subject_id].name, region=names[s.subject_id].region,
+            views.RankedSchool(name=names[s.subject_id].name, region=names[s.subject_id].region,
                          score=s, open_flags=open_flags.get(s.subject_id, 0))
             for s in score_schools(data=data)
         ]  # fmt: skip
 
-    def public_ratings(self, region: str | None = None) -> list[PublicRating]:
+    def public_ratings(self, region: str | None = None) -> list[views.PublicRating]:
         """The ratings for the public page: schools only — no instructor, cadet or examiner."""
         rows = []
         for ranked in self._scores(region):
             state = next((c for c in ranked.score.components if c.name == "state_practice"), None)
             rows.append(
-                PublicRating(
+                views.PublicRating(
                     rank=ranked.score.rank,
                     name=ranked.name,
                     region=ranked.region,
@@ -231,18 +162,18 @@ class Schools:
             )
         return rows
 
-    def _scores(self, region: str | None) -> list[RankedSchool]:
+    def _scores(self, region: str | None) -> list[views.RankedSchool]:
         data = self.snapshot(region=region)
         names = {s.id: s for s in data.schools}
         return [
-            RankedSchool(name=names[s.subject_id].name, region=names[s.subject_id].region,
+            views.RankedSchool(name=names[s.subject_id].name, region=names[s.subject_id].region,
                          score=s, open_flags=0)
             for s in score_schools(data=data)
         ]  # fmt: skip
 
     # Flags and inspections ------------------------------------------------------------
 
-    def check(self, *, actor: Principal, region: str | None = None) -> CheckStats:
+    def check(self, *, actor: Principal, region: str | None = None) -> views.CheckStats:
         """Run the anomaly checks and store what they find (audited)."""
         actor.require(Permission.SCHOOLS_INSPECT)
         data = self.snapshot(region=region)
@@ -276,11 +207,13 @@ class Schools:
                             details={"found": len(found), "new": new}),
                 session=session,
             )  # fmt: skip
-        return CheckStats(found=len(found), new=new, by_kind=dict(Counter(f.kind for f in found)))
+        return views.CheckStats(
+            found=len(found), new=new, by_kind=dict(Counter(f.kind for f in found))
+        )
 
     def flags(
         self, *, actor: Principal, school_id: str | None = None, status: str | None = None
-    ) -> list[FlagView]:
+    ) -> list[views.FlagView]:
         """Stored flags, most severe first (audited: they name instructors and cadets)."""
         actor.require(Permission.SCHOOLS_READ)
         query = select(store.FlagRow)
@@ -298,7 +231,7 @@ class Schools:
             )  # fmt: skip
             order = {"high": 0, "medium": 1, "low": 2}
             rows.sort(key=lambda r: (order.get(r.severity, 3), r.kind, r.subject_id))
-            return [_flag_view(r) for r in rows]
+            return [views.flag_view(r) for r in rows]
 
     def school(self, *, actor: Principal, school_id: str) -> dict[str, object]:
         """One school: its record, score with evidence, flags and inspections."""
@@ -309,7 +242,7 @@ class Schools:
                 raise NotFoundError(f"no school {school_id!r}")
             region = row.region
             inspections = [
-                _inspection_view(i)
+                views.inspection_view(i)
                 for i in session.scalars(
                     select(store.InspectionRow)
                     .where(store.InspectionRow.school_id == school_id)
@@ -328,7 +261,7 @@ class Schools:
     def inspect(
         self, *, actor: Principal, school_id: str, inspected_on: date, findings: str,
         sanction: str, fine_tenge: int | None = None, flag_ids: Iterable[int] = (),
-    ) -> InspectionView:  # fmt: skip
+    ) -> views.InspectionView:  # fmt: skip
         """Record an inspection; the flags it took up are marked ``inspected`` (audited).
 
         Raises:
@@ -377,9 +310,9 @@ class Schools:
                                      "flags": ids}),
                 session=session,
             )  # fmt: skip
-            return _inspection_view(row)
+            return views.inspection_view(row)
 
-    def dismiss(self, *, actor: Principal, flag_id: int, reason: str) -> FlagView:
+    def dismiss(self, *, actor: Principal, flag_id: int, reason: str) -> views.FlagView:
         """Close a flag without an inspection, with the reason (audited)."""
         actor.require(Permission.SCHOOLS_INSPECT)
         reason = reason.strip()
@@ -398,7 +331,7 @@ class Schools:
                             details={"reason": reason}),
                 session=session,
             )  # fmt: skip
-            return _flag_view(flag)
+            return views.flag_view(flag)
 
     def clear(self) -> None:
         """Remove every record (tests and the demo's reset)."""
@@ -440,18 +373,3 @@ def _rounded(value: float | None) -> float | None:
 
 def _plain(flag: Flag) -> dict[str, object]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in flag.evidence.items()}
-
-
-def _flag_view(r: store.FlagRow) -> FlagView:
-    return FlagView(
-        id=r.id, kind=r.kind, subject_kind=r.subject_kind, subject_id=r.subject_id,
-        school_id=r.school_id, region=r.region, severity=r.severity, reason=r.reason,
-        evidence=dict(r.evidence), status=r.status, first_found=r.first_found.isoformat(),
-        last_found=r.last_found.isoformat(), inspection_id=r.inspection_id,
-    )  # fmt: skip
-
-
-def _inspection_view(r: store.InspectionRow) -> InspectionView:
-    return InspectionView(id=r.id, school_id=r.school_id, inspected_on=r.inspected_on,
-                          inspector=r.inspector, findings=r.findings, sanction=r.sanction,
-                          fine_tenge=r.fine_tenge, flag_ids=list(r.flag_ids))  # fmt: skip
