@@ -111,3 +111,48 @@ def test_codes_and_reports_are_rate_limited(api: TestClient, container: Containe
     refused = api.post("/api/citizen/code", json={"phone": "+77021112244",
                                                   "device_id": "dev-limit-1"})  # fmt: skip
     assert refused.status_code == 429
+
+
+def test_officers_decide_reports_and_a_rejection_can_be_appealed_once(
+    api: TestClient, container: Container
+) -> None:
+    citizen = sign_in(api, container, "+77011234567")
+    first = report(api, citizen, photo(11)).json()
+    second = report(api, citizen, photo(12)).json()
+    officer = login_as(api, container, "olga", "traffic_officer")
+    assert api.get("/api/citizens/review", headers=officer).status_code == 428  # no purpose
+    why = {**officer, "X-Purpose": "citizen reports review"}
+    queue = api.get("/api/citizens/review", headers=why).json()
+    assert [q["report"]["id"] for q in queue] == [first["id"], second["id"]]  # oldest first
+    assert queue[0]["citizen"] == "+7701***4567"  # the phone masked
+    decide = f"/api/citizens/reports/{first['id']}/decision"
+    refused = api.post(decide, headers=officer, json={"outcome": "rejected"})
+    assert refused.status_code == 422 and "needs its reason" in refused.text
+    done = api.post(decide, headers=officer, json={"outcome": "rejected", "reason": "not_visible",
+                                                   "note": "the plate cannot be read"})  # fmt: skip
+    assert done.status_code == 200 and done.json()["status"] == "rejected"
+    assert api.post(decide, headers=officer, json={"outcome": "confirmed"}).status_code == 409
+    ok = api.post(f"/api/citizens/reports/{second['id']}/decision", headers=officer,
+                  json={"outcome": "confirmed"})  # fmt: skip
+    assert ok.json()["status"] == "confirmed"
+
+    # The citizen sees the decision and appeals the rejection — once; it is back in the queue.
+    mine = {r["id"]: r for r in api.get("/api/citizen/reports", headers=citizen).json()}
+    assert mine[first["id"]]["decision_note"] == "not_visible: the plate cannot be read"
+    appeal = f"/api/citizen/reports/{first['id']}/appeal"
+    short = api.post(appeal, headers=citizen, json={"text": "wrong"})
+    assert short.status_code == 422
+    text = "The plate is readable in the second second of the video."
+    assert api.post(appeal, headers=citizen, json={"text": text}).json()["status"] == "appealed"
+    assert api.post(appeal, headers=citizen, json={"text": text}).status_code == 409
+    cant = api.post(f"/api/citizen/reports/{second['id']}/appeal", headers=citizen,
+                    json={"text": text})  # fmt: skip
+    assert cant.status_code == 409  # confirmed: nothing to appeal
+    queue = api.get("/api/citizens/review", headers=why).json()
+    assert [(q["report"]["id"], q["appeal"]) for q in queue] == [(first["id"], text)]
+    final = api.post(decide, headers=officer, json={"outcome": "confirmed", "note": "on appeal"})
+    assert final.json()["status"] == "confirmed"
+    # Citizens cannot decide; other staff cannot review.
+    assert api.post(decide, headers=citizen, json={"outcome": "confirmed"}).status_code == 403
+    analyst = login_as(api, container, "ann", "analyst")
+    assert api.get("/api/citizens/review", headers=analyst).status_code == 403

@@ -18,6 +18,7 @@ def routers() -> list[APIRouter]:
     from kupol.alerts.api import router as alerts_router
     from kupol.antifraud.api import router as antifraud_router
     from kupol.cameras.api import router as cameras_router
+    from kupol.citizens.api import review_router as citizen_review_router
     from kupol.citizens.api import router as citizens_router
     from kupol.documents.api import certificates as certificates_router
     from kupol.documents.api import router as documents_router
@@ -54,6 +55,7 @@ def routers() -> list[APIRouter]:
         public_schools_router,
         scooters_router,
         citizens_router,
+        citizen_review_router,
         antifraud_router,
         evidence_uploads_router,
         evidence_router,

@@ -5,19 +5,21 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from kupol.api.auth import set_session_cookies
-from kupol.api.deps import ContainerDep, client_of, require
+from kupol.api.deps import ContainerDep, Why, client_of, require
 from kupol.citizens.reports import Media
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/citizen", tags=["citizens"])
+review_router = APIRouter(prefix="/api/citizens", tags=["citizens"])
 Citizen = Annotated[Principal, Depends(require(Permission.CITIZEN_REPORT))]
+Reviewer = Annotated[Principal, Depends(require(Permission.CITIZEN_REVIEW))]
 
 
 class CodeIn(BaseModel):
@@ -96,4 +98,47 @@ def one(report_id: int, container: ContainerDep, citizen: Citizen) -> dict[str, 
     citizen_id = container.citizens.accounts.citizen_id(citizen.user_id)
     view = container.citizens.reports.one_of_mine(actor=citizen, citizen_id=citizen_id,
                                                   report_id=report_id)  # fmt: skip
+    return asdict(view)
+
+
+class AppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=10, max_length=2000)
+
+
+@router.post("/reports/{report_id}/appeal")
+def appeal(
+    report_id: int, body: AppealIn, container: ContainerDep, citizen: Citizen
+) -> dict[str, Any]:
+    """Ask for a rejected report to be looked at again (once), saying why."""
+    citizen_id = container.citizens.accounts.citizen_id(citizen.user_id)
+    view = container.citizens.review.appeal(actor=citizen, citizen_id=citizen_id,
+                                            report_id=report_id, text=body.text)  # fmt: skip
+    return asdict(view)
+
+
+@review_router.get("/review")
+def queue(container: ContainerDep, reviewer: Reviewer, why: Why) -> list[dict[str, Any]]:
+    """Reports waiting for a decision — new and appealed — oldest first (audited, with the
+    purpose)."""
+    return [asdict(item) for item in container.citizens.review.queue(actor=reviewer, why=why)]
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["confirmed", "rejected"]
+    reason: str | None = Field(None, max_length=40)
+    note: str = Field("", max_length=2000)
+
+
+@review_router.post("/reports/{report_id}/decision")
+def decide(
+    report_id: int, body: DecisionIn, container: ContainerDep, reviewer: Reviewer
+) -> dict[str, Any]:
+    """Confirm a report or reject it with one of the reasons."""
+    view = container.citizens.review.decide(actor=reviewer, report_id=report_id,
+                                            outcome=body.outcome, reason=body.reason,
+                                            note=body.note)  # fmt: skip
     return asdict(view)

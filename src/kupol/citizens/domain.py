@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kupol.citizens.accounts import CitizenAccounts
 from kupol.citizens.reports import CitizenReports
+from kupol.citizens.review import CitizenReview
 from kupol.citizens.sms import LogFileGateway
 from kupol.core.audit import AuditLog
 from kupol.core.auth import AuthService
@@ -23,3 +24,4 @@ class Citizens:
         self.accounts = CitizenAccounts(db=db, audit=audit, auth=auth, sms=self.sms,
                                         settings=settings, secret=secret)  # fmt: skip
         self.reports = CitizenReports(db=db, audit=audit, vault=vault, settings=settings)
+        self.review = CitizenReview(db=db, audit=audit)

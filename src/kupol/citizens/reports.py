@@ -65,6 +65,7 @@ class ReportView:
     submitted_at: datetime
     decision_note: str | None
     reward_tenge: int | None
+    appeal_text: str | None = None
 
 
 def _check_media(item: Media, max_bytes: int) -> str:
@@ -156,7 +157,7 @@ class CitizenReports:
             )  # fmt: skip
             session.add(row)
             session.flush()
-            return _view(row)
+            return view_of(row)
 
     def mine(self, *, actor: Principal, citizen_id: int) -> list[ReportView]:
         """The citizen's own reports, newest first."""
@@ -166,7 +167,7 @@ class CitizenReports:
                 select(ReportRow).where(ReportRow.citizen_id == citizen_id)
                 .order_by(ReportRow.submitted_at.desc(), ReportRow.id.desc()).limit(200)
             )  # fmt: skip
-            return [_view(r) for r in rows]
+            return [view_of(r) for r in rows]
 
     def one_of_mine(self, *, actor: Principal, citizen_id: int, report_id: int) -> ReportView:
         """One of the citizen's own reports (another's is "not found", not "forbidden")."""
@@ -175,7 +176,7 @@ class CitizenReports:
             row = session.get(ReportRow, report_id)
             if row is None or row.citizen_id != citizen_id:
                 raise NotFoundError(f"no report {report_id}")
-            return _view(row)
+            return view_of(row)
 
 
 def _safe_name(name: str) -> str:
@@ -183,10 +184,10 @@ def _safe_name(name: str) -> str:
     return base[:120]
 
 
-def _view(r: ReportRow) -> ReportView:
+def view_of(r: ReportRow) -> ReportView:
     return ReportView(
         id=r.id, kind=r.kind, description=r.description, occurred_at=r.occurred_at, lat=r.lat,
         lon=r.lon, location_source=r.location_source, media=list(r.media),
         findings=list(r.findings), status=r.status, submitted_at=r.submitted_at,
-        decision_note=r.decision_note, reward_tenge=r.reward_tenge,
+        decision_note=r.decision_note, reward_tenge=r.reward_tenge, appeal_text=r.appeal_text,
     )  # fmt: skip

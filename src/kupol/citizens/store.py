@@ -71,3 +71,5 @@ class ReportRow(Base):
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     reward_tenge: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    appeal_text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

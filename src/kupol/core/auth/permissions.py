@@ -61,6 +61,7 @@ class Permission(enum.StrEnum):
     SCOOTERS_MANAGE = "scooters.manage"
     SCOOTER_FEEDS = "scooters.feeds"
     CITIZEN_REPORT = "citizens.report"
+    CITIZEN_REVIEW = "citizens.review"
 
 
 _STAFF = {
@@ -162,6 +163,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.SCOOTER_FEEDS: frozenset({Role.MOBILITY}),
     # Citizens report what they saw and follow their own reports (nothing else).
     Permission.CITIZEN_REPORT: frozenset({Role.CITIZEN}),
+    # Their reports are reviewed by traffic officers (violations) and operators (public order).
+    Permission.CITIZEN_REVIEW: frozenset({Role.TRAFFIC_OFFICER, Role.OPERATOR}),
 }
 
 

@@ -1,0 +1,128 @@
+"""Officers' review of citizens' reports: the queue (oldest first, under a stated purpose —
+reports carry people's photos, plates and places), decisions with their reasons, and the
+citizens' appeals, which put a rejected report back in the queue once.
+
+A decision is ``confirmed`` (what the report shows happened: it becomes a violation or an
+incident by the officer's hand, and counts for the reward once the fine is paid) or
+``rejected`` with one of :data:`REJECT_REASONS`. Every look and every decision is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from kupol.citizens.accounts import mask
+from kupol.citizens.reports import ReportView, view_of
+from kupol.citizens.store import CitizenRow, ReportRow
+from kupol.core.audit import AuditLog, AuditRecord, Justification
+from kupol.core.auth import Permission, Principal
+from kupol.core.db import Database
+from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
+from kupol.core.messages import utcnow
+
+REJECT_REASONS = (
+    "no_violation", "not_visible", "duplicate", "too_old", "reused_media",
+    "inconsistent_metadata", "outside_jurisdiction", "abusive",
+)  # fmt: skip
+OPEN = ("submitted", "appealed")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QueueItem:
+    """A report as the officer sees it: the citizen by masked phone only."""
+
+    report: ReportView
+    citizen: str
+    appeal: str | None
+
+
+class CitizenReview:
+    """The officers' side (see the module)."""
+
+    def __init__(self, *, db: Database, audit: AuditLog) -> None:
+        self._db = db
+        self._audit = audit
+
+    def queue(self, *, actor: Principal, why: Justification, limit: int = 100) -> list[QueueItem]:
+        """Reports waiting for a decision (new and appealed), oldest first (audited)."""
+        actor.require(Permission.CITIZEN_REVIEW)
+        with self._db.reader() as session:
+            rows = session.execute(
+                select(ReportRow, CitizenRow.phone)
+                .join(CitizenRow, CitizenRow.id == ReportRow.citizen_id)
+                .where(ReportRow.status.in_(OPEN))
+                .order_by(ReportRow.submitted_at, ReportRow.id).limit(limit)
+            ).all()  # fmt: skip
+        self._audit.access(actor=actor, why=why, action="search",
+                           resource_type="citizen_reports", resource_id="queue",
+                           details={"count": len(rows)})  # fmt: skip
+        return [
+            QueueItem(report=view_of(r), citizen=mask(phone), appeal=r.appeal_text)
+            for r, phone in rows
+        ]
+
+    def decide(
+        self, *, actor: Principal, report_id: int, outcome: str, reason: str | None = None,
+        note: str = "",
+    ) -> ReportView:  # fmt: skip
+        """Confirm or reject a report (audited).
+
+        Raises:
+            NotFoundError: no such report.
+            InvalidInputError: an unknown outcome, a rejection without one of the reasons.
+            ConflictError: the report is decided (and not appealed).
+        """
+        actor.require(Permission.CITIZEN_REVIEW)
+        if outcome not in ("confirmed", "rejected"):
+            raise InvalidInputError("outcome must be confirmed or rejected")
+        if outcome == "rejected" and reason not in REJECT_REASONS:
+            raise InvalidInputError(f"a rejection needs its reason: {', '.join(REJECT_REASONS)}")
+        note = note.strip()
+        if len(note) > 2000:
+            raise InvalidInputError("a note of at most 2,000 characters")
+        with self._db.unit_of_work() as session:
+            row = session.get(ReportRow, report_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError(f"no report {report_id}")
+            if row.status not in OPEN:
+                raise ConflictError(f"report {report_id} is already {row.status}")
+            row.status = outcome
+            row.decided_by, row.decided_at = actor.username, utcnow()
+            row.decision_note = (f"{reason}: {note}" if note else reason) if reason else note
+            self._audit.append(
+                AuditRecord(actor=actor.username, roles=actor.roles, action=outcome,
+                            resource_type="citizen_report", resource_id=str(report_id),
+                            details={"reason": reason, "appealed": row.appeal_text is not None}),
+                session=session,
+            )  # fmt: skip
+            return view_of(row)
+
+    def appeal(self, *, actor: Principal, citizen_id: int, report_id: int, text: str) -> ReportView:
+        """The citizen asks for a rejected report to be looked at again (once).
+
+        Raises:
+            NotFoundError: not one of the citizen's reports.
+            ConflictError: not rejected, or appealed before.
+            InvalidInputError: no reason given.
+        """
+        actor.require(Permission.CITIZEN_REPORT)
+        text = text.strip()
+        if not 10 <= len(text) <= 2000:
+            raise InvalidInputError("say why the decision is wrong (10–2,000 characters)")
+        with self._db.unit_of_work() as session:
+            row = session.get(ReportRow, report_id)
+            if row is None or row.citizen_id != citizen_id:
+                raise NotFoundError(f"no report {report_id}")
+            if row.status != "rejected":
+                raise ConflictError("only a rejected report can be appealed")
+            if row.appeal_text is not None:
+                raise ConflictError("this report was appealed already")
+            row.status, row.appeal_text, row.appealed_at = "appealed", text, utcnow()
+            self._audit.append(
+                AuditRecord(actor=actor.username, roles=actor.roles, action="appeal",
+                            resource_type="citizen_report", resource_id=str(report_id)),
+                session=session,
+            )  # fmt: skip
+            return view_of(row)
