@@ -156,3 +156,39 @@ def test_officers_decide_reports_and_a_rejection_can_be_appealed_once(
     assert api.post(decide, headers=citizen, json={"outcome": "confirmed"}).status_code == 403
     analyst = login_as(api, container, "ann", "analyst")
     assert api.get("/api/citizens/review", headers=analyst).status_code == 403
+
+
+def test_two_people_reporting_one_red_light_run_make_one_case_the_first_valid_winning(
+    api: TestClient, container: Container
+) -> None:
+    anna = sign_in(api, container, "+77011234567")
+    boris = sign_in(api, container, "+77771234567")
+    carl = sign_in(api, container, "+77051234567")
+    at = utcnow() - timedelta(minutes=30)
+    first = report(api, anna, photo(21), occurred_at=at.isoformat()).json()
+    second = report(api, boris, photo(22), occurred_at=(at + timedelta(minutes=2)).isoformat(),
+                    lat="51.1290").json()  # 80 m on  # fmt: skip
+    third = report(api, carl, photo(23), occurred_at=(at + timedelta(minutes=1)).isoformat(),
+                   lat="51.1285").json()  # fmt: skip
+    officer = login_as(api, container, "olga", "traffic_officer")
+
+    def decide(report_id: int, **body: object) -> dict[str, object]:
+        got = api.post(f"/api/citizens/reports/{report_id}/decision", headers=officer,
+                       json=body)  # fmt: skip
+        assert got.status_code == 200, got.text
+        return dict(got.json())
+
+    # The later report confirmed first stays confirmed while the earlier one waits …
+    assert decide(second["id"], outcome="confirmed", plate="123 ABC 02")["status"] == "confirmed"
+    # … until the earlier one is confirmed too: it wins; the later is a duplicate.
+    won = decide(first["id"], outcome="confirmed", plate="123ABC02")
+    assert won["status"] == "confirmed" and won["case_key"] == str(first["id"])
+    mine = {r["id"]: r for r in api.get("/api/citizen/reports", headers=boris).json()}
+    assert mine[second["id"]]["status"] == "duplicate"
+    assert f"the same event as report {first['id']}" in mine[second["id"]]["decision_note"]
+    # Another car at the same moment is another offence.
+    other = decide(third["id"], outcome="confirmed", plate="777 KZA 01")
+    assert other["status"] == "confirmed" and other["case_key"] == str(third["id"])
+    bad = api.post(f"/api/citizens/reports/{third['id']}/decision", headers=officer,
+                   json={"outcome": "confirmed", "plate": "not a plate"})  # fmt: skip
+    assert bad.status_code in (409, 422)

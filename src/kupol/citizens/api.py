@@ -131,6 +131,7 @@ class DecisionIn(BaseModel):
     outcome: Literal["confirmed", "rejected"]
     reason: str | None = Field(None, max_length=40)
     note: str = Field("", max_length=2000)
+    plate: str | None = Field(None, max_length=20, description="The plate read from the media.")
 
 
 @review_router.post("/reports/{report_id}/decision")
@@ -140,5 +141,5 @@ def decide(
     """Confirm a report or reject it with one of the reasons."""
     view = container.citizens.review.decide(actor=reviewer, report_id=report_id,
                                             outcome=body.outcome, reason=body.reason,
-                                            note=body.note)  # fmt: skip
+                                            note=body.note, plate=body.plate)  # fmt: skip
     return asdict(view)

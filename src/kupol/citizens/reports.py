@@ -66,6 +66,8 @@ class ReportView:
     decision_note: str | None
     reward_tenge: int | None
     appeal_text: str | None = None
+    plate: str | None = None
+    case_key: str | None = None
 
 
 def _check_media(item: Media, max_bytes: int) -> str:
@@ -190,4 +192,5 @@ def view_of(r: ReportRow) -> ReportView:
         lon=r.lon, location_source=r.location_source, media=list(r.media),
         findings=list(r.findings), status=r.status, submitted_at=r.submitted_at,
         decision_note=r.decision_note, reward_tenge=r.reward_tenge, appeal_text=r.appeal_text,
+        plate=r.plate, case_key=r.case_key,
     )  # fmt: skip

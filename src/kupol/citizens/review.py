@@ -10,10 +10,14 @@ incident by the officer's hand, and counts for the reward once the fine is paid)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kupol.citizens.accounts import mask
+from kupol.citizens.dedup import Report as DedupReport
+from kupol.citizens.dedup import first_valid, group_reports
 from kupol.citizens.reports import ReportView, view_of
 from kupol.citizens.store import CitizenRow, ReportRow
 from kupol.core.audit import AuditLog, AuditRecord, Justification
@@ -21,12 +25,14 @@ from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
+from kupol.plates.formats import parse_plate
 
 REJECT_REASONS = (
     "no_violation", "not_visible", "duplicate", "too_old", "reused_media",
     "inconsistent_metadata", "outside_jurisdiction", "abusive",
 )  # fmt: skip
 OPEN = ("submitted", "appealed")
+DECIDED = ("confirmed", "duplicate", "rejected")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,7 +71,7 @@ class CitizenReview:
 
     def decide(
         self, *, actor: Principal, report_id: int, outcome: str, reason: str | None = None,
-        note: str = "",
+        note: str = "", plate: str | None = None,
     ) -> ReportView:  # fmt: skip
         """Confirm or reject a report (audited).
 
@@ -88,9 +94,16 @@ class CitizenReview:
                 raise NotFoundError(f"no report {report_id}")
             if row.status not in OPEN:
                 raise ConflictError(f"report {report_id} is already {row.status}")
+            if plate:
+                try:
+                    row.plate = parse_plate(plate).text
+                except InvalidInputError as exc:
+                    raise InvalidInputError(f"plate: {exc}") from exc
             row.status = outcome
             row.decided_by, row.decided_at = actor.username, utcnow()
             row.decision_note = (f"{reason}: {note}" if note else reason) if reason else note
+            session.flush()
+            _settle_case(session, row)
             self._audit.append(
                 AuditRecord(actor=actor.username, roles=actor.roles, action=outcome,
                             resource_type="citizen_report", resource_id=str(report_id),
@@ -126,3 +139,44 @@ class CitizenReview:
                 session=session,
             )  # fmt: skip
             return view_of(row)
+
+
+CASE_SPAN = timedelta(minutes=30)
+"""How far around a report its case's other reports are looked for (wider than any link)."""
+
+
+def _settle_case(session: Session, row: ReportRow) -> None:
+    """Group ``row`` with the reports of the same event and mark, among the confirmed ones,
+    all but the first valid as ``duplicate`` (valid, but not first: no reward)."""
+    around = select(ReportRow).where(
+        ReportRow.kind == row.kind,
+        ReportRow.occurred_at >= row.occurred_at - CASE_SPAN,
+        ReportRow.occurred_at <= row.occurred_at + CASE_SPAN,
+    )
+    rows = {str(r.id): r for r in session.scalars(around)}
+    cases = group_reports([_dedup_report(r) for r in rows.values()])
+    mine = next(c for c in cases if str(row.id) in c.report_ids)
+    validity = {
+        i: rows[i].status in ("confirmed", "duplicate")
+        for i in mine.report_ids
+        if rows[i].status in ("confirmed", "duplicate", "rejected")
+    }
+    first = first_valid(mine, validity)
+    for i in mine.report_ids:
+        other = rows[i]
+        other.case_key = mine.key[:64]
+        if first is not None and i != first and other.status == "confirmed":
+            other.status = "duplicate"
+            other.decision_note = (
+                other.decision_note + " — " if other.decision_note else ""
+            ) + f"the same event as report {first}, reported first"
+        elif i == first and other.status == "duplicate":
+            other.status = "confirmed"
+
+
+def _dedup_report(r: ReportRow) -> DedupReport:
+    return DedupReport(
+        id=str(r.id), type=r.kind, occurred_at=r.occurred_at, submitted_at=r.submitted_at,
+        lat=r.lat, lon=r.lon, plate=r.plate,
+        media_hash=r.media_hash % (1 << 64) if r.media_hash is not None else None,
+    )  # fmt: skip

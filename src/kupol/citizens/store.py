@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kupol.core.db import Base, UTCDateTime
@@ -71,5 +71,11 @@ class ReportRow(Base):
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     reward_tenge: Mapped[int | None] = mapped_column(Integer, nullable=True)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    plate: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    """The vehicle's plate, as the officer read it from the media (traffic reports)."""
+    media_hash: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The first photo's (or video frame's) 64-bit perceptual hash, as a signed integer."""
+    case_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    """The case of reports of one event (:mod:`kupol.citizens.dedup`)."""
     appeal_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
