@@ -421,6 +421,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         }
 
     vault.on_ingest.append(incidents.link_new_item)
+    # A citizen's photo or video, kept in the vault, backs the violation it shows.
+    traffic.review.vault_reader = vault.read_bytes
     fleet = FleetDomain(settings=settings.fleet, mqtt=settings.mqtt, db=db, audit=audit)
     # What a drone's or robot dog's camera sees is placed on the unit's track.
     recorder.geotag = fleet.fleet.position_at
@@ -459,6 +461,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
             auth=auth,
             vault=vault,
             secret=secret.hex(),
+            violations=traffic.recorder,
+            cameras=cameras,
         ),
         documents=DocumentService(
             db=db,

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from kupol.bootstrap import Container
 from kupol.core.messages import utcnow
 from kupol.evidence.model import EvidenceItem
+from tests.integration.test_api_traffic_review import signing_officer
 from tests.unit.factories import fast_passwords, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
@@ -131,9 +132,10 @@ def test_officers_decide_reports_and_a_rejection_can_be_appealed_once(
     done = api.post(decide, headers=officer, json={"outcome": "rejected", "reason": "not_visible",
                                                    "note": "the plate cannot be read"})  # fmt: skip
     assert done.status_code == 200 and done.json()["status"] == "rejected"
-    assert api.post(decide, headers=officer, json={"outcome": "confirmed"}).status_code == 409
+    ok_body = {"outcome": "confirmed", "offence": "red_light", "plate": "123ABC02"}
+    assert api.post(decide, headers=officer, json=ok_body).status_code == 409
     ok = api.post(f"/api/citizens/reports/{second['id']}/decision", headers=officer,
-                  json={"outcome": "confirmed"})  # fmt: skip
+                  json=ok_body)  # fmt: skip
     assert ok.json()["status"] == "confirmed"
 
     # The citizen sees the decision and appeals the rejection — once; it is back in the queue.
@@ -150,7 +152,7 @@ def test_officers_decide_reports_and_a_rejection_can_be_appealed_once(
     assert cant.status_code == 409  # confirmed: nothing to appeal
     queue = api.get("/api/citizens/review", headers=why).json()
     assert [(q["report"]["id"], q["appeal"]) for q in queue] == [(first["id"], text)]
-    final = api.post(decide, headers=officer, json={"outcome": "confirmed", "note": "on appeal"})
+    final = api.post(decide, headers=officer, json={**ok_body, "note": "on appeal"})
     assert final.json()["status"] == "confirmed"
     # Citizens cannot decide; other staff cannot review.
     assert api.post(decide, headers=citizen, json={"outcome": "confirmed"}).status_code == 403
@@ -179,16 +181,57 @@ def test_two_people_reporting_one_red_light_run_make_one_case_the_first_valid_wi
         return dict(got.json())
 
     # The later report confirmed first stays confirmed while the earlier one waits …
-    assert decide(second["id"], outcome="confirmed", plate="123 ABC 02")["status"] == "confirmed"
+    red = {"outcome": "confirmed", "offence": "red_light"}
+    assert decide(second["id"], **red, plate="123 ABC 02")["status"] == "confirmed"
     # … until the earlier one is confirmed too: it wins; the later is a duplicate.
-    won = decide(first["id"], outcome="confirmed", plate="123ABC02")
+    won = decide(first["id"], **red, plate="123ABC02")
     assert won["status"] == "confirmed" and won["case_key"] == str(first["id"])
     mine = {r["id"]: r for r in api.get("/api/citizen/reports", headers=boris).json()}
     assert mine[second["id"]]["status"] == "duplicate"
     assert f"the same event as report {first['id']}" in mine[second["id"]]["decision_note"]
     # Another car at the same moment is another offence.
-    other = decide(third["id"], outcome="confirmed", plate="777 KZA 01")
+    other = decide(third["id"], **red, plate="777 KZA 01")
     assert other["status"] == "confirmed" and other["case_key"] == str(third["id"])
     bad = api.post(f"/api/citizens/reports/{third['id']}/decision", headers=officer,
-                   json={"outcome": "confirmed", "plate": "not a plate"})  # fmt: skip
+                   json={**red, "plate": "not a plate"})  # fmt: skip
     assert bad.status_code in (409, 422)
+
+
+def test_a_confirmed_red_light_report_becomes_one_violation_signed_like_a_camera_s(
+    api: TestClient, container: Container
+) -> None:
+    anna = sign_in(api, container, "+77011234567")
+    boris = sign_in(api, container, "+77771234567")
+    at = utcnow() - timedelta(minutes=30)
+    image = photo(31)
+    first = report(api, anna, image, occurred_at=at.isoformat()).json()
+    second = report(api, boris, photo(32), occurred_at=(at + timedelta(minutes=1)).isoformat(),
+                    lat="51.1290").json()  # fmt: skip
+    officer = signing_officer(api, container)
+    url = f"/api/citizens/reports/{first['id']}/decision"
+    for body, message in [
+        ({"outcome": "confirmed", "plate": "123ABC02"}, "needs its offence"),
+        ({"outcome": "confirmed", "offence": "red_light"}, "needs the plate"),
+        ({"outcome": "confirmed", "offence": "speeding", "plate": "123ABC02"}, "measured speed"),
+        ({"outcome": "confirmed", "offence": "jaywalking", "plate": "123ABC02"}, "offence"),
+    ]:
+        refused = api.post(url, headers=officer, json=body)
+        assert refused.status_code == 422 and message in refused.text, refused.text
+    confirmed = api.post(url, headers=officer, json={"outcome": "confirmed", "plate": "123ABC02",
+                                                     "offence": "red_light"}).json()  # fmt: skip
+    also = api.post(f"/api/citizens/reports/{second['id']}/decision", headers=officer,
+                    json={"outcome": "confirmed", "plate": "123 ABC 02",
+                          "offence": "red_light"}).json()  # fmt: skip
+    assert also["status"] == "duplicate"
+    assert confirmed["violation_id"] is not None
+    assert also["violation_id"] == confirmed["violation_id"]  # one event, one violation
+
+    # In the traffic review like any camera's: the citizen's photo as its evidence, signed.
+    why = {**officer, "X-Purpose": "citizen reports review"}
+    [item] = api.get("/api/traffic/violations", headers=why).json()["items"]
+    assert item["camera_id"] == "citizen-portal" and item["article"] == "599"
+    assert item["measured"]["citizen_report"] == first["id"]
+    shown = api.get(f"/api/traffic/violations/{item['id']}/evidence/0", headers=why)
+    assert shown.content == image and shown.headers["X-Evidence-Intact"] == "true"
+    approved = api.post(f"/api/traffic/violations/{item['id']}/approve", json={}, headers=officer)
+    assert approved.status_code == 200, approved.text

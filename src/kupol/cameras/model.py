@@ -19,6 +19,8 @@ class CameraKind(enum.StrEnum):
     DRONE = "drone"
     ROBOT = "robot"
     BODYCAM = "bodycam"
+    CITIZEN = "citizen"
+    """The citizens' portal: what the public sends in (no stream)."""
 
 
 class Camera(Base):

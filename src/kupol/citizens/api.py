@@ -132,6 +132,9 @@ class DecisionIn(BaseModel):
     reason: str | None = Field(None, max_length=40)
     note: str = Field("", max_length=2000)
     plate: str | None = Field(None, max_length=20, description="The plate read from the media.")
+    offence: str | None = Field(
+        None, max_length=60, description="A traffic report: the offence (red_light …)."
+    )
 
 
 @review_router.post("/reports/{report_id}/decision")
@@ -141,5 +144,6 @@ def decide(
     """Confirm a report or reject it with one of the reasons."""
     view = container.citizens.review.decide(actor=reviewer, report_id=report_id,
                                             outcome=body.outcome, reason=body.reason,
-                                            note=body.note, plate=body.plate)  # fmt: skip
+                                            note=body.note, plate=body.plate,
+                                            offence=body.offence)  # fmt: skip
     return asdict(view)

@@ -68,6 +68,8 @@ class ReportView:
     appeal_text: str | None = None
     plate: str | None = None
     case_key: str | None = None
+    offence: str | None = None
+    violation_id: int | None = None
 
 
 def _check_media(item: Media, max_bytes: int) -> str:
@@ -192,5 +194,5 @@ def view_of(r: ReportRow) -> ReportView:
         lon=r.lon, location_source=r.location_source, media=list(r.media),
         findings=list(r.findings), status=r.status, submitted_at=r.submitted_at,
         decision_note=r.decision_note, reward_tenge=r.reward_tenge, appeal_text=r.appeal_text,
-        plate=r.plate, case_key=r.case_key,
+        plate=r.plate, case_key=r.case_key, offence=r.offence, violation_id=r.violation_id,
     )  # fmt: skip

@@ -9,12 +9,16 @@ incident by the officer's hand, and counts for the reward once the fine is paid)
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kupol.cameras.model import CameraKind
+from kupol.cameras.schemas import CameraCreate
+from kupol.cameras.service import CameraService
 from kupol.citizens.accounts import mask
 from kupol.citizens.dedup import Report as DedupReport
 from kupol.citizens.dedup import first_valid, group_reports
@@ -22,10 +26,15 @@ from kupol.citizens.reports import ReportView, view_of
 from kupol.citizens.store import CitizenRow, ReportRow
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.service import SYSTEM
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
+from kupol.events.messages import EvidenceRef
 from kupol.plates.formats import parse_plate
+from kupol.traffic.messages import ViolationObserved
+from kupol.traffic.model import Violation
+from kupol.traffic.recorder import ViolationRecorder
 
 REJECT_REASONS = (
     "no_violation", "not_visible", "duplicate", "too_old", "reused_media",
@@ -44,12 +53,23 @@ class QueueItem:
     appeal: str | None
 
 
+PORTAL_CAMERA = "citizen-portal"
+"""The camera registry's entry for what citizens send in: their violations' source."""
+UNMEASURED = frozenset({"speeding", "scooter_speeding", "scooter_sidewalk_speeding"})
+"""Offences that need a measured speed: not from a citizen's photo or video."""
+
+
 class CitizenReview:
     """The officers' side (see the module)."""
 
-    def __init__(self, *, db: Database, audit: AuditLog) -> None:
+    def __init__(
+        self, *, db: Database, audit: AuditLog,
+        violations: ViolationRecorder | None = None, cameras: CameraService | None = None,
+    ) -> None:  # fmt: skip
         self._db = db
         self._audit = audit
+        self._violations = violations
+        self._cameras = cameras
 
     def queue(self, *, actor: Principal, why: Justification, limit: int = 100) -> list[QueueItem]:
         """Reports waiting for a decision (new and appealed), oldest first (audited)."""
@@ -71,7 +91,7 @@ class CitizenReview:
 
     def decide(
         self, *, actor: Principal, report_id: int, outcome: str, reason: str | None = None,
-        note: str = "", plate: str | None = None,
+        note: str = "", plate: str | None = None, offence: str | None = None,
     ) -> ReportView:  # fmt: skip
         """Confirm or reject a report (audited).
 
@@ -88,6 +108,13 @@ class CitizenReview:
         note = note.strip()
         if len(note) > 2000:
             raise InvalidInputError("a note of at most 2,000 characters")
+        with self._db.reader() as session:
+            kind = session.scalar(select(ReportRow.kind).where(ReportRow.id == report_id))
+        becomes_violation = (
+            outcome == "confirmed" and kind == "traffic_violation" and self._violations is not None
+        )
+        if becomes_violation:
+            self._check_offence(offence, plate)
         with self._db.unit_of_work() as session:
             row = session.get(ReportRow, report_id, with_for_update=True)
             if row is None:
@@ -100,17 +127,83 @@ class CitizenReview:
                 except InvalidInputError as exc:
                     raise InvalidInputError(f"plate: {exc}") from exc
             row.status = outcome
+            row.offence = offence if becomes_violation else None
             row.decided_by, row.decided_at = actor.username, utcnow()
             row.decision_note = (f"{reason}: {note}" if note else reason) if reason else note
             session.flush()
             _settle_case(session, row)
+            case_key = row.case_key
             self._audit.append(
                 AuditRecord(actor=actor.username, roles=actor.roles, action=outcome,
                             resource_type="citizen_report", resource_id=str(report_id),
                             details={"reason": reason, "appealed": row.appeal_text is not None}),
                 session=session,
             )  # fmt: skip
+            view = view_of(row)
+        if becomes_violation:
+            view = self._violation_of_case(report_id, case_key)
+        return view
+
+    def _check_offence(self, offence: str | None, plate: str | None) -> None:
+        assert self._violations is not None
+        if not plate:
+            raise InvalidInputError("a confirmed traffic report needs the plate read from it")
+        if offence is None:
+            raise InvalidInputError("a confirmed traffic report needs its offence")
+        if offence in UNMEASURED:
+            raise InvalidInputError(
+                f"{offence} needs a measured speed: a citizen's photo or video cannot give one"
+            )
+        probe = ViolationObserved(camera_id=PORTAL_CAMERA, offence=offence, occurred_at=utcnow())
+        self._violations.qualify(probe)  # an unknown offence is refused with the reason
+
+    def _violation_of_case(self, report_id: int, case_key: str | None) -> ReportView:
+        """The case's traffic violation: made from the first confirmed report, once; every
+        confirmed report of the case points to it."""
+        assert self._violations is not None
+        self._ensure_portal_camera()
+        with self._db.reader() as session:
+            case = list(session.scalars(
+                select(ReportRow).where(ReportRow.case_key == case_key)
+                .order_by(ReportRow.submitted_at, ReportRow.id)))  # fmt: skip
+        existing = next((r.violation_id for r in case if r.violation_id is not None), None)
+        if existing is None:
+            source = next(r for r in case if r.status == "confirmed" or r.id == report_id)
+            message = ViolationObserved(
+                camera_id=PORTAL_CAMERA, offence=source.offence or "",
+                occurred_at=source.occurred_at, plate=source.plate, plate_confidence=1.0,
+                track=f"citizen-report:{source.id}",
+                measured={"citizen_report": source.id, "case": case_key,
+                          "geo": {"lat": source.lat, "lon": source.lon, "from": "citizen"}},
+                evidence=tuple(
+                    EvidenceRef(kind="citizen_media", uri=f"vault:{m['evidence_id']}",
+                                sha256=str(m["sha256"]), media_type=str(m["media_type"]))
+                    for m in source.media
+                ),
+            )  # fmt: skip
+            self._violations.record([message])
+            with self._db.reader() as session:
+                existing = session.scalar(
+                    select(Violation.id).where(Violation.message_id == str(message.id))
+                )
+        with self._db.unit_of_work() as session:
+            for r in session.scalars(select(ReportRow).where(ReportRow.case_key == case_key)):
+                if r.status in ("confirmed", "duplicate"):
+                    r.violation_id = existing
+            row = session.get(ReportRow, report_id)
+            assert row is not None
             return view_of(row)
+
+    def _ensure_portal_camera(self) -> None:
+        if self._cameras is None or PORTAL_CAMERA in self._cameras.known_ids():
+            return
+        with contextlib.suppress(ConflictError):  # another worker registered it
+            self._cameras.register(
+                camera=CameraCreate(id=PORTAL_CAMERA, name="Citizens' reports (portal)",
+                                    kind=CameraKind.CITIZEN, latitude=51.1283, longitude=71.4305,
+                                    enabled=False),
+                actor=SYSTEM,
+            )  # fmt: skip
 
     def appeal(self, *, actor: Principal, citizen_id: int, report_id: int, text: str) -> ReportView:
         """The citizen asks for a rejected report to be looked at again (once).

@@ -77,5 +77,9 @@ class ReportRow(Base):
     """The first photo's (or video frame's) 64-bit perceptual hash, as a signed integer."""
     case_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     """The case of reports of one event (:mod:`kupol.citizens.dedup`)."""
+    offence: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    """A confirmed traffic report: the offence (the legal table's name)."""
+    violation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The traffic violation the case became (one per case, reviewed and signed as any)."""
     appeal_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

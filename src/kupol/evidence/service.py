@@ -435,6 +435,20 @@ class EvidenceVault:
             self.record(session, item_id, actor, "view", {"what": "metadata"}, why)
             return _view(item)
 
+    def read_bytes(self, item_id: int) -> bytes:
+        """An item's whole file, for the system's own checks (another domain verifying the
+        SHA-256 a decision was signed over); a person's look goes through :meth:`content`.
+
+        Raises:
+            NotFoundError: no such item, or its file is gone.
+        """
+        with self._db.reader() as session:
+            item = session.get(EvidenceItem, item_id)
+            if item is None or item.purged_at is not None:
+                raise NotFoundError(f"no evidence item {item_id}")
+            sha256 = item.sha256
+        return self.store.read(sha256)
+
     def content(
         self, *, item_id: int, actor: Principal, why: Justification
     ) -> tuple[ItemView, Iterator[bytes]]:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -129,6 +129,21 @@ class ReviewService:
         self._files = files
         self._signing = signing
         self._notices = notices
+        self.vault_reader: Callable[[int], bytes] | None = None
+        """Reads an evidence vault item's bytes: a citizen's photo or video backs a violation
+        as ``vault:<item id>`` (wired by the composition root)."""
+
+    def _read(self, uri: str) -> bytes:
+        """An evidence file's bytes: the camera's (a path under the evidence folder) or the
+        vault's (``vault:<item id>``)."""
+        if uri.startswith("vault:"):
+            if self.vault_reader is None:
+                raise NotFoundError("the evidence vault is not wired to the traffic review")
+            try:
+                return self.vault_reader(int(uri.removeprefix("vault:")))
+            except ValueError:
+                raise NotFoundError(f"no evidence {uri!r}") from None
+        return self._files.read(uri)
 
     def queue(
         self,
@@ -199,7 +214,7 @@ class ReviewService:
         if not 0 <= index < len(items):
             raise NotFoundError(f"violation {violation_id} has no evidence {index}")
         item = items[index]
-        data = self._files.read(str(item["uri"]))
+        data = self._read(str(item["uri"]))
         self._audit.access(
             actor=actor,
             why=why,
@@ -304,7 +319,7 @@ class ReviewService:
             )
         for index, item in enumerate(row.evidence):
             try:
-                data = self._files.read(str(item["uri"]))
+                data = self._read(str(item["uri"]))
             except NotFoundError:
                 raise ConflictError(
                     f"evidence {index} of violation {row.id} is missing: it cannot be approved"
@@ -373,7 +388,7 @@ class ReviewService:
         files = []
         for item in evidence:
             try:
-                data = self._files.read(str(item["uri"]))
+                data = self._read(str(item["uri"]))
                 files.append(hashlib.sha256(data).hexdigest() == item.get("sha256"))
             except NotFoundError:
                 files.append(False)

@@ -109,7 +109,7 @@ def dynamic_keys() -> list[str]:
         "scooter_sidewalk_speeding",
         "scooter_passenger",
     ]
-    kinds = ["frame_before", "frame_at", "frame_after", "vehicle", "clip"]
+    kinds = ["frame_before", "frame_at", "frame_after", "vehicle", "clip", "citizen_media"]
     return (
         [f"traffic.reason.{r}" for r in REJECT_REASONS]
         + [f"traffic.offence.{o}" for o in offences]
