@@ -5,8 +5,9 @@ and each citizen seeing only their own reports."""
 
 from __future__ import annotations
 
+import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import cv2
 import numpy as np
@@ -73,12 +74,14 @@ def test_a_citizen_signs_up_by_phone_and_reports_with_a_photo(
     made = report(api, citizen, photo(1))
     assert made.status_code == 201, made.text
     first = made.json()
-    assert first["status"] == "submitted" and first["findings"] == []
+    # A photo without metadata (as messengers send them): noted, not refused.
+    assert first["status"] == "submitted"
+    assert {f["kind"] for f in first["findings"]} == {"no_capture_time", "no_location"}
     with container.db.reader() as session:
         item = session.get(EvidenceItem, first["media"][0]["evidence_id"])
         assert item is not None and item.category == "citizen"
     again = report(api, citizen, photo(1)).json()  # the very same file again
-    assert again["findings"][0]["kind"] == "file_sent_before"
+    assert {"file_sent_before", "reused_image"} <= {f["kind"] for f in again["findings"]}
     mine = api.get("/api/citizen/reports", headers=citizen).json()
     assert [r["id"] for r in mine] == [again["id"], first["id"]]
 
@@ -235,3 +238,99 @@ def test_a_confirmed_red_light_report_becomes_one_violation_signed_like_a_camera
     assert shown.content == image and shown.headers["X-Evidence-Intact"] == "true"
     approved = api.post(f"/api/traffic/violations/{item['id']}/approve", json={}, headers=officer)
     assert approved.status_code == 200, approved.text
+
+
+def phone_photo(when: datetime, where: tuple[float, float], seed: int = 41) -> bytes:
+    """A photo as a phone takes it: capture time with its offset, GPS."""
+    from PIL import ExifTags, Image
+
+    exif = Image.Exif()
+    exif[ExifTags.Base.Make], exif[ExifTags.Base.Model] = "Apple", "iPhone 15"
+    local = when.astimezone(timezone(timedelta(hours=5)))
+    exif.get_ifd(ExifTags.IFD.Exif).update({
+        ExifTags.Base.DateTimeOriginal: local.strftime("%Y:%m:%d %H:%M:%S"),
+        ExifTags.Base.OffsetTimeOriginal: "+05:00"})  # fmt: skip
+
+    def dms(value: float) -> tuple[float, float, float]:
+        minutes = (value - int(value)) * 60
+        return (float(int(value)), float(int(minutes)), round((minutes - int(minutes)) * 60, 2))
+
+    exif.get_ifd(ExifTags.IFD.GPSInfo).update({
+        ExifTags.GPS.GPSLatitudeRef: "N", ExifTags.GPS.GPSLatitude: dms(where[0]),
+        ExifTags.GPS.GPSLongitudeRef: "E", ExifTags.GPS.GPSLongitude: dms(where[1])})  # fmt: skip
+    pixels = np.random.default_rng(seed).integers(0, 255, (240, 320, 3), dtype=np.uint8)
+    out = io.BytesIO()
+    Image.fromarray(pixels).save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def test_intake_takes_time_and_place_from_the_photo_and_notes_what_contradicts_the_claim(
+    api: TestClient, container: Container
+) -> None:
+    citizen = sign_in(api, container, "+77011234567")
+    taken = utcnow() - timedelta(hours=1)
+    baiterek = (51.1283, 71.4305)
+    data = phone_photo(taken, baiterek)
+    form = {"kind": "public_order", "description": "A fight at the entrance",
+            "device_id": DEVICE}  # fmt: skip
+    made = api.post("/api/citizen/reports", headers=citizen, data=form,
+                    files=[("files", ("fight.jpg", data, "image/jpeg"))])  # fmt: skip
+    assert made.status_code == 201, made.text
+    got = made.json()
+    assert got["location_source"] == "media" and got["findings"] == []
+    assert (got["lat"], got["lon"]) == pytest.approx(baiterek, abs=1e-4)
+    assert abs(datetime.fromisoformat(got["occurred_at"]) - taken) < timedelta(seconds=2)
+    assert got["media"][0]["location"] == pytest.approx(list(baiterek), abs=1e-4)
+
+    # The same scene claimed 3 km away and a day earlier: both noted for the officer.
+    other = phone_photo(taken, baiterek, seed=42)
+    claimed = {**form, "lat": "51.1550", "lon": "71.4305",
+               "occurred_at": (taken - timedelta(days=1)).isoformat()}  # fmt: skip
+    sent = api.post("/api/citizen/reports", headers=citizen, data=claimed,
+                    files=[("files", ("fight.jpg", other, "image/jpeg"))])  # fmt: skip
+    assert sent.status_code == 201, sent.text
+    noted = sent.json()
+    kinds = {f["kind"] for f in noted["findings"]}
+    assert {"far_from_claimed_place", "time_differs_from_claim"} <= kinds, noted["findings"]
+
+    # The first photo again, resized and re-encoded (its metadata lost, so the citizen states
+    # time and place): a re-used picture, however it was saved.
+    from PIL import Image
+
+    smaller = io.BytesIO()
+    Image.open(io.BytesIO(data)).resize((160, 120)).save(smaller, "JPEG", quality=60)
+    resized = [("files", ("again.jpg", smaller.getvalue(), "image/jpeg"))]
+    stated = {**form, "lat": "51.1283", "lon": "71.4305", "occurred_at": taken.isoformat()}
+    sent = api.post("/api/citizen/reports", headers=citizen, data=stated, files=resized)
+    assert sent.status_code == 201, sent.text
+    again = sent.json()
+    reused = [f for f in again["findings"] if f["kind"] == "reused_image"]
+    assert reused and f"report {got['id']}" in reused[0]["reason"]
+    # Neither a time nor a place anywhere: the citizen is asked for them.
+    bare = api.post("/api/citizen/reports", headers=citizen, data=form,
+                    files=[("files", ("x.jpg", photo(43), "image/jpeg"))])  # fmt: skip
+    assert bare.status_code == 422 and "the media carry no time" in bare.text
+
+
+def test_the_queue_puts_proven_reporters_first_and_findings_lower(
+    api: TestClient, container: Container
+) -> None:
+    known = sign_in(api, container, "+77011234567")
+    new = sign_in(api, container, "+77771234567")
+    officer = login_as(api, container, "olga", "traffic_officer")
+    why = {**officer, "X-Purpose": "citizen reports review"}
+    for n in range(3):  # the known reporter's earlier reports, found valid
+        done = report(api, known, photo(50 + n)).json()
+        api.post(f"/api/citizens/reports/{done['id']}/decision", headers=officer,
+                 json={"outcome": "confirmed", "offence": "red_light",
+                       "plate": f"12{n}ABC02"})  # fmt: skip
+    newcomer = report(api, new, photo(60)).json()  # sent first
+    proven = report(api, known, photo(61)).json()
+    copied = report(api, known, photo(61)).json()  # the same picture again: a finding
+    queue = api.get("/api/citizens/review", headers=why).json()
+    order = [q["report"]["id"] for q in queue]
+    assert order == [proven["id"], newcomer["id"], copied["id"]]
+    by_id = {q["report"]["id"]: q for q in queue}
+    assert by_id[proven["id"]]["reputation"] > by_id[newcomer["id"]]["reputation"]
+    assert by_id[proven["id"]]["reports_decided"] == 3
+    assert by_id[copied["id"]]["priority"] < by_id[newcomer["id"]]["priority"]

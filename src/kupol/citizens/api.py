@@ -61,11 +61,11 @@ async def submit(
     citizen: Citizen,
     kind: Annotated[str, Form()],
     description: Annotated[str, Form(max_length=4000)],
-    occurred_at: Annotated[datetime, Form()],
-    lat: Annotated[float, Form()],
-    lon: Annotated[float, Form()],
     device_id: Annotated[str, Form(max_length=64)],
     files: Annotated[list[UploadFile], File(description="1 to 5 photos or videos")],
+    occurred_at: Annotated[datetime | None, Form(description="Default: the media's time.")] = None,
+    lat: Annotated[float | None, Form(description="Default: the media's place.")] = None,
+    lon: Annotated[float | None, Form()] = None,
 ) -> dict[str, Any]:
     """Report what happened, with photos or videos (kept as evidence from the first byte)."""
     limit = container.settings.citizens.max_media_mb << 20

@@ -13,11 +13,13 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
 from kupol.citizens.accounts import device_id
+from kupol.citizens.intake import MediaFacts, SeenPictures, claim_findings, hash_fields, read_media
+from kupol.citizens.media_meta import MediaMetadata
 from kupol.citizens.store import ReportRow
 from kupol.core.audit import AuditLog
 from kupol.core.auth import Permission, Principal
@@ -39,6 +41,7 @@ PORTAL = Principal(user_id=0, username="citizen-portal", full_name="Citizens' po
                    roles=("device",), locale="ru")  # fmt: skip
 """The system that puts citizens' files into the vault (the custody names the citizen)."""
 MAX_AGE = timedelta(days=30)
+KAZAKHSTAN = timezone(timedelta(hours=5))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,12 +98,15 @@ class CitizenReports:
         self._audit = audit
         self._vault = vault
         self.settings = settings
+        self._seen = SeenPictures(db)
 
     def submit(
         self, *, actor: Principal, citizen_id: int, device: str, kind: str, description: str,
-        occurred_at: datetime, lat: float, lon: float, media: list[Media],
+        media: list[Media], occurred_at: datetime | None = None, lat: float | None = None,
+        lon: float | None = None,
     ) -> ReportView:  # fmt: skip
-        """Take a report and its media.
+        """Take a report and its media. The time and place may come from the media's metadata
+        when the citizen gives none.
 
         Raises:
             InvalidInputError: see the module.
@@ -113,19 +119,71 @@ class CitizenReports:
         description = description.strip()
         if not 1 <= len(description) <= 4000:
             raise InvalidInputError("say what happened (1–4,000 characters)")
-        now = utcnow()
-        if occurred_at.tzinfo is None:
-            raise InvalidInputError("occurred_at needs its UTC offset")
-        if occurred_at > now + timedelta(minutes=5) or occurred_at < now - MAX_AGE:
-            raise InvalidInputError("occurred_at must be within the last 30 days, not ahead")
-        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
-                and -180 <= lon <= 180):  # fmt: skip
-            raise InvalidInputError("lat, lon must be a place on the map")
         if not 1 <= len(media) <= 5:
             raise InvalidInputError("attach 1 to 5 photos or videos")
         max_bytes = self.settings.max_media_mb << 20
         types = [_check_media(item, max_bytes) for item in media]
-        day = now - timedelta(days=1)
+        self._check_rate(citizen_id, device)
+        facts = [read_media(item.data, t) for item, t in zip(media, types, strict=True)]
+        now = utcnow()
+        claimed = occurred_at is not None
+        occurred_at = occurred_at if occurred_at is not None else _media_time(facts)
+        if occurred_at.tzinfo is None:
+            raise InvalidInputError("occurred_at needs its UTC offset")
+        if occurred_at > now + timedelta(minutes=5) or occurred_at < now - MAX_AGE:
+            raise InvalidInputError("occurred_at must be within the last 30 days, not ahead")
+        source = "map"
+        if lat is None or lon is None:
+            lat, lon = _media_place(facts)
+            source = "media"
+        if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
+                and -180 <= lon <= 180):  # fmt: skip
+            raise InvalidInputError("lat, lon must be a place on the map")
+        findings: list[dict[str, object]] = []
+        if claimed or source == "map":
+            for fact in facts:
+                findings += claim_findings(fact, claimed_at=occurred_at, place=(lat, lon),
+                                           received_at=now)  # fmt: skip
+        for item, fact in zip(media, facts, strict=True):
+            for report_id, distance in (self._seen.seen(fact.hash) if fact.hash else [])[:3]:
+                findings.append({
+                    "kind": "reused_image", "severity": "high",
+                    "reason": f"{item.filename} looks like a picture of report {report_id} "
+                              f"({distance} of 64 bits apart)",
+                })  # fmt: skip
+        stored: list[dict[str, object]] = []
+        for item, media_type, fact in zip(media, types, facts, strict=True):
+            meta = Metadata(
+                filename=_safe_name(item.filename), media_type=media_type, category="citizen",
+                device_id=None, description=f"citizen report from {actor.username} ({kind})",
+            )  # fmt: skip
+            got = self._vault.ingest(io.BytesIO(item.data), meta, actor=PORTAL)
+            stored.append({"evidence_id": got.item.id, "media_type": media_type,
+                           "size": len(item.data), "sha256": got.item.sha256,
+                           **_meta_fields(fact.meta), **hash_fields(fact.hash)})  # fmt: skip
+            if got.duplicate:
+                findings.append({
+                    "kind": "file_sent_before", "severity": "high",
+                    "reason": f"{item.filename}: the same file is already evidence "
+                              f"{got.item.id} (sent before)",
+                })  # fmt: skip
+        first = next((f.hash for f in facts if f.hash is not None), None)
+        with self._db.unit_of_work() as session:
+            row = ReportRow(
+                citizen_id=citizen_id, device_id=device, kind=kind, description=description,
+                occurred_at=occurred_at, lat=lat, lon=lon, location_source=source,
+                evidence_ids=[int(str(m["evidence_id"])) for m in stored], media=stored,
+                findings=findings, status="submitted", submitted_at=now,
+                media_hash=_signed(first.phash) if first else None,
+            )  # fmt: skip
+            session.add(row)
+            session.flush()
+            view = view_of(row)
+        self._seen.add(view.id, [f.hash for f in facts])
+        return view
+
+    def _check_rate(self, citizen_id: int, device: str) -> None:
+        day = utcnow() - timedelta(days=1)
         with self._db.reader() as session:
             for column, value in ((ReportRow.citizen_id, citizen_id),
                                   (ReportRow.device_id, device)):  # fmt: skip
@@ -136,32 +194,6 @@ class CitizenReports:
                         f"{self.settings.reports_per_day} reports a day from one person or "
                         "device: try again tomorrow", retry_after_s=86_400,
                     )  # fmt: skip
-        stored: list[dict[str, object]] = []
-        findings: list[dict[str, object]] = []
-        for item, media_type in zip(media, types, strict=True):
-            meta = Metadata(
-                filename=_safe_name(item.filename), media_type=media_type, category="citizen",
-                device_id=None, description=f"citizen report from {actor.username} ({kind})",
-            )  # fmt: skip
-            got = self._vault.ingest(io.BytesIO(item.data), meta, actor=PORTAL)
-            stored.append({"evidence_id": got.item.id, "media_type": media_type,
-                           "size": len(item.data), "sha256": got.item.sha256})  # fmt: skip
-            if got.duplicate:
-                findings.append({
-                    "kind": "file_sent_before", "severity": "high",
-                    "reason": f"{item.filename}: the same file is already evidence "
-                              f"{got.item.id} (sent before)",
-                })  # fmt: skip
-        with self._db.unit_of_work() as session:
-            row = ReportRow(
-                citizen_id=citizen_id, device_id=device, kind=kind, description=description,
-                occurred_at=occurred_at, lat=lat, lon=lon, location_source="map",
-                evidence_ids=[int(str(m["evidence_id"])) for m in stored], media=stored,
-                findings=findings, status="submitted", submitted_at=now,
-            )  # fmt: skip
-            session.add(row)
-            session.flush()
-            return view_of(row)
 
     def mine(self, *, actor: Principal, citizen_id: int) -> list[ReportView]:
         """The citizen's own reports, newest first."""
@@ -181,6 +213,35 @@ class CitizenReports:
             if row is None or row.citizen_id != citizen_id:
                 raise NotFoundError(f"no report {report_id}")
             return view_of(row)
+
+
+def _media_time(facts: list[MediaFacts]) -> datetime:
+    for fact in facts:
+        taken = fact.meta.captured_at
+        if taken is not None:
+            # A camera's clock without its offset is local: Kazakhstan keeps UTC+5.
+            return taken if taken.tzinfo else taken.replace(tzinfo=KAZAKHSTAN)
+    raise InvalidInputError("say when it happened (occurred_at): the media carry no time")
+
+
+def _media_place(facts: list[MediaFacts]) -> tuple[float, float]:
+    for fact in facts:
+        if fact.meta.location is not None:
+            return fact.meta.location
+    raise InvalidInputError("mark the place on the map (lat, lon): the media carry none")
+
+
+def _meta_fields(meta: MediaMetadata) -> dict[str, object]:
+    return {
+        "captured_at": meta.captured_at.isoformat() if meta.captured_at else None,
+        "location": list(meta.location) if meta.location else None,
+        "software": meta.software, "make": meta.make, "model": meta.model,
+    }  # fmt: skip
+
+
+def _signed(value: int) -> int:
+    """A 64-bit hash as the signed integer a BIGINT column holds."""
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _safe_name(name: str) -> str:

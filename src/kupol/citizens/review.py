@@ -20,9 +20,11 @@ from kupol.cameras.model import CameraKind
 from kupol.cameras.schemas import CameraCreate
 from kupol.cameras.service import CameraService
 from kupol.citizens.accounts import mask
+from kupol.citizens.consistency import Severity
 from kupol.citizens.dedup import Report as DedupReport
 from kupol.citizens.dedup import first_valid, group_reports
 from kupol.citizens.reports import ReportView, view_of
+from kupol.citizens.reputation import PENALTIES, Outcome, Reputation, Verdict, reputation
 from kupol.citizens.store import CitizenRow, ReportRow
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
@@ -46,11 +48,24 @@ DECIDED = ("confirmed", "duplicate", "rejected")
 
 @dataclass(frozen=True, kw_only=True)
 class QueueItem:
-    """A report as the officer sees it: the citizen by masked phone only."""
+    """A report as the officer sees it: the citizen by masked phone only, their standing, and
+    the report's place in the queue."""
 
     report: ReportView
     citizen: str
     appeal: str | None
+    reputation: float
+    """The share of the citizen's reports found valid (weighted, new reporters start low)."""
+    reports_decided: int
+    priority: float
+    """Reputation lowered by the intake's findings: the queue's order, highest first."""
+
+
+VERDICTS = {
+    "reused_media": Verdict.REUSED_IMAGE, "inconsistent_metadata": Verdict.FABRICATED_METADATA,
+    "abusive": Verdict.SPAM,
+}  # fmt: skip
+"""Rejection reasons that count as abuse in a reporter's reputation (others: honest mistakes)."""
 
 
 PORTAL_CAMERA = "citizen-portal"
@@ -81,13 +96,22 @@ class CitizenReview:
                 .where(ReportRow.status.in_(OPEN))
                 .order_by(ReportRow.submitted_at, ReportRow.id).limit(limit)
             ).all()  # fmt: skip
+            standing = _standing(session, {r.citizen_id for r, _ in rows})
         self._audit.access(actor=actor, why=why, action="search",
                            resource_type="citizen_reports", resource_id="queue",
                            details={"count": len(rows)})  # fmt: skip
-        return [
-            QueueItem(report=view_of(r), citizen=mask(phone), appeal=r.appeal_text)
-            for r, phone in rows
-        ]
+        items = []
+        for r, phone in rows:
+            rep = standing[r.citizen_id]
+            score = rep.mean
+            for finding in r.findings:
+                score *= 1 - PENALTIES.get(Severity(str(finding.get("severity", "low"))), 0.0)
+            items.append(QueueItem(report=view_of(r), citizen=mask(phone), appeal=r.appeal_text,
+                                   reputation=round(rep.mean, 3), reports_decided=rep.reports,
+                                   priority=round(score, 3)))  # fmt: skip
+        # Appeals first (they waited once already), then by priority, then oldest first.
+        items.sort(key=lambda q: (q.appeal is None, -q.priority, q.report.submitted_at))
+        return items
 
     def decide(
         self, *, actor: Principal, report_id: int, outcome: str, reason: str | None = None,
@@ -232,6 +256,25 @@ class CitizenReview:
                 session=session,
             )  # fmt: skip
             return view_of(row)
+
+
+def _standing(session: Session, citizens: set[int]) -> dict[int, Reputation]:
+    """Each citizen's reputation from their decided reports."""
+    outcomes: dict[int, list[Outcome]] = {c: [] for c in citizens}
+    decided = session.execute(
+        select(ReportRow.citizen_id, ReportRow.status, ReportRow.decision_note,
+               ReportRow.decided_at)
+        .where(ReportRow.citizen_id.in_(citizens), ReportRow.status.in_(DECIDED))
+    )  # fmt: skip
+    for citizen_id, status, note, decided_at in decided:
+        reason = (note or "").split(":", 1)[0]
+        verdict = (
+            Verdict.CONFIRMED if status in ("confirmed", "duplicate")
+            else VERDICTS.get(reason, Verdict.REJECTED)
+        )  # fmt: skip
+        outcomes[citizen_id].append(Outcome(decided_at=decided_at or utcnow(), verdict=verdict))
+    now = utcnow()
+    return {c: reputation(found, now=now) for c, found in outcomes.items()}
 
 
 CASE_SPAN = timedelta(minutes=30)
