@@ -421,8 +421,14 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         }
 
     vault.on_ingest.append(incidents.link_new_item)
-    # A citizen's photo or video, kept in the vault, backs the violation it shows.
+    # A citizen's photo or video, kept in the vault, backs the violation it shows; its fine
+    # paid earns the citizen's reward.
     traffic.review.vault_reader = vault.read_bytes
+    citizens = Citizens(
+        settings=settings.citizens, data_dir=settings.data_dir, db=db, audit=audit, auth=auth,
+        vault=vault, secret=secret.hex(), violations=traffic.recorder, cameras=cameras,
+    )  # fmt: skip
+    traffic.notices.on_paid.append(citizens.rewards.on_paid)
     fleet = FleetDomain(settings=settings.fleet, mqtt=settings.mqtt, db=db, audit=audit)
     # What a drone's or robot dog's camera sees is placed on the unit's track.
     recorder.geotag = fleet.fleet.position_at
@@ -453,17 +459,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         fleet=fleet,
         schools=Schools(db=db, audit=audit),
         scooters=Scooters(db=db, audit=audit, settings=settings.scooters),
-        citizens=Citizens(
-            settings=settings.citizens,
-            data_dir=settings.data_dir,
-            db=db,
-            audit=audit,
-            auth=auth,
-            vault=vault,
-            secret=secret.hex(),
-            violations=traffic.recorder,
-            cameras=cameras,
-        ),
+        citizens=citizens,
         documents=DocumentService(
             db=db,
             audit=audit,

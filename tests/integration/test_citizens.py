@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from kupol.bootstrap import Container
 from kupol.core.messages import utcnow
 from kupol.evidence.model import EvidenceItem
-from tests.integration.test_api_traffic_review import signing_officer
+from tests.integration.test_api_traffic_review import REGISTRY, signing_officer
 from tests.unit.factories import fast_passwords, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
@@ -238,6 +238,34 @@ def test_a_confirmed_red_light_report_becomes_one_violation_signed_like_a_camera
     assert shown.content == image and shown.headers["X-Evidence-Intact"] == "true"
     approved = api.post(f"/api/traffic/violations/{item['id']}/approve", json={}, headers=officer)
     assert approved.status_code == 200, approved.text
+    # The owner's notice, the fine paid: the first reporter's reward, once; the second none.
+    gateway = login_as(api, container, "gateway", "device")
+    api.post("/api/traffic/registry/import", headers=officer,
+             files={"file": ("r.csv", REGISTRY.encode())})  # fmt: skip
+    notices = api.get("/api/traffic/notices", headers=why).json()["items"]
+    [notice] = [n for n in notices if n["violation_id"] == item["id"]]
+    paid = {"status": "paid", "reference": "KASPI-7", "paid_on": notice["issued_on"],
+            "amount_tenge": notice["discounted_tenge"]}  # fmt: skip
+    assert api.put(f"/api/traffic/notices/{notice['id']}/payment", json=paid,
+                   headers=gateway).status_code == 200  # fmt: skip
+    rewarded = {r["id"]: r for r in api.get("/api/citizen/reports", headers=anna).json()}
+    assert rewarded[first["id"]]["reward_tenge"] == notice["discounted_tenge"] // 10  # 10 %
+    others = {r["id"]: r for r in api.get("/api/citizen/reports", headers=boris).json()}
+    assert others[second["id"]]["reward_tenge"] is None
+    # Paid out in a batch (a CSV for the provider), settled, and the ledger reconciles.
+    admin = login_as(api, container, "boss", "admin")
+    made = api.post("/api/citizens/payouts", headers=admin,
+                    json={"on": notice["issued_on"]}).json()  # fmt: skip
+    [line] = made["batch"]["lines"]
+    assert line["amount_tenge"] == rewarded[first["id"]]["reward_tenge"]
+    assert made["csv"].splitlines()[1].startswith(line["reference"] + ",")
+    settled = api.post(f"/api/citizens/payouts/{made['batch']['reference']}/settlement",
+                       headers=admin, json={"on": notice["issued_on"],
+                                            "paid": [line["reference"]]})  # fmt: skip
+    assert settled.status_code == 200 and settled.json()["outstanding"] == []
+    check = api.get("/api/citizens/ledger/reconcile", headers=admin).json()
+    assert check["ok"] and check["problems"] == [] and check["paid_tenge"] == line["amount_tenge"]
+    assert api.get("/api/citizens/ledger/reconcile", headers=officer).status_code == 403
 
 
 def phone_photo(when: datetime, where: tuple[float, float], seed: int = 41) -> bytes:

@@ -4,7 +4,7 @@ and videos, one's own reports. Asking for a code and logging in need no account.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
@@ -147,3 +147,45 @@ def decide(
                                             note=body.note, plate=body.plate,
                                             offence=body.offence)  # fmt: skip
     return asdict(view)
+
+
+Payer = Annotated[Principal, Depends(require(Permission.CITIZEN_PAYOUTS))]
+
+
+class PayoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: date
+
+
+@review_router.post("/payouts")
+def payout(body: PayoutIn, container: ContainerDep, payer: Payer) -> dict[str, Any]:
+    """A batch of every citizen owed at least the minimum, with its CSV for the provider."""
+    batch, csv = container.citizens.rewards.payout_batch(actor=payer, on=body.on)
+    return {"batch": asdict(batch), "csv": csv}
+
+
+class SettlementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    on: date
+    paid: list[str] = Field(default_factory=list, max_length=100_000)
+    failed: list[str] = Field(default_factory=list, max_length=100_000)
+
+
+@review_router.post("/payouts/{batch_ref}/settlement")
+def settle(
+    batch_ref: str, body: SettlementIn, container: ContainerDep, payer: Payer
+) -> dict[str, Any]:
+    """The provider's answer: the lines paid and those that failed (back to payable)."""
+    settled = container.citizens.rewards.settle(actor=payer, batch_ref=batch_ref,
+                                                paid=body.paid, failed=body.failed,
+                                                on=body.on)  # fmt: skip
+    return asdict(settled)
+
+
+@review_router.get("/ledger/reconcile")
+def reconcile(container: ContainerDep, payer: Payer) -> dict[str, Any]:
+    """Every invariant of the rewards ledger checked (an empty ``problems`` list: it holds)."""
+    report = container.citizens.rewards.reconcile(actor=payer)
+    return {**asdict(report), "ok": report.ok}

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from kupol.cameras.service import CameraService
 from kupol.citizens.accounts import CitizenAccounts
+from kupol.citizens.payouts import CitizenRewards
 from kupol.citizens.reports import CitizenReports
 from kupol.citizens.review import CitizenReview
 from kupol.citizens.sms import LogFileGateway
@@ -28,3 +29,4 @@ class Citizens:
                                         settings=settings, secret=secret)  # fmt: skip
         self.reports = CitizenReports(db=db, audit=audit, vault=vault, settings=settings)
         self.review = CitizenReview(db=db, audit=audit, violations=violations, cameras=cameras)
+        self.rewards = CitizenRewards(db=db, audit=audit)

@@ -83,3 +83,14 @@ class ReportRow(Base):
     """The traffic violation the case became (one per case, reviewed and signed as any)."""
     appeal_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class LedgerEntryRow(Base):
+    """One entry of the rewards ledger, append-only (:mod:`kupol.citizens.ledger` replays them)."""
+
+    __tablename__ = "citizen_ledger"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(12))
+    entry: Mapped[dict[str, object]] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -85,6 +85,8 @@ class NoticeService:
         self._db = db
         self._audit = audit
         self._prefix = prefix
+        self.on_paid: list[Callable[[int, int, date], object]] = []
+        """Called after a fine is paid: (violation id, tenge paid, day) — a citizen's reward."""
         self._today = today
 
     def issue(self, session: Session, violation: Violation) -> Notice:
@@ -268,7 +270,12 @@ class NoticeService:
                 session=session,
             )
             session.flush()
-            return _view(notice, violation)
+            view = _view(notice, violation)
+            violation_id = violation.id
+        if status == "paid" and amount_tenge is not None and paid_on is not None:
+            for hook in self.on_paid:
+                hook(violation_id, amount_tenge, paid_on)
+        return view
 
 
 def _address(notice: Notice, violation: Violation, owner: RegisteredVehicle, day: date) -> None:

@@ -62,6 +62,7 @@ class Permission(enum.StrEnum):
     SCOOTER_FEEDS = "scooters.feeds"
     CITIZEN_REPORT = "citizens.report"
     CITIZEN_REVIEW = "citizens.review"
+    CITIZEN_PAYOUTS = "citizens.payouts"
 
 
 _STAFF = {
@@ -165,6 +166,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.CITIZEN_REPORT: frozenset({Role.CITIZEN}),
     # Their reports are reviewed by traffic officers (violations) and operators (public order).
     Permission.CITIZEN_REVIEW: frozenset({Role.TRAFFIC_OFFICER, Role.OPERATOR}),
+    # Reward payouts: batches of pseudonymous citizen ids and amounts for the payment provider.
+    Permission.CITIZEN_PAYOUTS: frozenset({Role.ADMIN}),
 }
 
 
