@@ -193,14 +193,14 @@ def new_context(browser: Any) -> Iterator[Callable[..., Any]]:
         )
 
     def open_context(base_url: str, **options: Any) -> Any:
-        context = browser.new_context(
-            base_url=base_url,
-            viewport=VIEWPORT,
-            timezone_id=TIMEZONE,
-            locale="ru-RU",
-            device_scale_factor=1,
+        settings = {
+            "viewport": VIEWPORT,
+            "timezone_id": TIMEZONE,
+            "locale": "ru-RU",
+            "device_scale_factor": 1,
             **options,
-        )
+        }  # a phone's screen, another locale …
+        context = browser.new_context(base_url=base_url, **settings)
         context.set_default_timeout(8000)
         context.on("page", watch)
         contexts.append(context)

@@ -26,6 +26,7 @@ from kupol.core.auth import Permission, Principal
 from kupol.core.errors import AuthenticationError, InvalidInputError, RateLimitedError
 from kupol.web import (
     antifraud_pages,
+    citizens_pages,
     evidence_pages,
     faces_pages,
     fleet_pages,
@@ -53,6 +54,7 @@ router.include_router(traffic_pages.router)
 router.include_router(roads_pages.router)
 router.include_router(antifraud_pages.router)
 router.include_router(fleet_pages.router)
+router.include_router(citizens_pages.router)
 router.include_router(registries_pages.router)
 router.include_router(evidence_pages.router)
 ACTIVE_LIMIT = 200
@@ -296,6 +298,7 @@ def dynamic_keys() -> list[str]:
         + roads_pages.dynamic_keys()
         + antifraud_pages.dynamic_keys()
         + fleet_pages.dynamic_keys()
+        + citizens_pages.dynamic_keys()
         + registries_pages.dynamic_keys()
         + registries_pages.scooter_keys()
         + evidence_pages.dynamic_keys()

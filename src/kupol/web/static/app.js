@@ -56,7 +56,7 @@
     } catch (err) {
       throw new ApiError(0, null);
     }
-    if (response.status === 401) {
+    if (response.status === 401 && !opts.noRedirect) {
       const here = location.pathname + location.search;
       location.assign("/login?next=" + encodeURIComponent(here));
       throw new ApiError(401, null);

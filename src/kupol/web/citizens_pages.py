@@ -1,0 +1,26 @@
+"""The citizens' portal (``/portal``): a phone-sized page in Russian, Kazakh or English to sign
+in by phone, report what one saw with photos or videos, and follow one's reports and rewards —
+drawn by its script from ``/api/citizen``. No staff account is needed or shown."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from kupol.citizens.reports import KINDS
+from kupol.web.i18n import LOCALES
+from kupol.web.rendering import render
+
+router = APIRouter(include_in_schema=False)
+STATUSES = ("submitted", "confirmed", "duplicate", "rejected", "appealed")
+
+
+@router.get("/portal")
+def portal(request: Request, lang: str | None = None) -> Response:
+    """The citizens' portal."""
+    locale = lang if lang in LOCALES else "ru"
+    return render(request, "portal.html", user=None, locale=locale, kinds=KINDS, data={})
+
+
+def dynamic_keys() -> list[str]:
+    return [f"portal.kind.{k}" for k in KINDS] + [f"portal.status.{s}" for s in STATUSES]

@@ -1,0 +1,113 @@
+"""The citizens' portal on a phone-sized screen, in Kazakh and Russian: sign in with a texted
+code, report a red-light run with a photo, see it waiting; after an officer confirms it and the
+fine is paid, the first reporter sees the reward and the second reporter of the same event
+sees it confirmed as reported first by someone else."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import LiveServer, start_server
+from tests.integration.test_citizens import phone_photo
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    live = start_server(sqlite_template, tmp_path_factory.mktemp("e2e-portal"), prepare=None)
+    yield live
+    live.stop()
+
+
+def sign_in(page: Any, server: LiveServer, phone: str) -> None:
+    page.fill("#po-phone", phone)
+    page.click("#po-send")
+    expect(page.locator("#po-code")).to_be_visible()
+    e164 = "+7" + re.sub(r"\D", "", phone)[-10:]
+    text = server.container.citizens.sms.last_to(e164) or ""
+    page.fill("#po-code", re.search(r"\d{6}", text).group())  # type: ignore[union-attr]
+    page.click("#po-login")
+    expect(page.locator("#po-report")).to_be_visible()
+
+
+def test_a_citizen_reports_from_a_phone_and_sees_the_reward(
+    new_context: Callable[..., Any], server: LiveServer, tmp_path: Path
+) -> None:
+    from kupol.core.messages import utcnow
+
+    shot = tmp_path / "red-light.jpg"
+    shot.write_bytes(phone_photo(utcnow(), (51.1283, 71.4305), seed=71))
+    page = new_context(server.url, viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    page.goto("/portal?lang=kk")
+    expect(page.locator("h1")).to_have_text("Полицияға хабарлау")
+    sign_in(page, server, "8 701 123 45 67")
+    expect(page.locator("#po-none")).to_be_visible()
+    page.select_option("#po-kind", "traffic_violation")
+    page.fill("#po-description", "Қызыл шамға өтті")
+    page.set_input_files("#po-files", str(shot))
+    page.click("#po-report button[type=submit]")
+    expect(page.locator("#po-sent")).to_be_visible()
+    item = page.locator("#po-list li")
+    expect(item).to_have_count(1)
+    expect(item).to_have_attribute("data-status", "submitted")
+    # Nothing on the page is wider than the phone.
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width
+
+    # A second person reports the same red-light run, in Russian.
+    other = new_context(server.url, viewport=PHONE, is_mobile=True).new_page()
+    other.goto("/portal?lang=ru")
+    sign_in(other, server, "+7 777 123 45 67")
+    second = tmp_path / "same.jpg"
+    second.write_bytes(phone_photo(utcnow(), (51.1286, 71.4306), seed=72))
+    other.fill("#po-description", "Проезд на красный")
+    other.set_input_files("#po-files", str(second))
+    other.click("#po-report button[type=submit]")
+    expect(other.locator("#po-list li")).to_have_count(1)
+
+    # The officer confirms both, signs the violation; the owner pays the fine.
+    settle_the_fine(server)
+    page.reload()
+    expect(page.locator("#po-list li")).to_have_attribute("data-status", "confirmed")
+    expect(page.locator(".portal-reward")).to_contain_text("₸")
+    other.reload()
+    expect(other.locator("#po-list li")).to_have_attribute("data-status", "duplicate")
+    expect(other.locator(".portal-reward")).to_have_count(0)
+
+
+def settle_the_fine(server: LiveServer) -> None:
+    """What the officers and the payment gateway do, through the services."""
+    from kupol.citizens.store import ReportRow
+    from kupol.core.audit import Justification
+    from kupol.core.messages import utcnow
+    from tests.integration.test_api_traffic_review import REGISTRY
+
+    container = server.container
+    officer = container.auth.principal_of(server.add_user("traffic_officer", prefix="po")[0])
+    container.documents.authority.issue(officer.username)
+    gateway = container.auth.principal_of(server.add_user("device", prefix="pay")[0])
+    review = container.citizens.review
+    why = Justification(purpose="citizen reports review")
+    queue = review.queue(actor=officer, why=why)
+    first, second = sorted((q.report for q in queue), key=lambda r: r.submitted_at)
+    for report in (first, second):
+        review.decide(actor=officer, report_id=report.id, outcome="confirmed",
+                      offence="red_light", plate="123ABC02")  # fmt: skip
+    container.traffic.registry.import_csv(data=REGISTRY.encode(), actor=officer)
+    with container.db.reader() as session:
+        violation_id = session.get(ReportRow, first.id).violation_id  # type: ignore[union-attr]
+    container.traffic.review.approve(violation_id=violation_id, actor=officer)
+    _, notices = container.traffic.notices.list(actor=officer, why=why)
+    [notice] = [n for n in notices if n.violation_id == violation_id]
+    container.traffic.notices.record_payment(
+        notice_id=notice.id, actor=gateway, status="paid", reference="KASPI-9",
+        amount_tenge=notice.discounted_tenge, paid_on=utcnow().date(),
+    )  # fmt: skip
