@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import LiveServer, start_server
+from tests.e2e.conftest import LiveServer, login_api, start_server
 from tests.integration.test_citizens import phone_photo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -73,8 +73,24 @@ def test_a_citizen_reports_from_a_phone_and_sees_the_reward(
     other.click("#po-report button[type=submit]")
     expect(other.locator("#po-list li")).to_have_count(1)
 
-    # The officer confirms both, signs the violation; the owner pays the fine.
-    settle_the_fine(server)
+    # The officer confirms the first in the console (the media shown under a purpose) …
+    officer, password = server.add_user("traffic_officer", prefix="cr", locale="en")
+    desk = new_context(server.url)
+    login_api(desk, officer, password)
+    console = desk.new_page()
+    console.goto("/citizens/review")
+    console.fill("#purpose", "citizen reports review")
+    console.click("#purpose-form button[type=submit]")
+    rows = console.locator("#cr-queue tbody tr")
+    expect(rows).to_have_count(2)
+    rows.first.locator("button").click()
+    expect(console.locator("#cr-media img")).to_have_count(1)
+    console.select_option("#cr-offence", "red_light")
+    console.fill("#cr-plate", "123ABC02")
+    console.click("#cr-confirm")
+    expect(rows).to_have_count(1)
+    # … the second through the service; the violation is signed; the owner pays the fine.
+    settle_the_fine(server, officer)
     page.reload()
     expect(page.locator("#po-list li")).to_have_attribute("data-status", "confirmed")
     expect(page.locator(".portal-reward")).to_contain_text("₸")
@@ -83,27 +99,25 @@ def test_a_citizen_reports_from_a_phone_and_sees_the_reward(
     expect(other.locator(".portal-reward")).to_have_count(0)
 
 
-def settle_the_fine(server: LiveServer) -> None:
+def settle_the_fine(server: LiveServer, username: str) -> None:
     """What the officers and the payment gateway do, through the services."""
-    from kupol.citizens.store import ReportRow
     from kupol.core.audit import Justification
     from kupol.core.messages import utcnow
     from tests.integration.test_api_traffic_review import REGISTRY
 
     container = server.container
-    officer = container.auth.principal_of(server.add_user("traffic_officer", prefix="po")[0])
+    officer = container.auth.principal_of(username)
     container.documents.authority.issue(officer.username)
     gateway = container.auth.principal_of(server.add_user("device", prefix="pay")[0])
     review = container.citizens.review
     why = Justification(purpose="citizen reports review")
-    queue = review.queue(actor=officer, why=why)
-    first, second = sorted((q.report for q in queue), key=lambda r: r.submitted_at)
-    for report in (first, second):
-        review.decide(actor=officer, report_id=report.id, outcome="confirmed",
-                      offence="red_light", plate="123ABC02")  # fmt: skip
+    [waiting] = review.queue(actor=officer, why=why)
+    decided = review.decide(actor=officer, report_id=waiting.report.id, outcome="confirmed",
+                            offence="red_light", plate="123ABC02")  # fmt: skip
+    assert decided.status == "duplicate"  # the same event as the one confirmed first
     container.traffic.registry.import_csv(data=REGISTRY.encode(), actor=officer)
-    with container.db.reader() as session:
-        violation_id = session.get(ReportRow, first.id).violation_id  # type: ignore[union-attr]
+    violation_id = decided.violation_id
+    assert violation_id is not None
     container.traffic.review.approve(violation_id=violation_id, actor=officer)
     _, notices = container.traffic.notices.list(actor=officer, why=why)
     [notice] = [n for n in notices if n.violation_id == violation_id]

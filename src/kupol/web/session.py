@@ -158,6 +158,12 @@ PAGES: tuple[Page, ...] = (
     ),
     Page(name="fleet", path="/fleet", label_key="nav.fleet", permission=Permission.FLEET_READ),
     Page(
+        name="citizen_review",
+        path="/citizens/review",
+        label_key="nav.citizen_review",
+        permission=Permission.CITIZEN_REVIEW,
+    ),
+    Page(
         name="schools",
         path="/schools",
         label_key="nav.schools",
