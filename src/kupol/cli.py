@@ -634,7 +634,13 @@ def demo(
         if s.traffic.mqtt
         else "logged (no MQTT broker answered)"
     )
-    out.print(f"  traffic:  {TRAFFIC_CAMERA}, crossing lights {lights}\n", highlight=False)
+    out.print(f"  traffic:  {TRAFFIC_CAMERA}, crossing lights {lights}", highlight=False)
+    clip = s.data_dir / "demo" / "intersection.mp4"
+    out.print(
+        f"  citizens: {url}portal (sign-in codes are written to {s.data_dir / 'sms.log'}; "
+        f"a red-light run to report: {clip})\n",
+        highlight=False,
+    )
     if serve:
         _serve(s, host=host, port=port)
 

@@ -100,6 +100,9 @@
     if (coords) {
       form.append("lat", String(coords.latitude));
       form.append("lon", String(coords.longitude));
+    } else if ($("po-lat").value && $("po-lon").value) {  // the place typed in
+      form.append("lat", $("po-lat").value);
+      form.append("lon", $("po-lon").value);
     }
     [...$("po-files").files].forEach((file) => form.append("files", file, file.name));
     try {
