@@ -101,8 +101,10 @@ def test_a_region_is_ranked_checked_and_inspected(
     assert twice.status_code == 409
     # The inspectors' side is audited: the check, the flags viewed, the inspection.
     with container.db.reader() as session:
-        actions = set(session.execute(select(AuditEntry.action, AuditEntry.resource_type).where(
-            AuditEntry.actor == "tina")).tuples())  # fmt: skip
+        query = select(AuditEntry.action, AuditEntry.resource_type).where(
+            AuditEntry.actor == "tina"
+        )
+        actions = {(action, kind) for action, kind in session.execute(query)}
     assert {("check", "school_registry"), ("view", "school_flags"),
             ("inspect", "school")} <= actions  # fmt: skip
 
