@@ -14,7 +14,7 @@ import hashlib
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from typing import Any, cast
 
@@ -128,8 +128,6 @@ class Schools:
     def ranking(self, *, actor: Principal, region: str | None = None) -> list[views.RankedSchool]:
         """Every school's score with its evidence: ranked ones by rank, then the rest."""
         actor.require(Permission.SCHOOLS_READ)
-        data = self.snapshot(region=region)
-        names = {s.id: s for s in data.schools}
         with self._db.reader() as session:
             open_flags = Counter(
                 session.scalars(
@@ -137,10 +135,9 @@ class Schools:
                 )
             )
         return [
-            views.RankedSchool(name=names[s.subject_id].name, region=names[s.subject_id].region,
-                         score=s, open_flags=open_flags.get(s.subject_id, 0))
-            for s in score_schools(data=data)
-        ]  # fmt: skip
+            replace(r, open_flags=open_flags.get(r.score.subject_id, 0))
+            for r in self._scores(region)
+        ]
 
     def public_ratings(self, region: str | None = None) -> list[views.PublicRating]:
         """The ratings for the public page: schools only — no instructor, cadet or examiner."""

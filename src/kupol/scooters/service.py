@@ -11,11 +11,12 @@ scooter of the sending operator is refused too. A trip sent again is stored once
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
@@ -251,7 +252,7 @@ class Scooters:
             fleet = {r.device_id: r.plate for r in session.scalars(owned)}
             operator_id, provider_id = operator.id, operator.provider_id
         trips: list[Trip] = []
-        for n, trip in enumerate(feed.accepted):
+        for trip in feed.accepted:
             if trip.provider_id != provider_id:
                 rejected.append(f"trip {trip.trip_id}: provider_id is not this account's")
             elif trip.device_id not in fleet:
@@ -262,7 +263,6 @@ class Scooters:
                                 f"{trip.device_id}'s ({fleet[trip.device_id]})")  # fmt: skip
             else:
                 trips.append(trip)
-            del n
         found = check_trips(trips, self.rules()) if trips else []
         tz = ZoneInfo(self.settings.timezone)
         with self._db.unit_of_work() as session:
@@ -308,11 +308,8 @@ class Scooters:
                           rejected=rejected[:1000])  # fmt: skip
 
     def _earlier(
-        self, session: object, operator_id: int, provider_id: str
+        self, session: Session, operator_id: int, provider_id: str
     ) -> dict[str, list[date]]:
-        from sqlalchemy.orm import Session
-
-        assert isinstance(session, Session)
         days = session.scalars(
             select(store.ViolationRow.at).where(
                 store.ViolationRow.operator_id == operator_id,
@@ -452,8 +449,6 @@ class Scooters:
             # An operator that has never answered is "not reported", not "never acted".
             responses=responses if answers_responses else None,
         )  # fmt: skip
-        from dataclasses import replace
-
         return replace(report, fines_tenge=fines)
 
     def scooter(self, *, actor: Principal, plate: str) -> dict[str, object]:
@@ -535,10 +530,7 @@ def _text(value: object) -> str | None:
     return str(value).strip()[:120] or None if value is not None else None
 
 
-def _operator(session: object, provider_id: str) -> store.OperatorRow:
-    from sqlalchemy.orm import Session
-
-    assert isinstance(session, Session)
+def _operator(session: Session, provider_id: str) -> store.OperatorRow:
     row = session.scalar(
         select(store.OperatorRow).where(store.OperatorRow.provider_id == provider_id)
     )

@@ -12,6 +12,7 @@ less than what is due on that day is refused — or cancelled with a reason.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from kupol.plates.formats import normalise
 from kupol.traffic.legal import tenge
 from kupol.traffic.model import Notice, RegisteredVehicle, Violation
 
+log = logging.getLogger(__name__)
 PAYMENTS = ("paid", "cancelled")
 CHUNK = 1000
 """Plates per query when many are looked up at once (databases bound their parameters)."""
@@ -274,7 +276,12 @@ class NoticeService:
             violation_id = violation.id
         if status == "paid" and amount_tenge is not None and paid_on is not None:
             for hook in self.on_paid:
-                hook(violation_id, amount_tenge, paid_on)
+                # The payment is stored: a failing follower (a citizen's reward) is logged for
+                # an operator to rerun, and the gateway still hears its payment was taken.
+                try:
+                    hook(violation_id, amount_tenge, paid_on)
+                except Exception:
+                    log.exception("after the payment of violation %s", violation_id)
         return view
 
 
