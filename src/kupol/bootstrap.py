@@ -427,8 +427,10 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     citizens = Citizens(
         settings=settings.citizens, data_dir=settings.data_dir, db=db, audit=audit, auth=auth,
         vault=vault, secret=secret.hex(), violations=traffic.recorder, cameras=cameras,
+        incidents=incidents,
     )  # fmt: skip
     traffic.notices.on_paid.append(citizens.rewards.on_paid)
+    traffic.notices.on_refunded.append(citizens.rewards.on_refunded)
     fleet = FleetDomain(settings=settings.fleet, mqtt=settings.mqtt, db=db, audit=audit)
     # What a drone's or robot dog's camera sees is placed on the unit's track.
     recorder.geotag = fleet.fleet.position_at

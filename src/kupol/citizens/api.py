@@ -149,6 +149,26 @@ def decide(
     return asdict(view)
 
 
+class OverturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=40)
+    note: str = Field(min_length=10, max_length=2000)
+    on: date | None = Field(None, description="The ledger's day (default: today).")
+
+
+@review_router.post("/reports/{report_id}/overturn")
+def overturn(
+    report_id: int, body: OverturnIn, container: ContainerDep, reviewer: Reviewer
+) -> dict[str, Any]:
+    """Reject a confirmed report after all: its case settled again, its reward taken back."""
+    on = body.on or container.traffic.notices.today()
+    view = container.citizens.review.overturn(actor=reviewer, report_id=report_id,
+                                              reason=body.reason, note=body.note,
+                                              on=on)  # fmt: skip
+    return asdict(view)
+
+
 Payer = Annotated[Principal, Depends(require(Permission.CITIZEN_PAYOUTS))]
 
 

@@ -14,6 +14,7 @@ from kupol.core.audit import AuditLog
 from kupol.core.auth import AuthService
 from kupol.core.db import Database
 from kupol.evidence.service import EvidenceVault
+from kupol.incidents.service import IncidentService
 from kupol.settings import CitizensSettings
 from kupol.traffic.recorder import ViolationRecorder
 
@@ -23,10 +24,12 @@ class Citizens:
         self, *, settings: CitizensSettings, data_dir: Path, db: Database, audit: AuditLog,
         auth: AuthService, vault: EvidenceVault, secret: str,
         violations: ViolationRecorder | None = None, cameras: CameraService | None = None,
+        incidents: IncidentService | None = None,
     ) -> None:  # fmt: skip
         self.sms = LogFileGateway(data_dir / "sms.log")
         self.accounts = CitizenAccounts(db=db, audit=audit, auth=auth, sms=self.sms,
                                         settings=settings, secret=secret)  # fmt: skip
         self.reports = CitizenReports(db=db, audit=audit, vault=vault, settings=settings)
-        self.review = CitizenReview(db=db, audit=audit, violations=violations, cameras=cameras)
         self.rewards = CitizenRewards(db=db, audit=audit)
+        self.review = CitizenReview(db=db, audit=audit, violations=violations, cameras=cameras,
+                                    incidents=incidents, rewards=self.rewards)  # fmt: skip

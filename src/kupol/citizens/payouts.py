@@ -27,6 +27,7 @@ from kupol.citizens.ledger_types import (
     PayoutLine,
     Posting,
     ReconcileReport,
+    ReportStatus,
     Settlement,
 )
 from kupol.citizens.rewards import RewardDecision, RewardRules, load_reward_rules
@@ -102,6 +103,60 @@ class CitizenRewards:
                 )  # fmt: skip
             return decision
 
+    def take_back(self, *, report_id: int, reason: str, on: date) -> str:
+        """Reverse a report's reward, now or (in a batch awaiting its answer) at settlement;
+        the citizen sees why. Returns what became of it: ``reversed``, ``pending`` or ``none``
+        (nothing was accrued)."""
+        with self._lock:
+            ledger = self.ledger()
+            if ledger.status(str(report_id)) is None:
+                outcome = "none"
+            elif ledger.status(str(report_id)) is ReportStatus.IN_BATCH:
+                outcome = "pending"
+            else:
+                before = len(ledger.entries)
+                ledger.reverse(report_id=str(report_id), reason=reason, on=on)
+                self._append(ledger, before)
+                outcome = "reversed"
+            with self._db.unit_of_work() as session:
+                row = session.get(ReportRow, report_id)
+                if row is not None:
+                    row.reward_reversal = reason
+                    if outcome != "pending":
+                        row.reward_tenge = 0
+                    self._audit.append(
+                        AuditRecord(actor=SYSTEM.username, roles=SYSTEM.roles,
+                                    action="reward_taken_back", resource_type="citizen_report",
+                                    resource_id=str(report_id),
+                                    details={"reason": reason, "outcome": outcome}),
+                        session=session,
+                    )  # fmt: skip
+        return outcome
+
+    def on_refunded(self, violation_id: int, reason: str, refunded_on: date) -> list[int]:
+        """A paid fine for ``violation_id`` was refunded: every reward of its reports is taken
+        back. Returns the reports whose reward was."""
+        with self._db.reader() as session:
+            rewarded = list(session.scalars(
+                select(ReportRow.id).where(ReportRow.violation_id == violation_id,
+                                           ReportRow.reward_tenge > 0)))  # fmt: skip
+        for report_id in rewarded:
+            self.take_back(report_id=report_id, reason=f"the fine was refunded: {reason}",
+                           on=refunded_on)  # fmt: skip
+        return rewarded
+
+    def _pending_reversals(self, on: date) -> None:
+        """Reversals that waited for a batch's answer, applied once it came."""
+        with self._db.reader() as session:
+            query = select(ReportRow.id, ReportRow.reward_reversal).where(
+                ReportRow.reward_reversal.is_not(None), ReportRow.reward_tenge > 0
+            )
+            waiting = list(session.execute(query))
+        for report_id, reason in waiting:
+            status = self.ledger().status(str(report_id))
+            if status in (ReportStatus.ACCRUED, ReportStatus.PAID):
+                self.take_back(report_id=report_id, reason=str(reason), on=on)
+
     def payout_batch(self, *, actor: Principal, on: date) -> tuple[PayoutBatch, str]:
         """Every citizen owed at least the minimum, as a batch and its CSV (audited)."""
         actor.require(Permission.CITIZEN_PAYOUTS)
@@ -132,6 +187,7 @@ class CitizenRewards:
                         resource_type="citizen_rewards", resource_id=batch_ref,
                         details={"paid": len(paid), "failed": len(failed)}),
         )  # fmt: skip
+        self._pending_reversals(on)
         return settled
 
     def reconcile(self, *, actor: Principal) -> ReconcileReport:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
@@ -73,6 +73,10 @@ class ReportView:
     case_key: str | None = None
     offence: str | None = None
     violation_id: int | None = None
+    reward_reversal: str | None = None
+    incident_id: int | None = None
+    region: str | None = None
+    plates_read: list[dict[str, object]] = field(default_factory=list)
 
 
 def _check_media(item: Media, max_bytes: int) -> str:
@@ -256,4 +260,6 @@ def view_of(r: ReportRow) -> ReportView:
         findings=list(r.findings), status=r.status, submitted_at=r.submitted_at,
         decision_note=r.decision_note, reward_tenge=r.reward_tenge, appeal_text=r.appeal_text,
         plate=r.plate, case_key=r.case_key, offence=r.offence, violation_id=r.violation_id,
+        reward_reversal=r.reward_reversal, incident_id=r.incident_id, region=r.region,
+        plates_read=list(r.plates_read or []),
     )  # fmt: skip

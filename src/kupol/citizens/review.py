@@ -2,16 +2,19 @@
 reports carry people's photos, plates and places), decisions with their reasons, and the
 citizens' appeals, which put a rejected report back in the queue once.
 
-A decision is ``confirmed`` (what the report shows happened: it becomes a violation or an
-incident by the officer's hand, and counts for the reward once the fine is paid) or
-``rejected`` with one of :data:`REJECT_REASONS`. Every look and every decision is audited.
+A decision is ``confirmed`` (what the report shows happened: a traffic report becomes a
+violation, any other an incident with the citizen's media linked to it; a violation's paid
+fine earns the reward) or ``rejected`` with one of :data:`REJECT_REASONS`. A confirmed report
+found wrong later is **overturned** — rejected with its reason, its case settled again (the
+next valid report becomes the first) and its reward taken back. Every look and every decision
+is audited.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +26,7 @@ from kupol.citizens.accounts import mask
 from kupol.citizens.consistency import Severity
 from kupol.citizens.dedup import Report as DedupReport
 from kupol.citizens.dedup import first_valid, group_reports
+from kupol.citizens.payouts import CitizenRewards
 from kupol.citizens.reports import ReportView, view_of
 from kupol.citizens.reputation import PENALTIES, Outcome, Reputation, Verdict, reputation
 from kupol.citizens.store import CitizenRow, ReportRow
@@ -33,9 +37,10 @@ from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.events.messages import EvidenceRef
+from kupol.incidents.service import IncidentInput, IncidentService
 from kupol.plates.formats import parse_plate
 from kupol.traffic.messages import ViolationObserved
-from kupol.traffic.model import Violation
+from kupol.traffic.model import Notice, Violation
 from kupol.traffic.recorder import ViolationRecorder
 
 REJECT_REASONS = (
@@ -70,6 +75,12 @@ VERDICTS = {
 
 PORTAL_CAMERA = "citizen-portal"
 """The camera registry's entry for what citizens send in: their violations' source."""
+INCIDENT_KINDS = {
+    "public_order": "public_order", "lost_person": "missing_person",
+    "suspicious_object": "other", "fraud_call": "other",
+}  # fmt: skip
+"""The incident kind a confirmed report of each (non-traffic) kind becomes."""
+INCIDENT_WINDOW = timedelta(minutes=10)
 UNMEASURED = frozenset({"speeding", "scooter_speeding", "scooter_sidewalk_speeding"})
 """Offences that need a measured speed: not from a citizen's photo or video."""
 
@@ -80,11 +91,14 @@ class CitizenReview:
     def __init__(
         self, *, db: Database, audit: AuditLog,
         violations: ViolationRecorder | None = None, cameras: CameraService | None = None,
+        incidents: IncidentService | None = None, rewards: CitizenRewards | None = None,
     ) -> None:  # fmt: skip
         self._db = db
         self._audit = audit
         self._violations = violations
         self._cameras = cameras
+        self._incidents = incidents
+        self._rewards = rewards
 
     def queue(self, *, actor: Principal, why: Justification, limit: int = 100) -> list[QueueItem]:
         """Reports waiting for a decision (new and appealed), oldest first (audited)."""
@@ -166,7 +180,101 @@ class CitizenReview:
             view = view_of(row)
         if becomes_violation:
             view = self._violation_of_case(report_id, case_key)
+        elif outcome == "confirmed" and kind in INCIDENT_KINDS and self._incidents is not None:
+            view = self._incident_of_case(actor, report_id, case_key)
         return view
+
+    def _incident_of_case(
+        self, actor: Principal, report_id: int, case_key: str | None
+    ) -> ReportView:
+        """The case's incident — recorded by the officer from its first confirmed report, once
+        — with every confirmed report's media linked to it."""
+        assert self._incidents is not None
+        with self._db.reader() as session:
+            case = list(session.scalars(
+                select(ReportRow).where(ReportRow.case_key == case_key)
+                .order_by(ReportRow.submitted_at, ReportRow.id)))  # fmt: skip
+        me = next(r for r in case if r.id == report_id)
+        incident_id = next((r.incident_id for r in case if r.incident_id is not None), None)
+        if incident_id is None:
+            text = " ".join(me.description.split())
+            incident = self._incidents.create(
+                IncidentInput(
+                    kind=INCIDENT_KINDS[me.kind],
+                    title=f"Citizen's report {me.id}: {text[:120]}" if len(text) >= 3
+                    else f"Citizen's report {me.id} ({me.kind})",
+                    description=me.description, occurred_from=me.occurred_at - INCIDENT_WINDOW,
+                    occurred_to=me.occurred_at + INCIDENT_WINDOW, latitude=me.lat,
+                    longitude=me.lon,
+                ),
+                actor=actor,
+            )  # fmt: skip
+            incident_id = incident.id
+        for item in me.evidence_ids:
+            with contextlib.suppress(ConflictError):  # linked already (by place and time)
+                self._incidents.link(incident_id=incident_id, item_id=int(item), actor=actor,
+                                     how="citizen")  # fmt: skip
+        with self._db.unit_of_work() as session:
+            for r in session.scalars(select(ReportRow).where(ReportRow.case_key == case_key)):
+                if r.status in ("confirmed", "duplicate"):
+                    r.incident_id = incident_id
+            row = session.get(ReportRow, report_id)
+            assert row is not None
+            return view_of(row)
+
+    def overturn(
+        self, *, actor: Principal, report_id: int, reason: str, note: str, on: date
+    ) -> ReportView:
+        """Reject a confirmed report after all (found fabricated, the wrong vehicle …): its
+        case is settled again and its reward taken back; if the case's fine was paid, the
+        report now first earns the reward instead.
+
+        Raises:
+            NotFoundError: no such report.
+            InvalidInputError: no reason from :data:`REJECT_REASONS`, or no note.
+            ConflictError: the report is not confirmed (nor a confirmed duplicate).
+        """
+        actor.require(Permission.CITIZEN_REVIEW)
+        if reason not in REJECT_REASONS:
+            raise InvalidInputError(f"give the reason: {', '.join(REJECT_REASONS)}")
+        note = note.strip()
+        if not 10 <= len(note) <= 2000:
+            raise InvalidInputError("say what was found (10–2,000 characters)")
+        with self._db.unit_of_work() as session:
+            row = session.get(ReportRow, report_id, with_for_update=True)
+            if row is None:
+                raise NotFoundError(f"no report {report_id}")
+            if row.status not in ("confirmed", "duplicate"):
+                raise ConflictError(f"report {report_id} is {row.status}: only a confirmed "
+                                    "report is overturned")  # fmt: skip
+            row.status = "rejected"
+            row.decided_by, row.decided_at = actor.username, utcnow()
+            row.decision_note = f"{reason}: overturned — {note}"
+            session.flush()
+            _settle_case(session, row)
+            violation_id = row.violation_id
+            paid = None
+            if violation_id is not None:
+                paid = session.execute(
+                    select(Notice.paid_tenge, Notice.paid_on)
+                    .where(Notice.violation_id == violation_id, Notice.payment == "paid")
+                ).first()  # fmt: skip
+            self._audit.append(
+                AuditRecord(actor=actor.username, roles=actor.roles, action="overturn",
+                            resource_type="citizen_report", resource_id=str(report_id),
+                            details={"reason": reason}),
+                session=session,
+            )  # fmt: skip
+        if self._rewards is not None:
+            self._rewards.take_back(report_id=report_id, on=on,
+                                    reason=f"the decision was overturned: {reason}")  # fmt: skip
+            tenge, paid_on = paid if paid is not None else (None, None)
+            if violation_id is not None and tenge is not None and paid_on is not None:
+                self._rewards.on_paid(violation_id, tenge, paid_on)
+        with self._db.reader() as session:
+            found = session.get(ReportRow, report_id)
+            assert found is not None
+            return view_of(found)
 
     def _check_offence(self, offence: str | None, plate: str | None) -> None:
         assert self._violations is not None

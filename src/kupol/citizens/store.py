@@ -81,6 +81,14 @@ class ReportRow(Base):
     """A confirmed traffic report: the offence (the legal table's name)."""
     violation_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     """The traffic violation the case became (one per case, reviewed and signed as any)."""
+    reward_reversal: Mapped[str | None] = mapped_column(Text, nullable=True)
+    """Why the report's reward was taken back (the fine refunded, the decision overturned)."""
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    """The incident a confirmed non-traffic report became."""
+    region: Mapped[str | None] = mapped_column(String(2), nullable=True, index=True)
+    """The region (its plate code) the report's place lies in; None outside Kazakhstan."""
+    plates_read: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
+    """Plates the plate reader found in the media (text, confidence, frames), best first."""
     appeal_text: Mapped[str | None] = mapped_column(Text, nullable=True)
     appealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -229,9 +229,10 @@ class IncidentService:
         )
 
     def link(
-        self, *, incident_id: int, item_id: int, actor: Principal, on: bool = True
-    ) -> IncidentView:
-        """Link (or unlink) an item by hand."""
+        self, *, incident_id: int, item_id: int, actor: Principal, on: bool = True,
+        how: str = "manual",
+    ) -> IncidentView:  # fmt: skip
+        """Link (or unlink) an item by hand (``how``: ``citizen`` for a citizen's media)."""
         actor.require(Permission.INCIDENTS_WRITE)
         with self._db.unit_of_work() as session:
             incident = _incident(session, incident_id)
@@ -247,7 +248,7 @@ class IncidentService:
                     IncidentEvidence(
                         incident_id=incident_id,
                         item_id=item_id,
-                        how="manual",
+                        how=how,
                         linked_by=actor.username,
                     )
                 )
@@ -263,7 +264,7 @@ class IncidentService:
                 actor.roles,
                 "incident.link" if on else "incident.unlink",
                 incident,
-                {"item": item_id, "how": "manual"},
+                {"item": item_id, "how": how},
             )
             session.flush()
             return self._view(session, incident)

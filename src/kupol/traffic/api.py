@@ -184,7 +184,7 @@ def list_notices(
     user: Reader,
     why: Why,
     status: Literal["issued", "owner_unknown"] | None = None,
-    payment: Literal["unpaid", "paid", "cancelled"] | None = None,
+    payment: Literal["unpaid", "paid", "cancelled", "refunded"] | None = None,
     plate: str | None = Query(None, max_length=20),
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0),
@@ -246,6 +246,26 @@ def record_payment(
         "paid_on": view.paid_on,
         "payment_reference": view.payment_reference,
     }
+
+
+class Refund(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    reason: str = Field(min_length=3, max_length=120,
+                        description="The decision that quashed the resolution.")  # fmt: skip
+    refunded_on: date
+
+
+@router.post("/notices/{notice_id}/refund")
+def refund(
+    notice_id: int, body: Refund, container: ContainerDep, user: CurrentUser
+) -> dict[str, Any]:
+    """A paid fine refunded, its resolution quashed (an officer): a citizen's reward for it is
+    taken back."""
+    view = container.traffic.notices.refund(notice_id=notice_id, actor=user, reason=body.reason,
+                                            refunded_on=body.refunded_on)  # fmt: skip
+    return {"id": view.id, "number": view.number, "payment": view.payment,
+            "paid_tenge": view.paid_tenge, "payment_reference": view.payment_reference}  # fmt: skip
 
 
 class PhaseReport(BaseModel):

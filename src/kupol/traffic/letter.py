@@ -65,7 +65,12 @@ def letter_html(
                 _tenge(notice.discounted_tenge) + " (50 %)",
             )
         )
-    payment = {"unpaid": "не оплачено", "paid": "оплачено", "cancelled": "отменено"}
+    payment = {
+        "unpaid": "не оплачено",
+        "paid": "оплачено",
+        "cancelled": "отменено",
+        "refunded": "возвращено (постановление отменено)",
+    }
     rows.append(("Статус оплаты", payment.get(notice.payment, notice.payment)))
     table = "\n".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
     evidence = "\n".join(f"<li><code>{e(str(s))}</code></li>" for s in sums)

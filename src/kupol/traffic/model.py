@@ -86,7 +86,7 @@ class Notice(Base):
     discounted_tenge: Mapped[int | None] = mapped_column(Integer, nullable=True)
     discount_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     payment: Mapped[str] = mapped_column(String(20), default="unpaid")
-    """unpaid, paid or cancelled."""
+    """unpaid, paid, cancelled or refunded (paid, then its resolution quashed)."""
     paid_tenge: Mapped[int | None] = mapped_column(Integer, nullable=True)
     paid_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     payment_reference: Mapped[str | None] = mapped_column(String(120), nullable=True)

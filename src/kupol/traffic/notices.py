@@ -7,7 +7,9 @@ day of electronic service). When it is not, the notice waits as ``owner_unknown`
 sent, and importing the registry later issues it from that day.
 
 Payments are reported by the payment gateway (or an officer): paid with the amount and day —
-less than what is due on that day is refused — or cancelled with a reason.
+less than what is due on that day is refused — or cancelled with a reason. A paid fine whose
+resolution is quashed (by a court or a higher authority) is refunded by an officer, with the
+reason; what followed the payment (a citizen's reward) is taken back.
 """
 
 from __future__ import annotations
@@ -89,7 +91,13 @@ class NoticeService:
         self._prefix = prefix
         self.on_paid: list[Callable[[int, int, date], object]] = []
         """Called after a fine is paid: (violation id, tenge paid, day) — a citizen's reward."""
+        self.on_refunded: list[Callable[[int, str, date], object]] = []
+        """Called after a paid fine is refunded: (violation id, reason, day) — the reward back."""
         self._today = today
+
+    def today(self) -> date:
+        """The local day payments and refunds are dated by."""
+        return self._today()
 
     def issue(self, session: Session, violation: Violation) -> Notice:
         """The notice of an approved violation (in the approval's transaction)."""
@@ -282,6 +290,46 @@ class NoticeService:
                     hook(violation_id, amount_tenge, paid_on)
                 except Exception:
                     log.exception("after the payment of violation %s", violation_id)
+        return view
+
+    def refund(
+        self, *, notice_id: int, actor: Principal, reason: str, refunded_on: date
+    ) -> NoticeView:
+        """A paid fine refunded because its resolution was quashed (an officer, audited).
+
+        Raises:
+            InvalidInputError: no reason, or a day before the payment or in the future.
+            ConflictError: the notice is not paid.
+        """
+        actor.require(Permission.VIOLATIONS_REVIEW)
+        reason = reason.strip()
+        if not 3 <= len(reason) <= 120:
+            raise InvalidInputError("give the refund's reason (the decision that quashed it)")
+        with self._db.unit_of_work() as session:
+            notice, violation = _notice(session, notice_id, lock=True)
+            if notice.payment != "paid":
+                raise ConflictError(f"notice {notice.number} is {notice.payment}, not paid")
+            assert notice.paid_on is not None
+            if refunded_on > self._today() or refunded_on < notice.paid_on:
+                raise InvalidInputError(
+                    f"refunded_on must be between {notice.paid_on} (payment) and today"
+                )
+            notice.payment = "refunded"
+            notice.payment_reference = f"refunded {refunded_on.isoformat()}: {reason}"[:120]
+            self._audit.append(
+                AuditRecord(actor=actor.username, roles=actor.roles, action="payment_refunded",
+                            resource_type="traffic_notice", resource_id=str(notice_id),
+                            details={"paid_tenge": notice.paid_tenge, "reason": reason}),
+                session=session,
+            )  # fmt: skip
+            session.flush()
+            view = _view(notice, violation)
+            violation_id = violation.id
+        for hook in self.on_refunded:
+            try:  # the refund is stored; a failing follower is logged for an operator to rerun
+                hook(violation_id, reason, refunded_on)
+            except Exception:
+                log.exception("after the refund of violation %s", violation_id)
         return view
 
 
