@@ -424,10 +424,11 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     # A citizen's photo or video, kept in the vault, backs the violation it shows; its fine
     # paid earns the citizen's reward.
     traffic.review.vault_reader = vault.read_bytes
+    roads = build_roads(settings=settings.roads, db=db, audit=audit)
     citizens = Citizens(
         settings=settings.citizens, data_dir=settings.data_dir, db=db, audit=audit, auth=auth,
         vault=vault, secret=secret.hex(), violations=traffic.recorder, cameras=cameras,
-        incidents=incidents,
+        incidents=incidents, crime=roads.crime,
     )  # fmt: skip
     traffic.notices.on_paid.append(citizens.rewards.on_paid)
     traffic.notices.on_refunded.append(citizens.rewards.on_refunded)
@@ -456,7 +457,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         devices=DeviceRegistry(db=db, audit=audit),
         incidents=incidents,
         redactions=Redactions(db=db, vault=vault, finders=redaction_finders),
-        roads=build_roads(settings=settings.roads, db=db, audit=audit),
+        roads=roads,
         antifraud=build_antifraud(settings=settings.antifraud, db=db, audit=audit, vault=vault),
         fleet=fleet,
         schools=Schools(db=db, audit=audit),

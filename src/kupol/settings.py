@@ -453,6 +453,15 @@ class CitizensSettings(Section):
         20, ge=1, le=1000, description="Reports one citizen (and one device) may send a day."
     )
     max_media_mb: int = Field(200, ge=1, le=4000, description="The largest photo or video.")
+    helper_max_hours_per_week: float = Field(
+        24, ge=2, le=60, description="Public-order helpers: most patrol hours in a local week."
+    )
+    helper_max_per_area: int = Field(
+        6, ge=1, le=100, description="Public-order helpers on duty in one area at once."
+    )
+    helper_night_shifts: bool = Field(
+        True, description="Whether helpers' shifts may run into 22:00–06:00 (local)."
+    )
 
 
 class ScootersSettings(Section):

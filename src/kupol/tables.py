@@ -6,6 +6,7 @@ def import_all_tables() -> None:
     import kupol.alerts.model
     import kupol.antifraud.model
     import kupol.cameras.model
+    import kupol.citizens.helpers_store
     import kupol.citizens.store
     import kupol.core.audit.model
     import kupol.core.auth.model

@@ -16,6 +16,8 @@ PUBLIC = {
     "/api/auth/login", "/api/auth/logout", "/api/openapi.json", "/api/docs",
     "/api/public/school-ratings",  # driving schools' ratings: no person named (issue 11)
     "/api/citizen/code", "/api/citizen/login",  # citizens sign up and log in by phone
+    # open data of citizens' reports per region: counts only, small ones withheld (issue 12)
+    "/api/public/citizen-statistics", "/api/public/citizen-statistics.csv",
 }  # fmt: skip
 PUBLIC_METHODS = {("/api/evidence/uploads", "options")}  # tus discovery: versions and limits
 

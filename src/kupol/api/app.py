@@ -18,8 +18,11 @@ def routers() -> list[APIRouter]:
     from kupol.alerts.api import router as alerts_router
     from kupol.antifraud.api import router as antifraud_router
     from kupol.cameras.api import router as cameras_router
+    from kupol.citizens.api import public_router as public_citizens_router
     from kupol.citizens.api import review_router as citizen_review_router
     from kupol.citizens.api import router as citizens_router
+    from kupol.citizens.helpers_api import router as helper_router
+    from kupol.citizens.helpers_api import staff_router as helpers_router
     from kupol.documents.api import certificates as certificates_router
     from kupol.documents.api import router as documents_router
     from kupol.events.api import router as events_router
@@ -55,7 +58,10 @@ def routers() -> list[APIRouter]:
         public_schools_router,
         scooters_router,
         citizens_router,
+        helper_router,
         citizen_review_router,
+        helpers_router,
+        public_citizens_router,
         antifraud_router,
         evidence_uploads_router,
         evidence_router,

@@ -7,16 +7,18 @@ from dataclasses import asdict
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from kupol.api.auth import set_session_cookies
 from kupol.api.deps import ContainerDep, Why, client_of, require
+from kupol.citizens.open_data import to_csv
 from kupol.citizens.reports import Media
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import InvalidInputError
 
 router = APIRouter(prefix="/api/citizen", tags=["citizens"])
+public_router = APIRouter(prefix="/api/public", tags=["public"])
 review_router = APIRouter(prefix="/api/citizens", tags=["citizens"])
 Citizen = Annotated[Principal, Depends(require(Permission.CITIZEN_REPORT))]
 Reviewer = Annotated[Principal, Depends(require(Permission.CITIZEN_REVIEW))]
@@ -209,3 +211,24 @@ def reconcile(container: ContainerDep, payer: Payer) -> dict[str, Any]:
     """Every invariant of the rewards ledger checked (an empty ``problems`` list: it holds)."""
     report = container.citizens.rewards.reconcile(actor=payer)
     return {**asdict(report), "ok": report.ok}
+
+
+Period = Annotated[str, Query(max_length=7, description="2026, 2026-03, 2026-Q1 or 2026-H1")]
+
+
+@public_router.get("/citizen-statistics")
+def public_statistics(container: ContainerDep, period: Period) -> dict[str, Any]:
+    """Citizens' reports and their outcomes per region, as open data: no person in them, small
+    counts withheld; beside the official crime figures of the period where imported (no
+    login)."""
+    return asdict(container.citizens.statistics.of(period))
+
+
+@public_router.get("/citizen-statistics.csv")
+def public_statistics_csv(container: ContainerDep, period: Period) -> Response:
+    """The same figures as CSV, one row per region and kind (no login)."""
+    figures = container.citizens.statistics.of(period)
+    return Response(
+        to_csv(figures.reports), media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="citizen-reports-{period}.csv"'},
+    )  # fmt: skip

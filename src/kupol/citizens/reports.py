@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -96,8 +97,10 @@ class CitizenReports:
     """Intake of citizens' reports and their own view of them (see the module)."""
 
     def __init__(
-        self, *, db: Database, audit: AuditLog, vault: EvidenceVault, settings: CitizensSettings
-    ) -> None:
+        self, *, db: Database, audit: AuditLog, vault: EvidenceVault, settings: CitizensSettings,
+        region_of: Callable[[float, float], str | None] = lambda lat, lon: None,
+    ) -> None:  # fmt: skip
+        self._region_of = region_of
         self._db = db
         self._audit = audit
         self._vault = vault
@@ -179,6 +182,7 @@ class CitizenReports:
                 evidence_ids=[int(str(m["evidence_id"])) for m in stored], media=stored,
                 findings=findings, status="submitted", submitted_at=now,
                 media_hash=_signed(first.phash) if first else None,
+                region=self._region_of(lat, lon),
             )  # fmt: skip
             session.add(row)
             session.flush()

@@ -63,6 +63,7 @@ class Permission(enum.StrEnum):
     CITIZEN_REPORT = "citizens.report"
     CITIZEN_REVIEW = "citizens.review"
     CITIZEN_PAYOUTS = "citizens.payouts"
+    HELPERS_MANAGE = "citizens.helpers"
 
 
 _STAFF = {
@@ -168,6 +169,9 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.CITIZEN_REVIEW: frozenset({Role.TRAFFIC_OFFICER, Role.OPERATOR}),
     # Reward payouts: batches of pseudonymous citizen ids and amounts for the payment provider.
     Permission.CITIZEN_PAYOUTS: frozenset({Role.ADMIN}),
+    # Public-order helpers (volunteers, named and phoned): the situation centre and dispatch
+    # register them, plan their shifts and recognise them.
+    Permission.HELPERS_MANAGE: frozenset({Role.OPERATOR}),
 }
 
 
