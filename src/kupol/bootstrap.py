@@ -428,7 +428,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     citizens = Citizens(
         settings=settings.citizens, data_dir=settings.data_dir, db=db, audit=audit, auth=auth,
         vault=vault, secret=secret.hex(), violations=traffic.recorder, cameras=cameras,
-        incidents=incidents, crime=roads.crime,
+        incidents=incidents, crime=roads.crime, plate_reader=plates.readers.get,
+        face_finder=lambda: redaction_finders()["face"],
     )  # fmt: skip
     traffic.notices.on_paid.append(citizens.rewards.on_paid)
     traffic.notices.on_refunded.append(citizens.rewards.on_refunded)

@@ -102,7 +102,6 @@ def test_a_citizen_reports_from_a_phone_and_sees_the_reward(
 def settle_the_fine(server: LiveServer, username: str) -> None:
     """What the officers and the payment gateway do, through the services."""
     from kupol.core.audit import Justification
-    from kupol.core.messages import utcnow
     from tests.integration.test_api_traffic_review import REGISTRY
 
     container = server.container
@@ -123,5 +122,73 @@ def settle_the_fine(server: LiveServer, username: str) -> None:
     [notice] = [n for n in notices if n.violation_id == violation_id]
     container.traffic.notices.record_payment(
         notice_id=notice.id, actor=gateway, status="paid", reference="KASPI-9",
-        amount_tenge=notice.discounted_tenge, paid_on=utcnow().date(),
+        amount_tenge=notice.discounted_tenge, paid_on=notice.issued_on,
     )  # fmt: skip
+
+
+def test_a_citizen_appeals_a_rejection_and_patrols_as_a_helper_from_a_phone(
+    new_context: Callable[..., Any], server: LiveServer, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from kupol.core.audit import Justification
+    from kupol.core.messages import utcnow
+
+    container = server.container
+    abai = {"latitude": 43.2389, "longitude": 76.8897}
+    page = new_context(server.url, viewport=PHONE, is_mobile=True, geolocation=abai,
+                       permissions=["geolocation"]).new_page()  # fmt: skip
+    page.goto("/portal?lang=ru")
+    sign_in(page, server, "+7 705 765 43 21")
+    shot = tmp_path / "crowd.jpg"
+    shot.write_bytes(phone_photo(utcnow(), (43.2389, 76.8897), seed=73))
+    page.select_option("#po-kind", "public_order")
+    page.fill("#po-description", "Драка у входа в парк")
+    page.set_input_files("#po-files", str(shot))
+    page.click("#po-report button[type=submit]")
+    item = page.locator("#po-list li")
+    expect(item).to_have_count(1)
+    # What is shown back is the server's blurred still, and it loads.
+    preview = item.locator(".portal-previews img")
+    expect(preview).to_have_count(1)
+    page.wait_for_function("document.querySelector('.portal-previews img').naturalWidth > 0")
+
+    # An operator rejects it; the citizen appeals from the phone, once.
+    operator, _ = server.add_user("operator", prefix="op", locale="en")
+    duty = container.auth.principal_of(operator)
+    why = Justification(purpose="citizen reports and helpers")
+    [waiting] = [q for q in container.citizens.review.queue(actor=duty, why=why)
+                 if q.report.kind == "public_order"]  # fmt: skip
+    container.citizens.review.decide(actor=duty, report_id=waiting.report.id, outcome="rejected",
+                                     reason="not_visible", note="nothing to see")  # fmt: skip
+    page.reload()
+    expect(item).to_have_attribute("data-status", "rejected")
+    item.locator(".portal-appeal button").first.click()
+    item.locator(".portal-appeal textarea").fill("The fight is at the left edge of the photo")
+    item.locator(".portal-appeal .btn-primary").click()
+    expect(item).to_have_attribute("data-status", "appealed")
+    expect(item.locator(".portal-appeal")).to_have_count(0)
+
+    # The citizen applies to patrol, is approved, takes a shift and checks in on the spot.
+    area = container.citizens.helpers.add_area(actor=duty, name="Almaly — Abai avenue",
+                                               lat=43.2389, lon=76.8897, radius_m=1500)  # fmt: skip
+    page.reload()
+    page.fill("#po-full-name", "Данияр Сейткали")
+    page.click("#po-apply button[type=submit]")
+    expect(page.locator("#po-helper-status")).to_contain_text("заявка")
+    [applicant] = container.citizens.helpers.helpers(actor=duty, why=why)
+    container.citizens.helpers.decide(actor=duty, helper_id=applicant.id, decision="approve")
+    page.reload()
+    start = utcnow() + timedelta(minutes=10)
+    local = "%Y-%m-%dT%H:%M"
+    almaty = timedelta(hours=5)  # the context's clock is Almaty's
+    page.select_option("#po-take-area", str(area.id))
+    page.fill("#po-take-start", (start + almaty).strftime(local))
+    page.fill("#po-take-end", (start + almaty + timedelta(hours=3)).strftime(local))
+    page.click("#po-take button[type=submit]")
+    shift = page.locator("#po-shifts li")
+    expect(shift).to_have_count(1)
+    shift.locator("button", has_text="Отметиться").click()
+    expect(shift.locator("button", has_text="Завершить смену")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], width

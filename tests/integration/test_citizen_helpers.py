@@ -32,8 +32,8 @@ def test_a_citizen_applies_is_approved_takes_a_shift_and_checks_in_on_the_spot(
 ) -> None:
     operator = login_as(api, container, "oleg", "operator")
     why = {**operator, "X-Purpose": "planning the weekend patrols"}
-    area = ok(api.post("/api/helpers/areas", headers=operator,
-                       json={"name": "Almaly — Abai avenue", **ABAI, "radius_m": 1500}), 201)  # fmt: skip
+    avenue = {"name": "Almaly — Abai avenue", **ABAI, "radius_m": 1500}
+    area = ok(api.post("/api/helpers/areas", headers=operator, json=avenue), 201)
     assert area["region"] == "02"  # Almaty city, found from the centre
     assert api.post("/api/helpers/areas", headers=operator,
                     json={"name": "Almaly — Abai avenue", **ABAI, "radius_m": 1500}
@@ -120,9 +120,9 @@ def test_a_quarter_s_attended_hours_earn_a_thanks_letter_once(
     first = datetime(2026, 7, 6, 5, tzinfo=UTC)  # 10:00 in Astana
     for week in range(6):
         start = first + timedelta(weeks=week)
-        planned = ok(api.post(f"/api/helpers/{me['id']}/shifts", headers=operator,
-                              json={"area_id": area["id"], "start": start.isoformat(),
-                                    "end": (start + timedelta(hours=4)).isoformat()}), 201)  # fmt: skip
+        body = {"area_id": area["id"], "start": start.isoformat(),
+                "end": (start + timedelta(hours=4)).isoformat()}  # fmt: skip
+        planned = ok(api.post(f"/api/helpers/{me['id']}/shifts", headers=operator, json=body), 201)
         status = "no_show" if week == 5 else "attended"
         ok(api.post(f"/api/helpers/shifts/{planned['id']}/mark", headers=operator,
                     json={"status": status}))  # fmt: skip

@@ -20,14 +20,16 @@ from sqlalchemy import func, select
 
 from kupol.citizens.accounts import device_id
 from kupol.citizens.intake import MediaFacts, SeenPictures, claim_findings, hash_fields, read_media
+from kupol.citizens.media_frames import FaceFinder, Preview, frames_of, preview, read_plates
 from kupol.citizens.media_meta import MediaMetadata
 from kupol.citizens.store import ReportRow
 from kupol.core.audit import AuditLog
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
-from kupol.core.errors import InvalidInputError, NotFoundError, RateLimitedError
+from kupol.core.errors import ConfigError, InvalidInputError, NotFoundError, RateLimitedError
 from kupol.core.messages import utcnow
 from kupol.evidence.service import EvidenceVault, Metadata
+from kupol.plates.readers import PlateReader
 from kupol.settings import CitizensSettings
 
 KINDS = ("traffic_violation", "public_order", "lost_person", "suspicious_object", "fraud_call")
@@ -99,8 +101,12 @@ class CitizenReports:
     def __init__(
         self, *, db: Database, audit: AuditLog, vault: EvidenceVault, settings: CitizensSettings,
         region_of: Callable[[float, float], str | None] = lambda lat, lon: None,
+        plate_reader: Callable[[], PlateReader] | None = None,
+        face_finder: Callable[[], FaceFinder] | None = None,
     ) -> None:  # fmt: skip
         self._region_of = region_of
+        self._plate_reader = plate_reader
+        self._face_finder = face_finder
         self._db = db
         self._audit = audit
         self._vault = vault
@@ -174,6 +180,10 @@ class CitizenReports:
                     "reason": f"{item.filename}: the same file is already evidence "
                               f"{got.item.id} (sent before)",
                 })  # fmt: skip
+        plates = self._read_plates(media, types) if kind == "traffic_violation" else []
+        if kind == "traffic_violation" and self._plate_reader is not None and not plates:
+            reason = "no Kazakhstan plate could be read in the media"
+            findings.append({"kind": "no_plate_read", "severity": "low", "reason": reason})
         first = next((f.hash for f in facts if f.hash is not None), None)
         with self._db.unit_of_work() as session:
             row = ReportRow(
@@ -182,13 +192,61 @@ class CitizenReports:
                 evidence_ids=[int(str(m["evidence_id"])) for m in stored], media=stored,
                 findings=findings, status="submitted", submitted_at=now,
                 media_hash=_signed(first.phash) if first else None,
-                region=self._region_of(lat, lon),
+                region=self._region_of(lat, lon), plates_read=plates,
             )  # fmt: skip
             session.add(row)
             session.flush()
             view = view_of(row)
         self._seen.add(view.id, [f.hash for f in facts])
         return view
+
+    def _read_plates(self, media: list[Media], types: list[str]) -> list[dict[str, object]]:
+        """The plates the plate reader finds in the media (a video: over its sampled frames),
+        best first: what the officer checks, and what links reports of one event."""
+        if self._plate_reader is None:
+            return []
+        reader = self._plate_reader()
+        found: list[dict[str, object]] = []
+        for number, (item, media_type) in enumerate(zip(media, types, strict=True)):
+            try:
+                frames = frames_of(item.data, media_type)
+            except InvalidInputError:
+                continue  # unreadable pixels: the metadata checks have said what they could
+            for guess in read_plates(frames, reader):
+                found.append({"text": guess.text, "confidence": round(guess.confidence, 3),
+                              "frames": guess.frames, "file": number,
+                              "frame": guess.best_frame})  # fmt: skip
+        best: dict[str, dict[str, object]] = {}
+        for read in sorted(found, key=lambda r: -float(str(r["confidence"]))):
+            best.setdefault(str(read["text"]), read)
+        return list(best.values())[:3]
+
+    def preview(self, *, actor: Principal, citizen_id: int, report_id: int, index: int) -> Preview:
+        """One of the citizen's own files as shown back to them: a still (a video's middle
+        frame), every face blurred, no metadata — recorded in the file's custody.
+
+        Raises:
+            NotFoundError: not one of the citizen's reports, or no such file.
+            ConfigError: no face detector is set up (nothing is shown unblurred).
+        """
+        actor.require(Permission.CITIZEN_REPORT)
+        if self._face_finder is None:
+            raise ConfigError("no face detector: previews are not shown without blurring")
+        with self._db.reader() as session:
+            row = session.get(ReportRow, report_id)
+            if row is None or row.citizen_id != citizen_id:
+                raise NotFoundError(f"no report {report_id}")
+            if not 0 <= index < len(row.media):
+                raise NotFoundError(f"report {report_id} has no file {index}")
+            item = row.media[index]
+        item_id = int(str(item["evidence_id"]))
+        shown = preview(self._vault.read_bytes(item_id), str(item["media_type"]),
+                        self._face_finder())  # fmt: skip
+        with self._db.unit_of_work() as session:
+            self._vault.record(session, item_id, actor, "view",
+                               {"what": "preview to the citizen",
+                                "faces_blurred": shown.faces_blurred})  # fmt: skip
+        return shown
 
     def _check_rate(self, citizen_id: int, device: str) -> None:
         day = utcnow() - timedelta(days=1)

@@ -418,9 +418,24 @@ def _settle_case(session: Session, row: ReportRow) -> None:
             other.status = "confirmed"
 
 
+READ_PLATE_LINKS = 0.8
+"""How sure the plate reader must be of a plate in a report's media for it to link the report
+to others of the same vehicle before an officer has read the plate."""
+
+
+def _plate_of(r: ReportRow) -> str | None:
+    """The officer's plate, else the plate reader's if it is sure."""
+    if r.plate:
+        return r.plate
+    best = next(iter(r.plates_read or []), None)
+    if best is not None and float(str(best.get("confidence", 0))) >= READ_PLATE_LINKS:
+        return str(best["text"])
+    return None
+
+
 def _dedup_report(r: ReportRow) -> DedupReport:
     return DedupReport(
         id=str(r.id), type=r.kind, occurred_at=r.occurred_at, submitted_at=r.submitted_at,
-        lat=r.lat, lon=r.lon, plate=r.plate,
+        lat=r.lat, lon=r.lon, plate=_plate_of(r),
         media_hash=r.media_hash % (1 << 64) if r.media_hash is not None else None,
     )  # fmt: skip

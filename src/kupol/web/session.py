@@ -162,6 +162,14 @@ PAGES: tuple[Page, ...] = (
         path="/citizens/review",
         label_key="nav.citizen_review",
         permission=Permission.CITIZEN_REVIEW,
+        group="citizens",
+    ),
+    Page(
+        name="helpers",
+        path="/citizens/helpers",
+        label_key="nav.helpers",
+        permission=Permission.HELPERS_MANAGE,
+        group="citizens",
     ),
     Page(
         name="schools",

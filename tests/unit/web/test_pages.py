@@ -153,3 +153,27 @@ def test_the_map_page_carries_every_camera(client: TestClient, console: Containe
 def test_static_files_are_served(client: TestClient) -> None:
     for name in ["app.css", "app.js", "dashboard.js", "map.js", "search.js", "audit.js"]:
         assert client.get(f"/static/{name}").status_code == 200, name
+
+
+@pytest.mark.parametrize("role", ["operator", "traffic_officer", "investigator", "analyst"])
+def test_every_page_in_a_role_s_navigation_renders(
+    client: TestClient, console: Container, role: str
+) -> None:
+    from kupol.core.auth import Principal
+    from kupol.web.session import pages_for
+
+    log_in(client, console, "someone", role)
+    who = Principal(user_id=1, username="someone", full_name="", roles=(role,), locale="ru")
+    for page in pages_for(who):
+        response = client.get(page.path)
+        assert response.status_code == 200, f"{role}: {page.path} {response.status_code}"
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_public_pages_render_for_anyone(client: TestClient, lang: str) -> None:
+    for path in ("/portal", "/public/schools", "/public/citizens"):
+        response = client.get(f"{path}?lang={lang}")
+        assert response.status_code == 200, path
+        assert translate(lang, "nav.language") in response.text
+    odd = client.get("/public/citizens?period=someday")  # a bad period: this year instead
+    assert odd.status_code == 200

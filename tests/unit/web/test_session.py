@@ -35,6 +35,7 @@ def user(*roles: str) -> Principal:
                 "devices",
                 "fleet",
                 "citizen_review",
+                "helpers",
             ],
             "dashboard",
         ),
