@@ -76,7 +76,11 @@ def test_a_citizen_signs_up_by_phone_and_reports_with_a_photo(
     first = made.json()
     # A photo without metadata (as messengers send them): noted, not refused.
     assert first["status"] == "submitted"
-    assert {f["kind"] for f in first["findings"]} == {"no_capture_time", "no_location"}
+    assert {f["kind"] for f in first["findings"]} == {
+        "no_capture_time",
+        "no_location",
+        "no_plate_read",
+    }  # random pixels
     with container.db.reader() as session:
         item = session.get(EvidenceItem, first["media"][0]["evidence_id"])
         assert item is not None and item.category == "citizen"
