@@ -638,7 +638,13 @@ def demo(
     clip = s.data_dir / "demo" / "intersection.mp4"
     out.print(
         f"  citizens: {url}portal (sign-in codes are written to {s.data_dir / 'sms.log'}; "
-        f"a red-light run to report: {clip})\n",
+        f"a red-light run to report: {clip})",
+        highlight=False,
+    )
+    out.print(
+        "            demo citizens +7 701 000 01 01 (reported the run first: rewarded), "
+        "+7 701 000 01 02 (the same run: none), +7 701 000 01 03 (a public-order helper); "
+        f"open statistics: {url}public/citizens\n",
         highlight=False,
     )
     if serve:

@@ -603,6 +603,24 @@ def seed_registries(container: Container, username: str) -> None:
         seed_day(container.scooters, manager=actor, accounts=accounts, day=day)
 
 
+def seed_citizens_demo(container: Container, settings: Settings, username: str) -> None:
+    """Two citizens' reports of the intersection's red-light run, confirmed, the fine paid and
+    the first rewarded; a public-order incident; a helper with a quarter's patrols (once)."""
+    from kupol.citizens.demo import seed_citizens
+
+    camera = next(c for c in DEMO_CAMERAS if c.id == TRAFFIC_CAMERA)
+    gateway = _partner(container, "demo-payments", Role.DEVICE, "Demo: payment gateway")
+    seeded = seed_citizens(
+        container.citizens, auth=container.auth, traffic=container.traffic,
+        documents=container.documents, officer=container.auth.principal_of(username),
+        gateway=gateway, clip=intersection_clip(settings),
+        place=(camera.latitude, camera.longitude),
+    )  # fmt: skip
+    if seeded is not None:
+        log.info("citizens' reports %s and %s of one red-light run: reward %s ₸",
+                 seeded.first_report, seeded.second_report, seeded.reward_tenge)  # fmt: skip
+
+
 def _partner(container: Container, username: str, role: Role, full_name: str) -> Principal:
     with contextlib.suppress(ConflictError):
         container.auth.create_user(
@@ -642,6 +660,7 @@ def prepare_demo(
         dock = seed_evidence(container, settings, login[0])
         if dock is not None:
             log.info("a docked body camera's folder to import in the console: %s", dock)
+        seed_citizens_demo(container, settings, login[0])
     finally:
         container.db.dispose()
     data = settings.model_dump()

@@ -176,6 +176,14 @@ class CitizenAccounts:
                 session.add(CitizenRow(phone=number, user_id=principal.user_id))
         return self._auth.login_verified(username=username, how="sms", client=client)
 
+    def known(self, phone: str) -> bool:
+        """Whether ``phone`` has signed up."""
+        number = kz_mobile(phone)
+        with self._db.reader() as session:
+            return (
+                session.scalar(select(CitizenRow.id).where(CitizenRow.phone == number)) is not None
+            )
+
     def citizen_id(self, user_id: int) -> int:
         """The citizen whose account ``user_id`` is.
 

@@ -107,8 +107,9 @@ def frames_of(
 
 
 def read_plates(
-    frames: Sequence[Frame], reader: PlateReader, *, min_confidence: float = 0.5
-) -> list[PlateGuess]:
+    frames: Sequence[Frame], reader: PlateReader, *, min_confidence: float = 0.5,
+    limit: int = MAX_GUESSES,
+) -> list[PlateGuess]:  # fmt: skip
     """The plates read on ``frames``, at most three, the most often read first.
 
     Each frame is read whole; reads less sure than ``min_confidence`` or not in a Kazakh
@@ -139,7 +140,7 @@ def read_plates(
             groups.append([(frame, read)])
     guesses = [guess for group in groups if (guess := _guess(group)) is not None]
     guesses.sort(key=lambda g: (-g.frames, -g.confidence, g.text))
-    return guesses[:MAX_GUESSES]
+    return guesses[:limit]
 
 
 def preview(
