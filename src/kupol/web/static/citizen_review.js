@@ -49,6 +49,8 @@
       item(t("creview.when_where", { when: fmtTime(r.occurred_at), lat: r.lat.toFixed(5),
         lon: r.lon.toFixed(5), source: r.location_source })),
       ...(q.appeal ? [item(t("creview.appeal", { text: q.appeal }))] : []),
+      ...(r.plates_read.length ? [item(t("creview.plates_read", { plates: r.plates_read
+        .map((p) => `${p.text} (${Math.round(100 * p.confidence)} %)`).join(", ") }))] : []),
       ...r.findings.map((f) => item(f.severity + ": " + f.reason)));
     $("cr-media").replaceChildren(...r.media.map((m) => {
       const src = "/api/evidence/" + m.evidence_id + "/file?" + whyQuery(why);
@@ -60,7 +62,8 @@
       figure.append(media);
       return figure;
     }));
-    $("cr-plate").value = r.plate || "";
+    // The plate reader's surest read is offered; the officer checks it against the media.
+    $("cr-plate").value = r.plate || (r.plates_read[0] ? r.plates_read[0].text : "");
   }
 
   async function decide(body) {
