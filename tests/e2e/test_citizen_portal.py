@@ -151,7 +151,11 @@ def test_a_citizen_appeals_a_rejection_and_patrols_as_a_helper_from_a_phone(
     # What is shown back is the server's blurred still, and it loads.
     preview = item.locator(".portal-previews img")
     expect(preview).to_have_count(1)
-    page.wait_for_function("document.querySelector('.portal-previews img').naturalWidth > 0")
+    for _ in range(50):  # (wait_for_function would evaluate a string: the CSP forbids it)
+        if preview.evaluate("img => img.complete && img.naturalWidth") > 0:
+            break
+        page.wait_for_timeout(100)
+    assert preview.evaluate("img => img.naturalWidth") > 0
 
     # An operator rejects it; the citizen appeals from the phone, once.
     operator, _ = server.add_user("operator", prefix="op", locale="en")
