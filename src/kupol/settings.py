@@ -121,6 +121,11 @@ class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Address the API and console listen on.")
     port: int = Field(8000, ge=0, le=65535, description="Port the API and console listen on.")
     public_url: str | None = Field(None, description="URL printed for users; default from host.")
+    map_tiles: Path | None = Field(
+        None,
+        description="A folder of map tiles (z/x/y.png, Web Mercator) for the portal's place "
+        "picker — an offline tile pack; default: drawn from the regions and the fleet's roads.",
+    )
 
 
 class VisionSettings(Section):

@@ -8,6 +8,8 @@ for anyone. For staff: the review of reports (``/citizens/review``) and the help
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -25,6 +27,7 @@ from kupol.traffic.legal import load_legal_table
 from kupol.web.i18n import LOCALES
 from kupol.web.rendering import guard, render
 from kupol.web.session import group_pages, page
+from kupol.web.tiles import MAX_ZOOM, DrawnTiles, FolderTiles
 
 router = APIRouter(include_in_schema=False)
 STATUSES = ("submitted", "confirmed", "duplicate", "rejected", "appealed")
@@ -35,6 +38,27 @@ def portal(request: Request, lang: str | None = None) -> Response:
     """The citizens' portal."""
     locale = lang if lang in LOCALES else "ru"
     return render(request, "portal.html", user=None, locale=locale, kinds=KINDS, data={})
+
+
+@router.get("/tiles/{z}/{x}/{y}.png")
+def tile(request: Request, z: int, x: int, y: int) -> Response:
+    """A map tile for the place picker (no login: a map holds nothing about anyone)."""
+    if not (0 <= z <= MAX_ZOOM and 0 <= x < 1 << z and 0 <= y < 1 << z):
+        return Response(status_code=404)
+    settings = get_container(request).settings
+    found = tiles_for(settings.server.map_tiles, settings.fleet.roads).tile(z, x, y)
+    if found is None:
+        return Response(status_code=404)
+    return Response(found, media_type="image/png",
+                    headers={"Cache-Control": "public, max-age=86400"})  # fmt: skip
+
+
+@lru_cache(maxsize=4)
+def tiles_for(folder: Path | None, roads: Path | None) -> FolderTiles | DrawnTiles:
+    """The tile source the settings name (built once)."""
+    if folder is not None:
+        return FolderTiles(folder)
+    return DrawnTiles(Path(__file__).parent / "static" / "geo" / "kz-regions.geojson", roads)
 
 
 @router.get("/citizens/review")

@@ -177,3 +177,26 @@ def test_the_public_pages_render_for_anyone(client: TestClient, lang: str) -> No
         assert translate(lang, "nav.language") in response.text
     odd = client.get("/public/citizens?period=someday")  # a bad period: this year instead
     assert odd.status_code == 200
+
+
+def test_map_tiles_are_drawn_here_or_read_from_a_tile_folder_and_nothing_else(
+    client: TestClient, console: Container, tmp_path: Path
+) -> None:
+    from kupol.web.citizens_pages import tiles_for
+    from kupol.web.tiles import FolderTiles, tile_of
+
+    x, y = tile_of(51.1283, 71.4305, 12)
+    drawn = client.get(f"/tiles/12/{x}/{y}.png")
+    assert drawn.status_code == 200 and drawn.content.startswith(b"\x89PNG")
+    assert client.get("/tiles/12/99999/1.png").status_code == 404
+    assert client.get("/tiles/40/0/0.png").status_code == 404
+    assert client.get("/tiles/-1/0/0.png").status_code == 404
+    pack = tmp_path / "pack"
+    (pack / "3" / "5").mkdir(parents=True)
+    (pack / "3" / "5" / "2.png").write_bytes(b"\x89PNG tile")
+    (tmp_path / "secret.png").write_bytes(b"no")
+    folder = tiles_for(pack, None)
+    assert isinstance(folder, FolderTiles)
+    assert folder.tile(3, 5, 2) == b"\x89PNG tile"
+    assert folder.tile(3, 5, 3) is None
+    assert folder.tile(0, 0, 0) is None

@@ -4,6 +4,7 @@
   "use strict";
   const { t, api, errorText, fmtTime } = window.Kupol;
   const $ = (id) => document.getElementById(id);
+  let picker = null;
   let device = localStorage.getItem("kupol-device");
   if (!device) {
     device = "web-" + Array.from(crypto.getRandomValues(new Uint8Array(8)),
@@ -16,7 +17,9 @@
   }
   function show(signedIn) {
     $("po-signin").hidden = signedIn;
+    const wasHidden = $("po-report").hidden;
     $("po-report").hidden = !signedIn;
+    if (wasHidden && signedIn && picker) picker.draw();  // measured once it is shown
     $("po-mine").hidden = !signedIn;
     $("po-helper").hidden = !signedIn;
   }
@@ -280,5 +283,9 @@
       fail(err);
     }
   });
+  picker = window.KupolPlacePicker($("po-map"), $("po-map-tiles"), $("po-map-pin"),
+    $("po-zoom-in"), $("po-zoom-out"), $("po-lat"), $("po-lon"),
+    { lat: 51.1283, lon: 71.4305, zoom: 12 });
+  $("po-report").addEventListener("reset", () => picker.clear());
   mine();
 })();
