@@ -27,6 +27,7 @@ class Role(enum.StrEnum):
     TELECOM = "telecom"  # a mobile operator's switch or border controller: screens calls
     MOBILITY = "mobility"  # a rental e-scooter operator's system: sends its MDS/GBFS feeds
     CITIZEN = "citizen"  # a member of the public signed up by phone: reports, sees their own
+    MONITOR = "monitor"  # Prometheus and the like: reads the metrics, nothing else
 
 
 class User(Base):

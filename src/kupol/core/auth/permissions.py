@@ -64,6 +64,7 @@ class Permission(enum.StrEnum):
     CITIZEN_REVIEW = "citizens.review"
     CITIZEN_PAYOUTS = "citizens.payouts"
     HELPERS_MANAGE = "citizens.helpers"
+    METRICS_READ = "system.metrics"
 
 
 _STAFF = {
@@ -172,6 +173,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     # Public-order helpers (volunteers, named and phoned): the situation centre and dispatch
     # register them, plan their shifts and recognise them.
     Permission.HELPERS_MANAGE: frozenset({Role.OPERATOR}),
+    # The process's metrics and the health page: counts and timings, no personal data.
+    Permission.METRICS_READ: frozenset({Role.MONITOR, Role.ADMIN}),
 }
 
 

@@ -1,0 +1,224 @@
+"""Prometheus metrics of one kupol process: HTTP requests, the bus (events published and
+handled, handling time, lag from an event's creation to its handling, failures), cameras'
+frames and the detector's time per frame, decisions made (violations, calls screened,
+transfers checked …) and errors. Each container has its own registry (tests build many), served
+at ``/metrics`` in the Prometheus text format to the ``monitor`` role.
+
+Rates (frames per second, decisions per second) are what Prometheus computes from the counters
+(``rate(kupol_camera_frames_total[1m])``); :meth:`Metrics.summary` gives the same figures for
+the console's health page from the counters' movement since the previous look.
+
+Example:
+    >>> m = Metrics()
+    >>> m.decision("violation")
+    >>> m.frame("cam-1", detector_s=0.02)
+    >>> b"kupol_decisions_total" in m.exposition()
+    True
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from kupol.core.messages import utcnow
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rate:
+    """A counter's value and its rate per second since the previous summary."""
+
+    total: float
+    per_s: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Summary:
+    """What the health page shows."""
+
+    cameras: dict[str, Rate] = field(default_factory=dict)
+    """Frames per camera."""
+    detector_ms_mean: float | None = None
+    decisions: dict[str, Rate] = field(default_factory=dict)
+    consumers: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Per bus consumer: handled, failed, mean handling ms, last lag s."""
+    http: dict[str, float] = field(default_factory=dict)
+    """Requests, 5xx answers, mean ms."""
+    errors: dict[str, float] = field(default_factory=dict)
+
+
+class Metrics:
+    """The process's metrics (see the module)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.http_requests = Counter(
+            "kupol_http_requests", "HTTP requests answered", ["method", "route", "status"],
+            registry=r,
+        )  # fmt: skip
+        self.http_seconds = Histogram(
+            "kupol_http_request_seconds", "Time to answer an HTTP request", ["method", "route"],
+            buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.published = Counter(
+            "kupol_bus_published", "Events handed to the bus", ["event"], registry=r
+        )
+        self.handled = Counter(
+            "kupol_bus_handled", "Events a consumer handled", ["consumer"], registry=r
+        )
+        self.failed = Counter(
+            "kupol_bus_failed", "Batches a consumer failed (delivered again)", ["consumer"],
+            registry=r,
+        )  # fmt: skip
+        self.handle_seconds = Histogram(
+            "kupol_bus_handle_seconds", "Time a consumer took for a batch", ["consumer"],
+            buckets=LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.lag_seconds = Histogram(
+            "kupol_bus_lag_seconds", "From an event's creation to its handling", ["consumer"],
+            buckets=LAG_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.last_lag = Gauge(
+            "kupol_bus_last_lag_seconds", "The lag of the last event handled", ["consumer"],
+            registry=r,
+        )  # fmt: skip
+        self.frames = Counter(
+            "kupol_camera_frames", "Frames analysed per camera", ["camera"], registry=r
+        )
+        self.detector_seconds = Histogram(
+            "kupol_detector_seconds", "The detector's time per frame", buckets=LATENCY_BUCKETS,
+            registry=r,
+        )  # fmt: skip
+        self.decisions = Counter(
+            "kupol_decisions", "Decisions made (violations, calls screened …)", ["kind"],
+            registry=r,
+        )  # fmt: skip
+        self.errors = Counter("kupol_errors", "Errors by where", ["where"], registry=r)
+        self._lock = threading.Lock()
+        self._previous: dict[str, tuple[float, float]] = {}
+
+    # Recording ------------------------------------------------------------------------------
+
+    def request(self, *, method: str, route: str, status: int, seconds: float) -> None:
+        self.http_requests.labels(method, route, str(status)).inc()
+        self.http_seconds.labels(method, route).observe(seconds)
+
+    def frame(self, camera: str, *, detector_s: float | None = None) -> None:
+        self.frames.labels(camera).inc()
+        if detector_s is not None:
+            self.detector_seconds.observe(detector_s)
+
+    def decision(self, kind: str, count: int = 1) -> None:
+        self.decisions.labels(kind).inc(count)
+
+    def error(self, where: str) -> None:
+        self.errors.labels(where).inc()
+
+    def instrument(
+        self, handler: Callable[[Sequence[Any]], Awaitable[None]], consumer: str
+    ) -> Callable[[Sequence[Any]], Awaitable[None]]:
+        """``handler`` timed, its lag measured and its failures counted, for the bus."""
+
+        async def timed(batch: Sequence[Any]) -> None:
+            start = time.perf_counter()
+            try:
+                await handler(batch)
+            except Exception:
+                self.failed.labels(consumer).inc()
+                raise
+            self.handle_seconds.labels(consumer).observe(time.perf_counter() - start)
+            self.handled.labels(consumer).inc(len(batch))
+            now = utcnow()
+            lag = 0.0
+            for event in batch:
+                created = getattr(event, "created_at", None)
+                if created is not None:
+                    lag = max(0.0, (now - created).total_seconds())
+                    self.lag_seconds.labels(consumer).observe(lag)
+            self.last_lag.labels(consumer).set(lag)
+
+        return timed
+
+    # Reading --------------------------------------------------------------------------------
+
+    def exposition(self) -> bytes:
+        """The Prometheus text format."""
+        return bytes(generate_latest(self.registry))
+
+    def summary(self) -> Summary:
+        """The figures of the health page (rates since the previous call)."""
+        values = {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
+            for metric in self.registry.collect()
+            for s in metric.samples
+        }
+        now = time.monotonic()
+
+        def total(name: str, **labels: str) -> float:
+            return values.get((name, tuple(sorted(labels.items()))), 0.0)
+
+        def rate(key: str, value: float) -> Rate:
+            with self._lock:
+                before = self._previous.get(key)
+                self._previous[key] = (now, value)
+            if before is None or now <= before[0]:
+                return Rate(total=value, per_s=None)
+            return Rate(total=value, per_s=round((value - before[1]) / (now - before[0]), 2))
+
+        def labelled(name: str, label: str) -> dict[str, float]:
+            return {
+                dict(k[1])[label]: v for k, v in values.items()
+                if k[0] == name and label in dict(k[1])
+            }  # fmt: skip
+
+        cameras = {c: rate(f"frames:{c}", v)
+                   for c, v in labelled("kupol_camera_frames_total", "camera").items()}  # fmt: skip
+        decisions = {k: rate(f"decisions:{k}", v)
+                     for k, v in labelled("kupol_decisions_total", "kind").items()}  # fmt: skip
+        detector_n = total("kupol_detector_seconds_count")
+        detector = (
+            round(1000 * total("kupol_detector_seconds_sum") / detector_n, 2)
+            if detector_n else None
+        )  # fmt: skip
+        consumers: dict[str, dict[str, float]] = {}
+        for consumer, handled in labelled("kupol_bus_handled_total", "consumer").items():
+            batches = total("kupol_bus_handle_seconds_count", consumer=consumer)
+            spent = total("kupol_bus_handle_seconds_sum", consumer=consumer)
+            consumers[consumer] = {
+                "handled": handled,
+                "failed": total("kupol_bus_failed_total", consumer=consumer),
+                "mean_ms": round(1000 * spent / batches, 2) if batches else 0.0,
+                "last_lag_s": round(total("kupol_bus_last_lag_seconds", consumer=consumer), 3),
+            }
+        for consumer, failed in labelled("kupol_bus_failed_total", "consumer").items():
+            consumers.setdefault(consumer, {"handled": 0.0, "failed": failed, "mean_ms": 0.0,
+                                            "last_lag_s": 0.0})  # fmt: skip
+        requests = sum(labelled_all(values, "kupol_http_requests_total").values())
+        server_errors = sum(
+            v for k, v in values.items()
+            if k[0] == "kupol_http_requests_total" and dict(k[1]).get("status", "").startswith("5")
+        )  # fmt: skip
+        count = sum(labelled_all(values, "kupol_http_request_seconds_count").values())
+        spent = sum(labelled_all(values, "kupol_http_request_seconds_sum").values())
+        return Summary(
+            cameras=cameras, detector_ms_mean=detector, decisions=decisions, consumers=consumers,
+            http={"requests": requests, "server_errors": server_errors,
+                  "mean_ms": round(1000 * spent / count, 2) if count else 0.0},
+            errors=labelled("kupol_errors_total", "where"),
+        )  # fmt: skip
+
+
+def labelled_all(
+    values: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str
+) -> dict[tuple[tuple[str, str], ...], float]:
+    """Every sample of ``name``, by its labels."""
+    return {labels: v for (n, labels), v in values.items() if n == name}
