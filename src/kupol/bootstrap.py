@@ -17,7 +17,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kupol.alerts.messages import AlertChanged
 from kupol.alerts.service import AlertEngine, AlertService
@@ -29,10 +29,12 @@ from kupol.core.auth import AuthService
 from kupol.core.auth.ratelimit import FailureLimiter
 from kupol.core.auth.tokens import TokenSigner
 from kupol.core.bus import Bus, InProcessBus
+from kupol.core.bus.base import Handler
 from kupol.core.db import Database
 from kupol.core.errors import ConfigError
 from kupol.core.live import LiveFeed
-from kupol.core.messages import utcnow
+from kupol.core.messages import Event, utcnow
+from kupol.core.metrics import Metrics
 from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
 from kupol.documents.pki import Authority
@@ -81,6 +83,7 @@ class Container:
     settings: Settings
     db: Database
     bus: Bus
+    metrics: Metrics
     audit: AuditLog
     auth: AuthService
     cameras: CameraService
@@ -314,6 +317,12 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
     bus = bus if bus is not None else build_bus(settings)
+    metrics = Metrics()
+
+    def subscribe(event_type: type[Event], handler: Handler, **options: Any) -> None:
+        """A bus subscription timed, its lag and failures counted (``/metrics``)."""
+        bus.subscribe(event_type, metrics.instrument(handler, str(options["consumer"])), **options)
+
     audit = AuditLog(db)
     secret = token_secret(settings)
     signer = TokenSigner(
@@ -331,7 +340,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         db=db, bus=bus, outbox=outbox, quarantine=quarantine, known_cameras=cameras.known_ids
     )
     tracks = TrackRecorder(db=db, known_cameras=cameras.known_ids)
-    bus.subscribe(TrackObserved, tracks.handle, consumer=TrackRecorder.consumer, batch_size=200)
+    subscribe(TrackObserved, tracks.handle, consumer=TrackRecorder.consumer, batch_size=200)
     faces = build_faces(
         settings=settings.faces,
         db=db,
@@ -340,7 +349,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         evidence_dir=settings.data_dir / "evidence",
         known_cameras=cameras.known_ids,
     )
-    bus.subscribe(
+    subscribe(
         FaceObserved, faces.matcher.handle, consumer=faces.matcher.consumer, batch_size=100
     )
     plates = build_plates(
@@ -351,7 +360,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         evidence_dir=settings.data_dir / "evidence",
         known_cameras=cameras.known_ids,
     )
-    bus.subscribe(PlateObserved, plates.store.handle, consumer=PlateStore.consumer, batch_size=500)
+    subscribe(PlateObserved, plates.store.handle, consumer=PlateStore.consumer, batch_size=500)
     authority = Authority(settings.data_dir / "pki", extra_anchors=settings.documents.trust_anchors)
     traffic = build_traffic(
         settings=settings.traffic,
@@ -368,13 +377,13 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         mqtt_host=settings.mqtt.host,
         mqtt_port=settings.mqtt.port,
     )
-    bus.subscribe(
+    subscribe(
         ViolationObserved,
         traffic.recorder.handle,
         consumer=ViolationRecorder.consumer,
         batch_size=100,
     )
-    bus.subscribe(
+    subscribe(
         CrossingActivity,
         traffic.crossings.handle,
         consumer=CrossingRecorder.consumer,
@@ -385,14 +394,14 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     alerts = AlertService(db=db, audit=audit, outbox=outbox, engine=engine)
     live = LiveFeed()
 
-    bus.subscribe(
+    subscribe(
         CameraEventObserved,
         recorder.handle,
         consumer=EventRecorder.consumer,
         batch_size=RECORDER_BATCH,
     )
-    bus.subscribe(AlertChanged, live.on_events, consumer="console-live-alerts", durable=False)
-    bus.subscribe(
+    subscribe(AlertChanged, live.on_events, consumer="console-live-alerts", durable=False)
+    subscribe(
         CameraEventsRecorded, live.on_events, consumer="console-live-events", durable=False
     )
     mqtt = None
@@ -437,10 +446,11 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     # What a drone's or robot dog's camera sees is placed on the unit's track.
     recorder.geotag = fleet.fleet.position_at
     traffic.recorder.geotag = fleet.fleet.position_at
-    return Container(
+    container = Container(
         settings=settings,
         db=db,
         bus=bus,
+        metrics=metrics,
         audit=audit,
         auth=auth,
         cameras=cameras,
@@ -477,3 +487,6 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         outbox=outbox,
         mqtt=mqtt,
     )
+    # The camera pipelines' health, read at each scrape of /metrics.
+    metrics.cameras(lambda: container.vision.health() if container.vision else [])
+    return container

@@ -78,6 +78,7 @@ def check_transfer(body: TransferIn, container: ContainerDep, bank: Bank) -> dic
             payee_balance=body.payee_balance, at=body.at, payer_phone=body.payer_phone,
         ),
     )  # fmt: skip
+    container.metrics.decision(f"transfer_{decision.decision}")
     return asdict(decision)
 
 
@@ -200,6 +201,7 @@ async def screen_call(body: CallIn, container: ContainerDep, switch: Switch) -> 
     without holding a worker thread; with a Bearer token the request usually takes the short
     way, :mod:`kupol.antifraud.fastpath`, and answers the same.)"""
     result = await container.antifraud.calls.screen_async(actor=switch, attempt=body.attempt())
+    container.metrics.decision(f"call_{result.verdict.value}")
     return screen_answer(result)
 
 
@@ -220,6 +222,8 @@ async def screen_calls(
     results = await container.antifraud.calls.screen_batch_async(
         actor=switch, attempts=[c.attempt() for c in body.calls]
     )
+    for r in results:
+        container.metrics.decision(f"call_{r.verdict.value}")
     return {"results": [screen_answer(r) for r in results]}
 
 

@@ -100,7 +100,9 @@ class ScreenFastPath:
         except KupolError as exc:  # as the problem handlers map it for the regular endpoint
             return problem(exc.status, exc.title, exc.detail, type_=exc.type_slug,
                            instance=PATH, code=exc.code)  # fmt: skip
-        return screen_answer(result)
+        answer = screen_answer(result)
+        container.metrics.decision(f"call_{result.verdict.value}")
+        return answer
 
 
 def _bearer(scope: Scope) -> str | None:

@@ -17,6 +17,7 @@ def routers() -> list[APIRouter]:
     """The router registry: each domain's router, in the order OpenAPI lists them."""
     from kupol.alerts.api import router as alerts_router
     from kupol.antifraud.api import router as antifraud_router
+    from kupol.api import metrics
     from kupol.cameras.api import router as cameras_router
     from kupol.citizens.api import public_router as public_citizens_router
     from kupol.citizens.api import review_router as citizen_review_router
@@ -44,6 +45,7 @@ def routers() -> list[APIRouter]:
 
     return [
         health.router,
+        metrics.router,
         auth.router,
         cameras_router,
         events_router,
@@ -101,8 +103,10 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     app.state.container = container
     install_problem_handlers(app)
     from kupol.antifraud.fastpath import ScreenFastPath
+    from kupol.api.metrics import RequestMetrics
 
     app.add_middleware(ScreenFastPath, container=container)  # switches' calls: the short way
+    app.add_middleware(RequestMetrics, metrics=container.metrics)
     for router in routers():
         app.include_router(router)
     from kupol.web.routes import mount_static

@@ -19,6 +19,33 @@ NOT_FOUND_PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
 <body><main class="page"><h1>404</h1>
 <p lang="ru">Страница не найдена.</p><p lang="kk">Бет табылмады.</p><p lang="en">Page not found.</p>
 <p><a href="/">kupol</a></p></main></body></html>"""
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string", "examples": ["urn:kupol:problem:invalid-input"]},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "code": {"type": "string", "description": "A stable reason clients may translate."},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {
+        "description": "The request was refused: an RFC 9457 problem document says why.",
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    }
+}
+"""What every operation may answer besides its success, in OpenAPI terms."""
 
 
 def problem(
@@ -56,7 +83,13 @@ def _location(loc: tuple[Any, ...] | list[Any]) -> str:
 
 
 def install_problem_handlers(app: FastAPI) -> None:
-    """Map domain errors, validation errors and HTTP errors to problems."""
+    """Map domain errors, validation errors and HTTP errors to problems, and document them.
+
+    The problem responses are documented on every operation of the routers included after
+    this call (what ``FastAPI(responses=...)`` does), in place of FastAPI's own 422 schema,
+    which kupol's problems do not follow.
+    """
+    app.router.responses = {**PROBLEM_RESPONSES, **app.router.responses}
 
     @app.exception_handler(KupolError)
     async def domain_error(request: Request, exc: KupolError) -> JSONResponse:
@@ -111,6 +144,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
+        container = getattr(request.app.state, "container", None)
+        if container is not None:
+            container.metrics.error("api")
         return problem(
             500,
             "Internal error",

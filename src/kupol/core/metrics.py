@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 from kupol.core.messages import utcnow
 
@@ -123,6 +125,11 @@ class Metrics:
     def error(self, where: str) -> None:
         self.errors.labels(where).inc()
 
+    def cameras(self, read: Callable[[], Sequence[Any]]) -> None:
+        """Expose the camera pipelines' own health (``read()``: their
+        :class:`~kupol.vision.worker.CameraHealth`), read at each scrape."""
+        self.registry.register(_CameraCollector(read))
+
     def instrument(
         self, handler: Callable[[Sequence[Any]], Awaitable[None]], consumer: str
     ) -> Callable[[Sequence[Any]], Awaitable[None]]:
@@ -134,6 +141,7 @@ class Metrics:
                 await handler(batch)
             except Exception:
                 self.failed.labels(consumer).inc()
+                self.errors.labels(f"bus:{consumer}").inc()
                 raise
             self.handle_seconds.labels(consumer).observe(time.perf_counter() - start)
             self.handled.labels(consumer).inc(len(batch))
@@ -180,15 +188,18 @@ class Metrics:
                 if k[0] == name and label in dict(k[1])
             }  # fmt: skip
 
-        cameras = {c: rate(f"frames:{c}", v)
-                   for c, v in labelled("kupol_camera_frames_total", "camera").items()}  # fmt: skip
+        frames = labelled("kupol_camera_frames_total", "camera")
+        frames.update(labelled("kupol_camera_analysed_frames_total", "camera"))
+        cameras = {c: rate(f"frames:{c}", v) for c, v in frames.items()}
         decisions = {k: rate(f"decisions:{k}", v)
                      for k, v in labelled("kupol_decisions_total", "kind").items()}  # fmt: skip
-        detector_n = total("kupol_detector_seconds_count")
-        detector = (
-            round(1000 * total("kupol_detector_seconds_sum") / detector_n, 2)
-            if detector_n else None
-        )  # fmt: skip
+        detector_n = total("kupol_detector_seconds_count") + sum(
+            labelled("kupol_camera_analysed_frames_total", "camera").values()
+        )
+        spent_s = total("kupol_detector_seconds_sum") + sum(
+            labelled("kupol_camera_analysis_seconds_total", "camera").values()
+        )
+        detector = round(1000 * spent_s / detector_n, 2) if detector_n else None
         consumers: dict[str, dict[str, float]] = {}
         for consumer, handled in labelled("kupol_bus_handled_total", "consumer").items():
             batches = total("kupol_bus_handle_seconds_count", consumer=consumer)
@@ -222,3 +233,36 @@ def labelled_all(
 ) -> dict[tuple[tuple[str, str], ...], float]:
     """Every sample of ``name``, by its labels."""
     return {labels: v for (n, labels), v in values.items() if n == name}
+
+
+class _CameraCollector(Collector):
+    """The pipelines' health as metrics: frames analysed, analysis time, fps in and out, lag,
+    frames dropped, restarts, and whether each is running."""
+
+    def __init__(self, read: Callable[[], Sequence[Any]]) -> None:
+        self._read = read
+
+    def collect(self) -> Any:
+        cam = ["camera"]
+        frames = CounterMetricFamily("kupol_camera_analysed_frames", "Frames analysed", labels=cam)
+        spent = CounterMetricFamily(
+            "kupol_camera_analysis_seconds", "Seconds spent analysing frames", labels=cam
+        )
+        dropped = CounterMetricFamily(
+            "kupol_camera_dropped_frames", "Frames not analysed (fell behind)", labels=cam
+        )
+        restarts = CounterMetricFamily("kupol_camera_restarts", "Stream reconnections", labels=cam)
+        fps = GaugeMetricFamily("kupol_camera_fps", "Frames per second", labels=["camera", "way"])
+        lag = GaugeMetricFamily("kupol_camera_lag_seconds", "Behind real time", labels=cam)
+        up = GaugeMetricFamily("kupol_camera_up", "1 when the pipeline runs", labels=cam)
+        for h in self._read():
+            camera = str(h.camera_id)
+            frames.add_metric([camera], float(h.frames))
+            spent.add_metric([camera], float(getattr(h, "analysis_s", 0.0)))
+            dropped.add_metric([camera], float(h.dropped))
+            restarts.add_metric([camera], float(h.restarts))
+            fps.add_metric([camera, "in"], float(h.fps_in))
+            fps.add_metric([camera, "out"], float(h.fps_out))
+            lag.add_metric([camera], float(h.lag_s))
+            up.add_metric([camera], 1.0 if h.state == "running" else 0.0)
+        yield from (frames, spent, dropped, restarts, fps, lag, up)

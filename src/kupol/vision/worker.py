@@ -82,6 +82,9 @@ class CameraHealth:
     """Vehicle plates reported (cameras with plate reading on)."""
     last_error: str | None = None
     restarts: int = 0
+    analysis_s: float = 0.0
+    """Seconds spent analysing frames (detector, tracker, rules), summed: with ``frames``,
+    the mean time a frame takes (``/metrics``)."""
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -274,6 +277,7 @@ class CameraWorker:
             if first_pts is None:
                 first_pts = frame.pts_s
             result = pipeline.process(frame)
+            self.health.analysis_s += result.seconds
             occurred = self._occurred(wall_start, frame.pts_s - first_pts)
             if run is None:
                 run = _RunCounters(

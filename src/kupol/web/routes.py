@@ -282,6 +282,16 @@ def audit_log(request: Request) -> Response:
     return render(request, "audit.html", user=user, locale=user.locale, active="audit", data={})
 
 
+@router.get("/health")
+def health_page(request: Request) -> Response:
+    """Administrators (and the monitor account): readiness, pipelines, the bus, decisions."""
+    user = guard(request, page("health").permission)
+    if not isinstance(user, Principal):
+        return user
+    return render(request, "health.html", user=user, locale=user.locale, active="health",
+                  data={})  # fmt: skip
+
+
 def dynamic_keys() -> list[str]:
     """Catalogue keys that templates and scripts build from values rather than spell out
     (checked by the catalogue test along with the literal ones)."""

@@ -155,7 +155,9 @@ def test_static_files_are_served(client: TestClient) -> None:
         assert client.get(f"/static/{name}").status_code == 200, name
 
 
-@pytest.mark.parametrize("role", ["operator", "traffic_officer", "investigator", "analyst"])
+@pytest.mark.parametrize(
+    "role", ["operator", "traffic_officer", "investigator", "analyst", "admin", "fraud_analyst"]
+)
 def test_every_page_in_a_role_s_navigation_renders(
     client: TestClient, console: Container, role: str
 ) -> None:

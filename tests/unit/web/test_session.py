@@ -91,7 +91,7 @@ def user(*roles: str) -> Principal:
         ),
         (
             ("admin",),
-            ["dashboard", "map", "cameras", "calibration", "road_safety", "fleet"],
+            ["dashboard", "map", "cameras", "calibration", "road_safety", "fleet", "health"],
             "dashboard",
         ),
         (("auditor",), ["map", "cameras", "audit"], "audit"),
@@ -101,6 +101,7 @@ def user(*roles: str) -> Principal:
         (("telecom",), [], None),
         (("mobility",), [], None),
         (("citizen",), [], None),
+        (("monitor",), ["health"], None),
     ],
 )
 def test_the_navigation_shows_only_pages_the_roles_allow(
