@@ -8,6 +8,7 @@ cannot be read, 130 interrupted.
 
 from __future__ import annotations
 
+import logging.config
 import os
 import sys
 from pathlib import Path
@@ -657,12 +658,16 @@ def _serve(s: Settings, *, host: str, port: int) -> None:
     from kupol.api import create_app
     from kupol.api.app import tune_for_serving
     from kupol.bootstrap import build_container
+    from kupol.core.logs import log_config
 
     _preflight(s)
     container = build_container(s)
     app = create_app(container)
     tune_for_serving()
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=5)
+    config = log_config(fmt=s.server.log_format, level=s.server.log_level)
+    logging.config.dictConfig(config)
+    uvicorn.run(app, host=host, port=port, log_config=config, log_level=s.server.log_level,
+                timeout_graceful_shutdown=5)  # fmt: skip
 
 
 def _preflight(s: Settings) -> None:

@@ -121,6 +121,12 @@ class ServerSettings(Section):
     host: str = Field("127.0.0.1", description="Address the API and console listen on.")
     port: int = Field(8000, ge=0, le=65535, description="Port the API and console listen on.")
     public_url: str | None = Field(None, description="URL printed for users; default from host.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Server logs: text lines, or one JSON object a line for a shipper."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="The least severe log records written."
+    )
     map_tiles: Path | None = Field(
         None,
         description="A folder of map tiles (z/x/y.png, Web Mercator) for the portal's place "
