@@ -15,13 +15,14 @@ import contextlib
 import logging
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kupol.alerts.messages import AlertChanged
 from kupol.alerts.service import AlertEngine, AlertService
 from kupol.antifraud.domain import Antifraud, build_antifraud
+from kupol.cameras.schemas import CameraRead
 from kupol.cameras.service import CameraService
 from kupol.citizens.domain import Citizens
 from kupol.core.audit import AuditLog
@@ -62,6 +63,7 @@ from kupol.settings import DEFAULT_SECRET, Settings
 from kupol.traffic.domain import Traffic, build_traffic
 from kupol.traffic.messages import CrossingActivity, ViolationObserved
 from kupol.traffic.recorder import CrossingRecorder, ViolationRecorder
+from kupol.vision.leases import CameraLeases, default_worker_id
 from kupol.vision.manager import PipelineManager
 from kupol.vision.messages import TrackObserved
 from kupol.vision.queries import TrackQueries
@@ -115,6 +117,9 @@ class Container:
     scooters: Scooters
     citizens: Citizens
     vision: PipelineManager | None = None
+    leases: CameraLeases | None = None
+    lease_task: asyncio.Task[None] | None = None
+    leased: set[str] = field(default_factory=set)
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
     purge_task: asyncio.Task[None] | None = None
@@ -197,12 +202,20 @@ class Container:
         """Run a pipeline per enabled camera with a stream, following camera changes."""
         loop = asyncio.get_running_loop()
         vision = self.settings.vision
+
+        def mine() -> list[CameraRead]:
+            cameras = [c for c in self.cameras.list(enabled_only=True)
+                       if not vision.camera_ids or c.id in vision.camera_ids]  # fmt: skip
+            if self.leases is None:
+                return cameras
+            return [c for c in cameras if c.id in self.leased]
+
+        if vision.leases:
+            self.leases = CameraLeases(db=self.db, worker=vision.worker_id or default_worker_id(),
+                                       ttl_s=vision.lease_ttl_s)  # fmt: skip
+            self.lease_task = asyncio.create_task(self._hold_leases(), name="camera-leases")
         self.vision = PipelineManager(
-            cameras=lambda: [
-                c
-                for c in self.cameras.list(enabled_only=True)
-                if not vision.camera_ids or c.id in vision.camera_ids
-            ],
+            cameras=mine,
             publish=lambda: bus_publisher(self.bus.publish, loop),
             evidence_dir=self.evidence_dir,
             poll_s=vision.poll_s,
@@ -214,11 +227,41 @@ class Container:
         )
         await self.vision.start()
 
+    async def _hold_leases(self) -> None:
+        """Beat the lease table every third of the lease's life; tell the pipelines when the
+        cameras this worker holds change."""
+        assert self.leases is not None
+        vision = self.settings.vision
+        while True:
+            try:
+                cameras = await asyncio.to_thread(self.cameras.list, enabled_only=True)
+                wanted = [c.id for c in cameras if c.stream_url
+                          and (not vision.camera_ids or c.id in vision.camera_ids)]  # fmt: skip
+                held = await asyncio.to_thread(self.leases.beat, wanted)
+                if held != self.leased:
+                    log.info("worker %s: cameras %s", self.leases.worker, sorted(held))
+                    self.leased = held
+                    if self.vision is not None:
+                        self.vision.changed()
+            except Exception:
+                log.exception("camera leases: the heartbeat failed; trying again")
+            await asyncio.sleep(vision.lease_ttl_s / 3)
+
     async def stop(self) -> None:
         """Stop the pipelines, then the bus, then close the database."""
+        if self.lease_task is not None:
+            self.lease_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.lease_task
+            self.lease_task = None
         if self.vision is not None:
             await self.vision.stop()
             self.vision = None
+        if self.leases is not None:
+            with contextlib.suppress(Exception):  # the others take over when the leases expire
+                await asyncio.to_thread(self.leases.release)
+            self.leases = None
+            self.leased = set()
         if self.mqtt is not None and self.started:
             await self.mqtt.stop()
         await self.faces.stop()
@@ -349,9 +392,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         evidence_dir=settings.data_dir / "evidence",
         known_cameras=cameras.known_ids,
     )
-    subscribe(
-        FaceObserved, faces.matcher.handle, consumer=faces.matcher.consumer, batch_size=100
-    )
+    subscribe(FaceObserved, faces.matcher.handle, consumer=faces.matcher.consumer, batch_size=100)
     plates = build_plates(
         settings=settings.plates,
         db=db,
@@ -401,9 +442,7 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         batch_size=RECORDER_BATCH,
     )
     subscribe(AlertChanged, live.on_events, consumer="console-live-alerts", durable=False)
-    subscribe(
-        CameraEventsRecorded, live.on_events, consumer="console-live-events", durable=False
-    )
+    subscribe(CameraEventsRecorded, live.on_events, consumer="console-live-events", durable=False)
     mqtt = None
     if settings.mqtt.enabled:
         from kupol.events.mqtt import MqttIngest

@@ -607,6 +607,48 @@ def run(
     _serve(s, host=host or s.server.host, port=port if port is not None else s.server.port)
 
 
+@app.command("worker")
+@handle_errors
+def worker(
+    worker_id: str = typer.Option(
+        "", help="This worker's name (default: [vision] worker_id, else host-pid)."
+    ),
+) -> None:
+    """Run camera pipelines without the API: with others on the same database (PostgreSQL),
+    the cameras are shared out through the lease table and move when a worker joins or dies."""
+    import asyncio
+
+    from kupol.core.logs import log_config
+    from kupol.settings import Settings
+
+    s = settings()
+    require_schema(s)
+    data = s.model_dump()
+    data["vision"].update(enabled=True, leases=True, worker_id=worker_id or s.vision.worker_id)
+    s = Settings.model_validate(data)
+    _preflight(s)
+    logging.config.dictConfig(log_config(fmt=s.server.log_format, level=s.server.log_level))
+    asyncio.run(_work(s))
+
+
+async def _work(s: Settings) -> None:
+    import asyncio
+    import signal
+
+    from kupol.bootstrap import build_container
+
+    container = build_container(s)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await container.start()
+    try:
+        await stop.wait()
+    finally:
+        await container.stop()
+
+
 @app.command("demo")
 @handle_errors
 def demo(

@@ -146,6 +146,21 @@ class VisionSettings(Section):
     loop_files: bool = Field(
         True, description="Play a camera whose stream_url is a file again at its end."
     )
+    leases: bool = Field(
+        False,
+        description="Share the cameras among several vision workers through the database's "
+        "lease table (kupol worker on each machine); off: this process runs every camera.",
+    )
+    worker_id: str = Field(
+        "", max_length=80, description="This worker's name in the lease table (default: host-pid)."
+    )
+    lease_ttl_s: float = Field(
+        6.0,
+        ge=1,
+        le=300,
+        description="A worker's cameras move to the others this long after it stops beating "
+        "(it beats every third of it).",
+    )
     realtime_files: bool = Field(
         True, description="Pace file cameras as live ones (off: as fast as the CPU allows)."
     )

@@ -50,3 +50,24 @@ class TrackRecord(Base):
             "ended_at": self.ended_at,
             "max_confidence": self.max_confidence,
         }
+
+
+class VisionWorkerRow(Base):
+    """A vision worker process and its last heartbeat (:mod:`kupol.vision.leases`)."""
+
+    __tablename__ = "vision_workers"
+
+    worker: Mapped[str] = mapped_column(String(80), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    beat_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class CameraLease(Base):
+    """Which worker runs a camera's pipeline, until when (renewed by its heartbeat)."""
+
+    __tablename__ = "camera_leases"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(80), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
