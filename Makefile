@@ -72,6 +72,7 @@ bench: setup
 	$(BIN)/python bench/antifraud_http.py
 	$(BIN)/python bench/fleet.py
 	$(BIN)/python bench/scooters.py
+	$(BIN)/python bench/load.py --seconds 60
 	$(BIN)/python bench/fault_worker_kill.py
 
 bench-plates: setup plate-fonts
