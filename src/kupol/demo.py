@@ -251,6 +251,12 @@ DEMO_RULES = [
         cooldown_s=0,
     ),
     AlertRuleCreate(
+        name="Камера недоступна",
+        severity=Severity.MEDIUM,
+        event_types=["stream_lost"],
+        cooldown_s=600,
+    ),
+    AlertRuleCreate(
         name="Оставленный предмет",
         severity=Severity.HIGH,
         event_types=["abandoned_object"],

@@ -145,6 +145,8 @@ class CameraWorker:
         self.source = source
         self.analytics = analytics
         self.health = CameraHealth(camera_id=camera_id)
+        self._down = False
+        """Whether the stream is out (``stream_lost`` sent, ``stream_restored`` not yet)."""
         self._detector = detector
         self._publish_now = publish
         self._evidence_dir = evidence_dir
@@ -234,7 +236,23 @@ class CameraWorker:
         self.health.last_error = error
         self.health.restarts += 1
         log.warning("camera %s: %s (retrying in %.0f s)", self.camera_id, error, delay)
+        if not self._down:
+            # Once an outage: a ``stream_lost`` event, so a rule can raise a health alert.
+            self._down = True
+            self._publish([CameraEventObserved(
+                camera_id=self.camera_id, type="stream_lost", occurred_at=datetime.now(UTC),
+                confidence=1.0, payload={"error": error[:300], "retry_in_s": delay},
+            )])  # fmt: skip
         self._stop.wait(delay)
+
+    def _restored(self) -> None:
+        """The stream plays again after an outage: ``stream_restored``."""
+        if self._down:
+            self._down = False
+            self._publish([CameraEventObserved(
+                camera_id=self.camera_id, type="stream_restored", occurred_at=datetime.now(UTC),
+                confidence=1.0, payload={"restarts": self.health.restarts},
+            )])  # fmt: skip
 
     def _play_once(self) -> None:
         config = self.analytics
@@ -265,6 +283,7 @@ class CameraWorker:
         run: _RunCounters | None = None
         last: Frame | None = None
         self.health.state = "running"
+        first_frame = True
         for frame in read_frames(
             self.source,
             analysis_fps=config.analysis_fps,
@@ -276,6 +295,9 @@ class CameraWorker:
             captured = time.perf_counter()
             if first_pts is None:
                 first_pts = frame.pts_s
+            if first_frame:
+                first_frame = False
+                self._restored()
             result = pipeline.process(frame)
             self.health.analysis_s += result.seconds
             occurred = self._occurred(wall_start, frame.pts_s - first_pts)
