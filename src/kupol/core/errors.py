@@ -73,6 +73,14 @@ class PermissionDeniedError(KupolError):
     exit_code = 6
 
 
+class StorageFullError(KupolError):
+    """The disk (or quota) a store writes to is full: nothing was kept."""
+
+    status = 507
+    title = "Insufficient storage"
+    exit_code = 8
+
+
 class PurposeRequiredError(KupolError):
     status = 428
     title = "Purpose required"

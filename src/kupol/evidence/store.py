@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import queue
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from kupol.core.errors import InvalidInputError, NotFoundError
+from kupol.core.errors import InvalidInputError, NotFoundError, StorageFullError
 
 CHUNK = 4 * 1024 * 1024
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -87,7 +88,7 @@ class ContentStore:
         folder.mkdir(parents=True, exist_ok=True)
         temporary = folder / f"{uuid.uuid4().hex}.part"
         try:
-            with temporary.open("wb") as out:
+            with _refused_when_full(), temporary.open("wb") as out:
                 sha, size = _hash_and_write(stream, out)
                 out.flush()
                 os.fsync(out.fileno())
@@ -99,8 +100,9 @@ class ContentStore:
             target = self.path(sha)
             if target.exists():
                 return Stored(sha256=sha, size=size, created=False)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(temporary, target)
+            with _refused_when_full():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temporary, target)
             target.chmod(0o440)  # read-only: the vault never rewrites content
             return Stored(sha256=sha, size=size, created=True)
         finally:
@@ -133,8 +135,9 @@ class ContentStore:
             if target.exists():
                 settled = True
                 return Stored(sha256=sha, size=size, created=False)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+            with _refused_when_full():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(source, target)
             target.chmod(0o440)
             settled = True
             return Stored(sha256=sha, size=size, created=True)
@@ -219,3 +222,16 @@ def _hash_and_write(stream: BinaryIO, out: BinaryIO) -> tuple[str, int]:
     if failed:
         raise failed[0]
     return digest.hexdigest(), size
+
+
+@contextlib.contextmanager
+def _refused_when_full() -> Iterator[None]:
+    """A full disk or quota as the clean refusal it is (507), not an internal error."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StorageFullError(
+                "the evidence vault's disk is full: nothing was kept; free space and send again"
+            ) from exc
+        raise
