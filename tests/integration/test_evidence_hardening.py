@@ -17,6 +17,7 @@ import pytest
 
 from kupol.bootstrap import Container
 from kupol.core.auth.service import SYSTEM
+from kupol.core.errors import StorageFullError
 from kupol.core.messages import utcnow
 from kupol.evidence.model import EvidenceItem, Redaction
 from kupol.evidence.service import Metadata
@@ -59,7 +60,7 @@ def test_a_failed_move_keeps_the_bytes(tmp_path: Path, monkeypatch: pytest.Monke
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full_disk)
-    with pytest.raises(OSError):
+    with pytest.raises(StorageFullError):  # a clean refusal (507), not an internal error
         store.adopt(source)
     assert source.read_bytes() == CLIP  # kept, to try again
     monkeypatch.undo()
