@@ -28,6 +28,7 @@ from kupol.citizens.domain import Citizens
 from kupol.core.audit import AuditLog
 from kupol.core.auth import AuthService
 from kupol.core.auth.ratelimit import FailureLimiter
+from kupol.core.auth.sessions import SessionPolicy
 from kupol.core.auth.tokens import TokenSigner
 from kupol.core.bus import Bus, InProcessBus
 from kupol.core.bus.base import Handler
@@ -375,7 +376,8 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
     limiter = FailureLimiter(
         max_failures=settings.security.login_max_failures, window_s=settings.security.login_window_s
     )
-    auth = AuthService(db=db, audit=audit, signer=signer, limiter=limiter)
+    auth = AuthService(db=db, audit=audit, signer=signer, limiter=limiter,
+                       policy=SessionPolicy.of(settings.security))  # fmt: skip
     cameras = CameraService(db=db, audit=audit)
     quarantine = Quarantine(db)
     outbox = OutboxRelay(db=db, bus=bus)

@@ -215,6 +215,17 @@ def users_passwd(
         out.print(f"password: {password}", highlight=False)
 
 
+@users_app.command("reset-mfa")
+@handle_errors
+def users_reset_mfa(username: str) -> None:
+    """Switch a user's two-factor sign-in off (lost phone and recovery codes) and end their
+    sessions; where it is required they enrol again at their next login."""
+    from kupol.core.auth.service import SYSTEM
+
+    container().auth.mfa.reset(username=username, actor=SYSTEM)
+    out.print(f"two-factor sign-in of {username} reset; their sessions ended")
+
+
 @audit_app.command("verify")
 @handle_errors
 def audit_verify(

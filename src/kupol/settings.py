@@ -115,6 +115,41 @@ class SecuritySettings(Section):
     login_max_failures: int = Field(5, ge=1, description="Failed logins allowed per window.")
     login_window_s: int = Field(300, ge=10, description="Window of the login rate limit.")
     cookie_secure: bool = Field(False, description="Send the session cookie over HTTPS only.")
+    mfa_required: bool = Field(
+        False,
+        description="Users holding any of mfa_roles must sign in with a code from an "
+        "authenticator app (TOTP); those not enrolled yet enrol at their next login. Turn on "
+        "in production.",
+    )
+    mfa_roles: tuple[str, ...] = Field(
+        (
+            "operator",
+            "investigator",
+            "traffic_officer",
+            "fraud_analyst",
+            "auditor",
+            "analyst",
+        ),
+        description="The roles that see personal data: two-factor sign-in is required of "
+        "them when mfa_required is on (anyone may enrol).",
+    )
+    idle_timeout_minutes: int = Field(
+        0,
+        ge=0,
+        le=24 * 60,
+        description="End a session unused for this long (0: only token_ttl_minutes ends it); "
+        "30 suits an office.",
+    )
+
+    @field_validator("mfa_roles")
+    @classmethod
+    def _known_roles(cls, roles: tuple[str, ...]) -> tuple[str, ...]:
+        from kupol.core.auth.model import Role
+
+        unknown = sorted(set(roles) - {r.value for r in Role})
+        if unknown:
+            raise ValueError(f"unknown role(s): {', '.join(unknown)}")
+        return roles
 
 
 class ServerSettings(Section):

@@ -14,6 +14,7 @@ from tests.unit.factories import fast_passwords, login_as
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
 PUBLIC = {
     "/api/auth/login", "/api/auth/logout", "/api/openapi.json", "/api/docs",
+    "/api/auth/mfa/verify",  # the code step of a login: an mfa_token, no session yet
     "/api/public/school-ratings",  # driving schools' ratings: no person named (issue 11)
     "/api/citizen/code", "/api/citizen/login",  # citizens sign up and log in by phone
     # open data of citizens' reports per region: counts only, small ones withheld (issue 12)

@@ -136,6 +136,20 @@ def test_adding_an_existing_user_exits_5(kupol: Kupol) -> None:
     assert "already exists" in result.stderr
 
 
+def test_users_reset_mfa_switches_two_factor_sign_in_off_and_names_unknown_users(
+    kupol: Kupol,
+) -> None:
+    kupol("users", "add", "ivanov", "--role", "operator")
+
+    done = kupol("users", "reset-mfa", "ivanov")
+    unknown = kupol("users", "reset-mfa", "nobody")
+
+    assert done.exit_code == 0, done.output
+    assert "two-factor sign-in of ivanov reset" in done.stdout
+    assert unknown.exit_code == 4
+    assert "no user 'nobody'" in unknown.stderr
+
+
 def test_audit_verify_exits_0_on_an_intact_log(kupol: Kupol) -> None:
     kupol("users", "add", "ivanov", "--role", "operator")
     kupol("users", "add", "petrov", "--role", "operator")

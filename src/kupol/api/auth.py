@@ -1,12 +1,12 @@
-"""Login, logout, the current user, and user management."""
+"""Login (with its two-factor step), logout, the current user, and user management."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
-from typing import Annotated
+from dataclasses import dataclass, replace
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from kupol.api.deps import (
@@ -18,7 +18,10 @@ from kupol.api.deps import (
     get_principal,
     require,
 )
+from kupol.bootstrap import Container
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.mfa import MfaChallenge
+from kupol.core.auth.service import LoginResult
 from kupol.core.errors import KupolError
 
 router = APIRouter(prefix="/api", tags=["auth"])
@@ -45,6 +48,46 @@ class TokenOut(BaseModel):
     access_token: str
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     user: UserRead
+
+
+class MfaNeeded(BaseModel):
+    """The password was right; no session until the second step (docs/security.md)."""
+
+    mfa: Literal["code", "enrol"] = Field(
+        description="code: POST /api/auth/mfa/verify with a code from the authenticator app; "
+        "enrol: POST /api/auth/mfa/setup, then /api/auth/mfa/confirm."
+    )
+    mfa_token: str = Field(description="Good for that step only.")
+    expires_in: int = Field(description="Seconds the mfa_token is good for.")
+
+
+class MfaVerifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    mfa_token: str = Field(min_length=1, max_length=1000)
+    code: str = Field(
+        min_length=1, max_length=40, description="From the authenticator app, or a recovery code."
+    )
+
+
+class MfaSetupOut(BaseModel):
+    secret: str = Field(description="Base32: type it into the authenticator app.")
+    otpauth_uri: str = Field(description="The same as a link an authenticator app opens.")
+
+
+class MfaConfirmed(BaseModel):
+    recovery_codes: list[str] = Field(
+        description="One-time codes for when the phone is lost: shown this once only."
+    )
+    login: TokenOut | None = Field(
+        None, description="With an enrolment mfa_token: the session the login completes with."
+    )
+
+
+class MfaDisableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=40)
 
 
 class UserCreate(BaseModel):
@@ -106,12 +149,8 @@ def set_session_cookies(response: Response, *, token: str, secure: bool, max_age
     )
 
 
-@router.post("/auth/login", response_model=TokenOut)
-def login(body: LoginIn, request: Request, response: Response, container: ContainerDep) -> TokenOut:
-    """Exchange a user name and password for a token (also set as the console's cookie)."""
-    result = container.auth.login(
-        username=body.username, password=body.password, client=client_of(request)
-    )
+def start_session(response: Response, container: Container, result: LoginResult) -> TokenOut:
+    """The answer to a completed login: the token, also set as the console's cookies."""
     security = container.settings.security
     set_session_cookies(
         response,
@@ -120,6 +159,99 @@ def login(body: LoginIn, request: Request, response: Response, container: Contai
         max_age=security.token_ttl_minutes * 60,
     )
     return TokenOut(access_token=result.token, user=user_read(result.principal))
+
+
+@router.post("/auth/login", response_model=TokenOut | MfaNeeded)
+def login(
+    body: LoginIn, request: Request, response: Response, container: ContainerDep
+) -> TokenOut | MfaNeeded:
+    """Exchange a user name and password for a token (also set as the console's cookie) — or,
+    for a user with two-factor sign-in, for an ``mfa_token`` and the step that completes it."""
+    result = container.auth.login(
+        username=body.username, password=body.password, client=client_of(request)
+    )
+    if isinstance(result, MfaChallenge):
+        return MfaNeeded(
+            mfa=result.step, mfa_token=result.mfa_token, expires_in=result.expires_in_s
+        )
+    return start_session(response, container, result)
+
+
+@router.post("/auth/mfa/verify", response_model=TokenOut)
+def mfa_verify(
+    body: MfaVerifyIn, request: Request, response: Response, container: ContainerDep
+) -> TokenOut:
+    """Complete a login that answered ``mfa: code``: a code from the authenticator app or a
+    recovery code (each works once). Wrong codes count like wrong passwords."""
+    result = container.auth.finish_login(
+        mfa_token=body.mfa_token, code=body.code, client=client_of(request)
+    )
+    return start_session(response, container, result)
+
+
+EnrolToken = Annotated[
+    str | None,
+    Body(
+        embed=True,
+        max_length=1000,
+        description="After a login that answered ``mfa: enrol``; leave out from a session.",
+    ),
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Enroller:
+    principal: Principal
+    signing_in: bool
+    """Enrolling with the token of a login that is waiting for it (not from a session)."""
+
+
+def enrolling_user(
+    request: Request, container: ContainerDep, mfa_token: EnrolToken = None
+) -> Enroller:
+    """Who is enrolling: the holder of an enrolment token, or else the session's user."""
+    if mfa_token:
+        principal = container.auth.mfa_principal(mfa_token, step="enrol")
+        return Enroller(principal=principal, signing_in=True)
+    return Enroller(principal=get_principal(request, container), signing_in=False)
+
+
+Enrolling = Annotated[Enroller, Depends(enrolling_user)]
+
+
+@router.post("/auth/mfa/setup", response_model=MfaSetupOut)
+def mfa_setup(user: Enrolling, request: Request, container: ContainerDep) -> MfaSetupOut:
+    """Start enrolling an authenticator app: a new secret, waiting for a first code."""
+    setup = container.auth.mfa.setup(principal=user.principal, client=client_of(request))
+    return MfaSetupOut(secret=setup.secret, otpauth_uri=setup.uri)
+
+
+@router.post("/auth/mfa/confirm", response_model=MfaConfirmed)
+def mfa_confirm(
+    user: Enrolling,
+    code: Annotated[str, Body(embed=True, min_length=1, max_length=40)],
+    request: Request,
+    response: Response,
+    container: ContainerDep,
+) -> MfaConfirmed:
+    """Switch two-factor sign-in on with the app's current code; returns the recovery codes
+    (once). With an enrolment token the login completes too (token and cookies)."""
+    client = client_of(request)
+    codes = container.auth.mfa.confirm(principal=user.principal, code=code, client=client)
+    if not user.signing_in:
+        return MfaConfirmed(recovery_codes=codes)
+    result = container.auth.login_verified(
+        username=user.principal.username, how="totp-enrol", client=client
+    )
+    return MfaConfirmed(recovery_codes=codes, login=start_session(response, container, result))
+
+
+@router.post("/auth/mfa/disable", status_code=status.HTTP_204_NO_CONTENT)
+def mfa_disable(
+    body: MfaDisableIn, user: CurrentUser, request: Request, container: ContainerDep
+) -> None:
+    """Switch one's own two-factor sign-in off; needs a current code (or a recovery code)."""
+    container.auth.mfa.disable(principal=user, code=body.code, client=client_of(request))
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT)
@@ -173,3 +305,10 @@ def create_user(body: UserCreate, container: ContainerDep, admin: Admin) -> User
 def deactivate_user(username: str, container: ContainerDep, admin: Admin) -> None:
     """Disable a user and end their sessions."""
     container.auth.deactivate(username=username, actor=admin)
+
+
+@router.post("/users/{username}/mfa/reset", status_code=status.HTTP_204_NO_CONTENT)
+def reset_mfa(username: str, container: ContainerDep, admin: Admin) -> None:
+    """Switch a user's two-factor sign-in off (lost phone and recovery codes) and end their
+    sessions; where it is required they enrol again at their next login."""
+    container.auth.mfa.reset(username=username, actor=admin)

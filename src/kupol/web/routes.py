@@ -1,6 +1,6 @@
-"""Console pages: login, the live dashboard, the camera map, live cameras, event search and the
-audit log (the faces and plates pages are in :mod:`kupol.web.faces_pages` and
-:mod:`kupol.web.plates_pages`).
+"""Console pages: the live dashboard, the camera map, live cameras, event search and the audit
+log (login is in :mod:`kupol.web.login_pages`, the faces and plates pages in
+:mod:`kupol.web.faces_pages` and :mod:`kupol.web.plates_pages`).
 
 Pages are rendered here from the services in the container; everything that changes after
 the page is drawn (live alerts, searches, acknowledging, verifying the audit chain) goes
@@ -9,45 +9,37 @@ through the JSON API from the page's script, with the same session cookie.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Any
 
-from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
 from kupol.alerts.model import AlertStatus, Severity
-from kupol.api.auth import set_session_cookies
-from kupol.api.deps import client_of, get_container
+from kupol.api.deps import get_container
 from kupol.bootstrap import Container
 from kupol.cameras.model import CameraKind
 from kupol.core.auth import Permission, Principal
-from kupol.core.errors import AuthenticationError, InvalidInputError, RateLimitedError
 from kupol.web import (
     antifraud_pages,
     citizens_pages,
     evidence_pages,
     faces_pages,
     fleet_pages,
+    login_pages,
     plates_pages,
     registries_pages,
     roads_pages,
     traffic_pages,
 )
-from kupol.web.i18n import LOCALES, negotiate, translate
+from kupol.web.i18n import LOCALES
 from kupol.web.mapview import build_map
 from kupol.web.rendering import STATIC, forbidden, guard, render
-from kupol.web.session import (
-    PAGES,
-    landing_page,
-    page,
-    safe_next,
-    session_user,
-    to_login,
-)
+from kupol.web.session import PAGES, landing_page, page, session_user, to_login
 
 router = APIRouter(include_in_schema=False)
+router.include_router(login_pages.router)
 router.include_router(faces_pages.router)
 router.include_router(plates_pages.router)
 router.include_router(traffic_pages.router)
@@ -72,83 +64,6 @@ def _active_alerts(container: Container, user: Principal) -> list[dict[str, Any]
         for status in (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED)
         for a in container.alerts.list_alerts(actor=user, status=status.value, limit=ACTIVE_LIMIT)
     ]
-
-
-@router.get("/login")
-def login_page(request: Request, lang: str | None = None, next: str | None = None) -> Response:
-    """The login form; ``?lang=`` picks its language (Russian by default)."""
-    user = session_user(request)
-    if user is not None:
-        return RedirectResponse(safe_next(next), status_code=303)
-    locale = negotiate(lang, default=get_container(request).settings.default_locale)
-    return render(
-        request,
-        "login.html",
-        user=None,
-        locale=locale,
-        next=safe_next(next),
-        error=None,
-        username="",
-    )
-
-
-def _login_form(
-    request: Request, *, locale: str, next: str, username: str, error: str, status_code: int
-) -> Response:
-    return render(
-        request,
-        "login.html",
-        user=None,
-        locale=locale,
-        status_code=status_code,
-        next=safe_next(next),
-        username=username,
-        error=error,
-    )
-
-
-@router.post("/login")
-def login_submit(
-    request: Request,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",
-    lang: Annotated[str, Form()] = "",
-) -> Response:
-    """Check the form through the auth service and set the same cookies as the login API."""
-    container = get_container(request)
-    locale = negotiate(lang, default=container.settings.default_locale)
-    form = {"locale": locale, "next": next, "username": username}
-    origin = request.headers.get("origin")
-    # A login form posted from another site could sign a victim in as the attacker.
-    if origin and urlsplit(origin).netloc != request.url.netloc:
-        error = translate(locale, "login.error_origin")
-        return _login_form(request, **form, error=error, status_code=403)
-    try:
-        if not username or not password:
-            raise InvalidInputError("user name and password are required")
-        result = container.auth.login(
-            username=username.strip(), password=password, client=client_of(request)
-        )
-    except RateLimitedError as exc:
-        error = translate(locale, "login.rate_limited", seconds=exc.retry_after_s)
-        return _login_form(request, **form, error=error, status_code=429)
-    except (AuthenticationError, InvalidInputError):
-        error = translate(locale, "login.error")
-        return _login_form(request, **form, error=error, status_code=401)
-    home = landing_page(result.principal)
-    target = safe_next(next)
-    if target == "/" and home is not None:
-        target = home.path
-    response = RedirectResponse(target, status_code=303)
-    security = container.settings.security
-    set_session_cookies(
-        response,
-        token=result.token,
-        secure=security.cookie_secure,
-        max_age=security.token_ttl_minutes * 60,
-    )
-    return response
 
 
 @router.get("/")

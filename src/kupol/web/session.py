@@ -192,9 +192,7 @@ PAGES: tuple[Page, ...] = (
         permission=Permission.NUMBERS_READ,
     ),
     Page(name="audit", path="/audit", label_key="nav.audit", permission=Permission.AUDIT_READ),
-    Page(
-        name="health", path="/health", label_key="nav.health", permission=Permission.METRICS_READ
-    ),
+    Page(name="health", path="/health", label_key="nav.health", permission=Permission.METRICS_READ),
 )
 # Where a user lands when they may not see the dashboard: an auditor's work is the log, a
 # fraud analyst's the anti-fraud page.

@@ -1,11 +1,11 @@
-"""The users table and the fixed set of roles."""
+"""The users table, the fixed set of roles, recovery codes and session activity."""
 
 from __future__ import annotations
 
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kupol.core.db import Base, UTCDateTime
@@ -45,3 +45,31 @@ class User(Base):
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Two-factor sign-in (see mfa.py): the TOTP secret, encrypted; set but not yet enabled
+    # while the user is enrolling.
+    mfa_secret: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The last time step whose code was accepted: a code is never accepted twice.
+    mfa_last_step: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app (lost phone); kept hashed."""
+
+    __tablename__ = "user_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SessionActivity(Base):
+    """When a login token was last used, for the idle timeout (written at most once a minute
+    per token; see sessions.py)."""
+
+    __tablename__ = "session_activity"
+
+    token_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -13,9 +13,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from kupol.core.audit import AuditLog, AuditRecord
+from kupol.core.auth.mfa import MFA_STEP_S, MfaChallenge, MfaStep, TwoFactor, WrongCodeError
 from kupol.core.auth.model import Role, User
 from kupol.core.auth.permissions import Permission, has_permission
 from kupol.core.auth.ratelimit import FailureLimiter
+from kupol.core.auth.sessions import IdleSessions, SessionPolicy
 from kupol.core.auth.tokens import TokenSigner
 from kupol.core.db import Database
 from kupol.core.errors import (
@@ -104,13 +106,27 @@ class AuthService:
     """Users and logins. Every login, success or failure, is audited."""
 
     def __init__(
-        self, *, db: Database, audit: AuditLog, signer: TokenSigner, limiter: FailureLimiter
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        signer: TokenSigner,
+        limiter: FailureLimiter,
+        policy: SessionPolicy | None = None,
     ) -> None:
         self._db = db
         self._audit = audit
         self._signer = signer
         self._limiter = limiter
         self._hasher = PasswordHasher()
+        self.policy = policy or SessionPolicy()
+        self.mfa = TwoFactor(
+            db=db, audit=audit, signer=signer, limiter=limiter, forget=self._forget_recent
+        )
+        self._steps: dict[MfaStep, TokenSigner] = {
+            step: signer.for_purpose(f"mfa-{step}", ttl_s=MFA_STEP_S) for step in ("code", "enrol")
+        }
+        self.idle = IdleSessions(db=db, timeout_s=self.policy.idle_timeout_s)
         self._recent: dict[str, tuple[Principal, float]] = {}
         """Tokens checked in the last ``RECHECK_S`` seconds: a switch screening hundreds of
         calls a second is not looked up in the database for each. Emptied by every change
@@ -169,8 +185,15 @@ class AuthService:
             )
         return created, password
 
-    def login(self, *, username: str, password: str, client: str | None = None) -> LoginResult:
-        """Check a password and issue a token; rate-limited per user name and client."""
+    def login(
+        self, *, username: str, password: str, client: str | None = None
+    ) -> LoginResult | MfaChallenge:
+        """Check a password and issue a token; rate-limited per user name and client.
+
+        A user with two-factor sign-in on (or who must enrol, see :class:`SessionPolicy`)
+        gets an :class:`MfaChallenge` instead: :meth:`finish_login` with a code, or enrolling
+        through :attr:`mfa` with the token, completes the login.
+        """
         keys = [f"user:{username.lower()}"] + ([f"client:{client}"] if client else [])
         self._limiter.check(*keys, reserve=True)  # counted as a failure until it succeeds
         try:
@@ -184,7 +207,9 @@ class AuthService:
         self._limiter.reset(*keys)
         return result
 
-    def _login(self, *, username: str, password: str, client: str | None) -> LoginResult:
+    def _login(
+        self, *, username: str, password: str, client: str | None
+    ) -> LoginResult | MfaChallenge:
         # The slow password check runs outside any write transaction.
         with self._db.reader() as session:
             user = session.scalar(select(User).where(User.username == username))
@@ -208,6 +233,18 @@ class AuthService:
             assert row is not None
             if self._hasher.check_needs_rehash(row.password_hash):
                 row.password_hash = self._hasher.hash(password)
+            step = self._second_step(row)
+            if step is not None:
+                self._audit.append(
+                    AuditRecord(actor=row.username, roles=tuple(row.roles),
+                                action="login-password", resource_type="session",
+                                client=client, details={"then": step}),
+                    session=session,
+                )  # fmt: skip
+                return MfaChallenge(
+                    step=step,
+                    mfa_token=self._steps[step].issue(user_id=row.id, version=row.token_version),
+                )
             row.last_login_at = utcnow()
             principal = _principal(row)
             token = self._signer.issue(user_id=row.id, version=row.token_version)
@@ -223,9 +260,15 @@ class AuthService:
             )
         return LoginResult(principal=principal, token=token)
 
+    def _second_step(self, user: User) -> MfaStep | None:
+        """What stands between a right password and a session for ``user``, if anything."""
+        if user.mfa_enabled_at is not None:
+            return "code"
+        return "enrol" if self.policy.must_enrol(user.roles) else None
+
     def login_verified(self, *, username: str, how: str, client: str | None = None) -> LoginResult:
-        """Issue a token to an active user whose identity another check proved (a citizen's
-        SMS code: ``how``), audited as a login.
+        """Issue a token to an active user whose identity another check proved (``how``: a
+        citizen's SMS code, a second factor), audited as a login.
 
         Raises:
             AuthenticationError: no such active user.
@@ -244,22 +287,50 @@ class AuthService:
             )  # fmt: skip
         return LoginResult(principal=principal, token=token)
 
+    def mfa_principal(self, mfa_token: str, *, step: MfaStep) -> Principal:
+        """The user an :class:`MfaChallenge` token of ``step`` was issued to, while it is valid
+        and the user is unchanged (no logout, new password or deactivation since)."""
+        claims = self._steps[step].verify(mfa_token)
+        with self._db.reader() as session:
+            user = session.get(User, claims.user_id)
+            if user is None or not user.active or user.token_version != claims.version:
+                raise AuthenticationError("sign-in step expired; log in again")
+            return _principal(user)
+
+    def finish_login(self, *, mfa_token: str, code: str, client: str | None = None) -> LoginResult:
+        """Complete a login that answered ``code``: a TOTP code or an unused recovery code.
+
+        Raises:
+            AuthenticationError: the token or the code is wrong, expired or used.
+            RateLimitedError: too many wrong codes.
+        """
+        principal = self.mfa_principal(mfa_token, step="code")
+        try:
+            method = self.mfa.check(principal=principal, code=code, client=client)
+        except WrongCodeError as wrong:
+            # At login a wrong code is a failed login, like a wrong password.
+            raise AuthenticationError(wrong.detail, code=wrong.code) from None
+        return self.login_verified(username=principal.username, how=method, client=client)
+
     def authenticate(self, token: str) -> Principal:
         """The user a token belongs to, if the token and the user are still valid (the user
-        is read again at most ``RECHECK_S`` seconds after the last time)."""
+        is read again at most ``RECHECK_S`` seconds after the last time) and the session has
+        not been idle too long (:class:`SessionPolicy`)."""
         claims = self._signer.verify(token)
         now = time.monotonic()
         recent = self._recent.get(token)
         if recent is not None and recent[1] > now:
-            return recent[0]
-        with self._db.reader() as session:
-            user = session.get(User, claims.user_id)
-            if user is None or not user.active or user.token_version != claims.version:
-                raise AuthenticationError("session ended; log in again")
-            principal = _principal(user)
-        if len(self._recent) >= RECENT_TOKENS:
-            self._recent.clear()
-        self._recent[token] = (principal, now + RECHECK_S)
+            principal = recent[0]
+        else:
+            with self._db.reader() as session:
+                user = session.get(User, claims.user_id)
+                if user is None or not user.active or user.token_version != claims.version:
+                    raise AuthenticationError("session ended; log in again")
+                principal = _principal(user)
+            if len(self._recent) >= RECENT_TOKENS:
+                self._recent.clear()
+            self._recent[token] = (principal, now + RECHECK_S)
+        self.idle.check(claims)
         return principal
 
     def _forget_recent(self) -> None:

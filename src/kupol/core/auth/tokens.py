@@ -23,6 +23,7 @@ class TokenClaims:
     version: int
     expires_at: int
     token_id: str
+    issued_at: int = 0
 
 
 def _b64(data: bytes) -> str:
@@ -45,6 +46,36 @@ class TokenSigner:
     def __init__(self, secret: bytes, *, ttl_s: int) -> None:
         self._secret = secret
         self._ttl_s = ttl_s
+
+    @property
+    def ttl_s(self) -> int:
+        """How long a token lives, in seconds."""
+        return self._ttl_s
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose``, derived from this signer's secret (HMAC-SHA256), so
+        one configured secret serves every use without one use's key revealing another's.
+
+        Example:
+            >>> signer = TokenSigner(b"k" * 32, ttl_s=60)
+            >>> signer.derive_key("a") != signer.derive_key("b"), len(signer.derive_key("a"))
+            (True, 32)
+        """
+        return hmac.new(self._secret, f"kupol-key:{purpose}".encode(), hashlib.sha256).digest()
+
+    def for_purpose(self, purpose: str, *, ttl_s: int) -> TokenSigner:
+        """A signer of tokens good for ``purpose`` only: signed with a derived key, they are
+        never accepted as this signer's tokens, nor these as theirs.
+
+        Example:
+            >>> signer = TokenSigner(b"k" * 32, ttl_s=60)
+            >>> step = signer.for_purpose("mfa-code", ttl_s=300)
+            >>> signer.verify(step.issue(user_id=7, version=0))
+            Traceback (most recent call last):
+            ...
+            kupol.core.errors.AuthenticationError: invalid token
+        """
+        return TokenSigner(self.derive_key(f"token:{purpose}"), ttl_s=ttl_s)
 
     def issue(self, *, user_id: int, version: int, now: float | None = None) -> str:
         """A new token for ``user_id`` valid for the configured time."""
@@ -76,6 +107,7 @@ class TokenSigner:
                 version=int(payload["ver"]),
                 expires_at=int(payload["exp"]),
                 token_id=str(payload["jti"]),
+                issued_at=int(payload.get("iat", 0)),
             )
         except (ValueError, KeyError, TypeError):
             raise AuthenticationError("invalid token") from None
