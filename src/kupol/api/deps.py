@@ -17,6 +17,8 @@ SESSION_COOKIE = "kupol_session"
 CSRF_COOKIE = "kupol_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PERMISSION_ATTRIBUTE = "__kupol_permission__"
+"""Set on each :func:`require` check to its permission, so tests can map routes to roles."""
 
 
 def get_container(request: Request) -> Container:
@@ -62,6 +64,7 @@ def require(permission: Permission) -> Callable[[Principal], Principal]:
         return user
 
     check.__name__ = f"require_{permission.name.lower()}"
+    setattr(check, PERMISSION_ATTRIBUTE, permission)
     return check
 
 

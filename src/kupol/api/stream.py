@@ -45,6 +45,10 @@ async def stream(request: Request, container: ContainerDep, user: CurrentUser) -
                 message = await anext(feed)
         finally:
             first.cancel()
+            # A client that hangs up before the first message leaves that read running:
+            # closing the feed under it fails ("aclose(): asynchronous generator is already
+            # running", logged as a never-retrieved task error). Let it end first.
+            await asyncio.gather(first, return_exceptions=True)
             await feed.aclose()
 
     return StreamingResponse(

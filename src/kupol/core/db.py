@@ -76,6 +76,10 @@ def make_engine(
 ) -> Engine:
     """Create the engine for ``url``; SQLite files get WAL and their folder is created.
 
+    Statement parameters are never logged nor put in error messages (``hide_parameters``):
+    they carry password hashes, phone numbers and plates, and a DEBUG log or a logged
+    database error would otherwise print them.
+
     SQLite transactions begin with ``sqlite_begin``: ``IMMEDIATE`` (the default) takes the
     write lock at once, so read-then-write transactions (the audit chain, the recorder's
     duplicate check) never see a stale snapshot and never fail to upgrade their lock;
@@ -90,7 +94,7 @@ def make_engine(
         path = url.removeprefix("sqlite:///")
         if url.startswith("sqlite:///") and path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo)
+        engine = create_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _sqlite_manual_transactions)
         begin = f"BEGIN {sqlite_begin}"
@@ -99,7 +103,12 @@ def make_engine(
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+        url,
+        echo=echo,
+        hide_parameters=True,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_pre_ping=True,
     )
 
 

@@ -24,6 +24,8 @@ SECRETS = re.compile(
     r"[^\s\"'&,;]+"
 )
 STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+QUIET_LOGGER = "sqlalchemy.engine"
+"""Kept at WARNING whatever the server's level (see :func:`log_config`)."""
 
 
 def _mask(text: str) -> str:
@@ -75,7 +77,12 @@ def log_config(*, fmt: str, level: str) -> dict[str, Any]:
         "handlers": {"main": handler},
         "root": {"handlers": ["main"], "level": level.upper()},
         "loggers": {
-            name: {"handlers": ["main"], "level": level.upper(), "propagate": False}
-            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            **{
+                name: {"handlers": ["main"], "level": level.upper(), "propagate": False}
+                for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+            },
+            # At DEBUG SQLAlchemy prints every result row (password hashes, phone numbers,
+            # plates): a server at DEBUG must not. ``[database] echo`` still logs statements.
+            QUIET_LOGGER: {"level": "WARNING"},
         },
     }

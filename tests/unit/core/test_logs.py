@@ -18,7 +18,7 @@ from kupol.core.logs import log_config
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
     """dictConfig changes the root and uvicorn's loggers: put them back for later tests."""
-    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access")
+    names = ("", "uvicorn", "uvicorn.error", "uvicorn.access", module.QUIET_LOGGER)
     saved = {n: (list(logging.getLogger(n).handlers), logging.getLogger(n).level,
                  logging.getLogger(n).propagate) for n in names}  # fmt: skip
     yield
