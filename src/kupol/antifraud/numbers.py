@@ -72,7 +72,8 @@ class Numbering:
         """
         text = raw.strip()
         digits = "".join(c for c in text if c.isdigit())
-        if not digits or any(c.isalpha() for c in text) or len(digits) > 15:
+        # Letters make no number, nor do digits of other scripts (², ٣): they are not dialled.
+        if not digits or not digits.isascii() or any(c.isalpha() for c in text) or len(digits) > 15:
             return Number(e164=text, kind=NumberKind.INVALID)
         if text.startswith("+"):
             national = digits

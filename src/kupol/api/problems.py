@@ -8,12 +8,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kupol.core.errors import KupolError, RateLimitedError
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
+MAX_INTEGER = 2**63 - 1
+"""The largest whole number the databases store (a signed 64-bit integer)."""
 NOT_FOUND_PAGE = """<!doctype html><html lang="ru"><head><meta charset="utf-8">
 <title>404 · kupol</title><link rel="stylesheet" href="/static/app.css"></head>
 <body><main class="page"><h1>404</h1>
@@ -141,6 +144,16 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=dict(exc.headers or {}),
         )
 
+    @app.exception_handler(OverflowError)
+    async def out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        return _out_of_range(request, exc)
+
+    @app.exception_handler(StatementError)
+    async def unbindable(request: Request, exc: StatementError) -> JSONResponse:
+        if isinstance(exc.orig, OverflowError):  # a value the database cannot take
+            return _out_of_range(request, exc.orig)
+        raise exc  # to the server-error handler below, as if this one were not here
+
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
@@ -154,6 +167,31 @@ def install_problem_handlers(app: FastAPI) -> None:
             type_="internal",
             instance=request.url.path,
         )
+
+
+def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+    """A number or a time too large for Python's dates or the database: an id of 10**20
+    (SQLite binds 64-bit integers at most), a time on 0001-01-01 east of Greenwich (before the
+    first day in UTC), a day 9999-12-31 plus a week. Whatever the code that met it, the
+    request carried it: a 422, logged, rather than a 500."""
+    params = {**request.path_params, **request.query_params}
+    too_big = sorted(name for name, value in params.items() if _beyond_64_bits(str(value)))
+    log.warning("out-of-range input on %s: %s", request.url.path, exc)
+    where = ", ".join(too_big) or "a number or a date in the request"
+    return problem(
+        422,
+        "Invalid input",
+        f"{where}: out of range",
+        type_="invalid-input",
+        instance=request.url.path,
+        errors=[{"field": name, "message": "out of range"} for name in too_big] or None,
+        code="out_of_range",
+    )
+
+
+def _beyond_64_bits(text: str) -> bool:
+    digits = text.strip().lstrip("+-")
+    return digits.isascii() and digits.isdigit() and (len(digits) > 19 or int(digits) > MAX_INTEGER)
 
 
 def _title(status: int) -> str:

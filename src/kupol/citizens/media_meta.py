@@ -90,7 +90,10 @@ def _offset(value: object) -> timezone | None:
     if match is None:
         return None
     sign = -1 if match[1] == "-" else 1
-    return timezone(sign * timedelta(hours=int(match[2]), minutes=int(match[3])))
+    hours, minutes = int(match[2]), int(match[3])
+    if hours > 23 or minutes > 59:  # "+99:00": no zone's offset
+        return None
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
 
 
 def _exif_time(
@@ -108,6 +111,8 @@ def _exif_time(
     if digits:
         moment = moment.replace(microsecond=int(digits[:6].ljust(6, "0")))
     zone = _offset(offset)
+    if zone is None and _text(offset) is not None:
+        problems.append(f"EXIF offset {_text(offset)!r} is not a UTC offset")
     return moment.replace(tzinfo=zone) if zone else moment
 
 
@@ -143,7 +148,12 @@ def _gps_time(gps: Mapping[int, object]) -> datetime | None:
         seconds = float(clock[0]) * 3600 + float(clock[1]) * 60 + float(clock[2])
     except (TypeError, ValueError, ZeroDivisionError):
         return None
-    return start + timedelta(seconds=seconds) if math.isfinite(seconds) else None
+    if not (math.isfinite(seconds) and 0 <= seconds < 86_401):
+        return None  # a time of day, a leap second at most over
+    try:
+        return start + timedelta(seconds=seconds)
+    except OverflowError:  # past 9999-12-31
+        return None
 
 
 def image_metadata(data: bytes) -> MediaMetadata:

@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from kupol.core.errors import InvalidInputError
+from kupol.faces.files import MAX_PIXELS
 
 Rows = NDArray[np.int64]
 _BANDS, _BAND_BITS, _SCAN_FROM = 4, 16, 16
@@ -147,6 +148,11 @@ def image_hash(data: bytes) -> ImageHash:
     """
     try:
         with Image.open(io.BytesIO(data)) as opened:
+            width, height = opened.size
+            if width * height > MAX_PIXELS:  # a small PNG may decode to gigabytes
+                raise InvalidInputError(
+                    f"the photo has more than {MAX_PIXELS // 10**6} megapixels", code="not_an_image"
+                )
             # A JPEG is decoded at 1/2–1/8 scale straight from its DCT: fast on big photos.
             opened.draft("L", (256, 256))
             picture = ImageOps.exif_transpose(opened).convert("L")

@@ -127,8 +127,8 @@ class MqttIngest:
         camera_from_topic = parts[-2] if len(parts) >= 2 else None
         try:
             body = json.loads(payload)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"body is not JSON: {exc}") from None
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ValueError(f"body is not JSON (or nested too deeply): {exc}") from None
         if not isinstance(body, dict):
             raise ValueError("body must be a JSON object")
         body.setdefault("camera_id", camera_from_topic)

@@ -54,7 +54,10 @@ class CameraEventIn(BaseModel):
             raise ValueError("occurred_at needs a time zone (e.g. 2026-01-31T12:00:00+05:00)")
         if value - datetime.now(UTC) > MAX_FUTURE:
             raise ValueError("occurred_at is in the future; check the device clock")
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01 east of Greenwich: before the first day in UTC
+            raise ValueError("occurred_at is out of range") from None
 
     @field_validator("payload")
     @classmethod

@@ -17,6 +17,19 @@ from kupol.core.errors import InvalidInputError
 from kupol.evidence.service import CATEGORIES, Metadata
 
 router = APIRouter(prefix="/api/evidence", tags=["evidence"])
+INLINE_TYPES = frozenset(
+    {
+        "video/mp4",
+        "video/webm",
+        "video/quicktime",
+        "image/jpeg",
+        "image/png",
+        "application/pdf",
+        "audio/mpeg",
+        "audio/ogg",
+    }
+)
+"""Kinds a browser shows without running anything: served inline; any other is a download."""
 
 
 @router.post("", status_code=201)
@@ -36,7 +49,10 @@ async def upload(
     ] = None,
 ) -> dict[str, Any]:
     """Put a file in the vault (the same content twice is stored once: 200 with the existing
-    item and ``duplicate: true``)."""
+    item and ``duplicate: true``); at most ``[evidence] max_upload_bytes``."""
+    limit = container.settings.evidence.max_upload_bytes
+    if file.size is not None and file.size > limit:
+        raise InvalidInputError(f"the file is over {limit} bytes")
     meta = Metadata(
         filename=(file.filename or "upload").rsplit("/", 1)[-1][:300] or "upload",
         media_type=(file.content_type or "application/octet-stream").split(";")[0].strip().lower(),
@@ -209,7 +225,16 @@ def get_item(item_id: int, container: ContainerDep, user: CurrentUser, why: Why)
     return asdict(container.evidence.get(item_id=item_id, actor=user, why=why))
 
 
-@router.get("/{item_id}/file")
+@router.get(
+    "/{item_id}/file",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "The file's bytes, as its media type if shown inline, else a download.",
+            "content": {t: {} for t in ("application/octet-stream", *sorted(INLINE_TYPES))},
+        }
+    },
+)
 def get_file(
     item_id: int, container: ContainerDep, user: CurrentUser, why: Why
 ) -> StreamingResponse:
@@ -232,20 +257,6 @@ def get_file(
             "Content-Length": str(view.size),
         },
     )
-
-
-INLINE_TYPES = frozenset(
-    {
-        "video/mp4",
-        "video/webm",
-        "video/quicktime",
-        "image/jpeg",
-        "image/png",
-        "application/pdf",
-        "audio/mpeg",
-        "audio/ogg",
-    }
-)
 
 
 def _ascii(name: str) -> str:

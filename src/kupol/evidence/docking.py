@@ -50,8 +50,8 @@ def _sidecar(clip: Path) -> dict[str, Any]:
         raise InvalidInputError("no sidecar .json beside it")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInputError(f"its sidecar is not JSON: {exc}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise InvalidInputError(f"its sidecar is not JSON (or nested too deeply): {exc}") from None
     if not isinstance(data, dict):
         raise InvalidInputError("its sidecar must be a JSON object")
     if not isinstance(data.get("device_id"), str) or not data["device_id"]:

@@ -21,6 +21,7 @@ import io
 import json
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,11 @@ from kupol.core.errors import InvalidInputError
 from kupol.evidence.custody import GENESIS, entry_hash
 
 MANIFEST, SIGNATURE, KEY = "manifest.json", "manifest.sig", "signing-key.pem"
+MALFORMED = (AttributeError, KeyError, IndexError, TypeError, ValueError, OverflowError)
+"""What reading a manifest's item of the wrong shape raises (a field missing, of the wrong
+type, a time that is no time)."""
+UNREADABLE = (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError)
+"""What reading a damaged member of a ZIP raises (a bad CRC, a broken stream, a bad offset)."""
 FORMAT = "kupol-evidence-package/1"
 
 
@@ -168,26 +174,40 @@ def verify_package(path: Path) -> PackageReport:
         if missing:
             report.problems.append(f"missing {', '.join(missing)}")
             return report
-        body = archive.read(MANIFEST)
         try:
-            key = serialization.load_pem_public_key(archive.read(KEY))
+            body, pem, signature = (archive.read(n) for n in (MANIFEST, KEY, SIGNATURE))
+        except UNREADABLE as exc:
+            report.problems.append(f"the manifest, key or signature cannot be read: {exc}")
+            return report
+        try:
+            key = serialization.load_pem_public_key(pem)
             if not isinstance(key, Ed25519PublicKey):
                 raise ValueError("not an Ed25519 key")
             report.fingerprint = fingerprint(key)
-            key.verify(base64.b64decode(archive.read(SIGNATURE)), body)
+            key.verify(base64.b64decode(signature), body)
         except (ValueError, InvalidSignature) as exc:
             report.problems.append(f"the manifest's signature does not verify ({exc or 'invalid'})")
             return report
         try:
             manifest = json.loads(body)
-        except json.JSONDecodeError as exc:
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
             report.problems.append(f"the manifest is not JSON: {exc}")
+            return report
+        # The signature proves only that the enclosed key signed it: anyone can sign garbage.
+        items = manifest.get("items", []) if isinstance(manifest, dict) else None
+        if not isinstance(items, list):
+            report.problems.append("the manifest is not an object with a list of items")
             return report
         if manifest.get("key_fingerprint") != report.fingerprint:
             report.problems.append("the manifest names another signing key than the one enclosed")
-        for item in manifest.get("items", []):
+        for item in items:
             report.items += 1
-            _check_item(archive, names, item, report)
+            try:
+                _check_item(archive, names, item, report)
+            except (*MALFORMED, *UNREADABLE) as exc:
+                report.problems.append(
+                    f"item {report.items} of the manifest is malformed: {type(exc).__name__}: {exc}"
+                )
     return report
 
 

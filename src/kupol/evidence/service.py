@@ -114,7 +114,8 @@ class Metadata:
             raise InvalidInputError("media_type must look like type/subtype (e.g. video/mp4)")
         if self.category not in CATEGORIES:
             raise InvalidInputError(f"category must be one of {', '.join(CATEGORIES)}")
-        if not 1 <= len(self.filename) <= 300 or "/" in self.filename or "\\" in self.filename:
+        name = self.filename
+        if not 1 <= len(name) <= 300 or "/" in name or "\\" in name or name in (".", ".."):
             raise InvalidInputError("filename must be a plain name of 1 to 300 characters")
         for value in (self.started_at, self.ended_at):
             if value is not None and value.tzinfo is None:

@@ -26,7 +26,6 @@ Example:
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import fcntl
 import hashlib
@@ -106,7 +105,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             raise InvalidInputError(f"Upload-Metadata: {key!r} is given twice")
         try:
             found[key] = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except ValueError:  # not base64 (binascii.Error, or not even ASCII) or not UTF-8
             raise InvalidInputError(
                 f"Upload-Metadata: the value of {key!r} is not base64 of UTF-8 text"
             ) from None
@@ -124,7 +123,7 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
         )
     try:
         return algorithm, base64.b64decode(value.strip(), validate=True)
-    except binascii.Error:
+    except ValueError:  # binascii.Error, or a character outside ASCII
         raise InvalidInputError("Upload-Checksum: the digest is not base64") from None
 
 

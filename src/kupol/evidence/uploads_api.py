@@ -37,6 +37,25 @@ DIGITS = re.compile(r"^[0-9]{1,20}$")
 TUS = {"Tus-Resumable": TUS_VERSION}
 
 
+def _header(
+    name: str, description: str, *, required: bool = False, **schema: object
+) -> dict[str, object]:
+    """A request header as OpenAPI describes it."""
+    return {"name": name, "in": "header", "required": required, "description": description,
+            "schema": {"type": "string", **schema}}  # fmt: skip
+
+
+# The tus headers read from the request, and the answers without a body, for the OpenAPI
+# description (the handlers read raw headers, so FastAPI cannot see them).
+VERSION_HEADER = _header(
+    "Tus-Resumable", "The protocol version.", required=True, enum=[TUS_VERSION]
+)
+TUS_RESPONSES: dict[int | str, dict[str, object]] = {
+    412: {"description": "Tus-Resumable is missing or names another version (no body)."}
+}
+NO_BODY: dict[str, object] = {"description": "Done; the state is in the tus headers (no body)."}
+
+
 def _vault(request: Request) -> EvidenceVault:
     vault: EvidenceVault = request.app.state.container.evidence
     return vault
@@ -132,7 +151,7 @@ async def _write(
     return upload
 
 
-@router.options("")
+@router.options("", status_code=204, response_class=Response, responses={204: NO_BODY})
 async def discover(request: Request) -> Response:
     """What this server supports (tus discovery)."""
 
@@ -151,7 +170,21 @@ async def discover(request: Request) -> Response:
     return await _tus(request, handle)
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    response_class=Response,
+    responses={**TUS_RESPONSES, 201: NO_BODY},
+    openapi_extra={
+        "parameters": [
+            VERSION_HEADER,
+            _header(
+                "Upload-Length", "The file's size in bytes.", required=True, pattern="^[0-9]{1,20}$"
+            ),
+            _header("Upload-Metadata", "Comma-separated `key base64value` pairs."),
+        ]
+    },
+)
 async def create(request: Request) -> Response:
     """Start an upload of ``Upload-Length`` bytes (evidence.ingest), its metadata checked now;
     a body sent with it (creation-with-upload) is its first bytes."""
@@ -176,7 +209,12 @@ async def create(request: Request) -> Response:
     return await _tus(request, handle)
 
 
-@router.head("/{upload_id}")
+@router.head(
+    "/{upload_id}",
+    response_class=Response,
+    responses={**TUS_RESPONSES, 200: NO_BODY},
+    openapi_extra={"parameters": [VERSION_HEADER]},
+)
 async def offset(upload_id: str, request: Request) -> Response:
     """How many bytes the server has (resume from there); ``X-Evidence-Item`` once complete."""
 
@@ -188,7 +226,21 @@ async def offset(upload_id: str, request: Request) -> Response:
     return await _tus(request, handle)
 
 
-@router.patch("/{upload_id}")
+@router.patch(
+    "/{upload_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**TUS_RESPONSES, 204: NO_BODY},
+    openapi_extra={
+        "parameters": [
+            VERSION_HEADER,
+            _header(
+                "Upload-Offset", "Where these bytes go.", required=True, pattern="^[0-9]{1,20}$"
+            ),
+            _header("Upload-Checksum", "`sha256|sha1|md5 <base64 digest>` of this chunk."),
+        ]
+    },
+)
 async def append(upload_id: str, request: Request) -> Response:
     """Send bytes from ``Upload-Offset`` (``Content-Type: application/offset+octet-stream``,
     ``Upload-Checksum`` optional). What arrives is kept even if the connection drops."""
@@ -205,7 +257,13 @@ async def append(upload_id: str, request: Request) -> Response:
     return await _tus(request, handle)
 
 
-@router.delete("/{upload_id}", status_code=204)
+@router.delete(
+    "/{upload_id}",
+    status_code=204,
+    response_class=Response,
+    responses={**TUS_RESPONSES, 204: NO_BODY},
+    openapi_extra={"parameters": [VERSION_HEADER]},
+)
 async def terminate(upload_id: str, request: Request) -> Response:
     """Abandon an unfinished upload (its bytes are removed)."""
 

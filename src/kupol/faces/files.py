@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image as PILImage
+from PIL import UnidentifiedImageError
 
 from kupol.core.errors import InvalidInputError, NotFoundError
 from kupol.faces.types import Image
@@ -32,6 +35,9 @@ def decode_image(data: bytes, *, what: str = "photo") -> Image:
         raise InvalidInputError(f"the {what} is empty", code="not_image")
     if len(data) > MAX_PHOTO_BYTES:
         raise InvalidInputError(f"the {what} is larger than {MAX_PHOTO_BYTES // 2**20} MB")
+    claimed = claimed_pixels(data)
+    if claimed is not None and claimed > MAX_PIXELS:  # refused before a byte is decoded
+        raise InvalidInputError(f"the {what} has more than {MAX_PIXELS // 10**6} megapixels")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None or image.size == 0:
         raise InvalidInputError(
@@ -41,6 +47,28 @@ def decode_image(data: bytes, *, what: str = "photo") -> Image:
     if image.shape[0] * image.shape[1] > MAX_PIXELS:
         raise InvalidInputError(f"the {what} has more than {MAX_PIXELS // 10**6} megapixels")
     return np.ascontiguousarray(image, dtype=np.uint8)
+
+
+def claimed_pixels(data: bytes) -> int | None:
+    """How many pixels an encoded image's header says it has, read without decoding it; None
+    when Pillow does not know the format. A PNG of 200 kB may claim 64 megapixels (190 MB
+    decoded): this is how such a file is refused before it is decoded.
+
+    Example:
+        >>> import io
+        >>> out = io.BytesIO()
+        >>> PILImage.new("RGB", (640, 480)).save(out, "PNG")
+        >>> claimed_pixels(out.getvalue())
+        307200
+    """
+    try:
+        with PILImage.open(io.BytesIO(data)) as header:
+            width, height = header.size
+    except PILImage.DecompressionBombError:  # over twice Pillow's own limit
+        return MAX_PIXELS + 1
+    except (UnidentifiedImageError, OSError, ValueError):
+        return None
+    return int(width) * int(height)
 
 
 def encode_jpeg(image: Image, quality: int = 90) -> bytes:

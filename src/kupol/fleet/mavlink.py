@@ -178,7 +178,8 @@ class MavlinkListener(asyncio.DatagramProtocol):
             if message.type == mav.MAV_MISSION_ACCEPTED:
                 upload.done.set_result(None)
             else:
-                name = mav.enums["MAV_MISSION_RESULT"][message.type].name
+                known = mav.enums["MAV_MISSION_RESULT"].get(message.type)
+                name = known.name if known is not None else f"result {message.type}"  # a newer one
                 upload.done.set_exception(
                     ServiceUnavailableError(f"drone {sysid} refused the mission: {name}")
                 )

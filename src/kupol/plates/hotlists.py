@@ -302,19 +302,22 @@ class HotlistService:
         except UnicodeDecodeError:
             raise InvalidInputError("the file is not UTF-8 text") from None
         reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or not {"plate", "reason"} <= set(reader.fieldnames):
-            raise InvalidInputError("the CSV needs a header with at least plate,reason")
         rejected: list[tuple[int, str]] = []
         good: dict[str, tuple[str, str | None, datetime | None]] = {}
-        for number, row in enumerate(reader, start=2):
-            if number > MAX_IMPORT_ROWS + 1:
-                raise InvalidInputError(f"more than {MAX_IMPORT_ROWS} rows: split the file")
-            problem, entry = _entry(row)
-            if problem:
-                rejected.append((number, problem))
-            else:
-                assert entry is not None
-                good[entry[0]] = entry[1:]
+        try:  # as the vehicle registry's import: a line the reader cannot split refuses the file
+            if not reader.fieldnames or not {"plate", "reason"} <= set(reader.fieldnames):
+                raise InvalidInputError("the CSV needs a header with at least plate,reason")
+            for number, row in enumerate(reader, start=2):
+                if number > MAX_IMPORT_ROWS + 1:
+                    raise InvalidInputError(f"more than {MAX_IMPORT_ROWS} rows: split the file")
+                problem, entry = _entry(row)
+                if problem:
+                    rejected.append((number, problem))
+                else:
+                    assert entry is not None
+                    good[entry[0]] = entry[1:]
+        except csv.Error as exc:
+            raise InvalidInputError(f"the CSV cannot be read: {exc}") from None
         added = updated = 0
         with self._db.unit_of_work() as session:
             listing = session.get(Hotlist, hotlist_id)
@@ -370,6 +373,8 @@ def _entry(
             return f"expires_at {row['expires_at']!r} is not a date", None
         if expires.tzinfo is None:
             return "expires_at needs its UTC offset", None
+        if not 1970 <= expires.year <= 9998:  # 0001-01-01+05:00 is no time in UTC
+            return f"expires_at {row['expires_at']!r} is out of range", None
     reference = (row.get("reference") or "").strip() or None
     return None, (plate.text, reason, reference, expires)
 

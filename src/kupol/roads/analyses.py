@@ -215,6 +215,8 @@ class AccidentAnalyses:
             raise InvalidInputError("give at least one treated site")
         if not 10 <= radius_m <= 2000 or not 1 <= years <= 10 or not 0 <= gap_months <= 12:
             raise InvalidInputError("radius 10–2000 m, 1–10 years, a gap of 0–12 months")
+        if not date(1900, 1, 1) <= installed_on <= date(2100, 1, 1):  # years around it exist
+            raise InvalidInputError("installed_on must be between 1900 and 2100")
         wrong = [k for k in kinds if k not in KINDS]
         if wrong:
             raise InvalidInputError(f"kinds must be among {', '.join(KINDS)}")

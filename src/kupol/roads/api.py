@@ -321,7 +321,13 @@ def advice(
     return asdict(result)
 
 
-@router.get("/report.{fmt}")
+@router.get(
+    "/report.{fmt}",
+    response_class=Response,
+    responses={
+        200: {"description": "The report.", "content": {"text/html": {}, "application/pdf": {}}}
+    },
+)
 def report(
     fmt: Annotated[str, FastapiPath(pattern="^(html|pdf)$")],
     container: ContainerDep,

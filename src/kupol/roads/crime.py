@@ -12,8 +12,8 @@ workbook does not say which period it covers: the importer is told.
 from __future__ import annotations
 
 import io
+import math
 import re
-import zipfile
 from dataclasses import dataclass
 
 from openpyxl import load_workbook
@@ -27,6 +27,9 @@ TRAFFIC_CHAPTER = 14
 """Транспортные уголовные правонарушения (arts. 344–356), among them art. 345, road-traffic
 offences causing harm, and art. 347, leaving the scene of an accident."""
 FRAUD_ARTICLE = "190"
+MAX_LINE = 100_000
+MAX_COUNT = 10**9
+"""More offences than a country has people is no count (and would not fit the column)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -48,14 +51,21 @@ def parse_report(data: bytes) -> list[CrimeLine]:
         InvalidInputError: not an XLSX workbook, no sheet R1, or no header row with the
             column numbers (А, Б, 1, 2…).
     """
+    # openpyxl reads the file lazily and fails on a malformed one with whatever its ZIP, XML
+    # and number readers raise (zlib.error, ParseError, ValueError, KeyError, …): every
+    # failure while it reads is the file's.
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InvalidInputError(f"not an XLSX workbook: {exc}") from None
+    except Exception as exc:
+        raise InvalidInputError(f"not an XLSX workbook: {_reason(exc)}") from None
     try:
         if SHEET not in book.sheetnames:
             raise InvalidInputError(f"no sheet {SHEET} (section 1 of form 1-M) in the workbook")
         rows = list(book[SHEET].iter_rows(values_only=True))
+    except InvalidInputError:
+        raise
+    except Exception as exc:
+        raise InvalidInputError(f"sheet {SHEET} cannot be read: {_reason(exc)}") from None
     finally:
         book.close()
     header = next((i for i, row in enumerate(rows) if _is_header(row)), None)
@@ -75,6 +85,8 @@ def parse_report(data: bytes) -> list[CrimeLine]:
         code = row[code_at]
         if not isinstance(code, int | float) or isinstance(code, bool):
             continue
+        if not (math.isfinite(code) and code == int(code) and 0 < code <= MAX_LINE):
+            raise InvalidInputError(f"line code {code!r} is not a line number")
         names = [_text(c) for c in row[:code_at] if _text(c) and _text(c) != "из них"]
         if not names:
             continue
@@ -99,6 +111,10 @@ def parse_report(data: bytes) -> list[CrimeLine]:
     return lines
 
 
+def _reason(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:200]
+
+
 def _is_header(row: tuple[object, ...]) -> bool:
     cells = [c for c in row if c is not None]
     return len(cells) >= 4 and _text(cells[0]) == "А" and _text(cells[1]) == "Б" and cells[2] == 1
@@ -111,6 +127,11 @@ def _text(cell: object) -> str:
 def _count(cell: object) -> int:
     if cell is None or cell == "":
         return 0
-    if isinstance(cell, int | float) and not isinstance(cell, bool) and cell >= 0:
+    if (
+        isinstance(cell, int | float)
+        and not isinstance(cell, bool)
+        and 0 <= cell <= MAX_COUNT  # NaN and infinities fail here
+        and cell == int(cell)
+    ):
         return int(cell)
     raise InvalidInputError(f"{cell!r} is not a count")

@@ -18,7 +18,8 @@ from kupol.roads.crime import parse_report
 from kupol.roads.model import CrimeFigure
 from kupol.roads.regions import RegionTable
 
-PERIOD = r"^\d{4}(-(0[1-9]|1[0-2]|H[12]|Q[1-4]))?$"
+PERIOD = r"^(19|20)[0-9]{2}(-(0[1-9]|1[0-2]|H[12]|Q[1-4]))?$"
+"""A year (2023), month (2023-06), half (2023-H1) or quarter (2023-Q2) of 1900–2099."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -201,7 +201,10 @@ def _row(
     latest: datetime,
 ) -> AccidentRow:
     local = _local_time(row, mapping)
-    occurred = local.replace(tzinfo=zone).astimezone(UTC)
+    try:
+        occurred = local.replace(tzinfo=zone).astimezone(UTC)
+    except OverflowError:  # 01.01.0001 east of Greenwich is before the first day in UTC
+        raise _RowError(f"the time {local:%Y-%m-%d %H:%M} is out of range") from None
     if occurred > latest:
         raise _RowError(f"the time {local:%Y-%m-%d %H:%M} is in the future")
     latitude, longitude = _place(row, mapping)

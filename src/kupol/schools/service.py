@@ -64,6 +64,8 @@ class Schools:
             ("graduates", [records.graduate_row(g) for g in snapshot.graduates]),
             ("complaints", [records.complaint_row(c) for c in snapshot.complaints]),
         ]
+        for kind, batch in rows[1:]:
+            _check_unique(kind, batch)
         with self._db.unit_of_work() as session:
             known = set(session.scalars(select(store.SchoolRow.id)))
             known |= {s.id for s in snapshot.schools}
@@ -338,6 +340,23 @@ class Schools:
 
 
 # Rows and records -------------------------------------------------------------------------
+
+
+def _check_unique(kind: str, batch: Sequence[Base]) -> None:
+    """Refuse a batch that gives one id twice (its bulk insert would fail half-way).
+
+    Raises:
+        InvalidInputError: naming the kind and the id.
+    """
+    if not batch:
+        return
+    (key,) = cast(Table, type(batch[0]).__table__).primary_key.columns
+    seen: set[object] = set()
+    for row in batch:
+        value = getattr(row, key.name)
+        if value in seen:
+            raise InvalidInputError(f"{kind}: id {value!r} is given twice")
+        seen.add(value)
 
 
 def _replace(session: Session, batch: Sequence[Base]) -> None:

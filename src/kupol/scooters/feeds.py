@@ -86,8 +86,8 @@ def load_document(document: object, *, what: str) -> Mapping[str, object]:
     if isinstance(document, bytes | bytearray | str):
         try:
             document = json.loads(document)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidInputError(f"{what} is not JSON: {exc}") from exc
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise InvalidInputError(f"{what} is not JSON (or nested too deeply): {exc}") from None
     if not isinstance(document, Mapping):
         raise InvalidInputError(f"{what} must be a JSON object, not {_kind(document)}")
     return document
@@ -245,6 +245,9 @@ class Fields:
             moment = None
         if moment is None or moment.tzinfo is None:
             self.fail(key, f"{shown(text)} is not an RFC 3339 date-time with an offset")
+            return None
+        if not EARLIEST_MS / 1000 <= moment.timestamp() <= LATEST_MS / 1000:
+            self.fail(key, f"{shown(text)} is not a time between 2010 and 2100")
             return None
         return moment.astimezone(UTC)
 

@@ -30,6 +30,7 @@ from kupol.scooters.model import Position
 
 VERSIONS = ("2.0", "2.1", "2.2", "2.3", "3.0")
 CLOCK_SKEW = timedelta(minutes=5)
+MAX_TTL_S = 366 * 86_400
 T = TypeVar("T")
 
 
@@ -116,6 +117,9 @@ def read_file(document: object, *, what: str) -> tuple[FeedHeader, Fields, list[
     envelope = Fields(doc, "", errors, None)
     updated = envelope.timestamp("last_updated", rfc3339=version.startswith("3."))
     ttl = envelope.integer("ttl", low=0)
+    if ttl is not None and ttl > MAX_TTL_S:
+        envelope.fail("ttl", f"{ttl} s is longer than a feed holds (a year at most)")
+        ttl = None
     data = envelope.child("data")
     if errors or updated is None or ttl is None or data is None:
         first = errors[0]

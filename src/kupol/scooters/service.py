@@ -408,6 +408,8 @@ class Scooters:
     def compliance(self, *, actor: Principal, provider_id: str, day: date) -> ComplianceReport:
         """The operator's compliance report for ``day`` (local) from what is stored."""
         actor.require(Permission.SCOOTERS_READ)
+        if not date(2010, 1, 1) <= day <= date(2100, 1, 1):  # as feeds' times (feeds.EARLIEST_MS)
+            raise InvalidInputError("day must be between 2010 and 2100")
         tz = ZoneInfo(self.settings.timezone)
         start = datetime.combine(day, time(0), tz).astimezone(UTC)
         end = start + timedelta(days=1)

@@ -90,7 +90,7 @@ class SignalBoard:
             except ValueError:
                 raise InvalidInputError(f"{at!r} is not an ISO 8601 time") from None
             self.report(signal_id=signal_id, phase=phase, at=when)
-        except (InvalidInputError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (InvalidInputError, json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
             log.warning("signal report on %s refused: %s", topic, exc)
 
 

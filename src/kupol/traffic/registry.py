@@ -66,11 +66,12 @@ class VehicleRegistry:
         except UnicodeDecodeError:
             raise InvalidInputError("the file is not UTF-8 text") from None
         reader = csv.DictReader(io.StringIO(text))
-        if not reader.fieldnames or not set(REQUIRED) <= set(reader.fieldnames):
-            raise InvalidInputError(f"the CSV needs a header with at least {','.join(REQUIRED)}")
         rejected: list[tuple[int, str]] = []
         good: dict[str, Owner] = {}
-        try:
+        try:  # the header is read here too: a stray carriage return breaks it as well
+            if not reader.fieldnames or not set(REQUIRED) <= set(reader.fieldnames):
+                names = ",".join(REQUIRED)
+                raise InvalidInputError(f"the CSV needs a header with at least {names}")
             for number, row in enumerate(reader, start=2):
                 if number > MAX_ROWS + 1:
                     raise InvalidInputError(f"more than {MAX_ROWS} rows: split the file")
