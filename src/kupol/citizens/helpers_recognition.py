@@ -6,7 +6,6 @@ helper and period. Money is in MCI (МРП), turned into tenge at the award year
 
 from __future__ import annotations
 
-import tomllib
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -14,10 +13,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kupol.citizens.helpers_rules import Activity, reliability_of
 from kupol.core.errors import ConfigError, InvalidInputError
+from kupol.core.reference import load_rules
 
 DEFAULT_RECOGNITION = Path(__file__).with_name("reference") / "kz-helper-recognition.toml"
 
@@ -184,20 +184,7 @@ def load_recognition(path: Path | None = None) -> RecognitionRules:
         ConfigError: The file is missing, is not TOML, or has unknown keys, negative
             thresholds or overlapping versions; the message names the file and each problem.
     """
-    path = path or DEFAULT_RECOGNITION
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"recognition rules {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"recognition rules {path} are not valid TOML: {exc}") from exc
-    try:
-        return RecognitionRules.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'rules'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"recognition rules {path}: {problems}") from exc
+    return load_rules(path or DEFAULT_RECOGNITION, RecognitionRules, "recognition rules")
 
 
 def _period_end(period: str) -> date:

@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
@@ -31,9 +30,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kupol.core.errors import ConfigError, InvalidInputError
+from kupol.core.errors import InvalidInputError
+from kupol.core.reference import load_rules
 
 DEFAULT_RULES = Path(__file__).with_name("reference") / "kz-citizen-rewards.toml"
 
@@ -211,17 +211,4 @@ def load_reward_rules(path: Path | None = None) -> RewardRules:
         ConfigError: The file is missing, is not TOML, or does not describe valid rules; the
             message names the file and every problem.
     """
-    path = path or DEFAULT_RULES
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"reward rules {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"reward rules {path} are not valid TOML: {exc}") from exc
-    try:
-        return RewardRules.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'rules'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"reward rules {path}: {problems}") from exc
+    return load_rules(path or DEFAULT_RULES, RewardRules, "reward rules")

@@ -12,16 +12,16 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kupol.core.errors import ConfigError, InvalidInputError
+from kupol.core.errors import InvalidInputError
+from kupol.core.reference import load_rules
 from kupol.schools.model import CATEGORIES, Lesson
 
 DEFAULT_HOURS = Path(__file__).with_name("reference") / "kz-training-hours.toml"
@@ -148,17 +148,4 @@ def load_training_hours(path: Path | None = None) -> TrainingProgrammes:
         ConfigError: The file is missing, is not TOML, or does not describe valid programmes;
             the message names the file and every problem.
     """
-    path = path or DEFAULT_HOURS
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"training hours {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"training hours {path} is not valid TOML: {exc}") from exc
-    try:
-        return TrainingProgrammes.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'table'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"training hours {path}: {problems}") from exc
+    return load_rules(path or DEFAULT_HOURS, TrainingProgrammes, "training hours", root="table")

@@ -17,13 +17,13 @@ Example:
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from kupol.core.errors import ConfigError
+from kupol.core.reference import read_toml
 from kupol.scooters.violations import ScooterViolation
 
 DEFAULT_TABLE = Path(__file__).with_name("reference") / "kz-scooter-fines.toml"
@@ -142,12 +142,7 @@ def load_scooter_fines(path: Path | None = None) -> ScooterFineTable:
             one; the message names the file and the period.
     """
     path = path or DEFAULT_TABLE
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"scooter fines {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"scooter fines {path} is not valid TOML: {exc}") from exc
+    raw = read_toml(path, "scooter fines")
     periods = raw.get("period")
     if not isinstance(periods, list) or not periods:
         raise ConfigError(f"scooter fines {path}: no [[period]]")

@@ -17,15 +17,15 @@ Example:
 from __future__ import annotations
 
 import math
-import tomllib
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kupol.core.errors import ConfigError, InvalidInputError
+from kupol.core.errors import InvalidInputError
+from kupol.core.reference import load_rules
 
 DEFAULT_TABLE = Path(__file__).with_name("reference") / "kz-legal.toml"
 
@@ -210,17 +210,4 @@ def load_legal_table(path: Path | None = None) -> LegalTable:
         ConfigError: The file is missing, is not TOML, or does not describe a valid table;
             the message names the file and every problem.
     """
-    path = path or DEFAULT_TABLE
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"legal table {path}: {exc.strerror or exc}") from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"legal table {path} is not valid TOML: {exc}") from exc
-    try:
-        return LegalTable.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'table'}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(f"legal table {path}: {problems}") from exc
+    return load_rules(path or DEFAULT_TABLE, LegalTable, "legal table", root="table")
