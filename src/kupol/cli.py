@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging.config
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,6 +30,7 @@ from kupol.clikit import (
     require_schema,
     settings,
 )
+from kupol.core.auth.scope import CameraScope, UserScopes
 from kupol.core.errors import ConfigError, InvalidInputError, ServiceUnavailableError
 from kupol.faces.cli import app as faces_app
 from kupol.fleet.cli import app as fleet_app
@@ -163,40 +165,100 @@ def users_add(
     locale: str = typer.Option("ru", help="Console language: ru, kk or en."),
     camera: Annotated[
         list[str],
-        typer.Option("--camera", help="Devices: a camera it may submit events for (repeat)."),
+        typer.Option(
+            "--camera",
+            help="Scope: a camera the user sees, or a device may submit events for (repeat).",
+        ),
+    ] = [],  # noqa: B006
+    region: Annotated[
+        list[str],
+        typer.Option("--region", help="Scope: a region (01-20) whose cameras the user sees."),
     ] = [],  # noqa: B006
     password_stdin: bool = typer.Option(
         False, help="Read the password from standard input instead of generating one."
     ),
 ) -> None:
-    """Create a user. A generated password is printed once."""
+    """Create a user. A generated password is printed once. Without --camera and --region
+    the user sees every camera."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     services = container()
-    _, password = services.auth.create_user(
+    user, password = services.auth.create_user(
         username=username,
         password=password,
         roles=role,
         full_name=full_name,
         locale=locale,
         camera_ids=camera,
+        region_codes=region,
     )
     if "device" in role and not camera:
         err.print(
             "note: this device may submit events for any camera; bind it with --camera",
             markup=False,
         )
-    out.print(f"created {username} ({', '.join(sorted(set(role)))})")
+    _warn_unknown_cameras(services.auth.scopes, user.camera_ids)
+    scope = CameraScope.of(user)
+    shown = "" if scope.everywhere else f"; scope: {scope}"
+    out.print(
+        f"created {username} ({', '.join(sorted(set(role)))}){shown}", highlight=False, markup=False
+    )
     if not password_stdin:
         out.print(f"password: {password}", highlight=False)
+
+
+@users_app.command("scope")
+@handle_errors
+def users_scope(
+    username: str,
+    camera: Annotated[
+        list[str], typer.Option("--camera", help="A camera the user sees (repeat).")
+    ] = [],  # noqa: B006
+    region: Annotated[
+        list[str],
+        typer.Option("--region", help="A region (01-20) whose cameras the user sees (repeat)."),
+    ] = [],  # noqa: B006
+    clear: bool = typer.Option(False, "--clear", help="Let the user see every camera again."),
+) -> None:
+    """Show a user's scope, or replace it with the --camera and --region given (or --clear
+    it). The user's next request uses the new scope."""
+    from kupol.core.auth.service import SYSTEM
+
+    auth = container().auth
+    if clear and (camera or region):
+        raise InvalidInputError("--clear takes no --camera or --region")
+    if not (clear or camera or region):
+        scope = auth.scopes.of(username)
+    else:
+        scope = auth.scopes.set(
+            username=username, camera_ids=camera, region_codes=region, actor=SYSTEM
+        )
+        _warn_unknown_cameras(auth.scopes, scope.camera_ids)
+    out.print(f"{username}: {scope}", highlight=False, markup=False)
+
+
+def _warn_unknown_cameras(scopes: UserScopes, camera_ids: Iterable[str]) -> None:
+    unknown = scopes.missing_cameras(camera_ids)
+    if unknown:
+        err.print(
+            f"note: no camera {', '.join(unknown)} is registered (yet): it is in the scope "
+            "once it is",
+            markup=False,
+        )
 
 
 @users_app.command("list")
 @handle_errors
 def users_list() -> None:
-    """List users and their roles."""
+    """List users, their roles and the scope of those who do not see every camera."""
     for principal, active in container().auth.list_users():
         state = "" if active else "  [disabled]"
-        out.print(f"{principal.username:<20} {', '.join(principal.roles)}{state}", highlight=False)
+        scope = CameraScope.of(principal)
+        shown = "" if scope.everywhere else f"  [{scope}]"
+        out.print(
+            f"{principal.username:<20} {', '.join(principal.roles)}{shown}{state}",
+            highlight=False,
+            markup=False,
+        )
 
 
 @users_app.command("passwd")

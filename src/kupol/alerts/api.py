@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, status
 from kupol.alerts.schemas import AlertClose, AlertRead, AlertRuleCreate, AlertRuleRead
 from kupol.api.deps import ContainerDep, CurrentUser, require
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 
 router = APIRouter(prefix="/api", tags=["alerts"])
 RuleWriter = Annotated[Principal, Depends(require(Permission.RULES_WRITE))]
@@ -22,14 +23,14 @@ def list_alerts(
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[AlertRead]:
-    """Alerts, newest first."""
+    """Alerts of the cameras in the user's scope, newest first."""
     return container.alerts.list_alerts(actor=user, status=status, limit=limit)
 
 
 @router.get("/alerts/counts")
-def alert_counts(container: ContainerDep, _: AlertReader) -> dict[str, int]:
-    """How many alerts are open, acknowledged and closed."""
-    counts = container.alerts.counts()
+def alert_counts(container: ContainerDep, user: AlertReader) -> dict[str, int]:
+    """How many alerts of the user's cameras are open, acknowledged and closed."""
+    counts = container.alerts.counts(scope=CameraScope.of(user))
     return {status: counts.get(status, 0) for status in ("open", "acknowledged", "closed")}
 
 

@@ -18,6 +18,7 @@ from kupol.alerts.rules import CompiledRule, EventFacts
 from kupol.alerts.schemas import AlertRead, AlertRuleCreate, AlertRuleRead
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import EVERYWHERE, CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import Event, utcnow
@@ -224,6 +225,7 @@ class AlertService:
         query = (
             select(Alert, AlertRule.name)
             .join(AlertRule, AlertRule.id == Alert.rule_id)
+            .where(CameraScope.of(actor).clause(Alert.camera_id))
             .order_by(Alert.raised_at.desc(), Alert.id.desc())
             .limit(min(max(limit, 1), 500))
         )
@@ -232,10 +234,11 @@ class AlertService:
         with self._db.reader() as session:
             return [_read(alert, name) for alert, name in session.execute(query)]
 
-    def counts(self) -> dict[str, int]:
-        """How many alerts there are in each status."""
+    def counts(self, *, scope: CameraScope = EVERYWHERE) -> dict[str, int]:
+        """How many alerts of the cameras in ``scope`` there are in each status."""
+        query = select(Alert.status, func.count()).where(scope.clause(Alert.camera_id))
         with self._db.reader() as session:
-            rows = session.execute(select(Alert.status, func.count()).group_by(Alert.status))
+            rows = session.execute(query.group_by(Alert.status))
             return {status: int(n) for status, n in rows}
 
     async def acknowledge(self, *, alert_id: int, actor: Principal) -> AlertRead:
@@ -271,7 +274,7 @@ class AlertService:
             row = session.execute(
                 select(Alert, AlertRule.name)
                 .join(AlertRule, AlertRule.id == Alert.rule_id)
-                .where(Alert.id == alert_id)
+                .where(Alert.id == alert_id, CameraScope.of(actor).clause(Alert.camera_id))
                 .with_for_update(of=Alert)
             ).first()
             if row is None:

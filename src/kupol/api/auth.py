@@ -19,12 +19,17 @@ from kupol.api.deps import (
     require,
 )
 from kupol.bootstrap import Container
+from kupol.cameras.schemas import CameraId
 from kupol.core.auth import Permission, Principal
 from kupol.core.auth.mfa import MfaChallenge
+from kupol.core.auth.scope import REGION_CODE
 from kupol.core.auth.service import LoginResult
 from kupol.core.errors import KupolError
 
 router = APIRouter(prefix="/api", tags=["auth"])
+RegionCode = Annotated[str, Field(pattern=REGION_CODE.pattern)]
+MAX_SCOPE = 1000
+"""At most this many cameras listed in one user's scope (regions are for more)."""
 Admin = Annotated[Principal, Depends(require(Permission.USERS_MANAGE))]
 
 
@@ -42,6 +47,14 @@ class UserRead(BaseModel):
     locale: str
     permissions: list[str] = []
     active: bool = True
+    camera_ids: list[str] = Field(
+        default_factory=list, description="The cameras of the user's scope (docs/security.md)."
+    )
+    region_codes: list[str] = Field(
+        default_factory=list,
+        description="The regions whose cameras are in the user's scope; with camera_ids "
+        "empty too, the user sees every camera.",
+    )
 
 
 class TokenOut(BaseModel):
@@ -97,11 +110,36 @@ class UserCreate(BaseModel):
     full_name: str = ""
     roles: list[str] = Field(min_length=1)
     locale: str = "ru"
-    camera_ids: list[str] = Field(
+    camera_ids: list[CameraId] = Field(
         default_factory=list,
-        description="Devices: the cameras they may submit events for (empty: any).",
+        max_length=MAX_SCOPE,
+        description="The user's scope: cameras they see (people) or may submit events for "
+        "(devices). Empty, with region_codes empty too: every camera.",
+    )
+    region_codes: list[RegionCode] = Field(
+        default_factory=list,
+        max_length=20,
+        description="The user's scope: regions (01-20) whose cameras they see.",
     )
     password: str | None = Field(None, description="Leave out to have one generated.")
+
+
+class ScopeIn(BaseModel):
+    """A user's scope (docs/security.md): both lists empty, every camera."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    camera_ids: list[CameraId] = Field(default_factory=list, max_length=MAX_SCOPE)
+    region_codes: list[RegionCode] = Field(default_factory=list, max_length=20)
+
+
+class ScopeRead(BaseModel):
+    username: str
+    camera_ids: list[str]
+    region_codes: list[str]
+    unknown_camera_ids: list[str] = Field(
+        description="Ids in camera_ids that name no registered camera (yet)."
+    )
 
 
 class UserCreated(BaseModel):
@@ -124,6 +162,8 @@ def user_read(p: Principal, active: bool = True) -> UserRead:
         locale=p.locale,
         active=active,
         permissions=[perm.value for perm in Permission if p.can(perm)],
+        camera_ids=list(p.camera_ids),
+        region_codes=list(p.region_codes),
     )
 
 
@@ -296,9 +336,24 @@ def create_user(body: UserCreate, container: ContainerDep, admin: Admin) -> User
         full_name=body.full_name,
         locale=body.locale,
         camera_ids=body.camera_ids,
+        region_codes=body.region_codes,
         actor=admin,
     )
     return UserCreated(user=user_read(principal), password=password)
+
+
+@router.put("/users/{username}/scope", response_model=ScopeRead)
+def set_scope(username: str, body: ScopeIn, container: ContainerDep, admin: Admin) -> ScopeRead:
+    """Replace the cameras and regions a user sees (both empty: every camera); audited."""
+    scope = container.auth.scopes.set(
+        username=username, camera_ids=body.camera_ids, region_codes=body.region_codes, actor=admin
+    )
+    return ScopeRead(
+        username=username,
+        camera_ids=sorted(scope.camera_ids),
+        region_codes=sorted(scope.region_codes),
+        unknown_camera_ids=container.auth.scopes.missing_cameras(scope.camera_ids),
+    )
 
 
 @router.post("/users/{username}/deactivate", status_code=status.HTTP_204_NO_CONTENT)

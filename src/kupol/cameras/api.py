@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, status
 from kupol.api.deps import ContainerDep, require
 from kupol.cameras.schemas import CameraCreate, CameraRead, CameraUpdate
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras"])
 Reader = Annotated[Principal, Depends(require(Permission.CAMERAS_READ))]
@@ -17,8 +18,9 @@ Writer = Annotated[Principal, Depends(require(Permission.CAMERAS_WRITE))]
 
 @router.get("", response_model=list[CameraRead])
 def list_cameras(container: ContainerDep, user: Reader) -> list[CameraRead]:
-    """Every registered camera (stream credentials only for those who manage cameras)."""
-    return [_for(user, c) for c in container.cameras.list()]
+    """Every registered camera in the user's scope (stream credentials only for those who
+    manage cameras)."""
+    return [_for(user, c) for c in container.cameras.list(scope=CameraScope.of(user))]
 
 
 @router.post("", response_model=CameraRead, status_code=status.HTTP_201_CREATED)
@@ -32,8 +34,8 @@ def register_camera(camera: CameraCreate, container: ContainerDep, user: Writer)
 
 @router.get("/{camera_id}", response_model=CameraRead)
 def get_camera(camera_id: str, container: ContainerDep, user: Reader) -> CameraRead:
-    """One camera."""
-    return _for(user, container.cameras.get(camera_id))
+    """One camera (404 outside the user's scope)."""
+    return _for(user, container.cameras.get(camera_id, scope=CameraScope.of(user)))
 
 
 def _for(user: Principal, camera: CameraRead) -> CameraRead:
@@ -52,9 +54,9 @@ def update_camera(
 
 
 @router.get("/{camera_id}/health")
-def camera_health(camera_id: str, container: ContainerDep, _: Reader) -> dict[str, object]:
+def camera_health(camera_id: str, container: ContainerDep, user: Reader) -> dict[str, object]:
     """The camera pipeline's health: state, frames in and out per second, lag, drops."""
-    container.cameras.get(camera_id)
+    container.cameras.get(camera_id, scope=CameraScope.of(user))
     worker = container.vision.worker(camera_id) if container.vision is not None else None
     if worker is None:
         return {"camera_id": camera_id, "state": "no pipeline"}

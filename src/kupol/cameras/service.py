@@ -10,6 +10,7 @@ from kupol.cameras.model import Camera
 from kupol.cameras.schemas import CameraCreate, CameraRead, CameraUpdate, Zone
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import EVERYWHERE, CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, NotFoundError
 from kupol.vision.config import camera_analytics
@@ -71,23 +72,25 @@ class CameraService:
             )
         return result
 
-    def get(self, camera_id: str) -> CameraRead:
-        """One camera by id."""
+    def get(self, camera_id: str, *, scope: CameraScope = EVERYWHERE) -> CameraRead:
+        """One camera by id; one outside ``scope`` is not found either."""
         with self._db.reader() as session:
             row = session.get(Camera, camera_id)
-            if row is None:
+            if row is None or not scope.allows(row.id, row.region_code):
                 raise NotFoundError(f"no camera {camera_id!r}")
             return CameraRead.model_validate(row)
 
-    def list(self, *, enabled_only: bool = False) -> builtins.list[CameraRead]:
-        """Every camera, by id."""
-        query = select(Camera).order_by(Camera.id)
+    def list(
+        self, *, enabled_only: bool = False, scope: CameraScope = EVERYWHERE
+    ) -> builtins.list[CameraRead]:
+        """Every camera in ``scope``, by id."""
+        query = select(Camera).where(scope.clause(Camera.id)).order_by(Camera.id)
         if enabled_only:
             query = query.where(Camera.enabled.is_(True))
         with self._db.reader() as session:
             return [CameraRead.model_validate(row) for row in session.scalars(query)]
 
-    def known_ids(self) -> set[str]:
-        """The ids of all registered cameras."""
+    def known_ids(self, *, scope: CameraScope = EVERYWHERE) -> set[str]:
+        """The ids of the registered cameras in ``scope``."""
         with self._db.reader() as session:
-            return set(session.scalars(select(Camera.id)))
+            return set(session.scalars(select(Camera.id).where(scope.clause(Camera.id))))

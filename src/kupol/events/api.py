@@ -14,6 +14,7 @@ from pydantic import AwareDatetime
 
 from kupol.api.deps import ContainerDep, CurrentUser, Why, require
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.errors import (
     ConflictError,
     FieldProblem,
@@ -59,12 +60,16 @@ async def ingest_events(
         raise InvalidInputError(
             "events name cameras that are not registered; none accepted", problems=problems
         )
-    foreign = sorted({e.camera_id for e in batch.events if not user.may_submit_for(e.camera_id)})
-    if foreign:
-        raise PermissionDeniedError(
-            f"{user.username} may submit events only for {', '.join(user.camera_ids)}, "
-            f"not for {', '.join(foreign)}; none accepted"
-        )
+    scope = CameraScope.of(user)
+    if not scope.everywhere:
+        # A bound device, or a person scoped to cameras and regions: only for those.
+        mine = await asyncio.to_thread(container.cameras.known_ids, scope=scope)
+        foreign = sorted({e.camera_id for e in batch.events if e.camera_id not in mine})
+        if foreign:
+            raise PermissionDeniedError(
+                f"{user.username} may submit events only for the cameras in their scope "
+                f"({scope}), not for {', '.join(foreign)}; none accepted"
+            )
     await container.bus.publish(*(to_message(e) for e in batch.events))
     return IngestReceipt(accepted=len(batch.events), ids=[e.id for e in batch.events])
 

@@ -7,9 +7,11 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, Justification
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import NotFoundError
 from kupol.events.model import CameraEvent
@@ -45,7 +47,12 @@ class EventQueries:
         has an answer; nothing is returned if it cannot be written.
         """
         actor.require(Permission.EVENTS_READ)
-        query = select(CameraEvent).order_by(CameraEvent.occurred_at.desc())
+        scope = CameraScope.of(actor)
+        query = (
+            select(CameraEvent)
+            .where(scope.clause(CameraEvent.camera_id))
+            .order_by(CameraEvent.occurred_at.desc())
+        )
         if filters.camera_id:
             query = query.where(CameraEvent.camera_id == filters.camera_id)
         if filters.type:
@@ -65,6 +72,7 @@ class EventQueries:
             k: str(v) for k, v in asdict(filters).items() if v is not None
         }
         details["results"] = [str(e.id) for e in found]
+        details.update(scope.for_audit())
         self._audit.access(
             actor=actor, why=why, action="search", resource_type="camera_event", details=details
         )
@@ -81,9 +89,7 @@ class EventQueries:
             resource_id=str(event_id),
         )
         with self._db.reader() as session:
-            row = session.get(CameraEvent, event_id)
-            if row is None:
-                raise NotFoundError(f"no event {event_id}")
+            row = _event(session, event_id, CameraScope.of(actor))
             return CameraEventRead.model_validate(row)
 
     def evidence(
@@ -100,15 +106,23 @@ class EventQueries:
             details={"index": index},
         )
         with self._db.reader() as session:
-            row = session.get(CameraEvent, event_id)
-            if row is None:
-                raise NotFoundError(f"no event {event_id}")
+            row = _event(session, event_id, CameraScope.of(actor))
             if not 0 <= index < len(row.evidence):
                 raise NotFoundError(f"event {event_id} has no evidence #{index}")
             return {
                 **{k: str(v) for k, v in row.evidence[index].items()},
                 "camera_id": row.camera_id,
             }
+
+
+def _event(session: Session, event_id: UUID, scope: CameraScope) -> CameraEvent:
+    """The event ``event_id``; one outside ``scope`` is not found either."""
+    row = session.scalar(
+        select(CameraEvent).where(CameraEvent.id == event_id, scope.clause(CameraEvent.camera_id))
+    )
+    if row is None:
+        raise NotFoundError(f"no event {event_id}")
+    return row
 
 
 __all__ = ["EventFilter", "EventQueries", "Justification"]

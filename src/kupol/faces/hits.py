@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
@@ -35,7 +36,13 @@ class HitService:
             raise InvalidInputError("limit must be between 1 and 1000")
         if status is not None and status not in {s.value for s in HitStatus}:
             raise InvalidInputError(f"unknown hit status {status!r}")
-        query = select(FaceHit).order_by(FaceHit.last_seen_at.desc()).limit(min(limit, 1000))
+        scope = CameraScope.of(actor)
+        query = (
+            select(FaceHit)
+            .where(scope.clause(FaceHit.camera_id))
+            .order_by(FaceHit.last_seen_at.desc())
+            .limit(min(limit, 1000))
+        )
         if status:
             query = query.where(FaceHit.status == status)
         with self._db.reader() as session:
@@ -45,7 +52,7 @@ class HitService:
             why=why,
             action="search",
             resource_type="face_hit",
-            details={"status": status, "returned": [h.id for h in result]},
+            details={"status": status, "returned": [h.id for h in result], **scope.for_audit()},
         )
         return result
 
@@ -53,7 +60,7 @@ class HitService:
         """One hit."""
         actor.require(Permission.FACE_HITS_REVIEW)
         with self._db.reader() as session:
-            result = _read(session, _hit(session, hit_id))
+            result = _read(session, _hit(session, hit_id, scope=CameraScope.of(actor)))
         self._audit.access(
             actor=actor, why=why, action="view", resource_type="face_hit", resource_id=str(hit_id)
         )
@@ -65,7 +72,7 @@ class HitService:
         if which not in {"probe", "enrolled"}:
             raise InvalidInputError("which must be probe or enrolled")
         with self._db.reader() as session:
-            hit = _hit(session, hit_id)
+            hit = _hit(session, hit_id, scope=CameraScope.of(actor))
             if which == "probe":
                 if not hit.probe_uri:
                     raise NotFoundError(
@@ -95,7 +102,7 @@ class HitService:
         if decision.status == HitStatus.PENDING:
             raise InvalidInputError("a decision is confirmed or rejected")
         with self._db.unit_of_work() as session:
-            hit = _hit(session, hit_id, lock=True)
+            hit = _hit(session, hit_id, scope=CameraScope.of(actor), lock=True)
             if hit.status != HitStatus.PENDING.value:
                 raise ConflictError(f"hit {hit_id} was already {hit.status} by {hit.decided_by}")
             hit.status = decision.status.value
@@ -171,8 +178,9 @@ def threshold_report(
     )
 
 
-def _hit(session: Session, hit_id: int, *, lock: bool = False) -> FaceHit:
-    query = select(FaceHit).where(FaceHit.id == hit_id)
+def _hit(session: Session, hit_id: int, *, scope: CameraScope, lock: bool = False) -> FaceHit:
+    """The hit ``hit_id``; one outside ``scope`` is not found either."""
+    query = select(FaceHit).where(FaceHit.id == hit_id, scope.clause(FaceHit.camera_id))
     if lock:
         query = query.with_for_update()
     hit = session.scalars(query).first()

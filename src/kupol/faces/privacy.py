@@ -21,9 +21,11 @@ import av
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from sqlalchemy import select
 
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import (
     ConflictError,
@@ -162,7 +164,12 @@ class FaceExport:
                 what="subject photo",
             ).embedding
         with self._db.reader() as session:
-            event = session.get(CameraEvent, event_id)
+            event = session.scalar(
+                select(CameraEvent).where(
+                    CameraEvent.id == event_id,
+                    CameraScope.of(actor).clause(CameraEvent.camera_id),
+                )
+            )
             if event is None:
                 raise NotFoundError(f"no event {event_id}")
             evidence = list(event.evidence)

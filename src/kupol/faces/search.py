@@ -19,6 +19,7 @@ from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, Justification
 from kupol.core.audit.model import AuditEntry
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import (
     InvalidInputError,
@@ -215,7 +216,8 @@ class FaceSearch:
         floor = now - self._retention
         since = max(query.since, floor) if query.since else floor
         min_similarity = query.min_similarity or self._default_min
-        sightings = self._candidates(probe.embedding, query, since, min_similarity, now)
+        scope = CameraScope.of(actor)
+        sightings = self._candidates(probe.embedding, query, scope, since, min_similarity, now)
         sightings.sort(key=lambda s: s.seen_at)
         sightings = sightings[: query.limit]
         self._audit.access(
@@ -229,6 +231,7 @@ class FaceSearch:
                 "cameras": list(query.camera_ids),
                 "min_similarity": min_similarity,
                 "returned": [s.id for s in sightings],
+                **scope.for_audit(),
             },
         )
         return SearchResult(
@@ -243,22 +246,28 @@ class FaceSearch:
         self,
         template: NDArray[np.float32],
         query: SearchQuery,
+        scope: CameraScope,
         since: datetime,
         min_similarity: float,
         now: datetime,
     ) -> list[SightingRead]:
-        """Nearest sightings that pass the filters: the index is asked for more until enough
-        pass, or until it has nothing more above the similarity floor."""
+        """Nearest sightings that pass the filters and the user's scope: the index is asked
+        for more until enough pass, or until it has nothing more above the similarity floor."""
         k = max(50, query.limit * 5)
         while True:
             candidates = self._index.search(template, k, min_similarity)
-            found = self._filtered(candidates, query, since, now)
+            found = self._filtered(candidates, query, scope, since, now)
             if len(found) >= query.limit or len(candidates) < k or k >= len(self._index):
                 return found
             k *= 4
 
     def _filtered(
-        self, candidates: dict[int, float], query: SearchQuery, since: datetime, now: datetime
+        self,
+        candidates: dict[int, float],
+        query: SearchQuery,
+        scope: CameraScope,
+        since: datetime,
+        now: datetime,
     ) -> list[SightingRead]:
         if not candidates:
             return []
@@ -269,6 +278,7 @@ class FaceSearch:
                 FaceSighting.id.in_(list(candidates)),
                 FaceSighting.expires_at > now,
                 FaceSighting.seen_at >= since,
+                scope.clause(FaceSighting.camera_id),
             )
         )
         if query.until:
@@ -299,7 +309,12 @@ class FaceSearch:
             raise PurposeRequiredError("viewing a face sighting needs a case number")
         now = utcnow()
         with self._db.reader() as session:
-            row = session.get(FaceSighting, sighting_id)
+            row = session.scalar(
+                select(FaceSighting).where(
+                    FaceSighting.id == sighting_id,
+                    CameraScope.of(actor).clause(FaceSighting.camera_id),
+                )
+            )
             if row is None or row.expires_at <= now or row.seen_at <= now - self._retention:
                 raise NotFoundError(f"no face sighting {sighting_id} (expired or never stored)")
             uri = row.crop_uri

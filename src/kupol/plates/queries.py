@@ -28,6 +28,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, Justification
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError, NotFoundError
 from kupol.faces.files import FaceFiles
@@ -117,9 +118,13 @@ class PlateQueries:
     def crop(self, *, sighting_id: int, actor: Principal, why: Justification) -> bytes:
         """The evidence crop (JPEG) of one sighting: for field roles, with a purpose; audited."""
         actor.require(Permission.PLATES_SEARCH)
+        scope = CameraScope.of(actor)
         with self._db.reader() as session:
-            row = session.get(PlateSighting, sighting_id)
-            uri = row.crop_uri if row is not None else None
+            uri = session.scalar(
+                select(PlateSighting.crop_uri).where(
+                    PlateSighting.id == sighting_id, scope.clause(PlateSighting.camera_id)
+                )
+            )
         if uri is None or self._files is None:
             raise NotFoundError(f"no crop stored for plate sighting {sighting_id}")
         data = self._files.read(uri)
@@ -160,6 +165,9 @@ class PlateQueries:
                 check = lambda plate: within_one(plate, wanted)  # noqa: E731
         if filters.camera_id:
             conditions.append(PlateSighting.camera_id == filters.camera_id)
+        scope = CameraScope.of(actor)
+        if not scope.everywhere:
+            conditions.append(scope.clause(PlateSighting.camera_id))
         if filters.since:
             conditions.append(PlateSighting.seen_at >= filters.since)
         if filters.until:
@@ -185,6 +193,7 @@ class PlateQueries:
                 "since": filters.since.isoformat() if filters.since else None,
                 "until": filters.until.isoformat() if filters.until else None,
                 "returned": [r.id for r in rows],
+                **scope.for_audit(),
             },
         )
         return rows
@@ -205,12 +214,15 @@ class PlateQueries:
             raise InvalidInputError("give the plate")
         if until <= since:
             raise InvalidInputError("until must be after since")
+        # A scoped user's route is the vehicle's way through their cameras only.
+        scope = CameraScope.of(actor)
         query = (
             _joined()
             .where(
                 PlateSighting.plate == wanted,
                 PlateSighting.seen_at >= since,
                 PlateSighting.seen_at < until,
+                scope.clause(PlateSighting.camera_id),
             )
             .order_by(PlateSighting.seen_at, PlateSighting.id)
             .limit(MAX_LIMIT)
@@ -241,6 +253,7 @@ class PlateQueries:
                 "since": since.isoformat(),
                 "until": until.isoformat(),
                 "returned": [s.id for s in sightings],
+                **scope.for_audit(),
             },
         )
         return Route(plate=wanted, sightings=sightings, legs=legs, suspicions=suspicions)

@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import select
 
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError
 from kupol.traffic.model import CrossingEvent
@@ -69,7 +70,8 @@ class CrossingDashboard:
         self._zone = zone
 
     def crossings(self, *, actor: Principal) -> list[dict[str, object]]:
-        """Every crossing that counted something, with its camera and last activity."""
+        """Every crossing of the actor's scope that counted something, with its camera and
+        last activity."""
         actor.require(Permission.TRAFFIC_STATS)
         from sqlalchemy import func
 
@@ -78,6 +80,7 @@ class CrossingDashboard:
                 select(
                     CrossingEvent.crossing_id, CrossingEvent.camera_id, func.max(CrossingEvent.at)
                 )
+                .where(CameraScope.of(actor).clause(CrossingEvent.camera_id))
                 .group_by(CrossingEvent.crossing_id, CrossingEvent.camera_id)
                 .order_by(CrossingEvent.crossing_id)
             )
@@ -98,11 +101,14 @@ class CrossingDashboard:
         days: dict[date, Tally] = defaultdict(Tally)
         total = Tally()
         with self._db.reader() as session:
+            # Only what the actor's cameras counted: a crossing outside the scope reads like
+            # one that counted nothing (as an unknown crossing does).
             rows = session.execute(
                 select(CrossingEvent.kind, CrossingEvent.at, CrossingEvent.value).where(
                     CrossingEvent.crossing_id == crossing_id,
                     CrossingEvent.at >= start,
                     CrossingEvent.at < end,
+                    CameraScope.of(actor).clause(CrossingEvent.camera_id),
                 )
             )
             for kind, at, value in rows:

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.plates.formats import normalise
@@ -156,7 +157,12 @@ class NoticeService:
         actor.require(Permission.VIOLATIONS_READ)
         if not 1 <= limit <= MAX_PAGE:
             raise InvalidInputError(f"limit must be between 1 and {MAX_PAGE}")
-        query = select(Notice, Violation).join(Violation, Violation.id == Notice.violation_id)
+        scope = CameraScope.of(actor)
+        query = (
+            select(Notice, Violation)
+            .join(Violation, Violation.id == Notice.violation_id)
+            .where(scope.clause(Violation.camera_id))
+        )
         if status:
             query = query.where(Notice.status == status)
         if payment:
@@ -172,7 +178,7 @@ class NoticeService:
             why=why,
             action="list",
             resource_type="traffic_notice",
-            details={"returned": [n.id for n in found], "plate": plate},
+            details={"returned": [n.id for n in found], "plate": plate, **scope.for_audit()},
         )
         return total, found
 
@@ -180,7 +186,7 @@ class NoticeService:
         """One notice (audited)."""
         actor.require(Permission.VIOLATIONS_READ)
         with self._db.reader() as session:
-            view = _view(*_notice(session, notice_id))
+            view = _view(*_notice(session, notice_id, actor))
         self._audit.access(
             actor=actor,
             why=why,
@@ -197,7 +203,7 @@ class NoticeService:
 
         actor.require(Permission.VIOLATIONS_READ)
         with self._db.reader() as session:
-            notice, violation = _notice(session, notice_id)
+            notice, violation = _notice(session, notice_id, actor)
             view = _view(notice, violation)
             camera = session.get(Camera, violation.camera_id)
             measured, signed = dict(violation.measured), violation.signed
@@ -248,7 +254,7 @@ class NoticeService:
         if not 3 <= len(reference.strip()) <= 120:
             raise InvalidInputError("give the payment's reference or the cancellation's reason")
         with self._db.unit_of_work() as session:
-            notice, violation = _notice(session, notice_id, lock=True)
+            notice, violation = _notice(session, notice_id, actor, lock=True)
             if notice.payment != "unpaid":
                 raise ConflictError(f"notice {notice.number} is {notice.payment} already")
             if status == "paid":
@@ -306,7 +312,7 @@ class NoticeService:
         if not 3 <= len(reason) <= 120:
             raise InvalidInputError("give the refund's reason (the decision that quashed it)")
         with self._db.unit_of_work() as session:
-            notice, violation = _notice(session, notice_id, lock=True)
+            notice, violation = _notice(session, notice_id, actor, lock=True)
             if notice.payment != "paid":
                 raise ConflictError(f"notice {notice.number} is {notice.payment}, not paid")
             assert notice.paid_on is not None
@@ -345,11 +351,15 @@ def _address(notice: Notice, violation: Violation, owner: RegisteredVehicle, day
         notice.discount_until = day + timedelta(days=violation.discount_days)
 
 
-def _notice(session: Session, notice_id: int, *, lock: bool = False) -> tuple[Notice, Violation]:
+def _notice(
+    session: Session, notice_id: int, actor: Principal, *, lock: bool = False
+) -> tuple[Notice, Violation]:
+    """The notice and its violation; one of a camera outside the actor's scope is not found
+    either."""
     query = (
         select(Notice, Violation)
         .join(Violation, Violation.id == Notice.violation_id)
-        .where(Notice.id == notice_id)
+        .where(Notice.id == notice_id, CameraScope.of(actor).clause(Violation.camera_id))
     )
     if lock:
         query = query.with_for_update(of=Notice)

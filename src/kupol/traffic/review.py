@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
-from kupol.core.db import Database, fetch
+from kupol.core.auth.scope import CameraScope
+from kupol.core.db import Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
 from kupol.faces.files import FaceFiles
@@ -165,7 +166,10 @@ class ReviewService:
             raise InvalidInputError(f"limit must be between 1 and {MAX_PAGE}")
         if offset < 0:
             raise InvalidInputError("offset cannot be negative")
-        query = select(Violation).where(Violation.status == status)
+        scope = CameraScope.of(actor)
+        query = select(Violation).where(
+            Violation.status == status, scope.clause(Violation.camera_id)
+        )
         if camera_id:
             query = query.where(Violation.camera_id == camera_id)
         if offence:
@@ -184,7 +188,7 @@ class ReviewService:
             why=why,
             action="list",
             resource_type="traffic_violation",
-            details={"status": status, "returned": [v.id for v in found]},
+            details={"status": status, "returned": [v.id for v in found], **scope.for_audit()},
         )
         return total, found
 
@@ -192,7 +196,7 @@ class ReviewService:
         """One violation with its evidence list (audited)."""
         actor.require(Permission.VIOLATIONS_READ)
         with self._db.reader() as session:
-            [view] = _views(session, [_violation(session, violation_id)])
+            [view] = _views(session, [_violation(session, violation_id, actor)])
         self._audit.access(
             actor=actor,
             why=why,
@@ -209,7 +213,7 @@ class ReviewService:
         recorded when it was made (audited)."""
         actor.require(Permission.VIOLATIONS_READ)
         with self._db.reader() as session:
-            row = _violation(session, violation_id)
+            row = _violation(session, violation_id, actor)
             items = list(row.evidence)
         if not 0 <= index < len(items):
             raise NotFoundError(f"violation {violation_id} has no evidence {index}")
@@ -250,7 +254,7 @@ class ReviewService:
                 raise InvalidInputError(f"{plate!r} is not a plate")
             corrected = reading.text
         with self._db.unit_of_work() as session:
-            row = _violation(session, violation_id, lock=True)
+            row = _violation(session, violation_id, actor, lock=True)
             _undecided(row)
             self._check_evidence(row)
             camera_plate, source = _plate_of(session, row)
@@ -341,7 +345,7 @@ class ReviewService:
         if reason == "other" and len(text) < 5:
             raise InvalidInputError("say why in a note (at least 5 characters) for 'other'")
         with self._db.unit_of_work() as session:
-            row = _violation(session, violation_id, lock=True)
+            row = _violation(session, violation_id, actor, lock=True)
             _undecided(row)
             row.status, row.decided_by, row.decided_at = "rejected", actor.username, utcnow()
             row.reject_reason, row.decision_note = reason, text or None
@@ -367,7 +371,7 @@ class ReviewService:
         signature covers."""
         actor.require(Permission.VIOLATIONS_READ)
         with self._db.reader() as session:
-            row = _violation(session, violation_id)
+            row = _violation(session, violation_id, actor)
             signed, evidence = row.signed, list(row.evidence)
             notice = session.scalar(select(Notice).where(Notice.violation_id == violation_id))
             current = {
@@ -422,7 +426,8 @@ class ReviewService:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> list[RuleCameraStats]:
-        """Decisions per rule and camera, with rejections by reason (no personal data)."""
+        """Decisions per rule and camera of the actor's scope, with rejections by reason (no
+        personal data)."""
         actor.require(Permission.TRAFFIC_STATS)
         query = select(
             Violation.offence,
@@ -433,6 +438,7 @@ class ReviewService:
         ).group_by(
             Violation.offence, Violation.camera_id, Violation.status, Violation.reject_reason
         )
+        query = query.where(CameraScope.of(actor).clause(Violation.camera_id))
         if since is not None:
             query = query.where(Violation.occurred_at >= since)
         if until is not None:
@@ -458,8 +464,18 @@ class ReviewService:
         ]
 
 
-def _violation(session: Session, violation_id: int, *, lock: bool = False) -> Violation:
-    return fetch(session, Violation, violation_id, what="violation", lock=lock)
+def _violation(
+    session: Session, violation_id: int, actor: Principal, *, lock: bool = False
+) -> Violation:
+    """The violation ``violation_id``; one of a camera outside the actor's scope is not found
+    either (``lock``: locked for update)."""
+    query = select(Violation).where(
+        Violation.id == violation_id, CameraScope.of(actor).clause(Violation.camera_id)
+    )
+    row = session.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise NotFoundError(f"no violation {violation_id}")
+    return row
 
 
 def _undecided(row: Violation) -> None:

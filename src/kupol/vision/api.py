@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 
 from kupol.api.deps import ContainerDep, Why, require
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.errors import ServiceUnavailableError
 from kupol.vision.config import CameraAnalytics
 from kupol.vision.detections import class_name
@@ -33,8 +34,9 @@ TrackReader = Annotated[Principal, Depends(require(Permission.TRACKS_READ))]
 BOUNDARY = "kupolframe"
 
 
-def _worker(container: Container, camera_id: str) -> CameraWorker:
-    container.cameras.get(camera_id)  # 404 for an unknown camera
+def _worker(container: Container, camera_id: str, user: Principal) -> CameraWorker:
+    # 404 for an unknown camera, and for one outside the user's scope
+    container.cameras.get(camera_id, scope=CameraScope.of(user))
     worker = container.vision.worker(camera_id) if container.vision is not None else None
     if worker is None:
         raise ServiceUnavailableError(
@@ -52,7 +54,7 @@ def live_snapshot(
     annotate: bool = Query(True, description="Draw boxes, track ids and zones."),
 ) -> Response:
     """The latest analysed frame as JPEG (audited)."""
-    worker = _worker(container, camera_id)
+    worker = _worker(container, camera_id, user)
     jpeg = worker.live_jpeg(annotate=annotate)
     if jpeg is None:
         raise ServiceUnavailableError(f"camera {camera_id!r} has no frame yet")
@@ -67,7 +69,7 @@ async def live_stream(
     camera_id: str, request: Request, container: ContainerDep, user: Viewer, why: Why
 ) -> StreamingResponse:
     """The annotated live view as an MJPEG stream (audited once, when it opens)."""
-    worker = _worker(container, camera_id)
+    worker = _worker(container, camera_id, user)
     await asyncio.to_thread(
         container.audit.access,
         actor=user,
@@ -107,7 +109,7 @@ async def live_stream(
 def live_objects(camera_id: str, container: ContainerDep, user: Viewer) -> dict[str, Any]:
     """What the camera's pipeline tracks now: class, track id and box (0..1) of each object;
     how many are in each zone, and line crossings since the pipeline last (re)started."""
-    worker = _worker(container, camera_id)
+    worker = _worker(container, camera_id, user)
     seen = worker.live_objects()
     if seen is None:
         return {"camera_id": camera_id, "pts_s": None, "objects": [], "counts": {}}
@@ -135,11 +137,16 @@ def live_objects(camera_id: str, container: ContainerDep, user: Viewer) -> dict[
 
 
 @router.get("/api/vision/health")
-def pipelines_health(container: ContainerDep, _: Reader) -> list[dict[str, object]]:
-    """Every running camera pipeline: state, frames in/out per second, lag, drops, errors."""
+def pipelines_health(container: ContainerDep, user: Reader) -> list[dict[str, object]]:
+    """Every running camera pipeline in the user's scope: state, frames in/out per second,
+    lag, drops, errors."""
     if container.vision is None:
         return []
-    return [vars(h).copy() for h in container.vision.health()]
+    scope = CameraScope.of(user)
+    shown = None if scope.everywhere else container.cameras.known_ids(scope=scope)
+    return [
+        vars(h).copy() for h in container.vision.health() if shown is None or h.camera_id in shown
+    ]
 
 
 @router.get("/api/vision/analytics-schema")

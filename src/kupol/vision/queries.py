@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from kupol.core.audit import AuditLog, Justification
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import NotFoundError
 from kupol.vision.model import TrackRecord
@@ -38,7 +39,12 @@ class TrackQueries:
     ) -> list[dict[str, Any]]:
         """Tracks matching ``filters``, newest first, without their paths."""
         actor.require(Permission.TRACKS_READ)
-        query = select(TrackRecord).order_by(TrackRecord.started_at.desc())
+        scope = CameraScope.of(actor)
+        query = (
+            select(TrackRecord)
+            .where(scope.clause(TrackRecord.camera_id))
+            .order_by(TrackRecord.started_at.desc())
+        )
         if filters.camera_id:
             query = query.where(TrackRecord.camera_id == filters.camera_id)
         if filters.object_class:
@@ -61,6 +67,7 @@ class TrackQueries:
                     if v is not None
                 },
                 "returned": [r["id"] for r in rows],
+                **scope.for_audit(),
             },
         )
         return rows
@@ -68,8 +75,13 @@ class TrackQueries:
     def get(self, *, track_id: str, actor: Principal, why: Justification) -> dict[str, Any]:
         """One track with its path (the object's walk across the camera's view)."""
         actor.require(Permission.TRACKS_READ)
+        scope = CameraScope.of(actor)
         with self._db.reader() as session:
-            row = session.get(TrackRecord, track_id)
+            row = session.scalar(
+                select(TrackRecord).where(
+                    TrackRecord.id == track_id, scope.clause(TrackRecord.camera_id)
+                )
+            )
             if row is None:
                 raise NotFoundError(f"no track {track_id!r}")
             result = row.summary() | {"path": row.path, "last_box": row.last_box}

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from kupol.api.deps import get_container
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.faces.hits import MIN_DECISIONS_FOR_SUGGESTION
 from kupol.faces.model import HitStatus, WatchlistKind
 from kupol.web.mapview import build_map, country_projection
@@ -28,7 +29,7 @@ QUALITY_REASONS = ("too_small", "blurred", "turned", "low_confidence")
 def _camera_names(request: Request, user: Principal) -> dict[str, str]:
     if not user.can(Permission.CAMERAS_READ):
         return {}
-    return {c.id: c.name for c in get_container(request).cameras.list()}
+    return {c.id: c.name for c in get_container(request).cameras.list(scope=CameraScope.of(user))}
 
 
 @router.get("/faces/watchlists")

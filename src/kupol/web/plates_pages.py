@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from kupol.api.deps import get_container
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.plates.hotlists import KINDS
 from kupol.plates.queries import MAX_LIMIT, Match
 from kupol.web.mapview import build_map, country_projection
@@ -27,7 +28,7 @@ router = APIRouter(include_in_schema=False)
 def _cameras(request: Request, user: Principal) -> dict[str, str]:
     if not user.can(Permission.CAMERAS_READ):
         return {}
-    return {c.id: c.name for c in get_container(request).cameras.list()}
+    return {c.id: c.name for c in get_container(request).cameras.list(scope=CameraScope.of(user))}
 
 
 @router.get("/plates/search")

@@ -21,6 +21,7 @@ from kupol.api.deps import get_container
 from kupol.bootstrap import Container
 from kupol.cameras.model import CameraKind
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.web import (
     antifraud_pages,
     citizens_pages,
@@ -78,9 +79,9 @@ def dashboard(request: Request) -> Response:
             return RedirectResponse(home.path, status_code=303)
         return forbidden(request, user, Permission.ALERTS_READ)
     container = get_container(request)
-    counts = {s.value: 0 for s in AlertStatus} | container.alerts.counts()
+    counts = {s.value: 0 for s in AlertStatus} | container.alerts.counts(scope=CameraScope.of(user))
     names = (
-        {c.id: c.name for c in container.cameras.list()}
+        {c.id: c.name for c in container.cameras.list(scope=CameraScope.of(user))}
         if user.can(Permission.CAMERAS_READ)
         else {}
     )
@@ -110,7 +111,7 @@ def camera_map(request: Request) -> Response:
     container = get_container(request)
     cameras = [
         c if user.can(Permission.CAMERAS_WRITE) else c.without_credentials()
-        for c in container.cameras.list()
+        for c in container.cameras.list(scope=CameraScope.of(user))
     ]
     view = build_map(cameras=cameras, locale=user.locale)
     alerts = _active_alerts(container, user) if user.can(Permission.ALERTS_READ) else []
@@ -139,7 +140,7 @@ def live_cameras(request: Request) -> Response:
     user = guard(request, page("cameras").permission)
     if not isinstance(user, Principal):
         return user
-    cameras = get_container(request).cameras.list()
+    cameras = get_container(request).cameras.list(scope=CameraScope.of(user))
     # Cameras that can have a pipeline first: they are what the operator came to watch.
     cameras.sort(key=lambda c: not (c.enabled and c.stream_url))
     return render(
@@ -171,7 +172,11 @@ def event_search(request: Request, camera_id: str | None = None) -> Response:
     user = guard(request, page("search").permission)
     if not isinstance(user, Principal):
         return user
-    cameras = get_container(request).cameras.list() if user.can(Permission.CAMERAS_READ) else []
+    cameras = (
+        get_container(request).cameras.list(scope=CameraScope.of(user))
+        if user.can(Permission.CAMERAS_READ)
+        else []
+    )
     return render(
         request,
         "search.html",

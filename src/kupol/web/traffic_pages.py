@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from kupol.api.deps import get_container
 from kupol.core.auth import Permission, Principal
+from kupol.core.auth.scope import CameraScope
 from kupol.traffic.review import REJECT_REASONS
 from kupol.web.rendering import guard, render
 from kupol.web.session import group_pages, page
@@ -22,7 +23,7 @@ router = APIRouter(include_in_schema=False)
 def _cameras(request: Request, user: Principal) -> dict[str, str]:
     if not user.can(Permission.CAMERAS_READ):
         return {}
-    return {c.id: c.name for c in get_container(request).cameras.list()}
+    return {c.id: c.name for c in get_container(request).cameras.list(scope=CameraScope.of(user))}
 
 
 @router.get("/traffic/review")
@@ -86,7 +87,7 @@ def calibration(request: Request) -> Response:
             "name": c.name,
             "traffic": (c.analytics or {}).get("traffic", {}),
         }
-        for c in container.cameras.list()
+        for c in container.cameras.list(scope=CameraScope.of(user))
     ]
     return render(
         request,

@@ -38,8 +38,10 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # Cameras this user may submit events for (devices); empty: any camera.
+    # The user's scope (scope.py): the cameras a person sees and a device may submit events
+    # for, and the regions whose cameras a person sees. Both empty: every camera.
     camera_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    region_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     locale: Mapped[str] = mapped_column(String(2), default="ru")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     token_version: Mapped[int] = mapped_column(Integer, default=0)

@@ -17,6 +17,7 @@ from kupol.core.auth.mfa import MFA_STEP_S, MfaChallenge, MfaStep, TwoFactor, Wr
 from kupol.core.auth.model import Role, User
 from kupol.core.auth.permissions import Permission, has_permission
 from kupol.core.auth.ratelimit import FailureLimiter
+from kupol.core.auth.scope import UserScopes, checked_scope
 from kupol.core.auth.sessions import IdleSessions, SessionPolicy
 from kupol.core.auth.tokens import TokenSigner
 from kupol.core.db import Database
@@ -50,10 +51,8 @@ class Principal:
     roles: tuple[str, ...]
     locale: str
     camera_ids: tuple[str, ...] = ()
-
-    def may_submit_for(self, camera_id: str) -> bool:
-        """Whether this user may submit events for ``camera_id`` (devices are bound to theirs)."""
-        return not self.camera_ids or camera_id in self.camera_ids
+    region_codes: tuple[str, ...] = ()
+    """With ``camera_ids``, the part of the camera network the user sees (see scope.py)."""
 
     def can(self, permission: Permission) -> bool:
         """Whether this user holds ``permission``."""
@@ -84,6 +83,7 @@ def _principal(user: User) -> Principal:
         roles=tuple(user.roles),
         locale=user.locale,
         camera_ids=tuple(user.camera_ids or ()),
+        region_codes=tuple(user.region_codes or ()),
     )
 
 
@@ -127,6 +127,7 @@ class AuthService:
             step: signer.for_purpose(f"mfa-{step}", ttl_s=MFA_STEP_S) for step in ("code", "enrol")
         }
         self.idle = IdleSessions(db=db, timeout_s=self.policy.idle_timeout_s)
+        self.scopes = UserScopes(db=db, audit=audit, forget=self._forget_recent)
         self._recent: dict[str, tuple[Principal, float]] = {}
         """Tokens checked in the last ``RECHECK_S`` seconds: a switch screening hundreds of
         calls a second is not looked up in the database for each. Emptied by every change
@@ -142,9 +143,13 @@ class AuthService:
         full_name: str = "",
         locale: str = "ru",
         camera_ids: Iterable[str] = (),
+        region_codes: Iterable[str] = (),
         actor: Principal = SYSTEM,
     ) -> tuple[Principal, str]:
-        """Create a user; returns the user and the password (generated when ``None``)."""
+        """Create a user; returns the user and the password (generated when ``None``).
+
+        ``camera_ids`` and ``region_codes`` are the user's scope (scope.py): empty, every
+        camera."""
         if not USERNAME.match(username):
             raise InvalidInputError(
                 "username must be 2-64 characters: lower-case letters, digits, . _ -, "
@@ -152,6 +157,7 @@ class AuthService:
                 problems=[FieldProblem(field="username", message="invalid format")],
             )
         role_list = validate_roles(roles)
+        cameras, regions = checked_scope(camera_ids=camera_ids, region_codes=region_codes)
         if locale not in LOCALES:
             raise InvalidInputError(f"locale must be one of {', '.join(LOCALES)}")
         password = password if password is not None else secrets.token_urlsafe(12)
@@ -164,7 +170,8 @@ class AuthService:
                 full_name=full_name,
                 roles=role_list,
                 locale=locale,
-                camera_ids=sorted(set(camera_ids)),
+                camera_ids=cameras,
+                region_codes=regions,
                 password_hash=self._hasher.hash(password),
                 active=True,
                 token_version=0,
@@ -179,7 +186,7 @@ class AuthService:
                     action="create",
                     resource_type="user",
                     resource_id=username,
-                    details={"roles": role_list, "camera_ids": sorted(set(camera_ids))},
+                    details={"roles": role_list, "camera_ids": cameras, "region_codes": regions},
                 ),
                 session=session,
             )
