@@ -74,6 +74,7 @@ bench: setup
 	$(BIN)/python bench/scooters.py
 	$(BIN)/python bench/load.py --seconds 60
 	$(BIN)/python bench/fault_worker_kill.py
+	$(BIN)/python bench/fault_restarts.py
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py

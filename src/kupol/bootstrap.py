@@ -32,10 +32,10 @@ from kupol.core.auth.sessions import SessionPolicy
 from kupol.core.auth.tokens import TokenSigner
 from kupol.core.bus import Bus, InProcessBus
 from kupol.core.bus.base import Handler
-from kupol.core.db import Database
+from kupol.core.db import ClockSync, Database
 from kupol.core.errors import ConfigError
 from kupol.core.live import LiveFeed
-from kupol.core.messages import Event, utcnow
+from kupol.core.messages import PROCESS_CLOCK, Clock, Event, utcnow
 from kupol.core.metrics import Metrics
 from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
@@ -76,7 +76,9 @@ if TYPE_CHECKING:
     from kupol.traffic.controller import MqttSignalFeed
 
 log = logging.getLogger(__name__)
-RECORDER_BATCH = 500
+RECORDER_BATCH = 2000
+"""Events the recorder stores in one transaction: on NATS, up to four packs of 500 (one commit,
+one flush of the write-ahead log, instead of four; bench/load.py)."""
 
 
 @dataclass(kw_only=True)
@@ -97,6 +99,7 @@ class Container:
     quarantine: Quarantine
     live: LiveFeed
     outbox: OutboxRelay
+    clock_sync: ClockSync
     mqtt: MqttIngest | None = None
     tracks: TrackRecorder
     track_queries: TrackQueries
@@ -124,7 +127,13 @@ class Container:
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
     purge_task: asyncio.Task[None] | None = None
+    clock_task: asyncio.Task[None] | None = None
     started: bool = False
+
+    @property
+    def clock(self) -> Clock:
+        """This node's clock, corrected to the database server's."""
+        return self.clock_sync.clock
 
     @property
     def evidence_dir(self) -> Path:
@@ -135,6 +144,10 @@ class Container:
         """Connect the bus, start consumers and (optionally) the camera pipelines."""
         if self.started:
             return
+        if self.db.dialect == "postgresql" and self.settings.server.clock_sync_every_s > 0:
+            # Before anything is stamped: the first events already carry corrected times.
+            await self._sync_clock_once()
+            self.clock_task = asyncio.create_task(self._sync_clock(), name="clock-sync")
         await self.bus.start()
         self.started = True
         self.outbox.start()
@@ -183,6 +196,19 @@ class Container:
                 log.exception("average-speed sections: the run failed; retrying next time")
             await asyncio.sleep(traffic.sections_every_s)
 
+    async def _sync_clock_once(self) -> None:
+        try:
+            await asyncio.to_thread(self.clock_sync.sync)
+        except Exception as exc:  # the database is down: the last offset stays in force
+            log.warning("clock: not measured against the database: %s", exc)
+
+    async def _sync_clock(self) -> None:
+        """Measure this node's clock against the database server's every
+        ``[server] clock_sync_every_s``."""
+        while True:
+            await asyncio.sleep(self.settings.server.clock_sync_every_s)
+            await self._sync_clock_once()
+
     async def _run_purge(self) -> None:
         """The evidence vault's scheduled purge of items past their retention."""
         from kupol.core.auth.service import SYSTEM
@@ -213,7 +239,7 @@ class Container:
 
         if vision.leases:
             self.leases = CameraLeases(db=self.db, worker=vision.worker_id or default_worker_id(),
-                                       ttl_s=vision.lease_ttl_s)  # fmt: skip
+                                       ttl_s=vision.lease_ttl_s, clock=self.clock.now)  # fmt: skip
             self.lease_task = asyncio.create_task(self._hold_leases(), name="camera-leases")
         self.vision = PipelineManager(
             cameras=mine,
@@ -268,12 +294,12 @@ class Container:
         await self.faces.stop()
         if self.started:
             await self.fleet.stop()
-        for task in (self.purge_task,):
+        for task in (self.purge_task, self.clock_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self.purge_task = None
+        self.purge_task = self.clock_task = None
         if self.section_task is not None:
             self.section_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -333,6 +359,7 @@ def build_bus(settings: Settings) -> Bus:
             subject_prefix=settings.bus.subject_prefix,
             max_deliver=settings.bus.max_deliver,
             ack_wait_s=settings.bus.ack_wait_s,
+            publish_timeout_s=settings.bus.publish_timeout_s,
         )
     return InProcessBus(retry_delays_s=settings.bus.retry_delays_s)
 
@@ -355,8 +382,13 @@ def content_store(settings: Settings) -> Store:
     )
 
 
-def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
-    """Wire every service for ``settings`` (connections open lazily or at :meth:`start`)."""
+def build_container(
+    settings: Settings, *, bus: Bus | None = None, clock: Clock | None = None
+) -> Container:
+    """Wire every service for ``settings`` (connections open lazily or at :meth:`start`).
+
+    ``clock``: this node's clock (default: the process's, which ``utcnow()`` reads); tests
+    give nodes clocks of their own, skewed."""
     db = Database.from_url(
         settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
     )
@@ -526,8 +558,10 @@ def build_container(settings: Settings, *, bus: Bus | None = None) -> Container:
         quarantine=quarantine,
         live=live,
         outbox=outbox,
+        clock_sync=ClockSync(db=db, clock=clock or PROCESS_CLOCK,
+                             max_skew_s=settings.server.max_clock_skew_s, report=metrics.clock),
         mqtt=mqtt,
-    )
+    )  # fmt: skip
     # The camera pipelines' health, read at each scrape of /metrics.
     metrics.cameras(lambda: container.vision.health() if container.vision else [])
     return container

@@ -91,6 +91,13 @@ class BusSettings(Section):
     retry_delays_s: tuple[float, ...] = Field(
         (0.05, 0.2, 1.0), description="In-process retries of a failing consumer, in seconds."
     )
+    publish_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="How long a publish waits for JetStream to store the events, through a "
+        "NATS restart included; then it is refused (503), and the same ids may be sent again.",
+    )
 
 
 class MqttSettings(Section):
@@ -166,6 +173,20 @@ class ServerSettings(Section):
         None,
         description="A folder of map tiles (z/x/y.png, Web Mercator) for the portal's place "
         "picker — an offline tile pack; default: drawn from the regions and the fleet's roads.",
+    )
+    clock_sync_every_s: float = Field(
+        10.0,
+        ge=0,
+        le=3600,
+        description="How often this node measures its clock against the PostgreSQL server's "
+        "and corrects its timestamps by the difference, so events from nodes whose clocks "
+        "disagree keep their order; 0: never (trust the system clock). Not used on SQLite.",
+    )
+    max_clock_skew_s: float = Field(
+        1.0,
+        gt=0,
+        description="A node whose clock is further than this from the database server's logs "
+        "a warning (timestamps are corrected anyway; fix its NTP).",
     )
 
 

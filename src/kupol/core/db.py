@@ -6,19 +6,32 @@ domains uses only SQL both accept, and the test suite runs the storage tests on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from kupol.core.errors import NotFoundError, ServiceUnavailableError
+from kupol.core.messages import Clock
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT_S = 5
+"""A PostgreSQL server that does not answer a connection attempt within this is unavailable
+(without it a lost host holds a request for the TCP time-out, minutes)."""
+UNAVAILABLE_LOG_EVERY_S = 10.0
+CLOCK_NOISE_S = 0.001
+"""Clock offsets and changes of them smaller than this are measurement noise."""
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,6 +115,8 @@ def make_engine(
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # pool_pre_ping: after a database restart the pooled connections are dead; each is
+    # tested as it is taken and replaced, so the first request after the restart works.
     return create_engine(
         url,
         echo=echo,
@@ -109,7 +124,37 @@ def make_engine(
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_pre_ping=True,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
     )
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether a database error means "not reachable now, try again" (a restart, a lost
+    connection, a locked SQLite file) rather than a bug in the statement.
+
+    Example:
+        >>> is_unavailable(ValueError("no"))
+        False
+    """
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        # SQLite reports syntax errors and missing tables as OperationalError too.
+        reason = str(exc.orig)
+        return "locked" in reason or "unable to open" in reason or "disk I/O" in reason
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClockSample:
+    """One measurement of a node's clock against the database server's."""
+
+    offset_s: float
+    """The server's clock minus the node's, in seconds (positive: the node is behind)."""
+    uncertainty_s: float
+    """Half the round trip: the true offset is within this of ``offset_s``."""
 
 
 class Database:
@@ -125,6 +170,7 @@ class Database:
         self.read_engine = read_engine or engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self._unavailable_logged = 0.0
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -156,8 +202,11 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            with contextlib.suppress(DBAPIError):  # a dead connection cannot roll back
+                session.rollback()
+            if isinstance(exc, DBAPIError) and is_unavailable(exc):
+                raise self._unavailable(exc) from exc
             raise
         finally:
             session.close()
@@ -172,8 +221,23 @@ class Database:
         session = self._read_sessions()
         try:
             yield session
+        except DBAPIError as exc:
+            if is_unavailable(exc):
+                raise self._unavailable(exc) from exc
+            raise
         finally:
             session.close()
+
+    def _unavailable(self, exc: DBAPIError) -> ServiceUnavailableError:
+        """The 503 a lost database becomes (the API answers it, bus consumers hold their
+        events and try again); the cause is logged, at most every few seconds."""
+        now = time.monotonic()
+        if now - self._unavailable_logged > UNAVAILABLE_LOG_EVERY_S:
+            self._unavailable_logged = now
+            log.warning("database unavailable: %s", (str(exc.orig).splitlines() or [""])[0])
+        return ServiceUnavailableError(
+            "the database is unavailable; try again shortly", code="database_unavailable"
+        )
 
     def ping(self) -> None:
         """Raise :class:`ServiceUnavailableError` when the database does not answer."""
@@ -183,10 +247,93 @@ class Database:
         except OperationalError as exc:
             raise ServiceUnavailableError(f"database unavailable: {exc.orig}") from exc
 
+    def clock_sample(self, source: Callable[[], datetime], *, tries: int = 5) -> ClockSample:
+        """The database server's clock against ``source``, NTP-style: the server's time minus
+        the middle of the round trip, from the try with the shortest trip.
+
+        On SQLite the database is this machine's file and shares its clock: offset 0.
+        """
+        if self.dialect != "postgresql":
+            return ClockSample(offset_s=0.0, uncertainty_s=0.0)
+        best: ClockSample | None = None
+        try:
+            with self.engine.connect() as conn:
+                for _ in range(tries):
+                    before = source()
+                    started = time.perf_counter()
+                    server = conn.exec_driver_sql("SELECT clock_timestamp()").scalar_one()
+                    trip = time.perf_counter() - started
+                    offset = (server - before).total_seconds() - trip / 2
+                    if best is None or trip / 2 < best.uncertainty_s:
+                        best = ClockSample(offset_s=offset, uncertainty_s=trip / 2)
+        except DBAPIError as exc:
+            if is_unavailable(exc):
+                raise self._unavailable(exc) from exc
+            raise
+        assert best is not None
+        return best
+
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
         self.read_engine.dispose()
+
+
+class ClockSync:
+    """Keeps a node's :class:`~kupol.core.messages.Clock` corrected to the database server's
+    clock, the one clock every node shares, so events stamped on nodes whose clocks disagree
+    still sort in the order they happened. A node further off than ``max_skew_s`` logs a
+    warning (its timestamps are corrected anyway; its time synchronisation needs fixing).
+
+    Example:
+        >>> sync = ClockSync(db=Database.from_url("sqlite://"), clock=Clock(), max_skew_s=1)
+        >>> sync.sync().offset_s
+        0.0
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        max_skew_s: float,
+        report: Callable[[Clock], None] | None = None,
+    ) -> None:
+        self._db = db
+        self.clock = clock
+        self._max_skew_s = max_skew_s
+        self._report = report
+        self._warned_at: float | None = None
+
+    def sync(self) -> ClockSample:
+        """Measure once and correct the clock; returns the measurement."""
+        sample = self._db.clock_sample(self.clock.source)
+        clock = self.clock
+        noise = max(sample.uncertainty_s, CLOCK_NOISE_S)
+        # An offset within the measurement's uncertainty of zero is no offset (a node on the
+        # database's machine stays uncorrected), and one within it of the offset applied is
+        # no change: timestamps are spared a jitter of a fraction of a ms at each sync.
+        measured = sample.offset_s if abs(sample.offset_s) > noise else 0.0
+        if clock.uncertainty_s is None or abs(measured - clock.offset_s) > noise:
+            clock.offset_s = measured
+        clock.uncertainty_s = sample.uncertainty_s
+        if self._report is not None:
+            self._report(clock)
+        skew = -clock.offset_s
+        if abs(skew) > self._max_skew_s:
+            if self._warned_at is None or abs(skew - self._warned_at) > self._max_skew_s:
+                self._warned_at = skew
+                log.warning(
+                    "this node's clock is %.1f s %s the database server's (more than %g s): its "
+                    "timestamps are corrected by the measured offset; fix its time "
+                    "synchronisation (NTP)",
+                    abs(skew), "ahead of" if skew > 0 else "behind", self._max_skew_s,
+                )  # fmt: skip
+        elif self._warned_at is not None:
+            self._warned_at = None
+            log.info("this node's clock is within %g s of the database server's again (%+.3f s)",
+                     self._max_skew_s, skew)  # fmt: skip
+        return sample
 
 
 def alembic_config(url: str) -> Any:

@@ -14,8 +14,9 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, uuid4
 
@@ -26,9 +27,48 @@ from kupol.core.errors import InvalidInputError
 _REGISTRY: dict[str, type[Message]] = {}
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC (the only kind of time kupol stores)."""
+def system_time() -> datetime:
+    """This machine's clock, timezone-aware, in UTC, uncorrected."""
     return datetime.now(UTC)
+
+
+class Clock:
+    """A node's time: its own clock (``source``) plus the offset measured against the
+    database server's clock, the one clock every node shares (see
+    :class:`kupol.core.db.ClockSync`). Nodes whose clocks disagree by minutes still stamp
+    events in the right order.
+
+    Example:
+        >>> from datetime import timedelta
+        >>> ahead = Clock(source=lambda: system_time() + timedelta(seconds=90))
+        >>> ahead.offset_s = -90.0                  # measured: the database is 90 s behind
+        >>> abs((ahead.now() - system_time()).total_seconds()) < 1
+        True
+    """
+
+    def __init__(self, source: Callable[[], datetime] = system_time) -> None:
+        self.source = source
+        self.offset_s = 0.0
+        """Database server's clock minus ``source``, in seconds (0 until measured)."""
+        self.uncertainty_s: float | None = None
+        """Half the round trip of the measurement the offset came from; None: never measured."""
+
+    def now(self) -> datetime:
+        """The corrected current time, in UTC."""
+        if not self.offset_s:
+            return self.source()
+        return self.source() + timedelta(seconds=self.offset_s)
+
+
+PROCESS_CLOCK = Clock()
+"""This process's clock: :func:`utcnow` reads it; the composition root keeps its offset
+measured (one process is one node)."""
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC (the only kind of time kupol stores),
+    corrected by this node's measured clock offset."""
+    return PROCESS_CLOCK.now()
 
 
 @dataclass(frozen=True, kw_only=True)

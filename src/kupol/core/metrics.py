@@ -28,7 +28,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from kupol.core.messages import utcnow
+from kupol.core.messages import Clock, utcnow
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 LAG_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -105,6 +105,14 @@ class Metrics:
             registry=r,
         )  # fmt: skip
         self.errors = Counter("kupol_errors", "Errors by where", ["where"], registry=r)
+        self.clock_skew = Gauge(
+            "kupol_clock_skew_seconds", "This node's clock minus the database server's "
+            "(positive: ahead); the node's timestamps are corrected by it", registry=r,
+        )  # fmt: skip
+        self.clock_uncertainty = Gauge(
+            "kupol_clock_uncertainty_seconds", "Half the round trip of the last clock "
+            "measurement: the skew is known to within this", registry=r,
+        )  # fmt: skip
         self._lock = threading.Lock()
         self._previous: dict[str, tuple[float, float]] = {}
 
@@ -124,6 +132,13 @@ class Metrics:
 
     def error(self, where: str) -> None:
         self.errors.labels(where).inc()
+
+    def clock(self, clock: Clock) -> None:
+        """Expose a node's measured clock skew (``clock``: a
+        :class:`~kupol.core.messages.Clock` just synchronised)."""
+        self.clock_skew.set(-clock.offset_s)
+        if clock.uncertainty_s is not None:
+            self.clock_uncertainty.set(clock.uncertainty_s)
 
     def cameras(self, read: Callable[[], Sequence[Any]]) -> None:
         """Expose the camera pipelines' own health (``read()``: their

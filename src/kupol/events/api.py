@@ -48,8 +48,10 @@ def to_message(event: CameraEventIn) -> CameraEventObserved:
 async def ingest_events(
     batch: CameraEventBatch, container: ContainerDep, user: Ingester
 ) -> IngestReceipt:
-    """Submit camera events. The 202 answer means the bus has accepted them durably; if it
-    fails, nothing was accepted and the same ids can be sent again safely."""
+    """Submit camera events. The 202 answer means the bus has accepted them durably. A 503
+    "Service unavailable" means none was accepted; a 503 "Event not confirmed" means some may
+    have been (the bus went away after they were sent). Either way the same ids can be sent
+    again safely: an event is stored once per id."""
     known = await asyncio.to_thread(container.cameras.known_ids)
     problems = [
         FieldProblem(field=f"events.{i}.camera_id", message=f"unknown camera {e.camera_id!r}")

@@ -15,7 +15,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from kupol.core.errors import SourceError
-from kupol.core.messages import Event
+from kupol.core.messages import Event, utcnow
 from kupol.events.messages import CameraEventObserved, EvidenceRef
 from kupol.faces.config import CameraFacesConfig
 from kupol.plates.config import CameraPlatesConfig
@@ -85,7 +85,7 @@ class CameraHealth:
     analysis_s: float = 0.0
     """Seconds spent analysing frames (detector, tracker, rules), summed: with ``frames``,
     the mean time a frame takes (``/metrics``)."""
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    started_at: datetime = field(default_factory=lambda: utcnow())
 
 
 @dataclass(kw_only=True)
@@ -240,7 +240,7 @@ class CameraWorker:
             # Once an outage: a ``stream_lost`` event, so a rule can raise a health alert.
             self._down = True
             self._publish([CameraEventObserved(
-                camera_id=self.camera_id, type="stream_lost", occurred_at=datetime.now(UTC),
+                camera_id=self.camera_id, type="stream_lost", occurred_at=utcnow(),
                 confidence=1.0, payload={"error": error[:300], "retry_in_s": delay},
             )])  # fmt: skip
         self._stop.wait(delay)
@@ -250,7 +250,7 @@ class CameraWorker:
         if self._down:
             self._down = False
             self._publish([CameraEventObserved(
-                camera_id=self.camera_id, type="stream_restored", occurred_at=datetime.now(UTC),
+                camera_id=self.camera_id, type="stream_restored", occurred_at=utcnow(),
                 confidence=1.0, payload={"restarts": self.health.restarts},
             )])  # fmt: skip
 
@@ -277,7 +277,7 @@ class CameraWorker:
         plates = self._plate_stage(config)
         traffic = self._traffic_stage(config, recent)
         pending: list[tuple[PendingClip, VisionEvent, datetime]] = []
-        wall_start = datetime.now(UTC)
+        wall_start = utcnow()
         started = time.monotonic()
         first_pts: float | None = None
         run: _RunCounters | None = None
@@ -348,12 +348,12 @@ class CameraWorker:
                 self._observed(event, when, clip=clip) for clip, event, when in pending
             ]
             end_messages.extend(
-                self._observed(event, datetime.now(UTC), clip=None)
+                self._observed(event, utcnow(), clip=None)
                 for event in pipeline.finish(last.pts_s, last.source_index)
             )
-            end_messages.extend(tracks.finish(occurred=datetime.now(UTC)))
+            end_messages.extend(tracks.finish(occurred=utcnow()))
             if plates is not None:
-                end_messages.extend(plates.finish(datetime.now(UTC)))
+                end_messages.extend(plates.finish(utcnow()))
                 self.health.plates = plates.plates_reported
             if traffic is not None:
                 try:
@@ -518,8 +518,8 @@ class CameraWorker:
 
     def _occurred(self, wall_start: datetime, offset_s: float) -> datetime:
         if self._realtime:
-            return min(wall_start + timedelta(seconds=max(0.0, offset_s)), datetime.now(UTC))
-        return datetime.now(UTC)
+            return min(wall_start + timedelta(seconds=max(0.0, offset_s)), utcnow())
+        return utcnow()
 
     def _account(self, result: FrameResult, run: _RunCounters, frame: Frame) -> None:
         """Health of this run of the source; totals carry over from earlier runs."""
@@ -571,7 +571,7 @@ class CameraWorker:
         )
 
     def _folder(self) -> Path:
-        folder = self._evidence_dir / self.camera_id / datetime.now(UTC).strftime("%Y/%m/%d")
+        folder = self._evidence_dir / self.camera_id / utcnow().strftime("%Y/%m/%d")
         folder.mkdir(parents=True, exist_ok=True)
         return folder
 

@@ -2,8 +2,13 @@
 
 Delivery is at-least-once: ``publish`` returns only when the events are *accepted*
 (in-process: every durable consumer has handled them; JetStream: the server has stored
-them). A consumer that raises gets the same events again, so consumers must be
-idempotent, keyed by the event id (see :mod:`kupol.core.bus.inbox`).
+them). When it raises :class:`DeliveryError` none of them was accepted; when it raises
+:class:`DeliveryUnconfirmedError` some may have been (the server went away before it
+confirmed): sending the same events again is safe either way. A consumer that raises gets
+the same events again, so consumers must be idempotent, keyed by the event id (see
+:mod:`kupol.core.bus.inbox`); one that raises :class:`~kupol.core.errors.ServiceUnavailableError`
+(its database is down) keeps its events until it can take them, without using up their
+deliveries.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kupol.core.errors import KupolError
+from kupol.core.errors import KupolError, ServiceUnavailableError
 from kupol.core.messages import Command, Event
 
 Handler = Callable[[Sequence[Any]], Awaitable[None]]
@@ -25,6 +30,24 @@ class DeliveryError(KupolError):
     status = 503
     title = "Event not accepted"
     exit_code = 8
+
+
+class DeliveryUnconfirmedError(DeliveryError):
+    """Events were sent but not confirmed in time (the server went away meanwhile): some may
+    be stored. Send them again with the same ids: the bus and consumers de-duplicate."""
+
+    title = "Event not confirmed"
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a consumer's failure is its surroundings' (the database or the bus down), not
+    the event's: the event is kept and tried again, without counting towards dead-lettering.
+
+    Example:
+        >>> is_transient(ServiceUnavailableError("database down")), is_transient(ValueError())
+        (True, False)
+    """
+    return isinstance(exc, ServiceUnavailableError | DeliveryError)
 
 
 @dataclass(frozen=True, kw_only=True)

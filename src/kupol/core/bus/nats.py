@@ -2,10 +2,17 @@
 
 * ``publish`` returns when JetStream has stored every event (its PubAck); the event id
   travels as ``Nats-Msg-Id`` so a producer retrying after a timeout creates no duplicate.
+  Through a NATS restart it waits (up to ``publish_timeout_s``) and sends again what was
+  not acknowledged; a refusal is certain, or said to be unconfirmed
+  (:mod:`kupol.core.bus.nats_publish`).
+* The client reconnects by itself for ever (every ``RECONNECT_WAIT_S``); pull consumers
+  carry on after it, and are made again if the server came back without them.
 * Durable consumers are JetStream durable pull consumers with explicit acks: a consumer
   that crashes (raises, or its process dies) gets the un-acked events again after a back-off
   or ``ack_wait``. After ``max_deliver`` attempts an event is terminated and copied to
-  ``<prefix>.dead.<consumer>`` so nothing disappears unseen.
+  ``<prefix>.dead.<consumer>`` so nothing disappears unseen. A consumer whose database is
+  down (it raises :class:`~kupol.core.errors.ServiceUnavailableError`) keeps its events in
+  progress and tries again with back-off: an outage uses up no deliveries.
 * Non-durable consumers are plain NATS subscriptions on the same subjects (live feeds).
 * Events published together travel **packed**, up to ``PACK_EVENTS`` (and ``PACK_BYTES``) in
   one JetStream message: per-message work in the client, not the server, is what limits the
@@ -32,12 +39,23 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
-from kupol.core.bus.base import CommandRouter, DeliveryError, Handler, Subscription
+from kupol.core.bus.base import (
+    CommandRouter,
+    DeliveryError,
+    Handler,
+    Subscription,
+    is_transient,
+)
+from kupol.core.bus.nats_publish import Reconnections, publish_confirmed
 from kupol.core.messages import Event, decode_as, encode, message_type
 
 log = logging.getLogger(__name__)
 
 FETCH_TIMEOUT_S = 0.5
+RECONNECT_WAIT_S = 1.0
+HOLD_DELAYS_S = (0.2, 0.5, 1.0, 2.0)
+"""A consumer whose database is down tries its events again after these pauses (then every
+2 s: a try costs a refused connection, and the events flow again soon after the database)."""
 PACK_EVENTS = 500
 PACK_BYTES = 512 * 1024
 PACK_HEADER = "Kupol-Pack"
@@ -56,9 +74,13 @@ class JetStreamBus(CommandRouter):
         max_deliver: int = 20,
         ack_wait_s: float = 30.0,
         nak_delay_s: float = 0.5,
+        publish_timeout_s: float = 10.0,
     ) -> None:
         super().__init__()
         self._url = url
+        self._publish_timeout_s = publish_timeout_s
+        self._reconnections = Reconnections()
+        self._down_since: float | None = None
         self._stream = stream
         self._prefix = subject_prefix
         self._max_deliver = max_deliver
@@ -105,12 +127,29 @@ class JetStreamBus(CommandRouter):
             # Reconnect for ever once running, but do not hang at start-up: a server that
             # is not there now is a clear error (exit 8), not a silent wait.
             self._nc = await asyncio.wait_for(
-                nats.connect(self._url, connect_timeout=3, max_reconnect_attempts=-1, name="kupol"),
+                nats.connect(
+                    self._url,
+                    connect_timeout=3,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=RECONNECT_WAIT_S,
+                    name="kupol",
+                    error_cb=self._on_error,
+                    disconnected_cb=self._on_disconnected,
+                    reconnected_cb=self._on_reconnected,
+                ),
                 timeout=10,
             )
         except Exception as exc:
             raise DeliveryError(f"cannot connect to NATS at {self._url}: {exc}") from exc
         self._js = self._nc.jetstream()
+        await self._ensure_stream()
+        self._stopping.clear()
+        for sub in list(self._subscriptions):
+            await self._attach(sub)
+
+    async def _ensure_stream(self, *, update: bool = True) -> None:
+        """Make the stream if the server has not got it (and bring its settings up to date)."""
+        assert self._js is not None
         config = StreamConfig(
             name=self._stream,
             subjects=[f"{self._prefix}.>"],
@@ -119,12 +158,43 @@ class JetStreamBus(CommandRouter):
         )
         try:
             await self._js.stream_info(self._stream)
-            await self._js.update_stream(config)
+            if update:
+                await self._js.update_stream(config)
         except NotFoundError:
             await self._js.add_stream(config)
-        self._stopping.clear()
-        for sub in list(self._subscriptions):
-            await self._attach(sub)
+
+    # The client's own error callback logs a traceback at every reconnection attempt (one a
+    # second through an outage): one line when the connection goes, one when it is back.
+
+    async def _on_error(self, exc: Exception) -> None:
+        if self._down_since is None:
+            log.warning("NATS: %s: %s", type(exc).__name__, exc)
+
+    async def _on_disconnected(self) -> None:
+        if not self._stopping.is_set() and self._down_since is None:
+            self._down_since = asyncio.get_running_loop().time()
+            log.warning("NATS connection to %s lost; reconnecting", self._url)
+
+    async def _on_reconnected(self) -> None:
+        now = asyncio.get_running_loop().time()
+        down, self._down_since = now - (self._down_since or now), None
+        log.warning("NATS reconnected to %s after %.1f s", self._url, down)
+        # Not awaited here: the client waits for this callback before it carries on.
+        task = asyncio.get_running_loop().create_task(self._after_reconnection())
+        self._tasks = [t for t in self._tasks if not t.done()] + [task]
+
+    async def _after_reconnection(self) -> None:
+        """A server that came back without its storage has no stream (publishes get no
+        answer): make it again, trying while JetStream starts; then wake the publishes and
+        consumers waiting for the connection."""
+        for _ in range(20):
+            try:
+                await self._ensure_stream(update=False)
+                break
+            except Exception as exc:
+                log.debug("stream %s not checked yet: %s", self._stream, exc)
+                await asyncio.sleep(0.25)
+        self._reconnections.happened()
 
     async def _attach(self, sub: Subscription) -> None:
         assert self._nc is not None and self._js is not None
@@ -139,10 +209,15 @@ class JetStreamBus(CommandRouter):
 
             self._live_subs.append(await self._nc.subscribe(subject, cb=on_live))
             return
-        durable = f"{sub.consumer}-{sub.event_type.type_name()}".replace(".", "_")
-        psub = await self._js.pull_subscribe(
-            subject,
-            durable=durable,
+        psub = await self._pull(sub)
+        self._tasks.append(asyncio.create_task(self._consume(sub, psub), name=psub_name(sub)))
+
+    async def _pull(self, sub: Subscription) -> JetStreamContext.PullSubscription:
+        """The durable pull consumer of ``sub`` (made if the server has not got it)."""
+        assert self._js is not None
+        return await self._js.pull_subscribe(
+            self.subject(sub.event_type),
+            durable=psub_name(sub),
             stream=self._stream,
             config=ConsumerConfig(
                 ack_policy=AckPolicy.EXPLICIT,
@@ -152,29 +227,65 @@ class JetStreamBus(CommandRouter):
                 max_ack_pending=max(1000, sub.batch_size * 4),
             ),
         )
-        self._tasks.append(asyncio.create_task(self._consume(sub, psub), name=durable))
 
     async def _consume(self, sub: Subscription, psub: JetStreamContext.PullSubscription) -> None:
+        attached = self._reconnections.count
+        failures = 0
+        per_message = float(PACK_EVENTS)  # events a message may carry: assume packs at first
         while not self._stopping.is_set():
+            if attached != self._reconnections.count:
+                # Reconnected: the server may have come back without this consumer (its
+                # storage lost); bind to it again, making it if need be (a few tries while
+                # JetStream starts).
+                try:
+                    fresh = await self._pull(sub)
+                except Exception as exc:
+                    log.debug("consumer %s not attached yet: %s", sub.consumer, exc)
+                    await asyncio.sleep(0.5)
+                    continue
+                with contextlib.suppress(Exception):
+                    await psub.unsubscribe()
+                psub, attached = fresh, self._reconnections.count
             try:
-                msgs = await psub.fetch(sub.batch_size, timeout=FETCH_TIMEOUT_S)
+                # About one handler batch of events, not of messages: batch_size packs would
+                # hold up to batch_size × PACK_EVENTS events on this worker while the others
+                # starve, and the last of them would outlive ack_wait and come back.
+                want = max(1, round(sub.batch_size / per_message))
+                msgs = await psub.fetch(want, timeout=FETCH_TIMEOUT_S)
+                failures = 0
             except TimeoutError:
                 continue
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # connection trouble: the client reconnects by itself
-                log.warning("fetch for %s failed: %s", sub.consumer, exc)
+                failures += 1
+                if failures == 1:
+                    log.warning("fetch for %s failed: %s", sub.consumer, exc)
                 await asyncio.sleep(0.5)
                 continue
-            first = True
-            async for group in self._groups(sub, msgs):
-                if not first:
-                    # Packs can make one fetch long to work through: keep the later messages
-                    # from being redelivered to another worker meanwhile.
-                    for msg, _ in group:
-                        await msg.in_progress()
-                first = False
-                await self._handle(sub, group)
+            # The largest pack lately, forgotten slowly: a few single events between packs
+            # must not make the next fetch take hundreds of packs.
+            largest = max((int((m.headers or {}).get(PACK_HEADER, 1)) for m in msgs), default=1)
+            per_message = max(float(largest), per_message * 0.9)
+            try:
+                await self._work_through(sub, msgs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                # An ack, a nak or a dead letter that could not be sent (the connection went
+                # away): what was not acknowledged is delivered again. The loop goes on.
+                log.warning("consumer %s: %s; unacknowledged events come again", sub.consumer, exc)
+
+    async def _work_through(self, sub: Subscription, msgs: Sequence[Msg]) -> None:
+        first = True
+        async for group in self._groups(sub, msgs):
+            if not first:
+                # Packs can make one fetch long to work through: keep the later messages
+                # from being redelivered to another worker meanwhile.
+                for msg, _ in group:
+                    await msg.in_progress()
+            first = False
+            await self._handle(sub, group)
 
     async def _groups(
         self, sub: Subscription, msgs: Sequence[Msg]
@@ -200,6 +311,9 @@ class JetStreamBus(CommandRouter):
         try:
             await _deliver(sub, [event for _, events in group for event in events])
         except Exception as exc:
+            if is_transient(exc):
+                await self._hold(sub, group, exc)
+                return
             log.warning("consumer %s failed on %d message(s): %s", sub.consumer, len(group), exc)
             if len(group) > 1:
                 # Find the poison message: the others should not wait for it.
@@ -219,7 +333,9 @@ class JetStreamBus(CommandRouter):
         try:
             await _deliver(sub, events)
         except Exception as exc:
-            if len(events) > 1:
+            if is_transient(exc):
+                await self._hold(sub, [(msg, events)], exc)
+            elif len(events) > 1:
                 await self._split_pack(sub, msg, events)
             else:
                 await self._retry_or_bury(sub, msg, exc)
@@ -234,7 +350,10 @@ class JetStreamBus(CommandRouter):
         for event in events:
             try:
                 await sub.handler([event])
-            except Exception:
+            except Exception as exc:
+                if is_transient(exc):  # not this event's fault: keep the whole pack
+                    await self._hold(sub, [(msg, events)], exc)
+                    return
                 failing.append(event)
         if failing:
             assert self._js is not None
@@ -256,6 +375,42 @@ class JetStreamBus(CommandRouter):
             )
         await msg.ack()
 
+    async def _hold(
+        self, sub: Subscription, group: list[tuple[Msg, list[Event]]], exc: Exception
+    ) -> None:
+        """The consumer's surroundings are down (its database): keep the messages in progress
+        (JetStream gives them to no one else) and try again with back-off until they are
+        handled or the bus stops. Unlike a nak, this uses up none of their deliveries, so an
+        outage longer than ``max_deliver`` back-offs dead-letters nothing."""
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        log.warning("consumer %s holds %d message(s) until it can take them: %s",
+                    sub.consumer, len(group), exc)  # fmt: skip
+        events = [event for _, batch in group for event in batch]
+        attempt = 0
+        while not self._stopping.is_set():
+            delay = HOLD_DELAYS_S[min(attempt, len(HOLD_DELAYS_S) - 1)]
+            attempt += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), delay)
+            if self._stopping.is_set():
+                break
+            for msg, _ in group:
+                with contextlib.suppress(Exception):  # NATS may be down too: tried again
+                    await msg.in_progress()
+            try:
+                await _deliver(sub, events)
+            except Exception as again:
+                if is_transient(again):
+                    continue
+                await self._handle(sub, group)  # now it is the events' fault after all
+                return
+            for msg, _ in group:
+                await msg.ack()
+            log.warning("consumer %s took its held messages after %.1f s",
+                        sub.consumer, loop.time() - began)  # fmt: skip
+            return
+
     async def _retry_or_bury(self, sub: Subscription, msg: Msg, exc: Exception) -> None:
         delivered = msg.metadata.num_delivered if msg.metadata else 1
         if delivered >= self._max_deliver:
@@ -275,19 +430,14 @@ class JetStreamBus(CommandRouter):
         await msg.term()
 
     async def publish(self, *events: Event) -> None:
-        if self._js is None:
+        if self._js is None or self._nc is None:
             raise DeliveryError("the NATS bus is not started")
-        futures = []
-        try:
-            for subject, payload, headers in packs(events, self.subject):
-                futures.append(await self._js.publish_async(subject, payload, headers=headers))
-            acks = asyncio.gather(*futures)
-            # Read the outcome even when nobody waits any more (cancelled at shutdown), so
-            # asyncio does not report an exception that was "never retrieved".
-            acks.add_done_callback(lambda f: f.cancelled() or f.exception())
-            await asyncio.wait_for(acks, timeout=30)
-        except Exception as exc:
-            raise DeliveryError(f"JetStream did not accept the events: {exc}") from exc
+        outgoing = [
+            (subject, payload, headers, int(headers.get(PACK_HEADER, 1)))
+            for subject, payload, headers in packs(events, self.subject)
+        ]
+        await publish_confirmed(nc=self._nc, js=self._js, reconnections=self._reconnections,
+                                packs=outgoing, timeout_s=self._publish_timeout_s)  # fmt: skip
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -321,6 +471,11 @@ class JetStreamBus(CommandRouter):
         assert self._js is not None
         with contextlib.suppress(NotFoundError):
             await self._js.delete_stream(self._stream)
+
+
+def psub_name(sub: Subscription) -> str:
+    """The JetStream durable consumer name of a subscription."""
+    return f"{sub.consumer}-{sub.event_type.type_name()}".replace(".", "_")
 
 
 async def _deliver(sub: Subscription, events: list[Event]) -> None:
