@@ -17,8 +17,15 @@ query, fsync'd on SQLite); the audit append alone is printed beside for scale. E
 runs ``--queries`` times (plates that exist, 20 % that do not).
 Target (plates issue 5): p95 ≤ 50 ms for every query kind at 10,000,000 sightings.
 
-    .venv/bin/python bench/plate_sightings.py [--rows 10000000] [--queries 300]
-        [--only sqlite|postgresql] [--keep]    # --keep: reuse/keep the built databases
+On PostgreSQL the table is partitioned by month (migration 0036, kupol.core.partitions): the
+month's partitions are made before the load as ``kupol db history`` makes them in service.
+``--copies 10`` (PostgreSQL only) copies the month nine times back in time inside the server:
+ten months of the same density, 100 million rows, the same vehicles driving every month
+(scale-out issue 13: search latency flat from 10 million to 100 million rows). ``--days``
+spreads ``--rows`` over more days instead.
+
+    .venv/bin/python bench/plate_sightings.py [--rows 10000000] [--days 30] [--queries 300]
+        [--copies 1] [--only sqlite|postgresql] [--keep]    # --keep: reuse/keep the built databases
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ from kupol.cameras.model import Camera
 from kupol.core.audit import Justification
 from kupol.core.auth import Principal
 from kupol.core.db import upgrade
+from kupol.core.partitions import PARTITIONED, Interval, ensure, is_partitioned, partitions
 from kupol.plates.messages import PlateObserved
 from kupol.plates.queries import Match, PlateFilter
 from kupol.settings import load_settings
@@ -55,7 +63,7 @@ from kupol.settings import load_settings
 PG_ADMIN = os.environ.get(
     "KUPOL_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
-PG_DATABASE = "kupol_bench_plates_{rows}"
+PG_DATABASE = "kupol_bench_plates_{rows}_{days}"
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P95_MS = 50.0
 CAMERAS = 2000
@@ -100,10 +108,14 @@ class Figures:
 class Fleet:
     """Cameras, vehicles and a month of their sightings; the same seed gives the same month."""
 
-    def __init__(self, rows: int, seed: int = 5) -> None:
+    def __init__(self, rows: int, seed: int = 5, days: int = DAYS, copies: int = 1) -> None:
         rng = np.random.default_rng(seed)
         self.rng = rng
         self.rows = rows
+        self.days = days
+        self.copies = copies
+        self.span_days = days * copies
+        """The history the table holds: ``copies`` periods of ``days`` (PostgreSQL)."""
         cities = rng.choice(len(CODES), CAMERAS, p=SHARES)
         cities.sort()
         self.camera_ids = [f"cam-{CODES[c]}-{i:04d}" for i, c in enumerate(cities)]
@@ -121,7 +133,7 @@ class Fleet:
         self.regulars = regulars
         self.vehicle = rng.choice(vehicles, rows, p=self.weights).astype(np.int32)
         self.camera = self._cameras(self.vehicle)
-        offsets = rng.integers(0, DAYS * 86_400 * 10**6, rows, dtype=np.int64)
+        offsets = rng.integers(0, days * 86_400 * 10**6, rows, dtype=np.int64)
         offsets.sort()  # reads arrive in time order: ids follow time, as in service
         self.offset_us = offsets
         self.seen_count = np.bincount(self.vehicle, minlength=vehicles)
@@ -168,7 +180,7 @@ class Fleet:
 
     def chunks(self, postgres: bool) -> Iterator[list[tuple[Any, ...]]]:
         """The sightings as rows of COLUMNS, CHUNK at a time, oldest first."""
-        start = (END - timedelta(days=DAYS)).replace(tzinfo=None)
+        start = (END - timedelta(days=self.days)).replace(tzinfo=None)
         suffix = "+00" if postgres else ""
         directions = ("in", "out", None)
         classes = ("car", "car", "car", "suv", "van", "truck", "bus")
@@ -234,12 +246,12 @@ class Fleet:
         return self.plates[int(self.vehicle[int(self.rng.integers(0, self.rows))])]
 
 
-def sqlite_url(rows: int) -> str:
-    return f"sqlite:///{ROOT / 'var' / 'bench' / f'plates-{rows}.sqlite'}"
+def sqlite_url(rows: int, days: int) -> str:
+    return f"sqlite:///{ROOT / 'var' / 'bench' / f'plates-{rows}-{days}d.sqlite'}"
 
 
-def pg_url(rows: int) -> str:
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DATABASE.format(rows=rows)
+def pg_url(rows: int, days: int) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + PG_DATABASE.format(rows=rows, days=days)
 
 
 def add_cameras(url: str, fleet: Fleet) -> None:
@@ -289,8 +301,34 @@ def load_sqlite(url: str, fleet: Fleet) -> None:
     conn.close()
 
 
-def load_postgres(url: str, fleet: Fleet) -> None:
+def partition(url: str, fleet: Fleet) -> int:
+    """Monthly partitions (the product's default) covering the fleet's days; how many hold
+    them. Made here, as `kupol db history` makes them ahead of the clock in service."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        spec = next(p for p in PARTITIONED if p.table == "plate_sightings")
+        if not is_partitioned(conn, spec.table):
+            return 0
+        ensure(conn, spec, END - timedelta(days=fleet.span_days), END + timedelta(days=1),
+               Interval.MONTH)  # fmt: skip
+        count = sum(
+            1
+            for part in partitions(conn, spec.table)
+            if part.since is not None
+            and part.until is not None
+            and part.until > END - timedelta(days=fleet.span_days)
+            and part.since < END
+        )
+    engine.dispose()
+    return count
+
+
+def load_postgres(url: str, fleet: Fleet, *, loaded: bool = False) -> None:
+    """COPY the period (unless ``loaded``: made from a kept database of it), then its copies
+    back in time, then the indexes."""
     dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    held = partition(url, fleet)
+    print(f"  {held} monthly partitions hold the {fleet.span_days} days", flush=True)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SET maintenance_work_mem = '1GB'")
         indexes = conn.execute(
@@ -299,16 +337,44 @@ def load_postgres(url: str, fleet: Fleet) -> None:
         ).fetchall()
         for name, _ in indexes:
             conn.execute(f'DROP INDEX "{name}"')
-        with conn.transaction():
-            # Rows are made consistent; the FK trigger per row would only slow the load.
-            conn.execute("SET LOCAL session_replication_role = replica")
-            copy_in = f"COPY plate_sightings ({COLUMNS}) FROM STDIN"
-            with conn.cursor() as cursor, cursor.copy(copy_in) as copy:
-                for rows in fleet.chunks(postgres=True):
-                    for row in rows:
-                        copy.write_row(row)
+        keys = []
+        if fleet.copies > 1:  # built once at the end, not row by row
+            keys = conn.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+                " WHERE conrelid = 'plate_sightings'::regclass AND contype IN ('p', 'u')"
+            ).fetchall()
+            for name, _ in keys:
+                conn.execute(f'ALTER TABLE plate_sightings DROP CONSTRAINT "{name}"')
+        if not loaded:
+            with conn.transaction():
+                # Rows are made consistent; the FK trigger per row would only slow the load.
+                conn.execute("SET LOCAL session_replication_role = replica")
+                copy_in = f"COPY plate_sightings ({COLUMNS}) FROM STDIN"
+                with conn.cursor() as cursor, cursor.copy(copy_in) as copy:
+                    for rows in fleet.chunks(postgres=True):
+                        for row in rows:
+                            copy.write_row(row)
+        # Past every id, the reads a kept database's earlier run stored included.
+        top = conn.execute("SELECT max(id) FROM plate_sightings").fetchone()[0]  # type: ignore[index]
+        for k in range(1, fleet.copies):
+            # The same vehicles and cameras k periods earlier, copied in the server: a long
+            # history without generating every row in Python.
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")
+                conn.execute(
+                    f"INSERT INTO plate_sightings ({COLUMNS}) SELECT id + {k * top},"
+                    f" lpad(to_hex({k}), 8, '0') || substr(message_id, 9), camera_id, plate, kind,"
+                    f" region, seen_at - interval '{k * fleet.days} days', confidence, direction,"
+                    " vehicle_class, vehicle_colour, track, crop_uri, crop_sha256"
+                    f" FROM plate_sightings WHERE id <= {fleet.rows}"
+                )
+            print(f"  copied {k}/{fleet.copies - 1} periods back", flush=True)
+        for name, definition in keys:
+            conn.execute(f'ALTER TABLE plate_sightings ADD CONSTRAINT "{name}" {definition}')
         for _, sql in indexes:
-            conn.execute(sql)
+            # On a partitioned table pg_indexes says "ON ONLY": the parent's index alone, left
+            # invalid, no partition indexed. Built on every partition instead.
+            conn.execute(sql.replace(" ON ONLY ", " ON "))
         conn.execute(
             "SELECT setval(pg_get_serial_sequence('plate_sightings', 'id'), "
             "(SELECT max(id) FROM plate_sightings))"
@@ -319,7 +385,7 @@ def load_postgres(url: str, fleet: Fleet) -> None:
 def prepare(backend: str, fleet: Fleet, keep: bool) -> tuple[str, float | None]:
     """A migrated database holding the fleet's month; the bulk load's rows/s (None: reused)."""
     if backend == "sqlite":
-        url = sqlite_url(fleet.rows)
+        url = sqlite_url(fleet.rows, fleet.days)
         path = Path(url.removeprefix("sqlite:///"))
         if keep and path.exists():
             upgrade(url)
@@ -327,7 +393,8 @@ def prepare(backend: str, fleet: Fleet, keep: bool) -> tuple[str, float | None]:
         for stale in path.parent.glob(path.name + "*"):
             stale.unlink()
     else:
-        url, name = pg_url(fleet.rows), PG_DATABASE.format(rows=fleet.rows)
+        url = pg_url(fleet.rows * fleet.copies, fleet.span_days)
+        name = url.rsplit("/", 1)[1]
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             exists = conn.execute(
@@ -338,12 +405,29 @@ def prepare(backend: str, fleet: Fleet, keep: bool) -> tuple[str, float | None]:
                 upgrade(url)
                 return url, None
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+            base = PG_DATABASE.format(rows=fleet.rows, days=fleet.days)
+            kept = (
+                fleet.copies > 1
+                and conn.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": base}
+                ).first()
+            )
+            if kept:  # the period was built and kept (--keep) before: start from a copy of it
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{base}"'))
+                print(f"  made from {base}, kept by an earlier run", flush=True)
+            else:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
         admin.dispose()
+        started = time.perf_counter()
+        upgrade(url)
+        if not kept:
+            add_cameras(url, fleet)
+        load_postgres(url, fleet, loaded=bool(kept))
+        return url, fleet.rows * fleet.copies / (time.perf_counter() - started)
     upgrade(url)
     add_cameras(url, fleet)
     started = time.perf_counter()
-    (load_sqlite if backend == "sqlite" else load_postgres)(url, fleet)
+    load_sqlite(url, fleet)
     return url, fleet.rows / (time.perf_counter() - started)
 
 
@@ -396,7 +480,7 @@ def workload(fleet: Fleet, count: int) -> dict[str, list[Call]]:
     """Each query kind's calls: plates that exist, and one call in five for one that does not."""
     rng = random.Random(11)
     day = timedelta(days=1)
-    month_start = END - DAYS * day
+    month_start = END - fleet.span_days * day
 
     def plate(i: int, *, regular: bool = False) -> str:
         return fleet.unknown_plate() if i % 5 == 4 else fleet.known_plate(regular=regular)
@@ -414,7 +498,9 @@ def workload(fleet: Fleet, count: int) -> dict[str, list[Call]]:
         )
 
     def window(span: timedelta) -> tuple[datetime, datetime]:
-        since = month_start + timedelta(seconds=rng.uniform(0, (DAYS * day - span).total_seconds()))
+        since = month_start + timedelta(
+            seconds=rng.uniform(0, (fleet.span_days * day - span).total_seconds())
+        )
         return since, since + span
 
     kinds: dict[str, list[Call]] = {
@@ -438,7 +524,7 @@ def workload(fleet: Fleet, count: int) -> dict[str, list[Call]]:
         since, until = window(rng.choice((timedelta(hours=1), day)))
         camera = fleet.camera_ids[rng.randrange(CAMERAS)]
         kinds["camera + time window"].append(search(camera_id=camera, since=since, until=until))
-        since, until = window(DAYS * day) if i % 2 else window(7 * day)
+        since, until = window(30 * day) if i % 2 else window(7 * day)
         kinds["route, 7 or 30 days"].append(route(plate(i, regular=i % 5 < 3), since, until))
     return kinds
 
@@ -495,17 +581,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000, help="sightings in the month")
     parser.add_argument("--queries", type=int, default=300, help="calls per query kind")
+    parser.add_argument(
+        "--days", type=int, default=DAYS, help="days the sightings span (history grows in time)"
+    )
+    parser.add_argument(
+        "--copies",
+        type=int,
+        default=1,
+        help="PostgreSQL: copy the period this many times back in time (100M rows: --copies 10)",
+    )
     parser.add_argument("--store-rows", type=int, default=20_000, help="reads through PlateStore")
     parser.add_argument("--only", choices=("sqlite", "postgresql"))
     parser.add_argument("--keep", action="store_true", help="reuse and keep the databases")
     args = parser.parse_args()
     print(
-        f"plate sightings benchmark: {args.rows:,} sightings over {DAYS} days, {CAMERAS:,}"
+        f"plate sightings benchmark: {args.rows * args.copies:,} sightings over"
+        f" {args.days * args.copies} days, {CAMERAS:,}"
         f" cameras, {os.cpu_count()} cores; {args.queries} calls per query kind;"
         f" load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
     started = time.perf_counter()
-    fleet = Fleet(args.rows)
+    fleet = Fleet(args.rows, days=args.days, copies=args.copies)
     print(
         f"fleet: {len(fleet.plates):,} vehicles ({int((fleet.seen_count > 0).sum()):,} seen),"
         f" {fleet.regulars:,} regulars seen {fleet.seen_count[: fleet.regulars].mean():.0f}"
@@ -514,6 +610,9 @@ def main() -> None:
     results = []
     for backend in ("sqlite", "postgresql"):
         if args.only and args.only != backend:
+            continue
+        if backend == "sqlite" and args.copies > 1:
+            print("sqlite: skipped (--copies copies inside PostgreSQL only)")
             continue
         started = time.perf_counter()
         url, load_rate = prepare(backend, fleet, args.keep)

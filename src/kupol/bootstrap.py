@@ -38,6 +38,7 @@ from kupol.core.live import LiveFeed
 from kupol.core.messages import PROCESS_CLOCK, Clock, Event, utcnow
 from kupol.core.metrics import Metrics
 from kupol.core.outbox import OutboxRelay
+from kupol.core.partitions import History, Interval
 from kupol.core.quarantine import Quarantine
 from kupol.documents.pki import Authority
 from kupol.documents.service import DocumentService
@@ -127,6 +128,7 @@ class Container:
     signal_feed: MqttSignalFeed | None = None
     section_task: asyncio.Task[None] | None = None
     purge_task: asyncio.Task[None] | None = None
+    history_task: asyncio.Task[None] | None = None
     clock_task: asyncio.Task[None] | None = None
     started: bool = False
 
@@ -168,6 +170,7 @@ class Container:
         if self.settings.traffic.sections:
             self.section_task = asyncio.create_task(self._run_sections(), name="traffic-sections")
         self.purge_task = asyncio.create_task(self._run_purge(), name="evidence-purge")
+        self.history_task = asyncio.create_task(self._run_history(), name="history")
         stuck = await asyncio.to_thread(self.redactions.recover)
         if stuck:
             log.warning("evidence: %d redactions were interrupted by a restart", stuck)
@@ -224,6 +227,26 @@ class Container:
             except Exception:
                 log.exception("evidence: the scheduled purge failed; retrying next time")
             await asyncio.sleep(self.settings.evidence.purge_every_s)
+
+    async def _run_history(self) -> None:
+        """Time partitions made ahead of the clock, and events and sightings past their
+        retention removed (kupol.core.partitions)."""
+        history = self.settings.history
+        keeper = History(
+            self.db.engine,
+            interval=Interval(history.partition_interval),
+            ahead=history.partitions_ahead,
+            retention_days={
+                "camera_events": history.camera_events_days,
+                "plate_sightings": history.plate_sightings_days,
+            },
+        )
+        while True:
+            try:
+                await asyncio.to_thread(keeper.run)
+            except Exception:
+                log.exception("history: partitions or retention failed; retrying next time")
+            await asyncio.sleep(history.every_s)
 
     async def start_pipelines(self) -> None:
         """Run a pipeline per enabled camera with a stream, following camera changes."""
@@ -294,12 +317,12 @@ class Container:
         await self.faces.stop()
         if self.started:
             await self.fleet.stop()
-        for task in (self.purge_task, self.clock_task):
+        for task in (self.purge_task, self.history_task, self.clock_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        self.purge_task = self.clock_task = None
+        self.purge_task = self.history_task = self.clock_task = None
         if self.section_task is not None:
             self.section_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

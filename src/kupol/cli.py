@@ -148,6 +148,65 @@ def db_current() -> None:
     out.print(current_revision(engine) or "empty (run `kupol db upgrade`)")
 
 
+@db_app.command("partitions")
+@handle_errors
+def db_partitions() -> None:
+    """List the time partitions of camera events and plate sightings (PostgreSQL)."""
+    from kupol.core.db import make_engine
+    from kupol.core.partitions import PARTITIONED, is_partitioned, partitions
+
+    engine = make_engine(settings().database.url)
+    with engine.connect() as conn:
+        for spec in PARTITIONED:
+            if not is_partitioned(conn, spec.table):
+                out.print(f"{spec.table}: not partitioned (retention deletes old rows)")
+                continue
+            parts = partitions(conn, spec.table)
+            out.print(f"{spec.table}: {len(parts)} partitions by {spec.column}")
+            for part in parts:
+                span = "default"
+                if part.since is not None and part.until is not None:
+                    span = f"{part.since:%Y-%m-%d} … {part.until:%Y-%m-%d}"
+                rows = "not analysed" if part.rows < 0 else f"≈ {part.rows:,} rows"
+                out.print(f"  {part.name:<32} {span:<25} {rows}")
+    engine.dispose()
+
+
+@db_app.command("history")
+@handle_errors
+def db_history() -> None:
+    """Make the time partitions due and apply the retention now (`kupol run` does it every
+    [history] every_s)."""
+    from kupol.core.db import make_engine
+    from kupol.core.partitions import History, Interval
+
+    s = settings()
+    engine = make_engine(s.database.url)
+    done = History(
+        engine,
+        interval=Interval(s.history.partition_interval),
+        ahead=s.history.partitions_ahead,
+        retention_days={
+            "camera_events": s.history.camera_events_days,
+            "plate_sightings": s.history.plate_sightings_days,
+        },
+    ).run()
+    engine.dispose()
+    if done.skipped:
+        out.print("another node is seeing to the partitions now; nothing done")
+        return
+    for table, made in done.made.items():
+        out.print(f"{table}: made {', '.join(made)}")
+    for trimmed in done.trimmed:
+        out.print(
+            f"{trimmed.table}: dropped {len(trimmed.partitions)} partitions"
+            f"{' (' + ', '.join(trimmed.partitions) + ')' if trimmed.partitions else ''},"
+            f" deleted {trimmed.rows:,} rows past the retention"
+        )
+    if not done.made and not done.trimmed:
+        out.print("nothing due (no retention set, partitions already ahead)")
+
+
 @users_app.command("add")
 @handle_errors
 def users_add(

@@ -71,6 +71,29 @@ class DatabaseSettings(Section):
     pool_size: int = Field(5, ge=1, le=200, description="PostgreSQL connection pool size.")
 
 
+class HistorySettings(Section):
+    """How long camera events and plate sightings are kept, and (PostgreSQL) their time
+    partitions: see kupol.core.partitions and docs/scale-out.md#partitions."""
+
+    partition_interval: Literal["day", "week", "month"] = Field(
+        "month",
+        description="PostgreSQL: the time each partition of camera_events and plate_sightings "
+        "covers. A day suits a city whose cameras read tens of millions of plates a day.",
+    )
+    partitions_ahead: int = Field(
+        3, ge=1, le=400, description="PostgreSQL: partitions kept made ahead of the clock."
+    )
+    camera_events_days: int | None = Field(
+        None, ge=1, description="Keep camera events this many days (unset: for ever)."
+    )
+    plate_sightings_days: int | None = Field(
+        None, ge=1, description="Keep plate sightings this many days (unset: for ever)."
+    )
+    every_s: float = Field(
+        3600.0, gt=0, le=86400, description="How often partitions and retention are seen to."
+    )
+
+
 class BusSettings(Section):
     type: Literal["memory", "nats"] = Field(
         "memory", description="memory: in-process, synchronous; nats: NATS JetStream, durable."
@@ -632,6 +655,7 @@ class Settings(BaseSettings):
         "ru", description="Console language before login and for new users."
     )
     database: DatabaseSettings = DatabaseSettings()
+    history: HistorySettings = HistorySettings()
     bus: BusSettings = BusSettings()
     mqtt: MqttSettings = MqttSettings()
     security: SecuritySettings = SecuritySettings()

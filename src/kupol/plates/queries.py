@@ -23,7 +23,7 @@ from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Select, String, and_, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, Justification
@@ -273,14 +273,19 @@ def _newest(conditions: list[ColumnElement[bool]], *, few: bool) -> Select[Plate
     """
     if not few:
         return _joined().where(*conditions).order_by(PlateSighting.seen_at.desc())
+    # Whole rows, not ids to join back by: over a partitioned 100-million-row table the
+    # planner, expecting as many matches as it estimates, would hash-join the whole table.
     matches = (
-        select(PlateSighting.id, PlateSighting.seen_at)
+        select(PlateSighting)
         .where(*conditions)
         .cte("matches")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    found = aliased(PlateSighting, matches)
     return (
-        _joined().join(matches, matches.c.id == PlateSighting.id).order_by(matches.c.seen_at.desc())
+        select(found, Camera)
+        .join(Camera, Camera.id == found.camera_id)
+        .order_by(found.seen_at.desc())
     )
 
 
