@@ -1,153 +1,137 @@
-"""Load: simulated cameras' events and plate reads at a set rate through the bus into storage
-and alerts, for a set time — throughput, the bus's lag, alert latency percentiles and loss.
+"""Load: simulated cameras' events, plate reads and faces at a set rate through the bus into
+storage and alerts, for a set time — throughput, the consumers' lag, alert latency percentiles,
+loss and duplicates.
 
-Each second ``--rate`` messages are published in batches: 90 % camera events (motion), 9 %
-plate reads, 1 % intrusions that each raise an alert (a rule on ``intrusion``; each in its own
-zone, so each is a new alert). Alert latency is from the event's creation to the alert's
-``raised`` change reaching a listener on the bus. At the end every message must be stored:
-sent = stored (events and sightings), reported as loss otherwise. Loopback only. The issue's
-target: 20,000 events/s sustained for 10 minutes, p99 alert latency ≤ 1 s, zero loss.
+The mix (bench/load_mix.py), of every 1,000 messages: 10 intrusions that each raise an alert,
+5 faces (one in ten a person on a watchlist: a face hit, then a ``face_match`` event, then an
+alert), 90 plate reads, 895 motion events. Alert latency is from the event's (or face's)
+creation to the alert's ``raised`` change reaching a listener on the bus. At the end — after
+the consumers drained, waiting at most ``--drain-s`` — the database is counted: loss is sent
+minus stored per kind, duplicates are rows stored twice for one message. Loopback only. The
+issue's target: 20,000 events/s sustained for 10 minutes, p99 alert latency ≤ 1 s, zero loss.
+
+``--nodes 0`` (the default) runs publisher and consumers in this one process, as the embedded
+deployment does. ``--nodes N`` (NATS only) runs N separate kupol nodes sharing the JetStream
+durable consumers, and ``--publishers P`` publisher processes (bench/load_nodes.py).
 
     .venv/bin/python bench/load.py [--rate 20000] [--seconds 60] [--cameras 200]
-                                    [--database sqlite|postgres] [--bus memory|nats]
+        [--database sqlite|postgres] [--bus memory|nats] [--nodes 0] [--publishers 1]
+        [--drain-s 120]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import statistics
+import os
 import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import uvloop
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ingest import NATS_URL, fresh_database
+from ingest import fresh_database
 from kupol.alerts.messages import AlertChanged
-from kupol.alerts.schemas import AlertRuleCreate
 from kupol.bootstrap import build_container
-from kupol.cameras.schemas import CameraCreate
-from kupol.core.auth.service import SYSTEM
-from kupol.core.messages import Event
-from kupol.events.messages import CameraEventObserved
-from kupol.plates.messages import PlateObserved
 from kupol.settings import load_settings
-
-BATCH = 500
-
-
-def batch(n: int, cameras: list[str], counter: list[int]) -> list[Event]:
-    now = datetime.now(UTC)
-    out: list[Event] = []
-    for _ in range(n):
-        i = counter[0]
-        counter[0] += 1
-        camera = cameras[i % len(cameras)]
-        if i % 100 == 0:
-            out.append(CameraEventObserved(camera_id=camera, type="intrusion", occurred_at=now,
-                                           confidence=0.9, zone=f"z{i}"))  # fmt: skip
-        elif i % 11 == 0:
-            out.append(PlateObserved(camera_id=camera, plate=f"{i % 1000:03d}ABC02",
-                                     seen_at=now, confidence=0.9))  # fmt: skip
-        else:
-            out.append(CameraEventObserved(camera_id=camera, type="motion", occurred_at=now,
-                                           confidence=0.5, zone="road"))  # fmt: skip
-    return out
+from load_cpu import CpuMeter, backends, named
+from load_mix import BATCH, Mix, prepare, settings_overrides
+from load_node import lag_buckets
+from load_nodes import loadavg, run_nodes, timeline
+from load_report import AlertClock, Stored, count_stored, print_report
 
 
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def run(args: argparse.Namespace, url: str, workdir: Path) -> dict[str, Any]:
-    overrides: dict[str, Any] = {"database": {"url": url}, "data_dir": workdir / "data"}
-    if args.bus == "nats":
-        stream = f"KL{uuid.uuid4().hex[:8].upper()}"
-        overrides["bus"] = {"type": "nats", "nats_url": NATS_URL, "stream": stream,
-                            "subject_prefix": stream.lower()}  # fmt: skip
+async def run_one(
+    args: argparse.Namespace, url: str, workdir: Path
+) -> tuple[dict[str, Any], AlertClock, Stored]:
+    """Publisher and consumers in this process (the embedded deployment's shape)."""
+    stream = f"KL{uuid.uuid4().hex[:8].upper()}" if args.bus == "nats" else None
+    overrides = settings_overrides(url, workdir, stream)
     container = build_container(load_settings(toml_file=None, environ={}, **overrides))
-    cameras = [f"load-{n:04d}" for n in range(args.cameras)]
-    for c in cameras:
-        container.cameras.register(camera=CameraCreate(id=c, name=c, latitude=51.1, longitude=71.4),
-                                   actor=SYSTEM)  # fmt: skip
-    container.alerts.create_rule(
-        rule=AlertRuleCreate(name="load intrusion", event_types=["intrusion"], cooldown_s=0),
-        actor=SYSTEM,
-    )
-    raised: dict[int, float] = {}
-    rules: dict[int, str] = {}
+    mix = Mix(setup=prepare(container, args.cameras))
+    clock = AlertClock()
 
     async def on_alerts(events: Any) -> None:
-        now = datetime.now(UTC)
-        for e in events:
-            if isinstance(e, AlertChanged) and e.change == "raised":
-                raised.setdefault(e.alert_id, (now - e.raised_at).total_seconds())
-                rules[e.alert_id] = e.rule_name + "/" + e.event_type
+        clock.observe(events, time.time())
 
     container.bus.subscribe(AlertChanged, on_alerts, consumer="load-listener", durable=False)
     await container.start(with_sources=False)
-    counter = [0]
-    sent = 0
     per_tick = max(1, round(args.rate / 10))  # ten ticks a second
+    postgres = container.db.dialect == "postgresql"
+    meter = CpuMeter()
+    meter.start([os.getpid(), *named("nats-server"), *(backends(container.db) if postgres else [])])
+    per_second: list[int] = []
+    before = loadavg()
     started = time.perf_counter()
+    start_at = time.time()
     behind = 0.0
+    stored = Stored()
     try:
         tick = 0
-        while time.perf_counter() - started < args.seconds:
-            due = started + tick / 10
-            pause = due - time.perf_counter()
+        while tick < args.seconds * 10:
+            pause = started + tick / 10 - time.perf_counter()
             if pause > 0:
                 await asyncio.sleep(pause)
             else:
                 behind = max(behind, -pause)
-            events = batch(per_tick, cameras, counter)
+            events = mix.batch(per_tick)
             for i in range(0, len(events), BATCH):
                 await container.bus.publish(*events[i : i + BATCH])
-            sent += len(events)
+            second = int(time.perf_counter() - started)
+            per_second.extend([0] * (second + 1 - len(per_second)))
+            per_second[second] += len(events)
             tick += 1
         published_s = time.perf_counter() - started
-        expected_events = sum(1 for i in range(sent) if i % 100 == 0 or i % 11 != 0)
-        expected_plates = sent - expected_events
-        deadline = time.perf_counter() + 120
-        stored_events = stored_plates = 0
+        deadline = time.perf_counter() + args.drain_s
+        drained = False
         while time.perf_counter() < deadline:
-            with container.db.reader() as session:
-                stored_events = session.execute(
-                    text("SELECT count(*) FROM camera_events")).scalar_one()  # fmt: skip
-                stored_plates = session.execute(
-                    text("SELECT count(*) FROM plate_sightings")).scalar_one()  # fmt: skip
-            if stored_events >= expected_events and stored_plates >= expected_plates:
+            stored = await asyncio.to_thread(count_stored, container.db)
+            if stored.complete(mix.sent):
+                drained = True
                 break
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(1)
         drained_s = time.perf_counter() - started
+        groups = {"this process": [os.getpid()], "nats-server": named("nats-server")}
+        if postgres:
+            groups["PostgreSQL (this database)"] = backends(container.db)
+        meter.stop(groups)
         await asyncio.sleep(0.5)
+        after = loadavg()
     finally:
         if args.bus == "nats":
             await container.bus.purge()  # type: ignore[attr-defined]
         await container.stop()
-    lag = container.metrics.summary().consumers
-    latencies = [v for k, v in raised.items() if rules[k] == "load intrusion/intrusion"]
-    others = sorted({r for r in rules.values() if r != "load intrusion/intrusion"})
-    return {
-        "sent": sent, "published_s": published_s, "drained_s": drained_s,
-        "rate_sent": sent / published_s, "rate_stored": sent / drained_s,
-        "behind_s": behind, "stored_events": stored_events, "expected_events": expected_events,
-        "stored_plates": stored_plates, "expected_plates": expected_plates,
-        "alerts": len(latencies), "alerts_expected": sum(1 for i in range(sent) if i % 100 == 0),
-        "alert_p50": percentile(latencies, 0.5), "alert_p99": percentile(latencies, 0.99),
-        "alert_mean": statistics.fmean(latencies) if latencies else float("nan"),
-        "consumers": lag, "other_alerts": others,
-    }  # fmt: skip
+    consumers = container.metrics.summary().consumers
+    return (
+        {
+            "title": f"{args.database} + {args.bus} bus, one process",
+            "cameras": args.cameras,
+            "rate": args.rate,
+            "seconds": args.seconds,
+            "loadavg_before": before,
+            "loadavg_after": after,
+            "sent": dict(mix.sent),
+            "published_s": published_s,
+            "behind_s": behind,
+            "drained": drained,
+            "drained_s": drained_s,
+            "drain_limit_s": args.drain_s,
+            "consumers": consumers,
+            "lag": lag_buckets(container.metrics),
+            "expected_handled": {
+                "events.recorder": sum(stored.events.values()),
+                "plates-store": mix.sent["plate"],
+                "faces-matcher": mix.sent["face"],
+            },
+            "timeline": [meter.line(drained_s, {}), *timeline(start_at, per_second, [], clock)],
+        },
+        clock,
+        stored,
+    )
 
 
 def main() -> None:
@@ -157,31 +141,35 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=200)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--bus", choices=("memory", "nats"), default="memory")
+    parser.add_argument(
+        "--nodes",
+        type=int,
+        default=0,
+        help="separate kupol node processes (NATS only); 0: all in this process",
+    )
+    parser.add_argument(
+        "--publishers", type=int, default=1, help="publisher processes (with --nodes)"
+    )
+    parser.add_argument(
+        "--drain-s",
+        type=float,
+        default=120,
+        help="longest wait for the consumers to catch up after publishing",
+    )
     args = parser.parse_args()
+    if args.nodes and args.bus != "nats":
+        parser.error("--nodes needs --bus nats (the in-process bus cannot be shared)")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         url, drop = fresh_database(args.database, workdir)
         try:
-            r = uvloop.run(run(args, url, workdir))
+            if args.nodes:
+                report, clock, stored = uvloop.run(run_nodes(args, url, workdir))
+            else:
+                report, clock, stored = uvloop.run(run_one(args, url, workdir))
         finally:
             drop()
-    loss = (r["expected_events"] - r["stored_events"]) + (r["expected_plates"] - r["stored_plates"])
-    print(f"load: {args.database} + {args.bus} bus, {args.cameras} cameras, target "
-          f"{args.rate:,}/s for {args.seconds:g} s")  # fmt: skip
-    print(f"  sent {r['sent']:,} in {r['published_s']:.1f} s = {r['rate_sent']:,.0f}/s "
-          f"(publisher at most {r['behind_s']:.2f} s behind schedule)")  # fmt: skip
-    print(f"  stored all by {r['drained_s']:.1f} s = {r['rate_stored']:,.0f}/s end to end; "
-          f"events {r['stored_events']:,}/{r['expected_events']:,}, plate sightings "
-          f"{r['stored_plates']:,}/{r['expected_plates']:,}; loss {loss}")  # fmt: skip
-    print(f"  alerts {r['alerts']:,}/{r['alerts_expected']:,}: latency p50 "
-          f"{r['alert_p50'] * 1000:.0f} ms, p99 {r['alert_p99'] * 1000:.0f} ms "
-          f"(target p99 ≤ 1,000 ms)")  # fmt: skip
-    for name, c in sorted(r["consumers"].items()):
-        print(f"  consumer {name}: handled {c['handled']:,.0f}, failed batches "
-              f"{c['failed']:.0f}, {c['mean_ms']:.1f} ms a batch, "
-              f"last lag {c['last_lag_s']:.3f} s")  # fmt: skip
-    if r["other_alerts"]:
-        print(f"  other alerts raised: {', '.join(r['other_alerts'])}")
+    print_report(report, clock, stored)
 
 
 if __name__ == "__main__":

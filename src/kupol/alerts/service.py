@@ -9,7 +9,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, tuple_
 from sqlalchemy.orm import Session
 
 from kupol.alerts.messages import AlertChanged
@@ -54,7 +54,11 @@ class AlertEngine:
             return self._rules
 
     def __call__(self, session: Session, events: Sequence[CameraEventObserved]) -> list[Event]:
-        """Processor hook: evaluate ``events`` in the caller's transaction."""
+        """Processor hook: evaluate ``events`` in the caller's transaction.
+
+        A handful of statements per batch, however many alerts it raises or joins: the open
+        alerts are read at once, the new ones inserted at once (bench/load.py).
+        """
         rules = self.rules(session)
         if not rules:
             return []
@@ -68,70 +72,93 @@ class AlertEngine:
                 occurred_at=event.occurred_at,
             )
             matches.extend((rule, event) for rule in rules if rule.matches(facts))
-        # Lock every (rule, camera) pair first, in one global order, so two recorders working
-        # on overlapping batches cannot deadlock each other.
-        for rule_id, camera_id in sorted({(r.id, e.camera_id) for r, e in matches}):
-            self._serialise(session, rule_id, camera_id)
-        return [self._raise_or_join(session, rule, event) for rule, event in matches]
+        if not matches:
+            return []
+        # Only rules with a cooldown gather events into a shared alert; one without raises an
+        # alert per event and has nothing to wait for.
+        pairs = sorted({(r.id, e.camera_id) for r, e in matches if r.cooldown_s > 0})
+        open_alerts = self._open_alerts(session, pairs)
+        steps: list[tuple[Alert, CameraEventObserved, str, str, int]] = []
+        raised: list[Alert] = []
+        for rule, event in matches:
+            key = (rule.id, event.camera_id)
+            alert = open_alerts.get(key)
+            if alert is not None and _joins(alert, rule, event):
+                alert.event_count += 1
+                alert.last_event_at = max(alert.last_event_at, event.occurred_at)
+                steps.append((alert, event, rule.name, "repeated", alert.event_count))
+                continue
+            alert = Alert(
+                rule_id=rule.id,
+                camera_id=event.camera_id,
+                first_event_id=event.id,
+                event_type=event.type,
+                zone=event.zone,
+                severity=rule.severity,
+                status=AlertStatus.OPEN.value,
+                raised_at=event.occurred_at,
+                last_event_at=event.occurred_at,
+                event_count=1,
+            )
+            raised.append(alert)
+            if rule.cooldown_s > 0:
+                open_alerts[key] = alert  # the batch's later events may join it
+            steps.append((alert, event, rule.name, "raised", 1))
+        session.add_all(raised)
+        session.flush()  # the new alerts' ids, in one INSERT
+        session.add_all(AlertEvent(alert_id=a.id, event_id=e.id) for a, e, *_ in steps)
+        return [_changed(a, name, change, count=n) for a, _, name, change, n in steps]
 
     @staticmethod
-    def _serialise(session: Session, rule_id: int, camera_id: str) -> None:
-        # Two recorders must not both raise an alert for the same rule and camera, nor lose
-        # a count: on PostgreSQL take a lock for the pair until commit (SQLite write
-        # transactions are serial already).
+    def _open_alerts(
+        session: Session, pairs: Sequence[tuple[int, str]]
+    ) -> dict[tuple[int, str], Alert]:
+        """The latest open alert of each (rule, camera) pair, row-locked: an operator closing
+        one right now is waited for, and then the event raises a new alert instead of joining a
+        closed one. Two recorders must not both raise an alert for a pair, nor lose a count:
+        on PostgreSQL each pair is locked until commit first, in one global order (``pairs`` is
+        sorted), so recorders working on overlapping batches cannot deadlock each other (SQLite
+        write transactions are serial already)."""
+        if not pairs:
+            return {}
         if session.get_bind().dialect.name == "postgresql":
-            key = int.from_bytes(
-                hashlib.blake2b(f"alert:{rule_id}:{camera_id}".encode(), digest_size=8).digest(),
-                "big",
-                signed=True,
+            keys = [_lock_key(rule_id, camera_id) for rule_id, camera_id in pairs]
+            session.execute(
+                text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+                {"keys": keys},
             )
-            session.execute(text("select pg_advisory_xact_lock(:k)"), {"k": key})
-
-    def _raise_or_join(
-        self, session: Session, rule: CompiledRule, event: CameraEventObserved
-    ) -> AlertChanged:
-        open_alert = session.scalars(
-            select(Alert)
-            .where(
-                Alert.rule_id == rule.id,
-                Alert.camera_id == event.camera_id,
-                Alert.status != AlertStatus.CLOSED.value,
-            )
-            .order_by(Alert.id.desc())
-            .limit(1)
-            # Row lock: an operator closing this alert right now is waited for, and then the
-            # event raises a new alert instead of joining a closed one.
-            .with_for_update()
-        ).first()
-        if (
-            open_alert is not None
-            and rule.cooldown_s > 0
-            and event.occurred_at - open_alert.last_event_at <= timedelta(seconds=rule.cooldown_s)
-            and event.occurred_at >= open_alert.raised_at - timedelta(seconds=rule.cooldown_s)
-        ):
-            open_alert.event_count += 1
-            open_alert.last_event_at = max(open_alert.last_event_at, event.occurred_at)
-            session.add(AlertEvent(alert_id=open_alert.id, event_id=event.id))
-            return _changed(open_alert, rule.name, "repeated")
-        alert = Alert(
-            rule_id=rule.id,
-            camera_id=event.camera_id,
-            first_event_id=event.id,
-            event_type=event.type,
-            zone=event.zone,
-            severity=rule.severity,
-            status=AlertStatus.OPEN.value,
-            raised_at=event.occurred_at,
-            last_event_at=event.occurred_at,
-            event_count=1,
+        open_status = Alert.status != AlertStatus.CLOSED.value
+        latest = (
+            select(func.max(Alert.id))
+            .where(tuple_(Alert.rule_id, Alert.camera_id).in_(pairs), open_status)
+            .group_by(Alert.rule_id, Alert.camera_id)
         )
-        session.add(alert)
-        session.flush()
-        session.add(AlertEvent(alert_id=alert.id, event_id=event.id))
-        return _changed(alert, rule.name, "raised")
+        rows = session.scalars(
+            select(Alert).where(Alert.id.in_(latest), open_status).with_for_update()
+        )
+        return {(a.rule_id, a.camera_id): a for a in rows}
 
 
-def _changed(alert: Alert, rule_name: str, change: str, by: str | None = None) -> AlertChanged:
+def _joins(alert: Alert, rule: CompiledRule, event: CameraEventObserved) -> bool:
+    """Whether ``event`` belongs to the open ``alert`` (within the rule's cooldown of it)."""
+    cooldown = timedelta(seconds=rule.cooldown_s)
+    return (
+        rule.cooldown_s > 0
+        and event.occurred_at - alert.last_event_at <= cooldown
+        and event.occurred_at >= alert.raised_at - cooldown
+    )
+
+
+def _lock_key(rule_id: int, camera_id: str) -> int:
+    digest = hashlib.blake2b(f"alert:{rule_id}:{camera_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _changed(
+    alert: Alert, rule_name: str, change: str, by: str | None = None, count: int | None = None
+) -> AlertChanged:
+    """The notice of a change; ``count``: the alert's event count just after it, when the
+    alert has gathered more of the batch's events since."""
     return AlertChanged(
         alert_id=alert.id,
         change=change,
@@ -142,7 +169,7 @@ def _changed(alert: Alert, rule_name: str, change: str, by: str | None = None) -
         severity=alert.severity,
         status=alert.status,
         raised_at=alert.raised_at,
-        event_count=alert.event_count,
+        event_count=alert.event_count if count is None else count,
         by=by,
     )
 

@@ -89,19 +89,9 @@ class EventRecorder:
             accepted = [self._placed(e) for e in accepted]
         now = utcnow()
         with self._db.unit_of_work() as session:
-            # Idempotent by event id. A select-then-insert measured faster than
-            # INSERT .. ON CONFLICT .. RETURNING on PostgreSQL (bench/ingest.py); a race between
-            # two workers fails on the primary key and the batch is redelivered, then skipped.
-            unique = _unique(accepted)
-            existing = set(
-                session.scalars(
-                    select(CameraEvent.id).where(CameraEvent.id.in_([e.id for e in unique]))
-                )
-            )
-            fresh = [e for e in unique if e.id not in existing]
+            fresh = _store_new(session, _unique(accepted), now)
             if not fresh:
                 return []
-            _insert(session, fresh, now)
             follow_ups: list[Event] = []
             for processor in self._processors:
                 follow_ups.extend(processor(session, fresh))
@@ -174,13 +164,63 @@ _COLUMNS = (
 )
 
 
+# PostgreSQL: the whole batch in one statement with one parameter, a JSON array of the rows
+# (encoded by the json module in C and parsed by the server; psycopg's array parameters
+# cost more in Python than the insert itself), prepared once per connection by psycopg,
+# duplicates skipped by the primary key. Against the select-then-executemany it replaced
+# (bench/ingest.py, bench/load.py): no IN list of hundreds of ids to send and parse, one
+# round trip instead of two, and a worker racing another on the same events waits for it and
+# skips them instead of failing.
+_PG_INSERT_NEW = (
+    "INSERT INTO camera_events (id, camera_id, type, occurred_at, recorded_at, confidence, "
+    "zone, payload, evidence) "
+    "SELECT id, camera_id, type, occurred_at, %s, confidence, zone, payload, evidence "
+    "FROM json_to_recordset(%s::json) AS u(id uuid, camera_id varchar, type varchar, "
+    "occurred_at timestamptz, confidence float8, zone varchar, payload json, evidence json) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+
+
+def _store_new(
+    session: Session, events: Sequence[CameraEventObserved], now: datetime
+) -> list[CameraEventObserved]:
+    """Insert the events not stored before (idempotent by event id) and return them."""
+    if any(e.occurred_at.tzinfo is None for e in events):
+        raise ValueError("an event's occurred_at has no time zone; producers must send UTC")
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = [
+            {
+                "id": str(e.id),
+                "camera_id": e.camera_id,
+                "type": e.type,
+                "occurred_at": e.occurred_at.isoformat(),
+                "confidence": e.confidence,
+                "zone": e.zone,
+                "payload": e.payload,
+                "evidence": [asdict(ref) for ref in e.evidence],
+            }
+            for e in events
+        ]
+        result = connection.exec_driver_sql(_PG_INSERT_NEW, (now, json.dumps(rows)))
+        stored = set(result.scalars())
+        return [e for e in events if e.id in stored]
+    # Elsewhere select-then-insert: SQLite's write transactions are serial, so no other
+    # worker can insert between the two.
+    existing = set(
+        session.scalars(select(CameraEvent.id).where(CameraEvent.id.in_([e.id for e in events])))
+    )
+    fresh = [e for e in events if e.id not in existing]
+    if fresh:
+        _insert(session, fresh, now)
+    return fresh
+
+
 def _insert(session: Session, events: Sequence[CameraEventObserved], now: datetime) -> None:
     """Insert the rows through the driver: per-row type processing in SQLAlchemy cost more
     than the INSERT itself (bench/ingest.py). Values are encoded exactly as the column
     types store them, which the recorder tests check by reading rows back on both databases.
     """
-    if any(e.occurred_at.tzinfo is None for e in events):
-        raise ValueError("an event's occurred_at has no time zone; producers must send UTC")
     connection = session.connection()
     dialect = connection.dialect.name
     if dialect == "sqlite":
@@ -200,22 +240,6 @@ def _insert(session: Session, events: Sequence[CameraEventObserved], now: dateti
             for e in events
         ]
         marker = "?"
-    elif dialect == "postgresql":
-        rows = [
-            (
-                e.id,
-                e.camera_id,
-                e.type,
-                e.occurred_at,
-                now,
-                e.confidence,
-                e.zone,
-                json.dumps(e.payload),
-                json.dumps([asdict(ref) for ref in e.evidence]),
-            )
-            for e in events
-        ]
-        marker = "%s"
     else:  # any other database: the portable (slower) path
         connection.execute(insert(CAMERA_EVENTS), [_row(e, now) for e in events])
         return

@@ -1,0 +1,279 @@
+"""The multi-process load run: N kupol nodes (bench/load_node.py, each a whole container) share
+the JetStream durable consumers, so they split the stream; P publishers (bench/load_publisher.py)
+send the mix from other processes. This process prepares the database, listens to alerts on the
+bus (latency), samples the consumers' pending counts every second (lag), waits — at most
+``drain_s`` — for everything to be stored, and counts the database (loss and duplicates).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nats
+
+from kupol.alerts.messages import AlertChanged
+from kupol.bootstrap import build_container
+from kupol.core.bus.nats import unpack
+from kupol.core.db import Database
+from kupol.settings import load_settings
+from load_cpu import CpuMeter, backends, named
+from load_mix import prepare, settings_overrides
+from load_report import AlertClock, Stored, count_stored, merge_buckets, percentile
+
+HERE = Path(__file__).parent
+CONSUMERS = {
+    "recorder": "events_recorder-CameraEventObserved",
+    "plates": "plates-store-PlateObserved",
+    "faces": "faces-matcher-FaceObserved",
+}
+
+
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+async def wait_for(
+    what: str, done: Callable[[], bool], limit_s: float, procs: list[subprocess.Popen[bytes]]
+) -> None:
+    deadline = time.monotonic() + limit_s
+    while not done():
+        if any(p.poll() not in (None, 0) for p in procs):
+            raise SystemExit(f"a process died while waiting for {what}; see its log")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+def log_summary(logs: Path) -> None:
+    """What the processes logged at WARNING or above: the logs go with the temporary folder."""
+    for path in sorted(logs.glob("*.log")):
+        lines = path.read_text(errors="replace").splitlines()
+        bad = [line for line in lines if "WARNING" in line or "ERROR" in line or "Error" in line]
+        if bad:
+            print(f"  {path.stem}: {len(bad)} warning/error lines, e.g. {bad[0][:200]!r}")
+            print("    last lines:", *(f"    {line[:200]}" for line in lines[-5:]), sep="\n")
+
+
+async def run_nodes(
+    args: Any, url: str, workdir: Path
+) -> tuple[dict[str, Any], AlertClock, Stored]:
+    stream = f"KL{uuid.uuid4().hex[:8].upper()}"
+    overrides = settings_overrides(url, workdir, stream)
+    settings_file = workdir / "settings.json"
+    settings_file.write_text(json.dumps(overrides))
+    container = build_container(load_settings(toml_file=None, environ={}, **overrides))
+    setup = prepare(container, args.cameras)
+    container.db.dispose()
+    setup_file = workdir / "setup.json"
+    setup_file.write_text(json.dumps(setup.as_json()))
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")])),
+    }
+    logs = workdir / "logs"
+    logs.mkdir()
+
+    def spawn(script: str, name: str, *argv: object) -> subprocess.Popen[bytes]:
+        log = (logs / f"{name}.log").open("wb")
+        return subprocess.Popen(
+            [sys.executable, str(HERE / script), *map(str, argv)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+    nodes = [
+        spawn(
+            "load_node.py",
+            f"node{n}",
+            settings_file,
+            workdir / f"ready{n}",
+            workdir / f"node{n}.json",
+        )
+        for n in range(args.nodes)
+    ]
+    clock = AlertClock()
+    samples: list[tuple[float, dict[str, int]]] = []
+    nc = await nats.connect(overrides["bus"]["nats_url"])
+    try:
+        await wait_for(
+            "the nodes to start",
+            lambda: all((workdir / f"ready{n}").exists() for n in range(args.nodes)),
+            120,
+            nodes,
+        )
+        js = nc.jetstream()
+
+        async def on_alert(msg: Any) -> None:
+            clock.observe(unpack(AlertChanged, msg), time.time())
+
+        await nc.subscribe(f"{stream.lower()}.event.{AlertChanged.type_name()}", cb=on_alert)
+
+        async def sample() -> None:
+            while True:
+                pending = {}
+                for short, durable in CONSUMERS.items():
+                    try:
+                        info = await js.consumer_info(stream, durable)
+                        pending[short] = info.num_pending + info.num_ack_pending
+                    except Exception:
+                        pending[short] = -1
+                samples.append((time.time(), pending))
+                await asyncio.sleep(1)
+
+        sampler = asyncio.create_task(sample())
+        db = Database.from_url(url)
+        meter = CpuMeter()
+        meter.start([n.pid for n in nodes] + backends(db) + named("nats-server"))
+        before = loadavg()
+        start_at = time.time() + 2
+        per = args.rate / args.publishers
+        publishers = [
+            spawn(
+                "load_publisher.py",
+                f"publisher{p}",
+                settings_file,
+                setup_file,
+                workdir / f"publisher{p}.json",
+                p,
+                per,
+                args.seconds,
+                start_at,
+            )
+            for p in range(args.publishers)
+        ]
+        await wait_for(
+            "the publishers",
+            lambda: all(p.poll() is not None for p in publishers),
+            args.seconds + 600,
+            publishers,
+        )
+        sent: dict[str, int] = {}
+        behind = published_s = publishers_cpu = 0.0
+        per_second: list[int] = []
+        for p in range(args.publishers):
+            result = json.loads((workdir / f"publisher{p}.json").read_text())
+            for kind, n in result["sent"].items():
+                sent[kind] = sent.get(kind, 0) + n
+            behind = max(behind, result["behind_s"])
+            published_s = max(published_s, result["seconds"])
+            publishers_cpu += result["cpu_s"]
+            per_second.extend([0] * (len(result["per_second"]) - len(per_second)))
+            for s, n in enumerate(result["per_second"]):
+                per_second[s] += n
+        deadline = time.time() + args.drain_s
+        stored = Stored()
+        drained = False
+        while time.time() < deadline:
+            if samples and all(v == 0 for v in samples[-1][1].values()):
+                stored = await asyncio.to_thread(count_stored, db)
+                if stored.complete(sent):
+                    drained = True
+                    break
+            await asyncio.sleep(1)
+        drained_s = time.time() - start_at
+        meter.stop({"nodes": [n.pid for n in nodes], "PostgreSQL (this database)": backends(db),
+                    "nats-server": named("nats-server")})  # fmt: skip
+        if not drained:
+            stored = await asyncio.to_thread(count_stored, db)
+        await asyncio.sleep(1)  # the last alerts' notices
+        sampler.cancel()
+        after = loadavg()
+        db.dispose()
+    finally:
+        for node in nodes:
+            node.send_signal(signal.SIGTERM)
+        for node in nodes:
+            try:
+                node.wait(60)
+            except subprocess.TimeoutExpired:
+                node.kill()
+        try:
+            await nc.jetstream().delete_stream(stream)
+        finally:
+            await nc.close()
+        log_summary(logs)
+    consumers: dict[str, dict[str, float]] = {}
+    lag: dict[str, list[list[float]]] = {}
+    for n in range(args.nodes):
+        result = json.loads((workdir / f"node{n}.json").read_text())
+        for name, c in result["consumers"].items():
+            mine = consumers.setdefault(name, {"handled": 0, "failed": 0, "mean_ms": 0.0})
+            mine["handled"] += c["handled"]
+            mine["failed"] += c["failed"]
+            mine["mean_ms"] = max(mine["mean_ms"], c["mean_ms"])  # the slowest node's
+        for name, buckets in result["lag"].items():
+            lag.setdefault(name, []).append(buckets)
+    return (
+        {
+            "title": f"{args.database} + NATS JetStream, {args.nodes} node(s), {args.publishers} "
+            f"publisher process(es)",
+            "cameras": args.cameras,
+            "rate": args.rate,
+            "seconds": args.seconds,
+            "loadavg_before": before,
+            "loadavg_after": after,
+            "sent": sent,
+            "published_s": published_s,
+            "behind_s": behind,
+            "drained": drained,
+            "drained_s": drained_s,
+            "drain_limit_s": args.drain_s,
+            "consumers": consumers,
+            "lag": {k: merge_buckets(v) for k, v in lag.items()},
+            "expected_handled": {
+                "events.recorder": sum(stored.events.values()),
+                "plates-store": sent.get("plate", 0),
+                "faces-matcher": sent.get("face", 0),
+            },
+            "timeline": [
+                meter.line(drained_s, {"publishers": publishers_cpu}),
+                *timeline(start_at, per_second, samples, clock),
+            ],
+        },
+        clock,
+        stored,
+    )
+
+
+def timeline(
+    start_at: float,
+    per_second: list[int],
+    samples: list[tuple[float, dict[str, int]]],
+    clock: AlertClock,
+    every_s: int = 10,
+) -> list[str]:
+    """Every ``every_s`` seconds: sent/s, the most messages pending per consumer (a message is a
+    pack of up to 500 events), and the intrusion alerts seen with their p99 latency."""
+    from load_mix import INTRUSION_RULE
+
+    latencies = list(
+        zip(clock.at.get(INTRUSION_RULE, []), clock.latency.get(INTRUSION_RULE, []), strict=True)
+    )
+    end = max([s[0] - start_at for s in samples] + [len(per_second) - 1])
+    lines = [
+        "  timeline (s: sent/s | most pending JetStream messages recorder/plates/faces | "
+        "alerts seen, p99 latency):"
+    ]
+    for t0 in range(0, int(end) + 1, every_s):
+        window = per_second[t0 : t0 + every_s]
+        rate = sum(window) / len(window) if window else 0
+        pend = [p for t, p in samples if t0 <= t - start_at < t0 + every_s]
+        most = {k: max((p.get(k, 0) for p in pend), default=0) for k in CONSUMERS}
+        lat = [v for t, v in latencies if t0 <= t - start_at < t0 + every_s]
+        lines.append(
+            f"    {t0:4d} s: {rate:8,.0f}/s | {most['recorder']:5d} {most['plates']:5d} "
+            f"{most['faces']:5d} | {len(lat):5,d} alerts, p99 "
+            f"{percentile(lat, 0.99) * 1000:6,.0f} ms"
+        )
+    return lines
