@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser sipp services bench bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model screen-model speaker-model clean help
+.PHONY: demo test setup lint typecheck unit browser sipp services bench bench-load bench-load-long bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model screen-model speaker-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
@@ -72,9 +72,17 @@ bench: setup
 	$(BIN)/python bench/antifraud_http.py
 	$(BIN)/python bench/fleet.py
 	$(BIN)/python bench/scooters.py
-	$(BIN)/python bench/load.py --seconds 60
+	$(MAKE) bench-load
 	$(BIN)/python bench/fault_worker_kill.py
 	$(BIN)/python bench/fault_restarts.py
+
+bench-load: setup
+	$(BIN)/python bench/load.py --seconds 60
+	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 1 --rate 20000 --seconds 60
+	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 3 --rate 20000 --seconds 60
+
+bench-load-long: setup
+	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 3 --rate 12000 --seconds 600 --drain-s 180
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py
