@@ -435,7 +435,16 @@ def build_container(
                        policy=SessionPolicy.of(settings.security))  # fmt: skip
     cameras = CameraService(db=db, audit=audit)
     quarantine = Quarantine(db)
-    outbox = OutboxRelay(db=db, bus=bus)
+    # One process is the only relay on the in-process bus: nothing to claim. On NATS several
+    # nodes share the outbox: a writer's rows are its own for a grace, a relay's for longer
+    # than a publish may wait.
+    several = settings.bus.type == "nats"
+    outbox = OutboxRelay(
+        db=db,
+        bus=bus,
+        grace_s=settings.bus.outbox_grace_s if several else 0.0,
+        lease_s=settings.bus.publish_timeout_s + settings.bus.outbox_grace_s,
+    )
     recorder = EventRecorder(
         db=db, bus=bus, outbox=outbox, quarantine=quarantine, known_cameras=cameras.known_ids
     )

@@ -121,6 +121,14 @@ class BusSettings(Section):
         description="How long a publish waits for JetStream to store the events, through a "
         "NATS restart included; then it is refused (503), and the same ids may be sent again.",
     )
+    outbox_grace_s: float = Field(
+        5.0,
+        gt=0,
+        le=300,
+        description="With NATS: an announcement a node stores in the outbox is its own to "
+        "publish for this long; only then may another node's relay take it (the writer died "
+        "or its bus refused). Longer than a publish takes after a commit.",
+    )
 
 
 class MqttSettings(Section):

@@ -285,15 +285,15 @@ class AlertService:
     async def _transition(
         self, *, alert_id: int, actor: Principal, to: AlertStatus, comment: str | None = None
     ) -> AlertRead:
-        result = await asyncio.to_thread(
+        result, change = await asyncio.to_thread(
             self._apply, alert_id=alert_id, actor=actor, to=to, comment=comment
         )
-        await self._outbox.flush_quietly()
+        await self._outbox.publish_now([change])
         return result
 
     def _apply(
         self, *, alert_id: int, actor: Principal, to: AlertStatus, comment: str | None
-    ) -> AlertRead:
+    ) -> tuple[AlertRead, AlertChanged]:
         now = utcnow()
         with self._db.unit_of_work() as session:
             # Row lock (PostgreSQL; SQLite's write lock is taken at BEGIN): two operators
@@ -335,7 +335,7 @@ class AlertService:
                 session=session,
             )
             self._outbox.add(session, [change])
-        return result
+        return result, change
 
 
 def _read(alert: Alert, rule_name: str) -> AlertRead:

@@ -6,6 +6,14 @@ publishes pending messages and deletes them; if the bus refuses, they stay and t
 background loop tries again. So an announcement is neither lost (the change committed
 without it) nor sent for a change that rolled back. Delivery is at-least-once: consumers
 are idempotent by message id, as the bus contract requires anyway.
+
+Several nodes share one outbox table (NATS and PostgreSQL). A row is *claimed* while someone
+is publishing it (``claimed_until``): its writer claims it for ``grace_s`` when it adds it
+(it publishes the row itself right after its commit, then deletes it with its next
+transaction), and a background loop claims what it takes for as long as a publish may take.
+A loop takes only unclaimed rows, or rows whose claim ran out (their node died or its bus
+refused), and locks them while it claims them (``FOR UPDATE SKIP LOCKED``), so two nodes'
+loops never publish the same rows and no loop publishes another node's fresh ones.
 """
 
 from __future__ import annotations
@@ -14,10 +22,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy import String, Text, Uuid, delete, insert, select
+from sqlalchemy import String, Text, Uuid, delete, insert, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kupol.core.bus import Bus
@@ -34,61 +42,104 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     type: Mapped[str] = mapped_column(String(100))
     body: Mapped[str] = mapped_column(Text)
+    # While someone publishes the row: its writer for a grace after the commit, or a relay's
+    # background loop that took it. NULL or past: any node's loop may take it.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
-def add_to_outbox(session: Session, events: Sequence[Event]) -> None:
-    """Store ``events`` for publication, in the caller's transaction."""
+def add_to_outbox(session: Session, events: Sequence[Event], *, claim_s: float = 0.0) -> None:
+    """Store ``events`` for publication, in the caller's transaction, claimed by the writer
+    for ``claim_s`` seconds (it publishes them itself after its commit)."""
     if not events:
         return
     now = utcnow()
+    claimed_until = now + timedelta(seconds=claim_s) if claim_s > 0 else None
     session.execute(
         insert(OutboxMessage),
         [
-            {"id": e.id, "created_at": now, "type": e.type_name(), "body": envelope(e).decode()}
+            {
+                "id": e.id,
+                "created_at": now,
+                "type": e.type_name(),
+                "body": envelope(e).decode(),
+                "claimed_until": claimed_until,
+            }
             for e in events
         ],
     )
 
 
 class OutboxRelay:
-    """Publishes what transactions left in the outbox, in order, and then forgets it."""
+    """Publishes what transactions left in the outbox, in order, and then forgets it.
+
+    ``grace_s``: how long a writer's own claim on the rows it adds lasts (0 where one process
+    is the only relay: the in-process bus); ``lease_s``: how long a background loop's claim
+    lasts (longer than a publish may take).
+    """
 
     def __init__(
-        self, *, db: Database, bus: Bus, batch: int = 500, interval_s: float = 1.0
+        self,
+        *,
+        db: Database,
+        bus: Bus,
+        batch: int = 500,
+        interval_s: float = 1.0,
+        grace_s: float = 0.0,
+        lease_s: float = 30.0,
     ) -> None:
         self._db = db
         self._bus = bus
         self._batch = batch
         self._interval_s = interval_s
+        self._grace_s = grace_s
+        self._lease_s = lease_s
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         # Published but still in the table: deleted by the next transaction that adds to the
         # outbox (saving a commit per batch on the hot path) or by the background loop.
         self._published: list[UUID] = []
+        # Added here and not published by publish_now (a publication was under way, or the
+        # bus refused): this node's loop takes them at once, its own claim notwithstanding.
+        self._handed: set[UUID] = set()
 
     def add(self, session: Session, events: Sequence[Event]) -> None:
         """Store ``events`` in the caller's transaction, and drop rows already published."""
         done, self._published = self._published, []
         if done:
             session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(done)))
-        add_to_outbox(session, events)
+        add_to_outbox(session, events, claim_s=self._grace_s)
 
     async def flush(self) -> int:
-        """Publish every pending message; returns how many were published.
+        """Publish every pending message, claimed or not; returns how many were published.
 
-        Raises the bus's error if it refuses (the messages stay for the next try).
+        For one process (tests, a command that must see its announcements out); a node among
+        several leaves this to the background loop (:meth:`relay`), which takes only what is
+        no one's. Raises the bus's error if it refuses (the messages stay for the next try).
         """
+        return await self._publish_pending(everything=True)
+
+    async def relay(self) -> int:
+        """Publish what is pending and no one's: unclaimed rows, rows whose claim ran out,
+        and the rows this node added but did not publish. Raises as :meth:`flush`."""
+        return await self._publish_pending(everything=False)
+
+    async def _publish_pending(self, *, everything: bool) -> int:
         published = 0
         async with self._lock:
             done, self._published = self._published, []
             if done:
                 await asyncio.to_thread(self._forget, done)
             while True:
-                rows = await asyncio.to_thread(self._pending)
+                rows = await asyncio.to_thread(self._claim, everything)
                 if not rows:
                     return published
                 messages = [decode(body.encode()) for _, body in rows]
-                await self._bus.publish(*(m for m in messages if isinstance(m, Event)))
+                try:
+                    await self._bus.publish(*(m for m in messages if isinstance(m, Event)))
+                except Exception:
+                    # Still claimed by this node: its next pass tries them again at once.
+                    self._handed.update(row_id for row_id, _ in rows)
+                    raise
                 await asyncio.to_thread(self._forget, [row_id for row_id, _ in rows])
                 published += len(rows)
 
@@ -104,18 +155,30 @@ class OutboxRelay:
             # A publication is under way — perhaps the very one whose consumer called us
             # (the in-process bus delivers inside publish): waiting would deadlock. The
             # background loop publishes these within ``interval_s``.
+            self._hand_over(events)
             return
         try:
             async with self._lock:
                 await self._bus.publish(*events)
                 self._published.extend(e.id for e in events)
         except Exception as exc:
+            self._hand_over(events)
             log.warning("outbox not published yet, will retry: %s", exc)
+
+    def _hand_over(self, events: Sequence[Event]) -> None:
+        if self._grace_s > 0:  # else the rows are no one's already
+            self._handed.update(e.id for e in events)
 
     async def flush_quietly(self) -> None:
         """Flush, logging instead of raising (the background loop retries)."""
         try:
             await self.flush()
+        except Exception as exc:
+            log.warning("outbox not published yet, will retry: %s", exc)
+
+    async def _relay_quietly(self) -> None:
+        try:
+            await self.relay()
         except Exception as exc:
             log.warning("outbox not published yet, will retry: %s", exc)
 
@@ -133,7 +196,7 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while True:
-            await self.flush_quietly()
+            await self._relay_quietly()
             await asyncio.sleep(self._interval_s)
 
     def pending_count(self) -> int:
@@ -142,14 +205,35 @@ class OutboxRelay:
             ids = set(session.scalars(select(OutboxMessage.id)))
         return len(ids - set(self._published))
 
-    def _pending(self) -> list[tuple[UUID, str]]:
-        with self._db.reader() as session:
-            rows = session.execute(
-                select(OutboxMessage.id, OutboxMessage.body)
-                .order_by(OutboxMessage.created_at, OutboxMessage.id)
-                .limit(self._batch)
-            ).all()
-            return [(row[0], row[1]) for row in rows]
+    def _claim(self, everything: bool) -> list[tuple[UUID, str]]:
+        """The next rows to publish, claimed for ``lease_s`` in one transaction (rows another
+        node is claiming at this moment are skipped, not waited for)."""
+        now = utcnow()
+        handed = set(self._handed)
+        query = (
+            select(OutboxMessage.id, OutboxMessage.body)
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+            .limit(self._batch)
+            .with_for_update(skip_locked=True)
+        )
+        if not everything:
+            free = [OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now]
+            if handed:
+                free.append(OutboxMessage.id.in_(list(handed)))
+            query = query.where(or_(*free))
+        with self._db.unit_of_work() as session:
+            rows = [(row[0], row[1]) for row in session.execute(query).all()]
+            if rows:
+                session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([row_id for row_id, _ in rows]))
+                    .values(claimed_until=now + timedelta(seconds=self._lease_s))
+                )
+        if len(rows) < self._batch:
+            self._handed -= handed  # taken by now, or gone (published by a flush, rolled back)
+        else:
+            self._handed -= {row_id for row_id, _ in rows}
+        return rows
 
     def _forget(self, ids: list[UUID]) -> None:
         with self._db.unit_of_work() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from uuid import UUID
 
 import pytest
 
@@ -13,6 +14,10 @@ from kupol.alerts.schemas import AlertRuleCreate
 from kupol.bootstrap import Container, build_container
 from kupol.cameras.schemas import CameraCreate
 from kupol.core.auth.service import SYSTEM
+from kupol.core.bus.base import DeliveryError
+from kupol.core.bus.memory import InProcessBus
+from kupol.core.messages import Event
+from kupol.core.outbox import OutboxRelay
 from kupol.events.messages import CameraEventObserved
 from kupol.settings import Settings
 
@@ -69,3 +74,97 @@ def test_nothing_is_announced_for_a_recording_that_rolled_back(container: Contai
     with pytest.raises(RuntimeError):
         container.recorder.record([motion()])
     assert container.outbox.pending_count() == 0
+
+
+# --- several nodes sharing one outbox ---------------------------------------------------
+
+
+class NodeBus(InProcessBus):
+    """The bus one node publishes to: remembers what it was given, or refuses it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[UUID] = []
+        self.refuse = False
+
+    async def publish(self, *events: Event) -> None:
+        if self.refuse:
+            raise DeliveryError("the bus is down")
+        self.seen.extend(e.id for e in events)
+
+
+class Node:
+    """One node's relay over the shared database, with the bus it publishes to."""
+
+    def __init__(self, container: Container, *, grace_s: float) -> None:
+        self.bus = NodeBus()
+        self.relay = OutboxRelay(db=container.db, bus=self.bus, grace_s=grace_s, lease_s=30)
+
+    @property
+    def seen(self) -> list[UUID]:
+        return self.bus.seen
+
+    def write(self, container: Container, count: int) -> list[CameraEventObserved]:
+        events = [motion() for _ in range(count)]
+        with container.db.unit_of_work() as session:
+            self.relay.add(session, events)
+        return events
+
+
+def test_a_nodes_fresh_announcements_are_left_to_it_until_its_grace_runs_out(
+    container: Container,
+) -> None:
+    writer, other = Node(container, grace_s=0.5), Node(container, grace_s=0.5)
+    events = writer.write(container, 3)
+
+    async def run() -> None:
+        assert await other.relay.relay() == 0  # the writer's for now
+        await writer.relay.publish_now(events)
+        assert await other.relay.relay() == 0  # published; the writer deletes them
+        assert await writer.relay.relay() == 0
+        late = writer.write(container, 2)  # the writer "dies" before publishing these
+        await asyncio.sleep(0.6)
+        assert await other.relay.relay() == 2
+        assert sorted(other.seen) == sorted(e.id for e in late)
+
+    asyncio.run(run())
+    assert sorted(writer.seen) == sorted(e.id for e in events)
+    assert container.outbox.pending_count() == 0
+
+
+def test_a_refused_announcement_is_retried_by_its_own_node_at_once(container: Container) -> None:
+    writer = Node(container, grace_s=60)
+    writer.bus.refuse = True
+    events = writer.write(container, 2)
+
+    async def run() -> None:
+        await writer.relay.publish_now(events)  # refused: stays in the outbox
+        assert writer.seen == []
+        writer.bus.refuse = False
+        assert await writer.relay.relay() == 2  # its own claim does not hold it back
+
+    asyncio.run(run())
+    assert sorted(writer.seen) == sorted(e.id for e in events)
+
+
+def test_two_relays_taking_the_same_rows_publish_each_once(container: Container) -> None:
+    writer = Node(container, grace_s=0.01)
+    events = writer.write(container, 1200)  # more than a relay's batch of 500
+    relays = [Node(container, grace_s=0.01) for _ in range(2)]
+
+    async def run() -> None:
+        await asyncio.sleep(0.05)
+        await asyncio.gather(*(node.relay.relay() for node in relays))
+
+    asyncio.run(run())
+    published = relays[0].seen + relays[1].seen
+    assert sorted(published) == sorted(e.id for e in events)
+    assert len(set(published)) == len(published)
+    assert container.outbox.pending_count() == 0
+
+
+def test_flush_publishes_everything_pending_claimed_or_not(container: Container) -> None:
+    writer, other = Node(container, grace_s=60), Node(container, grace_s=60)
+    events = writer.write(container, 2)
+    assert asyncio.run(other.relay.flush()) == 2
+    assert sorted(other.seen) == sorted(e.id for e in events)
