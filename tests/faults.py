@@ -168,6 +168,15 @@ def consumer_settings(*, database_url: str, nats_url: str, stream: str, data_dir
     )
 
 
+def consumer(settings: Any) -> Container:
+    """The consumer node, with the camera the producer sends for."""
+    container = build_container(settings)
+    container.cameras.register(
+        camera=CameraCreate(id=CAMERA, name="Fault", latitude=51.1, longitude=71.4), actor=SYSTEM
+    )
+    return container
+
+
 def handled(container: Container) -> int:
     """Events the recorder has been handed so far."""
     value = container.metrics.registry.get_sample_value(
@@ -305,11 +314,7 @@ async def nats_restart(
         settings = consumer_settings(
             database_url=database_url, nats_url=nats.url, stream=stream, data_dir=Path(tmp)
         )
-        container = build_container(settings)
-        container.cameras.register(
-            camera=CameraCreate(id=CAMERA, name="Fault", latitude=51.1, longitude=71.4),
-            actor=SYSTEM,
-        )
+        container = consumer(settings)
         bus = JetStreamBus(
             url=nats.url,
             stream=stream,
@@ -363,11 +368,7 @@ async def postgres_restart(
         settings = consumer_settings(
             database_url=url, nats_url=nats.url, stream=stream, data_dir=Path(tmp)
         )
-        container = build_container(settings)
-        container.cameras.register(
-            camera=CameraCreate(id=CAMERA, name="Fault", latitude=51.1, longitude=71.4),
-            actor=SYSTEM,
-        )
+        container = consumer(settings)
         password = "fault-operator-password-1"
         container.auth.create_user(
             username="fault-operator", password=password, roles=("operator",)

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 
-from kupol.core.db import upgrade
 from kupol.core.partitions import (
     PARTITIONED,
     SCHEMA,
@@ -25,7 +24,7 @@ from kupol.core.partitions import (
     partitions,
     trim,
 )
-from tests.conftest import PG_ADMIN_URL, need_service
+from tests.conftest import fresh_postgres
 
 EVENTS, SIGHTINGS = PARTITIONED
 NOW = datetime(2026, 12, 6, 10, 30, tzinfo=UTC)
@@ -34,19 +33,10 @@ NOW = datetime(2026, 12, 6, 10, 30, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def pg() -> Iterator[Engine]:
     """A database of its own: these tests make and drop partitions."""
-    need_service("PostgreSQL", "127.0.0.1", 5432)
-    name = f"kupol_partitions_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    upgrade(url)
-    engine = create_engine(url)
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres("kupol_partitions") as url:
+        engine = create_engine(url)
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture
