@@ -8,9 +8,12 @@ and its busy timeout."""
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import queue
 import threading
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -20,6 +23,7 @@ from kupol.core.db import Base, Database
 
 MAX_BATCH = 2_000
 WAIT_S = 30.0
+_REAP_EVERY_S = 1.0
 
 
 class GroupWriter:
@@ -34,6 +38,10 @@ class GroupWriter:
         ] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
+        # Per event loop, the requests waiting for their commit, oldest first, with deadlines.
+        self._waiting: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, collections.deque[tuple[float, asyncio.Future[None]]]
+        ] = weakref.WeakKeyDictionary()
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
         """Store ``rows``; returns once they are committed.
@@ -58,7 +66,10 @@ class GroupWriter:
             raise failure[0]
 
     async def write_async(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Like :meth:`write` for a coroutine: the event loop is not blocked while it waits."""
+        """Like :meth:`write` for a coroutine: the event loop is not blocked while it waits.
+
+        The time-out is kept by one timer per event loop for every waiting request (a timer
+        per request — ``asyncio.wait_for`` — cost 40 µs a call, a tenth of a screening)."""
         self._ensure_started()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
@@ -75,11 +86,29 @@ class GroupWriter:
             with contextlib.suppress(RuntimeError):  # a closed loop: no one waits any more
                 loop.call_soon_threadsafe(settle, exc)
 
+        self._watch(loop, future)
         self._queue.put((rows, finished))
-        try:
-            await asyncio.wait_for(asyncio.shield(future), WAIT_S)
-        except TimeoutError:
-            raise TimeoutError("the decision writer did not answer") from None
+        await future
+
+    def _watch(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
+        """Fail ``future`` with TimeoutError if it is still waiting after ``WAIT_S``."""
+        waiting = self._waiting.get(loop)
+        if waiting is None:
+            waiting = self._waiting[loop] = collections.deque()
+            loop.call_later(_REAP_EVERY_S, self._reap, loop)
+        waiting.append((time.monotonic() + WAIT_S, future))
+
+    def _reap(self, loop: asyncio.AbstractEventLoop) -> None:
+        waiting = self._waiting[loop]
+        now = time.monotonic()
+        while waiting and (waiting[0][1].done() or waiting[0][0] <= now):
+            _, future = waiting.popleft()
+            if not future.done():
+                future.set_exception(TimeoutError("the decision writer did not answer"))
+        if waiting:
+            loop.call_later(_REAP_EVERY_S, self._reap, loop)
+        else:
+            del self._waiting[loop]
 
     def _ensure_started(self) -> None:
         if self._thread is not None and self._thread.is_alive():

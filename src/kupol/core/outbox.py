@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -93,7 +94,11 @@ class OutboxRelay:
         self._interval_s = interval_s
         self._grace_s = grace_s
         self._lease_s = lease_s
-        self._lock = asyncio.Lock()
+        # One lock per event loop: an asyncio lock wakes its waiters on its own loop only, and
+        # a test or a command may flush from another loop while the server's relay runs.
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
         self._task: asyncio.Task[None] | None = None
         # Published but still in the table: deleted by the next transaction that adds to the
         # outbox (saving a commit per batch on the hot path) or by the background loop.
@@ -101,6 +106,13 @@ class OutboxRelay:
         # Added here and not published by publish_now (a publication was under way, or the
         # bus refused): this node's loop takes them at once, its own claim notwithstanding.
         self._handed: set[UUID] = set()
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
 
     def add(self, session: Session, events: Sequence[Event]) -> None:
         """Store ``events`` in the caller's transaction, and drop rows already published."""
@@ -125,7 +137,7 @@ class OutboxRelay:
 
     async def _publish_pending(self, *, everything: bool) -> int:
         published = 0
-        async with self._lock:
+        async with self._lock():
             done, self._published = self._published, []
             if done:
                 await asyncio.to_thread(self._forget, done)
@@ -151,14 +163,14 @@ class OutboxRelay:
         """
         if not events:
             return
-        if self._lock.locked():
+        if self._lock().locked():
             # A publication is under way — perhaps the very one whose consumer called us
             # (the in-process bus delivers inside publish): waiting would deadlock. The
             # background loop publishes these within ``interval_s``.
             self._hand_over(events)
             return
         try:
-            async with self._lock:
+            async with self._lock():
                 await self._bus.publish(*events)
                 self._published.extend(e.id for e in events)
         except Exception as exc:

@@ -78,3 +78,40 @@ def test_coroutines_wait_for_their_commit_without_blocking_the_loop() -> None:
     stored = [row for batch in db.committed for row in batch]
     assert sorted(stored[:-1]) == list(range(100)) and stored[-1] == "kept"
     assert "lost" not in stored
+
+
+def test_a_coroutine_whose_commit_does_not_come_hears_so_in_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+    import time
+
+    from kupol.antifraud import groupcommit
+
+    monkeypatch.setattr(groupcommit, "WAIT_S", 0.3)
+    monkeypatch.setattr(groupcommit, "_REAP_EVERY_S", 0.05)
+    db = FakeDb()
+    stuck = threading.Event()
+    release = threading.Event()
+
+    @contextmanager
+    def hanging() -> Iterator[FakeSession]:
+        stuck.set()
+        release.wait(10)  # the database holds its lock
+        yield FakeSession(db)
+
+    monkeypatch.setattr(db, "unit_of_work", hanging)
+    writer = GroupWriter(db, CallDecision)  # type: ignore[arg-type]
+
+    async def main() -> float:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="did not answer"):
+            await writer.write_async([{"n": 1}])
+        return time.monotonic() - started
+
+    try:
+        waited = asyncio.run(main())
+    finally:
+        release.set()
+    assert stuck.is_set()
+    assert 0.3 <= waited < 2.0

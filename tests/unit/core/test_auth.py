@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as wall
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,27 @@ def test_login_returns_a_token_that_authenticates_the_user(container: Container)
     assert principal.roles == ("analyst", "operator")
     assert principal.can(Permission.ALERTS_HANDLE)
     assert ("ivanov", "login") in audit_actions(container)
+
+
+def test_a_token_trusted_a_moment_ago_is_still_refused_once_it_expires(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kupol.core.auth import service
+
+    add_user(container, "ivanov", "operator")
+    token = container.auth.login(username="ivanov", password=PASSWORD).token
+    assert container.auth.authenticate(token).username == "ivanov"  # now remembered
+
+    class Later:
+        monotonic = staticmethod(wall.monotonic)
+
+        @staticmethod
+        def time() -> float:
+            return wall.time() + 30 * 24 * 3600  # past any token's lifetime
+
+    monkeypatch.setattr(service, "time", Later)
+    with pytest.raises(AuthenticationError, match="expired"):
+        container.auth.authenticate(token)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from kupol.core.auth.permissions import Permission, has_permission
 from kupol.core.auth.ratelimit import FailureLimiter
 from kupol.core.auth.scope import UserScopes, checked_scope
 from kupol.core.auth.sessions import IdleSessions, SessionPolicy
-from kupol.core.auth.tokens import TokenSigner
+from kupol.core.auth.tokens import TokenClaims, TokenSigner
 from kupol.core.db import Database
 from kupol.core.errors import (
     AuthenticationError,
@@ -128,7 +128,8 @@ class AuthService:
         }
         self.idle = IdleSessions(db=db, timeout_s=self.policy.idle_timeout_s)
         self.scopes = UserScopes(db=db, audit=audit, forget=self._forget_recent)
-        self._recent: dict[str, tuple[Principal, float]] = {}
+        # Tokens verified lately: their user, until when that reading holds, their claims.
+        self._recent: dict[str, tuple[Principal, float, TokenClaims]] = {}
         """Tokens checked in the last ``RECHECK_S`` seconds: a switch screening hundreds of
         calls a second is not looked up in the database for each. Emptied by every change
         this process makes to a user; another process's change (the CLI, a second worker)
@@ -323,12 +324,15 @@ class AuthService:
         """The user a token belongs to, if the token and the user are still valid (the user
         is read again at most ``RECHECK_S`` seconds after the last time) and the session has
         not been idle too long (:class:`SessionPolicy`)."""
-        claims = self._signer.verify(token)
         now = time.monotonic()
         recent = self._recent.get(token)
         if recent is not None and recent[1] > now:
-            principal = recent[0]
+            # The very string verified moments ago: its signature holds; its expiry may not.
+            principal, _, claims = recent
+            if claims.expires_at < time.time():
+                raise AuthenticationError("token expired; log in again")
         else:
+            claims = self._signer.verify(token)
             with self._db.reader() as session:
                 user = session.get(User, claims.user_id)
                 if user is None or not user.active or user.token_version != claims.version:
@@ -336,7 +340,7 @@ class AuthService:
                 principal = _principal(user)
             if len(self._recent) >= RECENT_TOKENS:
                 self._recent.clear()
-            self._recent[token] = (principal, now + RECHECK_S)
+            self._recent[token] = (principal, now + RECHECK_S, claims)
         self.idle.check(claims)
         return principal
 
