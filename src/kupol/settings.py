@@ -547,6 +547,13 @@ class AntifraudSettings(Section):
         description="The deployment's own transfer model (joblib with its card); empty: the "
         "one kupol ships, trained on PaySim (src/kupol/antifraud/models/).",
     )
+    screen_listen: str = Field(
+        "",
+        pattern=r"^$|^[^\s:]+:[0-9]{1,5}$",
+        description="HOST:PORT of the switches' port: call screening alone over plain HTTP/1.1, "
+        "served by the API process beside the API (the same windows and lists); empty: off. "
+        "The API's own screening endpoint answers either way.",
+    )
 
 
 class CitizensSettings(Section):

@@ -113,7 +113,7 @@ class CallScreening:
     def _e164(self, raw: str) -> str:
         """A number as stored: E.164 where it is one (a callee written ``8 701 …`` is found by
         look-ups and transfer holds as ``+7701…``), else as sent."""
-        number = self._screen.numbering.classify(raw)
+        number = self._screen.number(raw)
         return (number.e164 if number.kind is not NumberKind.INVALID else raw)[:32]
 
     def _normalise(self, raw: str, what: str) -> str:
@@ -198,9 +198,7 @@ class CallScreening:
             raise InvalidInputError("the call's time is more than a day ahead")
         with self._lock:
             self._load()
-            before = self._screen.block_list.get(
-                self._screen.numbering.classify(attempt.caller).e164
-            )
+            before = self._screen.block_list.get(self._screen.number(attempt.caller).e164)
             result = self._screen.screen(attempt)
             caught = self._screen.block_list.get(result.caller.e164)
             self._attempts[attempt.call_id] = attempt

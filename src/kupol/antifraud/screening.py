@@ -23,9 +23,11 @@ Outcomes (answered, duration) are learned after the call with :meth:`CallScreen.
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from kupol.antifraud.numbers import Number, Numbering, NumberKind, load_numbering
 
@@ -149,6 +151,7 @@ SIGNALS = (
     "hour",
 )
 """What the learned model sees of a call: the same windows the rules count."""
+_T = TypeVar("_T")
 _KIND_CODES = {kind: float(i) for i, kind in enumerate(NumberKind)}
 
 
@@ -161,11 +164,63 @@ class ListEntry:
     expires_at: float | None = None
 
 
+class _Window(Generic[_T]):
+    """Values seen in a sliding time window and how often each, so that the number of
+    distinct values is known at once (counting a set over the window on every call cost a
+    third of a screening server's time once a busy cell had an hour of calls in it)."""
+
+    __slots__ = ("counts", "entries")
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[float, _T]] = deque()
+        self.counts: dict[_T, int] = {}
+
+    def expire(self, since: float) -> None:
+        """Forget what was seen before ``since`` (entries are kept in the order they came)."""
+        entries, counts = self.entries, self.counts
+        while entries and entries[0][0] < since:
+            _, value = entries.popleft()
+            left = counts[value] - 1
+            if left:
+                counts[value] = left
+            else:
+                del counts[value]
+
+    def add(self, at: float, value: _T) -> None:
+        self.entries.append((at, value))
+        self.counts[value] = self.counts.get(value, 0) + 1
+
+    def distinct(self) -> int:
+        return len(self.counts)
+
+
+class _Outcomes:
+    """(time, short-or-unanswered) of a caller's finished calls, with the short ones counted."""
+
+    __slots__ = ("entries", "short")
+
+    def __init__(self) -> None:
+        self.entries: deque[tuple[float, bool]] = deque()
+        self.short = 0
+
+    def expire(self, since: float) -> None:
+        entries = self.entries
+        while entries and entries[0][0] < since:
+            if entries.popleft()[1]:
+                self.short -= 1
+
+    def add(self, at: float, short: bool) -> None:
+        self.entries.append((at, short))
+        self.short += short
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
 @dataclass
 class _Caller:
-    callees: deque[tuple[float, str]] = field(default_factory=deque)
-    outcomes: deque[tuple[float, bool]] = field(default_factory=deque)
-    """(time, short-or-unanswered) of the caller's finished calls."""
+    callees: _Window[str] = field(default_factory=_Window)
+    outcomes: _Outcomes = field(default_factory=_Outcomes)
     night: deque[float] = field(default_factory=deque)
     outgoing: deque[float] = field(default_factory=deque)
     last_incoming: float = float("-inf")
@@ -186,11 +241,13 @@ class CallScreen:
         """Ported numbers (E.164 → the operator serving them now), from the operators'
         number-portability register: a ported number's network is not a mismatch."""
         self._callers: dict[str, _Caller] = defaultdict(_Caller)
-        self._imei: dict[str, deque[tuple[float, str]]] = defaultdict(deque)
-        self._cell_imsis: dict[str, deque[tuple[float, int]]] = defaultdict(deque)
+        self._imei: dict[str, _Window[str]] = defaultdict(_Window)
+        self._cell_imsis: dict[str, _Window[int]] = defaultdict(_Window)
         self._numbers: dict[str, Number] = {}
 
-    def _number(self, raw: str) -> Number:
+    def number(self, raw: str) -> Number:
+        """``raw`` placed in the numbering plan (remembered: a switch sends the same numbers
+        again and again)."""
         known = self._numbers.get(raw)
         if known is None:
             known = self.numbering.classify(raw)
@@ -206,8 +263,8 @@ class CallScreen:
         """Judge ``call`` on what came before it, then remember it."""
         s = self.settings
         now = call.at.timestamp()
-        caller = self._number(call.caller)
-        called = self._number(call.called)
+        caller = self.number(call.caller)
+        called = self.number(call.called)
         key = caller.e164
         reasons: list[str] = []
         if self._listed(self.block_list, key, now):
@@ -234,21 +291,17 @@ class CallScreen:
                 mismatch = 1.0
         state = self._callers[key]
         # Fan-out: distinct callees in the window, this one included.
-        since = now - s.fan_out_window
         callees = state.callees
-        while callees and callees[0][0] < since:
-            callees.popleft()
-        callees.append((now, called.e164))
-        distinct = len({c for _, c in callees})
+        callees.expire(now - s.fan_out_window)
+        callees.add(now, called.e164)
+        distinct = callees.distinct()
         if distinct >= s.fan_out_block:
             reasons.append("fan_out_heavy")
         elif distinct >= s.fan_out_warn:
             reasons.append("fan_out")
         outcomes = state.outcomes
-        since = now - s.short_window
-        while outcomes and outcomes[0][0] < since:
-            outcomes.popleft()
-        short = sum(1 for _, is_short in outcomes if is_short)
+        outcomes.expire(now - s.short_window)
+        short = outcomes.short
         if len(outcomes) >= s.short_min_calls and short >= s.short_share * len(outcomes):
             reasons.append("short_calls")
             if distinct >= s.fan_out_warn:
@@ -274,20 +327,25 @@ class CallScreen:
         imsis = 0
         if call.imei and call.imsi:
             seen = self._imei[call.imei]
-            while seen and seen[0][0] < now - s.imei_window:
-                seen.popleft()
-            seen.append((now, call.imsi))
-            imsis = len({i for _, i in seen})
+            seen.expire(now - s.imei_window)
+            seen.add(now, call.imsi)
+            imsis = seen.distinct()
             if imsis >= s.imei_imsis:
                 reasons.append("simbox_imei")
         neighbours: set[int] = set()
         if call.cell and call.imsi and call.imsi.isdigit():
             imsi = int(call.imsi)
             near = self._cell_imsis[call.cell]
-            while near and near[0][0] < now - s.sequence_window:
-                near.popleft()
-            neighbours = {i for _, i in near if i != imsi and abs(i - imsi) <= s.sequence_gap}
-            near.append((now, imsi))
+            near.expire(now - s.sequence_window)
+            # The IMSIs within the gap: looked up one by one where the gap is the smaller
+            # (a busy cell's hour holds thousands), else read off the window.
+            gap, seen_here = s.sequence_gap, near.counts
+            if 2 * gap + 1 < len(seen_here):
+                candidates: Iterable[int] = range(imsi - gap, imsi + gap + 1)
+                neighbours = {i for i in candidates if i != imsi and i in seen_here}
+            else:
+                neighbours = {i for i in seen_here if i != imsi and abs(i - imsi) <= gap}
+            near.add(now, imsi)
             if len(neighbours) + 1 >= s.sequence_count:
                 reasons.append("sequential_imsi")
         signals = (
@@ -320,9 +378,9 @@ class CallScreen:
 
     def outcome(self, call: CallAttempt, *, answered: bool, duration_s: float) -> None:
         """What became of a call that went through: feeds the short-calls and Wangiri rules."""
-        state = self._callers[self._number(call.caller).e164]
+        state = self._callers[self.number(call.caller).e164]
         short = (not answered) or duration_s < self.settings.short_call_s
-        state.outcomes.append((call.at.timestamp(), short))
+        state.outcomes.add(call.at.timestamp(), short)
 
 
 _NUMBER_REASONS = frozenset(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI
 
@@ -11,6 +12,9 @@ from kupol import __version__
 from kupol.api import audit, auth, health, stream
 from kupol.api.problems import install_problem_handlers
 from kupol.bootstrap import Container
+
+if TYPE_CHECKING:
+    from kupol.antifraud.switchport import ScreeningPort
 
 
 def routers() -> list[APIRouter]:
@@ -85,9 +89,12 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
             await container.start()
+        switches = app.state.switches = await _switches_port(container)
         try:
             yield
         finally:
+            if switches is not None:
+                await switches.stop()
             if manage_lifecycle:
                 await container.stop()
 
@@ -113,6 +120,19 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
 
     mount_static(app)
     return app
+
+
+async def _switches_port(container: Container) -> ScreeningPort | None:
+    """The switches' screening port, when ``[antifraud] screen_listen`` asks for one."""
+    listen = container.settings.antifraud.screen_listen
+    if not listen:
+        return None
+    from kupol.antifraud.switchport import ScreeningPort
+
+    host, _, port = listen.rpartition(":")
+    switches = ScreeningPort(container)
+    await switches.start(host, int(port))
+    return switches
 
 
 def tune_for_serving() -> None:

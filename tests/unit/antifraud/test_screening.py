@@ -140,6 +140,44 @@ def test_many_sims_through_one_handset_and_consecutive_imsis_in_a_cell_are_a_sim
     assert rows[2].reasons == ("sequential_imsi",)
 
 
+def test_a_busy_cells_hour_is_counted_as_a_scan_of_it_would_count_it() -> None:
+    """Neighbouring IMSIs, callees and a handset's SIMs are counted from running tallies (a
+    busy cell holds an hour of calls): the signals equal a plain count over the window, with
+    the gap looked up one IMSI at a time or read off the window, and as calls leave it."""
+    import random
+
+    from kupol.antifraud.screening import ScreenSettings
+
+    rng = random.Random(5)
+    calls = [
+        call(i, caller=f"+7701{rng.randrange(300):07d}", called=f"+7705{rng.randrange(50):07d}",
+             imsi=str(401020000000000 + rng.randrange(2000)), cell=f"C{rng.randrange(3)}",
+             imei=f"3500000000{rng.randrange(40):04d}", at=T0 + timedelta(seconds=2 * i))
+        for i in range(4000)
+    ]  # fmt: skip
+    settings = {"sequence_window": 900.0, "fan_out_window": 300.0, "imei_window": 1200.0}
+    narrow = CallScreen(ScreenSettings(sequence_gap=20, auto_block_hours=0, **settings))
+    wide = CallScreen(ScreenSettings(sequence_gap=5000, auto_block_hours=0, **settings))
+    history: list[CallAttempt] = []
+    for attempt in calls:
+        now = attempt.at.timestamp()
+        window = [c for c in history if c.at.timestamp() >= now - 900 and c.cell == attempt.cell]
+        imsi = int(attempt.imsi or 0)
+        others = {int(c.imsi or 0) for c in window} - {imsi}
+        expected = len({i for i in others if abs(i - imsi) <= 20})
+        callees = {c.called for c in history
+                   if c.caller == attempt.caller and c.at.timestamp() >= now - 300}  # fmt: skip
+        sims = {
+            c.imsi for c in history if c.imei == attempt.imei and c.at.timestamp() >= now - 1200
+        }
+        first, second = narrow.screen(attempt), wide.screen(attempt)
+        assert first.signals[11] == float(expected)
+        assert second.signals[11] == float(len({i for i in others if abs(i - imsi) <= 5000}))
+        assert first.signals[4] == second.signals[4] == float(len(callees | {attempt.called}))
+        assert first.signals[10] == second.signals[10] == float(len(sims | {attempt.imsi}))
+        history.append(attempt)
+
+
 def test_night_bursts_and_outgoing_only_sims_warn() -> None:
     screen = CallScreen()
     night = T0.replace(hour=20)  # 01:00 in Kazakhstan

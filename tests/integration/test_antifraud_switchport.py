@@ -1,0 +1,165 @@
+"""The switches' port answers call screening as the API does — same decisions, same problems —
+over plain HTTP/1.1 with keep-alive and pipelining, in the API's process and windows."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from kupol.antifraud.switchport import MAX_BODY, PATH
+from kupol.api.app import create_app
+from kupol.bootstrap import Container, build_container
+from kupol.settings import Settings
+from tests.conftest import add_user, make_settings
+from tests.unit.factories import fast_passwords
+
+pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
+
+
+@pytest.fixture
+def served(settings: Settings, tmp_path: Path) -> Iterator[tuple[TestClient, str, Container]]:
+    """The API (a TestClient) and its switches' port, started by the API as configured."""
+    configured = make_settings(
+        database_url=settings.database.url, data_dir=tmp_path / "port",
+        antifraud={"screen_listen": "127.0.0.1:0"},
+    )  # fmt: skip
+    container = build_container(configured)
+    with TestClient(create_app(container)) as api:
+        port = api.app.state.switches.port  # type: ignore[attr-defined]
+        yield api, f"http://127.0.0.1:{port}", container
+
+
+def _token(container: Container, username: str, role: str) -> str:
+    _, password = add_user(container, username, role)
+    return container.auth.login(username=username, password=password).token
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = f"Bearer {token}"
+    return headers
+
+
+def test_the_port_answers_as_the_api_does(served: tuple[TestClient, str, Container]) -> None:
+    api, base, container = served
+    switch = _token(container, "kcell", "telecom")
+    analyst = _token(container, "cyber", "fraud_analyst")
+    cases: list[tuple[dict[str, Any] | bytes, str | None]] = [
+        ({"call_id": "P1", "caller": "8 701 123 45 67", "called": "+77021234567"}, switch),
+        ({"call_id": "P2", "caller": "hello", "called": "+77021234567"}, switch),
+        ({"call_id": "P3", "caller": "+77011234567", "called": "+77021234567"}, None),
+        ({"call_id": "P4", "caller": "+77011234567", "called": "+77021234567"}, "not-a-token"),
+        ({"call_id": "P5", "caller": "+77011234567", "called": "+77021234567"}, analyst),
+        ({"call_id": "P6"}, switch),  # fields missing: 422 naming them
+        ({"call_id": "P7", "caller": "+77011234567", "called": "+7702", "imsi": "x"}, switch),
+        ({"call_id": "P8", "caller": "+77011234567", "called": "+77021234567",
+          "at": "2026-01-01T00:00:00"}, switch),  # no UTC offset
+        ({"call_id": "P9", "caller": "+77011234567", "called": "+77021234567",
+          "at": "2099-01-01T00:00:00Z"}, switch),  # far ahead: the screen refuses it
+    ]  # fmt: skip
+    with httpx.Client(base_url=base) as port:
+        for body, token in cases:
+            content = body if isinstance(body, bytes) else json.dumps(body).encode()
+            mine = port.post(PATH, content=content, headers=_headers(token))
+            # The same call again through the API: call ids differ so both are stored.
+            if isinstance(body, dict) and "call_id" in body:
+                content = json.dumps({**body, "call_id": body["call_id"] + "-api"}).encode()
+            theirs = api.post(PATH, content=content, headers=_headers(token))
+            assert mine.status_code == theirs.status_code, (body, mine.text, theirs.text)
+            assert mine.headers["content-type"] == theirs.headers["content-type"]
+            if mine.status_code == 200:
+                answer, expected = mine.json(), theirs.json()
+                assert answer.pop("call_id") + "-api" == expected.pop("call_id")
+                assert answer == expected
+            else:
+                assert mine.json()["type"] == theirs.json()["type"]
+                fields = {e["field"] for e in mine.json().get("errors", [])}
+                assert fields == {e["field"] for e in theirs.json().get("errors", [])}
+        for content, status in [
+            (b"{not json", 422),
+            (b'{"pad": "' + b"x" * (MAX_BODY + 10) + b'"}', 413),
+        ]:
+            assert port.post(PATH, content=content, headers=_headers(switch)).status_code == status
+        other = port.post("/api/antifraud/calls/summary", headers=_headers(switch))
+        assert other.status_code == 404
+        assert port.get(PATH, headers=_headers(switch)).status_code == 405
+    assert container.metrics.registry.get_sample_value(
+        "kupol_decisions_total", {"kind": "call_allow"}
+    )
+
+
+def test_the_port_shares_the_apis_windows(served: tuple[TestClient, str, Container]) -> None:
+    """Fan-out counted over calls that came through both: one screen, one process."""
+    api, base, container = served
+    switch = _token(container, "kcell", "telecom")
+    caller = "+77011112233"
+    with httpx.Client(base_url=base) as port:
+        for n in range(5):
+            call = {"call_id": f"W{n}", "caller": caller, "called": f"+7702{n:07d}"}
+            assert port.post(PATH, json=call, headers=_headers(switch)).status_code == 200
+    for n in range(5, 12):
+        call = {"call_id": f"W{n}", "caller": caller, "called": f"+7702{n:07d}"}
+        answer = api.post(PATH, json=call, headers=_headers(switch)).json()
+    assert "fan_out" in {r["code"] for r in answer["reasons"]}
+
+
+def _read_answers(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:
+    data = b""
+    answers: list[tuple[int, bytes]] = []
+    while len(answers) < count:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        data += chunk
+        while b"\r\n\r\n" in data:
+            head, rest = data.split(b"\r\n\r\n", 1)
+            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                          if line.lower().startswith(b"content-length"))  # fmt: skip
+            if len(rest) < length:
+                break
+            answers.append((int(head.split(b" ")[1]), rest[:length]))
+            data = rest[length:]
+    return answers
+
+
+def _request(token: str, call_id: str, *, close: bool = False) -> bytes:
+    body = json.dumps({"call_id": call_id, "caller": "+77015556677", "called": "+77021234567"})
+    return (
+        f"POST {PATH} HTTP/1.1\r\nHost: kupol\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        + ("Connection: close\r\n" if close else "")
+        + f"\r\n{body}"
+    ).encode()
+
+
+def test_pipelined_requests_are_answered_in_order_and_close_is_honoured(
+    served: tuple[TestClient, str, Container],
+) -> None:
+    _, base, container = served
+    switch = _token(container, "kcell", "telecom")
+    port = int(base.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        ids = [f"Q{n}" for n in range(20)]
+        sock.sendall(b"".join(_request(switch, i) for i in ids))  # one write, twenty requests
+        answers = _read_answers(sock, len(ids))
+        assert [s for s, _ in answers] == [200] * len(ids)
+        assert [json.loads(b)["call_id"] for _, b in answers] == ids
+        sock.sendall(_request(switch, "last", close=True))
+        assert [json.loads(b)["call_id"] for _, b in _read_answers(sock, 1)] == ["last"]
+        assert sock.recv(10) == b""  # closed after it, as asked
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+        answers = _read_answers(sock, 1)
+        assert answers and answers[0][0] == 400
+        assert sock.recv(10) == b""
+    with httpx.Client(base_url=base) as client:  # the port still answers
+        call = {"call_id": "after", "caller": "+77015556677", "called": "+77021234567"}
+        assert client.post(PATH, json=call, headers=_headers(switch)).status_code == 200
