@@ -53,8 +53,14 @@ typecheck: setup
 unit: setup
 	$(BIN)/pytest -q -m "not browser and not slow"
 
+# Two test processes share the cores (tests wait on servers, subprocesses and disks as much
+# as they compute); the browser tests run after them in one process of their own: Playwright's
+# sync API keeps an event loop running in its process, which asyncio tests must not share.
+TEST_WORKERS ?= 2
+
 test: setup browser sipp plate-fonts lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not browser"
+	$(BIN)/pytest -q -m browser
 
 bench: setup
 	$(BIN)/python bench/ingest.py

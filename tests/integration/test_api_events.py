@@ -108,6 +108,7 @@ def test_an_unknown_camera_is_a_422_naming_it_and_nothing_is_stored(
         ("2026-01-05T12:00:00", "needs a time zone"),
         ((datetime.now(UTC) + timedelta(hours=1)).isoformat(), "in the future"),
     ],
+    ids=["naive", "an-hour-ahead"],  # the same names in every test process
 )
 def test_naive_or_future_times_are_refused(
     api: TestClient, container: Container, device: dict[str, str], occurred_at: str, message: str
