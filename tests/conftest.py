@@ -223,6 +223,12 @@ def demo_camera(camera_id: str = "cam-test-01", **fields: Any) -> dict[str, Any]
     }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The command line's messages unwrapped (rich wraps at the terminal's width, 80 without
+    one): a test reads them whole, and temporary paths are long in the test processes."""
+    os.environ["COLUMNS"] = "250"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the browser tests last: Playwright's sync API keeps an event loop running in the
     main thread for the whole session, which would break asyncio tests collected after it."""
