@@ -4,7 +4,7 @@ the holds (audited) and their totals, and keep the mule list."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -18,6 +18,9 @@ from kupol.api.deps import ContainerDep, Why, require
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import InvalidInputError
 from kupol.core.messages import utcnow
+
+if TYPE_CHECKING:
+    from kupol.bootstrap import Container
 
 router = APIRouter(prefix="/api/antifraud", tags=["anti-fraud"])
 Bank = Annotated[Principal, Depends(require(Permission.TRANSFERS_CHECK))]
@@ -200,7 +203,14 @@ async def screen_call(body: CallIn, container: ContainerDep, switch: Switch) -> 
     verdict is reached in memory and the request waits for its decision's group commit
     without holding a worker thread; with a Bearer token the request usually takes the short
     way, :mod:`kupol.antifraud.fastpath`, and answers the same.)"""
-    result = await container.antifraud.calls.screen_async(actor=switch, attempt=body.attempt())
+    return await screen_one(container, switch, body)
+
+
+async def screen_one(container: Container, switch: Principal, call: CallIn) -> dict[str, Any]:
+    """One call screened for a switch — its decision stored and counted — and the answer; the
+    endpoint, its short way (:mod:`~kupol.antifraud.fastpath`) and the switches' port
+    (:mod:`~kupol.antifraud.switchport`) all answer with it."""
+    result = await container.antifraud.calls.screen_async(actor=switch, attempt=call.attempt())
     container.metrics.decision(f"call_{result.verdict.value}")
     return screen_answer(result)
 

@@ -23,8 +23,8 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from kupol.antifraud.api import CallIn, screen_answer
-from kupol.api.problems import problem
+from kupol.antifraud.api import CallIn, screen_one
+from kupol.api.problems import problem, problem_of
 from kupol.core.auth import Permission
 from kupol.core.errors import (
     AuthenticationError,
@@ -89,20 +89,14 @@ class ScreenFastPath:
         except (AuthenticationError, PermissionDeniedError, ValidationError, ValueError):
             return None
         try:
-            result = await container.antifraud.calls.screen_async(
-                actor=actor, attempt=call.attempt()
-            )
+            return await screen_one(container, actor, call)
         except InvalidInputError:  # refused before any state changed: let the endpoint say so
             return None
         except TimeoutError as exc:
             return problem(503, "Service unavailable", str(exc), type_="service-unavailable",
                            instance=PATH)  # fmt: skip
         except KupolError as exc:  # as the problem handlers map it for the regular endpoint
-            return problem(exc.status, exc.title, exc.detail, type_=exc.type_slug,
-                           instance=PATH, code=exc.code)  # fmt: skip
-        answer = screen_answer(result)
-        container.metrics.decision(f"call_{result.verdict.value}")
-        return answer
+            return problem_of(exc, instance=PATH)
 
 
 def _bearer(scope: Scope) -> str | None:

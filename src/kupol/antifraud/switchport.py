@@ -27,8 +27,8 @@ from typing import Any, cast
 import httptools
 from pydantic import ValidationError
 
-from kupol.antifraud.api import CallIn, screen_answer
-from kupol.api.problems import field_location, problem
+from kupol.antifraud.api import CallIn, screen_one
+from kupol.api.problems import field_location, problem, problem_of
 from kupol.core.auth import Permission
 from kupol.core.errors import AuthenticationError, KupolError, PermissionDeniedError
 
@@ -114,19 +114,13 @@ class ScreeningPort:
                           for e in exc.errors()]  # fmt: skip
                 detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
                 return _problem(422, "Invalid input", detail, "invalid-input", errors=errors)
-            result = await container.antifraud.calls.screen_async(
-                actor=actor, attempt=call.attempt()
-            )
+            answer = await screen_one(container, actor, call)
         except TimeoutError as exc:
             return _problem(503, "Service unavailable", str(exc), "service-unavailable")
         except KupolError as exc:
-            if exc.status >= 500:
-                log.error("%s on the switches' port: %s", type(exc).__name__, exc.detail)
-            errors = [{"field": p.field, "message": p.message} for p in exc.problems]
-            return _problem(exc.status, exc.title, exc.detail, exc.type_slug,
-                            errors=errors or None, code=exc.code)  # fmt: skip
-        container.metrics.decision(f"call_{result.verdict.value}")
-        body = json.dumps(screen_answer(result), ensure_ascii=False, separators=(",", ":"))
+            response = problem_of(exc, instance=PATH)
+            return Answer(exc.status, bytes(response.body), b"application/problem+json")
+        body = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
         return Answer(200, body.encode())
 
 
