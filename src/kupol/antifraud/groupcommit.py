@@ -1,9 +1,11 @@
 """Group commit: many request threads each wait for their rows to be stored, and one writer
-stores everything waiting in one transaction (one multi-row INSERT: the ORM's unit of work
-cost more than the rest of a call's screening). Each caller returns only once its rows are
-committed (nothing acknowledged is lost), while the database sees one commit per batch instead
-of one per request — on SQLite, concurrent writers otherwise queue on its single write lock
-and its busy timeout."""
+stores everything waiting in one transaction (inserted at the driver,
+:meth:`~kupol.core.db.Database.insert_many`: the ORM's unit of work cost more than the rest of
+a call's screening). Each caller returns only once its rows are committed (nothing
+acknowledged is lost), while the database sees one commit per batch instead of one per
+request — on SQLite, concurrent writers otherwise queue on its single write lock and its busy
+timeout. The coroutines of one event loop waiting on a batch are woken together, with one
+call into their loop (one each cost a wake-up of the loop per request)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,9 @@ import queue
 import threading
 import time
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
-
-from sqlalchemy import insert
 
 from kupol.core.db import Base, Database
 
@@ -33,9 +34,7 @@ class GroupWriter:
     def __init__(self, db: Database, table: type[Base]) -> None:
         self._db = db
         self._table = table
-        self._queue: queue.Queue[
-            tuple[Sequence[dict[str, Any]], Callable[[BaseException | None], None]]
-        ] = queue.Queue()
+        self._queue: queue.Queue[_Waiter] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start = threading.Lock()
         # Per event loop, the requests waiting for their commit, oldest first, with deadlines.
@@ -51,19 +50,13 @@ class GroupWriter:
             TimeoutError: the writer did not answer in time.
         """
         self._ensure_started()
-        done = threading.Event()
-        failure: list[BaseException] = []
-
-        def finished(exc: BaseException | None) -> None:
-            if exc is not None:
-                failure.append(exc)
-            done.set()
-
-        self._queue.put((rows, finished))
-        if not done.wait(WAIT_S):
+        waiter = _Waiter(rows, done=threading.Event())
+        self._queue.put(waiter)
+        assert waiter.done is not None
+        if not waiter.done.wait(WAIT_S):
             raise TimeoutError("the decision writer did not answer")
-        if failure:
-            raise failure[0]
+        if waiter.failure is not None:
+            raise waiter.failure
 
     async def write_async(self, rows: Sequence[dict[str, Any]]) -> None:
         """Like :meth:`write` for a coroutine: the event loop is not blocked while it waits.
@@ -73,21 +66,8 @@ class GroupWriter:
         self._ensure_started()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-
-        def settle(exc: BaseException | None) -> None:
-            if future.done():
-                return
-            if exc is None:
-                future.set_result(None)
-            else:
-                future.set_exception(exc)
-
-        def finished(exc: BaseException | None) -> None:
-            with contextlib.suppress(RuntimeError):  # a closed loop: no one waits any more
-                loop.call_soon_threadsafe(settle, exc)
-
         self._watch(loop, future)
-        self._queue.put((rows, finished))
+        self._queue.put(_Waiter(rows, loop=loop, future=future))
         await future
 
     def _watch(self, loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> None:
@@ -130,10 +110,45 @@ class GroupWriter:
                     break
             failure: BaseException | None = None
             try:
-                with self._db.unit_of_work() as session:
-                    session.execute(insert(self._table), [r for rows, _ in batch for r in rows])
+                self._db.insert_many(self._table, [r for w in batch for r in w.rows])
             except BaseException as exc:  # every waiter hears why
                 failure = exc
             finally:
-                for _, finished in batch:
-                    finished(failure)
+                _wake(batch, failure)
+
+
+@dataclass(slots=True)
+class _Waiter:
+    """Rows waiting to be stored, and who waits for them: a thread (``done``) or a coroutine
+    (``future`` of ``loop``)."""
+
+    rows: Sequence[dict[str, Any]]
+    done: threading.Event | None = None
+    loop: asyncio.AbstractEventLoop | None = None
+    future: asyncio.Future[None] | None = None
+    failure: BaseException | None = None
+
+
+def _wake(batch: list[_Waiter], failure: BaseException | None) -> None:
+    """Tell everyone in ``batch`` that its rows are stored (or why not): threads one by one,
+    coroutines with one call into each event loop."""
+    futures: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+    for waiter in batch:
+        if waiter.done is not None:
+            waiter.failure = failure
+            waiter.done.set()
+        elif waiter.loop is not None and waiter.future is not None:
+            futures.setdefault(waiter.loop, []).append(waiter.future)
+    for loop, waiting in futures.items():
+        with contextlib.suppress(RuntimeError):  # a closed loop: no one waits any more
+            loop.call_soon_threadsafe(_settle, waiting, failure)
+
+
+def _settle(futures: list[asyncio.Future[None]], failure: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # timed out meanwhile
+            continue
+        if failure is None:
+            future.set_result(None)
+        else:
+            future.set_exception(failure)

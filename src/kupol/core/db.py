@@ -9,14 +9,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import DateTime, Engine, MetaData, Table, create_engine, event, insert, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -157,6 +157,9 @@ class ClockSample:
     """Half the round trip: the true offset is within this of ``offset_s``."""
 
 
+_InsertPlan = tuple[str, tuple[tuple[str, Callable[[Any], Any] | None], ...], bool]
+
+
 class Database:
     """Engines and sessions. Built by the composition root, never at import time.
 
@@ -171,6 +174,7 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self._unavailable_logged = 0.0
+        self._plans: dict[tuple[str, tuple[str, ...]], _InsertPlan] = {}
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Database:
@@ -210,6 +214,82 @@ class Database:
             raise
         finally:
             session.close()
+
+    def insert_many(self, model: type[Base], rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` (dicts of ``model``'s columns; the same keys in each) in one
+        transaction, at the driver: the statement compiled once per set of columns, each value
+        converted by its column's type as the ORM would, one ``executemany``, one commit.
+
+        For a writer that stores many small batches (the call decisions' group commit): a
+        unit of work costs about 0.6 ms of CPU a transaction and 20 µs a row on SQLite, this
+        a third of that, and the driver's work runs without the interpreter lock.
+
+        Raises:
+            ServiceUnavailableError: the database cannot be reached (nothing is stored).
+            DBAPIError: any other failure of the statement (nothing is stored).
+        """
+        if not rows:
+            return
+        table = cast(Table, model.__table__)
+        sql, steps, named = self._insert_plan(table, tuple(rows[0]))
+        params: list[Any]
+        if named:  # psycopg's paramstyle: dicts
+            params = [{k: (f(r[k]) if f else r[k]) for k, f in steps} for r in rows]
+        else:
+            params = [tuple(f(r[k]) if f else r[k] for k, f in steps) for r in rows]
+        dialect = self.engine.dialect
+        try:
+            raw = self.engine.raw_connection()
+        except dialect.loaded_dbapi.Error as orig:  # the pool hands the driver's own error
+            raise self._driver_error(orig, sql, gone=True) from orig
+        cursor = None
+        try:
+            cursor = raw.cursor()
+            if dialect.name == "sqlite":  # the driver's implicit BEGIN is off (see make_engine)
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.executemany(sql, params)
+            raw.commit()
+        except dialect.loaded_dbapi.Error as orig:
+            gone = dialect.is_disconnect(orig, raw.driver_connection, cursor)
+            with contextlib.suppress(Exception):
+                raw.rollback()
+            if gone:
+                raw.invalidate(orig)
+            raise self._driver_error(orig, sql, gone=gone) from orig
+        finally:
+            if cursor is not None:
+                with contextlib.suppress(Exception):
+                    cursor.close()
+            raw.close()  # back to the pool
+
+    def _driver_error(self, orig: Exception, sql: str, *, gone: bool) -> Exception:
+        """A driver's exception as SQLAlchemy would have raised it, or the 503 of a database
+        that cannot be reached."""
+        dialect = self.engine.dialect
+        error = DBAPIError.instance(
+            sql, None, orig, dialect.loaded_dbapi.Error, hide_parameters=True,
+            connection_invalidated=gone, dialect=dialect,
+        )  # fmt: skip
+        if isinstance(error, DBAPIError) and is_unavailable(error):
+            return self._unavailable(error)
+        return error
+
+    def _insert_plan(self, table: Table, keys: tuple[str, ...]) -> _InsertPlan:
+        """The compiled INSERT of ``keys`` into ``table``: its SQL, each parameter's column
+        and bind conversion in the statement's order, and whether parameters are named."""
+        plan = self._plans.get((table.name, keys))
+        if plan is None:
+            dialect = self.engine.dialect
+            compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+            order = tuple(compiled.positiontup or ()) if dialect.positional else keys
+            steps = tuple(
+                (key, table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
+                for key in order
+            )
+            plan = self._plans[(table.name, keys)] = (
+                compiled.string, steps, not dialect.positional,
+            )  # fmt: skip
+        return plan
 
     @contextmanager
     def reader(self) -> Iterator[Session]:
