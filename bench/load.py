@@ -39,9 +39,10 @@ from kupol.alerts.messages import AlertChanged
 from kupol.bootstrap import build_container
 from kupol.settings import load_settings
 from load_cpu import CpuMeter, backends, named
-from load_mix import BATCH, Mix, prepare, settings_overrides
+from load_mix import Mix, prepare, settings_overrides
 from load_node import lag_buckets
 from load_nodes import loadavg, run_nodes, timeline
+from load_publisher import publish_paced
 from load_report import AlertClock, Stored, count_stored, print_report
 
 
@@ -60,32 +61,16 @@ async def run_one(
 
     container.bus.subscribe(AlertChanged, on_alerts, consumer="load-listener", durable=False)
     await container.start(with_sources=False)
-    per_tick = max(1, round(args.rate / 10))  # ten ticks a second
     postgres = container.db.dialect == "postgresql"
     meter = CpuMeter()
     meter.start([os.getpid(), *named("nats-server"), *(backends(container.db) if postgres else [])])
-    per_second: list[int] = []
     before = loadavg()
     started = time.perf_counter()
     start_at = time.time()
-    behind = 0.0
     stored = Stored()
     try:
-        tick = 0
-        while tick < args.seconds * 10:
-            pause = started + tick / 10 - time.perf_counter()
-            if pause > 0:
-                await asyncio.sleep(pause)
-            else:
-                behind = max(behind, -pause)
-            events = mix.batch(per_tick)
-            for i in range(0, len(events), BATCH):
-                await container.bus.publish(*events[i : i + BATCH])
-            second = int(time.perf_counter() - started)
-            per_second.extend([0] * (second + 1 - len(per_second)))
-            per_second[second] += len(events)
-            tick += 1
-        published_s = time.perf_counter() - started
+        paced = await publish_paced(container.bus.publish, mix, args.rate, args.seconds)
+        published_s = paced.seconds
         deadline = time.perf_counter() + args.drain_s
         drained = False
         while time.perf_counter() < deadline:
@@ -116,7 +101,7 @@ async def run_one(
             "loadavg_after": after,
             "sent": dict(mix.sent),
             "published_s": published_s,
-            "behind_s": behind,
+            "behind_s": paced.behind_s,
             "drained": drained,
             "drained_s": drained_s,
             "drain_limit_s": args.drain_s,
@@ -127,7 +112,10 @@ async def run_one(
                 "plates-store": mix.sent["plate"],
                 "faces-matcher": mix.sent["face"],
             },
-            "timeline": [meter.line(drained_s, {}), *timeline(start_at, per_second, [], clock)],
+            "timeline": [
+                meter.line(drained_s, {}),
+                *timeline(start_at, paced.per_second, [], clock),
+            ],
         },
         clock,
         stored,

@@ -134,7 +134,10 @@ async def run_nodes(
         sampler = asyncio.create_task(sample())
         db = Database.from_url(url)
         meter = CpuMeter()
-        meter.start([n.pid for n in nodes] + backends(db) + named("nats-server"))
+        postgres = db.dialect == "postgresql"  # SQLite has no server processes to count
+        meter.start(
+            [n.pid for n in nodes] + (backends(db) if postgres else []) + named("nats-server")
+        )
         before = loadavg()
         start_at = time.time() + 2
         per = args.rate / args.publishers
@@ -182,8 +185,10 @@ async def run_nodes(
                     break
             await asyncio.sleep(1)
         drained_s = time.time() - start_at
-        meter.stop({"nodes": [n.pid for n in nodes], "PostgreSQL (this database)": backends(db),
-                    "nats-server": named("nats-server")})  # fmt: skip
+        groups = {"nodes": [n.pid for n in nodes], "nats-server": named("nats-server")}
+        if postgres:
+            groups["PostgreSQL (this database)"] = backends(db)
+        meter.stop(groups)
         if not drained:
             stored = await asyncio.to_thread(count_stored, db)
         await asyncio.sleep(1)  # the last alerts' notices
