@@ -226,21 +226,27 @@ class OutboxRelay:
             select(OutboxMessage.id, OutboxMessage.body)
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
             .limit(self._batch)
-            .with_for_update(skip_locked=True)
         )
         if not everything:
             free = [OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now]
             if handed:
                 free.append(OutboxMessage.id.in_(list(handed)))
             query = query.where(or_(*free))
-        with self._db.unit_of_work() as session:
-            rows = [(row[0], row[1]) for row in session.execute(query).all()]
-            if rows:
-                session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_([row_id for row_id, _ in rows]))
-                    .values(claimed_until=now + timedelta(seconds=self._lease_s))
-                )
+        # A read first: nothing to publish (the usual case) takes no write lock — on SQLite a
+        # write transaction every second would hold up every writer of the node meanwhile.
+        with self._db.reader() as session:
+            pending = session.execute(query.with_only_columns(OutboxMessage.id).limit(1)).first()
+        rows: list[tuple[UUID, str]] = []
+        if pending is not None:
+            with self._db.unit_of_work() as session:
+                locked = query.with_for_update(skip_locked=True)
+                rows = [(row[0], row[1]) for row in session.execute(locked).all()]
+                if rows:
+                    session.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_([row_id for row_id, _ in rows]))
+                        .values(claimed_until=now + timedelta(seconds=self._lease_s))
+                    )
         if len(rows) < self._batch:
             self._handed -= handed  # taken by now, or gone (published by a flush, rolled back)
         else:

@@ -168,3 +168,24 @@ def test_flush_publishes_everything_pending_claimed_or_not(container: Container)
     events = writer.write(container, 2)
     assert asyncio.run(other.relay.flush()) == 2
     assert sorted(other.seen) == sorted(e.id for e in events)
+
+
+def test_a_relay_with_nothing_to_publish_waits_for_no_writer(sqlite_url: str) -> None:
+    """On SQLite a claim is a write transaction: an empty outbox must not take (and wait
+    for) the one write lock every second while the node's writers hold it."""
+    import time
+
+    from kupol.core.db import Database
+
+    db = Database.from_url(sqlite_url)
+    writer = db.engine.raw_connection()
+    try:
+        writer.cursor().execute("BEGIN IMMEDIATE")  # another writer, mid-transaction
+        relay = OutboxRelay(db=db, bus=InProcessBus(), grace_s=5, lease_s=30)
+        started = time.monotonic()
+        assert asyncio.run(relay.relay()) == 0
+        assert time.monotonic() - started < 1  # the busy timeout is 10 s
+    finally:
+        writer.rollback()
+        writer.close()
+        db.dispose()
