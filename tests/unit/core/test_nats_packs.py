@@ -64,3 +64,16 @@ def test_publishing_the_same_events_again_gives_the_same_message_id() -> None:
 
     assert first[0][2]["Nats-Msg-Id"] == again[0][2]["Nats-Msg-Id"]
     assert first[0][2]["Nats-Msg-Id"] != other[0][2]["Nats-Msg-Id"]
+
+
+def test_a_pack_that_is_not_a_list_of_the_events_is_refused_saying_which_item() -> None:
+    import pytest
+
+    from kupol.core.errors import InvalidInputError
+
+    (subject_, payload, headers), *_ = packs([PackPing(n=1), PackPing(n=2)], subject)
+    client: Any = None
+    broken = payload.replace(b'"n":2', b'"n":"two"')
+    for data, says in ((broken, "item 1"), (b'{"n": 1}', "PackPing list")):
+        with pytest.raises(InvalidInputError, match=says):
+            unpack(PackPing, Msg(client, subject=subject_, data=data, headers=headers))

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import uuid
 from collections import defaultdict
@@ -47,7 +46,7 @@ from kupol.core.bus.base import (
     is_transient,
 )
 from kupol.core.bus.nats_publish import Reconnections, publish_confirmed
-from kupol.core.messages import Event, decode_as, encode, message_type
+from kupol.core.messages import Event, decode_as, decode_list_as, encode, message_type
 
 log = logging.getLogger(__name__)
 
@@ -524,10 +523,7 @@ def _pack(subject: str, chunk: list[tuple[Event, bytes]]) -> tuple[str, bytes, d
 def unpack(event_type: type[Event], msg: Msg) -> list[Event]:
     """The events one JetStream message carries (one, or a pack)."""
     if msg.headers and PACK_HEADER in msg.headers:
-        items = json.loads(msg.data)
-        if not isinstance(items, list):
-            raise ValueError("a pack must be a JSON array")
-        return [decode_as(event_type, item) for item in items]
+        return list(decode_list_as(event_type, msg.data))
     return [decode_as(event_type, msg.data)]
 
 
