@@ -8,17 +8,19 @@ Example:
     >>> @dataclass(frozen=True, kw_only=True)
     ... class DoorOpened(Event):
     ...     door: str
-    >>> decode(encode(DoorOpened(door="A"))).door
+    >>> decode(envelope(DoorOpened(door="A"))).door
     'A'
 """
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -71,11 +73,35 @@ def utcnow() -> datetime:
     return PROCESS_CLOCK.now()
 
 
+def uuid7() -> UUID:
+    """A new time-ordered id (RFC 9562 UUID version 7): the Unix time in milliseconds, then
+    74 random bits. Ids made close in time sort together, so a primary key or unique index
+    on them takes new rows on its last pages instead of random ones (with random v4 ids each
+    insert into a table larger than the database's cache read a page from disk).
+
+    Example:
+        >>> a, b = uuid7(), uuid7()
+        >>> a.version, a != b
+        (7, True)
+    """
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")  # 80 bits: 12 for rand_a, 62 for rand_b
+    value = (
+        (ms & 0xFFFF_FFFF_FFFF) << 80
+        | 0x7 << 76
+        | (rand >> 62 & 0xFFF) << 64
+        | 0b10 << 62
+        | rand & (1 << 62) - 1
+    )
+    return UUID(int=value)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Message:
-    """Base of events and commands: an id (the idempotency key) and a creation time."""
+    """Base of events and commands: an id (the idempotency key, time-ordered) and a creation
+    time."""
 
-    id: UUID = field(default_factory=uuid4)
+    id: UUID = field(default_factory=uuid7)
     created_at: datetime = field(default_factory=utcnow)
 
     kind: ClassVar[str] = "message"

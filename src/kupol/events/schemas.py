@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kupol.cameras.schemas import CameraId
+from kupol.core.messages import uuid7
 
 EVENT_TYPE = r"^[a-z][a-z0-9_.-]{1,63}$"
 MAX_FUTURE = timedelta(minutes=5)
@@ -38,7 +39,7 @@ class CameraEventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: UUID = Field(default_factory=uuid4, description="Give your own id to retry safely.")
+    id: UUID = Field(default_factory=uuid7, description="Give your own id to retry safely.")
     camera_id: CameraId
     type: str = Field(pattern=EVENT_TYPE, examples=["motion"])
     occurred_at: datetime

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from kupol.core.errors import SourceError
-from kupol.core.messages import Event, utcnow
+from kupol.core.messages import Event, utcnow, uuid7
 from kupol.events.messages import CameraEventObserved, EvidenceRef
 from kupol.faces.config import CameraFacesConfig
 from kupol.plates.config import CameraPlatesConfig
@@ -538,7 +538,7 @@ class CameraWorker:
     def _observed(
         self, event: VisionEvent, occurred: datetime, *, clip: PendingClip | None
     ) -> CameraEventObserved:
-        event_id = uuid.uuid4()
+        event_id = uuid7()
         evidence = [
             self._save(
                 f"{event_id}-{frame.label}.jpg",

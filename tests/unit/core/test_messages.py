@@ -76,3 +76,20 @@ def test_a_body_with_a_wrong_field_is_invalid_input_naming_the_type() -> None:
 
     with pytest.raises(InvalidInputError, match="CameraEventObserved"):
         decode_as(CameraEventObserved, body)
+
+
+def test_message_ids_are_version_7_and_sort_by_creation_time() -> None:
+    import time
+    import uuid
+
+    from kupol.core.messages import uuid7
+
+    first = [uuid7() for _ in range(1000)]
+    time.sleep(0.002)
+    later = uuid7()
+    assert all(i.version == 7 and i.variant == uuid.RFC_4122 for i in first)
+    assert len(set(first)) == 1000  # random within a millisecond
+    assert max(first) < later  # a later millisecond sorts after
+    ms = later.int >> 80
+    assert abs(ms - time.time() * 1000) < 1000  # the Unix time in milliseconds
+    assert observed().id.version == 7
