@@ -11,9 +11,10 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from kupol.core.db import Database
@@ -77,33 +78,39 @@ class FaceMatcher:
         await self._outbox.publish_now(stats.events)
 
     def record(self, messages: Sequence[FaceObserved]) -> MatchStats:
-        """Store a batch of sightings and match them; one transaction, one savepoint per face
-        (a face that cannot be handled is logged and skipped, the others are kept)."""
-        known = self._known_cameras()
+        """Store a batch of sightings and match them, in one transaction.
+
+        Faces that match no one (nearly all) are stored together: one query for the ones
+        already stored, one INSERT for the rest. A face of a listed person is stored and
+        matched on its own, in a savepoint, in time order (it may join the hit a face before
+        it raised). A face that cannot be handled is logged and skipped, the others are kept
+        (if the shared INSERT fails, its faces are stored one by one to find the culprit)."""
         counts = {"stored": 0, "duplicates": 0, "refused": 0, "raised": 0, "joined": 0}
         added: list[tuple[int, np.ndarray]] = []
         events: list[CameraEventObserved] = []
+        valid = self._valid(messages, counts)
         with self._db.unit_of_work() as session:
-            for message in sorted(messages, key=lambda m: m.seen_at):
-                if message.camera_id not in known:
-                    log.warning("face of unknown camera %s dropped", message.camera_id)
-                    counts["refused"] += 1
+            query = select(FaceSighting.message_id).where(FaceSighting.message_id.in_(valid))
+            stored = set(session.scalars(query)) if valid else set()
+            counts["duplicates"] += len(stored)
+            plain: list[FaceObserved] = []
+            alone: list[tuple[FaceObserved, GalleryMatch | None]] = []
+            for key, message in valid.items():
+                if key in stored:
                     continue
-                problem = self._problem(message)
-                if problem:
-                    # A malformed message is dropped with a reason, never retried forever:
-                    # the camera's other messages must get through.
-                    log.warning("face from %s refused: %s", message.camera_id, problem)
-                    counts["refused"] += 1
-                    continue
-                if session.scalar(
-                    select(FaceSighting.id).where(FaceSighting.message_id == str(message.id))
-                ):
-                    counts["duplicates"] += 1
-                    continue
+                match = self._gallery.match(_template(message)) if self._matching else None
+                if match is None:
+                    plain.append(message)
+                else:
+                    alone.append((message, match))
+            if plain and self._store_together(session, plain, added):
+                counts["stored"] += len(plain)
+            else:
+                alone = sorted([*((m, None) for m in plain), *alone], key=lambda p: p[0].seen_at)
+            for message, match in alone:
                 try:
                     with session.begin_nested():
-                        outcome = self._one(session, message, added, events)
+                        outcome = self._one(session, message, match, added, events)
                 except Exception:
                     log.exception("face from %s could not be matched; skipped", message.camera_id)
                     counts["refused"] += 1
@@ -122,34 +129,73 @@ class FaceMatcher:
             events=tuple(events),
         )
 
+    def _valid(
+        self, messages: Sequence[FaceObserved], counts: dict[str, int]
+    ) -> dict[str, FaceObserved]:
+        """The messages that can be stored, by message id, in time order; the others
+        counted as refused (or duplicates, for a message twice in the batch)."""
+        known = self._known_cameras()
+        valid: dict[str, FaceObserved] = {}
+        for message in sorted(messages, key=lambda m: m.seen_at):
+            if message.camera_id not in known:
+                log.warning("face of unknown camera %s dropped", message.camera_id)
+                counts["refused"] += 1
+                continue
+            problem = self._problem(message)
+            if problem:
+                # A malformed message is dropped with a reason, never retried forever: the
+                # camera's other messages must get through.
+                log.warning("face from %s refused: %s", message.camera_id, problem)
+                counts["refused"] += 1
+                continue
+            if str(message.id) in valid:
+                counts["duplicates"] += 1
+                continue
+            valid[str(message.id)] = message
+        return valid
+
+    def _sighting(self, message: FaceObserved) -> dict[str, Any]:
+        """The ``face_sightings`` row of ``message``."""
+        return {
+            "message_id": str(message.id), "camera_id": message.camera_id,
+            "track": message.track, "seen_at": message.seen_at,
+            "expires_at": message.seen_at + self._retention, "box": list(message.box),
+            "quality": message.quality, "template": template_bytes(_template(message)),
+            "model": message.model, "crop_uri": message.crop_uri,
+            "crop_sha256": message.crop_sha256,
+        }  # fmt: skip
+
+    def _store_together(
+        self, session: Session, messages: list[FaceObserved], added: list[tuple[int, np.ndarray]]
+    ) -> bool:
+        """Store the sightings of ``messages`` with one INSERT, in a savepoint; ``False``, and
+        nothing stored, when it fails."""
+        try:
+            with session.begin_nested():
+                ids = session.scalars(
+                    insert(FaceSighting).returning(FaceSighting.id, sort_by_parameter_order=True),
+                    [self._sighting(m) for m in messages],
+                ).all()
+        except Exception as exc:
+            log.warning("%d faces not stored together (%s): one by one", len(messages), exc)
+            return False
+        added.extend((i, _template(m)) for i, m in zip(ids, messages, strict=True))
+        return True
+
     def _one(
         self,
         session: Session,
         message: FaceObserved,
+        match: GalleryMatch | None,
         added: list[tuple[int, np.ndarray]],
         events: list[CameraEventObserved],
     ) -> str | None:
-        """Store one sighting and match it: ``raised``, ``joined`` or ``None``."""
-        template = np.asarray(message.template, dtype=np.float32)
-        sighting = FaceSighting(
-            message_id=str(message.id),
-            camera_id=message.camera_id,
-            track=message.track,
-            seen_at=message.seen_at,
-            expires_at=message.seen_at + self._retention,
-            box=list(message.box),
-            quality=message.quality,
-            template=template_bytes(template),
-            model=message.model,
-            crop_uri=message.crop_uri,
-            crop_sha256=message.crop_sha256,
-        )
+        """Store one sighting and, when it ``match``-es a listed person, raise or join that
+        person's hit: ``raised``, ``joined`` or ``None``."""
+        sighting = FaceSighting(**self._sighting(message))
         session.add(sighting)
         session.flush()
-        added.append((sighting.id, template))
-        if not self._matching:
-            return None
-        match = self._gallery.match(template)
+        added.append((sighting.id, _template(message)))
         if match is None:
             return None
         _serialise(session, message.camera_id, match.enrolled.person_id)
@@ -262,6 +308,10 @@ class FaceMatcher:
         hit.event_id = str(event.id)
         self._outbox.add(session, [event])
         return event
+
+
+def _template(message: FaceObserved) -> np.ndarray:
+    return np.asarray(message.template, dtype=np.float32)
 
 
 def _serialise(session: Session, camera_id: str, person_id: int) -> None:

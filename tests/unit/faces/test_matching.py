@@ -466,3 +466,27 @@ def test_the_sightings_index_is_saved_and_loaded_without_what_was_purged_meanwhi
     assert len(again) == 3  # the one purged meanwhile is not
     assert again.search(template(42, 0.05), 5, 0.9) == {}
     assert list(again.search(template(43, 0.05), 5, 0.9))
+
+
+def test_a_face_the_database_refuses_is_skipped_and_the_rest_of_the_batch_is_kept(
+    container: Container,
+    person_id: int,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A camera removed after the matcher's list of cameras was read: its face passes the
+    # matcher's checks, and the database refuses the row (no such camera).
+    matcher = container.faces.matcher
+    monkeypatch.setattr(matcher, "_known_cameras", lambda: {"cam-a", "cam-b", "cam-gone"})
+    strangers = [seen(container, 90 + i, seed=i) for i in range(3)]
+    gone = FaceObserved(**{**vars(seen(container, 95, seed=9)), "camera_id": "cam-gone"})
+    wanted = seen(container, WANTED, seed=5)
+    stats = matcher.record([*strangers, gone, wanted])
+    assert (stats.stored, stats.refused, stats.hits_raised) == (4, 1, 1)
+    assert "4 faces not stored together" in caplog.text  # then one by one
+    with container.db.reader() as session:
+        stored = set(session.scalars(select(FaceSighting.message_id)))
+    assert stored == {str(m.id) for m in [*strangers, wanted]}
+    # Stored together, they are found by message id: a redelivery is a duplicate.
+    again = matcher.record(strangers)
+    assert (again.stored, again.duplicates) == (0, 3)
