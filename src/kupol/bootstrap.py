@@ -507,8 +507,9 @@ def build_container(
         consumer=EventRecorder.consumer,
         batch_size=RECORDER_BATCH,
     )
-    subscribe(AlertChanged, live.on_events, consumer="console-live-alerts", durable=False)
-    subscribe(CameraEventsRecorded, live.on_events, consumer="console-live-events", durable=False)
+    for notice, consumer in ((AlertChanged, "console-live-alerts"),
+                             (CameraEventsRecorded, "console-live-events")):  # fmt: skip
+        subscribe(notice, live.on_events, consumer=consumer, durable=False, wanted=live.listening)
     mqtt = None
     if settings.mqtt.enabled:
         from kupol.events.mqtt import MqttIngest

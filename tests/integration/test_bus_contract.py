@@ -164,6 +164,24 @@ async def test_a_live_consumer_failing_does_not_hold_up_durable_ones(make_bus) -
     await eventually(lambda: len(seen) == 1)
 
 
+async def test_a_live_consumer_gets_events_only_while_someone_listens(make_bus) -> None:
+    bus = make_bus()
+    live, on_live = collector()
+    stored, store = collector()
+    listening = False
+    bus.subscribe(ContractPing, on_live, consumer="live", durable=False, wanted=lambda: listening)
+    bus.subscribe(ContractPing, store, consumer="store")
+    await bus.start()
+    await asyncio.sleep(0.2)  # the live subscription is in place
+    await bus.publish(ContractPing(n=1))
+    await eventually(lambda: len(stored) == 1)
+    await asyncio.sleep(0.3)
+    assert live == []  # no one listened: skipped (on NATS, not even decoded)
+    listening = True
+    await bus.publish(ContractPing(n=2))
+    await eventually(lambda: [e.n for e in live] == [2])
+
+
 async def test_publishing_on_a_stopped_bus_is_refused_not_dropped(make_bus) -> None:
     bus = make_bus()
     await bus.start()

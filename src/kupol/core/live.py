@@ -31,6 +31,10 @@ class LiveFeed:
         """How many clients are listening."""
         return len(self._clients)
 
+    def listening(self) -> bool:
+        """Whether any client listens (the bus skips the feed's events otherwise)."""
+        return bool(self._clients)
+
     async def on_events(self, events: Sequence[Event]) -> None:
         """Bus handler: pass events on to every client."""
         if not self._clients:

@@ -62,6 +62,9 @@ class Subscription:
             and keep their position across restarts (JetStream). Non-durable ones (a live
             console feed) get events only while they listen.
         batch_size: the most events handed to one call.
+        wanted: for a non-durable consumer, whether anyone listens now; while it says no,
+            its events are skipped before they are decoded (every node's live feed would
+            otherwise decode every node's notices for consoles that are not open).
     """
 
     event_type: type[Event]
@@ -69,6 +72,7 @@ class Subscription:
     consumer: str
     durable: bool = True
     batch_size: int = 1
+    wanted: Callable[[], bool] | None = None
 
 
 class Bus(Protocol):
@@ -82,6 +86,7 @@ class Bus(Protocol):
         consumer: str,
         durable: bool = True,
         batch_size: int = 1,
+        wanted: Callable[[], bool] | None = None,
     ) -> None:
         """Register a consumer (before :meth:`start` for durable ones)."""
 

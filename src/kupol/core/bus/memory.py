@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from kupol.core.bus.base import CommandRouter, DeliveryError, Handler, Subscription
 from kupol.core.messages import Event
@@ -50,6 +50,7 @@ class InProcessBus(CommandRouter):
         consumer: str,
         durable: bool = True,
         batch_size: int = 1,
+        wanted: Callable[[], bool] | None = None,
     ) -> None:
         self._subscriptions[event_type].append(
             Subscription(
@@ -58,6 +59,7 @@ class InProcessBus(CommandRouter):
                 consumer=consumer,
                 durable=durable,
                 batch_size=max(1, batch_size),
+                wanted=wanted,
             )
         )
 
@@ -86,6 +88,8 @@ class InProcessBus(CommandRouter):
         ]
 
     async def _deliver(self, sub: Subscription, batch: Sequence[Event]) -> None:
+        if sub.wanted is not None and not sub.wanted():
+            return
         attempt = 0
         while True:
             try:

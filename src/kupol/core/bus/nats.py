@@ -104,6 +104,7 @@ class JetStreamBus(CommandRouter):
         consumer: str,
         durable: bool = True,
         batch_size: int = 1,
+        wanted: Callable[[], bool] | None = None,
     ) -> None:
         sub = Subscription(
             event_type=event_type,
@@ -111,6 +112,7 @@ class JetStreamBus(CommandRouter):
             consumer=consumer,
             durable=durable,
             batch_size=max(1, batch_size),
+            wanted=wanted,
         )
         self._subscriptions.append(sub)
         if self._js is not None:
@@ -201,6 +203,8 @@ class JetStreamBus(CommandRouter):
         if not sub.durable:
 
             async def on_live(msg: Msg) -> None:
+                if sub.wanted is not None and not sub.wanted():
+                    return  # no one listens: not even decoded
                 try:
                     await sub.handler(unpack(sub.event_type, msg))
                 except Exception as exc:
