@@ -232,7 +232,9 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def settings_overrides(url: str, workdir: Path, stream: str | None) -> dict[str, Any]:
+def settings_overrides(
+    url: str, workdir: Path, stream: str | None, consumer_tasks: int = 1
+) -> dict[str, Any]:
     """The settings every process of one run shares (one database, one stream)."""
     overrides: dict[str, Any] = {"database": {"url": url}, "data_dir": str(workdir / "data")}
     if stream is not None:
@@ -243,6 +245,7 @@ def settings_overrides(url: str, workdir: Path, stream: str | None) -> dict[str,
             "nats_url": NATS_URL,
             "stream": stream,
             "subject_prefix": stream.lower(),
+            "consumer_tasks": consumer_tasks,
         }
     return overrides
 

@@ -68,7 +68,7 @@ async def run_nodes(
     args: Any, url: str, workdir: Path
 ) -> tuple[dict[str, Any], AlertClock, Stored]:
     stream = f"KL{uuid.uuid4().hex[:8].upper()}"
-    overrides = settings_overrides(url, workdir, stream)
+    overrides = settings_overrides(url, workdir, stream, args.consumer_tasks)
     settings_file = workdir / "settings.json"
     settings_file.write_text(json.dumps(overrides))
     container = build_container(load_settings(toml_file=None, environ={}, **overrides))
@@ -221,8 +221,8 @@ async def run_nodes(
             lag.setdefault(name, []).append(buckets)
     return (
         {
-            "title": f"{args.database} + NATS JetStream, {args.nodes} node(s), {args.publishers} "
-            f"publisher process(es)",
+            "title": f"{args.database} + NATS JetStream, {args.nodes} node(s) "
+            f"({args.consumer_tasks} task(s) a consumer), {args.publishers} publisher process(es)",
             "cameras": args.cameras,
             "rate": args.rate,
             "seconds": args.seconds,

@@ -383,6 +383,7 @@ def build_bus(settings: Settings) -> Bus:
             max_deliver=settings.bus.max_deliver,
             ack_wait_s=settings.bus.ack_wait_s,
             publish_timeout_s=settings.bus.publish_timeout_s,
+            consumer_tasks=settings.bus.consumer_tasks,
         )
     return InProcessBus(retry_delays_s=settings.bus.retry_delays_s)
 

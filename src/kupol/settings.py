@@ -129,6 +129,14 @@ class BusSettings(Section):
         "publish for this long; only then may another node's relay take it (the writer died "
         "or its bus refused). Longer than a publish takes after a commit.",
     )
+    consumer_tasks: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="With NATS: batches each durable consumer of a node works on at once "
+        "(each its own pull subscription, as if that many nodes shared it): one batch's "
+        "database round trips then overlap another's Python work.",
+    )
 
 
 class MqttSettings(Section):

@@ -272,3 +272,33 @@ async def test_one_poison_event_in_a_pack_does_not_hold_up_the_others() -> None:
     finally:
         await bus.purge()  # type: ignore[attr-defined]
         await bus.stop()
+
+
+async def test_jetstream_consumer_tasks_work_on_batches_at_once_each_event_once() -> None:
+    need_service("NATS", "127.0.0.1", 4222)
+    stream = f"KT{uuid.uuid4().hex[:10].upper()}"
+    bus = nats_bus(stream, consumer_tasks=2)
+    seen: list[int] = []
+    busy = 0
+    most = 0
+
+    async def slow(events: Sequence[Any]) -> None:
+        nonlocal busy, most
+        busy += 1
+        most = max(most, busy)
+        await asyncio.sleep(0.2)  # a batch's database round trips
+        seen.extend(e.n for e in events)
+        busy -= 1
+
+    bus.subscribe(ContractPing, slow, consumer="store", batch_size=5)
+    await bus.start()
+    try:
+        for n in range(40):
+            await bus.publish(ContractPing(n=n))  # one message each: many small batches
+        await eventually(lambda: len(seen) >= 40, timeout=20)
+        await asyncio.sleep(0.5)
+        assert sorted(seen) == list(range(40))  # each once
+        assert most == 2  # two batches in hand at once, never more
+    finally:
+        await bus.purge()  # type: ignore[attr-defined]
+        await bus.stop()

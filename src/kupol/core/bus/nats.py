@@ -74,9 +74,11 @@ class JetStreamBus(CommandRouter):
         ack_wait_s: float = 30.0,
         nak_delay_s: float = 0.5,
         publish_timeout_s: float = 10.0,
+        consumer_tasks: int = 1,
     ) -> None:
         super().__init__()
         self._url = url
+        self._consumer_tasks = max(1, consumer_tasks)
         self._publish_timeout_s = publish_timeout_s
         self._reconnections = Reconnections()
         self._down_since: float | None = None
@@ -212,8 +214,9 @@ class JetStreamBus(CommandRouter):
 
             self._live_subs.append(await self._nc.subscribe(subject, cb=on_live))
             return
-        psub = await self._pull(sub)
-        self._tasks.append(asyncio.create_task(self._consume(sub, psub), name=psub_name(sub)))
+        for _ in range(self._consumer_tasks):  # each its own pull subscription, as nodes do
+            psub = await self._pull(sub)
+            self._tasks.append(asyncio.create_task(self._consume(sub, psub), name=psub_name(sub)))
 
     async def _pull(self, sub: Subscription) -> JetStreamContext.PullSubscription:
         """The durable pull consumer of ``sub`` (made if the server has not got it)."""
