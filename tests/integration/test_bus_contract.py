@@ -302,3 +302,11 @@ async def test_jetstream_consumer_tasks_work_on_batches_at_once_each_event_once(
     finally:
         await bus.purge()  # type: ignore[attr-defined]
         await bus.stop()
+
+
+def test_a_durable_consumer_cannot_be_skipped_while_no_one_listens() -> None:
+    async def handle(events: Sequence[Any]) -> None:
+        pass
+
+    with pytest.raises(ValueError, match="only a live consumer"):
+        InProcessBus().subscribe(ContractPing, handle, consumer="store", wanted=lambda: False)

@@ -74,6 +74,11 @@ class Subscription:
     batch_size: int = 1
     wanted: Callable[[], bool] | None = None
 
+    def __post_init__(self) -> None:
+        if self.durable and self.wanted is not None:
+            # A durable consumer must get every event: skipping some would lose them.
+            raise ValueError(f"consumer {self.consumer!r}: only a live consumer may be 'wanted'")
+
 
 class Bus(Protocol):
     """What every bus implementation offers."""

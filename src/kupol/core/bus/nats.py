@@ -530,7 +530,7 @@ def _pack(subject: str, chunk: list[tuple[Event, bytes]]) -> tuple[str, bytes, d
 def unpack(event_type: type[Event], msg: Msg) -> list[Event]:
     """The events one JetStream message carries (one, or a pack)."""
     if msg.headers and PACK_HEADER in msg.headers:
-        return list(decode_list_as(event_type, msg.data))
+        return decode_list_as(event_type, msg.data)
     return [decode_as(event_type, msg.data)]
 
 
