@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,10 +95,36 @@ def fresh_postgres(prefix: str = "kupol_test") -> Iterator[str]:
             upgrade(url)
             yield url
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            _drop_later(name)
     finally:
         admin.dispose()
+
+
+_DROPPING: list[threading.Thread] = []
+
+
+def _drop_later(name: str) -> None:
+    """Drop a test database in the background: DROP DATABASE waits for a checkpoint of the
+    whole server (about a minute once the suite has written a lot), which need not hold up
+    the next tests. The drops are waited for when the session finishes."""
+
+    def drop() -> None:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            admin.dispose()
+
+    thread = threading.Thread(target=drop, name=f"drop {name}", daemon=True)
+    thread.start()
+    _DROPPING.append(thread)
+
+
+@pytest.hookimpl(trylast=True)  # after the session's fixtures (and their drops) are done
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for thread in _DROPPING:
+        thread.join(300)
 
 
 @pytest.fixture(scope="session")
