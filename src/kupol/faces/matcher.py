@@ -10,11 +10,12 @@ import hashlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select, text
+from sqlalchemy import Insert, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from kupol.core.db import Database
@@ -93,26 +94,30 @@ class FaceMatcher:
             query = select(FaceSighting.message_id).where(FaceSighting.message_id.in_(valid))
             stored = set(session.scalars(query)) if valid else set()
             counts["duplicates"] += len(stored)
-            plain: list[FaceObserved] = []
-            alone: list[tuple[FaceObserved, GalleryMatch | None]] = []
-            for key, message in valid.items():
+            plain: list[_Face] = []
+            alone: list[tuple[_Face, GalleryMatch | None]] = []
+            for key, face in valid.items():
                 if key in stored:
                     continue
-                match = self._gallery.match(_template(message)) if self._matching else None
+                match = self._gallery.match(face.template) if self._matching else None
                 if match is None:
-                    plain.append(message)
+                    plain.append(face)
                 else:
-                    alone.append((message, match))
-            if plain and self._store_together(session, plain, added):
-                counts["stored"] += len(plain)
+                    alone.append((face, match))
+            together = self._store_together(session, plain, added) if plain else None
+            if together is not None:
+                counts["stored"] += together
+                counts["duplicates"] += len(plain) - together
             else:
-                alone = sorted([*((m, None) for m in plain), *alone], key=lambda p: p[0].seen_at)
-            for message, match in alone:
+                alone = sorted([*((f, None) for f in plain), *alone], key=lambda p: p[0].seen_at)
+            for face, match in alone:
                 try:
                     with session.begin_nested():
-                        outcome = self._one(session, message, match, added, events)
+                        outcome = self._one(session, face, match, added, events)
                 except Exception:
-                    log.exception("face from %s could not be matched; skipped", message.camera_id)
+                    log.exception(
+                        "face from %s could not be matched; skipped", face.message.camera_id
+                    )
                     counts["refused"] += 1
                     continue
                 counts["stored"] += 1
@@ -129,19 +134,19 @@ class FaceMatcher:
             events=tuple(events),
         )
 
-    def _valid(
-        self, messages: Sequence[FaceObserved], counts: dict[str, int]
-    ) -> dict[str, FaceObserved]:
-        """The messages that can be stored, by message id, in time order; the others
-        counted as refused (or duplicates, for a message twice in the batch)."""
+    def _valid(self, messages: Sequence[FaceObserved], counts: dict[str, int]) -> dict[str, _Face]:
+        """The messages that can be stored, by message id, in time order, each with its
+        template as an array; the others counted as refused (or duplicates, for a message
+        twice in the batch)."""
         known = self._known_cameras()
-        valid: dict[str, FaceObserved] = {}
+        valid: dict[str, _Face] = {}
         for message in sorted(messages, key=lambda m: m.seen_at):
             if message.camera_id not in known:
                 log.warning("face of unknown camera %s dropped", message.camera_id)
                 counts["refused"] += 1
                 continue
-            problem = self._problem(message)
+            template = np.asarray(message.template, dtype=np.float32)
+            problem = self._problem(message, template)
             if problem:
                 # A malformed message is dropped with a reason, never retried forever: the
                 # camera's other messages must get through.
@@ -151,51 +156,55 @@ class FaceMatcher:
             if str(message.id) in valid:
                 counts["duplicates"] += 1
                 continue
-            valid[str(message.id)] = message
+            valid[str(message.id)] = _Face(message, template)
         return valid
 
-    def _sighting(self, message: FaceObserved) -> dict[str, Any]:
-        """The ``face_sightings`` row of ``message``."""
+    def _sighting(self, face: _Face) -> dict[str, Any]:
+        """The ``face_sightings`` row of ``face``."""
+        message = face.message
         return {
             "message_id": str(message.id), "camera_id": message.camera_id,
             "track": message.track, "seen_at": message.seen_at,
             "expires_at": message.seen_at + self._retention, "box": list(message.box),
-            "quality": message.quality, "template": template_bytes(_template(message)),
+            "quality": message.quality, "template": template_bytes(face.template),
             "model": message.model, "crop_uri": message.crop_uri,
             "crop_sha256": message.crop_sha256,
         }  # fmt: skip
 
     def _store_together(
-        self, session: Session, messages: list[FaceObserved], added: list[tuple[int, np.ndarray]]
-    ) -> bool:
-        """Store the sightings of ``messages`` with one INSERT, in a savepoint; ``False``, and
-        nothing stored, when it fails."""
+        self, session: Session, faces: list[_Face], added: list[tuple[int, np.ndarray]]
+    ) -> int | None:
+        """Store the sightings of ``faces`` with one INSERT, in a savepoint: how many were
+        stored — a face another consumer stored since the query for them is skipped by its
+        unique message id — or ``None``, and nothing stored, when the INSERT fails."""
         try:
             with session.begin_nested():
-                ids = session.scalars(
-                    insert(FaceSighting).returning(FaceSighting.id, sort_by_parameter_order=True),
-                    [self._sighting(m) for m in messages],
+                rows = session.execute(
+                    _insert_new(session).returning(FaceSighting.id, FaceSighting.message_id),
+                    [self._sighting(f) for f in faces],
                 ).all()
         except Exception as exc:
-            log.warning("%d faces not stored together (%s): one by one", len(messages), exc)
-            return False
-        added.extend((i, _template(m)) for i, m in zip(ids, messages, strict=True))
-        return True
+            log.warning("%d faces not stored together (%s): one by one", len(faces), exc)
+            return None
+        ids = {message_id: key for key, message_id in rows}
+        added.extend((ids[f.key], f.template) for f in faces if f.key in ids)
+        return len(ids)
 
     def _one(
         self,
         session: Session,
-        message: FaceObserved,
+        face: _Face,
         match: GalleryMatch | None,
         added: list[tuple[int, np.ndarray]],
         events: list[CameraEventObserved],
     ) -> str | None:
         """Store one sighting and, when it ``match``-es a listed person, raise or join that
         person's hit: ``raised``, ``joined`` or ``None``."""
-        sighting = FaceSighting(**self._sighting(message))
+        message = face.message
+        sighting = FaceSighting(**self._sighting(face))
         session.add(sighting)
         session.flush()
-        added.append((sighting.id, _template(message)))
+        added.append((sighting.id, face.template))
         if match is None:
             return None
         _serialise(session, message.camera_id, match.enrolled.person_id)
@@ -204,14 +213,14 @@ class FaceMatcher:
         events.append(self._raise(session, message, sighting, match))
         return "raised"
 
-    def _problem(self, message: FaceObserved) -> str | None:
+    def _problem(self, message: FaceObserved, template: np.ndarray) -> str | None:
         if message.model != self._gallery.model_name:
             return (
                 f"template of model {message.model!r}, this kupol uses {self._gallery.model_name!r}"
             )
         if len(message.template) != self._gallery.dim:
             return f"template has {len(message.template)} values, not {self._gallery.dim}"
-        norm = float(np.linalg.norm(np.asarray(message.template, dtype=np.float32)))
+        norm = float(np.linalg.norm(template))
         if not 0.99 <= norm <= 1.01:
             return f"template is not of unit length ({norm:.3f})"
         return None
@@ -310,8 +319,35 @@ class FaceMatcher:
         return event
 
 
-def _template(message: FaceObserved) -> np.ndarray:
-    return np.asarray(message.template, dtype=np.float32)
+@dataclass(frozen=True, slots=True)
+class _Face:
+    """A valid message with its template as an array (converted once)."""
+
+    message: FaceObserved
+    template: np.ndarray
+
+    @property
+    def key(self) -> str:
+        return str(self.message.id)
+
+    @property
+    def seen_at(self) -> datetime:
+        return self.message.seen_at
+
+
+def _insert_new(session: Session) -> Insert:
+    """An INSERT of sightings that skips one whose message is already stored (PostgreSQL
+    and SQLite; elsewhere a plain INSERT, which fails on it and falls back one by one)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(FaceSighting).on_conflict_do_nothing(
+            index_elements=[FaceSighting.message_id]
+        )
+    if dialect == "sqlite":
+        return sqlite.insert(FaceSighting).on_conflict_do_nothing(
+            index_elements=[FaceSighting.message_id]
+        )
+    return insert(FaceSighting)
 
 
 def _serialise(session: Session, camera_id: str, person_id: int) -> None:

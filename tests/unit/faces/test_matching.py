@@ -490,3 +490,36 @@ def test_a_face_the_database_refuses_is_skipped_and_the_rest_of_the_batch_is_kep
     # Stored together, they are found by message id: a redelivery is a duplicate.
     again = matcher.record(strangers)
     assert (again.stored, again.duplicates) == (0, 3)
+
+
+def test_a_face_another_consumer_stored_meanwhile_is_a_duplicate_not_refused(
+    container: Container, person_id: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Two consumer tasks given the same redelivered message: both find it not yet stored, one
+    # stores it first. The other's shared INSERT skips it (and keeps the rest of its batch).
+    if container.db.dialect != "postgresql":
+        pytest.skip("SQLite's write transactions take the lock as they begin: no one else stores")
+    matcher = container.faces.matcher
+    strangers = [seen(container, 90 + i, seed=i) for i in range(3)]
+    gallery = matcher._gallery
+    raced: list[FaceObserved] = []
+
+    class Racing:
+        """The gallery, but the first match lets another consumer store ``strangers[1]``."""
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(gallery, name)
+
+        def match(self, template: np.ndarray) -> object:
+            if not raced:
+                raced.append(strangers[1])
+                assert matcher.record(raced).stored == 1
+            return gallery.match(template)
+
+    matcher._gallery = Racing()  # type: ignore[assignment]
+    stats = matcher.record(strangers)
+    assert (stats.stored, stats.duplicates, stats.refused) == (2, 1, 0)
+    assert "not stored together" not in caplog.text
+    with container.db.reader() as session:
+        stored = session.scalars(select(FaceSighting.message_id)).all()
+    assert sorted(stored) == sorted(str(m.id) for m in strangers)
