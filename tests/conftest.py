@@ -134,19 +134,22 @@ def postgres_database() -> Iterator[str]:
         yield url
 
 
-APPEND_ONLY = ("audit_log", "evidence_custody")
-"""Tables whose triggers refuse TRUNCATE; only tests lift them, for a clean slate."""
-
-
 def _truncate_postgres(url: str) -> None:
+    """Empty every table and restart every sequence, as ``TRUNCATE … RESTART IDENTITY``
+    would. DELETE is used: a test leaves a few rows, and TRUNCATE of the 79 tables gives each
+    a new file (0.24 s a test, against 0.02 s). Triggers and foreign-key checks are off for
+    the transaction (``session_replication_role``), which lifts the append-only triggers."""
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
-        for table in APPEND_ONLY:
-            conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER USER"))
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        for table in APPEND_ONLY:
-            conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER USER"))
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(text(f'DELETE FROM "{table.name}"'))
+        conn.execute(
+            text(
+                "SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, "
+                "start_value, false) FROM pg_sequences WHERE schemaname = 'public'"
+            )
+        )
     engine.dispose()
 
 
