@@ -52,33 +52,37 @@ class Schools:
                 stored.
         """
         actor.require(Permission.SCHOOLS_INSPECT)
-        rows: list[tuple[str, Sequence[Base]]] = [
-            ("schools", [records.school_row(s) for s in snapshot.schools]),
-            ("branches", [records.branch_row(b) for b in snapshot.branches]),
-            ("instructors", [records.instructor_row(i) for i in snapshot.instructors]),
-            ("vehicles", [records.vehicle_row(v) for v in snapshot.vehicles]),
-            ("examiners", [records.examiner_row(e) for e in snapshot.examiners]),
-            ("cadets", [records.cadet_row(c) for c in snapshot.cadets]),
-            ("lessons", [records.lesson_row(lesson) for lesson in snapshot.lessons]),
-            ("exams", [records.exam_row(e) for e in snapshot.exams]),
-            ("graduates", [records.graduate_row(g) for g in snapshot.graduates]),
-            ("complaints", [records.complaint_row(c) for c in snapshot.complaints]),
-        ]
-        for kind, batch in rows[1:]:
-            _check_unique(kind, batch)
+        schools = [records.school_row(s) for s in snapshot.schools]
+        rows: list[tuple[str, type[Base], list[records.Values]]] = [
+            ("branches", store.BranchRow, [records.branch_row(b) for b in snapshot.branches]),
+            ("instructors", store.InstructorRow,
+             [records.instructor_row(i) for i in snapshot.instructors]),
+            ("vehicles", store.VehicleRow, [records.vehicle_row(v) for v in snapshot.vehicles]),
+            ("examiners", store.ExaminerRow,
+             [records.examiner_row(e) for e in snapshot.examiners]),
+            ("cadets", store.CadetRow, [records.cadet_row(c) for c in snapshot.cadets]),
+            ("lessons", store.LessonRow, [records.lesson_row(x) for x in snapshot.lessons]),
+            ("exams", store.ExamRow, [records.exam_row(e) for e in snapshot.exams]),
+            ("graduates", store.GraduateRow,
+             [records.graduate_row(g) for g in snapshot.graduates]),
+            ("complaints", store.ComplaintRow,
+             [records.complaint_row(c) for c in snapshot.complaints]),
+        ]  # fmt: skip
+        for kind, table, batch in rows:
+            _check_unique(kind, table, batch)
         with self._db.unit_of_work() as session:
             known = set(session.scalars(select(store.SchoolRow.id)))
             known |= {s.id for s in snapshot.schools}
-            for kind, batch in rows[1:]:
+            for kind, _, batch in rows:
                 for row in batch:
-                    school_id = getattr(row, "school_id", None)
+                    school_id = row.get("school_id")
                     if school_id is not None and school_id not in known:
                         raise InvalidInputError(f"{kind}: school {school_id!r} is not registered")
-            for school in rows[0][1]:  # merged: deleting one would cascade to its records
+            for school in schools:  # merged: deleting one would cascade to its records
                 session.merge(school)
-            for _, batch in rows[1:]:
-                _replace(session, batch)
-            counts = {kind: len(batch) for kind, batch in rows}
+            for _, table, batch in rows:
+                _replace(session, table, batch)
+            counts = {"schools": len(schools)} | {kind: len(batch) for kind, _, batch in rows}
             self._audit.append(
                 AuditRecord(actor=actor.username, roles=actor.roles, action="import",
                             resource_type="school_registry", resource_id="bundle",
@@ -342,36 +346,30 @@ class Schools:
 # Rows and records -------------------------------------------------------------------------
 
 
-def _check_unique(kind: str, batch: Sequence[Base]) -> None:
+def _check_unique(kind: str, table: type[Base], batch: Sequence[records.Values]) -> None:
     """Refuse a batch that gives one id twice (its bulk insert would fail half-way).
 
     Raises:
         InvalidInputError: naming the kind and the id.
     """
-    if not batch:
-        return
-    (key,) = cast(Table, type(batch[0]).__table__).primary_key.columns
+    (key,) = cast(Table, table.__table__).primary_key.columns
     seen: set[object] = set()
     for row in batch:
-        value = getattr(row, key.name)
+        value = row[key.name]
         if value in seen:
             raise InvalidInputError(f"{kind}: id {value!r} is given twice")
         seen.add(value)
 
 
-def _replace(session: Session, batch: Sequence[Base]) -> None:
-    """Store ``batch`` (rows of one table), replacing rows with the same keys: a delete and a
+def _replace(session: Session, table: type[Base], batch: Sequence[records.Values]) -> None:
+    """Store ``batch`` (rows of ``table``), replacing rows with the same keys: a delete and a
     bulk insert, in chunks (a region's lessons are a hundred thousand rows)."""
-    if not batch:
-        return
-    table = cast(Table, type(batch[0]).__table__)
-    (key,) = table.primary_key.columns
-    columns = [c.name for c in table.columns]
+    columns = cast(Table, table.__table__)
+    (key,) = columns.primary_key.columns
     for start in range(0, len(batch), CHUNK):
         chunk = batch[start : start + CHUNK]
-        ids = [getattr(row, key.name) for row in chunk]
-        session.execute(delete(table).where(key.in_(ids)))
-        session.execute(insert(table), [{c: getattr(row, c) for c in columns} for row in chunk])
+        session.execute(delete(columns).where(key.in_([row[key.name] for row in chunk])))
+        session.execute(insert(columns), chunk)
 
 
 def _in_region(
