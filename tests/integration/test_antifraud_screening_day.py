@@ -4,18 +4,30 @@ screened in batch, with the figures docs/antifraud.md reports as measured."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from kupol.antifraud.cdr import read_ported
 from kupol.antifraud.cdr_sim import simulate_day, write_cdr, write_ported
 from kupol.antifraud.screening_eval import screen_file
 
 
-def test_a_simulated_day_blocks_fraud_and_no_legitimate_caller(tmp_path: Path) -> None:
-    day = simulate_day()
-    write_cdr(day.calls, tmp_path / "day.csv")
-    write_ported(day.ported, tmp_path / "ported.csv")
-    figures = screen_file(tmp_path / "day.csv", ported=read_ported(tmp_path / "ported.csv"))
-    truth = figures["by_truth"]
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """The day's CDR file, and its calls screened by the rules (the ported numbers read back
+    from their own file)."""
+    folder = tmp_path_factory.mktemp("day")
+    simulated = simulate_day()
+    write_cdr(simulated.calls, folder / "day.csv")
+    write_ported(simulated.ported, folder / "ported.csv")
+    return folder, screen_file(folder / "day.csv", ported=read_ported(folder / "ported.csv"))
+
+
+def test_a_simulated_day_blocks_fraud_and_no_legitimate_caller(
+    day: tuple[Path, dict[str, Any]],
+) -> None:
+    truth = day[1]["by_truth"]
     legit = truth["legit"]
     # Measured 2026-12-04: no legitimate call of 81,172 blocked (the issue: below 0.01 %),
     # 0.88 % warned (businesses that only call out); every fraud caller caught.
@@ -28,13 +40,15 @@ def test_a_simulated_day_blocks_fraud_and_no_legitimate_caller(tmp_path: Path) -
         assert truth[kind]["blocked"] >= share - 0.02, (kind, truth[kind])
 
 
-def test_the_learned_model_warns_of_fraud_calls_the_rules_let_through(tmp_path: Path) -> None:
+def test_the_learned_model_warns_of_fraud_calls_the_rules_let_through(
+    day: tuple[Path, dict[str, Any]],
+) -> None:
     from kupol.antifraud.screen_model import load_screen_model
 
-    day = simulate_day()
-    write_cdr(day.calls, tmp_path / "day.csv")
-    rules = screen_file(tmp_path / "day.csv", ported=day.ported)["by_truth"]
-    both = screen_file(tmp_path / "day.csv", ported=day.ported, model=load_screen_model())
+    folder, figures = day
+    rules = figures["by_truth"]
+    ported = read_ported(folder / "ported.csv")
+    both = screen_file(folder / "day.csv", ported=ported, model=load_screen_model())
     truth = both["by_truth"]
 
     def caught(figures: dict[str, dict[str, float]], kind: str) -> int:
