@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -70,7 +71,7 @@ class PlateStore:
             self._cameras = self._known_cameras()
         known = self._cameras
         refused = 0
-        sightings: dict[str, PlateSighting] = {}
+        sightings: dict[str, Read] = {}
         for message in messages:
             reading = parse_plate(message.plate)
             problem = None
@@ -86,7 +87,7 @@ class PlateStore:
                 continue
             sightings.setdefault(
                 str(message.id),
-                PlateSighting(
+                Read(
                     message_id=str(message.id),
                     camera_id=message.camera_id,
                     plate=reading.text,
@@ -113,58 +114,27 @@ class PlateStore:
             events=tuple(events),
         )
 
-    def _alerts(
-        self, session: Session, sightings: Sequence[PlateSighting]
-    ) -> list[CameraEventObserved]:
+    def _alerts(self, session: Session, sightings: Sequence[Read]) -> list[CameraEventObserved]:
         """Events for hotlist hits and for plates that could not have driven where they were
-        seen, for a batch of just-flushed sightings (three queries for the whole batch)."""
+        seen, for a batch of just-stored sightings (two queries for the whole batch)."""
         if not sightings:
             return []
-        earlier = aliased(PlateSighting)
-        previous_id = (
-            select(earlier.id)
-            .where(
-                earlier.plate == PlateSighting.plate,
-                or_(
-                    earlier.seen_at < PlateSighting.seen_at,
-                    and_(earlier.seen_at == PlateSighting.seen_at, earlier.id < PlateSighting.id),
-                ),
-            )
-            .order_by(earlier.seen_at.desc(), earlier.id.desc())
-            .limit(1)
-            .correlate(PlateSighting)
-            .scalar_subquery()
-        )
-        previous_of = {
-            new_id: old_id
-            for new_id, old_id in session.execute(
-                select(PlateSighting.id, previous_id).where(
-                    PlateSighting.id.in_([s.id for s in sightings])
-                )
-            )
-            if old_id is not None
-        }
-        before_by_id = {
-            s.id: s
-            for s in session.scalars(
-                select(PlateSighting).where(PlateSighting.id.in_(set(previous_of.values())))
-            )
-        }
-        camera_ids = {s.camera_id for s in sightings} | {s.camera_id for s in before_by_id.values()}
+        before_of = _previous(session, sightings)
+        camera_ids = {s.camera_id for s in sightings} | {s.camera_id for s in before_of.values()}
         cameras = {
             c.id: c for c in session.scalars(select(Camera).where(Camera.id.in_(camera_ids)))
         }
         events: list[CameraEventObserved] = []
         for sighting in sightings:
             events.extend(self._hotlist_hits(sighting))
-            before = before_by_id.get(previous_of.get(sighting.id, -1))
+            before = before_of.get(sighting.id)
             if before is not None:
                 cloned = self._cloned(before, sighting, cameras)
                 if cloned is not None:
                     events.append(cloned)
         return events
 
-    def _hotlist_hits(self, sighting: PlateSighting) -> list[CameraEventObserved]:
+    def _hotlist_hits(self, sighting: Read) -> list[CameraEventObserved]:
         return [
             CameraEventObserved(
                 camera_id=sighting.camera_id,
@@ -186,7 +156,7 @@ class PlateStore:
         ]
 
     def _cloned(
-        self, before: PlateSighting, sighting: PlateSighting, cameras: dict[str, Camera]
+        self, before: Seen, sighting: Read, cameras: dict[str, Camera]
     ) -> CameraEventObserved | None:
         """A possible cloned plate: ``sighting`` too far from ``before`` for the time between."""
         camera, before_camera = cameras.get(sighting.camera_id), cameras.get(before.camera_id)
@@ -233,8 +203,54 @@ _COLUMNS = (
     "vehicle_class", "vehicle_colour", "track", "crop_uri", "crop_sha256",
 )  # fmt: skip
 
+# PostgreSQL: each new sighting's previous one of its plate (the one just before it in time,
+# ties broken by id), for the whole batch in one statement of three array parameters. Each
+# look-up is one backward step of the (plate, seen_at) index of each partition. The query it
+# replaced sent every id twice as placeholders (two statements psycopg could not prepare,
+# 1.7 ms each to convert) and made ORM objects of the rows.
+_PG_PREVIOUS = (
+    "SELECT n.id, p.id, p.camera_id, p.plate, p.seen_at, p.confidence "
+    "FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) AS n(id, plate, seen_at) "
+    "CROSS JOIN LATERAL (SELECT e.id, e.camera_id, e.plate, e.seen_at, e.confidence "
+    "FROM plate_sightings e WHERE e.plate = n.plate AND (e.seen_at < n.seen_at "
+    "OR (e.seen_at = n.seen_at AND e.id < n.id)) "
+    "ORDER BY e.seen_at DESC, e.id DESC LIMIT 1) p"
+)
 
-def _store_new(session: Session, sightings: list[PlateSighting]) -> list[PlateSighting]:
+
+@dataclass(slots=True, kw_only=True)
+class Read:
+    """A plate read about to be stored, then stored (``id`` set): the store works on these,
+    not on ORM objects (building one cost 60 µs, a third of the store's time a read)."""
+
+    message_id: str
+    camera_id: str
+    plate: str
+    kind: str
+    region: str | None
+    seen_at: datetime
+    confidence: float
+    direction: str | None
+    vehicle_class: str | None
+    vehicle_colour: str | None
+    track: str | None
+    crop_uri: str | None
+    crop_sha256: str | None
+    id: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Seen:
+    """A stored sighting as the cloned-plate check reads it."""
+
+    id: int
+    camera_id: str
+    plate: str
+    seen_at: datetime
+    confidence: float
+
+
+def _store_new(session: Session, sightings: list[Read]) -> list[Read]:
     """Insert the sightings whose message was not stored before; return them with their ids."""
     if not sightings:
         return []
@@ -261,12 +277,71 @@ def _store_new(session: Session, sightings: list[PlateSighting]) -> list[PlateSi
         )
     )
     fresh = [s for s in sightings if s.message_id not in existing]
-    session.add_all(fresh)
+    stored = [PlateSighting(**{c: getattr(s, c) for c in (*_COLUMNS, "seen_at")}) for s in fresh]
+    session.add_all(stored)
     session.flush()
+    for sighting, row in zip(fresh, stored, strict=True):
+        sighting.id = row.id
     return fresh
 
 
-def _placed(sighting: PlateSighting, camera: Camera) -> Sighting:
+def _previous(session: Session, sightings: Sequence[Read]) -> dict[int, Seen]:
+    """Each sighting's previous one of the same plate, by the sighting's id (none: absent)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        result = connection.exec_driver_sql(
+            _PG_PREVIOUS,
+            (
+                [s.id for s in sightings],
+                [s.plate for s in sightings],
+                [s.seen_at for s in sightings],
+            ),
+        )
+        return {
+            new_id: Seen(id=key, camera_id=camera, plate=plate, seen_at=at, confidence=conf)
+            for new_id, key, camera, plate, at, conf in result
+        }
+    earlier = aliased(PlateSighting)
+    previous_id = (
+        select(earlier.id)
+        .where(
+            earlier.plate == PlateSighting.plate,
+            or_(
+                earlier.seen_at < PlateSighting.seen_at,
+                and_(earlier.seen_at == PlateSighting.seen_at, earlier.id < PlateSighting.id),
+            ),
+        )
+        .order_by(earlier.seen_at.desc(), earlier.id.desc())
+        .limit(1)
+        .correlate(PlateSighting)
+        .scalar_subquery()
+    )
+    previous_of = {
+        new_id: old_id
+        for new_id, old_id in session.execute(
+            select(PlateSighting.id, previous_id).where(
+                PlateSighting.id.in_([s.id for s in sightings])
+            )
+        )
+        if old_id is not None
+    }
+    rows = session.execute(
+        select(
+            PlateSighting.id,
+            PlateSighting.camera_id,
+            PlateSighting.plate,
+            PlateSighting.seen_at,
+            PlateSighting.confidence,
+        ).where(PlateSighting.id.in_(set(previous_of.values())))
+    )
+    before = {
+        key: Seen(id=key, camera_id=camera, plate=plate, seen_at=at, confidence=conf)
+        for key, camera, plate, at, conf in rows
+    }
+    return {new_id: before[old_id] for new_id, old_id in previous_of.items()}
+
+
+def _placed(sighting: Seen | Read, camera: Camera) -> Sighting:
     """A stored sighting at its camera's place, as the cloned-plate check takes it."""
     return Sighting(
         plate=sighting.plate,

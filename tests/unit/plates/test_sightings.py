@@ -247,6 +247,17 @@ def test_a_batch_is_checked_for_clones_in_time_order_within_itself_and_against_t
     assert event.payload["minutes"] == 10.0
 
 
+def test_two_reads_of_a_plate_at_the_same_moment_in_two_cities_are_a_possible_clone(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, _ = plates
+    # The same time to the microsecond: the one stored second is compared with the first.
+    stats = store.record([read("777KZT07", "ast-1", 5), read("777KZT07", "kar-1", 5)])
+    [event] = stats.events
+    assert (event.type, event.camera_id) == ("possible_cloned_plate", "kar-1")
+    assert event.payload["from_camera"] == "ast-1" and event.payload["minutes"] == 0.0
+
+
 def test_the_api_manages_hotlists_for_their_roles_only(container: Container, api: Any) -> None:
     from tests.unit.factories import login_as
 
