@@ -16,7 +16,7 @@ durable consumers, and ``--publishers P`` publisher processes (bench/load_nodes.
 
     .venv/bin/python bench/load.py [--rate 20000] [--seconds 60] [--cameras 200]
         [--database sqlite|postgres] [--bus memory|nats] [--nodes 0] [--publishers 1]
-        [--consumer-tasks 1] [--drain-s 120]
+        [--consumer-tasks 1] [--pool-size N] [--drain-s 120]
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ async def run_one(
 ) -> tuple[dict[str, Any], AlertClock, Stored]:
     """Publisher and consumers in this process (the embedded deployment's shape)."""
     stream = f"KL{uuid.uuid4().hex[:8].upper()}" if args.bus == "nats" else None
-    overrides = settings_overrides(url, workdir, stream, args.consumer_tasks)
+    overrides = settings_overrides(url, workdir, stream, args.consumer_tasks, args.pool_size)
     container = build_container(load_settings(toml_file=None, environ={}, **overrides))
     mix = Mix(setup=prepare(container, args.cameras))
     clock = AlertClock()
@@ -144,6 +144,12 @@ def main() -> None:
         default=1,
         help="NATS: batches each durable consumer of a node works on at once "
         "([bus] consumer_tasks)",
+    )
+    parser.add_argument(
+        "--pool-size",
+        type=int,
+        default=None,
+        help="each node's PostgreSQL connection pool ([database] pool_size; default: kupol's)",
     )
     parser.add_argument(
         "--drain-s",

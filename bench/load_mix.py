@@ -233,10 +233,17 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def settings_overrides(
-    url: str, workdir: Path, stream: str | None, consumer_tasks: int = 1
+    url: str,
+    workdir: Path,
+    stream: str | None,
+    consumer_tasks: int = 1,
+    pool_size: int | None = None,
 ) -> dict[str, Any]:
     """The settings every process of one run shares (one database, one stream)."""
-    overrides: dict[str, Any] = {"database": {"url": url}, "data_dir": str(workdir / "data")}
+    database: dict[str, Any] = {"url": url}
+    if pool_size is not None:
+        database["pool_size"] = pool_size
+    overrides: dict[str, Any] = {"database": database, "data_dir": str(workdir / "data")}
     if stream is not None:
         from ingest import NATS_URL
 

@@ -46,7 +46,12 @@ async def serve(overrides: dict[str, Any], ready: Path, result: Path) -> None:
     finally:
         await container.stop()
     summary = container.metrics.summary()
-    report = {"consumers": summary.consumers, "lag": lag_buckets(container.metrics)}
+    opened = container.metrics.registry.get_sample_value("kupol_db_connections_opened_total")
+    report = {
+        "consumers": summary.consumers,
+        "lag": lag_buckets(container.metrics),
+        "db_connections_opened": opened or 0.0,
+    }
     await asyncio.to_thread(result.write_text, json.dumps(report))
 
 

@@ -68,7 +68,7 @@ async def run_nodes(
     args: Any, url: str, workdir: Path
 ) -> tuple[dict[str, Any], AlertClock, Stored]:
     stream = f"KL{uuid.uuid4().hex[:8].upper()}"
-    overrides = settings_overrides(url, workdir, stream, args.consumer_tasks)
+    overrides = settings_overrides(url, workdir, stream, args.consumer_tasks, args.pool_size)
     settings_file = workdir / "settings.json"
     settings_file.write_text(json.dumps(overrides))
     container = build_container(load_settings(toml_file=None, environ={}, **overrides))
@@ -210,8 +210,10 @@ async def run_nodes(
         log_summary(logs)
     consumers: dict[str, dict[str, float]] = {}
     lag: dict[str, list[list[float]]] = {}
+    opened: list[float] = []
     for n in range(args.nodes):
         result = json.loads((workdir / f"node{n}.json").read_text())
+        opened.append(result.get("db_connections_opened", 0.0))
         for name, c in result["consumers"].items():
             mine = consumers.setdefault(name, {"handled": 0, "failed": 0, "mean_ms": 0.0})
             mine["handled"] += c["handled"]
@@ -236,6 +238,7 @@ async def run_nodes(
             "drain_limit_s": args.drain_s,
             "consumers": consumers,
             "lag": {k: merge_buckets(v) for k, v in lag.items()},
+            "db_connections_opened": opened,
             "expected_handled": {
                 "events.recorder": sum(stored.events.values()),
                 "plates-store": sent.get("plate", 0),

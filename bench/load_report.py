@@ -182,5 +182,10 @@ def print_report(r: dict[str, Any], clock: AlertClock, stored: Stored) -> None:
             f"batches {c['failed']:.0f}, {c['mean_ms']:.1f} ms a batch; lag (creation → handled) "
             f"p50 ≤ {ms(lag_quantile(buckets, 0.5))}, p99 ≤ {ms(lag_quantile(buckets, 0.99))}"
         )
+    if r.get("db_connections_opened"):
+        print(
+            "  database connections each node opened (its pool's size, or more where its pool "
+            f"was too small): {', '.join(f'{n:.0f}' for n in r['db_connections_opened'])}"
+        )
     for line in r.get("timeline", []):
         print(line)

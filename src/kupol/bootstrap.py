@@ -413,11 +413,18 @@ def build_container(
 
     ``clock``: this node's clock (default: the process's, which ``utcnow()`` reads); tests
     give nodes clocks of their own, skewed."""
+    # Each consumer task works on its own batches, as another node would: it gets a pool's
+    # worth of connections (with a pool of 5 and two tasks, a node opened and closed about two
+    # connections a second beyond its pool — bench/load.py --pool-size).
+    tasks = settings.bus.consumer_tasks if settings.bus.type == "nats" else 1
     db = Database.from_url(
-        settings.database.url, echo=settings.database.echo, pool_size=settings.database.pool_size
+        settings.database.url,
+        echo=settings.database.echo,
+        pool_size=settings.database.pool_size * tasks,
     )
     bus = bus if bus is not None else build_bus(settings)
     metrics = Metrics()
+    metrics.database(db.engine)
 
     def subscribe(event_type: type[Event], handler: Handler, **options: Any) -> None:
         """A bus subscription timed, its lag and failures counted (``/metrics``)."""

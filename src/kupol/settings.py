@@ -68,7 +68,13 @@ class DatabaseSettings(Section):
         description="SQLAlchemy URL. sqlite:///path (WAL mode) or postgresql+psycopg://...",
     )
     echo: bool = Field(False, description="Log every SQL statement (debugging only).")
-    pool_size: int = Field(5, ge=1, le=200, description="PostgreSQL connection pool size.")
+    pool_size: int = Field(
+        5,
+        ge=1,
+        le=200,
+        description="PostgreSQL connections a node keeps open (twice as many more while busy); "
+        "times [bus] consumer_tasks with NATS, as each task works like another node.",
+    )
 
 
 class HistorySettings(Section):

@@ -30,3 +30,33 @@ def test_a_configured_secret_is_used_as_given(tmp_path: Path) -> None:
 
     assert token_secret(settings) == secret.encode()
     assert not (tmp_path / "token.key").exists()
+
+
+def test_each_nats_consumer_task_gets_a_pools_worth_of_database_connections(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    from sqlalchemy.pool import QueuePool
+
+    from kupol.bootstrap import build_container
+    from tests.conftest import TEST_SECRET
+
+    url = postgres_database
+    sizes = {}
+    for bus, tasks in (("memory", 3), ("nats", 1), ("nats", 3)):
+        settings = load_settings(
+            toml_file=None,
+            environ={},
+            mode="test",
+            data_dir=tmp_path / f"{bus}{tasks}",
+            database={"url": url, "pool_size": 4},
+            security={"secret_key": TEST_SECRET},
+            vision={"enabled": False},
+            bus={"type": bus, "consumer_tasks": tasks},
+        )
+        container = build_container(settings)  # connects to nothing until started
+        pool = container.db.engine.pool
+        assert isinstance(pool, QueuePool)
+        sizes[bus, tasks] = pool.size()
+        container.db.dispose()
+    # The in-process bus has no consumer tasks.
+    assert sizes == {("memory", 3): 4, ("nats", 1): 4, ("nats", 3): 12}

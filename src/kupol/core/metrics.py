@@ -27,6 +27,9 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy import Engine
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.pool import QueuePool
 
 from kupol.core.messages import Clock, utcnow
 
@@ -145,6 +148,13 @@ class Metrics:
         :class:`~kupol.vision.worker.CameraHealth`), read at each scrape."""
         self.registry.register(_CameraCollector(read))
 
+    def database(self, engine: Engine) -> None:
+        """Expose ``engine``'s connection pool: connections opened since start (a count that
+        keeps rising under steady load means the pool is too small: connections beyond it are
+        closed as they are returned and opened again), and those in use, idle and beyond the
+        pool's size now."""
+        self.registry.register(_PoolCollector(engine))
+
     def instrument(
         self, handler: Callable[[Sequence[Any]], Awaitable[None]], consumer: str
     ) -> Callable[[Sequence[Any]], Awaitable[None]]:
@@ -249,6 +259,36 @@ def labelled_all(
 ) -> dict[tuple[tuple[str, str], ...], float]:
     """Every sample of ``name``, by its labels."""
     return {labels: v for (n, labels), v in values.items() if n == name}
+
+
+class _PoolCollector(Collector):
+    """A SQLAlchemy engine's pool as metrics (see :meth:`Metrics.database`)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._opened = 0
+        self._lock = threading.Lock()
+        sqlalchemy_event.listen(engine, "connect", self._connected)
+
+    def _connected(self, *_: Any) -> None:
+        with self._lock:
+            self._opened += 1
+
+    def collect(self) -> Any:
+        opened = CounterMetricFamily(
+            "kupol_db_connections_opened", "Database connections opened by this process"
+        )
+        opened.add_metric([], float(self._opened))
+        yield opened
+        pool = self._engine.pool
+        if isinstance(pool, QueuePool):  # (an in-memory SQLite database has a single one)
+            state = GaugeMetricFamily(
+                "kupol_db_pool_connections", "Pooled connections now", labels=["state"]
+            )
+            state.add_metric(["in_use"], float(pool.checkedout()))
+            state.add_metric(["idle"], float(pool.checkedin()))
+            state.add_metric(["beyond_size"], float(max(0, pool.overflow())))
+            yield state
 
 
 class _CameraCollector(Collector):

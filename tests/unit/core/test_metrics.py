@@ -93,3 +93,47 @@ def test_requests_and_decisions_are_counted_by_template_and_kind() -> None:
     summary = m.summary()
     assert summary.http["requests"] == 3 and summary.http["server_errors"] == 1
     assert summary.decisions["call_block"].total == 3
+
+
+def test_the_database_pool_is_exposed_and_connections_beyond_it_are_counted_as_opened(
+    database_url: str,
+) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+    from sqlalchemy import text
+
+    from kupol.core.db import Database
+
+    db = Database.from_url(database_url, pool_size=1)
+    metrics = Metrics()
+    metrics.database(db.engine)
+
+    def samples() -> dict[str, float]:
+        found = {}
+        for family in text_string_to_metric_families(metrics.exposition().decode()):
+            for s in family.samples:
+                if s.name.startswith("kupol_db_"):
+                    found[s.name + "".join(f":{v}" for v in s.labels.values())] = s.value
+        return found
+
+    try:
+        if db.dialect == "sqlite":  # one writer at a time
+            with db.unit_of_work() as session:
+                session.execute(text("select 1"))
+            assert samples()["kupol_db_connections_opened_total"] == 1
+            return
+        for _ in range(3):  # two held at once, then returned: the pool keeps one
+            with db.engine.connect() as a, db.engine.connect() as b:
+                a.exec_driver_sql("select 1")
+                b.exec_driver_sql("select 1")
+                during = samples()
+        after = samples()
+    finally:
+        db.dispose()
+    assert during["kupol_db_pool_connections:in_use"] == 2
+    assert during["kupol_db_pool_connections:beyond_size"] == 1
+    assert (after["kupol_db_pool_connections:in_use"], after["kupol_db_pool_connections:idle"]) == (
+        0,
+        1,
+    )
+    # The one beyond the pool's size was closed each time and opened again: 1 + 3.
+    assert after["kupol_db_connections_opened_total"] == 4
