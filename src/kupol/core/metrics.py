@@ -152,7 +152,8 @@ class Metrics:
         """Expose ``engine``'s connection pool: connections opened since start (a count that
         keeps rising under steady load means the pool is too small: connections beyond it are
         closed as they are returned and opened again), and those in use, idle and beyond the
-        pool's size now."""
+        pool's size now. (On PostgreSQL a node has this one engine; on SQLite it is the
+        writer's, readers have their own.)"""
         self.registry.register(_PoolCollector(engine))
 
     def instrument(
