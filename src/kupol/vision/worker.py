@@ -13,11 +13,11 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -612,7 +612,12 @@ def bus_publisher(bus_publish: Callable[..., object], loop: asyncio.AbstractEven
     """A thread-side publisher onto the bus running in ``loop``."""
 
     def publish(messages: list[Event]) -> None:
-        coroutine = bus_publish(*messages)
-        asyncio.run_coroutine_threadsafe(coroutine, loop).result(60)  # type: ignore[arg-type]
+        coroutine = cast("Coroutine[Any, Any, object]", bus_publish(*messages))
+        try:
+            future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        except BaseException:
+            coroutine.close()  # never scheduled (the loop has closed): not left un-awaited
+            raise
+        future.result(60)
 
     return publish
