@@ -106,6 +106,8 @@ class OutboxRelay:
         # Added here and not published by publish_now (a publication was under way, or the
         # bus refused): this node's loop takes them at once, its own claim notwithstanding.
         self._handed: set[UUID] = set()
+        # The background loop's event loop and the event that wakes it before its interval.
+        self._wake: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
 
     def _lock(self) -> asyncio.Lock:
         loop = asyncio.get_running_loop()
@@ -163,16 +165,27 @@ class OutboxRelay:
         """
         if not events:
             return
+        if self._grace_s > 0:
+            # The rows are this writer's by its claim, so no relay takes them meanwhile: the
+            # consumer tasks of a node publish side by side. (They used to take turns, and
+            # one that found another publishing left its events to the background loop — up
+            # to ``interval_s`` later: a 1 s tail on alerts under load.)
+            await self._publish_fresh(events)
+            return
         if self._lock().locked():
             # A publication is under way — perhaps the very one whose consumer called us
             # (the in-process bus delivers inside publish): waiting would deadlock. The
-            # background loop publishes these within ``interval_s``.
+            # background loop is woken to publish these as soon as that one is done.
             self._hand_over(events)
+            self._wake_loop()
             return
+        async with self._lock():
+            await self._publish_fresh(events)
+
+    async def _publish_fresh(self, events: Sequence[Event]) -> None:
         try:
-            async with self._lock():
-                await self._bus.publish(*events)
-                self._published.extend(e.id for e in events)
+            await self._bus.publish(*events)
+            self._published.extend(e.id for e in events)
         except Exception as exc:
             self._hand_over(events)
             log.warning("outbox not published yet, will retry: %s", exc)
@@ -180,6 +193,15 @@ class OutboxRelay:
     def _hand_over(self, events: Sequence[Event]) -> None:
         if self._grace_s > 0:  # else the rows are no one's already
             self._handed.update(e.id for e in events)
+
+    def _wake_loop(self) -> None:
+        if self._wake is None:
+            return
+        loop, wake = self._wake
+        if loop is asyncio.get_running_loop():
+            wake.set()
+        else:
+            loop.call_soon_threadsafe(wake.set)
 
     async def flush_quietly(self) -> None:
         """Flush, logging instead of raising (the background loop retries)."""
@@ -196,7 +218,9 @@ class OutboxRelay:
 
     def start(self) -> None:
         """Retry pending messages in the background (left by a crash or a refused publish)."""
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-relay")
+        loop = asyncio.get_running_loop()
+        self._wake = (loop, asyncio.Event())
+        self._task = loop.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
         """Stop the background loop (pending messages stay in the database)."""
@@ -205,11 +229,16 @@ class OutboxRelay:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        self._wake = None
 
     async def _run(self) -> None:
+        assert self._wake is not None
+        wake = self._wake[1]
         while True:
+            wake.clear()
             await self._relay_quietly()
-            await asyncio.sleep(self._interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self._interval_s)
 
     def pending_count(self) -> int:
         """How many messages wait to be published."""

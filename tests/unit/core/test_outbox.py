@@ -189,3 +189,68 @@ def test_a_relay_with_nothing_to_publish_waits_for_no_writer(sqlite_url: str) ->
         writer.rollback()
         writer.close()
         db.dispose()
+
+
+# --- the fast path under concurrency ----------------------------------------------------
+
+
+class SlowBus(NodeBus):
+    """A bus whose acknowledgement takes a while (JetStream's PubAck under load)."""
+
+    async def publish(self, *events: Event) -> None:
+        await asyncio.sleep(0.2)
+        await super().publish(*events)
+
+
+def test_a_nodes_consumer_tasks_publish_side_by_side_not_through_the_background_loop(
+    container: Container,
+) -> None:
+    """Two consumer tasks of one node finishing their batches together: each publishes its
+    own announcements at once (the second used to find the first publishing and leave its
+    announcements to the background loop, up to a second later)."""
+    node = Node(container, grace_s=5)
+    node.bus = SlowBus()
+    node.relay = OutboxRelay(db=container.db, bus=node.bus, grace_s=5, lease_s=30)
+    first, second = node.write(container, 2), node.write(container, 3)
+
+    async def run() -> float:
+        started = asyncio.get_running_loop().time()
+        await asyncio.gather(node.relay.publish_now(first), node.relay.publish_now(second))
+        return asyncio.get_running_loop().time() - started
+
+    took = asyncio.run(run())
+    assert sorted(node.seen) == sorted(e.id for e in first + second)
+    assert took < 0.35  # side by side, not one after the other
+
+
+def test_announcements_made_during_a_publication_go_out_as_soon_as_it_is_done(
+    container: Container,
+) -> None:
+    """The in-process bus delivers inside publish, so a consumer announcing something then
+    cannot wait for the publication it is part of: its announcements are handed to the
+    background loop, which is woken for them rather than left to its next round."""
+    relay_bus = NodeBus()
+    relay = OutboxRelay(db=container.db, bus=relay_bus, grace_s=0, lease_s=30, interval_s=30)
+    outer, inner = [motion()], [motion()]
+
+    async def publish(*events: Event) -> None:
+        relay_bus.seen.extend(e.id for e in events)
+        if any(e.id == outer[0].id for e in events):
+            await relay.publish_now(inner)  # a consumer of the outer event announcing
+
+    relay_bus.publish = publish  # type: ignore[method-assign]
+
+    async def run() -> None:
+        relay.start()
+        await asyncio.sleep(0.1)  # the loop's first round, with nothing to publish
+        with container.db.unit_of_work() as session:
+            relay.add(session, outer + inner)
+        await relay.publish_now(outer)
+        for _ in range(50):
+            if inner[0].id in relay_bus.seen:
+                break
+            await asyncio.sleep(0.02)
+        await relay.stop()
+
+    asyncio.run(run())
+    assert inner[0].id in relay_bus.seen  # within a second, not the loop's 30 s
