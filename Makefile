@@ -93,7 +93,8 @@ bench-load: setup
 	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 3 --rate 20000 --seconds 60
 
 bench-load-long: setup
-	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 3 --rate 12000 --seconds 600 --drain-s 180
+	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 2 --rate 20000 --seconds 600 --drain-s 180
+	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 2 --rate 15000 --seconds 600 --drain-s 180
 
 bench-plates: setup plate-fonts
 	$(BIN)/python bench/plate_ocr.py
