@@ -72,6 +72,7 @@ class FaceMatcher:
         self._group_window = group_window
         self._matching = matching
         self._on_stored = on_stored
+        self._cameras: set[str] = set()
 
     async def handle(self, messages: Sequence[FaceObserved]) -> None:
         """Bus handler."""
@@ -138,7 +139,9 @@ class FaceMatcher:
         """The messages that can be stored, by message id, in time order, each with its
         template as an array; the others counted as refused (or duplicates, for a message
         twice in the batch)."""
-        known = self._known_cameras()
+        if not {m.camera_id for m in messages} <= self._cameras:  # asked again only then
+            self._cameras = self._known_cameras()
+        known = self._cameras
         valid: dict[str, _Face] = {}
         for message in sorted(messages, key=lambda m: m.seen_at):
             if message.camera_id not in known:

@@ -492,6 +492,30 @@ def test_a_face_the_database_refuses_is_skipped_and_the_rest_of_the_batch_is_kep
     assert (again.stored, again.duplicates) == (0, 3)
 
 
+def test_the_matcher_reads_the_camera_list_again_only_for_a_camera_it_has_not_met(
+    container: Container, investigator: Principal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It was read for every batch: a database round trip per batch on the hot path.
+    matcher = container.faces.matcher
+    asked: list[int] = []
+    known = container.cameras.known_ids
+
+    def counting() -> set[str]:
+        asked.append(1)
+        return known()
+
+    monkeypatch.setattr(matcher, "_known_cameras", counting)
+    for seed in range(3):
+        assert matcher.record([seen(container, 90 + seed, seed=seed)]).stored == 1
+    assert len(asked) == 1
+    container.cameras.register(
+        camera=CameraCreate(id="cam-new", name="new", latitude=51.3, longitude=71.4),
+        actor=SYSTEM,
+    )
+    assert matcher.record([seen(container, 99, camera="cam-new", seed=9)]).stored == 1
+    assert len(asked) == 2  # a camera registered since is found
+
+
 def test_a_face_another_consumer_stored_meanwhile_is_a_duplicate_not_refused(
     container: Container, person_id: int, caplog: pytest.LogCaptureFixture
 ) -> None:
