@@ -201,7 +201,8 @@ class OutboxRelay:
         if loop is asyncio.get_running_loop():
             wake.set()
         else:
-            loop.call_soon_threadsafe(wake.set)
+            with contextlib.suppress(RuntimeError):  # that loop closed: nothing to wake
+                loop.call_soon_threadsafe(wake.set)
 
     async def flush_quietly(self) -> None:
         """Flush, logging instead of raising (the background loop retries)."""
