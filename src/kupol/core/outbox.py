@@ -103,8 +103,8 @@ class OutboxRelay:
         # Published but still in the table: deleted by the next transaction that adds to the
         # outbox (saving a commit per batch on the hot path) or by the background loop.
         self._published: list[UUID] = []
-        # Added here and not published by publish_now (a publication was under way, or the
-        # bus refused): this node's loop takes them at once, its own claim notwithstanding.
+        # Added here and not published by publish_now (the bus refused them): this node's loop
+        # takes them at its next round, its own claim notwithstanding.
         self._handed: set[UUID] = set()
         # The background loop's event loop and the event that wakes it before its interval.
         self._wake: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
