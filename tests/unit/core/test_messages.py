@@ -93,3 +93,39 @@ def test_message_ids_are_version_7_and_sort_by_creation_time() -> None:
     ms = later.int >> 80
     assert abs(ms - time.time() * 1000) < 1000  # the Unix time in milliseconds
     assert observed().id.version == 7
+
+
+def test_message_ids_stay_unique_across_forked_processes_and_a_seeded_random_module() -> None:
+    import os
+    import random
+    import uuid
+
+    from kupol.core.messages import uuid7
+
+    # Workers forked from one parent must not repeat its (or each other's) random bits.
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write, b"".join(uuid7().bytes for _ in range(100)))
+        os._exit(0)
+    os.close(write)
+    data = b""
+    while chunk := os.read(read, 4096):
+        data += chunk
+    os.close(read)
+    os.waitpid(pid, 0)
+    child = {uuid.UUID(bytes=data[i : i + 16]) for i in range(0, len(data), 16)}
+    parent = {uuid7() for _ in range(100)}
+    assert len(child) == 100 and not child & parent
+    assert {i.int & (1 << 74) - 1 for i in child}.isdisjoint(
+        {i.int & (1 << 74) - 1 for i in parent}
+    )
+    # A test (or a library) seeding the random module does not make ids repeat.
+    random.seed(1)
+    first = uuid7()
+    random.seed(1)
+    assert uuid7() != first
+    # A plain UUID in every respect: equal to its parsed text, hashes and compares alike.
+    made = uuid7()
+    assert uuid.UUID(str(made)) == made and hash(uuid.UUID(made.hex)) == hash(made)
+    assert made.version == 7 and made.variant == uuid.RFC_4122
