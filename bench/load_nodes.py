@@ -8,6 +8,7 @@ bus (latency), samples the consumers' pending counts every second (lag), waits â
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -205,6 +206,8 @@ async def run_nodes(
                 node.kill()
         try:
             await nc.jetstream().delete_stream(stream)
+            with contextlib.suppress(Exception):  # made by the nodes, empty unless a dead letter
+                await nc.jetstream().delete_stream(f"{stream}_DEAD")
         finally:
             await nc.close()
         log_summary(logs)

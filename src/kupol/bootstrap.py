@@ -384,6 +384,8 @@ def build_bus(settings: Settings) -> Bus:
             ack_wait_s=settings.bus.ack_wait_s,
             publish_timeout_s=settings.bus.publish_timeout_s,
             consumer_tasks=settings.bus.consumer_tasks,
+            keep_hours=settings.bus.stream_keep_hours,
+            max_gb=settings.bus.stream_max_gb,
         )
     return InProcessBus(retry_delays_s=settings.bus.retry_delays_s)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from nats.js.api import DiscardPolicy
 
 from kupol.core.bus import Bus, InProcessBus
 from kupol.core.bus.base import DeliveryError
@@ -269,6 +270,12 @@ async def test_one_poison_event_in_a_pack_does_not_hold_up_the_others() -> None:
         await eventually(lambda: sorted(set(handled)) == [0, 1, 2, 4, 5])
         await asyncio.sleep(1.0)  # event 3 is retried alone, then dead-lettered alone
         assert 3 not in handled
+        # Kept in the dead letters' stream, which never ages out, with the reason.
+        js = bus._js  # type: ignore[attr-defined]
+        dead = await js.stream_info(bus.dead_stream)  # type: ignore[attr-defined]
+        assert dead.state.messages == 1 and not dead.config.max_age
+        letter = await js.get_last_msg(bus.dead_stream, f"{stream.lower()}-dead.picky")  # type: ignore[attr-defined]
+        assert "cannot store event 3" in letter.headers["Kupol-Reason"]
     finally:
         await bus.purge()  # type: ignore[attr-defined]
         await bus.stop()
@@ -310,3 +317,53 @@ def test_a_durable_consumer_cannot_be_skipped_while_no_one_listens() -> None:
 
     with pytest.raises(ValueError, match="only a live consumer"):
         InProcessBus().subscribe(ContractPing, handle, consumer="store", wanted=lambda: False)
+
+
+async def test_jetstream_ages_events_out_as_configured_and_refuses_new_ones_when_full() -> None:
+    """Without limits the stream grows for ever (every event is kept after it is consumed).
+    The settings bound it; a stream made before takes the new limits at the next start."""
+    need_service("NATS", "127.0.0.1", 4222)
+    stream = f"KT{uuid.uuid4().hex[:10].upper()}"
+    first = nats_bus(stream)  # as before: kept for ever
+    await first.start()
+    try:
+        js = first._js  # type: ignore[attr-defined]
+        assert not (await js.stream_info(stream)).config.max_age
+        await first.stop()
+        bounded = nats_bus(stream, keep_hours=2, max_gb=1.5)
+        await bounded.start()
+        js = bounded._js  # type: ignore[attr-defined]
+        config = (await js.stream_info(stream)).config
+        assert config.max_age == 2 * 3600
+        assert config.max_bytes == int(1.5 * 1024**3)
+        assert config.discard == DiscardPolicy.NEW  # refuse new events, never drop old ones
+        dead = (await js.stream_info(f"{stream}_DEAD")).config
+        assert not dead.max_age and (dead.max_bytes or -1) < 0  # -1: no limit
+        await bounded.stop()
+    finally:
+        cleaner = nats_bus(stream)
+        await cleaner.start()
+        await cleaner.purge()  # type: ignore[attr-defined]
+        await cleaner.stop()
+
+
+async def test_a_full_stream_refuses_new_events_and_keeps_those_it_took() -> None:
+    need_service("NATS", "127.0.0.1", 4222)
+    stream = f"KT{uuid.uuid4().hex[:10].upper()}"
+    bus = nats_bus(stream, max_gb=2000 / 1024**3, publish_timeout_s=1)  # room for a few
+    await bus.start()
+    try:
+        taken: list[ContractPing] = []
+        with pytest.raises(DeliveryError):
+            for n in range(100):
+                ping = ContractPing(n=n, note="x" * 100)
+                await bus.publish(ping)
+                taken.append(ping)
+        assert taken  # some fitted; then the next one was refused, not an old one dropped
+        js = bus._js  # type: ignore[attr-defined]
+        assert (await js.stream_info(stream)).state.messages == len(taken)
+        first = await js.get_msg(stream, 1)
+        assert first.headers["Nats-Msg-Id"] == str(taken[0].id)
+    finally:
+        await bus.purge()  # type: ignore[attr-defined]
+        await bus.stop()

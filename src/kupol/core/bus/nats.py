@@ -10,7 +10,8 @@
 * Durable consumers are JetStream durable pull consumers with explicit acks: a consumer
   that crashes (raises, or its process dies) gets the un-acked events again after a back-off
   or ``ack_wait``. After ``max_deliver`` attempts an event is terminated and copied to
-  ``<prefix>.dead.<consumer>`` so nothing disappears unseen. A consumer whose database is
+  ``<prefix>-dead.<consumer>`` (a stream of its own, kept for ever, while the events' stream
+  ages out after ``keep_hours``) so nothing disappears unseen. A consumer whose database is
   down (it raises :class:`~kupol.core.errors.ServiceUnavailableError`) keeps its events in
   progress and tries again with back-off: an outage uses up no deliveries.
 * Non-durable consumers are plain NATS subscriptions on the same subjects (live feeds).
@@ -35,7 +36,14 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    DiscardPolicy,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.errors import NotFoundError
 
 from kupol.core.bus.base import (
@@ -75,8 +83,12 @@ class JetStreamBus(CommandRouter):
         nak_delay_s: float = 0.5,
         publish_timeout_s: float = 10.0,
         consumer_tasks: int = 1,
+        keep_hours: float = 0.0,
+        max_gb: float = 0.0,
     ) -> None:
         super().__init__()
+        self._keep_hours = keep_hours
+        self._max_gb = max_gb
         self._url = url
         self._consumer_tasks = max(1, consumer_tasks)
         self._publish_timeout_s = publish_timeout_s
@@ -151,20 +163,35 @@ class JetStreamBus(CommandRouter):
             await self._attach(sub)
 
     async def _ensure_stream(self, *, update: bool = True) -> None:
-        """Make the stream if the server has not got it (and bring its settings up to date)."""
+        """Make the streams if the server has not got them (and bring their settings up to
+        date): the events' stream, kept ``keep_hours`` (0: for ever) and at most ``max_gb``
+        (0: no limit; when full, new events are refused, not old ones dropped), and the dead
+        letters' stream beside it, kept for ever."""
         assert self._js is not None
         config = StreamConfig(
             name=self._stream,
             subjects=[f"{self._prefix}.>"],
             storage=StorageType.FILE,
             duplicate_window=120.0,
+            max_age=self._keep_hours * 3600 if self._keep_hours > 0 else None,
+            max_bytes=int(self._max_gb * 1024**3) if self._max_gb > 0 else None,
+            discard=DiscardPolicy.NEW if self._max_gb > 0 else DiscardPolicy.OLD,
         )
-        try:
-            await self._js.stream_info(self._stream)
-            if update:
-                await self._js.update_stream(config)
-        except NotFoundError:
-            await self._js.add_stream(config)
+        dead = StreamConfig(
+            name=self.dead_stream, subjects=[f"{self._prefix}-dead.>"], storage=StorageType.FILE
+        )
+        for wanted in (config, dead):
+            try:
+                await self._js.stream_info(wanted.name or "")
+                if update:
+                    await self._js.update_stream(wanted)
+            except NotFoundError:
+                await self._js.add_stream(wanted)
+
+    @property
+    def dead_stream(self) -> str:
+        """The stream dead letters are kept in (for ever: the events' stream may age out)."""
+        return f"{self._stream}_DEAD"
 
     # The client's own error callback logs a traceback at every reconnection attempt (one a
     # second through an outage): one line when the connection goes, one when it is back.
@@ -432,7 +459,7 @@ class JetStreamBus(CommandRouter):
         headers = {"Kupol-Reason": why[:500]}
         if msg.headers and PACK_HEADER in msg.headers:
             headers[PACK_HEADER] = msg.headers[PACK_HEADER]  # so the copy can be replayed
-        await self._js.publish(f"{self._prefix}.dead.{sub.consumer}", msg.data, headers=headers)
+        await self._js.publish(f"{self._prefix}-dead.{sub.consumer}", msg.data, headers=headers)
         await msg.term()
 
     async def publish(self, *events: Event) -> None:
@@ -475,8 +502,9 @@ class JetStreamBus(CommandRouter):
     async def purge(self) -> None:
         """Delete every stored event and consumer (tests and `kupol bus reset`)."""
         assert self._js is not None
-        with contextlib.suppress(NotFoundError):
-            await self._js.delete_stream(self._stream)
+        for stream in (self._stream, self.dead_stream):
+            with contextlib.suppress(NotFoundError):
+                await self._js.delete_stream(stream)
 
 
 def psub_name(sub: Subscription) -> str:
