@@ -183,6 +183,23 @@ async def test_a_live_consumer_gets_events_only_while_someone_listens(make_bus) 
     await eventually(lambda: [e.n for e in live] == [2])
 
 
+async def test_an_announced_event_reaches_live_consumers_only_and_is_not_stored(make_bus) -> None:
+    bus = make_bus()
+    live, on_live = collector()
+    stored, store = collector()
+    bus.subscribe(ContractPing, on_live, consumer="live", durable=False)
+    bus.subscribe(ContractPing, store, consumer="store")
+    await bus.start()
+    await asyncio.sleep(0.2)  # the live subscription is in place
+    await bus.announce(ContractPing(n=1), ContractPing(n=2))
+    await eventually(lambda: sorted(e.n for e in live) == [1, 2])
+    await bus.publish(ContractPing(n=3))  # published events still reach both
+    await eventually(lambda: [e.n for e in stored] == [3] and len(live) == 3)
+    js = getattr(bus, "_js", None)
+    if js is not None:  # NATS: only the published event is in the stream
+        assert (await js.stream_info(bus._stream)).state.messages == 1  # type: ignore[attr-defined]
+
+
 async def test_publishing_on_a_stopped_bus_is_refused_not_dropped(make_bus) -> None:
     bus = make_bus()
     await bus.start()

@@ -71,7 +71,7 @@ class EventRecorder:
             await self._outbox.publish_now(follow_ups)
         if notices:
             try:
-                await self._bus.publish(*notices)
+                await self._bus.announce(*notices)  # to live feeds; not stored by the bus
             except Exception as exc:  # a live-feed notice: losing one loses no record
                 log.warning("recorded-events notice not published: %s", exc)
 

@@ -104,6 +104,10 @@ class Bus(Protocol):
     async def publish(self, *events: Event) -> None:
         """Hand events to the bus; returns once they are accepted (see module docs)."""
 
+    async def announce(self, *events: Event) -> None:
+        """Hand events to the live (non-durable) consumers listening now, best effort: not
+        stored, never redelivered, not seen by durable consumers (a console's ticker)."""
+
     async def start(self) -> None:
         """Connect and start consumers."""
 

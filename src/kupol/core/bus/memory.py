@@ -79,6 +79,18 @@ class InProcessBus(CommandRouter):
                 for start in range(0, len(batch), sub.batch_size):
                     await self._deliver(sub, batch[start : start + sub.batch_size])
 
+    async def announce(self, *events: Event) -> None:
+        if not self._running:
+            return
+        by_type: dict[type[Event], list[Event]] = defaultdict(list)
+        for event in events:
+            by_type[type(event)].append(event)
+        for event_type, batch in by_type.items():
+            for sub in self._matching(event_type):
+                if not sub.durable:
+                    for start in range(0, len(batch), sub.batch_size):
+                        await self._deliver(sub, batch[start : start + sub.batch_size])
+
     def _matching(self, event_type: type[Event]) -> list[Subscription]:
         return [
             s

@@ -14,7 +14,8 @@
   ages out after ``keep_hours``) so nothing disappears unseen. A consumer whose database is
   down (it raises :class:`~kupol.core.errors.ServiceUnavailableError`) keeps its events in
   progress and tries again with back-off: an outage uses up no deliveries.
-* Non-durable consumers are plain NATS subscriptions on the same subjects (live feeds).
+* Non-durable consumers are plain NATS subscriptions on the same subjects (live feeds), and on
+  the live subjects where :meth:`JetStreamBus.announce` sends what needs no storing.
 * Events published together travel **packed**, up to ``PACK_EVENTS`` (and ``PACK_BYTES``) in
   one JetStream message: per-message work in the client, not the server, is what limits the
   rate. A pack is acknowledged, redelivered or dead-lettered as one; its ``Nats-Msg-Id`` is
@@ -109,6 +110,10 @@ class JetStreamBus(CommandRouter):
     def subject(self, event_type: type[Event]) -> str:
         """The subject an event type travels on."""
         return f"{self._prefix}.event.{event_type.type_name()}"
+
+    def live_subject(self, event_type: type[Event]) -> str:
+        """The subject an event type is announced on: outside the stream, so not stored."""
+        return f"{self._prefix}-live.event.{event_type.type_name()}"
 
     def subscribe(
         self,
@@ -239,7 +244,8 @@ class JetStreamBus(CommandRouter):
                 except Exception as exc:
                     log.warning("live consumer %s failed: %s", sub.consumer, exc)
 
-            self._live_subs.append(await self._nc.subscribe(subject, cb=on_live))
+            for live in (subject, self.live_subject(sub.event_type)):
+                self._live_subs.append(await self._nc.subscribe(live, cb=on_live))
             return
         for _ in range(self._consumer_tasks):  # each its own pull subscription, as nodes do
             psub = await self._pull(sub)
@@ -471,6 +477,16 @@ class JetStreamBus(CommandRouter):
         ]
         await publish_confirmed(nc=self._nc, js=self._js, reconnections=self._reconnections,
                                 packs=outgoing, timeout_s=self._publish_timeout_s)  # fmt: skip
+
+    async def announce(self, *events: Event) -> None:
+        """Plain NATS messages on the live subjects: the live consumers listening now get
+        them; JetStream does not store them (a console's ticker needs no replay, and the
+        recorder's notice of a batch takes two thirds as many bytes again as its events:
+        173 against 261 an event)."""
+        if self._nc is None or not self._nc.is_connected:
+            return
+        for subject, payload, headers in packs(events, self.live_subject):
+            await self._nc.publish(subject, payload, headers=headers)
 
     async def stop(self) -> None:
         self._stopping.set()
