@@ -71,25 +71,23 @@ class InProcessBus(CommandRouter):
     async def publish(self, *events: Event) -> None:
         if not self._running:
             raise DeliveryError("the bus is stopped")
-        by_type: dict[type[Event], list[Event]] = defaultdict(list)
-        for event in events:
-            by_type[type(event)].append(event)
-        for event_type, batch in by_type.items():
-            for sub in self._matching(event_type):
-                for start in range(0, len(batch), sub.batch_size):
-                    await self._deliver(sub, batch[start : start + sub.batch_size])
+        await self._fan_out(events, live_only=False)
 
     async def announce(self, *events: Event) -> None:
-        if not self._running:
-            return
+        if self._running:
+            await self._fan_out(events, live_only=True)
+
+    async def _fan_out(self, events: Sequence[Event], *, live_only: bool) -> None:
+        """Each type's events to its consumers (only the non-durable ones: ``live_only``)."""
         by_type: dict[type[Event], list[Event]] = defaultdict(list)
         for event in events:
             by_type[type(event)].append(event)
         for event_type, batch in by_type.items():
             for sub in self._matching(event_type):
-                if not sub.durable:
-                    for start in range(0, len(batch), sub.batch_size):
-                        await self._deliver(sub, batch[start : start + sub.batch_size])
+                if live_only and sub.durable:
+                    continue
+                for start in range(0, len(batch), sub.batch_size):
+                    await self._deliver(sub, batch[start : start + sub.batch_size])
 
     def _matching(self, event_type: type[Event]) -> list[Subscription]:
         return [
