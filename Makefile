@@ -90,6 +90,7 @@ bench: setup
 bench-load: setup
 	$(BIN)/python bench/load.py --seconds 60
 	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 1 --rate 20000 --seconds 60
+	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 2 --rate 20000 --seconds 60
 	$(BIN)/python bench/load.py --database postgres --bus nats --nodes 3 --rate 20000 --seconds 60
 
 bench-load-long: setup

@@ -341,7 +341,7 @@ async def test_jetstream_ages_events_out_as_configured_and_refuses_new_ones_when
     The settings bound it; a stream made before takes the new limits at the next start."""
     need_service("NATS", "127.0.0.1", 4222)
     stream = f"KT{uuid.uuid4().hex[:10].upper()}"
-    first = nats_bus(stream)  # as before: kept for ever
+    first = nats_bus(stream, keep_hours=0)  # as before: kept for ever
     await first.start()
     try:
         js = first._js  # type: ignore[attr-defined]

@@ -84,7 +84,7 @@ class JetStreamBus(CommandRouter):
         nak_delay_s: float = 0.5,
         publish_timeout_s: float = 10.0,
         consumer_tasks: int = 1,
-        keep_hours: float = 0.0,
+        keep_hours: float = 168.0,
         max_gb: float = 0.0,
     ) -> None:
         super().__init__()
