@@ -574,6 +574,11 @@ def eval_plates(
     countries: str = typer.Option(
         "kz", help="Comma-separated countries whose plate layouts correct look-alikes (kz,br,ua…)."
     ),
+    vehicles: bool = typer.Option(
+        True,
+        help="Whole photos: the kupol reader also looks for plates inside each vehicle the "
+        "COCO detector finds (rapidocr keeps its own text detector).",
+    ),
 ) -> None:
     """Plate reading on labelled photos or crops: detected, exact, character accuracy (JSON)."""
     import json
@@ -588,10 +593,13 @@ def eval_plates(
         raise InvalidInputError(
             f"unknown countries {', '.join(unknown)}; known: {', '.join(sorted(COUNTRY_LAYOUTS))}"
         )
-    figures = evaluate_plates(folder, reader_for(reader, countries=chosen))
+    figures = evaluate_plates(folder, reader_for(reader, countries=chosen, vehicles=vehicles))
     figures["countries"] = list(chosen)
+    figures["vehicles"] = vehicles
     if baseline:
-        figures["baseline"] = evaluate_plates(folder, reader_for(baseline, countries=chosen))
+        figures["baseline"] = evaluate_plates(
+            folder, reader_for(baseline, countries=chosen, vehicles=vehicles)
+        )
     print(json.dumps(figures, indent=2))
 
 

@@ -9,10 +9,12 @@ by default) first, then the higher confidence. Look-alike characters (``O``/``0`
 less than ``sure`` is read again in two more views of the crop, and the views vote.
 
 In a whole photo, :func:`kupol.plates.locate.locate_plates` proposes plate-like boxes; each is
-read (a plate-shaped read that fits no layout once more through a wider box, in case the box
-cut the plate short), and a box is a plate when its read is confident enough — a read that
-fits a layout needs less — and plate-shaped (4 to 10 characters, digits in it). The reader is
-what verifies the locator's guesses.
+read (a plate-shaped read that fits no layout again through a wider box, and a wider one
+still, in case the box cut the plate short), and a box is a plate when its read is confident
+enough — a read that fits a layout needs less — and plate-shaped (4 to 10 characters, digits
+in it). The reader is what verifies the locator's guesses. With ``vehicles`` set, the locator
+also looks inside each vehicle the COCO detector finds (:mod:`kupol.plates.vehicles`), where a
+far plate is larger.
 
 Example:
     >>> reader = CrnnPlateReader()
@@ -23,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +35,9 @@ import numpy.typing as npt
 
 from kupol.plates.crnn_input import decode, plate_order, to_input
 from kupol.plates.formats import fit_to_countries, fits_countries
-from kupol.plates.locate import crop_candidate, locate_plates, widened
+from kupol.plates.locate import crop_candidate, locate_plates, shifted, widened
 from kupol.plates.readers import Box, PlateRead
+from kupol.plates.vehicles import Region, VehicleRegions, VehicleRegionSettings
 from kupol.vision.detectors.base import open_session
 
 MODEL_PATH = Path(__file__).with_name("models") / "plate-crnn.onnx"
@@ -63,6 +67,10 @@ class CrnnSettings:
         countries: Whose plate layouts correct look-alikes in a read (``O``/``0``, ``B``/``8``
             …; at most two swaps) and win over reads that fit none (keys of
             :data:`kupol.plates.formats.COUNTRY_LAYOUTS`).
+        vehicles: In a whole photo, also look for plates inside each vehicle that kupol's
+            COCO detector finds (:mod:`kupol.plates.vehicles`): a far plate at several times
+            the resolution, for about 30 ms more a photo and a few more model runs. Off for
+            cameras, whose plate stage already reads inside vehicle tracks.
     """
 
     countries: tuple[str, ...] = ("kz",)
@@ -73,6 +81,7 @@ class CrnnSettings:
     threads: int = 1
     variants: int = 3
     sure: float = 0.6
+    vehicles: bool = False
 
 
 class CrnnPlateReader:
@@ -80,10 +89,21 @@ class CrnnPlateReader:
 
     name = "kupol"
 
-    def __init__(self, settings: CrnnSettings | None = None, *, path: Path = MODEL_PATH) -> None:
+    def __init__(
+        self,
+        settings: CrnnSettings | None = None,
+        *,
+        path: Path = MODEL_PATH,
+        vehicles: Callable[[Image], list[Region]] | None = None,
+    ) -> None:
+        """``vehicles`` finds the regions of a photo to look in besides the whole of it: by
+        default :class:`~kupol.plates.vehicles.VehicleRegions` when ``settings.vehicles``."""
         self.settings = settings or CrnnSettings()
         self._session = open_session(path, threads=self.settings.threads)
         self._input = self._session.get_inputs()[0].name
+        if vehicles is None and self.settings.vehicles:
+            vehicles = VehicleRegions(VehicleRegionSettings(threads=self.settings.threads))
+        self._vehicles = vehicles
 
     def read_crops(self, crops: list[Image]) -> list[PlateRead]:
         """One read per crop, in at most two model runs.
@@ -155,19 +175,26 @@ class CrnnPlateReader:
         """Plates in a whole photo (or a vehicle's crop), with boxes, the heaviest read first."""
         countries = self.settings.countries
         candidates = locate_plates(image, max_candidates=self.settings.max_candidates)
+        if self._vehicles is not None:
+            for x0, y0, x1, y1 in self._vehicles(image):
+                inside = locate_plates(
+                    image[y0:y1, x0:x1], max_candidates=self.settings.max_candidates
+                )
+                candidates += [shifted(c, x0, y0) for c in inside]
         first = self.read_crops([crop_candidate(image, c) for c in candidates])
         # A box that cut a plate's first or last characters off reads a fragment that fits no
-        # layout: such reads get a second look through a wider box.
-        again = [
-            i
-            for i, r in enumerate(first)
-            if _plate_shaped(r.text) and not fits_countries(r.text, countries)
-        ]
-        wider = [widened(candidates[i], image.shape, _WIDEN) for i in again]
-        second = self.read_crops([crop_candidate(image, c) for c in wider])
-        for i, c, r in zip(again, wider, second, strict=True):
-            if fits_countries(r.text, countries):
-                candidates[i], first[i] = c, r
+        # layout: such reads get a second look through a wider box, then a wider one still.
+        for by in _WIDEN:
+            again = [
+                i
+                for i, r in enumerate(first)
+                if _plate_shaped(r.text) and not fits_countries(r.text, countries)
+            ]
+            wider = [widened(candidates[i], image.shape, by) for i in again]
+            second = self.read_crops([crop_candidate(image, c) for c in wider])
+            for i, c, r in zip(again, wider, second, strict=True):
+                if fits_countries(r.text, countries):
+                    candidates[i], first[i] = c, r
         reads = [
             PlateRead(text=r.text, confidence=r.confidence, box=c.box)
             for c, r in zip(candidates, first, strict=True)
@@ -184,8 +211,9 @@ class CrnnPlateReader:
         return chosen
 
 
-_WIDEN = 0.15
-"""How much wider (of the box's width, at each end) the second look at a fragment is."""
+_WIDEN = (0.15, 0.4)
+"""How much wider (of the box's width, at each end) the second and third looks at a fragment
+are."""
 
 _LOCAL = threading.local()
 

@@ -117,6 +117,21 @@ def widened(candidate: PlateCandidate, image_shape: tuple[int, ...], by: float) 
     return PlateCandidate(box=box, score=candidate.score, quad=quad)
 
 
+def shifted(candidate: PlateCandidate, dx: float, dy: float) -> PlateCandidate:
+    """``candidate`` moved by ``(dx, dy)`` pixels: from a region's pixels to its image's.
+
+    Example:
+        >>> shifted(PlateCandidate((10, 5, 70, 25), 1.0), 100, 50).box
+        (110.0, 55.0, 170.0, 75.0)
+    """
+    x0, y0, x1, y1 = candidate.box
+    quad = None
+    if candidate.quad is not None:
+        quad = cast(Quad, tuple((float(x + dx), float(y + dy)) for x, y in candidate.quad))
+    box = (float(x0 + dx), float(y0 + dy), float(x1 + dx), float(y1 + dy))
+    return PlateCandidate(box=box, score=candidate.score, quad=quad)
+
+
 def crop_candidate(
     image: BGRImage, candidate: PlateCandidate, *, out_h: int | None = None
 ) -> BGRImage:

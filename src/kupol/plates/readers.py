@@ -92,25 +92,34 @@ def _plate_text(text: str) -> str:
     return "".join(c for c in normalise(text) if c.isalnum() and c.isascii())
 
 
-def _kupol_reader(countries: tuple[str, ...]) -> PlateReader:
+def _kupol_reader(countries: tuple[str, ...], vehicles: bool) -> PlateReader:
     from kupol.plates.crnn import CrnnPlateReader, CrnnSettings  # crnn imports this module
 
-    return CrnnPlateReader(CrnnSettings(countries=countries))
+    return CrnnPlateReader(CrnnSettings(countries=countries, vehicles=vehicles))
 
 
-READERS: dict[str, Callable[[tuple[str, ...]], PlateReader]] = {
+def _rapidocr_reader(countries: tuple[str, ...], vehicles: bool) -> PlateReader:
+    return RapidOcrReader(countries)  # its own text detector finds the plates
+
+
+READERS: dict[str, Callable[[tuple[str, ...], bool], PlateReader]] = {
     "kupol": _kupol_reader,
-    "rapidocr": RapidOcrReader,
+    "rapidocr": _rapidocr_reader,
 }
-"""Reader plug-ins by name: ``kupol`` (the default, trained here) and ``rapidocr`` (baseline)."""
+"""Reader plug-ins by name: ``kupol`` (the default, trained here) and ``rapidocr`` (baseline);
+each is made from the countries whose layouts it corrects to and whether it should look inside
+the vehicles of a whole photo (where it has a locator of its own to do so with)."""
 
 
-def reader_for(name: str, *, countries: Sequence[str] = ("kz",)) -> PlateReader:
-    """The reader plug-in called ``name``, correcting look-alikes to ``countries``' layouts."""
+def reader_for(
+    name: str, *, countries: Sequence[str] = ("kz",), vehicles: bool = False
+) -> PlateReader:
+    """The reader plug-in called ``name``, correcting look-alikes to ``countries``' layouts;
+    with ``vehicles``, looking for plates inside a whole photo's vehicles too."""
     try:
         factory = READERS[name]
     except KeyError:
         raise ConfigError(
             f"unknown plate reader {name!r}; known: {', '.join(sorted(READERS))}"
         ) from None
-    return factory(tuple(countries))
+    return factory(tuple(countries), vehicles)

@@ -177,3 +177,28 @@ def test_a_photos_read_that_fits_a_layout_needs_less_sureness_and_wins_its_place
     # 123ABC02 fits the Kazakh layout: 0.35 + 0.2 passes 0.5 and outweighs the overlapping
     # fragment read at 0.52; XYZ123 fits none and 0.45 is not enough.
     assert [r.text for r in reads] == ["123ABC02"]
+
+
+def test_a_far_plate_in_a_large_photo_is_found_inside_its_vehicle() -> None:
+    # 4000 x 3000 pixels with a plate 20 pixels tall: the locator, working on the photo shrunk
+    # to a fixed size, cannot see it; inside the vehicle's region it is several times larger.
+    rng = np.random.default_rng(4)
+    scene = np.clip(rng.normal(110, 25, (3000, 4000, 3)), 0, 255).astype(np.uint8)
+    plate = _plate("505 QAZ 01", PlateStyle.KZ_INDIVIDUAL)
+    plate = cv2.resize(plate, (round(plate.shape[1] * 20 / plate.shape[0]), 20))
+    y, x = 1500, 2000
+    scene[y : y + plate.shape[0], x : x + plate.shape[1]] = plate
+    assert CrnnPlateReader().read_photo(scene) == []
+    asked: list[tuple[int, ...]] = []
+
+    def vehicles(image: np.ndarray) -> list[tuple[int, int, int, int]]:
+        asked.append(image.shape)
+        return [(x - 200, y - 150, x + 400, y + 150)]
+
+    reads = CrnnPlateReader(vehicles=vehicles).read_photo(scene)
+    assert asked == [scene.shape]
+    assert [r.text for r in reads] == ["505QAZ01"]
+    box = reads[0].box
+    assert box is not None  # in the photo's pixels, not the region's
+    centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+    assert x < centre[0] < x + plate.shape[1] and y < centre[1] < y + plate.shape[0], box
