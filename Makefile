@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser sipp services eval bench bench-load bench-load-long bench-plates lock models face-embedder face-models plate-fonts plate-model transfer-model voice-model screen-model speaker-model clean help
+.PHONY: demo test setup lint typecheck unit browser sipp services eval bench bench-load bench-load-long bench-plates lock models face-embedder face-models plate-fonts plate-model plate-detector transfer-model voice-model screen-model speaker-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
@@ -22,6 +22,7 @@ help:
 	@echo "make speaker-model export Resemblyzer's speaker encoder to ONNX (PyTorch: build only)"
 	@echo "make voice-model retrain the shipped synthetic-speech detector on the Fake-or-Real clips"
 	@echo "make plate-model retrain the shipped plate reader (CRNN, PyTorch; trained on a GPU) from its seed"
+	@echo "make plate-detector retrain the shipped plate detector (PyTorch on the CPU, ~20 min; needs ../shared/data/video)"
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -122,6 +123,13 @@ plate-model: setup plate-fonts
 	$(PLATE_VENV)/bin/pip install -q torch==2.13.0 onnx==1.23.2
 	$(PLATE_VENV)/bin/pip install -q --no-deps -e .
 	$(PLATE_VENV)/bin/python scripts/train_plate_reader.py
+
+plate-detector: setup plate-fonts
+	test -x $(PLATE_VENV)/bin/python || $(PYTHON) -m venv $(PLATE_VENV)
+	$(PLATE_VENV)/bin/pip install -q -c requirements.lock numpy opencv-python-headless pillow onnxruntime
+	$(PLATE_VENV)/bin/pip install -q torch==2.13.0 onnx==1.23.2
+	$(PLATE_VENV)/bin/pip install -q --no-deps -e .
+	$(PLATE_VENV)/bin/python scripts/train_plate_detector.py
 
 transfer-model: setup
 	$(BIN)/python scripts/train_transfer_model.py

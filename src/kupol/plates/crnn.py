@@ -34,8 +34,15 @@ import numpy as np
 import numpy.typing as npt
 
 from kupol.plates.crnn_input import decode, plate_order, to_input
+from kupol.plates.detector import DetectorSettings, PlateDetector
 from kupol.plates.formats import fit_to_countries, fits_countries
-from kupol.plates.locate import crop_candidate, locate_plates, shifted, widened
+from kupol.plates.locate import (
+    PlateCandidate,
+    crop_candidate,
+    locate_plates,
+    shifted,
+    widened,
+)
 from kupol.plates.readers import Box, PlateRead
 from kupol.plates.vehicles import Region, VehicleRegions, VehicleRegionSettings
 from kupol.vision.detectors.base import open_session
@@ -71,6 +78,8 @@ class CrnnSettings:
             COCO detector finds (:mod:`kupol.plates.vehicles`): a far plate at several times
             the resolution, for about 30 ms more a photo and a few more model runs. Off for
             cameras, whose plate stage already reads inside vehicle tracks.
+        detector: In a whole photo, also read the places kupol's learned plate detector
+            (:mod:`kupol.plates.detector`) finds, besides the classical locator's.
     """
 
     countries: tuple[str, ...] = ("kz",)
@@ -82,6 +91,7 @@ class CrnnSettings:
     variants: int = 3
     sure: float = 0.6
     vehicles: bool = False
+    detector: bool = True
 
 
 class CrnnPlateReader:
@@ -95,6 +105,7 @@ class CrnnPlateReader:
         *,
         path: Path = MODEL_PATH,
         vehicles: Callable[[Image], list[Region]] | None = None,
+        detector: Callable[[Image], list[PlateCandidate]] | None = None,
     ) -> None:
         """``vehicles`` finds the regions of a photo to look in besides the whole of it: by
         default :class:`~kupol.plates.vehicles.VehicleRegions` when ``settings.vehicles``."""
@@ -104,6 +115,9 @@ class CrnnPlateReader:
         if vehicles is None and self.settings.vehicles:
             vehicles = VehicleRegions(VehicleRegionSettings(threads=self.settings.threads))
         self._vehicles = vehicles
+        if detector is None and self.settings.detector:
+            detector = PlateDetector(DetectorSettings(threads=self.settings.threads)).find
+        self._detector = detector
 
     def read_crops(self, crops: list[Image]) -> list[PlateRead]:
         """One read per crop, in at most two model runs.
@@ -174,7 +188,8 @@ class CrnnPlateReader:
     def read_photo(self, image: Image) -> list[PlateRead]:
         """Plates in a whole photo (or a vehicle's crop), with boxes, the heaviest read first."""
         countries = self.settings.countries
-        candidates = locate_plates(image, max_candidates=self.settings.max_candidates)
+        candidates = self._detector(image) if self._detector is not None else []
+        candidates += locate_plates(image, max_candidates=self.settings.max_candidates)
         if self._vehicles is not None:
             for x0, y0, x1, y1 in self._vehicles(image):
                 inside = locate_plates(

@@ -127,6 +127,9 @@ def build_plates(
         ),
         queries=PlateQueries(db=db, audit=audit, max_speed_kmh=settings.max_speed_kmh, files=files),
         hotlists=HotlistService(db=db, audit=audit),
-        readers=Readers(settings.reader),
+        readers=Readers(
+            settings.reader,
+            lambda name: reader_for(name, detector=settings.detector),
+        ),
         files=files,
     )

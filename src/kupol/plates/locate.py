@@ -89,7 +89,7 @@ def locate_plates(
             # the block is preferred, as it holds the whole plate and the row only its text.
             agreed = any(_iou(box, row) > 0.5 for row in boxes[len(edges) :])
             score += _AGREE * (i < len(edges) and agreed)
-            scored.append(_padded(corners, angle, score, width, height))
+            scored.append(padded(corners, angle, score, width, height))
     return _suppress(scored, max_candidates)
 
 
@@ -335,10 +335,12 @@ def _plate_score(gray: npt.NDArray[np.uint8], box: Box) -> float:
     return (min(best, 9) - 0.5 * max(0, best - 10)) * fit + contrast + size
 
 
-def _padded(
+def padded(
     corners: npt.NDArray[np.float32], angle: float, score: float, width: int, height: int
 ) -> PlateCandidate:
-    """A candidate whose rectangle is grown on every side by ``_PAD`` of its height."""
+    """A candidate from a plate's rectangle (4 corners in image pixels, tilted by ``angle``
+    degrees), grown on every side by ``_PAD`` of its height, its box kept inside an image of
+    ``width`` x ``height``; with a quad to deskew by when it is tilted 3° or more."""
     centre = corners.mean(axis=0)
     sides = [corners[1] - corners[0], corners[2] - corners[1]]
     axes = [side / max(1e-6, float(np.linalg.norm(side))) for side in sides]

@@ -92,34 +92,40 @@ def _plate_text(text: str) -> str:
     return "".join(c for c in normalise(text) if c.isalnum() and c.isascii())
 
 
-def _kupol_reader(countries: tuple[str, ...], vehicles: bool) -> PlateReader:
+def _kupol_reader(countries: tuple[str, ...], vehicles: bool, detector: bool) -> PlateReader:
     from kupol.plates.crnn import CrnnPlateReader, CrnnSettings  # crnn imports this module
 
-    return CrnnPlateReader(CrnnSettings(countries=countries, vehicles=vehicles))
+    return CrnnPlateReader(CrnnSettings(countries=countries, vehicles=vehicles, detector=detector))
 
 
-def _rapidocr_reader(countries: tuple[str, ...], vehicles: bool) -> PlateReader:
+def _rapidocr_reader(countries: tuple[str, ...], vehicles: bool, detector: bool) -> PlateReader:
     return RapidOcrReader(countries)  # its own text detector finds the plates
 
 
-READERS: dict[str, Callable[[tuple[str, ...], bool], PlateReader]] = {
+READERS: dict[str, Callable[[tuple[str, ...], bool, bool], PlateReader]] = {
     "kupol": _kupol_reader,
     "rapidocr": _rapidocr_reader,
 }
 """Reader plug-ins by name: ``kupol`` (the default, trained here) and ``rapidocr`` (baseline);
-each is made from the countries whose layouts it corrects to and whether it should look inside
-the vehicles of a whole photo (where it has a locator of its own to do so with)."""
+each is made from the countries whose layouts it corrects to, whether it should look inside
+the vehicles of a whole photo and whether it should use kupol's learned plate detector (where
+it finds plates with kupol's own means; rapidocr has its own text detector)."""
 
 
 def reader_for(
-    name: str, *, countries: Sequence[str] = ("kz",), vehicles: bool = False
+    name: str,
+    *,
+    countries: Sequence[str] = ("kz",),
+    vehicles: bool = False,
+    detector: bool = True,
 ) -> PlateReader:
     """The reader plug-in called ``name``, correcting look-alikes to ``countries``' layouts;
-    with ``vehicles``, looking for plates inside a whole photo's vehicles too."""
+    with ``vehicles``, looking for plates inside a whole photo's vehicles too; with
+    ``detector``, reading the places the learned plate detector finds too."""
     try:
         factory = READERS[name]
     except KeyError:
         raise ConfigError(
             f"unknown plate reader {name!r}; known: {', '.join(sorted(READERS))}"
         ) from None
-    return factory(tuple(countries), vehicles)
+    return factory(tuple(countries), vehicles, detector)

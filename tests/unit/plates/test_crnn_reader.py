@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -72,6 +74,27 @@ def test_the_registry_builds_the_kupol_reader_with_its_countries() -> None:
     made = reader_for("kupol", countries=("kz", "br"))
     assert isinstance(made, CrnnPlateReader)
     assert made.settings.countries == ("kz", "br")
+
+
+def test_the_plates_setting_decides_whether_cameras_use_the_learned_detector(
+    tmp_path: Path,
+) -> None:
+    from kupol.core.db import Database
+    from kupol.plates.domain import build_plates
+    from kupol.settings import PlatesSettings
+
+    for detector in (True, False):
+        plates = build_plates(
+            settings=PlatesSettings(detector=detector),
+            db=Database(f"sqlite:///{tmp_path / f'{detector}.db'}"),
+            audit=None,  # type: ignore[arg-type]  # not reached: no search is made
+            outbox=None,  # type: ignore[arg-type]
+            evidence_dir=tmp_path,
+            known_cameras=set,
+        )
+        loaded = plates.readers.get()._loaded()
+        assert isinstance(loaded, CrnnPlateReader)
+        assert loaded.settings.detector is detector
 
 
 def test_a_single_view_reader_still_reads() -> None:
@@ -180,22 +203,24 @@ def test_a_photos_read_that_fits_a_layout_needs_less_sureness_and_wins_its_place
 
 
 def test_a_far_plate_in_a_large_photo_is_found_inside_its_vehicle() -> None:
-    # 4000 x 3000 pixels with a plate 20 pixels tall: the locator, working on the photo shrunk
-    # to a fixed size, cannot see it; inside the vehicle's region it is several times larger.
+    # 4000 x 3000 pixels with a plate 20 pixels tall: the classical locator, working on the
+    # photo shrunk to a fixed size, cannot see it; inside the vehicle's region it is several
+    # times larger. (The learned detector is left out here; it is tested on its own.)
     rng = np.random.default_rng(4)
     scene = np.clip(rng.normal(110, 25, (3000, 4000, 3)), 0, 255).astype(np.uint8)
     plate = _plate("505 QAZ 01", PlateStyle.KZ_INDIVIDUAL)
     plate = cv2.resize(plate, (round(plate.shape[1] * 20 / plate.shape[0]), 20))
     y, x = 1500, 2000
     scene[y : y + plate.shape[0], x : x + plate.shape[1]] = plate
-    assert CrnnPlateReader().read_photo(scene) == []
+    classical = CrnnSettings(detector=False)
+    assert CrnnPlateReader(classical).read_photo(scene) == []
     asked: list[tuple[int, ...]] = []
 
     def vehicles(image: np.ndarray) -> list[tuple[int, int, int, int]]:
         asked.append(image.shape)
         return [(x - 200, y - 150, x + 400, y + 150)]
 
-    reads = CrnnPlateReader(vehicles=vehicles).read_photo(scene)
+    reads = CrnnPlateReader(classical, vehicles=vehicles).read_photo(scene)
     assert asked == [scene.shape]
     assert [r.text for r in reads] == ["505QAZ01"]
     box = reads[0].box
