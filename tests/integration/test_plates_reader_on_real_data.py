@@ -25,8 +25,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.data]
 # (the Slovak layout for openalpr-eu, whose plates are mostly Slovak); rapidocr gets the same.
 MEASURED = {
     "openalpr-us-crops": (0.706, ("kz",)),
-    "nomeroff-ua": (0.714, ("kz", "ua")),
-    "openalpr-br": (0.878, ("kz", "br")),
+    "nomeroff-ua": (0.857, ("kz", "ua")),
+    "openalpr-br": (0.927, ("kz", "br")),
     "openalpr-eu": (0.855, ("kz", "sk")),
 }
 
@@ -67,8 +67,9 @@ def test_the_learned_detector_adds_plates_the_classical_locator_misses(name: str
     settings = CrnnSettings(countries=countries, vehicles=True)
     classical = _figures(name, replace(settings, detector=False))
     both = _figures(name, settings)
-    # Measured (exact reads): UA 12 → 15 of 21, EU 52 → 53 of 62, BR 35 → 36 of 41.
-    assert both["exact_count"] >= classical["exact_count"] + (2 if name == "nomeroff-ua" else 0)
+    # Measured (exact reads): UA 12 → 18 of 21, EU 52 → 53 of 62, BR 35 → 38 of 41.
+    gain = {"nomeroff-ua": 4, "openalpr-br": 2, "openalpr-eu": 0}[name]
+    assert both["exact_count"] >= classical["exact_count"] + gain, (classical, both)
 
 
 def test_the_kupol_reader_beats_rapidocr_on_the_us_crops() -> None:
@@ -78,11 +79,13 @@ def test_the_kupol_reader_beats_rapidocr_on_the_us_crops() -> None:
     assert figures["exact"] > RAPIDOCR["openalpr-us-crops"][0] + 0.02, figures
 
 
-def test_the_kupol_reader_is_level_with_rapidocr_on_the_eu_photos() -> None:
-    _, countries = MEASURED["openalpr-eu"]
-    figures = _figures("openalpr-eu", CrnnSettings(countries=countries, vehicles=True))
-    # 53 of 62 against 51; rapidocr's figure is that share rounded to three places.
-    assert figures["exact_count"] >= round(RAPIDOCR["openalpr-eu"][0] * figures["n"]), figures
+@pytest.mark.parametrize("name", ["openalpr-eu", "openalpr-br", "nomeroff-ua"])
+def test_the_kupol_reader_reads_more_photos_right_than_rapidocr(name: str) -> None:
+    _, countries = MEASURED[name]
+    figures = _figures(name, CrnnSettings(countries=countries, vehicles=True))
+    # Measured: EU 53 of 62 against 51, BR 38 of 41 against 37, UA 18 of 21 against 17;
+    # rapidocr's figure is its share rounded to three places.
+    assert figures["exact_count"] >= round(RAPIDOCR[name][0] * figures["n"]) + 1, figures
 
 
 def test_held_out_rendered_kazakh_plates_are_read_as_measured(reader: CrnnPlateReader) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 
+import cv2
 import numpy as np
 import pytest
 
@@ -78,3 +79,40 @@ def test_the_shipped_model_is_the_one_its_card_describes() -> None:
     assert card["model"] == MODEL_PATH.name
     assert hashlib.sha256(MODEL_PATH.read_bytes()).hexdigest() == card["sha256"]
     assert card["history"][-1]["plates_found"] >= 0.95  # on its validation scenes
+
+
+def _plate_seen_from_the_side(taper: float) -> np.ndarray:
+    """A Kazakh plate in a grey picture, its right end ``taper`` shorter than its left."""
+    from kupol.plates.render import PlateStyle, render_plate
+
+    plate = render_plate(
+        "505 QAZ 01", style=PlateStyle.KZ_INDIVIDUAL, rng=np.random.default_rng(0),
+        font=available_fonts(),
+    ).image  # fmt: skip
+    ph, pw = plate.shape[:2]
+    scene = np.random.default_rng(4).normal(110, 20, (480, 640, 3))
+    left, right = 30.0, 30.0 * (1 - taper)
+    quad = np.float32(
+        [[180, 260 - left], [420, 268 - right], [420, 268 + right], [180, 260 + left]]
+    )
+    matrix = cv2.getPerspectiveTransform(np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]]), quad)
+    warped = cv2.warpPerspective(plate, matrix, (640, 480))
+    alpha = cv2.warpPerspective(np.ones((ph, pw), np.float32), matrix, (640, 480))[..., None]
+    return np.clip(scene * (1 - alpha) + warped * alpha, 0, 255).astype(np.uint8)
+
+
+def test_a_plate_seen_from_the_side_is_cut_out_along_its_own_corners(
+    detector: PlateDetector,
+) -> None:
+    from kupol.plates.crnn import CrnnPlateReader
+    from kupol.plates.locate import crop_candidate
+
+    square_on = detector.find(_plate_seen_from_the_side(0.0))[0]
+    assert square_on.quad is None  # level and square on: the box is enough
+    scene = _plate_seen_from_the_side(0.4)
+    seen = detector.find(scene)[0]
+    assert seen.quad is not None
+    (tl, tr, br, bl) = (np.array(p) for p in seen.quad)
+    assert np.linalg.norm(bl - tl) > 1.3 * np.linalg.norm(br - tr)  # the near end is taller
+    crop = crop_candidate(scene, seen)
+    assert CrnnPlateReader().read_crop(crop).text == "505QAZ01"
