@@ -8,7 +8,7 @@ hotlist, so every car decided is a hit. The latency of a hit is the time from th
 plate was decided on (the camera's capture time) to its event being stored with the alert
 (``recorded_at - occurred_at``). The reader's own time per call is printed beside it.
 
-    .venv/bin/python bench/plates_latency.py [--seconds 90] [--reader NAME]
+    .venv/bin/python bench/plates_latency.py [--seconds 90] [--reader NAME] [--no-detector]
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-async def run(seconds: float, reader_name: str | None, work: Path) -> None:
+async def run(seconds: float, reader_name: str | None, detector: bool, work: Path) -> None:
     source = DATA_ROOT / "video" / "cars-intel.mp4"
     if not source.is_file():
         raise SystemExit(f"{source} is absent: the benchmark needs the shared road video")
@@ -81,7 +81,9 @@ async def run(seconds: float, reader_name: str | None, work: Path) -> None:
     clip = read_plates_clip(cached) or write_plates_clip(source, cached)
     url = f"sqlite:///{work / 'kupol.sqlite'}"
     upgrade(url)
-    plates = {"reader": reader_name} if reader_name else {}
+    plates: dict[str, object] = {"detector": detector}
+    if reader_name:
+        plates["reader"] = reader_name
     settings = load_settings(
         toml_file=None,
         environ={},
@@ -92,7 +94,7 @@ async def run(seconds: float, reader_name: str | None, work: Path) -> None:
     )
     container = build_container(settings)
     name = settings.plates.reader
-    timed = TimedReader(reader_for(name))
+    timed = TimedReader(reader_for(name, detector=settings.plates.detector))
     container.plate_domain.readers.use(name, timed)
     officer, _ = container.auth.create_user(
         username="bench", password="bench-password-123", roles=[Role.TRAFFIC_OFFICER]
@@ -126,6 +128,7 @@ async def run(seconds: float, reader_name: str | None, work: Path) -> None:
     latencies = [(e.recorded_at - e.occurred_at).total_seconds() for e in events]
     load = os.getloadavg()[0]
     print(f"plate frame-to-alert latency, {seconds:.0f} s of a live-paced camera (load {load:.1f})")
+    print(f"  learned plate detector: {'on' if settings.plates.detector else 'off'}")
     per_call = statistics.median(timed.seconds or [0.0])
     print(f"  reader {name}: {len(timed.seconds)} calls, median {per_call:.3f} s a call")
     if not latencies:
@@ -142,9 +145,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=90.0, help="how long the camera runs")
     parser.add_argument("--reader", default=None, help="plate reader (default: the setting)")
+    parser.add_argument(
+        "--no-detector", action="store_true", help="[plates] detector = false: the locator only"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="kupol-plates-bench-") as work:
-        asyncio.run(run(args.seconds, args.reader, Path(work)))
+        asyncio.run(run(args.seconds, args.reader, not args.no_detector, Path(work)))
 
 
 if __name__ == "__main__":

@@ -362,7 +362,7 @@ class PlatesSettings(Section):
     detector: bool = Field(
         True,
         description="The kupol reader also reads the places its learned plate detector finds "
-        "(besides the classical locator's): more plates found, about 40 ms more a reader call "
+        "(besides the classical locator's): more plates found, about 35 ms more a reader call "
         "on a camera. Off: the classical locator only.",
     )
     max_speed_kmh: float = Field(

@@ -112,11 +112,8 @@ class CrnnPlateReader:
         self.settings = settings or CrnnSettings()
         self._session = open_session(path, threads=self.settings.threads)
         self._input = self._session.get_inputs()[0].name
-        if vehicles is None and self.settings.vehicles:
-            vehicles = VehicleRegions(VehicleRegionSettings(threads=self.settings.threads))
+        # Both load on the first whole photo: a reader of crops never needs them.
         self._vehicles = vehicles
-        if detector is None and self.settings.detector:
-            detector = PlateDetector(DetectorSettings(threads=self.settings.threads)).find
         self._detector = detector
 
     def read_crops(self, crops: list[Image]) -> list[PlateRead]:
@@ -185,9 +182,17 @@ class CrnnPlateReader:
         """The text of one plate that fills ``image`` (an empty read when nothing is legible)."""
         return self.read_crops([image])[0]
 
+    def _load_finders(self) -> None:
+        """The learned detector and the vehicle regions the settings ask for, once."""
+        if self._detector is None and self.settings.detector:
+            self._detector = PlateDetector(DetectorSettings(threads=self.settings.threads)).find
+        if self._vehicles is None and self.settings.vehicles:
+            self._vehicles = VehicleRegions(VehicleRegionSettings(threads=self.settings.threads))
+
     def read_photo(self, image: Image) -> list[PlateRead]:
         """Plates in a whole photo (or a vehicle's crop), with boxes, the heaviest read first."""
         countries = self.settings.countries
+        self._load_finders()
         candidates = self._detector(image) if self._detector is not None else []
         candidates += locate_plates(image, max_candidates=self.settings.max_candidates)
         if self._vehicles is not None:

@@ -62,9 +62,11 @@ class PlateDetector:
         self._input = self._session.get_inputs()[0].name
 
     def probabilities(self, image: npt.NDArray[np.uint8]) -> tuple[npt.NDArray[np.float32], float]:
-        """The plate map of ``image`` (BGR) and the scale the picture was read at."""
+        """The plate map of ``image`` (BGR or grey) and the scale the picture was read at."""
+        if image.dtype == np.uint8 and image.ndim == 2 and image.size:
+            image = np.asarray(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR), np.uint8)  # as the locator
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3 or not image.size:
-            raise ValueError("the plate detector expects a non-empty BGR uint8 image")
+            raise ValueError("the plate detector expects a non-empty BGR (or grey) uint8 image")
         height, width = image.shape[:2]
         scale = min(2.0, self.settings.long_side / max(height, width))
         w, h = max(1, round(width * scale)), max(1, round(height * scale))
@@ -93,7 +95,9 @@ class PlateDetector:
             steps = np.array([(0, 0), (1, 0), (0, 1), (1, 1)], np.float32)
             points = np.concatenate([cells + step for step in steps]) * np.float32(STRIDE / scale)
             score = float(probs[labels == k].mean())
-            seen = _in_perspective(points, score, width, height)
+            # A blob a few cells high is stair-stepped: one cell would pass for perspective.
+            tall = stats[k, cv2.CC_STAT_HEIGHT] >= _PERSPECTIVE_CELLS
+            seen = _in_perspective(points, score, width, height) if tall else None
             if seen is not None:
                 found.append(seen)
                 continue
@@ -107,6 +111,7 @@ class PlateDetector:
         return found[: self.settings.max_candidates]
 
 
+_PERSPECTIVE_CELLS = 5  # blobs at least this many cells high are judged for perspective
 _UNEVEN = 1.15  # one end this much taller than the other: the plate is seen from the side
 _SLANT = 8.0  # degrees the ends lean off square to the top edge: seen at an angle
 

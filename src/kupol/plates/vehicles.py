@@ -4,8 +4,9 @@ The classical locator (:mod:`kupol.plates.locate`) works on a photo shrunk to a 
 pixels: on a large photo a plate far from the camera is left a few pixels tall. Looking again
 inside each vehicle that kupol's COCO detector (NanoDet-g, shipped) finds gives the locator
 the plate at several times the resolution, with less clutter around it. Cameras do not need
-this (their plate stage already reads inside vehicle tracks); whole photos do — the plate
-evaluation's, a citizen's report.
+this (their plate stage already reads inside vehicle tracks); ``kupol eval plates`` turns it on
+for its whole photos, and any other caller can (``CrnnSettings(vehicles=True)``; citizens'
+photos and redaction do not yet).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ class VehicleRegionSettings:
         min_confidence: Detector score a vehicle needs.
         max_vehicles: The largest this many vehicles of a photo are looked in.
         min_width: Vehicles narrower than this (pixels) carry no legible plate.
+        min_height: Regions lower than this (pixels; a vehicle cut off by the photo's edge)
+            are left out.
         max_share: A vehicle covering more than this share of the photo is the photo itself:
             looking again would find what the whole photo gave.
         skip_top: This share of a vehicle's height, from its top (roof and windows), holds no
@@ -43,6 +46,7 @@ class VehicleRegionSettings:
     min_confidence: float = 0.3
     max_vehicles: int = 4
     min_width: int = 48
+    min_height: int = 16
     max_share: float = 0.8
     skip_top: float = 0.3
     pad: float = 0.05
@@ -78,7 +82,8 @@ def regions_of(
 ) -> list[Region]:
     """Vehicle boxes (pixels) to regions to look in: the largest first, none twice (the
     detector reports one vehicle as a car and a truck at times), too small and too large ones
-    left out, the roof cut off, padded and kept inside the photo.
+    left out, the roof cut off, padded and kept inside the photo (a region left too low by the
+    photo's edge is dropped).
 
     Example:
         >>> boxes = np.array([[0, 0, 100, 100], [2, 1, 101, 99], [300, 300, 320, 310]], np.float32)
@@ -100,14 +105,14 @@ def regions_of(
             continue
         chosen.append((x0, y0, x1, y1))
         top = y0 + settings.skip_top * h
-        regions.append(
-            (
-                int(max(0.0, x0 - settings.pad * w)),
-                int(max(0.0, top - settings.pad * h)),
-                int(min(float(width), x1 + settings.pad * w)),
-                int(min(float(height), y1 + settings.pad * h)),
-            )
+        region = (
+            int(max(0.0, x0 - settings.pad * w)),
+            int(max(0.0, top - settings.pad * h)),
+            int(min(float(width), x1 + settings.pad * w)),
+            int(min(float(height), y1 + settings.pad * h)),
         )
+        if region[3] - region[1] >= settings.min_height and region[2] - region[0] > 0:
+            regions.append(region)
     return regions
 
 

@@ -148,18 +148,21 @@ def test_a_sure_first_read_is_not_read_again_and_an_unsure_one_is() -> None:
     assert batch_runs.runs == [2, 2]  # the plate was sure at once, the blank crop was not
 
 
-def test_a_box_that_cuts_a_plate_short_gets_a_second_wider_look(
-    reader: CrnnPlateReader, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("cut_off", "looks"), [(0.25, (0.15,)), (0.35, (0.15, 0.4))])
+def test_a_box_that_cuts_a_plate_short_gets_wider_looks(
+    monkeypatch: pytest.MonkeyPatch, cut_off: float, looks: tuple[float, ...]
 ) -> None:
     from kupol.plates import crnn as crnn_module
     from kupol.plates.locate import PlateCandidate, crop_candidate
 
+    # The classical locator alone (the learned detector would find the whole plate itself).
+    reader = CrnnPlateReader(CrnnSettings(detector=False))
     plate = _plate("123 ABC 02", PlateStyle.KZ_INDIVIDUAL)
     scene = np.full((200, 600, 3), 90, np.uint8)
     y, x = 80, 150
     scene[y : y + plate.shape[0], x : x + plate.shape[1]] = plate
     w = plate.shape[1]
-    cut = PlateCandidate(box=(x + 0.25 * w, y, x + w, y + plate.shape[0]), score=1.0)
+    cut = PlateCandidate(box=(x + cut_off * w, y, x + w, y + plate.shape[0]), score=1.0)
     monkeypatch.setattr(crnn_module, "locate_plates", lambda image, max_candidates: [cut])
     first = reader.read_crop(crop_candidate(scene, cut))
     # The box alone reads a fragment that fits no layout. (A fragment that happens to fit one,
@@ -168,6 +171,9 @@ def test_a_box_that_cuts_a_plate_short_gets_a_second_wider_look(
     reads = reader.read_photo(scene)
     assert [r.text for r in reads] == ["123ABC02"]
     assert reads[0].box is not None and reads[0].box[0] < cut.box[0]
+    # Fewer looks than it took leave the fragment.
+    monkeypatch.setattr(crnn_module, "_WIDEN", looks[:-1])
+    assert [r.text for r in reader.read_photo(scene)] != ["123ABC02"]
 
 
 def test_a_photos_read_that_fits_a_layout_needs_less_sureness_and_wins_its_place(

@@ -58,11 +58,24 @@ def test_the_map_covers_the_picture_at_a_quarter_of_its_scaled_size(
 
 @pytest.mark.parametrize(
     "image",
-    [np.zeros((0, 10, 3), np.uint8), np.zeros((20, 20), np.uint8), np.zeros((8, 8, 3), float)],
+    [
+        np.zeros((0, 10, 3), np.uint8),
+        np.zeros((20, 20, 4), np.uint8),
+        np.zeros((8, 8, 3), float),
+    ],
 )
 def test_what_is_not_a_picture_is_refused(detector: PlateDetector, image: np.ndarray) -> None:
-    with pytest.raises(ValueError, match="BGR uint8"):
+    with pytest.raises(ValueError, match="BGR \\(or grey\\) uint8"):
         detector.find(image)
+
+
+def test_a_grey_picture_is_taken_as_the_locator_takes_it(detector: PlateDetector) -> None:
+    from kupol.plates.crnn import CrnnPlateReader
+
+    scene = _plate_seen_from_the_side(0.0)
+    grey = cv2.cvtColor(scene, cv2.COLOR_BGR2GRAY)
+    assert len(detector.find(grey)) >= 1
+    assert [r.text for r in CrnnPlateReader().read_photo(grey)] == ["505QAZ01"]
 
 
 def test_the_examples_in_the_docstrings_hold() -> None:

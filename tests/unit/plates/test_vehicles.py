@@ -32,6 +32,11 @@ def test_too_small_and_photo_filling_vehicles_are_left_out() -> None:
     assert regions_of(_boxes(tiny, whole), (1000, 1000, 3), SETTINGS) == []
 
 
+def test_a_vehicle_cut_off_by_the_photos_edge_leaves_no_sliver_to_look_in() -> None:
+    at_the_bottom = (10, 395, 200, 400)  # 5 pixels of it in the photo
+    assert regions_of(_boxes(at_the_bottom), (400, 400, 3), SETTINGS) == []
+
+
 def test_at_most_max_vehicles_and_every_region_inside_the_photo() -> None:
     boxes = _boxes(*[(i * 150.0 - 20, 900.0, i * 150 + 120, 1030.0) for i in range(7)])
     regions = regions_of(boxes, (1000, 1000, 3), VehicleRegionSettings(max_vehicles=3))
