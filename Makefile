@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: demo test setup lint typecheck unit browser sipp services eval bench bench-load bench-load-long bench-plates lock models face-embedder face-models plate-fonts plate-model plate-detector transfer-model voice-model screen-model speaker-model clean help
+.PHONY: demo test setup lint typecheck unit browser sipp services eval bench bench-load bench-load-long bench-plates lock models face-embedder face-models plate-fonts plate-venv plate-model plate-detector transfer-model voice-model screen-model speaker-model clean help
 
 help:
 	@echo "make demo   set up, run kupol on embedded defaults and serve the console"
@@ -117,18 +117,16 @@ plate-fonts: setup
 
 # Training only: PyTorch lives in its own environment; kupol reads plates with onnxruntime.
 PLATE_VENV := var/model-build/plates-venv
-plate-model: setup plate-fonts
+plate-venv: setup plate-fonts
 	test -x $(PLATE_VENV)/bin/python || $(PYTHON) -m venv $(PLATE_VENV)
 	$(PLATE_VENV)/bin/pip install -q -c requirements.lock numpy opencv-python-headless pillow onnxruntime
 	$(PLATE_VENV)/bin/pip install -q torch==2.13.0 onnx==1.23.2
 	$(PLATE_VENV)/bin/pip install -q --no-deps -e .
+
+plate-model: plate-venv
 	$(PLATE_VENV)/bin/python scripts/train_plate_reader.py
 
-plate-detector: setup plate-fonts
-	test -x $(PLATE_VENV)/bin/python || $(PYTHON) -m venv $(PLATE_VENV)
-	$(PLATE_VENV)/bin/pip install -q -c requirements.lock numpy opencv-python-headless pillow onnxruntime
-	$(PLATE_VENV)/bin/pip install -q torch==2.13.0 onnx==1.23.2
-	$(PLATE_VENV)/bin/pip install -q --no-deps -e .
+plate-detector: plate-venv
 	$(PLATE_VENV)/bin/python scripts/train_plate_detector.py
 
 transfer-model: setup
