@@ -595,7 +595,7 @@ def eval_plates(
         )
     figures = evaluate_plates(folder, reader_for(reader, countries=chosen, vehicles=vehicles))
     figures["countries"] = list(chosen)
-    figures["vehicles"] = vehicles
+    figures["vehicles"] = vehicles and reader == "kupol"  # the other readers find their own
     if baseline:
         figures["baseline"] = evaluate_plates(
             folder, reader_for(baseline, countries=chosen, vehicles=vehicles)

@@ -107,8 +107,10 @@ class CrnnPlateReader:
         vehicles: Callable[[Image], list[Region]] | None = None,
         detector: Callable[[Image], list[PlateCandidate]] | None = None,
     ) -> None:
-        """``vehicles`` finds the regions of a photo to look in besides the whole of it: by
-        default :class:`~kupol.plates.vehicles.VehicleRegions` when ``settings.vehicles``."""
+        """``vehicles`` finds the regions of a photo to look in besides the whole of it (by
+        default :class:`~kupol.plates.vehicles.VehicleRegions` when ``settings.vehicles``);
+        ``detector`` proposes plate places beside the classical locator's (by default
+        :class:`~kupol.plates.detector.PlateDetector` when ``settings.detector``)."""
         self.settings = settings or CrnnSettings()
         self._session = open_session(path, threads=self.settings.threads)
         self._input = self._session.get_inputs()[0].name

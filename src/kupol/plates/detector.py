@@ -4,11 +4,12 @@ The model (``models/plate-detector.onnx``, made by ``make plate-detector`` from 
 machine's CPU; recipe in :mod:`kupol.plates.scenes`) gives the probability that each 4 x 4
 pixels of a picture belong to a plate. A photo is scaled so that its longer side is
 ``long_side`` pixels, the map thresholded, and each blob of plate pixels becomes a candidate:
-for a plate seen at an angle (one end taller, or the ends leaning) the blob's own four corners,
+for a plate seen at an angle (one end taller, or the ends leaning; judged on blobs at least
+five cells high) the blob's own four corners,
 so that the crop undoes the perspective; otherwise its rotated rectangle, padded as the
 classical locator pads (:func:`kupol.plates.locate.padded`), with a quad to deskew by when it
-is tilted. The reader verifies each candidate as it verifies
-the locator's (:class:`kupol.plates.crnn.CrnnPlateReader`).
+is tilted. The reader verifies each candidate as it verifies the locator's
+(:class:`kupol.plates.crnn.CrnnPlateReader`).
 
 Example:
     >>> detector = PlateDetector()
