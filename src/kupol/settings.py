@@ -589,6 +589,14 @@ class AntifraudSettings(Section):
         "served by the API process beside the API (the same windows and lists); empty: off. "
         "The API's own screening endpoint answers either way.",
     )
+    decision_writer: Literal["process", "thread"] = Field(
+        "process",
+        description="While the switches' port is served, who stores the call decisions "
+        "screened in the API's event loop: process — a child process of its own (the "
+        "screening does not share its interpreter lock with storing; a SQLite file or "
+        "PostgreSQL), thread — the group commit's thread in the API process (always so on "
+        "an in-memory SQLite, and without the port).",
+    )
 
 
 class CitizensSettings(Section):

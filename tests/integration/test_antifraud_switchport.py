@@ -3,6 +3,7 @@ over plain HTTP/1.1 with keep-alive and pipelining, in the API's process and win
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 from collections.abc import Iterator
@@ -12,7 +13,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
+from kupol.antifraud.model import CallDecision
 from kupol.antifraud.switchport import MAX_BODY, PATH
 from kupol.api.app import create_app
 from kupol.bootstrap import Container, build_container
@@ -163,3 +166,40 @@ def test_pipelined_requests_are_answered_in_order_and_close_is_honoured(
     with httpx.Client(base_url=base) as client:  # the port still answers
         call = {"call_id": "after", "caller": "+77015556677", "called": "+77021234567"}
         assert client.post(PATH, json=call, headers=_headers(switch)).status_code == 200
+
+
+def test_pipelined_calls_do_not_wait_for_each_others_commit(
+    served: tuple[TestClient, str, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twenty calls in one write are decided together: each one's storing is under way before
+    the one ahead of it is stored (one at a time, a connection would carry one call a commit);
+    the answers still leave in order, and every decision is stored by the decisions' process."""
+    _, base, container = served
+    calls = container.antifraud.calls
+    writer = calls._process_writer
+    assert writer is not None  # a SQLite file or PostgreSQL: a process of its own stores
+    store = calls._store_async
+    storing = 0
+    most = 0
+
+    async def slow_store(rows: list[dict[str, Any]]) -> None:
+        nonlocal storing, most
+        storing += 1
+        most = max(most, storing)
+        await asyncio.sleep(0.05)
+        await store(rows)
+        storing -= 1
+
+    monkeypatch.setattr(calls, "_store_async", slow_store)
+    switch = _token(container, "kcell", "telecom")
+    port = int(base.rsplit(":", 1)[1])
+    ids = [f"C{n}" for n in range(20)]
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"".join(_request(switch, i) for i in ids))
+        answers = _read_answers(sock, len(ids))
+    assert [json.loads(b)["call_id"] for _, b in answers] == ids
+    assert most == len(ids)
+    assert writer.batches >= 1
+    with container.db.reader() as session:
+        stored = set(session.scalars(select(CallDecision.call_id)))
+    assert set(ids) <= stored

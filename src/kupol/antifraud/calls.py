@@ -35,6 +35,7 @@ from kupol.antifraud.screening import (
     Screened,
     Verdict,
 )
+from kupol.antifraud.writerproc import ProcessWriter
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
@@ -82,6 +83,7 @@ class CallScreening:
     ):
         self._model = model
         self._writer = GroupWriter(db, CallDecision)
+        self._process_writer: ProcessWriter | None = None
         self._db = db
         self._audit = audit
         self._screen = screen or CallScreen()
@@ -139,6 +141,29 @@ class CallScreening:
             self._store_caught(decision, listing)
         return result
 
+    def store_in_process(self, url: str) -> bool:
+        """Let a process of its own store the decisions screened in the running event loop
+        (:mod:`~kupol.antifraud.writerproc`); ``False`` where the database at ``url`` cannot
+        be opened by another process (an in-memory SQLite): the group commit's thread goes
+        on storing them."""
+        if not ProcessWriter.supports(url):
+            return False
+        self._process_writer = ProcessWriter(url, f"{CallDecision.__module__}:CallDecision")
+        return True
+
+    async def stop_storing_in_process(self) -> None:
+        """Let the decisions' process store what it has and stop; the thread takes over."""
+        writer, self._process_writer = self._process_writer, None
+        if writer is not None:
+            await writer.close()
+
+    async def _store_async(self, rows: list[dict[str, Any]]) -> None:
+        writer = self._process_writer
+        if writer is not None and writer.usable():
+            await writer.write_async(rows)
+        else:
+            await self._writer.write_async(rows)
+
     async def screen_async(self, *, actor: Principal, attempt: CallAttempt) -> Screened:
         """Like :meth:`screen` for the event loop: the rules' verdict is reached at once
         (memory only); the learned model scores the calls that arrive together in one batch
@@ -151,7 +176,7 @@ class CallScreening:
             result = await self._batched.apply(result)
         decision = self._row(actor, attempt, result)
         if listing is None:
-            await self._writer.write_async([decision])
+            await self._store_async([decision])
         else:
             await anyio.to_thread.run_sync(self._store_caught, decision, listing)
         return result
@@ -181,7 +206,7 @@ class CallScreening:
         rows = [self._row(actor, a, r) for a, r in zip(attempts, results, strict=True)]
         plain = [row for row, (_, caught) in zip(rows, judged, strict=True) if caught is None]
         if plain:
-            await self._writer.write_async(plain)
+            await self._store_async(plain)
         for row, (_, caught) in zip(rows, judged, strict=True):
             if caught is not None:
                 await anyio.to_thread.run_sync(self._store_caught, row, caught)

@@ -125,14 +125,16 @@ class ScreeningPort:
 
 
 class _Connection(asyncio.Protocol):
-    """One switch's connection: parses requests as they arrive, answers them in order."""
+    """One switch's connection: each request is answered as soon as it has been read — those
+    pipelined behind it do not wait for its decision to be stored (a connection would carry
+    only one call per commit) — and the answers leave in the order the requests came."""
 
     def __init__(self, port: ScreeningPort) -> None:
         self._port = port
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
-        self._waiting: collections.deque[_Request] = collections.deque()
-        self._serving = False
+        # the requests being answered, oldest first, with whether to keep the connection
+        self._waiting: collections.deque[tuple[asyncio.Task[Answer], bool]] = collections.deque()
         self._paused = False
         self._url = b""
         self._token: str | None = None
@@ -146,6 +148,7 @@ class _Connection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        # the calls already read are still decided and stored; only their answers are lost
         self._waiting.clear()
 
     def data_received(self, data: bytes) -> None:
@@ -178,39 +181,41 @@ class _Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         path = self._url.split(b"?", 1)[0].decode("latin-1")
-        self._waiting.append(
-            _Request(
-                method=self._parser.get_method(),
-                path=path,
-                token=self._token,
-                body=b"".join(self._body),
-                too_big=self._size > MAX_BODY,
-                keep_alive=self._parser.should_keep_alive(),
-            )
+        request = _Request(
+            method=self._parser.get_method(),
+            path=path,
+            token=self._token,
+            body=b"".join(self._body),
+            too_big=self._size > MAX_BODY,
+            keep_alive=self._parser.should_keep_alive(),
         )
+        # Tasks start in the order they are created: calls are judged in the order they came.
+        task = asyncio.get_running_loop().create_task(self._port.answer(request))
+        self._waiting.append((task, request.keep_alive))
+        task.add_done_callback(self._answered)
         if len(self._waiting) >= _PIPELINED and self._transport is not None:
             self._transport.pause_reading()
             self._paused = True
-        if not self._serving:
-            self._serving = True
-            asyncio.get_running_loop().create_task(self._serve())
 
     # -- answering
-    async def _serve(self) -> None:
-        try:
-            while self._waiting and self._transport is not None:
-                request = self._waiting.popleft()
-                try:
-                    answer = await self._port.answer(request)
-                except Exception:  # a bug: the switch hears 500, the next request is answered
-                    log.exception("the switches' port failed on a request")
-                    answer = _problem(500, "Internal error", "see the server log", "internal")
-                self._write(answer, keep_alive=request.keep_alive)
-                if self._paused and len(self._waiting) < _PIPELINED // 2 and self._transport:
-                    self._transport.resume_reading()
-                    self._paused = False
-        finally:
-            self._serving = False
+    def _answered(self, _: asyncio.Task[Answer]) -> None:
+        """Write every answer that is ready and has no earlier request still waiting."""
+        waiting = self._waiting
+        while waiting and waiting[0][0].done() and self._transport is not None:
+            task, keep_alive = waiting.popleft()
+            if task.cancelled():
+                answer = _problem(503, "Service unavailable", "the server is stopping",
+                                  "service-unavailable")  # fmt: skip
+            elif (failure := task.exception()) is not None:
+                # a bug: the switch hears 500, the next request is answered
+                log.error("the switches' port failed on a request", exc_info=failure)
+                answer = _problem(500, "Internal error", "see the server log", "internal")
+            else:
+                answer = task.result()
+            self._write(answer, keep_alive=keep_alive)
+        if self._paused and len(waiting) < _PIPELINED // 2 and self._transport is not None:
+            self._transport.resume_reading()
+            self._paused = False
 
     def _write(self, answer: Answer, *, keep_alive: bool) -> None:
         transport = self._transport

@@ -95,6 +95,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
         finally:
             if switches is not None:
                 await switches.stop()
+                await container.antifraud.calls.stop_storing_in_process()
             if manage_lifecycle:
                 await container.stop()
 
@@ -130,6 +131,8 @@ async def _switches_port(container: Container) -> ScreeningPort | None:
     from kupol.antifraud.switchport import ScreeningPort
 
     host, _, port = listen.rpartition(":")
+    if container.settings.antifraud.decision_writer == "process":
+        container.antifraud.calls.store_in_process(container.settings.database.url)
     switches = ScreeningPort(container)
     await switches.start(host, int(port))
     return switches

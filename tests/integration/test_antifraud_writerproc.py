@@ -1,0 +1,167 @@
+"""Decisions stored by a process of their own: each call back only once its row is committed
+(seen from another connection), a failed batch heard by its calls and not by the next, a dead
+child heard by those waiting and replaced for the next call — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from kupol.antifraud.model import CallDecision
+from kupol.antifraud.writerproc import ProcessWriter
+from kupol.core.db import Database
+from kupol.core.errors import ServiceUnavailableError
+
+TABLE = "kupol.antifraud.model:CallDecision"
+
+
+def row(n: object, **changes: Any) -> dict[str, Any]:
+    return {
+        "call_id": str(n), "switch": "s", "at": datetime(2026, 12, 6, 8, 30, tzinfo=UTC),
+        "caller": "+77011234567", "called": "+77017654321", "international": False,
+        "verdict": "allow", "reasons": ["fan_out"], "imsi": None, "imei": None, "cell": None,
+        **changes,
+    }  # fmt: skip
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database.from_url(database_url)
+    yield database
+    database.dispose()
+
+
+def stored(db: Database) -> list[str]:
+    with db.reader() as session:
+        return list(session.scalars(select(CallDecision.call_id).order_by(CallDecision.id)))
+
+
+def test_each_call_returns_once_its_row_is_committed(database_url: str, db: Database) -> None:
+    writer = ProcessWriter(database_url, TABLE)
+
+    async def one(n: int) -> None:
+        await writer.write_async([row(n)])
+        assert str(n) in stored(db)  # committed: another connection sees it
+
+    async def main() -> None:
+        try:
+            await asyncio.gather(*(one(n) for n in range(300)))
+            await writer.write_async([row("last")])
+        finally:
+            await writer.close()
+
+    asyncio.run(main())
+    assert sorted(stored(db)) == sorted([str(n) for n in range(300)] + ["last"])
+    assert writer.batches < 301  # the rows of one turn of the loop go as one message
+    with db.reader() as session:
+        first = session.scalars(select(CallDecision).where(CallDecision.call_id == "7")).one()
+    assert first.at == datetime(2026, 12, 6, 8, 30, tzinfo=UTC)
+    assert first.reasons == ["fan_out"]
+    assert first.international is False
+
+
+def test_a_failed_batch_is_heard_by_its_calls_and_the_next_is_stored(
+    database_url: str, db: Database
+) -> None:
+    writer = ProcessWriter(database_url, TABLE)
+
+    async def main() -> list[BaseException | None]:
+        try:
+            # one turn, one batch: a row the table refuses (no caller) fails all of it
+            results = await asyncio.gather(
+                writer.write_async([row("good-1")]),
+                writer.write_async([row("bad", caller=None)]),
+                return_exceptions=True,
+            )
+            await writer.write_async([row("after")])  # the child goes on
+            return list(results)
+        finally:
+            await writer.close()
+
+    first, second = asyncio.run(main())
+    assert isinstance(first, ServiceUnavailableError)
+    assert isinstance(second, ServiceUnavailableError)
+    assert "could not be stored" in str(second)
+    assert stored(db) == ["after"]
+
+
+def test_a_dead_writer_is_heard_by_those_waiting_and_replaced(
+    database_url: str, db: Database
+) -> None:
+    writer = ProcessWriter(database_url, TABLE)
+
+    async def main() -> BaseException | None:
+        try:
+            await writer.write_async([row("before")])
+            child = writer._child
+            assert child is not None
+            os.kill(child.pid, signal.SIGSTOP)  # it takes the row, and never answers
+            waiting = asyncio.ensure_future(writer.write_async([row("lost?")]))
+            await asyncio.sleep(0.2)
+            os.kill(child.pid, signal.SIGKILL)
+            failure = None
+            try:
+                await asyncio.wait_for(waiting, 10)
+            except ServiceUnavailableError as exc:
+                failure = exc
+            await writer.write_async([row("after")])  # a new child
+            assert writer._child is not None and writer._child.pid != child.pid
+            return failure
+        finally:
+            await writer.close()
+
+    failure = asyncio.run(main())
+    assert isinstance(failure, ServiceUnavailableError)
+    assert "stopped" in str(failure)
+    assert stored(db) == ["before", "after"]
+
+
+def test_close_stores_what_was_handed_over(database_url: str, db: Database) -> None:
+    writer = ProcessWriter(database_url, TABLE)
+
+    async def main() -> list[None]:
+        await writer.write_async([row(0)])
+        pending = [asyncio.ensure_future(writer.write_async([row(n)])) for n in range(1, 50)]
+        await asyncio.sleep(0)  # they are handed over this turn
+        await writer.close()
+        return await asyncio.wait_for(asyncio.gather(*pending), 1)
+
+    assert asyncio.run(main()) == [None] * 49  # each call heard its row stored
+    with db.reader() as session:
+        assert session.scalar(select(func.count()).select_from(CallDecision)) == 50
+
+
+def test_only_a_database_another_process_can_open(tmp_path: Any) -> None:
+    assert ProcessWriter.supports(f"sqlite:///{tmp_path / 'k.sqlite'}")
+    assert ProcessWriter.supports("postgresql+psycopg://postgres@127.0.0.1/test")
+    for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///file:k?mode=memory&uri=true"):
+        assert not ProcessWriter.supports(url)
+        with pytest.raises(ValueError, match="cannot store"):
+            ProcessWriter(url, TABLE)
+
+
+def test_bound_to_the_loop_that_first_used_it(database_url: str) -> None:
+    writer = ProcessWriter(database_url, TABLE)
+    assert not writer.usable()  # no loop running
+
+    async def first() -> bool:
+        await writer.write_async([row(1)])
+        return writer.usable()
+
+    async def other() -> bool:
+        return writer.usable()
+
+    loop = asyncio.new_event_loop()
+    try:
+        assert loop.run_until_complete(first())
+        assert not asyncio.run(other())
+        loop.run_until_complete(writer.close())
+    finally:
+        loop.close()
