@@ -3,6 +3,7 @@ the holds (audited) and their totals, and keep the mule list."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -235,6 +236,11 @@ async def screen_calls(
     for r in results:
         container.metrics.decision(f"call_{r.verdict.value}")
     return {"results": [screen_answer(r) for r in results]}
+
+
+ANSWER_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+"""How the switches' answers are written (one encoder: building one per answer cost as much
+as writing it)."""
 
 
 def screen_answer(result: Screened) -> dict[str, Any]:

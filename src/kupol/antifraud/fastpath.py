@@ -16,14 +16,13 @@ handlers would answer it (503).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from kupol.antifraud.api import CallIn, screen_one
+from kupol.antifraud.api import ANSWER_JSON, CallIn, screen_one
 from kupol.api.problems import problem, problem_of
 from kupol.core.auth import Permission
 from kupol.core.errors import (
@@ -66,7 +65,7 @@ class ScreenFastPath:
         if isinstance(answer, Response):  # the decision was made, storing it failed
             await answer(scope, receive, send)
             return
-        payload = json.dumps(answer, ensure_ascii=False, separators=(",", ":")).encode()
+        payload = ANSWER_JSON.encode(answer).encode()
         await send(
             {
                 "type": "http.response.start",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, cast
@@ -27,7 +26,7 @@ from typing import Any, cast
 import httptools
 from pydantic import ValidationError
 
-from kupol.antifraud.api import CallIn, screen_one
+from kupol.antifraud.api import ANSWER_JSON, CallIn, screen_one
 from kupol.api.problems import field_location, problem, problem_of
 from kupol.core.auth import Permission
 from kupol.core.errors import AuthenticationError, KupolError, PermissionDeniedError
@@ -120,7 +119,7 @@ class ScreeningPort:
         except KupolError as exc:
             response = problem_of(exc, instance=PATH)
             return Answer(exc.status, bytes(response.body), b"application/problem+json")
-        body = json.dumps(answer, ensure_ascii=False, separators=(",", ":"))
+        body = ANSWER_JSON.encode(answer)
         return Answer(200, body.encode())
 
 
