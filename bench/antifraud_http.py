@@ -158,12 +158,13 @@ def settle(base: str, limit_s: float = 60.0) -> None:
     check answers within 20 ms twice running), so that it does not weigh on the next run."""
     deadline = time.monotonic() + limit_s
     quick = 0
-    while quick < 2 and time.monotonic() < deadline:
-        started = time.perf_counter()
-        with contextlib.suppress(httpx.HTTPError):
-            httpx.get(f"{base}/healthz", timeout=limit_s)
-        quick = quick + 1 if time.perf_counter() - started < 0.02 else 0
-        time.sleep(0.2)
+    with httpx.Client(base_url=base, timeout=limit_s) as client:
+        while quick < 2 and time.monotonic() < deadline:
+            started = time.perf_counter()
+            with contextlib.suppress(httpx.HTTPError):
+                client.get("/healthz")
+            quick = quick + 1 if time.perf_counter() - started < 0.02 else 0
+            time.sleep(0.2)
 
 
 def build_openloop(folder: Path) -> Path | None:
