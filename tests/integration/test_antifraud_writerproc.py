@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -136,6 +137,37 @@ def test_close_stores_what_was_handed_over(database_url: str, db: Database) -> N
     assert asyncio.run(main()) == [None] * 49  # each call heard its row stored
     with db.reader() as session:
         assert session.scalar(select(func.count()).select_from(CallDecision)) == 50
+
+
+def test_a_child_that_cannot_start_is_heard_at_once_and_not_restarted_for_each_call(
+    database_url: str,
+) -> None:
+    writer = ProcessWriter(database_url, "kupol.antifraud.nothing_here:Nothing")
+
+    async def main() -> tuple[BaseException | None, float, bool, bool]:
+        started = time.monotonic()
+        failure = None
+        try:
+            await writer.write_async([row(1)])
+        except ServiceUnavailableError as exc:
+            failure = exc
+        took = time.monotonic() - started
+        usable = writer.usable()  # backing off: the caller uses the group commit's thread
+        try:
+            await writer.write_async([row(2)])  # refused at once, no new child
+            again = False
+        except ServiceUnavailableError:
+            again = True
+        await writer.close()
+        return failure, took, usable, again
+
+    failure, took, usable, again = asyncio.run(main())
+    assert isinstance(failure, ServiceUnavailableError)
+    assert "cannot store" in str(failure) and "nothing_here" in str(failure)
+    assert took < 20
+    assert not usable
+    assert again
+    assert writer._child is None
 
 
 def test_only_a_database_another_process_can_open(tmp_path: Any) -> None:

@@ -133,8 +133,9 @@ class _Connection(asyncio.Protocol):
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         # the requests being answered, oldest first, with whether to keep the connection
-        self._waiting: collections.deque[tuple[asyncio.Task[Answer], bool]] = collections.deque()
+        self._waiting: collections.deque[tuple[asyncio.Future[Answer], bool]] = collections.deque()
         self._paused = False
+        self._last_read = False  # a request asked for the connection to close after it
         self._url = b""
         self._token: str | None = None
         self._body: list[bytes] = []
@@ -151,11 +152,21 @@ class _Connection(asyncio.Protocol):
         self._waiting.clear()
 
     def data_received(self, data: bytes) -> None:
+        if self._last_read:  # after "Connection: close" or a malformed request: dropped
+            return
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserError:
-            self._write(_problem(400, "Bad request", "malformed HTTP request", "bad-request"),
-                        keep_alive=False)  # fmt: skip
+            if self._last_read:  # bytes after a request that closes the connection
+                return
+            # answered 400 after the requests before it, then the connection is closed
+            answer: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
+            answer.set_result(_problem(400, "Bad request", "malformed HTTP request", "bad-request"))
+            self._waiting.append((answer, False))
+            self._last_read = True
+            if self._transport is not None:
+                self._transport.pause_reading()
+            self._answered(answer)
 
     # -- httptools callbacks
     def on_message_begin(self) -> None:
@@ -179,6 +190,8 @@ class _Connection(asyncio.Protocol):
             self._body.append(body)
 
     def on_message_complete(self) -> None:
+        if self._last_read:  # pipelined after "Connection: close": not read, not judged
+            return
         path = self._url.split(b"?", 1)[0].decode("latin-1")
         request = _Request(
             method=self._parser.get_method(),
@@ -192,12 +205,15 @@ class _Connection(asyncio.Protocol):
         task = asyncio.get_running_loop().create_task(self._port.answer(request))
         self._waiting.append((task, request.keep_alive))
         task.add_done_callback(self._answered)
-        if len(self._waiting) >= _PIPELINED and self._transport is not None:
+        if not request.keep_alive and self._transport is not None:
+            self._last_read = True
+            self._transport.pause_reading()
+        elif len(self._waiting) >= _PIPELINED and self._transport is not None:
             self._transport.pause_reading()
             self._paused = True
 
     # -- answering
-    def _answered(self, _: asyncio.Task[Answer]) -> None:
+    def _answered(self, _: asyncio.Future[Answer]) -> None:
         """Write every answer that is ready and has no earlier request still waiting."""
         waiting = self._waiting
         while waiting and waiting[0][0].done() and self._transport is not None:
@@ -212,7 +228,12 @@ class _Connection(asyncio.Protocol):
             else:
                 answer = task.result()
             self._write(answer, keep_alive=keep_alive)
-        if self._paused and len(waiting) < _PIPELINED // 2 and self._transport is not None:
+        if (
+            self._paused
+            and not self._last_read
+            and len(waiting) < _PIPELINED // 2
+            and self._transport is not None
+        ):
             self._transport.resume_reading()
             self._paused = False
 

@@ -94,8 +94,10 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
             yield
         finally:
             if switches is not None:
-                await switches.stop()
-                await container.antifraud.calls.stop_storing_in_process()
+                try:
+                    await switches.stop()
+                finally:
+                    await container.antifraud.calls.stop_storing_in_process()
             if manage_lifecycle:
                 await container.stop()
 
