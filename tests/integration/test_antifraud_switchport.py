@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -210,3 +211,40 @@ def test_pipelined_calls_do_not_wait_for_each_others_commit(
     with container.db.reader() as session:
         stored = set(session.scalars(select(CallDecision.call_id)))
     assert set(ids) <= stored
+
+
+def test_stopping_answers_what_was_read_and_closes_idle_connections(
+    served: tuple[TestClient, str, Container], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api, base, container = served
+    calls = container.antifraud.calls
+    store = calls._store_async
+    read = 0
+
+    async def slow_store(rows: list[dict[str, Any]]) -> None:
+        nonlocal read
+        read += 1
+        await asyncio.sleep(0.3)  # still being stored when the port stops
+        await store(rows)
+
+    monkeypatch.setattr(calls, "_store_async", slow_store)
+    switch = _token(container, "kcell", "telecom")
+    port = int(base.rsplit(":", 1)[1])
+    switches = api.app.state.switches  # type: ignore[attr-defined]
+    with (
+        socket.create_connection(("127.0.0.1", port), timeout=10) as idle,
+        socket.create_connection(("127.0.0.1", port), timeout=10) as busy,
+    ):
+        idle.sendall(_request(switch, "S0"))
+        assert [json.loads(b)["call_id"] for _, b in _read_answers(idle, 1)] == ["S0"]
+        busy.sendall(b"".join(_request(switch, f"S{n}") for n in range(1, 6)))
+        deadline = time.monotonic() + 5
+        while read < 6 and time.monotonic() < deadline:  # S0 and the five are read
+            time.sleep(0.01)
+        started = time.monotonic()
+        api.portal.call(switches.stop)  # type: ignore[union-attr]
+        assert time.monotonic() - started < 5  # keep-alive connections do not hold it up
+        assert idle.recv(10) == b""  # closed
+        answers = _read_answers(busy, 5)  # what was read before the stop is answered
+        assert [json.loads(b)["call_id"] for _, b in answers] == [f"S{n}" for n in range(1, 6)]
+        assert busy.recv(10) == b""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any, cast
@@ -70,6 +71,8 @@ class ScreeningPort:
     def __init__(self, container: Any) -> None:
         self._container = container
         self._server: asyncio.Server | None = None
+        self.connections: set[_Connection] = set()
+        self._all_closed: asyncio.Event | None = None  # set when stopping and none is left
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -84,9 +87,21 @@ class ScreeningPort:
         assert self._server is not None and self._server.sockets
         return int(self._server.sockets[0].getsockname()[1])
 
-    async def stop(self) -> None:
+    async def stop(self, wait_s: float = 10.0) -> None:
+        """Stop taking connections and requests; the requests already read are answered and
+        each connection closed after its last answer (or after ``wait_s``)."""
         if self._server is not None:
             self._server.close()
+            self._all_closed = asyncio.Event()
+            for connection in list(self.connections):
+                connection.finish()
+            if not self.connections:
+                self._all_closed.set()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._all_closed.wait(), wait_s)
+            for connection in list(self.connections):
+                connection.abort()
+            # (from Python 3.12.1 this waits for every connection to be closed, as above)
             await self._server.wait_closed()
             self._server = None
 
@@ -136,6 +151,7 @@ class _Connection(asyncio.Protocol):
         self._waiting: collections.deque[tuple[asyncio.Future[Answer], bool]] = collections.deque()
         self._paused = False
         self._last_read = False  # a request asked for the connection to close after it
+        self._closing = False  # the port is stopping
         self._url = b""
         self._token: str | None = None
         self._body: list[bytes] = []
@@ -145,8 +161,12 @@ class _Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # uvloop's transports are not asyncio.Transport subclasses, but have its methods.
         self._transport = cast(asyncio.Transport, transport)
+        self._port.connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._port.connections.discard(self)
+        if self._port._all_closed is not None and not self._port.connections:
+            self._port._all_closed.set()
         self._transport = None
         # the calls already read are still decided and stored; only their answers are lost
         self._waiting.clear()
@@ -212,6 +232,19 @@ class _Connection(asyncio.Protocol):
             self._transport.pause_reading()
             self._paused = True
 
+    def finish(self) -> None:
+        """Read no more requests; close once the ones read are answered."""
+        self._last_read = True
+        self._closing = True
+        if self._transport is not None:
+            self._transport.pause_reading()
+            if not self._waiting:
+                self._transport.close()
+
+    def abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
     # -- answering
     def _answered(self, _: asyncio.Future[Answer]) -> None:
         """Write every answer that is ready and has no earlier request still waiting."""
@@ -227,7 +260,7 @@ class _Connection(asyncio.Protocol):
                 answer = _problem(500, "Internal error", "see the server log", "internal")
             else:
                 answer = task.result()
-            self._write(answer, keep_alive=keep_alive)
+            self._write(answer, keep_alive=keep_alive and not (self._closing and not waiting))
         if (
             self._paused
             and not self._last_read
