@@ -6,10 +6,10 @@ service calls as the API makes."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from kupol.core.auth import Principal
-from kupol.scooters.generator import SyntheticDay
+from kupol.scooters.generator import ZONE, SyntheticDay
 from kupol.scooters.service import FeedAnswer, Scooters
 from kupol.scooters.synthetic_feeds import gbfs_snapshot, mds_trips_document
 
@@ -56,7 +56,9 @@ def seed_day(
                 rejected=total.rejected + got.rejected,
             )  # fmt: skip
         answers[operator.provider_id] = total
-        midnight = datetime.combine(day.day, time(0), UTC)
+        # the day's own (local) hours: at UTC hours the evening's lists were still in the
+        # future when the demo seeded yesterday before 24:00 UTC (feeds refuse them)
+        midnight = datetime.combine(day.day, time(0), ZONE)
         for hour in range(6, 24):
             at = midnight + timedelta(hours=hour)
             snapshot = gbfs_snapshot(day, operator, at=at)

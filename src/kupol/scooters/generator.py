@@ -65,7 +65,9 @@ _HOURS = np.array(
     [0.3, 0.8, 1.2, 1.0, 0.8, 0.8, 1.0, 1.0, 0.9, 1.0, 1.2, 1.5, 1.7, 1.7, 1.5, 1.1, 0.5]
 )
 """How busy each hour from 06:00 to 22:00 is."""
-_TZ = ZoneInfo("Asia/Almaty")
+ZONE = ZoneInfo("Asia/Almaty")
+"""The synthetic days' local time."""
+_TZ = ZONE
 
 
 @dataclass(frozen=True, kw_only=True)
