@@ -144,8 +144,7 @@ class ProcessWriter:
         except (OSError, TimeoutError, ServiceUnavailableError) as exc:
             if self._transport is None:
                 sock.close()
-            self._backoff = min(60.0, self._backoff * 2 or 1.0)
-            self._retry_at = time.monotonic() + self._backoff
+            self._back_off()
             self._drop_child(child)
             log.error("the decision writer could not be started: %s", exc)
             raise ServiceUnavailableError(
@@ -153,6 +152,11 @@ class ProcessWriter:
             ) from exc
         self._backoff = 0.0
         log.info("decisions are stored by process %d", child.pid)
+
+    def _back_off(self) -> None:
+        """No new start for 1 s after a failed one, doubling up to a minute."""
+        self._backoff = min(60.0, self._backoff * 2 or 1.0)
+        self._retry_at = time.monotonic() + self._backoff
 
     def _drop_child(self, child: subprocess.Popen[bytes]) -> None:
         transport, self._transport = self._transport, None
@@ -180,8 +184,7 @@ class ProcessWriter:
                 )  # fmt: skip
         except OSError as exc:
             sock.close()
-            self._backoff = min(60.0, self._backoff * 2 or 1.0)
-            self._retry_at = time.monotonic() + self._backoff
+            self._back_off()
             raise ServiceUnavailableError(
                 f"the decision writer could not be started: {exc}"
             ) from exc
