@@ -16,10 +16,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kupol.antifraud.model import CallDecision
+from kupol.antifraud.model import CallDecision, NumberListEntry
 from kupol.antifraud.switchport import MAX_BODY, PATH
 from kupol.api.app import create_app
 from kupol.bootstrap import Container, build_container
+from kupol.core.audit import AuditEntry
 from kupol.settings import Settings
 from tests.conftest import add_user, make_settings
 from tests.unit.factories import fast_passwords
@@ -113,6 +114,42 @@ def test_the_port_shares_the_apis_windows(served: tuple[TestClient, str, Contain
         call = {"call_id": f"W{n}", "caller": caller, "called": f"+7702{n:07d}"}
         answer = api.post(PATH, json=call, headers=_headers(switch)).json()
     assert "fan_out" in {r["code"] for r in answer["reasons"]}
+
+
+def test_a_caller_caught_on_the_port_is_listed_by_the_decisions_process(
+    served: tuple[TestClient, str, Container],
+) -> None:
+    """The entry a call earns is stored with its decision by the decisions' process (no
+    thread of the API's holds the database's write lock meanwhile), audited, and in force."""
+    _, base, container = served
+    switch = _token(container, "kcell", "telecom")
+    caller = "+77757770000"
+    with httpx.Client(base_url=base) as port:
+        for i in range(25):  # an unknown number ringing 25 people in a minute
+            call = {"call_id": f"D{i}", "caller": caller, "called": f"+7701700{i:04d}"}
+            answer = port.post(PATH, json=call, headers=_headers(switch))
+            assert answer.status_code == 200, answer.text
+        assert answer.json()["verdict"] == "block"
+        call = {"call_id": "E", "caller": caller, "called": "+77017770000"}
+        again = port.post(PATH, json=call, headers=_headers(switch))
+    assert "block_list" in {r["code"] for r in again.json()["reasons"]}
+    writer = container.antifraud.calls._process_writer
+    assert writer is not None and writer._sent == 26  # every decision, the listing one too
+    with container.db.reader() as session:
+        entry = session.scalar(select(NumberListEntry).where(NumberListEntry.number == caller))
+        audit = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "block_list", AuditEntry.resource_id == caller
+            )
+        ).all()
+        decisions = session.scalars(
+            select(CallDecision.call_id).where(CallDecision.caller == caller)
+        ).all()
+    assert entry is not None and entry.added_by == "screening"
+    assert entry.source.startswith("auto: fan_out_heavy")
+    assert [a.actor for a in audit] == ["screening"]
+    assert sorted(decisions) == sorted([f"D{i}" for i in range(25)] + ["E"])
+    assert container.audit.verify().ok
 
 
 def _read_answers(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:

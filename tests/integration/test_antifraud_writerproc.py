@@ -15,12 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from kupol.antifraud.model import CallDecision
+from kupol.antifraud.model import CallDecision, NumberListEntry
 from kupol.antifraud.writerproc import ProcessWriter
+from kupol.core.audit import AuditEntry, AuditLog
 from kupol.core.db import Database
 from kupol.core.errors import ServiceUnavailableError
 
 TABLE = "kupol.antifraud.model:CallDecision"
+STORE = "kupol.antifraud.decision_store:store_decisions"
 
 
 def row(n: object, **changes: Any) -> dict[str, Any]:
@@ -91,6 +93,47 @@ def test_a_failed_batch_is_heard_by_its_calls_and_the_next_is_stored(
     assert isinstance(second, ServiceUnavailableError)
     assert "could not be stored" in str(second)
     assert stored(db) == ["after"]
+
+
+def test_a_decision_that_lists_its_caller_is_stored_with_the_entry_and_its_audit(
+    database_url: str, db: Database
+) -> None:
+    """The call decisions' store (as the switches' port uses it): a caller the screening has
+    just listed is stored with its block-list entry and audit record, in the transaction of
+    the decisions that came with it; when any of it fails, none of the batch is stored."""
+    writer = ProcessWriter(database_url, STORE)
+    until = datetime(2026, 12, 7, 8, 30, tzinfo=UTC)
+    listed = {"source": "auto: fan_out_heavy (25 callees)", "expires_at": until}
+
+    async def main() -> list[BaseException | None]:
+        try:
+            await asyncio.gather(
+                writer.write_async([row("plain-1")]),
+                writer.write_async([row("caught", caller="+77757770000", listed=listed)]),
+                writer.write_async([row("plain-2")]),
+            )
+            failed = await asyncio.gather(
+                writer.write_async([row("with-bad")]),
+                writer.write_async([row("bad", caller="+77757770001", listed={"source": None})]),
+                return_exceptions=True,
+            )
+            await writer.write_async([row("after")])
+            return list(failed)
+        finally:
+            await writer.close()
+
+    failed = asyncio.run(main())
+    assert all(isinstance(f, ServiceUnavailableError) for f in failed)
+    assert stored(db) == ["plain-1", "caught", "plain-2", "after"]
+    with db.reader() as session:
+        entries = list(session.scalars(select(NumberListEntry)))
+        audit = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "block_list")))
+    assert [(e.number, e.list, e.source, e.added_by, e.active) for e in entries] == [
+        ("+77757770000", "block", listed["source"], "screening", True)
+    ]
+    assert entries[0].expires_at == until
+    assert [(a.actor, a.resource_id) for a in audit] == [("screening", "+77757770000")]
+    assert AuditLog(db).verify().ok
 
 
 def test_a_dead_writer_is_heard_by_those_waiting_and_replaced(

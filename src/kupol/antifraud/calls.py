@@ -19,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
 
 from kupol.antifraud.cdr import CdrRow
+from kupol.antifraud.decision_store import LISTED, store_decisions, store_entry
 from kupol.antifraud.groupcommit import GroupWriter
 from kupol.antifraud.groups import FraudGroup, find_groups
 from kupol.antifraud.model import CallDecision, NumberListEntry
@@ -138,7 +138,7 @@ class CallScreening:
         if listing is None:
             self._writer.write([decision])  # one commit for all the requests waiting
         else:
-            self._store_caught(decision, listing)
+            store_decisions(self._db, [_listing(decision, listing)])
         return result
 
     def store_in_process(self, url: str) -> bool:
@@ -148,7 +148,7 @@ class CallScreening:
         on storing them."""
         if not ProcessWriter.supports(url):
             return False
-        self._process_writer = ProcessWriter(url, f"{CallDecision.__module__}:CallDecision")
+        self._process_writer = ProcessWriter(url, "kupol.antifraud.decision_store:store_decisions")
         return True
 
     async def stop_storing_in_process(self) -> None:
@@ -157,7 +157,14 @@ class CallScreening:
         if writer is not None:
             await writer.close()
 
+    def _in_process(self) -> bool:
+        """Whether the decisions' process stores this event loop's decisions now."""
+        writer = self._process_writer
+        return writer is not None and writer.usable()
+
     async def _store_async(self, rows: list[dict[str, Any]]) -> None:
+        """Store ``rows``; those with :data:`LISTED` only where :meth:`_in_process` (the
+        group commit's thread stores plain rows)."""
         writer = self._process_writer
         if writer is not None and writer.usable():
             await writer.write_async(rows)
@@ -177,8 +184,10 @@ class CallScreening:
         decision = self._row(actor, attempt, result)
         if listing is None:
             await self._store_async([decision])
+        elif self._in_process():  # the entry and its audit record go along
+            await self._store_async([_listing(decision, listing)])
         else:
-            await anyio.to_thread.run_sync(self._store_caught, decision, listing)
+            await anyio.to_thread.run_sync(store_decisions, self._db, [_listing(decision, listing)])
         return result
 
     async def screen_batch_async(
@@ -203,13 +212,14 @@ class CallScreening:
         results = [r for r, _ in judged]
         if self._model is not None:
             results = self._model.apply(results)
-        rows = [self._row(actor, a, r) for a, r in zip(attempts, results, strict=True)]
-        plain = [row for row, (_, caught) in zip(rows, judged, strict=True) if caught is None]
-        if plain:
-            await self._store_async(plain)
-        for row, (_, caught) in zip(rows, judged, strict=True):
-            if caught is not None:
-                await anyio.to_thread.run_sync(self._store_caught, row, caught)
+        rows = [
+            self._row(actor, a, r) if caught is None else _listing(self._row(actor, a, r), caught)
+            for a, r, (_, caught) in zip(attempts, results, judged, strict=True)
+        ]
+        if self._in_process() or not any(LISTED in row for row in rows):
+            await self._store_async(rows)
+        else:  # one transaction with the entries and their audit records
+            await anyio.to_thread.run_sync(store_decisions, self._db, rows)
         return results
 
     def _judge(self, actor: Principal, attempt: CallAttempt) -> tuple[Screened, ListEntry | None]:
@@ -243,16 +253,6 @@ class CallScreening:
             "reasons": list(result.reasons), "imsi": attempt.imsi, "imei": attempt.imei,
             "cell": attempt.cell,
         }  # fmt: skip
-
-    def _store_caught(self, decision: dict[str, Any], caught: ListEntry) -> None:
-        """Rare: the number just caught is listed too, in the decision's transaction."""
-        until = datetime.fromtimestamp(caught.expires_at, tz=UTC) if caught.expires_at else None
-        with self._db.unit_of_work() as session:
-            session.add(CallDecision(**decision))
-            self._store_entry(
-                session, number=decision["caller"], list_name="block", source=caught.source,
-                note=None, expires_at=until, added_by="screening",
-            )  # fmt: skip
 
     def screen_many(
         self, *, actor: Principal, calls: list[tuple[CallAttempt, bool | None, float | None]]
@@ -294,9 +294,9 @@ class CallScreening:
                     if entry.expires_at
                     else None
                 )
-                self._store_entry(
-                    session, number=number, list_name="block", source=entry.source, note=None,
-                    expires_at=until, added_by="screening",
+                store_entry(
+                    session, self._audit, number=number, list_name="block",
+                    source=entry.source, note=None, expires_at=until, added_by="screening",
                 )  # fmt: skip
         return results
 
@@ -395,32 +395,6 @@ class CallScreening:
                 raise NotFoundError(f"no recent screened call {call_id!r}")
             self._screen.outcome(attempt, answered=answered, duration_s=duration_s)
 
-    def _store_entry(
-        self, session: Session, *, number: str, list_name: str, source: str, note: str | None,
-        expires_at: datetime | None, added_by: str,
-    ) -> NumberListEntry:  # fmt: skip
-        row = session.scalar(
-            select(NumberListEntry).where(
-                NumberListEntry.number == number, NumberListEntry.list == list_name
-            )
-        )
-        if row is None:
-            row = NumberListEntry(number=number, list=list_name)
-            session.add(row)
-        row.source, row.note, row.active, row.expires_at = source[:160], note, True, expires_at
-        row.added_by, row.added_at = added_by, utcnow()
-        session.flush()
-        self._audit.append(
-            AuditRecord(
-                actor=added_by, action=f"{list_name}_list", resource_type="phone_number",
-                resource_id=number,
-                details={"source": row.source,
-                         "expires_at": expires_at.isoformat() if expires_at else None},
-            ),
-            session=session,
-        )  # fmt: skip
-        return row
-
     def add_to_list(
         self,
         *,
@@ -446,8 +420,8 @@ class CallScreening:
             raise InvalidInputError("expires_at must be a future time with its UTC offset")
         e164 = self._normalise(number, "number")
         with self._db.unit_of_work() as session:
-            row = self._store_entry(
-                session, number=e164, list_name=list_name, source=source.strip(),
+            row = store_entry(
+                session, self._audit, number=e164, list_name=list_name, source=source.strip(),
                 note=note.strip()[:1000] if note and note.strip() else None,
                 expires_at=expires_at, added_by=actor.username,
             )  # fmt: skip
@@ -598,3 +572,9 @@ class _BatchedModel:
         for (_, future), result in zip(batch, scored, strict=True):
             if not future.done():
                 future.set_result(result)
+
+
+def _listing(decision: dict[str, Any], caught: ListEntry) -> dict[str, Any]:
+    """``decision``'s row with the block-list entry its call just earned (:data:`LISTED`)."""
+    until = datetime.fromtimestamp(caught.expires_at, tz=UTC) if caught.expires_at else None
+    return {**decision, LISTED: {"source": caught.source, "expires_at": until}}

@@ -33,7 +33,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from kupol.core.errors import ServiceUnavailableError
@@ -47,9 +47,12 @@ _HEADER = struct.Struct("!i")  # multiprocessing.Connection's framing: a signed 
 
 
 class ProcessWriter:
-    """Stores rows of ``table`` (``"module:Class"``, a model of :mod:`kupol.core.db`'s Base)
-    in the database at ``url`` through a child process; :meth:`write_async` returns once they
-    are committed. Bound to the event loop it is first used in (:meth:`usable`)."""
+    """Stores rows in the database at ``url`` through a child process; :meth:`write_async`
+    returns once they are committed. ``table`` (``"module:name"``) names what stores them
+    there: a model of :mod:`kupol.core.db`'s Base (its rows, inserted at the driver) or a
+    function ``(database, rows)`` that stores a batch in one transaction (the call decisions':
+    :func:`kupol.antifraud.decision_store.store_decisions`). Bound to the event loop it is
+    first used in (:meth:`usable`)."""
 
     def __init__(self, url: str, table: str) -> None:
         if not self.supports(url):
@@ -347,8 +350,13 @@ def _serve(conn: multiprocessing.connection.Connection, url: str, table: str) ->
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         module, _, name = table.partition(":")
-        model = getattr(importlib.import_module(module), name)
+        target = getattr(importlib.import_module(module), name)
         db = Database.from_url(url)
+        store: Callable[[Database, list[dict[str, Any]]], None] = (
+            (lambda db, rows: db.insert_many(target, rows))
+            if hasattr(target, "__table__")
+            else target
+        )
         with db.reader() as session:
             session.execute(text("SELECT 1"))
     except Exception as exc:  # the parent hears why and backs off
@@ -370,7 +378,7 @@ def _serve(conn: multiprocessing.connection.Connection, url: str, table: str) ->
             open_ = False
         failure: str | None = None
         try:
-            db.insert_many(model, rows)
+            store(db, rows)
         except Exception as exc:  # the waiters hear why; the child goes on
             failure = f"the decisions could not be stored: {exc}"
             log.error("%s", failure)
