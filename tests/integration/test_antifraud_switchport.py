@@ -152,6 +152,34 @@ def test_a_caller_caught_on_the_port_is_listed_by_the_decisions_process(
     assert container.audit.verify().ok
 
 
+def test_a_batch_through_the_api_that_catches_a_caller_is_stored_by_the_process(
+    served: tuple[TestClient, str, Container],
+) -> None:
+    """The batch endpoint, while the decisions' process serves the loop: the request's
+    decisions and the listing they earn go to it together."""
+    api, _, container = served
+    switch = _token(container, "kcell", "telecom")
+    caller = "+77757772222"
+    calls = [
+        {"call_id": f"G{i}", "caller": caller, "called": f"+7701900{i:04d}"} for i in range(25)
+    ]
+    answer = api.post("/api/antifraud/calls/screen-batch", json={"calls": calls},
+                      headers=_headers(switch))  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"][-1]["verdict"] == "block"
+    writer = container.antifraud.calls._process_writer
+    assert writer is not None and writer._sent == 25
+    with container.db.reader() as session:
+        entry = session.scalar(select(NumberListEntry).where(NumberListEntry.number == caller))
+        audited = session.scalars(
+            select(AuditEntry.actor).where(
+                AuditEntry.action == "block_list", AuditEntry.resource_id == caller
+            )
+        ).all()
+    assert entry is not None and entry.added_by == "screening"
+    assert list(audited) == ["screening"]
+
+
 def _read_answers(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:
     data = b""
     answers: list[tuple[int, bytes]] = []

@@ -216,3 +216,29 @@ def test_a_callee_written_the_domestic_way_is_stored_and_found_as_e164(
     }  # fmt: skip
     held = api.post("/api/antifraud/transfers/check", json=payment, headers=bank).json()
     assert [r["code"] for r in held["reasons"]] == ["suspicious_call"]
+
+
+def test_a_batch_that_catches_a_caller_stores_its_decisions_and_the_listing(
+    api: Any, container: Container
+) -> None:
+    """Without the decisions' process (no switches' port here) a batch whose calls list their
+    caller is stored by a thread: the decisions, the entry and its audit record, together."""
+    switch = login_as(api, container, "kcell-switch", "telecom")
+    caller = "+77757771111"
+    calls = [attempt(f"F{i}", caller=caller, called=f"+7701800{i:04d}") for i in range(25)]
+    answer = api.post("/api/antifraud/calls/screen-batch", json={"calls": calls}, headers=switch)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["results"][-1]["verdict"] == "block"
+    with container.db.reader() as session:
+        entry = session.scalar(select(NumberListEntry).where(NumberListEntry.number == caller))
+        audited = session.scalars(
+            select(AuditEntry.actor).where(
+                AuditEntry.action == "block_list", AuditEntry.resource_id == caller
+            )
+        ).all()
+        decisions = session.scalars(
+            select(CallDecision.call_id).where(CallDecision.caller == caller)
+        ).all()
+    assert entry is not None and entry.added_by == "screening"
+    assert list(audited) == ["screening"]
+    assert sorted(decisions) == sorted(c["call_id"] for c in calls)

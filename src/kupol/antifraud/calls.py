@@ -157,17 +157,18 @@ class CallScreening:
         if writer is not None:
             await writer.close()
 
-    def _in_process(self) -> bool:
-        """Whether the decisions' process stores this event loop's decisions now."""
-        writer = self._process_writer
-        return writer is not None and writer.usable()
-
     async def _store_async(self, rows: list[dict[str, Any]]) -> None:
-        """Store ``rows``; those with :data:`LISTED` only where :meth:`_in_process` (the
-        group commit's thread stores plain rows)."""
+        """Store ``rows`` in one transaction: by the decisions' process where it serves this
+        event loop, else plain rows by the group commit's thread, and rows that list their
+        caller (:data:`LISTED`) — with the entries and their audit records — by a thread of
+        their own."""
+        import anyio.to_thread
+
         writer = self._process_writer
         if writer is not None and writer.usable():
             await writer.write_async(rows)
+        elif any(LISTED in row for row in rows):
+            await anyio.to_thread.run_sync(store_decisions, self._db, rows)
         else:
             await self._writer.write_async(rows)
 
@@ -176,18 +177,11 @@ class CallScreening:
         (memory only); the learned model scores the calls that arrive together in one batch
         (one row at a time it costs 0.24 ms, in a batch 2 µs a call); the request waits for
         its decision's group commit without holding a thread."""
-        import anyio.to_thread
-
         result, listing = self._judge(actor, attempt)
         if self._batched is not None:
             result = await self._batched.apply(result)
         decision = self._row(actor, attempt, result)
-        if listing is None:
-            await self._store_async([decision])
-        elif self._in_process():  # the entry and its audit record go along
-            await self._store_async([_listing(decision, listing)])
-        else:
-            await anyio.to_thread.run_sync(store_decisions, self._db, [_listing(decision, listing)])
+        await self._store_async([decision if listing is None else _listing(decision, listing)])
         return result
 
     async def screen_batch_async(
@@ -200,8 +194,6 @@ class CallScreening:
             InvalidInputError: an attempt no switch could send (the message says which, by
                 its position); none of the batch is judged then.
         """
-        import anyio.to_thread
-
         for i, attempt in enumerate(attempts):
             if attempt.at.tzinfo is None or attempt.at > utcnow() + timedelta(days=1):
                 raise InvalidInputError(
@@ -216,10 +208,7 @@ class CallScreening:
             self._row(actor, a, r) if caught is None else _listing(self._row(actor, a, r), caught)
             for a, r, (_, caught) in zip(attempts, results, judged, strict=True)
         ]
-        if self._in_process() or not any(LISTED in row for row in rows):
-            await self._store_async(rows)
-        else:  # one transaction with the entries and their audit records
-            await anyio.to_thread.run_sync(store_decisions, self._db, rows)
+        await self._store_async(rows)  # with the entries and their audit records
         return results
 
     def _judge(self, actor: Principal, attempt: CallAttempt) -> tuple[Screened, ListEntry | None]:

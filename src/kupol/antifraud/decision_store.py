@@ -1,16 +1,18 @@
 """Storing call decisions, and the block-list entries some of them earn, in one transaction.
 
-Used in the API's process (the group commit's thread, a file of records) and by the
-decisions' process of its own (:mod:`~kupol.antifraud.writerproc`), which also stores the
-rare decision whose caller the screening has just put on the block list: that entry and its
-audit record are written in the decisions' transaction, so no thread of the API's process
-holds the database's write lock while it waits for the interpreter's (on SQLite the other
-writers wait meanwhile: measured, such a thread held it up to 185 ms at 1,000 calls/s, and
-every call stored behind it waited as long).
+The decisions' process of its own (:mod:`~kupol.antifraud.writerproc`) stores with it, the
+rare decision whose caller the screening has just put on the block list included: that entry
+and its audit record are written in the decisions' transaction, so no thread of the API's
+process holds the database's write lock while it waits for the interpreter's (on SQLite the
+other writers wait meanwhile: measured, such a thread held it up to 185 ms at 1,000 calls/s,
+and every call stored behind it waited as long). Without that process (``decision_writer =
+"thread"``, or while it cannot be started) a thread of the API's process stores such rows with
+this function. :func:`store_entry` also serves the lists' own API.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +24,8 @@ from kupol.antifraud.model import CallDecision, NumberListEntry
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.db import Database
 from kupol.core.messages import utcnow
+
+log = logging.getLogger(__name__)
 
 LISTED = "listed"
 """The key of a decision row whose caller the screening has just listed: ``{"source": str,
@@ -60,8 +64,11 @@ def store_decisions(db: Database, rows: Sequence[Mapping[str, Any]]) -> None:
     """Store decision ``rows`` (``call_decisions``' columns, and :data:`LISTED` where the
     caller was just listed) in one transaction: at the driver when none lists its caller
     (:meth:`~kupol.core.db.Database.insert_many`), else in a unit of work with the entries
-    and their audit records. Nothing is stored when any of it fails."""
-    if not any(row.get(LISTED) for row in rows):
+    and their audit records. When the decisions cannot be stored, nothing is; an entry that
+    cannot be (a caller's text too long for the lists, a listing an analyst made meanwhile)
+    is logged and left out, and the decisions are stored without it — the screen keeps the
+    number blocked in memory all the same."""
+    if not any(LISTED in row for row in rows):
         db.insert_many(CallDecision, rows)
         return
     audit = AuditLog(db)
@@ -70,9 +77,14 @@ def store_decisions(db: Database, rows: Sequence[Mapping[str, Any]]) -> None:
             insert(CallDecision), [{k: v for k, v in row.items() if k != LISTED} for row in rows]
         )
         for row in rows:
-            if listed := row.get(LISTED):
-                store_entry(
-                    session, audit, number=row["caller"], list_name="block",
-                    source=listed["source"], note=None, expires_at=listed["expires_at"],
-                    added_by="screening",
-                )  # fmt: skip
+            if (listed := row.get(LISTED)) is None:
+                continue
+            try:
+                with session.begin_nested():
+                    store_entry(
+                        session, audit, number=row["caller"], list_name="block",
+                        source=listed["source"], note=None, expires_at=listed["expires_at"],
+                        added_by="screening",
+                    )  # fmt: skip
+            except Exception:
+                log.exception("the block-list entry for %s was not stored", row["caller"])

@@ -7,9 +7,10 @@ a thread that released it for the database waits up to the interpreter's switch 
 get it back from a busy loop — put milliseconds on every call (measured on the switches'
 port: at 4,000 calls/s p50 79 ms with the thread, 1.5 ms with nothing stored). Here a child
 process owns the storing: the loop hands it each turn's rows as one message on a socket pair
-(no thread, no lock), the child inserts everything that has arrived in one transaction
-(:meth:`~kupol.core.db.Database.insert_many`, the same rows the thread would store) and
-answers with the number of the last row stored; the loop then wakes the calls whose rows are
+(no thread, no lock), the child stores everything that has arrived in one transaction (for
+the call decisions :func:`~kupol.antifraud.decision_store.store_decisions`: at the driver, and
+with the block-list entries some calls earn) and answers with the number of the last row
+stored; the loop then wakes the calls whose rows are
 committed. A call is still answered only once its decision is stored.
 
 If the child fails to store a batch, the calls in it hear 503 (as with the thread); if it
@@ -352,6 +353,8 @@ def _serve(conn: multiprocessing.connection.Connection, url: str, table: str) ->
         module, _, name = table.partition(":")
         target = getattr(importlib.import_module(module), name)
         db = Database.from_url(url)
+        if not hasattr(target, "__table__") and not callable(target):
+            raise TypeError(f"{table} is neither a model nor a function")
         store: Callable[[Database, list[dict[str, Any]]], None] = (
             (lambda db, rows: db.insert_many(target, rows))
             if hasattr(target, "__table__")

@@ -145,11 +145,11 @@ def tune_for_serving() -> None:
     the app) is frozen out of the collector's scans, and collections run less often. Without
     it a full collection over a grown heap stalls every request in flight for 100–250 ms
     (measured on call screening: p99 133 ms at one request at a time, 1.9 ms with it;
-    docs/antifraud.md). Young collections stay small, so that each pause is short: every
-    2,000 net allocations (one over 50,000 had paused the loop 10-26 ms at 5,000 calls/s,
-    over 2,000 at most 4 ms), the middle generation every tenth (at most 7 ms); a full
-    collection comes every 100 million allocations, as often as before. Call once, just
-    before the server starts."""
+    docs/antifraud.md). Young collections stay small, so that each pause is short: after
+    2,000 net allocations of tracked objects (after 50,000 each paused the loop 7-26 ms at
+    3,000-5,000 calls/s; now at most 4 ms), the middle generation at every 11th (at most
+    7 ms), a full collection at most every ~110 million (it was ~106 million). Call once,
+    just before the server starts."""
     import gc
 
     gc.collect()
