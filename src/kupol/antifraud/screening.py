@@ -22,8 +22,8 @@ Outcomes (answered, duration) are learned after the call with :meth:`CallScreen.
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -217,6 +217,53 @@ class _Outcomes:
         return len(self.entries)
 
 
+_S = TypeVar("_S")
+
+
+class _Recent(Generic[_S]):
+    """Per-key state (a caller's, a handset's, a cell's), forgotten once its key has not come
+    up for a whole ``horizon`` of call time — by then every entry of its windows has expired,
+    so a fresh state judges the same. Without it the screen kept every number, handset and
+    cell it had ever seen, however long ago, and its memory grew for as long as it ran.
+
+    Two generations: the keys seen since the last turn (:attr:`current`, where the screen
+    looks first, one dictionary look-up as before) and those seen in the turn before; every
+    ``horizon`` the older ones still unseen are let go, a few with each call (freeing millions
+    at once would stall the screen)."""
+
+    __slots__ = ("_dying", "_factory", "_horizon", "_previous", "_turn_at", "current")
+
+    def __init__(self, factory: Callable[[], _S], horizon: float) -> None:
+        self._factory = factory
+        self._horizon = horizon
+        self.current: dict[str, _S] = {}
+        self._previous: dict[str, _S] = {}
+        self._dying: dict[str, _S] = {}
+        self._turn_at: float | None = None
+
+    def miss(self, key: str) -> _S:
+        """``key``'s state when it is not in :attr:`current` (from the turn before, or new)."""
+        state = self._previous.pop(key, None)
+        if state is None:
+            state = self._factory()
+        self.current[key] = state
+        return state
+
+    def tick(self, now: float) -> None:
+        """Once a call: turn the generations when a ``horizon`` has passed, and let a few of
+        the forgotten states go."""
+        if self._turn_at is None or now >= self._turn_at:
+            if self._turn_at is not None:
+                self._dying, self._previous, self.current = self._previous, self.current, {}
+            self._turn_at = now + self._horizon
+        dying = self._dying
+        for _ in range(min(8, len(dying))):
+            dying.popitem()
+
+    def __len__(self) -> int:
+        return len(self.current) + len(self._previous)
+
+
 @dataclass
 class _Caller:
     callees: _Window[str] = field(default_factory=_Window)
@@ -240,9 +287,12 @@ class CallScreen:
         self.ported: dict[str, str] = {}
         """Ported numbers (E.164 → the operator serving them now), from the operators'
         number-portability register: a ported number's network is not a mismatch."""
-        self._callers: dict[str, _Caller] = defaultdict(_Caller)
-        self._imei: dict[str, _Window[str]] = defaultdict(_Window)
-        self._cell_imsis: dict[str, _Window[int]] = defaultdict(_Window)
+        s = self.settings
+        caller_horizon = max(s.fan_out_window, s.short_window, s.wangiri_window,
+                             s.night_window, s.outgoing_window)  # fmt: skip
+        self._callers: _Recent[_Caller] = _Recent(_Caller, caller_horizon)
+        self._imei: _Recent[_Window[str]] = _Recent(_Window, s.imei_window)
+        self._cell_imsis: _Recent[_Window[int]] = _Recent(_Window, s.sequence_window)
         self._numbers: dict[str, Number] = {}
 
     def number(self, raw: str) -> Number:
@@ -289,7 +339,11 @@ class CallScreen:
             if call.network != serving:
                 reasons.append("network_mismatch")
                 mismatch = 1.0
-        state = self._callers[key]
+        callers = self._callers
+        callers.tick(now)
+        state = callers.current.get(key)
+        if state is None:
+            state = callers.miss(key)
         # Fan-out: distinct callees in the window, this one included.
         callees = state.callees
         callees.expire(now - s.fan_out_window)
@@ -323,10 +377,17 @@ class CallScreen:
         called_back = state.last_incoming >= now - s.outgoing_window
         if len(out) >= s.outgoing_calls and not called_back:
             reasons.append("outgoing_only")
-        self._callers[called.e164].last_incoming = now
+        callee = callers.current.get(called.e164)
+        if callee is None:
+            callee = callers.miss(called.e164)
+        callee.last_incoming = now
         imsis = 0
         if call.imei and call.imsi:
-            seen = self._imei[call.imei]
+            handsets = self._imei
+            handsets.tick(now)
+            seen = handsets.current.get(call.imei)
+            if seen is None:
+                seen = handsets.miss(call.imei)
             seen.expire(now - s.imei_window)
             seen.add(now, call.imsi)
             imsis = seen.distinct()
@@ -335,7 +396,11 @@ class CallScreen:
         neighbours: set[int] = set()
         if call.cell and call.imsi and call.imsi.isdigit():
             imsi = int(call.imsi)
-            near = self._cell_imsis[call.cell]
+            cells = self._cell_imsis
+            cells.tick(now)
+            near = cells.current.get(call.cell)
+            if near is None:
+                near = cells.miss(call.cell)
             near.expire(now - s.sequence_window)
             # The IMSIs within the gap: looked up one by one where the gap is the smaller
             # (a busy cell's hour holds thousands), else read off the window.
@@ -378,7 +443,10 @@ class CallScreen:
 
     def outcome(self, call: CallAttempt, *, answered: bool, duration_s: float) -> None:
         """What became of a call that went through: feeds the short-calls and Wangiri rules."""
-        state = self._callers[self.number(call.caller).e164]
+        key = self.number(call.caller).e164
+        state = self._callers.current.get(key)
+        if state is None:
+            state = self._callers.miss(key)
         short = (not answered) or duration_s < self.settings.short_call_s
         state.outcomes.add(call.at.timestamp(), short)
 

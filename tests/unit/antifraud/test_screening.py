@@ -11,7 +11,7 @@ import pytest
 from kupol.antifraud.cdr import read_cdr, read_ported
 from kupol.antifraud.cdr_sim import simulate_day, write_cdr, write_ported
 from kupol.antifraud.numbers import NumberKind, load_numbering
-from kupol.antifraud.screening import CallAttempt, CallScreen, ListEntry, Verdict
+from kupol.antifraud.screening import CallAttempt, CallScreen, ListEntry, ScreenSettings, Verdict
 from kupol.antifraud.screening_eval import screen_file
 from kupol.core.errors import InvalidInputError
 
@@ -249,3 +249,26 @@ def test_a_small_simulated_day_is_screened_with_its_truth(tmp_path: Path) -> Non
     # The same seed gives the same day.
     again = simulate_day(7, subscribers=3000)
     assert [c.attempt for c in again.calls[:50]] == [c.attempt for c in day.calls[:50]]
+
+
+def test_numbers_handsets_and_cells_long_quiet_are_forgotten_and_judged_the_same() -> None:
+    """The screen forgets a number, a handset or a cell once its windows have emptied (its
+    memory no longer grows for as long as it runs): on a simulated day with the windows cut
+    to minutes it keeps a fraction of what it saw, and every verdict and reason is the one a
+    screen that forgets nothing gives."""
+    short = ScreenSettings(
+        fan_out_window=120, short_window=300, wangiri_window=300, night_window=300,
+        imei_window=600, sequence_window=300, outgoing_window=600,
+    )  # fmt: skip
+    forgetting, keeping = CallScreen(short), CallScreen(short)
+    for kept in (keeping._callers, keeping._imei, keeping._cell_imsis):
+        kept._horizon = float("inf")
+    for c in simulate_day(7, subscribers=3000).calls:
+        forgot, kept = forgetting.screen(c.attempt), keeping.screen(c.attempt)
+        assert (forgot.verdict, forgot.reasons) == (kept.verdict, kept.reasons), c.attempt
+        if kept.verdict is not Verdict.BLOCK:
+            for screen in (forgetting, keeping):
+                screen.outcome(c.attempt, answered=c.answered, duration_s=c.duration_s)
+    assert len(forgetting._callers) < len(keeping._callers) / 4
+    assert len(forgetting._imei) < len(keeping._imei) / 4
+    assert len(forgetting._cell_imsis) <= len(keeping._cell_imsis)
