@@ -272,3 +272,31 @@ def test_numbers_handsets_and_cells_long_quiet_are_forgotten_and_judged_the_same
     assert len(forgetting._callers) < len(keeping._callers) / 4
     assert len(forgetting._imei) < len(keeping._imei) / 4
     assert len(forgetting._cell_imsis) <= len(keeping._cell_imsis)
+
+
+def test_a_day_of_calls_out_is_kept_only_as_far_as_the_rule_and_the_model_look() -> None:
+    """A number's calls out are kept for 24 hours up to OUTGOING_KEPT: enough for the
+    calls-out-only rule's count and for every split the learned model makes on it, so a capped
+    count judges as the full one would; a number calling all day keeps no more than that."""
+    from kupol.antifraud.screen_model import load_screen_model
+    from kupol.antifraud.screening import OUTGOING_KEPT, SIGNALS
+
+    assert ScreenSettings().outgoing_calls <= OUTGOING_KEPT
+    model = load_screen_model()
+    feature = SIGNALS.index("outgoing_24h")
+    splits = [
+        float(node["num_threshold"])
+        for trees in model.estimator._predictors
+        for node in trees[0].nodes
+        if not node["is_leaf"] and node["feature_idx"] == feature
+    ]
+    assert splits and max(splits) < OUTGOING_KEPT
+    screen = CallScreen()
+    start = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # 08:00 local: no night rule
+    for i in range(OUTGOING_KEPT + 200):
+        at = start + timedelta(seconds=30 * i)
+        result = screen.screen(
+            CallAttempt(call_id=str(i), at=at, caller="+77011234567", called=f"+7702{i:07d}")
+        )
+    assert result.signals[feature] == OUTGOING_KEPT
+    assert "outgoing_only" in result.reasons
