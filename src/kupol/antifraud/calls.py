@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -87,6 +88,7 @@ class CallScreening:
         self._db = db
         self._audit = audit
         self._screen = screen or CallScreen()
+        self._screen.turn_clock = time.time  # live: a switch's clock cannot make it forget
         self._batched = _BatchedModel(model) if model is not None else None
         self._lock = threading.Lock()
         self._loaded = False

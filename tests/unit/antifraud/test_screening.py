@@ -3,6 +3,7 @@ CDR files read row by row, and a simulated day screened with its truth."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,16 @@ import pytest
 from kupol.antifraud.cdr import read_cdr, read_ported
 from kupol.antifraud.cdr_sim import simulate_day, write_cdr, write_ported
 from kupol.antifraud.numbers import NumberKind, load_numbering
-from kupol.antifraud.screening import CallAttempt, CallScreen, ListEntry, ScreenSettings, Verdict
+from kupol.antifraud.screening import (
+    KEPT,
+    SIGNALS,
+    CallAttempt,
+    CallScreen,
+    ListEntry,
+    ScreenSettings,
+    Verdict,
+    _Recent,
+)
 from kupol.antifraud.screening_eval import screen_file
 from kupol.core.errors import InvalidInputError
 
@@ -253,35 +263,83 @@ def test_a_small_simulated_day_is_screened_with_its_truth(tmp_path: Path) -> Non
 
 def test_numbers_handsets_and_cells_long_quiet_are_forgotten_and_judged_the_same() -> None:
     """The screen forgets a number, a handset or a cell once its windows have emptied (its
-    memory no longer grows for as long as it runs): on a simulated day with the windows cut
-    to minutes it keeps a fraction of what it saw, and every verdict and reason is the one a
-    screen that forgets nothing gives."""
+    memory no longer grows for as long as it runs): over two simulated days with the windows
+    cut to minutes it keeps a fraction of what it saw, and every verdict, reason and signal is
+    the one a screen that forgets nothing gives (but the night count, which the old night
+    list kept from an earlier night until the next night call)."""
     short = ScreenSettings(
         fan_out_window=120, short_window=300, wangiri_window=300, night_window=300,
         imei_window=600, sequence_window=300, outgoing_window=600,
     )  # fmt: skip
     forgetting, keeping = CallScreen(short), CallScreen(short)
-    for kept in (keeping._callers, keeping._imei, keeping._cell_imsis):
+    for kept in (keeping._callers, keeping._imei, keeping._cell_imsis, keeping._incoming):
         kept._horizon = float("inf")
-    for c in simulate_day(7, subscribers=3000).calls:
+    night = SIGNALS.index("night_calls_1h")
+    first, second = simulate_day(7, subscribers=3000), simulate_day(8, subscribers=3000)
+    later = timedelta(days=1) + (first.calls[0].attempt.at - second.calls[0].attempt.at)
+    days = [c for c in first.calls] + [
+        dataclasses.replace(c, attempt=dataclasses.replace(c.attempt, at=c.attempt.at + later))
+        for c in second.calls
+    ]
+    for c in days:
         forgot, kept = forgetting.screen(c.attempt), keeping.screen(c.attempt)
         assert (forgot.verdict, forgot.reasons) == (kept.verdict, kept.reasons), c.attempt
+        assert [v for i, v in enumerate(forgot.signals) if i != night] == [
+            v for i, v in enumerate(kept.signals) if i != night
+        ], c.attempt
         if kept.verdict is not Verdict.BLOCK:
             for screen in (forgetting, keeping):
                 screen.outcome(c.attempt, answered=c.answered, duration_s=c.duration_s)
     assert len(forgetting._callers) < len(keeping._callers) / 4
     assert len(forgetting._imei) < len(keeping._imei) / 4
-    assert len(forgetting._cell_imsis) <= len(keeping._cell_imsis)
+    assert len(forgetting._incoming) < len(keeping._incoming) / 4
+
+
+def test_a_state_is_kept_for_a_whole_window_and_a_clock_ahead_does_not_turn_it() -> None:
+    """A key unseen for less than a window keeps its state. On a live screen (the wall clock
+    turns the generations) one call dated hours ahead forgets nothing: a SIM-box's cell is
+    still counted; turned by the calls' own times, that call would have dropped it."""
+    recent: _Recent[list[int]] = _Recent(list, 600)
+    recent.tick(0)
+    first = recent.miss("a")
+    for t in range(1, 1300, 10):  # others come and go; "a" is not looked up again
+        recent.tick(t)
+        if recent.current.get(f"k{t}") is None:
+            recent.miss(f"k{t}")
+        if t < 600:
+            assert recent.find("a") is first, t
+    assert recent.find("a") is None  # gone once unseen for two turns
+
+    start = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+
+    def day(screen: CallScreen) -> tuple[str, ...]:
+        def attempt(n: int, seconds: float, cell: str) -> CallAttempt:
+            return CallAttempt(
+                call_id=str(n), at=start + timedelta(seconds=seconds),
+                caller=f"+7701{5550000 + n:07d}", called="+77021234567",
+                imsi=f"40101{2000000000 + n}", imei=f"35693803564{n:04d}", cell=cell,
+            )  # fmt: skip
+
+        screen.screen(attempt(100, 0, "CY"))
+        for n, t in enumerate((3300, 3400)):  # a SIM-box's SIMs, one after the other
+            screen.screen(attempt(n, t, "CX"))
+        screen.screen(attempt(101, 3600, "CY"))
+        screen.screen(attempt(102, 3620 + 5 * 3600, "CY"))  # a switch's clock 5 hours ahead
+        return screen.screen(attempt(2, 3640, "CX")).reasons
+
+    live = CallScreen()
+    live.turn_clock = lambda: 1_000_000.0  # the wall clock, standing still meanwhile
+    assert "sequential_imsi" in day(live)
+    assert "sequential_imsi" not in day(CallScreen())  # what the calls' times alone would do
 
 
 def test_a_day_of_calls_out_is_kept_only_as_far_as_the_rule_and_the_model_look() -> None:
-    """A number's calls out are kept for 24 hours up to OUTGOING_KEPT: enough for the
+    """A number's calls out are kept for 24 hours up to KEPT: enough for the
     calls-out-only rule's count and for every split the learned model makes on it, so a capped
     count judges as the full one would; a number calling all day keeps no more than that."""
     from kupol.antifraud.screen_model import load_screen_model
-    from kupol.antifraud.screening import OUTGOING_KEPT, SIGNALS
 
-    assert ScreenSettings().outgoing_calls <= OUTGOING_KEPT
+    assert ScreenSettings().outgoing_calls <= KEPT
     model = load_screen_model()
     feature = SIGNALS.index("outgoing_24h")
     splits = [
@@ -290,13 +348,13 @@ def test_a_day_of_calls_out_is_kept_only_as_far_as_the_rule_and_the_model_look()
         for node in trees[0].nodes
         if not node["is_leaf"] and node["feature_idx"] == feature
     ]
-    assert splits and max(splits) < OUTGOING_KEPT
+    assert splits and max(splits) < KEPT
     screen = CallScreen()
     start = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)  # 08:00 local: no night rule
-    for i in range(OUTGOING_KEPT + 200):
+    for i in range(KEPT + 200):
         at = start + timedelta(seconds=30 * i)
         result = screen.screen(
             CallAttempt(call_id=str(i), at=at, caller="+77011234567", called=f"+7702{i:07d}")
         )
-    assert result.signals[feature] == OUTGOING_KEPT
+    assert result.signals[feature] == KEPT
     assert "outgoing_only" in result.reasons
