@@ -16,14 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kupol.antifraud.model import CallDecision, NumberListEntry
+from kupol.antifraud.model import CallDecision
 from kupol.antifraud.switchport import MAX_BODY, PATH
 from kupol.api.app import create_app
 from kupol.bootstrap import Container, build_container
-from kupol.core.audit import AuditEntry
 from kupol.settings import Settings
 from tests.conftest import add_user, make_settings
-from tests.unit.factories import fast_passwords
+from tests.unit.factories import fast_passwords, listing_of
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
 
@@ -135,19 +134,10 @@ def test_a_caller_caught_on_the_port_is_listed_by_the_decisions_process(
     assert "block_list" in {r["code"] for r in again.json()["reasons"]}
     writer = container.antifraud.calls._process_writer
     assert writer is not None and writer._sent == 26  # every decision, the listing one too
-    with container.db.reader() as session:
-        entry = session.scalar(select(NumberListEntry).where(NumberListEntry.number == caller))
-        audit = session.scalars(
-            select(AuditEntry).where(
-                AuditEntry.action == "block_list", AuditEntry.resource_id == caller
-            )
-        ).all()
-        decisions = session.scalars(
-            select(CallDecision.call_id).where(CallDecision.caller == caller)
-        ).all()
+    entry, audited, decisions = listing_of(container, caller)
     assert entry is not None and entry.added_by == "screening"
     assert entry.source.startswith("auto: fan_out_heavy")
-    assert [a.actor for a in audit] == ["screening"]
+    assert audited == ["screening"]
     assert sorted(decisions) == sorted([f"D{i}" for i in range(25)] + ["E"])
     assert container.audit.verify().ok
 
@@ -169,15 +159,9 @@ def test_a_batch_through_the_api_that_catches_a_caller_is_stored_by_the_process(
     assert answer.json()["results"][-1]["verdict"] == "block"
     writer = container.antifraud.calls._process_writer
     assert writer is not None and writer._sent == 25
-    with container.db.reader() as session:
-        entry = session.scalar(select(NumberListEntry).where(NumberListEntry.number == caller))
-        audited = session.scalars(
-            select(AuditEntry.actor).where(
-                AuditEntry.action == "block_list", AuditEntry.resource_id == caller
-            )
-        ).all()
+    entry, audited, _ = listing_of(container, caller)
     assert entry is not None and entry.added_by == "screening"
-    assert list(audited) == ["screening"]
+    assert audited == ["screening"]
 
 
 def _read_answers(sock: socket.socket, count: int) -> list[tuple[int, bytes]]:

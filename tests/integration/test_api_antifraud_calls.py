@@ -13,7 +13,7 @@ from sqlalchemy import select
 from kupol.antifraud.model import CallDecision, NumberListEntry
 from kupol.bootstrap import Container
 from kupol.core.audit.model import AuditEntry
-from tests.unit.factories import fast_passwords, login_as
+from tests.unit.factories import fast_passwords, listing_of, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
 PURPOSE = {"X-Purpose": "complaint 2026-4471 check"}
@@ -229,16 +229,7 @@ def test_a_batch_that_catches_a_caller_stores_its_decisions_and_the_listing(
     answer = api.post("/api/antifraud/calls/screen-batch", json={"calls": calls}, headers=switch)
     assert answer.status_code == 200, answer.text
     assert answer.json()["results"][-1]["verdict"] == "block"
-    with container.db.reader() as session:
-        entry = session.scalar(select(NumberListEntry).where(NumberListEntry.number == caller))
-        audited = session.scalars(
-            select(AuditEntry.actor).where(
-                AuditEntry.action == "block_list", AuditEntry.resource_id == caller
-            )
-        ).all()
-        decisions = session.scalars(
-            select(CallDecision.call_id).where(CallDecision.caller == caller)
-        ).all()
+    entry, audited, decisions = listing_of(container, caller)
     assert entry is not None and entry.added_by == "screening"
-    assert list(audited) == ["screening"]
+    assert audited == ["screening"]
     assert sorted(decisions) == sorted(c["call_id"] for c in calls)

@@ -36,3 +36,24 @@ def login_as(client: Any, container: Container, username: str, *roles: str) -> d
     headers = login(client, username, password)
     client.cookies.clear()
     return headers
+
+
+def listing_of(container: Container, number: str) -> tuple[Any, list[str], list[str]]:
+    """What is stored of ``number``'s block-list entry: the entry (or ``None``), the actors of
+    its audit records, and the call ids of the decisions on its calls."""
+    from sqlalchemy import select
+
+    from kupol.antifraud.model import CallDecision, NumberListEntry
+    from kupol.core.audit import AuditEntry
+
+    with container.db.reader() as session:
+        entry = session.scalar(select(NumberListEntry).where(NumberListEntry.number == number))
+        audited = session.scalars(
+            select(AuditEntry.actor).where(
+                AuditEntry.action == "block_list", AuditEntry.resource_id == number
+            )
+        ).all()
+        decisions = session.scalars(
+            select(CallDecision.call_id).where(CallDecision.caller == number)
+        ).all()
+    return entry, list(audited), list(decisions)

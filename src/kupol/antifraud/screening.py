@@ -173,21 +173,21 @@ class _Window(Generic[_T]):
     plain one scans past the slots its front deletions leave (93 µs a call on a cell with 50
     calls a second)."""
 
-    __slots__ = ("counts",)
+    __slots__ = ("last_seen",)
 
     def __init__(self) -> None:
-        self.counts: OrderedDict[_T, float] = OrderedDict()  # value -> last seen, oldest first
+        self.last_seen: OrderedDict[_T, float] = OrderedDict()  # oldest first
 
     def expire(self, since: float) -> None:
         """Forget the values not seen since ``since``."""
-        counts = self.counts
+        counts = self.last_seen
         while counts:
             if next(iter(counts.values())) >= since:
                 return
             counts.popitem(last=False)
 
     def add(self, at: float, value: _T) -> None:
-        counts = self.counts
+        counts = self.last_seen
         last = counts.get(value)
         if last is None:
             counts[value] = at
@@ -196,7 +196,7 @@ class _Window(Generic[_T]):
             counts.move_to_end(value)
 
     def distinct(self) -> int:
-        return len(self.counts)
+        return len(self.last_seen)
 
 
 class _Outcomes:
@@ -463,7 +463,7 @@ class CallScreen:
             near.expire(now - s.sequence_window)
             # The IMSIs within the gap: looked up one by one where the gap is the smaller
             # (a busy cell's hour holds thousands), else read off the window.
-            gap, seen_here = s.sequence_gap, near.counts
+            gap, seen_here = s.sequence_gap, near.last_seen
             if 2 * gap + 1 < len(seen_here):
                 candidates: Iterable[int] = range(imsi - gap, imsi + gap + 1)
                 neighbours = {i for i in candidates if i != imsi and i in seen_here}
