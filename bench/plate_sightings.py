@@ -73,6 +73,11 @@ CHUNK = 200_000
 STORE_BATCH = 500
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 ALPHABET = LETTERS + "0123456789"
+KNOWN_PLATES = (
+    "INSERT INTO known_plates (plate, first_seen_at, last_seen_at)"
+    " SELECT plate, min(seen_at), max(seen_at) FROM plate_sightings GROUP BY plate"
+)
+"""The directory of plates seen, as the store would have kept it for the rows loaded in bulk."""
 WHY = Justification(purpose="benchmark of plate search", case_number="BENCH-5")
 
 # Region code: (centre latitude, longitude, share of cameras and vehicles).
@@ -297,6 +302,7 @@ def load_sqlite(url: str, fleet: Fleet) -> None:
         conn.execute("COMMIT")
     for _, sql in indexes:
         conn.execute(sql)
+    conn.execute(KNOWN_PLATES)
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
 
@@ -379,7 +385,10 @@ def load_postgres(url: str, fleet: Fleet, *, loaded: bool = False) -> None:
             "SELECT setval(pg_get_serial_sequence('plate_sightings', 'id'), "
             "(SELECT max(id) FROM plate_sightings))"
         )
+        conn.execute("DELETE FROM known_plates")
+        conn.execute(KNOWN_PLATES)
         conn.execute("VACUUM ANALYZE plate_sightings")
+        conn.execute("VACUUM ANALYZE known_plates")
 
 
 def prepare(backend: str, fleet: Fleet, keep: bool) -> tuple[str, float | None]:

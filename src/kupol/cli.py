@@ -202,6 +202,7 @@ def db_history() -> None:
             f"{trimmed.table}: dropped {len(trimmed.partitions)} partitions"
             f"{' (' + ', '.join(trimmed.partitions) + ')' if trimmed.partitions else ''},"
             f" deleted {trimmed.rows:,} rows past the retention"
+            + (f" and {trimmed.companions:,} of its summaries" if trimmed.companions else "")
         )
     if not done.made and not done.trimmed:
         out.print("nothing due (no retention set, partitions already ahead)")

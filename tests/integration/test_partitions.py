@@ -42,7 +42,7 @@ def pg() -> Iterator[Engine]:
 @pytest.fixture
 def db(pg: Engine) -> Iterator[Engine]:
     with pg.begin() as conn:
-        conn.execute(text("TRUNCATE camera_events, plate_sightings, cameras CASCADE"))
+        conn.execute(text("TRUNCATE camera_events, plate_sightings, known_plates, cameras CASCADE"))
         _camera(conn)
     yield pg
 
@@ -200,6 +200,34 @@ def test_retention_drops_whole_partitions_and_old_default_rows(db: Engine) -> No
         names = {p.name for p in partitions(conn, "camera_events")}
     assert [t.year for t in left] == [2030, 2044]
     assert "camera_events_20300101" not in names and "camera_events_20300301" in names
+
+
+def test_retention_lets_go_of_the_plates_seen_only_before_the_partitions_it_keeps(
+    db: Engine,
+) -> None:
+    old = datetime(2030, 1, 10, tzinfo=UTC)
+    known = {  # plate: first and last seen, as the store keeps them (kupol.plates.model.KnownPlate)
+        "JANUARY": (datetime(2030, 1, 10, tzinfo=UTC), datetime(2030, 1, 20, tzinfo=UTC)),
+        "LONGAGO": (datetime(2001, 1, 1, tzinfo=UTC), datetime(2001, 1, 1, tzinfo=UTC)),
+        "EARLYFEB": (datetime(2030, 1, 2, tzinfo=UTC), datetime(2030, 2, 3, tzinfo=UTC)),
+        "MARCH": (datetime(2030, 3, 5, tzinfo=UTC), datetime(2030, 3, 5, tzinfo=UTC)),
+    }
+    with db.begin() as conn:
+        ensure(conn, SIGHTINGS, old, old + timedelta(days=70), Interval.MONTH)
+        for plate, (first, last) in known.items():
+            conn.execute(
+                text("INSERT INTO known_plates VALUES (:p, :f, :l)"),
+                {"p": plate, "f": first, "l": last},
+            )
+    with db.begin() as conn:
+        # Retention to 10 February: January goes, February is kept whole (it straddles the
+        # line), so a plate last seen on 3 February still has its sighting and stays listed.
+        trimmed = trim(conn, SIGHTINGS, datetime(2030, 2, 10, tzinfo=UTC))
+    assert "plate_sightings_20300101" in trimmed.partitions
+    assert trimmed.companions == 2
+    with db.connect() as conn:
+        left = {r[0] for r in conn.execute(text("SELECT plate FROM known_plates"))}
+    assert left == {"EARLYFEB", "MARCH"}
 
 
 def test_history_keeps_partitions_ahead_and_one_node_at_a_time(db: Engine) -> None:

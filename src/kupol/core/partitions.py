@@ -43,11 +43,20 @@ class TimePartitioned:
     """A unique key of the model that includes the time column on PostgreSQL (a partitioned
     table's unique keys must): the same guarantee for rows of one time, which duplicates of one
     message always are."""
+    companions: tuple[tuple[str, str], ...] = ()
+    """Tables that summarise this one, each with the column of the last time a row of this
+    table stood behind its row: the retention removes their rows whose last time is older
+    than anything kept here (the plates' directory of plates seen)."""
 
 
 PARTITIONED = (
     TimePartitioned("camera_events", "occurred_at"),
-    TimePartitioned("plate_sightings", "seen_at", unique=("message_id",)),
+    TimePartitioned(
+        "plate_sightings",
+        "seen_at",
+        unique=("message_id",),
+        companions=(("known_plates", "last_seen_at"),),
+    ),
 )
 
 
@@ -212,6 +221,8 @@ class Trimmed:
     rows: int = 0
     """Rows deleted one by one (SQLite, the default partition); dropped partitions' rows are
     not counted."""
+    companions: int = 0
+    """Rows of the companion tables (:attr:`TimePartitioned.companions`) deleted with them."""
 
 
 def trim(conn: Connection, spec: TimePartitioned, before: datetime) -> Trimmed:
@@ -220,6 +231,7 @@ def trim(conn: Connection, spec: TimePartitioned, before: datetime) -> Trimmed:
     table is not partitioned). A partition that straddles ``before`` is kept whole until it
     is all past it: rows outlive the retention by up to one interval."""
     out = Trimmed(table=spec.table)
+    kept_from = before  # nothing older is left once this pass is done
     if is_partitioned(conn, spec.table):
         for part in partitions(conn, spec.table):
             if part.default:
@@ -230,21 +242,32 @@ def trim(conn: Connection, spec: TimePartitioned, before: datetime) -> Trimmed:
             elif part.until is not None and part.until <= before:
                 conn.execute(text(f'DROP TABLE {SCHEMA}."{part.name}"'))
                 out.partitions.append(part.name)
-        return out
+            elif part.since is not None:
+                kept_from = min(kept_from, part.since)
+    else:
+        out.rows = _delete_before(conn, spec.table, spec.column, before)
+    for table, column in spec.companions:
+        out.companions += _delete_before(conn, table, column, kept_from)
+    return out
+
+
+def _delete_before(conn: Connection, table: str, column: str, before: datetime) -> int:
+    """Deletes ``table``'s rows whose ``column`` is before ``before``, in batches."""
+    rows = 0
     while True:
         deleted = conn.execute(
             text(
-                f"DELETE FROM {spec.table} WHERE rowid IN (SELECT rowid FROM {spec.table} "
-                f"WHERE {spec.column} < :before LIMIT {DELETE_BATCH})"
+                f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} "
+                f"WHERE {column} < :before LIMIT {DELETE_BATCH})"
                 if conn.dialect.name == "sqlite"
-                else f"DELETE FROM {spec.table} WHERE ctid IN (SELECT ctid FROM {spec.table} "
-                f"WHERE {spec.column} < :before LIMIT {DELETE_BATCH})"
+                else f"DELETE FROM {table} WHERE ctid IN (SELECT ctid FROM {table} "
+                f"WHERE {column} < :before LIMIT {DELETE_BATCH})"
             ).bindparams(bindparam("before", type_=UTCDateTime())),
             {"before": before},
         ).rowcount
-        out.rows += deleted
+        rows += deleted
         if deleted < DELETE_BATCH:
-            return out
+            return rows
 
 
 @dataclass
@@ -296,12 +319,14 @@ class History:
                 days = self.retention_days.get(spec.table)
                 if days is not None:
                     trimmed = trim(conn, spec, now - timedelta(days=days))
-                    if trimmed.partitions or trimmed.rows:
+                    if trimmed.partitions or trimmed.rows or trimmed.companions:
                         log.info(
-                            "retention: %s — dropped %d partitions, deleted %d rows",
+                            "retention: %s — dropped %d partitions, deleted %d rows"
+                            " (and %d rows of its summaries)",
                             spec.table,
                             len(trimmed.partitions),
                             trimmed.rows,
+                            trimmed.companions,
                         )
                     out.trimmed.append(trimmed)
         return out

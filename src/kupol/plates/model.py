@@ -14,9 +14,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    any_,
+    bindparam,
     func,
     literal_column,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute, Mapped, mapped_column
 
 from kupol.core.db import Base, UTCDateTime
@@ -68,7 +71,43 @@ def plate_tail(plate: InstrumentedAttribute[str] | ColumnElement[str]) -> Column
     return func.substr(plate, func.length(plate) - literal_column(str(TAIL - 1)))
 
 
+def one_of(
+    column: ColumnElement[str] | InstrumentedAttribute[str], values: list[str], dialect: str
+) -> ColumnElement[bool]:
+    """``column IN values``; on PostgreSQL as one array parameter, not a thousand: binding
+    1,296 parameters cost more than the 1,296 index lookups."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(String)))
+    return column.in_(values)
+
+
 Index("ix_plate_sightings_tail_seen", plate_tail(PlateSighting.plate), PlateSighting.seen_at)
+
+
+class KnownPlate(Base):
+    """Every plate ``plate_sightings`` holds, once, with the first and last time it was seen.
+
+    The plate searches over all history look here first: a wildcard or one-character-off
+    search's hundreds of candidate plates are looked up in this one small table (millions of
+    plates, not hundreds of millions of sightings in one index per partition), and only the
+    few that exist are then read from the sightings, within the times they were seen. A plate
+    never seen is answered without touching the sightings at all.
+
+    Kept by the store's one writer in the transaction that stores the sightings; a plate
+    stays here for as long as any of its sightings might (retention removes the entries last
+    seen before the oldest sighting kept). ``first_seen_at`` may be earlier than the oldest
+    sighting left after retention: it is only ever a lower bound.
+    """
+
+    __tablename__ = "known_plates"
+
+    plate: Mapped[str] = mapped_column(String(16), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+Index("ix_known_plates_tail", plate_tail(KnownPlate.plate))
+Index("ix_known_plates_last_seen", KnownPlate.last_seen_at)
 
 
 class Hotlist(Base):

@@ -18,12 +18,11 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, String, and_, any_, bindparam, select, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy import ColumnElement, Select, and_, select, text
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from kupol.cameras.model import Camera
 from kupol.core.audit import AuditLog, Justification
@@ -34,13 +33,16 @@ from kupol.core.errors import InvalidInputError, NotFoundError
 from kupol.faces.files import FaceFiles
 from kupol.plates.cloned import CloneSuspicion, Sighting, distance_km, implausible
 from kupol.plates.formats import normalise, wildcard, within_one
-from kupol.plates.model import TAIL, PlateSighting, plate_tail
+from kupol.plates.model import TAIL, KnownPlate, PlateSighting, one_of, plate_tail
 
 MAX_LIMIT = 1000
 PLATE_CHARACTERS = string.ascii_uppercase + string.digits
 """The characters of a stored plate (normalised, checked by kupol.plates.formats)."""
 MAX_EXPANSION = 36**2
 """At most this many exact plates stand for a pattern (two unknown characters)."""
+MAX_KNOWN = 1000
+"""At most this many plates seen are looked up one by one in the sightings; a pattern that
+matches more (``123*`` in a big city) reads the sightings as if there were no directory."""
 MIN_PREFIX = 3
 """Fixed first characters from which a plate-index range beats reading the newest rows."""
 
@@ -146,23 +148,30 @@ class PlateQueries:
             raise InvalidInputError(f"limit must be between 1 and {MAX_LIMIT}")
         wanted = normalise(filters.plate or "")
         check: Callable[[str], object] | None = None
-        conditions: list[ColumnElement[bool]] = []
+        plate: ColumnElement[bool] | None = None
         few = False  # the plate condition is a handful of index lookups (see _newest)
+        # The same plate condition on the directory of plates seen (KnownPlate), looked up
+        # first: see _known.
+        known: ColumnElement[bool] | None = None
+        dialect = self._db.dialect
         if filters.plate is not None:
             if not wanted.replace("?", "").replace("*", ""):
                 raise InvalidInputError("give at least one character of the plate")
             if filters.match == Match.EXACT:
-                conditions.append(PlateSighting.plate == wanted)
+                plate = PlateSighting.plate == wanted
+                known = KnownPlate.plate == wanted
             elif filters.match == Match.WILDCARD:
-                condition, few = _wildcard_clause(wanted, dialect=self._db.dialect)
-                conditions.append(condition)
-                pattern = wildcard(filters.plate)
-                check = pattern.match
+                plate, few = _wildcard_clause(wanted, PlateSighting.plate, dialect=dialect)
+                if few:
+                    known = _wildcard_clause(wanted, KnownPlate.plate, dialect=dialect)[0]
+                check = wildcard(filters.plate).match
             else:
                 plates = _one_off(wanted)
-                conditions.append(_one_of(PlateSighting.plate, plates, self._db.dialect))
+                plate = one_of(PlateSighting.plate, plates, dialect)
+                known = one_of(KnownPlate.plate, plates, dialect)
                 few = True
                 check = lambda plate: within_one(plate, wanted)  # noqa: E731
+        conditions: list[ColumnElement[bool]] = []
         if filters.camera_id:
             conditions.append(PlateSighting.camera_id == filters.camera_id)
         scope = CameraScope.of(actor)
@@ -172,13 +181,29 @@ class PlateQueries:
             conditions.append(PlateSighting.seen_at >= filters.since)
         if filters.until:
             conditions.append(PlateSighting.seen_at < filters.until)
-        query = _newest(conditions, few=few).limit(filters.limit)
+        rows: list[SightingView] = []
         with self._db.reader() as session:
-            if few and self._db.dialect == "postgresql":
+            seen = None if known is None else _known(session, known, filters)
+            if seen is not None:
+                # The plates that exist, within the times they were seen, instead of the
+                # pattern's hundreds of candidates in every partition's plate index.
+                plate = (
+                    PlateSighting.plate == seen.plates[0]
+                    if len(seen.plates) == 1
+                    else one_of(PlateSighting.plate, seen.plates, dialect)
+                )
+                conditions += [PlateSighting.seen_at >= seen.first,
+                               PlateSighting.seen_at <= seen.last]  # fmt: skip
+                few = len(seen.plates) > 1
+            if plate is not None:
+                conditions.insert(0, plate)
+            if few and dialect == "postgresql":
                 # Estimating hundreds of plates at thousands of rows, PostgreSQL would
                 # JIT-compile this plan: ~13 ms, where running it takes ~2 ms.
                 session.execute(text("SET LOCAL jit = off"))
-            rows = [_view(s, c) for s, c in session.execute(query)]
+            if seen is None or seen.plates:  # no plate seen matches: no sighting can
+                query = _newest(conditions, few=few).limit(filters.limit)
+                rows = [_view(s, c) for s, c in session.execute(query)]
         if check is not None:
             rows = [r for r in rows if check(r.plate)]
         self._audit.access(
@@ -259,6 +284,41 @@ class PlateQueries:
         return Route(plate=wanted, sightings=sightings, legs=legs, suspicions=suspicions)
 
 
+NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """The plates of the directory that a search's plate condition matches, and the span of
+    time their sightings lie in."""
+
+    plates: list[str]
+    first: datetime
+    last: datetime
+
+
+def _known(session: Session, condition: ColumnElement[bool], filters: PlateFilter) -> _Seen | None:
+    """The plates seen that meet ``condition`` (and were seen within the filters' times);
+    None when more than :data:`MAX_KNOWN` do — the sightings are then searched as before."""
+    query = select(KnownPlate.plate, KnownPlate.first_seen_at, KnownPlate.last_seen_at).where(
+        condition
+    )
+    if filters.since:
+        query = query.where(KnownPlate.last_seen_at >= filters.since)
+    if filters.until:
+        query = query.where(KnownPlate.first_seen_at < filters.until)
+    rows = session.execute(query.limit(MAX_KNOWN + 1)).all()
+    if len(rows) > MAX_KNOWN:
+        return None
+    if not rows:
+        return _Seen(plates=[], first=NEVER, last=NEVER)
+    return _Seen(
+        plates=[plate for plate, _, _ in rows],
+        first=min(first for _, first, _ in rows),
+        last=max(last for _, _, last in rows),
+    )
+
+
 def _joined() -> Select[PlateSighting, Camera]:
     return select(PlateSighting, Camera).join(Camera, Camera.id == PlateSighting.camera_id)
 
@@ -335,7 +395,9 @@ def _one_off(plate: str) -> list[str]:
     return sorted(p for p in plates if p)
 
 
-def _wildcard_clause(pattern: str, *, dialect: str) -> tuple[ColumnElement[bool], bool]:
+def _wildcard_clause(
+    pattern: str, column: InstrumentedAttribute[str], *, dialect: str
+) -> tuple[ColumnElement[bool], bool]:
     """Where a normalised wildcard pattern (``?`` one character, ``*`` any run) can match,
     in a form the indexes answer without reading every sighting, and whether it is that form:
 
@@ -350,29 +412,19 @@ def _wildcard_clause(pattern: str, *, dialect: str) -> tuple[ColumnElement[bool]
     collations order them.
     """
     like = pattern.replace("%", "").replace("_", "").replace("?", "_").replace("*", "%")
-    match = PlateSighting.plate.like(like)
+    match = column.like(like)
     if "*" not in pattern and len(PLATE_CHARACTERS) ** pattern.count("?") <= MAX_EXPANSION:
-        return _one_of(PlateSighting.plate, _expand(pattern), dialect), True
+        return one_of(column, _expand(pattern), dialect), True
     prefix = re.split(r"[?*]", pattern, maxsplit=1)[0]
     if len(prefix) >= MIN_PREFIX:
         after = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        return and_(PlateSighting.plate >= prefix, PlateSighting.plate < after, match), True
+        return and_(column >= prefix, column < after, match), True
     tail = pattern.rsplit("*", 1)[-1]
     last = tail[-TAIL:]
     if len(tail) >= TAIL and len(PLATE_CHARACTERS) ** last.count("?") <= MAX_EXPANSION:
-        tails = _one_of(plate_tail(PlateSighting.plate), _expand(last), dialect)
+        tails = one_of(plate_tail(column), _expand(last), dialect)
         return and_(tails, match), True
     return match, False
-
-
-def _one_of(
-    column: ColumnElement[str] | InstrumentedAttribute[str], values: list[str], dialect: str
-) -> ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL as one array parameter, not a thousand: binding
-    1,296 parameters cost more than the 1,296 index lookups."""
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(String)))
-    return column.in_(values)
 
 
 def _expand(pattern: str) -> list[str]:

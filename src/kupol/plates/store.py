@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, aliased
 
 from kupol.cameras.model import Camera
@@ -20,7 +21,7 @@ from kupol.plates.cloned import Sighting, implausible
 from kupol.plates.formats import PlateKind, parse_plate
 from kupol.plates.hotlists import HotlistMatcher
 from kupol.plates.messages import PlateObserved
-from kupol.plates.model import PlateSighting
+from kupol.plates.model import KnownPlate, PlateSighting, one_of
 
 log = logging.getLogger(__name__)
 HOTLIST_HIT = "plate_hotlist_hit"
@@ -106,6 +107,7 @@ class PlateStore:
         with self._db.unit_of_work() as session:
             added = _store_new(session, list(sightings.values()))
             events = self._alerts(session, added)
+            _remember(session, added)
             self._outbox.add(session, events)
         return StoreStats(
             stored=len(added),
@@ -210,11 +212,25 @@ _COLUMNS = (
 # 1.7 ms each to convert) and made ORM objects of the rows.
 _PG_PREVIOUS = (
     "SELECT n.id, p.id, p.camera_id, p.plate, p.seen_at, p.confidence "
-    "FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[]) AS n(id, plate, seen_at) "
+    "FROM unnest(%s::bigint[], %s::varchar[], %s::timestamptz[], %s::timestamptz[]) "
+    "AS n(id, plate, seen_at, since) "
     "CROSS JOIN LATERAL (SELECT e.id, e.camera_id, e.plate, e.seen_at, e.confidence "
-    "FROM plate_sightings e WHERE e.plate = n.plate AND (e.seen_at < n.seen_at "
-    "OR (e.seen_at = n.seen_at AND e.id < n.id)) "
+    "FROM plate_sightings e WHERE e.plate = n.plate AND e.seen_at >= n.since "
+    "AND (e.seen_at < n.seen_at OR (e.seen_at = n.seen_at AND e.id < n.id)) "
     "ORDER BY e.seen_at DESC, e.id DESC LIMIT 1) p"
+)
+
+# PostgreSQL: the batch's plates into the directory of plates seen (kupol.plates.model.
+# KnownPlate), one row per plate in plate order (two stores' batches lock shared plates in the
+# same order: no deadlock), a row left alone where its times already cover the batch's.
+_PG_REMEMBER = (
+    "INSERT INTO known_plates (plate, first_seen_at, last_seen_at) "
+    "SELECT * FROM unnest(%s::varchar[], %s::timestamptz[], %s::timestamptz[]) "
+    "ON CONFLICT (plate) DO UPDATE SET "
+    "first_seen_at = least(known_plates.first_seen_at, excluded.first_seen_at), "
+    "last_seen_at = greatest(known_plates.last_seen_at, excluded.last_seen_at) "
+    "WHERE excluded.first_seen_at < known_plates.first_seen_at "
+    "OR excluded.last_seen_at > known_plates.last_seen_at"
 )
 
 
@@ -285,8 +301,66 @@ def _store_new(session: Session, sightings: list[Read]) -> list[Read]:
     return fresh
 
 
+def _seen_since(session: Session, sightings: Sequence[Read]) -> dict[str, datetime]:
+    """For each plate of the batch that may have been seen before one of its sightings: the
+    earliest time that earlier sighting can be (from the directory of plates seen, read before
+    the batch is added to it, and the batch itself). A plate in neither — most reads of a big
+    city, and all of a first sighting — has no previous sighting to look for."""
+    first: dict[str, datetime] = {}
+    repeated: set[str] = set()
+    for s in sightings:
+        if s.plate in first:
+            repeated.add(s.plate)
+            first[s.plate] = min(first[s.plate], s.seen_at)
+        else:
+            first[s.plate] = s.seen_at
+    dialect = session.connection().dialect.name
+    rows = session.execute(
+        select(KnownPlate.plate, KnownPlate.first_seen_at).where(
+            one_of(KnownPlate.plate, sorted(first), dialect)
+        )
+    )
+    since = {plate: min(at, first[plate]) for plate, at in rows}
+    since.update((plate, first[plate]) for plate in repeated if plate not in since)
+    return since
+
+
+def _remember(session: Session, sightings: Sequence[Read]) -> None:
+    """Adds the stored sightings' plates to the directory of plates seen, or widens their
+    first and last times."""
+    if not sightings:
+        return
+    span: dict[str, tuple[datetime, datetime]] = {}
+    for s in sightings:
+        first, last = span.get(s.plate, (s.seen_at, s.seen_at))
+        span[s.plate] = (min(first, s.seen_at), max(last, s.seen_at))
+    plates = sorted(span)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            _PG_REMEMBER,
+            (plates, [span[p][0] for p in plates], [span[p][1] for p in plates]),
+        )
+        return
+    upsert = sqlite.insert(KnownPlate)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[KnownPlate.plate],
+            set_={
+                "first_seen_at": func.min(KnownPlate.first_seen_at, upsert.excluded.first_seen_at),
+                "last_seen_at": func.max(KnownPlate.last_seen_at, upsert.excluded.last_seen_at),
+            },
+        ),
+        [{"plate": p, "first_seen_at": span[p][0], "last_seen_at": span[p][1]} for p in plates],
+    )
+
+
 def _previous(session: Session, sightings: Sequence[Read]) -> dict[int, Seen]:
     """Each sighting's previous one of the same plate, by the sighting's id (none: absent)."""
+    since = _seen_since(session, sightings)
+    sightings = [s for s in sightings if s.plate in since]
+    if not sightings:
+        return {}
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         result = connection.exec_driver_sql(
@@ -295,6 +369,7 @@ def _previous(session: Session, sightings: Sequence[Read]) -> dict[int, Seen]:
                 [s.id for s in sightings],
                 [s.plate for s in sightings],
                 [s.seen_at for s in sightings],
+                [since[s.plate] for s in sightings],
             ),
         )
         return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from kupol.bootstrap import Container
 from kupol.cameras.schemas import CameraCreate
@@ -13,7 +13,7 @@ from kupol.core.audit import Justification
 from kupol.core.auth.service import SYSTEM
 from kupol.plates.formats import wildcard, within_one
 from kupol.plates.messages import PlateObserved
-from kupol.plates.model import PlateSighting
+from kupol.plates.model import KnownPlate, PlateSighting
 from kupol.plates.queries import Match, PlateFilter, _newest, _one_off, _wildcard_clause
 from tests.conftest import add_user
 
@@ -100,7 +100,7 @@ def test_one_character_off_is_a_few_hundred_exact_plates() -> None:
     ],
 )
 def test_sqlite_answers_wildcards_from_an_index(sqlite_url: str, pattern: str, index: str) -> None:
-    condition, few = _wildcard_clause(pattern, dialect="sqlite")
+    condition, few = _wildcard_clause(pattern, PlateSighting.plate, dialect="sqlite")
     query = _newest([condition], few=few).limit(100)
     engine = create_engine(sqlite_url)
     compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
@@ -109,3 +109,27 @@ def test_sqlite_answers_wildcards_from_an_index(sqlite_url: str, pattern: str, i
     engine.dispose()
     assert index in plan, plan
     assert f"SCAN {PlateSighting.__tablename__}" not in plan.replace(" USING", "|"), plan
+
+
+@pytest.mark.parametrize(
+    ("pattern", "index"),
+    [
+        ("12?AB?02", "sqlite_autoindex_known_plates_1"),
+        ("123AB*", "sqlite_autoindex_known_plates_1"),
+        ("*ABC02", "ix_known_plates_tail"),
+        ("???ABC02", "ix_known_plates_tail"),
+    ],
+)
+def test_sqlite_answers_wildcards_from_the_directory_of_plates_by_its_indexes(
+    sqlite_url: str, pattern: str, index: str
+) -> None:
+    condition, few = _wildcard_clause(pattern, KnownPlate.plate, dialect="sqlite")
+    assert few
+    query = select(KnownPlate.plate).where(condition)
+    engine = create_engine(sqlite_url)
+    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    engine.dispose()
+    assert index in plan, plan
+    assert "SCAN known_plates" not in plan.replace(" USING", "|"), plan

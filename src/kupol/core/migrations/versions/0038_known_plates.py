@@ -1,0 +1,45 @@
+"""plates: every plate seen, once, with its first and last sighting (the plate searches'
+directory)
+
+Revision ID: 0038
+Revises: 0037
+
+Filled from the sightings already stored: one pass over ``plate_sightings`` grouped by plate
+(on PostgreSQL at 100 million sightings a few minutes; the table is only read meanwhile).
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0038"
+down_revision: str | None = "0037"
+branch_labels: Sequence[str] | None = None
+depends_on: Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "known_plates",
+        sa.Column("plate", sa.String(length=16), nullable=False),
+        sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("plate", name=op.f("pk_known_plates")),
+    )
+    op.execute(
+        "INSERT INTO known_plates (plate, first_seen_at, last_seen_at)"
+        " SELECT plate, min(seen_at), max(seen_at) FROM plate_sightings GROUP BY plate"
+    )
+    # The expression is kupol.plates.model.plate_tail's, character for character: SQLite
+    # uses an expression index only for the same expression.
+    op.create_index(
+        "ix_known_plates_tail", "known_plates", [sa.text("substr(plate, length(plate) - 4)")]
+    )
+    op.create_index("ix_known_plates_last_seen", "known_plates", ["last_seen_at"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_known_plates_last_seen", table_name="known_plates")
+    op.drop_index("ix_known_plates_tail", table_name="known_plates")
+    op.drop_table("known_plates")
