@@ -301,27 +301,38 @@ def _store_new(session: Session, sightings: list[Read]) -> list[Read]:
     return fresh
 
 
-def _seen_since(session: Session, sightings: Sequence[Read]) -> dict[str, datetime]:
-    """For each plate of the batch that may have been seen before one of its sightings: the
-    earliest time that earlier sighting can be (from the directory of plates seen, read before
-    the batch is added to it, and the batch itself). A plate in neither — most reads of a big
-    city, and all of a first sighting — has no previous sighting to look for."""
-    first: dict[str, datetime] = {}
-    repeated: set[str] = set()
-    for s in sightings:
-        if s.plate in first:
-            repeated.add(s.plate)
-            first[s.plate] = min(first[s.plate], s.seen_at)
-        else:
-            first[s.plate] = s.seen_at
+def _seen_since(session: Session, sightings: Sequence[Read]) -> dict[int, datetime]:
+    """For each new sighting (by id) that may have an earlier one of its plate: a time that
+    earlier sighting is no older than.
+
+    From the directory of plates seen, read before the batch is added to it: a sighting later
+    than its plate's last one has that one before it (the common case: the look-up then opens
+    only the partition of that time, not every month's); an older one has its plate's first
+    sighting as the bound. And from the batch itself: a sighting of the same plate just before
+    in time. A plate in neither — a first sighting — has nothing before it to look for.
+    """
     dialect = session.connection().dialect.name
-    rows = session.execute(
-        select(KnownPlate.plate, KnownPlate.first_seen_at).where(
-            one_of(KnownPlate.plate, sorted(first), dialect)
+    known = {
+        plate: (first, last)
+        for plate, first, last in session.execute(
+            select(KnownPlate.plate, KnownPlate.first_seen_at, KnownPlate.last_seen_at).where(
+                one_of(KnownPlate.plate, sorted({s.plate for s in sightings}), dialect)
+            )
         )
-    )
-    since = {plate: min(at, first[plate]) for plate, at in rows}
-    since.update((plate, first[plate]) for plate in repeated if plate not in since)
+    }
+    since: dict[int, datetime] = {}
+    batch_before: dict[str, datetime] = {}
+    for s in sorted(sightings, key=lambda s: (s.seen_at, s.id)):
+        bounds = []
+        if s.plate in known:
+            first, last = known[s.plate]
+            if first <= s.seen_at:
+                bounds.append(last if last <= s.seen_at else first)
+        if s.plate in batch_before:
+            bounds.append(batch_before[s.plate])
+        if bounds:
+            since[s.id] = max(bounds)
+        batch_before[s.plate] = s.seen_at
     return since
 
 
@@ -358,7 +369,7 @@ def _remember(session: Session, sightings: Sequence[Read]) -> None:
 def _previous(session: Session, sightings: Sequence[Read]) -> dict[int, Seen]:
     """Each sighting's previous one of the same plate, by the sighting's id (none: absent)."""
     since = _seen_since(session, sightings)
-    sightings = [s for s in sightings if s.plate in since]
+    sightings = [s for s in sightings if s.id in since]
     if not sightings:
         return {}
     connection = session.connection()
@@ -369,7 +380,7 @@ def _previous(session: Session, sightings: Sequence[Read]) -> dict[int, Seen]:
                 [s.id for s in sightings],
                 [s.plate for s in sightings],
                 [s.seen_at for s in sightings],
-                [since[s.plate] for s in sightings],
+                [since[s.id] for s in sightings],
             ),
         )
         return {

@@ -233,3 +233,38 @@ def test_the_migration_fills_the_directory_from_the_sightings_already_stored(
         ("123ABC02", "2026-01-05 08:00:00.000000", "2026-03-01 10:00:00.000000"),
         ("777KKK17", "2026-02-02 00:00:00.000000", "2026-02-02 00:00:00.000000"),
     ]
+
+
+def test_a_plate_seen_more_often_than_the_limit_gives_its_newest_sightings(
+    container: Container,
+) -> None:
+    for camera in ("ast-1", "ast-2"):
+        container.cameras.register(
+            camera=CameraCreate(id=camera, name=camera, latitude=51.13, longitude=71.43),
+            actor=SYSTEM,
+        )
+    reads = [  # 123ABC02 30 times, alternating cameras; 123ABD02 (one off) in between
+        PlateObserved(
+            camera_id=("ast-1", "ast-2")[h % 2], plate=plate, seen_at=T + timedelta(hours=h),
+            confidence=0.9,
+        )
+        for h in range(30)
+        for plate in (["123ABC02", "123ABD02"] if h % 7 == 0 else ["123ABC02"])
+    ]  # fmt: skip
+    container.plate_store.record(reads)
+    officer = add_user(container, "officer", "traffic_officer")[0]
+
+    def hours(plate: str, match: Match, limit: int, camera: str | None = None) -> list[float]:
+        found = container.plates.search(
+            filters=PlateFilter(plate=plate, match=match, limit=limit, camera_id=camera),
+            actor=officer,
+            why=WHY,
+        )
+        return [(v.seen_at - T).total_seconds() / 3600 for v in found]
+
+    assert hours("123ABC02", Match.EXACT, 5) == [29, 28, 27, 26, 25]
+    assert hours("123ABC02", Match.EXACT, 30) == list(range(29, -1, -1))
+    assert hours("123ABC02", Match.EXACT, 31) == list(range(29, -1, -1))
+    assert hours("123ABC02", Match.FUZZY, 4) == [29, 28, 28, 27]  # 28: both plates
+    assert hours("123ABC02", Match.EXACT, 3, camera="ast-1") == [28, 26, 24]
+    assert hours("123AB?02", Match.WILDCARD, 2) == [29, 28]

@@ -318,3 +318,19 @@ def test_a_sightings_evidence_crop_opens_for_field_roles_with_a_purpose_and_is_a
             action="view", resource_type="plate_sighting", resource_id=str(with_crop["id"])
         )
         assert views.count() == 1
+
+
+def test_a_late_read_between_a_plates_first_and_last_sightings_is_checked_against_its_own_previous(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, _ = plates
+    assert store.record([read("321CBA03", "ast-1", 0)]).events == ()
+    assert store.record([read("321CBA03", "ast-1", 300)]).events == ()
+    # Arriving late: 20 minutes after the first sighting, long before the last one.
+    [late] = store.record([read("321CBA03", "kar-1", 20)]).events
+    assert (late.payload["from_camera"], late.payload["minutes"]) == ("ast-1", 20.0)
+    # In order: the last sighting (ast-1 at 300) is the one before.
+    [soon] = store.record([read("321CBA03", "kar-1", 310)]).events
+    assert (soon.payload["from_camera"], soon.payload["minutes"]) == ("ast-1", 10.0)
+    # Before every sighting of the plate: nothing to compare with.
+    assert store.record([read("321CBA03", "kar-1", -50)]).events == ()
