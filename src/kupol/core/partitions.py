@@ -231,9 +231,25 @@ def trim(conn: Connection, spec: TimePartitioned, before: datetime) -> Trimmed:
     table is not partitioned). A partition that straddles ``before`` is kept whole until it
     is all past it: rows outlive the retention by up to one interval."""
     out = Trimmed(table=spec.table)
-    kept_from = before  # nothing older is left once this pass is done
-    if is_partitioned(conn, spec.table):
-        for part in partitions(conn, spec.table):
+    partitioned = is_partitioned(conn, spec.table)
+    parts = partitions(conn, spec.table) if partitioned else []
+    # Nothing older than this is left once this pass is done: its companions' rows last seen
+    # before it go first, before the partitions are dropped (a DROP locks the whole table
+    # until commit, and the companions' delete reads their whole table), and before the
+    # default partition's delete (so that a late row stored meanwhile keeps its companion).
+    kept_from = min(
+        [before] + [p.since for p in parts if p.since is not None and p.until is not None
+                    and p.until > before]
+    )  # fmt: skip
+    for table, column in spec.companions:  # one statement: they are not indexed by time
+        out.companions += conn.execute(
+            text(f"DELETE FROM {table} WHERE {column} < :before").bindparams(
+                bindparam("before", type_=UTCDateTime())
+            ),
+            {"before": kept_from},
+        ).rowcount
+    if partitioned:
+        for part in parts:
             if part.default:
                 out.rows += conn.execute(
                     text(f'DELETE FROM {SCHEMA}."{part.name}" WHERE {spec.column} < :before'),
@@ -242,17 +258,8 @@ def trim(conn: Connection, spec: TimePartitioned, before: datetime) -> Trimmed:
             elif part.until is not None and part.until <= before:
                 conn.execute(text(f'DROP TABLE {SCHEMA}."{part.name}"'))
                 out.partitions.append(part.name)
-            elif part.since is not None:
-                kept_from = min(kept_from, part.since)
     else:
         out.rows = _delete_before(conn, spec.table, spec.column, before)
-    for table, column in spec.companions:  # one statement: they are not indexed by time
-        out.companions += conn.execute(
-            text(f"DELETE FROM {table} WHERE {column} < :before").bindparams(
-                bindparam("before", type_=UTCDateTime())
-            ),
-            {"before": kept_from},
-        ).rowcount
     return out
 
 

@@ -185,6 +185,8 @@ class PlateQueries:
             conditions.append(PlateSighting.seen_at < filters.until)
         rows: list[SightingView] = []
         with self._db.reader() as session:
+            if dialect == "postgresql":  # the directory and the sightings as of one moment
+                session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
             seen = None if known is None else _known(session, known, filters)
             if seen is not None:
                 # The plates that exist, within the times they were seen, instead of the
@@ -337,12 +339,16 @@ def _newer_than_the_last_wanted(
     pages per partition, and with the bound the search reads only the rows it returns, from
     only the partitions they are in.
     """
-    newest = session.execute(
+    # The times first, then ordered (as _newest does for many plates): asked for the newest of
+    # many plates directly, PostgreSQL may walk the whole time index backwards instead.
+    times = (
         select(PlateSighting.seen_at)
         .where(*conditions)
-        .order_by(PlateSighting.seen_at.desc())
-        .offset(limit - 1)
-        .limit(1)
+        .cte("times")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    newest = session.execute(
+        select(times.c.seen_at).order_by(times.c.seen_at.desc()).offset(limit - 1).limit(1)
     ).scalar()
     return [] if newest is None else [PlateSighting.seen_at >= newest]
 

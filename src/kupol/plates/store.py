@@ -327,7 +327,9 @@ def _seen_since(session: Session, sightings: Sequence[Read]) -> dict[int, dateti
         if s.plate in known:
             first, last = known[s.plate]
             if first <= s.seen_at:
-                bounds.append(last if last <= s.seen_at else first)
+                # At the very time of the last one, it may not be the one before: ids are
+                # drawn before commit, so a concurrent store's may be larger.
+                bounds.append(last if last < s.seen_at else first)
         if s.plate in batch_before:
             bounds.append(batch_before[s.plate])
         if bounds:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from kupol.bootstrap import Container
 from kupol.cameras.schemas import CameraCreate
@@ -334,3 +335,29 @@ def test_a_late_read_between_a_plates_first_and_last_sightings_is_checked_agains
     assert (soon.payload["from_camera"], soon.payload["minutes"]) == ("ast-1", 10.0)
     # Before every sighting of the plate: nothing to compare with.
     assert store.record([read("321CBA03", "kar-1", -50)]).events == ()
+
+
+def test_a_read_at_the_time_of_a_plates_last_sighting_but_with_a_smaller_id_looks_further_back(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    """Ids are drawn before commit: a concurrent store's sighting at the same time may have the
+    larger id, and so come after this one; the one before is then older still."""
+    store, _ = plates
+    store.record([read("654FED06", "ast-1", 0)])
+    store.record([read("654FED06", "ast-2", 10)])
+    with container.db.unit_of_work() as session:  # as if stored by a store that drew id 1000
+        session.execute(
+            text("UPDATE plate_sightings SET id = 1000 WHERE plate = :p AND camera_id = 'ast-2'"),
+            {"p": "654FED06"},
+        )
+    [event] = store.record([read("654FED06", "kar-1", 10)]).events
+    with container.db.reader() as session:
+        stored = session.execute(
+            text("SELECT id, camera_id FROM plate_sightings WHERE plate = '654FED06'")
+        ).all()
+    new_id = next(key for key, camera in stored if camera == "kar-1")
+    # PostgreSQL's sequence gives it a smaller id than 1000, so it comes first at that time and
+    # Astana 10 minutes earlier is the one before; SQLite draws the next id past the largest.
+    expected = ("ast-1", 10.0) if new_id < 1000 else ("ast-2", 0.0)
+    assert (event.payload["from_camera"], event.payload["minutes"]) == expected
+    assert container.db.dialect == "sqlite" or new_id < 1000
