@@ -25,6 +25,7 @@ from kupol.core.partitions import (
     trim,
 )
 from tests.conftest import fresh_postgres
+from tests.unit.factories import add_sqlite_camera
 
 EVENTS, SIGHTINGS = PARTITIONED
 NOW = datetime(2026, 12, 6, 10, 30, tzinfo=UTC)
@@ -251,13 +252,7 @@ def test_sqlite_retention_deletes_in_batches(
     monkeypatch.setattr(module, "DELETE_BATCH", 7)
     engine = create_engine(sqlite_url)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO cameras (id, name, kind, latitude, longitude, zones, analytics,"
-                " enabled, created_at, updated_at) VALUES ('cam-1', 'c', 'fixed', 0, 0, '[]',"
-                " '{}', 1, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')"
-            )
-        )
+        add_sqlite_camera(conn)
     from kupol.events.model import CameraEvent
 
     with engine.begin() as conn:

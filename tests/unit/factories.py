@@ -57,3 +57,18 @@ def listing_of(container: Container, number: str) -> tuple[Any, list[str], list[
             select(CallDecision.call_id).where(CallDecision.caller == number)
         ).all()
     return entry, list(audited), list(decisions)
+
+
+def add_sqlite_camera(conn: Any, camera_id: str = "cam-1") -> None:
+    """A camera row written in SQL on a SQLite connection, for tests that work on a migrated
+    file below the services (migrations, retention)."""
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            "INSERT INTO cameras (id, name, kind, latitude, longitude, zones, analytics,"
+            " enabled, created_at, updated_at) VALUES (:id, 'c', 'fixed', 0, 0, '[]',"
+            " '{}', 1, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')"
+        ),
+        {"id": camera_id},
+    )

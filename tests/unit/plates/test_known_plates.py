@@ -24,6 +24,7 @@ from kupol.plates.messages import PlateObserved
 from kupol.plates.model import KnownPlate
 from kupol.plates.queries import Match, PlateFilter
 from tests.conftest import add_user
+from tests.unit.factories import add_sqlite_camera
 
 T = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 WHY = Justification(purpose="stolen car report 2026-55")
@@ -212,13 +213,7 @@ def test_the_migration_fills_the_directory_from_the_sightings_already_stored(
 
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO cameras (id, name, kind, latitude, longitude, zones, analytics,"
-                " enabled, created_at, updated_at) VALUES ('cam-1', 'c', 'fixed', 0, 0, '[]',"
-                " '{}', 1, '2026-01-01 00:00:00.000000', '2026-01-01 00:00:00.000000')"
-            )
-        )
+        add_sqlite_camera(conn)
         for i, (plate, at) in enumerate(
             [("123ABC02", "2026-03-01 10:00:00.000000"), ("123ABC02", "2026-01-05 08:00:00.000000"),
              ("777KKK17", "2026-02-02 00:00:00.000000")]

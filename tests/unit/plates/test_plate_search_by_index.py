@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -90,6 +91,16 @@ def test_one_character_off_is_a_few_hundred_exact_plates() -> None:
     assert all(within_one(p, "123ABC02") for p in neighbours)
 
 
+def sqlite_plan(url: str, query: Any) -> str:
+    """SQLite's plan for ``query`` (EXPLAIN QUERY PLAN), its lines joined."""
+    engine = create_engine(url)
+    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
+    with engine.connect() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    engine.dispose()
+    return plan
+
+
 @pytest.mark.parametrize(
     ("pattern", "index"),
     [
@@ -101,12 +112,7 @@ def test_one_character_off_is_a_few_hundred_exact_plates() -> None:
 )
 def test_sqlite_answers_wildcards_from_an_index(sqlite_url: str, pattern: str, index: str) -> None:
     condition, few = _wildcard_clause(pattern, PlateSighting.plate, dialect="sqlite")
-    query = _newest([condition], few=few).limit(100)
-    engine = create_engine(sqlite_url)
-    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
-    with engine.connect() as conn:
-        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
-    engine.dispose()
+    plan = sqlite_plan(sqlite_url, _newest([condition], few=few).limit(100))
     assert index in plan, plan
     assert f"SCAN {PlateSighting.__tablename__}" not in plan.replace(" USING", "|"), plan
 
@@ -125,11 +131,6 @@ def test_sqlite_answers_wildcards_from_the_directory_of_plates_by_its_indexes(
 ) -> None:
     condition, few = _wildcard_clause(pattern, KnownPlate.plate, dialect="sqlite")
     assert few
-    query = select(KnownPlate.plate).where(condition)
-    engine = create_engine(sqlite_url)
-    compiled = query.compile(engine, compile_kwargs={"literal_binds": True})
-    with engine.connect() as conn:
-        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
-    engine.dispose()
+    plan = sqlite_plan(sqlite_url, select(KnownPlate.plate).where(condition))
     assert index in plan, plan
     assert "SCAN known_plates" not in plan.replace(" USING", "|"), plan
