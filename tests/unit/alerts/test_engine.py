@@ -111,7 +111,12 @@ def test_events_of_one_batch_are_grouped_too(setup: Container, operator: Princip
 
     assert [c.change for c in changes] == ["raised", "repeated", "repeated"]
     assert [c.event_count for c in changes] == [1, 2, 3]
-    assert len(alerts(setup, operator)) == 1
+    (alert,) = alerts(setup, operator)
+    assert (alert.id, alert.event_count) == (changes[0].alert_id, 3)
+    assert alert.last_event_at == T0 + timedelta(seconds=20)
+    with setup.db.reader() as session:
+        linked = session.scalars(select(AlertEvent.alert_id)).all()
+    assert linked == [alert.id] * 3
 
 
 def test_each_camera_gets_its_own_alert(setup: Container, operator: Principal) -> None:
@@ -161,9 +166,18 @@ def test_a_rule_without_cooldown_raises_an_alert_per_event(
     container.cameras.register(camera=CameraCreate(**demo_camera("cam-a")), actor=admin)
     container.alerts.create_rule(rule=AlertRuleCreate(name="every", cooldown_s=0), actor=operator)
 
-    changes = record(container, observed(0), observed(1))
+    events = [observed(0), observed(1), observed(2)]
+    changes = record(container, *events)
 
-    assert [c.change for c in changes] == ["raised", "raised"]
+    assert [c.change for c in changes] == ["raised", "raised", "raised"]
+    # each notice names its own stored alert, the one its event raised
+    stored = {a.id: a for a in alerts(container, operator)}
+    assert len(stored) == 3 and {c.alert_id for c in changes} == set(stored)
+    assert [stored[c.alert_id].first_event_id for c in changes] == [e.id for e in events]
+    assert [stored[c.alert_id].raised_at for c in changes] == [e.occurred_at for e in events]
+    with container.db.reader() as session:
+        links = set(session.execute(select(AlertEvent.alert_id, AlertEvent.event_id)).tuples())
+    assert links == {(c.alert_id, e.id) for c, e in zip(changes, events, strict=True)}
 
 
 def test_a_disabled_rule_raises_nothing_until_enabled_again(
