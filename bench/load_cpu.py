@@ -1,10 +1,13 @@
-"""Where a load run's CPU went: the nodes, the publishers, this run's PostgreSQL backends and the
-NATS server, read from /proc (Linux) at the start and at the end of the run."""
+"""Where a load run's CPU went: the nodes, the publishers, PostgreSQL and the NATS server, read
+from /proc (Linux) at the start and at the end of the run, and every second in between for the
+groups whose processes come and go (a server's backends and autovacuum workers: one that ends
+before the run does keeps the CPU it was last seen with), with what PostgreSQL did in the
+background meanwhile (autovacuum passes, checkpoints)."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from sqlalchemy import text
@@ -49,25 +52,80 @@ def backends(db: Database) -> list[int]:
         )
 
 
+_CHECKPOINTS = "SELECT checkpoints_timed, checkpoints_req, buffers_checkpoint FROM pg_stat_bgwriter"
+
+
+def background(db: Database) -> dict[str, int]:
+    """PostgreSQL's background work so far: autovacuum and autoanalyze passes over this
+    database's tables, checkpoints (timed and requested) and the buffers they wrote."""
+    with db.reader() as session:
+        vacuums, analyzes = session.execute(
+            text(
+                "SELECT coalesce(sum(autovacuum_count), 0), coalesce(sum(autoanalyze_count), 0) "
+                "FROM pg_stat_user_tables"
+            )
+        ).one()
+        timed, requested, written = session.execute(text(_CHECKPOINTS)).one()
+    return {
+        "autovacuum passes": int(vacuums),
+        "autoanalyze passes": int(analyzes),
+        "checkpoints": int(timed) + int(requested),
+        "checkpoint buffers": int(written),
+    }
+
+
+def background_line(before: dict[str, int], after: dict[str, int]) -> str:
+    return "  PostgreSQL in the background over the run: " + ", ".join(
+        f"{name} {after[name] - before[name]:,}" for name in before
+    )
+
+
 class CpuMeter:
-    """CPU seconds per group of processes between :meth:`start` and :meth:`stop`."""
+    """CPU seconds per group of processes between :meth:`start` and :meth:`stop`; a group
+    given to :meth:`watch` is also read every :meth:`sample`, so that its processes that end
+    meanwhile are counted up to their last sample."""
 
     def __init__(self) -> None:
         self._start: dict[int, float] = {}
+        self._watched: dict[str, Callable[[], Iterable[int]]] = {}
+        self._seen: dict[str, dict[int, float]] = {}
+        self._parts: set[str] = set()
         self.used: dict[str, float] = {}
 
     def start(self, pids: Iterable[int]) -> None:
         self._start = {pid: cpu_seconds(pid) for pid in pids}
 
+    def watch(self, name: str, pids: Callable[[], Iterable[int]], *, part: bool = False) -> None:
+        """Count group ``name``, whose processes ``pids()`` lists, from now on; ``part``: its
+        processes are among another group's (shown, not added to the total)."""
+        if part:
+            self._parts.add(name)
+        for pid in pids():
+            self._start.setdefault(pid, cpu_seconds(pid))
+        self._seen.setdefault(name, {})
+        self._watched[name] = pids
+
+    def sample(self) -> None:
+        for name, pids in list(self._watched.items()):  # (watch() may run meanwhile)
+            seen = self._seen.setdefault(name, {})
+            for pid in pids():
+                used = cpu_seconds(pid)
+                if used > 0:
+                    seen[pid] = max(used, seen.get(pid, 0.0))
+
     def stop(self, groups: dict[str, Iterable[int]]) -> None:
-        """``groups``: name → the processes to count (those started since count from zero)."""
+        """``groups``: name → the processes to count (those started since count from zero);
+        then the watched groups, read a last time."""
         for name, pids in groups.items():
             self.used[name] = sum(cpu_seconds(p) - self._start.get(p, 0.0) for p in pids)
+        self.sample()
+        for name, seen in self._seen.items():
+            self.used[name] = sum(used - self._start.get(pid, 0.0) for pid, used in seen.items())
 
     def line(self, wall_s: float, extra: dict[str, float]) -> str:
         used = {**self.used, **extra}
         parts = ", ".join(f"{name} {s:,.0f} s" for name, s in used.items())
-        total = sum(used.values())
+        total = sum(s for name, s in used.items() if name not in self._parts)
         return (
             f"  CPU over the {wall_s:.0f} s run: {parts}; together {total / wall_s:.2f} of the "
             f"{os.cpu_count()} cores"

@@ -27,7 +27,7 @@ from kupol.bootstrap import build_container
 from kupol.core.bus.nats import unpack
 from kupol.core.db import Database
 from kupol.settings import load_settings
-from load_cpu import CpuMeter, backends, named
+from load_cpu import CpuMeter, backends, background, background_line, named
 from load_mix import prepare, settings_overrides
 from load_report import AlertClock, Stored, count_stored, merge_buckets, percentile
 
@@ -130,15 +130,18 @@ async def run_nodes(
                     except Exception:
                         pending[short] = -1
                 samples.append((time.time(), pending))
+                await asyncio.to_thread(meter.sample)  # the processes that come and go
                 await asyncio.sleep(1)
 
+        meter = CpuMeter()
         sampler = asyncio.create_task(sample())
         db = Database.from_url(url)
-        meter = CpuMeter()
         postgres = db.dialect == "postgresql"  # SQLite has no server processes to count
-        meter.start(
-            [n.pid for n in nodes] + (backends(db) if postgres else []) + named("nats-server")
-        )
+        meter.start([n.pid for n in nodes] + named("nats-server"))
+        if postgres:
+            meter.watch("PostgreSQL (all its processes)", lambda: named("postgres"))
+            meter.watch("of which this database's backends", lambda: backends(db), part=True)
+            background_before = background(db)
         before = loadavg()
         start_at = time.time() + 2
         per = args.rate / args.publishers
@@ -187,9 +190,8 @@ async def run_nodes(
             await asyncio.sleep(1)
         drained_s = time.time() - start_at
         groups = {"nodes": [n.pid for n in nodes], "nats-server": named("nats-server")}
-        if postgres:
-            groups["PostgreSQL (this database)"] = backends(db)
         meter.stop(groups)
+        background_after = background(db) if postgres else {}
         if not drained:
             stored = await asyncio.to_thread(count_stored, db)
         await asyncio.sleep(1)  # the last alerts' notices
@@ -249,6 +251,7 @@ async def run_nodes(
             },
             "timeline": [
                 meter.line(drained_s, {"publishers": publishers_cpu}),
+                *([background_line(background_before, background_after)] if postgres else []),
                 *timeline(start_at, per_second, samples, clock),
             ],
         },
