@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,19 @@ def lag_buckets(metrics: Metrics) -> dict[str, list[tuple[float, float]]]:
     return out
 
 
+def batch_totals(metrics: Metrics) -> dict[str, tuple[float, float]]:
+    """Per consumer, the batches handled so far and the seconds they took."""
+    count: dict[str, float] = {}
+    spent: dict[str, float] = {}
+    for metric in metrics.handle_seconds.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_count"):
+                count[sample.labels["consumer"]] = sample.value
+            elif sample.name.endswith("_sum"):
+                spent[sample.labels["consumer"]] = sample.value
+    return {name: (n, spent.get(name, 0.0)) for name, n in count.items()}
+
+
 async def serve(overrides: dict[str, Any], ready: Path, result: Path) -> None:
     container = build_container(load_settings(toml_file=None, environ={}, **overrides))
     stop = asyncio.Event()
@@ -41,9 +55,20 @@ async def serve(overrides: dict[str, Any], ready: Path, result: Path) -> None:
         loop.add_signal_handler(sig, stop.set)
     await container.start(with_sources=False)
     await asyncio.to_thread(ready.write_text, "ready")
+    # every 5 s: (wall time, per consumer (batches so far, seconds so far)) — the batches' time
+    # over the run, for the timeline
+    batches: list[tuple[float, dict[str, tuple[float, float]]]] = []
+
+    async def record_batches() -> None:
+        while True:
+            batches.append((time.time(), batch_totals(container.metrics)))
+            await asyncio.sleep(5)
+
+    recorder = asyncio.create_task(record_batches())
     try:
         await stop.wait()
     finally:
+        recorder.cancel()
         await container.stop()
     summary = container.metrics.summary()
     opened = container.metrics.registry.get_sample_value("kupol_db_connections_opened_total")
@@ -51,6 +76,7 @@ async def serve(overrides: dict[str, Any], ready: Path, result: Path) -> None:
         "consumers": summary.consumers,
         "lag": lag_buckets(container.metrics),
         "db_connections_opened": opened or 0.0,
+        "batches": batches,
     }
     await asyncio.to_thread(result.write_text, json.dumps(report))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import signal
@@ -216,9 +217,11 @@ async def run_nodes(
     consumers: dict[str, dict[str, float]] = {}
     lag: dict[str, list[list[float]]] = {}
     opened: list[float] = []
+    node_batches: list[list[Any]] = []
     for n in range(args.nodes):
         result = json.loads((workdir / f"node{n}.json").read_text())
         opened.append(result.get("db_connections_opened", 0.0))
+        node_batches.append(result.get("batches", []))
         for name, c in result["consumers"].items():
             mine = consumers.setdefault(name, {"handled": 0, "failed": 0, "mean_ms": 0.0})
             mine["handled"] += c["handled"]
@@ -252,7 +255,7 @@ async def run_nodes(
             "timeline": [
                 meter.line(drained_s, {"publishers": publishers_cpu}),
                 *([background_line(background_before, background_after)] if postgres else []),
-                *timeline(start_at, per_second, samples, clock),
+                *timeline(start_at, per_second, samples, clock, batch_ms(node_batches, start_at)),
             ],
         },
         clock,
@@ -260,15 +263,41 @@ async def run_nodes(
     )
 
 
+METRIC_NAMES = {"recorder": "events.recorder", "plates": "plates-store", "faces": "faces-matcher"}
+
+
+def batch_ms(
+    node_batches: list[list[Any]], start_at: float, every_s: int = 10
+) -> dict[int, dict[str, float]]:
+    """Per ``every_s`` window (its start, s after ``start_at``), per consumer, the mean time of
+    the batches the nodes finished in it (ms), from each node's running totals."""
+    spent: dict[int, dict[str, list[float]]] = {}
+    for samples in node_batches:
+        for (_, before), (at, now) in itertools.pairwise(samples):
+            window = int((at - start_at) // every_s) * every_s
+            for short, name in METRIC_NAMES.items():
+                n0, s0 = before.get(name, (0.0, 0.0))
+                n1, s1 = now.get(name, (0.0, 0.0))
+                sums = spent.setdefault(window, {}).setdefault(short, [0.0, 0.0])
+                sums[0] += n1 - n0
+                sums[1] += s1 - s0
+    return {
+        window: {short: 1000 * s / n for short, (n, s) in per.items() if n}
+        for window, per in spent.items()
+    }
+
+
 def timeline(
     start_at: float,
     per_second: list[int],
     samples: list[tuple[float, dict[str, int]]],
     clock: AlertClock,
+    batches: dict[int, dict[str, float]] | None = None,
     every_s: int = 10,
 ) -> list[str]:
     """Every ``every_s`` seconds: sent/s, the most messages pending per consumer (a message is a
-    pack of up to 500 events), and the intrusion alerts seen with their p99 latency."""
+    pack of up to 500 events), the consumers' mean batch time (ms), and the intrusion alerts
+    seen with their p99 latency."""
     from load_mix import INTRUSION_RULE
 
     latencies = list(
@@ -277,7 +306,7 @@ def timeline(
     end = max([s[0] - start_at for s in samples] + [len(per_second) - 1])
     lines = [
         "  timeline (s: sent/s | most pending JetStream messages recorder/plates/faces | "
-        "alerts seen, p99 latency):"
+        "ms a batch recorder/plates/faces | alerts seen, p99 latency):"
     ]
     for t0 in range(0, int(end) + 1, every_s):
         window = per_second[t0 : t0 + every_s]
@@ -285,9 +314,11 @@ def timeline(
         pend = [p for t, p in samples if t0 <= t - start_at < t0 + every_s]
         most = {k: max((p.get(k, 0) for p in pend), default=0) for k in CONSUMERS}
         lat = [v for t, v in latencies if t0 <= t - start_at < t0 + every_s]
+        ms = (batches or {}).get(t0, {})
+        took = " ".join(f"{ms[k]:4.0f}" if k in ms else "   -" for k in CONSUMERS)
         lines.append(
             f"    {t0:4d} s: {rate:8,.0f}/s | {most['recorder']:5d} {most['plates']:5d} "
-            f"{most['faces']:5d} | {len(lat):5,d} alerts, p99 "
+            f"{most['faces']:5d} | {took} | {len(lat):5,d} alerts, p99 "
             f"{percentile(lat, 0.99) * 1000:6,.0f} ms"
         )
     return lines
