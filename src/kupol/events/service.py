@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from kupol.core.bus import Bus
 from kupol.core.db import Database
-from kupol.core.messages import Event, utcnow
+from kupol.core.messages import Event, encode_list, utcnow
 from kupol.core.outbox import OutboxRelay
 from kupol.core.quarantine import Quarantine
 from kupol.events.messages import CameraEventObserved, CameraEventsRecorded, RecordedEvent
@@ -165,8 +165,8 @@ _COLUMNS = (
 
 
 # PostgreSQL: the whole batch in one statement with one parameter, a JSON array of the rows
-# (encoded by the json module in C and parsed by the server; psycopg's array parameters
-# cost more in Python than the insert itself), prepared once per connection by psycopg,
+# (the events' own JSON, parsed by the server; psycopg's array parameters cost more in
+# Python than the insert itself), prepared once per connection by psycopg,
 # duplicates skipped by the primary key. Against the select-then-executemany it replaced
 # (bench/ingest.py, bench/load.py): no IN list of hundreds of ids to send and parse, one
 # round trip instead of two, and a worker racing another on the same events waits for it and
@@ -189,20 +189,11 @@ def _store_new(
         raise ValueError("an event's occurred_at has no time zone; producers must send UTC")
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        rows = [
-            {
-                "id": str(e.id),
-                "camera_id": e.camera_id,
-                "type": e.type,
-                "occurred_at": e.occurred_at.isoformat(),
-                "confidence": e.confidence,
-                "zone": e.zone,
-                "payload": e.payload,
-                "evidence": [asdict(ref) for ref in e.evidence],
-            }
-            for e in events
-        ]
-        result = connection.exec_driver_sql(_PG_INSERT_NEW, (now, json.dumps(rows)))
+        # The events as they travel (every field, by name; the server takes the columns it
+        # is asked for): one pass in pydantic's serialiser, where a dict per event and
+        # json.dumps took five times as long (9 → 2 ms a 2,000-event batch).
+        rows = encode_list(CameraEventObserved, events).decode()
+        result = connection.exec_driver_sql(_PG_INSERT_NEW, (now, rows))
         stored = set(result.scalars())
         return [e for e in events if e.id in stored]
     # Elsewhere select-then-insert: SQLite's write transactions are serial, so no other
