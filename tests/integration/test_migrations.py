@@ -6,7 +6,7 @@ from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import UniqueConstraint, create_engine, inspect, text
+from sqlalchemy import ForeignKeyConstraint, UniqueConstraint, create_engine, inspect, text
 
 from kupol.core.db import Base
 from kupol.core.partitions import PARTITIONED, is_partitioned
@@ -14,19 +14,24 @@ from kupol.core.partitions import PARTITIONED, is_partitioned
 
 def _partition_keys(diff: list[Any]) -> list[Any]:
     """The differences that partitioning makes on purpose: on PostgreSQL a partitioned table's
-    unique key also holds its time column (kupol.core.partitions.TimePartitioned.unique)."""
+    unique key also holds its time column (kupol.core.partitions.TimePartitioned.unique), and
+    its foreign keys to cameras are triggers (TimePartitioned.checked_by_trigger)."""
     expected = []
     for spec in PARTITIONED:
         if spec.unique:
             expected.append(("remove_constraint", spec.table, (*spec.unique, spec.column)))
             expected.append(("add_constraint", spec.table, spec.unique))
+        if spec.checked_by_trigger:
+            expected.append(("add_fk", spec.table, spec.checked_by_trigger))
     found = []
     for entry in diff:
-        if isinstance(entry, tuple) and isinstance(entry[1], UniqueConstraint):
+        if isinstance(entry, tuple) and isinstance(
+            entry[1], UniqueConstraint | ForeignKeyConstraint
+        ):
             key = (entry[0], entry[1].table.name, tuple(c.name for c in entry[1].columns))
             if key in expected:
                 found.append(entry)
-    assert len(found) == len(expected), f"the partitioned tables' unique keys: {diff}"
+    assert len(found) == len(expected), f"the partitioned tables' keys: {diff}"
     return found
 
 

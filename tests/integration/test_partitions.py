@@ -11,7 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import IntegrityError
 
+from kupol.core.db import make_engine
 from kupol.core.partitions import (
     PARTITIONED,
     SCHEMA,
@@ -287,3 +289,84 @@ def test_the_cli_lists_partitions_and_runs_a_round(
     ran = CliRunner().invoke(cli.app, ["db", "history"])
     assert ran.exit_code == 0, ran.output
     assert "plate_sightings: dropped 0 partitions, deleted 0 rows" in ran.output
+
+
+FOREIGN_KEY = r"FOREIGN KEY|foreign key"
+
+
+def _portable_camera(conn: Connection, camera_id: str) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO cameras (id, name, kind, latitude, longitude, zones, analytics, enabled,"
+            " created_at, updated_at) VALUES (:id, 'c', 'fixed', 43.2, 76.9, '[]', '{}',"
+            " :enabled, :at, :at)"
+        ),
+        {"id": camera_id, "enabled": True, "at": NOW},
+    )
+
+
+def _rows(conn: Connection, camera_ids: list[str]) -> None:
+    """One statement: an event per camera id."""
+    from kupol.events.model import CameraEvent
+
+    conn.execute(
+        CameraEvent.__table__.insert(),
+        [{"id": uuid.uuid4(), "camera_id": c, "type": "motion", "occurred_at": NOW,
+          "recorded_at": NOW, "confidence": 0.9, "payload": {}, "evidence": []}
+         for c in camera_ids],
+    )  # fmt: skip
+
+
+def _read(conn: Connection, camera_id: str) -> None:
+    from kupol.plates.model import PlateSighting
+
+    conn.execute(
+        PlateSighting.__table__.insert(),
+        {"message_id": str(uuid.uuid4()), "camera_id": camera_id, "plate": "123ABC02",
+         "kind": "kz_individual", "seen_at": NOW, "confidence": 0.9},
+    )  # fmt: skip
+
+
+def test_events_and_sightings_name_only_cameras_that_exist(database_url: str) -> None:
+    """The foreign keys to cameras hold on both databases — on PostgreSQL as triggers checking
+    a statement's rows at once (migration 0039), on SQLite as foreign keys."""
+    engine = make_engine(database_url)  # kupol's: foreign keys switched on in SQLite
+    postgres = engine.dialect.name == "postgresql"
+    with engine.begin() as conn:
+        _portable_camera(conn, "cam-a")
+        _portable_camera(conn, "cam-b")
+        _portable_camera(conn, "cam-idle")
+        _rows(conn, ["cam-a", "cam-a"])
+        _read(conn, "cam-b")
+    # A statement with one unknown camera among known ones is refused whole.
+    with pytest.raises(IntegrityError, match=FOREIGN_KEY) as refused, engine.begin() as conn:
+        _rows(conn, ["cam-a", "cam-nowhere", "cam-b"])
+    if postgres:
+        assert "cam-nowhere" in str(refused.value)
+    with pytest.raises(IntegrityError, match=FOREIGN_KEY), engine.begin() as conn:
+        _read(conn, "cam-nowhere")
+    with pytest.raises(IntegrityError, match=FOREIGN_KEY), engine.begin() as conn:
+        conn.execute(text("UPDATE camera_events SET camera_id = 'cam-nowhere'"))
+    # A camera that events or sightings name cannot be deleted or renamed; another can.
+    for camera in ("cam-a", "cam-b"):
+        with pytest.raises(IntegrityError, match=FOREIGN_KEY), engine.begin() as conn:
+            conn.execute(text("DELETE FROM cameras WHERE id = :id"), {"id": camera})
+    with pytest.raises(IntegrityError, match=FOREIGN_KEY), engine.begin() as conn:
+        conn.execute(text("UPDATE cameras SET id = 'cam-renamed' WHERE id = 'cam-a'"))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE cameras SET name = 'renamed' WHERE id = 'cam-a'"))
+        conn.execute(text("DELETE FROM cameras WHERE id = 'cam-idle'"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM camera_events")).scalar_one() == 2
+        assert conn.execute(text("SELECT count(*) FROM plate_sightings")).scalar_one() == 1
+        cameras = conn.execute(text("SELECT id FROM cameras ORDER BY id")).scalars().all()
+        assert cameras == ["cam-a", "cam-b"]
+        if postgres:  # the per-row keys are gone: the check is the statement's triggers
+            keys = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"
+                    " AND conrelid IN ('camera_events'::regclass, 'plate_sightings'::regclass)"
+                )
+            ).scalar_one()
+            assert keys == 0
+    engine.dispose()
