@@ -6,7 +6,9 @@ background meanwhile (autovacuum passes, checkpoints)."""
 
 from __future__ import annotations
 
+import itertools
 import os
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -24,6 +26,14 @@ def cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) clock ticks of every CPU since boot, from /proc/stat's first line (idle
+    and I/O wait are not busy; steal is)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]
+    return sum(fields) - idle, sum(fields)
 
 
 def named(name: str) -> list[int]:
@@ -91,6 +101,9 @@ class CpuMeter:
         self._seen: dict[str, dict[int, float]] = {}
         self._parts: set[str] = set()
         self.used: dict[str, float] = {}
+        self.history: list[tuple[float, tuple[int, int], dict[str, float]]] = []
+        """Each sample: its time, :func:`machine_ticks` then, and each watched group's CPU
+        seconds so far."""
 
     def start(self, pids: Iterable[int]) -> None:
         self._start = {pid: cpu_seconds(pid) for pid in pids}
@@ -106,12 +119,36 @@ class CpuMeter:
         self._watched[name] = pids
 
     def sample(self) -> None:
+        totals = {}
         for name, pids in list(self._watched.items()):  # (watch() may run meanwhile)
             seen = self._seen.setdefault(name, {})
             for pid in pids():
                 used = cpu_seconds(pid)
                 if used > 0:
                     seen[pid] = max(used, seen.get(pid, 0.0))
+            totals[name] = sum(used - self._start.get(pid, 0.0) for pid, used in seen.items())
+        self.history.append((time.time(), machine_ticks(), totals))
+
+    def cores(self, start_at: float, every_s: int = 10) -> dict[int, dict[str, float]]:
+        """Per ``every_s`` window (its start, s after ``start_at``): the cores the whole machine
+        was busy on (``machine``) and each watched group's, between the samples in it."""
+        spent: dict[int, dict[str, float]] = {}
+        for (t0, ticks0, used0), (t1, ticks1, used1) in itertools.pairwise(self.history):
+            window = int((t1 - start_at) // every_s) * every_s
+            per = spent.setdefault(window, {"_s": 0.0, "_busy": 0.0, "_all": 0.0})
+            per["_s"] += t1 - t0
+            per["_busy"] += ticks1[0] - ticks0[0]
+            per["_all"] += ticks1[1] - ticks0[1]
+            for name, used in used1.items():
+                per[name] = per.get(name, 0.0) + used - used0.get(name, used)
+        cpus = os.cpu_count() or 1
+        return {
+            window: {
+                "machine": cpus * per["_busy"] / per["_all"] if per["_all"] else 0.0,
+                **{k: v / per["_s"] for k, v in per.items() if not k.startswith("_") and per["_s"]},
+            }
+            for window, per in spent.items()
+        }
 
     def stop(self, groups: dict[str, Iterable[int]]) -> None:
         """``groups``: name → the processes to count (those started since count from zero);

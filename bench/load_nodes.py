@@ -255,7 +255,14 @@ async def run_nodes(
             "timeline": [
                 meter.line(drained_s, {"publishers": publishers_cpu}),
                 *([background_line(background_before, background_after)] if postgres else []),
-                *timeline(start_at, per_second, samples, clock, batch_ms(node_batches, start_at)),
+                *timeline(
+                    start_at,
+                    per_second,
+                    samples,
+                    clock,
+                    batch_ms(node_batches, start_at),
+                    meter.cores(start_at),
+                ),
             ],
         },
         clock,
@@ -293,11 +300,12 @@ def timeline(
     samples: list[tuple[float, dict[str, int]]],
     clock: AlertClock,
     batches: dict[int, dict[str, float]] | None = None,
+    cores: dict[int, dict[str, float]] | None = None,
     every_s: int = 10,
 ) -> list[str]:
     """Every ``every_s`` seconds: sent/s, the most messages pending per consumer (a message is a
-    pack of up to 500 events), the consumers' mean batch time (ms), and the intrusion alerts
-    seen with their p99 latency."""
+    pack of up to 500 events), the consumers' mean batch time (ms), the cores the machine and
+    PostgreSQL were busy on, and the intrusion alerts seen with their p99 latency."""
     from load_mix import INTRUSION_RULE
 
     latencies = list(
@@ -306,7 +314,8 @@ def timeline(
     end = max([s[0] - start_at for s in samples] + [len(per_second) - 1])
     lines = [
         "  timeline (s: sent/s | most pending JetStream messages recorder/plates/faces | "
-        "ms a batch recorder/plates/faces | alerts seen, p99 latency):"
+        "ms a batch recorder/plates/faces | cores busy: machine, PostgreSQL | alerts seen, p99 "
+        "latency):"
     ]
     for t0 in range(0, int(end) + 1, every_s):
         window = per_second[t0 : t0 + every_s]
@@ -316,9 +325,12 @@ def timeline(
         lat = [v for t, v in latencies if t0 <= t - start_at < t0 + every_s]
         ms = (batches or {}).get(t0, {})
         took = " ".join(f"{ms[k]:4.0f}" if k in ms else "   -" for k in CONSUMERS)
+        busy = (cores or {}).get(t0, {})
+        machine = f"{busy['machine']:4.2f}" if "machine" in busy else "   -"
+        pg = busy.get("PostgreSQL (all its processes)")
         lines.append(
             f"    {t0:4d} s: {rate:8,.0f}/s | {most['recorder']:5d} {most['plates']:5d} "
-            f"{most['faces']:5d} | {took} | {len(lat):5,d} alerts, p99 "
-            f"{percentile(lat, 0.99) * 1000:6,.0f} ms"
+            f"{most['faces']:5d} | {took} | {machine} {'   -' if pg is None else f'{pg:4.2f}'} "
+            f"| {len(lat):5,d} alerts, p99 {percentile(lat, 0.99) * 1000:6,.0f} ms"
         )
     return lines
