@@ -12,7 +12,16 @@ import pytest
 
 from kupol.alerts.messages import AlertChanged
 from kupol.core.errors import InvalidInputError
-from kupol.core.messages import decode, decode_as, encode, envelope, message_type, utcnow
+from kupol.core.messages import (
+    decode,
+    decode_as,
+    decode_list_as,
+    encode,
+    encode_list,
+    envelope,
+    message_type,
+    utcnow,
+)
 from kupol.events.messages import CameraEventObserved, EvidenceRef
 
 
@@ -38,6 +47,16 @@ def test_a_message_survives_the_json_envelope_unchanged() -> None:
     assert copy == event
     assert type(copy) is CameraEventObserved
     assert isinstance(copy.evidence[0], EvidenceRef)
+
+
+def test_a_list_of_messages_is_one_json_array_of_their_own_json() -> None:
+    events = [observed(), observed(zone=None, payload={}, evidence=())]
+
+    data = encode_list(CameraEventObserved, events)
+
+    assert json.loads(data) == [json.loads(encode(e)) for e in events]
+    assert decode_list_as(CameraEventObserved, data) == events
+    assert encode_list(CameraEventObserved, []) == b"[]"
 
 
 def test_every_message_gets_its_own_id_and_an_aware_creation_time() -> None:
