@@ -20,7 +20,7 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Select, and_, select, text
@@ -32,6 +32,7 @@ from kupol.core.auth import Permission, Principal
 from kupol.core.auth.scope import CameraScope
 from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError, NotFoundError
+from kupol.core.partitions import Interval, floor
 from kupol.faces.files import FaceFiles
 from kupol.plates.cloned import CloneSuspicion, Sighting, distance_km, implausible
 from kupol.plates.formats import normalise, wildcard, within_one
@@ -47,6 +48,10 @@ MAX_KNOWN = 1000
 matches more (``123*`` in a big city) reads the sightings as if there were no directory."""
 MIN_PREFIX = 3
 """Fixed first characters from which a plate-index range beats reading the newest rows."""
+SPREAD = 3
+"""An unknown character among a plate's first this many scatters the plates it can be over a
+plate index of millions: of the bench's 2.6 million plates, those sharing their first two
+characters fill about a hundred pages, those sharing three about ten."""
 
 
 class Match(StrEnum):
@@ -207,7 +212,11 @@ class PlateQueries:
             alone = not filters.camera_id and scope.everywhere
             if seen is not None and seen.plates and plate is not None and alone:
                 conditions += _newer_than_the_last_wanted(
-                    session, [plate, *conditions], filters.limit
+                    session,
+                    [plate, *conditions],
+                    filters.limit,
+                    newest=min(seen.last, filters.until or seen.last),
+                    oldest=max(seen.first, filters.since or seen.first),
                 )
             if seen is None or seen.plates:  # no plate seen matches: no sighting can
                 where = conditions if plate is None else [plate, *conditions]
@@ -294,6 +303,7 @@ class PlateQueries:
 
 
 NEVER = datetime.min.replace(tzinfo=UTC)
+DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -327,10 +337,16 @@ def _known(session: Session, condition: ColumnElement[bool], filters: PlateFilte
 
 
 def _newer_than_the_last_wanted(
-    session: Session, conditions: list[ColumnElement[bool]], limit: int
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    limit: int,
+    *,
+    newest: datetime,
+    oldest: datetime,
 ) -> list[ColumnElement[bool]]:
     """A bound on time that leaves the newest ``limit`` sightings meeting ``conditions`` (on
-    plates and times only), found in the (plate, time) indexes alone; none if there are fewer.
+    plates and times only, all between ``oldest`` and ``newest``), found in the (plate, time)
+    indexes alone; none if there are fewer.
 
     A vehicle seen every day for years has thousands of sightings, and a search wants its
     newest hundred. Asked for them directly, PostgreSQL — estimating about twenty rows a plate
@@ -338,19 +354,41 @@ def _newer_than_the_last_wanted(
     from disk for one such plate at 100 million sightings); their times alone are a few index
     pages per partition, and with the bound the search reads only the rows it returns, from
     only the partitions they are in.
+
+    The times are read back from ``newest`` a window of whole calendar months at a time until
+    ``limit`` are found: plates seen every month have their newest hundred sightings in the
+    last few months, and each month is a partition whose plate index would otherwise be read
+    too (from disk, a descent of ten partitions' indexes a plate at ten months of history).
+    The first window is ``newest``'s month; each next one reaches back as far again as the
+    rate found so far says the rest lie (half as far again to spare), at least doubling the
+    span read — all the rest when nothing was found — so a few windows answer any history.
     """
-    # The times first, then ordered (as _newest does for many plates): asked for the newest of
-    # many plates directly, PostgreSQL may walk the whole time index backwards instead.
-    times = (
-        select(PlateSighting.seen_at)
-        .where(*conditions)
-        .cte("times")
-        .prefix_with("MATERIALIZED", dialect="postgresql")
-    )
-    newest = session.execute(
-        select(times.c.seen_at).order_by(times.c.seen_at.desc()).offset(limit - 1).limit(1)
-    ).scalar()
-    return [] if newest is None else [PlateSighting.seen_at >= newest]
+    found: list[datetime] = []
+    start, until = floor(newest, Interval.MONTH), None
+    while True:
+        window = list(conditions)
+        if start > oldest:
+            window.append(PlateSighting.seen_at >= start)
+        if until is not None:
+            window.append(PlateSighting.seen_at < until)
+        # The times first, then ordered (as _newest does for many plates): asked for the
+        # newest of many plates directly, PostgreSQL may walk the whole time index backwards.
+        times = (
+            select(PlateSighting.seen_at)
+            .where(*window)
+            .cte("times")
+            .prefix_with("MATERIALIZED", dialect="postgresql")
+        )
+        found += session.scalars(
+            select(times.c.seen_at).order_by(times.c.seen_at.desc()).limit(limit - len(found))
+        )
+        if len(found) >= limit:
+            return [PlateSighting.seen_at >= found[limit - 1]]
+        if start <= oldest:
+            return []
+        read = newest - start
+        back = read * (limit - len(found)) / len(found) * 1.5 if found else newest - oldest
+        until, start = start, floor(start - max(back, read, DAY), Interval.MONTH)
 
 
 def _joined() -> Select[PlateSighting, Camera]:
@@ -435,7 +473,11 @@ def _wildcard_clause(
     """Where a normalised wildcard pattern (``?`` one character, ``*`` any run) can match,
     in a form the indexes answer without reading every sighting, and whether it is that form:
 
-    * only ``?`` and few of them (``12?AB?02``): the plates it can be, as exact values;
+    * only ``?`` and few of them (``12?AB?02``): the plates it can be, as exact values — but
+      when one of the first :data:`SPREAD` characters is unknown and the last :data:`TAIL` are
+      known (``??3ABC02``), the index of plates' last characters: the possible plates would
+      lie all over the plate index (36 or 1,296 places, each a page read from disk), where
+      the few plates ending so lie together;
     * fixed first characters (``123AB*``): a range of the plate index;
     * five or more fixed last characters (``*ABC02``): the index of plates' last characters;
     * otherwise (``*02``, ``1*``: patterns that match many plates) the newest sightings are
@@ -448,6 +490,9 @@ def _wildcard_clause(
     like = pattern.replace("%", "").replace("_", "").replace("?", "_").replace("*", "%")
     match = column.like(like)
     if "*" not in pattern and len(PLATE_CHARACTERS) ** pattern.count("?") <= MAX_EXPANSION:
+        last = pattern[-TAIL:]
+        if 0 <= pattern.find("?") < SPREAD and "?" not in last and len(pattern) > TAIL:
+            return and_(plate_tail(column) == last, match), True
         return one_of(column, _expand(pattern), dialect), True
     prefix = re.split(r"[?*]", pattern, maxsplit=1)[0]
     if len(prefix) >= MIN_PREFIX:

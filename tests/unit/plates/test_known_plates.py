@@ -166,6 +166,64 @@ def test_searches_bounded_in_time_find_what_a_scan_finds(city: Container) -> Non
                 assert got == expected, (plate, match, since, until, limit)
 
 
+def test_a_long_history_is_read_back_a_few_months_at_a_time(city: Container) -> None:
+    days = {  # plate: days before T it was seen (every time differs)
+        "123ABC02": [d + 0.5 for d in range(0, 420, 10)],  # every ten days for fourteen months
+        "124ABC02": [395.25, 200.25, 31.25],
+        "723ABC02": [100.75],
+        "123ABC17": [3.125],
+    }
+    city.plate_store.record([read(p, -24 * d) for p, when in days.items() for d in when])
+    officer = add_user(city, "officer", "traffic_officer")[0]
+    at = lambda d: T - timedelta(days=d)  # noqa: E731
+    forms = [
+        ("123ABC02", Match.EXACT, lambda p: p == "123ABC02"),
+        ("12?AB?02", Match.WILDCARD, wildcard("12?AB?02").match),
+        ("*ABC02", Match.WILDCARD, wildcard("*ABC02").match),
+        ("123ABC02", Match.FUZZY, lambda p: within_one(p, "123ABC02")),
+    ]
+    for plate, match, fits in forms:
+        for since, until in [(None, None), (None, 35), (150, 60), (410, None), (396, 394)]:
+            for limit in (1, 3, 4, 5, 12, 30, 44, 46, 1000):
+                filters = PlateFilter(
+                    plate=plate,
+                    match=match,
+                    since=None if since is None else at(since),
+                    until=None if until is None else at(until),
+                    limit=limit,
+                )
+                found = city.plates.search(filters=filters, actor=officer, why=WHY)
+                expected = sorted(
+                    (
+                        (-d, p)
+                        for p, when in days.items()
+                        for d in when
+                        if fits(p)
+                        and (since is None or d <= since)
+                        and (until is None or d > until)
+                    ),
+                    reverse=True,
+                )[:limit]
+                got = [((v.seen_at - T).total_seconds() / 86400, v.plate) for v in found]
+                assert got == expected, (plate, match, since, until, limit)
+
+    def windows_read(plate: str, limit: int) -> int:
+        with statements(city) as sent:
+            city.plates.search(
+                filters=PlateFilter(plate=plate, limit=limit), actor=officer, why=WHY
+            )
+        return sum("times" in s for s in sent)
+
+    # Three sightings a month: the newest three are in November (T's month, to the 24th); for
+    # more, the rate found so far (with half again to spare) reaches back to September, or for
+    # thirty to December 2025, and a thousand are more than all the rest.
+    windows = [windows_read("123ABC02", n) for n in (2, 3, 4, 6, 7, 30, 1000)]
+    assert windows == [1, 1, 2, 2, 2, 2, 2]
+    # Seen on 25 October, 9 May and 26 October 2025: for two, October 2026, August–September,
+    # then March–July; for three, October, July–September, then all before.
+    assert [windows_read("124ABC02", n) for n in (1, 2, 3)] == [1, 3, 3]
+
+
 def test_a_pattern_of_more_plates_than_the_directory_lists_reads_the_sightings(
     city: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:

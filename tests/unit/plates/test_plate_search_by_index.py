@@ -28,7 +28,7 @@ PLATES = [
 PATTERNS = [
     "12?AB?02", "?23ABC02", "123ABC0?", "123AB*", "123*", "*ABC02", "*BC02", "*C02", "*2",
     "???ABC02", "12?AB*", "*AB?02", "1*2", "A1*", "A1?", "*", "??", "Z*", "ZZZ*", "*ZZZ20",
-    "1?3A?C0?", "12%AB_02",
+    "1?3A?C0?", "12%AB_02", "??3ABC02", "1?3ABC02", "?2?ABC02", "?23?BC02",
 ]  # fmt: skip
 
 
@@ -108,6 +108,7 @@ def sqlite_plan(url: str, query: Any) -> str:
         ("123AB*", "ix_plate_sightings_plate_seen"),
         ("*ABC02", "ix_plate_sightings_tail_seen"),
         ("???ABC02", "ix_plate_sightings_tail_seen"),
+        ("??3ABC02", "ix_plate_sightings_tail_seen"),
     ],
 )
 def test_sqlite_answers_wildcards_from_an_index(sqlite_url: str, pattern: str, index: str) -> None:
@@ -124,6 +125,7 @@ def test_sqlite_answers_wildcards_from_an_index(sqlite_url: str, pattern: str, i
         ("123AB*", "sqlite_autoindex_known_plates_1"),
         ("*ABC02", "ix_known_plates_tail"),
         ("???ABC02", "ix_known_plates_tail"),
+        ("??3ABC02", "ix_known_plates_tail"),
     ],
 )
 def test_sqlite_answers_wildcards_from_the_directory_of_plates_by_its_indexes(
