@@ -643,7 +643,7 @@ def main() -> None:
         " rows: sightings returned per call (searches return the newest 100); load average now"
         f" {' '.join(f'{v:.2f}' for v in os.getloadavg())}"
     )
-    print(json.dumps({"bench": "plate_sightings", "rows": args.rows,
+    print(json.dumps({"bench": "plate_sightings", "rows": args.rows * args.copies,
                       "results": [asdict(r) for r in results]}))  # fmt: skip
 
 
