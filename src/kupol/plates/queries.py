@@ -388,7 +388,10 @@ def _newer_than_the_last_wanted(
             return []
         read = newest - start
         back = read * (limit - len(found)) / len(found) * 1.5 if found else newest - oldest
-        until, start = start, floor(start - max(back, read, DAY), Interval.MONTH)
+        step = max(back, read, DAY)
+        until = start
+        # Past the oldest: the last window, unbounded below (and no date before year 1).
+        start = floor(start - step, Interval.MONTH) if step < start - oldest else oldest
 
 
 def _joined() -> Select[PlateSighting, Camera]:

@@ -224,6 +224,20 @@ def test_a_long_history_is_read_back_a_few_months_at_a_time(city: Container) -> 
     assert [windows_read("124ABC02", n) for n in (1, 2, 3)] == [1, 3, 3]
 
 
+def test_a_sighting_from_a_camera_whose_clock_was_reset_is_still_found(city: Container) -> None:
+    # The rate of the newest months would send the next window back thousands of years.
+    times = [T, T - timedelta(days=10), datetime(1, 1, 2, tzinfo=UTC)]
+    city.plate_store.record(
+        [PlateObserved(camera_id="ast-1", plate="123ABC02", seen_at=t, confidence=0.9)
+         for t in times]
+    )  # fmt: skip
+    officer = add_user(city, "officer", "traffic_officer")[0]
+    found = city.plates.search(
+        filters=PlateFilter(plate="123ABC02", limit=1000), actor=officer, why=WHY
+    )
+    assert [v.seen_at for v in found] == times
+
+
 def test_a_pattern_of_more_plates_than_the_directory_lists_reads_the_sightings(
     city: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
