@@ -136,7 +136,11 @@ def test_a_decision_that_lists_its_caller_is_stored_with_the_entry_and_its_audit
     assert stored(db) == ["plain-1", "caught", "plain-2", "long", "malformed", "beside", "after"]
     with db.reader() as session:
         entries = {e.number: e for e in session.scalars(select(NumberListEntry))}
-        audit = list(session.scalars(select(AuditEntry).where(AuditEntry.action == "block_list")))
+        audit = list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "block_list").order_by(AuditEntry.seq)
+            )
+        )
     caught = entries.pop("+77757770000")
     assert (caught.list, caught.source, caught.added_by, caught.active) == (
         "block",

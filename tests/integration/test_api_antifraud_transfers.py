@@ -209,7 +209,11 @@ def test_the_payers_answer_releases_or_cancels_a_hold_and_the_totals_count_the_m
     assert api.get("/api/antifraud/transfers/summary", headers=bank).status_code == 403
     with container.db.reader() as session:
         audited = list(
-            session.scalars(select(AuditEntry).where(AuditEntry.resource_type == "transfer_check"))
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.resource_type == "transfer_check")
+                .order_by(AuditEntry.seq)
+            )
         )
     assert [(e.action, e.actor) for e in audited] == [
         ("confirmed", "bank-halyk"),

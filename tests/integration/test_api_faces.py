@@ -138,7 +138,9 @@ def test_a_search_without_a_case_number_is_refused_and_one_with_it_is_audited(
     assert crop.status_code == 200
     with faces.db.reader() as session:
         entries = session.scalars(
-            select(AuditEntry).where(AuditEntry.resource_type == "face_sighting")
+            select(AuditEntry)
+            .where(AuditEntry.resource_type == "face_sighting")
+            .order_by(AuditEntry.seq)
         ).all()
     assert [(e.action, e.case_number) for e in entries] == [
         ("search", "2026-0417"),

@@ -74,7 +74,11 @@ def signing_officer(api: Any, container: Container) -> dict[str, str]:
 def audit(container: Container, resource_type: str) -> list[AuditEntry]:
     with container.db.reader() as session:
         return list(
-            session.scalars(select(AuditEntry).where(AuditEntry.resource_type == resource_type))
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.resource_type == resource_type)
+                .order_by(AuditEntry.seq)
+            )
         )
 
 

@@ -55,7 +55,9 @@ def wait_for_frame(client: TestClient, url: str, auth: dict[str, str]) -> Any:
 def audit_actions(container: Container, resource_type: str) -> list[tuple[str, str | None]]:
     with container.db.reader() as session:
         entries = session.scalars(
-            select(AuditEntry).where(AuditEntry.resource_type == resource_type)
+            select(AuditEntry)
+            .where(AuditEntry.resource_type == resource_type)
+            .order_by(AuditEntry.seq)
         ).all()
         return [(e.action, e.purpose) for e in entries]
 

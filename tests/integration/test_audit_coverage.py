@@ -126,7 +126,9 @@ def purpose_routes(app: Any) -> Iterator[tuple[str, bool]]:
 
 def audit_after(container: Container, seq: int) -> list[AuditEntry]:
     with container.db.reader() as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.seq > seq)))
+        return list(
+            session.scalars(select(AuditEntry).where(AuditEntry.seq > seq).order_by(AuditEntry.seq))
+        )
 
 
 def last_seq(container: Container) -> int:

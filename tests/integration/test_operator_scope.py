@@ -524,7 +524,11 @@ def _audit(container: Container, action: str) -> list[Any]:
     from kupol.core.audit import AuditEntry
 
     with container.db.reader() as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+        return list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+            )
+        )
 
 
 def test_the_scope_is_set_through_the_admin_api_and_audited(

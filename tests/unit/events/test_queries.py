@@ -37,7 +37,11 @@ def observed(**fields: Any) -> CameraEventObserved:
 
 def audit_of(container: Container, action: str) -> list[AuditEntry]:
     with container.db.reader() as session:
-        return list(session.scalars(select(AuditEntry).where(AuditEntry.action == action)))
+        return list(
+            session.scalars(
+                select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)
+            )
+        )
 
 
 @pytest.fixture
