@@ -229,7 +229,9 @@ def test_rules_are_created_and_switched_by_operators_and_audited(
     with container.db.reader() as session:
         actions = list(
             session.scalars(
-                select(AuditEntry.action).where(AuditEntry.resource_type == "alert_rule")
+                select(AuditEntry.action)
+                .where(AuditEntry.resource_type == "alert_rule")
+                .order_by(AuditEntry.seq)
             )
         )
     assert actions == ["create", "disable"]

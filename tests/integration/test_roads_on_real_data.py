@@ -240,6 +240,8 @@ def test_a_hot_areas_accidents_are_listed_and_linked_to_an_incident(
     assert letters.status_code == 422
     with container.db.reader() as session:
         actions = session.scalars(
-            select(AuditEntry.action).where(AuditEntry.resource_type == "accident")
+            select(AuditEntry.action)
+            .where(AuditEntry.resource_type == "accident")
+            .order_by(AuditEntry.seq)
         ).all()
     assert actions == ["link", "link"]

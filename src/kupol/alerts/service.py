@@ -49,7 +49,8 @@ class AlertEngine:
         with self._lock:
             now = time.monotonic()
             if self._rules is None or now - self._loaded_at > self.RULES_MAX_AGE_S:
-                rows = session.scalars(select(AlertRule).where(AlertRule.enabled.is_(True)))
+                enabled = select(AlertRule).where(AlertRule.enabled.is_(True))
+                rows = session.scalars(enabled.order_by(AlertRule.id))
                 self._rules = [CompiledRule.from_row(r) for r in rows]
                 self._loaded_at = now
             return self._rules

@@ -165,7 +165,11 @@ class AfcReports:
                 CallDecision.caller == number, CallDecision.at >= since
             )
         )
-        entries = session.scalars(select(NumberListEntry).where(NumberListEntry.number == number))
+        entries = session.scalars(
+            select(NumberListEntry)
+            .where(NumberListEntry.number == number)
+            .order_by(NumberListEntry.added_at, NumberListEntry.id)
+        )
         lists = [
             {"list": e.list, "source": e.source, "active": e.active,
              "added_at": e.added_at.isoformat()}
@@ -176,7 +180,7 @@ class AfcReports:
         return {
             "calls_30_days": {verdict: count for verdict, count, _, _ in rows},
             "distinct_callees": int(callees or 0),
-            "reasons": dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
+            "reasons": dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
             "first_seen": min(firsts).isoformat() if firsts else None,
             "last_seen": max(lasts).isoformat() if lasts else None,
             "lists": lists,

@@ -485,7 +485,9 @@ class DocumentService:
             doc = _document(session, document_id)
             signatures = list(
                 session.scalars(
-                    select(DocumentSignature).where(DocumentSignature.document_id == doc.id)
+                    select(DocumentSignature)
+                    .where(DocumentSignature.document_id == doc.id)
+                    .order_by(DocumentSignature.id)
                 )
             )
             number, sha, content = doc.number, doc.pdf_sha256, dict(doc.content)
@@ -554,7 +556,9 @@ class DocumentService:
             doc = _document(session, document_id)
             signatures = list(
                 session.scalars(
-                    select(DocumentSignature).where(DocumentSignature.document_id == doc.id)
+                    select(DocumentSignature)
+                    .where(DocumentSignature.document_id == doc.id)
+                    .order_by(DocumentSignature.id)
                 )
             )
             if not signatures:
@@ -638,7 +642,9 @@ class DocumentService:
                 "signed_sha256": s.signed_sha256,
             }
             for s in session.scalars(
-                select(DocumentSignature).where(DocumentSignature.document_id == doc.id)
+                select(DocumentSignature)
+                .where(DocumentSignature.document_id == doc.id)
+                .order_by(DocumentSignature.id)
             )
         ]
         row = _row(doc)

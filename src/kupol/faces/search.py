@@ -218,7 +218,7 @@ class FaceSearch:
         min_similarity = query.min_similarity or self._default_min
         scope = CameraScope.of(actor)
         sightings = self._candidates(probe.embedding, query, scope, since, min_similarity, now)
-        sightings.sort(key=lambda s: s.seen_at)
+        sightings.sort(key=lambda s: (s.seen_at, s.id))
         sightings = sightings[: query.limit]
         self._audit.access(
             actor=actor,

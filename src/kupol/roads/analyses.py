@@ -130,6 +130,8 @@ class AccidentAnalyses:
         query = where.apply(query)
         if kinds:
             query = query.where(Accident.kind.in_(list(kinds)))
+        # In id order: the hotspots' stability drops incidents by a seeded draw over them.
+        query = query.order_by(Accident.id)
         with self._db.reader() as session:
             return [
                 Incident(id=r[0], cell=r[1] or "", severity=r[2], killed=r[3], injured=r[4])
@@ -342,7 +344,7 @@ class AccidentAnalyses:
         k = max((variance - mean) / mean**2, 0.0) if mean > 0 else 0.0
         w = 1 / (1 + k * mean)
         smoothed = {c: w * mean + (1 - w) * v for c, v in weights.items()}
-        ranked = sorted(smoothed, key=lambda c: -smoothed[c])[:places]
+        ranked = sorted(smoothed, key=lambda c: (-smoothed[c], c))[:places]
         found = [
             Advice(
                 rank=n,

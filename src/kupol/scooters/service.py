@@ -218,7 +218,8 @@ class Scooters:
             zones = tuple(
                 Zone(name=r.name, kind=ZoneKind(r.kind), max_speed_kmh=r.max_speed_kmh,
                      sidewalk=r.sidewalk, polygon=tuple((p[0], p[1]) for p in r.polygon))
-                for r in session.scalars(select(store.ZoneRow).where(store.ZoneRow.active))
+                for r in session.scalars(select(store.ZoneRow).where(store.ZoneRow.active)
+                                .order_by(store.ZoneRow.name))
             )  # fmt: skip
         s = self.settings
         curfews: tuple[Curfew, ...] = ()
@@ -437,7 +438,8 @@ class Scooters:
                 FleetCount(provider_id=provider_id, at=a.at, vehicles=a.vehicles, source="gbfs")
                 for a in session.scalars(select(store.AvailabilityRow).where(
                     store.AvailabilityRow.operator_id == row.id,
-                    store.AvailabilityRow.at >= start, store.AvailabilityRow.at < end))
+                    store.AvailabilityRow.at >= start, store.AvailabilityRow.at < end)
+                    .order_by(store.AvailabilityRow.at))
             ]  # fmt: skip
             fines = sum(v.operator_fine_tenge or 0 for v in rows)
             self._audit.append(
