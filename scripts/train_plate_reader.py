@@ -19,6 +19,10 @@ What it does, all from one seed:
 3. exports ``src/kupol/plates/models/plate-crnn.onnx`` and writes its card (recipe, seed,
    figures, SHA-256) beside it.
 
+With ``--from-onnx FILE --start-epoch K`` it continues from an exported model instead of
+starting afresh (see :func:`load_exported`), the shuffle and the schedule advanced as if the
+first ``K`` epochs had run.
+
 ``python scripts/train_plate_reader.py -h`` lists the knobs.
 """
 
@@ -31,6 +35,7 @@ import multiprocessing
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -151,6 +156,43 @@ def to_tensor(stored: np.ndarray | torch.Tensor) -> torch.Tensor:
     return (x.float().unsqueeze(1) - 128.0) / 20.0
 
 
+def load_exported(model: PlateCRNN, path: Path) -> None:
+    """Set ``model``'s weights from an ONNX file :func:`export` wrote.
+
+    The export folds each batch normalisation into the convolution before it, so the
+    convolutions take the folded weights and each normalisation becomes the identity plus the
+    folded bias (running mean 0, variance ``1 - eps``, scale 1): in eval mode the network
+    computes what the file does. Its statistics cannot be recovered, so a run that continues
+    from a file keeps the normalisations in eval mode (their scale and shift still learn).
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    graph = onnx.load(str(path)).graph
+    weights = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    folded = [n for n in graph.node if n.op_type == "Conv" and weights[n.input[1]].ndim == 4]
+    convs = [m for m in model.features if isinstance(m, nn.Conv2d)]
+    norms = [m for m in model.features if isinstance(m, nn.BatchNorm2d)]
+    if len(folded) != len(convs) or len(norms) != len(convs):
+        raise SystemExit(f"{path}: not a model of this network ({len(folded)} image convolutions)")
+    with torch.no_grad():
+        for node, conv, norm in zip(folded, convs, norms, strict=True):
+            conv.weight.copy_(torch.from_numpy(weights[node.input[1]].copy()))
+            norm.weight.fill_(1.0)
+            norm.bias.copy_(torch.from_numpy(weights[node.input[2]].copy()))
+            norm.running_mean.zero_()
+            norm.running_var.fill_(1.0 - norm.eps)
+        state = model.state_dict()
+        for name, value in weights.items():
+            key = name.removeprefix("inner.")
+            if key in state and not key.startswith("features."):
+                state[key].copy_(torch.from_numpy(value.copy()))
+    missing = [k for k in state if k.startswith(("context.", "classify.")) and
+               f"inner.{k}" not in weights]  # fmt: skip
+    if missing:
+        raise SystemExit(f"{path}: no weights for {missing}")
+
+
 def exact_rate(model: nn.Module, xs: np.ndarray, labels: list[str], device: str = "cpu") -> float:
     """Share of ``xs`` read exactly (greedy decoding, the model's order)."""
     model.eval()
@@ -183,7 +225,10 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     val_x, val_labels = draw_set(args.seed + 1_000_003, args.val, args.workers, args.cache)
     targets = [torch.tensor(encode(t), dtype=torch.long) for t in labels]
     stored = torch.from_numpy(xs).to(device)
-    model = PlateCRNN(width=args.width).to(device)
+    model = PlateCRNN(width=args.width)
+    if args.from_onnx is not None:
+        load_exported(model, args.from_onnx)
+    model = model.to(device)
     params = sum(p.numel() for p in model.parameters())
     print(f"model: {params} parameters, on {device}", flush=True)
     steps_per_epoch = len(xs) // args.batch
@@ -195,8 +240,24 @@ def train(args: argparse.Namespace) -> dict[str, object]:
     order = np.random.default_rng(args.seed)
     started = time.perf_counter()
     history = []
+    if args.from_onnx is not None:
+        history.append({"epoch": args.start_epoch - 1, "loss": None,
+                        "val_exact": exact_rate(model, val_x, val_labels, device)})  # fmt: skip
+        print(f"from {args.from_onnx}: val exact {history[-1]['val_exact']:.4f}", flush=True)
     for epoch in range(args.stop_after or args.epochs):
         perm = order.permutation(len(xs))
+        if epoch < args.start_epoch:  # run before: the shuffle and the schedule move on alone
+            for _ in range(steps_per_epoch):
+                order.uniform(0.8, 1.2, (args.batch, 1, 1, 1))
+                order.uniform(-0.3, 0.3, (args.batch, 1, 1, 1))
+                with warnings.catch_warnings():  # (stepped without an optimiser step)
+                    warnings.simplefilter("ignore")
+                    schedule.step()
+            continue
+        if args.from_onnx is not None:  # (validation and export leave it in train mode)
+            for norm in model.features:
+                if isinstance(norm, nn.BatchNorm2d):
+                    norm.eval()
         total = 0.0
         for step in range(steps_per_epoch):
             idx = np.sort(perm[step * args.batch : (step + 1) * args.batch])
@@ -286,6 +347,17 @@ def main(argv: list[str] | None = None) -> int:
         default=5,
         help="stop after this many epochs (the shipped model: 5 of a 6-epoch schedule, where "
         "the GPU's time ran out); 0 runs the whole schedule",
+    )
+    parser.add_argument(
+        "--from-onnx",
+        type=Path,
+        help="start from this exported model's weights (its normalisations frozen)",
+    )
+    parser.add_argument(
+        "--start-epoch",
+        type=int,
+        default=0,
+        help="skip the epochs before this one (the shuffle and schedule advance as if they ran)",
     )
     parser.add_argument("--batch", type=int, default=256)
     parser.add_argument("--lr", type=float, default=3e-3)
