@@ -399,7 +399,8 @@ def _joined() -> Select[PlateSighting, Camera]:
 
 
 def _newest(conditions: list[ColumnElement[bool]], *, few: bool) -> Select[PlateSighting, Camera]:
-    """The sightings that meet ``conditions``, newest first.
+    """The sightings that meet ``conditions``, newest first (of one time, the newest id first:
+    a search cut at its limit among them returns the same ones each time).
 
     With ``few``, the matches are found first (by the plate indexes) and only then ordered:
     asked for the newest of hundreds of candidate plates, PostgreSQL's estimate of how many
@@ -407,7 +408,11 @@ def _newest(conditions: list[ColumnElement[bool]], *, few: bool) -> Select[Plate
     hoping to meet enough of them soon.
     """
     if not few:
-        return _joined().where(*conditions).order_by(PlateSighting.seen_at.desc())
+        return (
+            _joined()
+            .where(*conditions)
+            .order_by(PlateSighting.seen_at.desc(), PlateSighting.id.desc())
+        )
     # Whole rows, not ids to join back by: over a partitioned 100-million-row table the
     # planner, expecting as many matches as it estimates, would hash-join the whole table.
     matches = (
@@ -420,7 +425,7 @@ def _newest(conditions: list[ColumnElement[bool]], *, few: bool) -> Select[Plate
     return (
         select(found, Camera)
         .join(Camera, Camera.id == found.camera_id)
-        .order_by(found.seen_at.desc())
+        .order_by(found.seen_at.desc(), found.id.desc())
     )
 
 

@@ -87,7 +87,7 @@ class SectionJob:
                         PlateSighting.seen_at >= earliest,
                         PlateSighting.seen_at <= end,
                     )
-                    .order_by(PlateSighting.seen_at)
+                    .order_by(PlateSighting.seen_at, PlateSighting.id)
                 )
             )
         by_passage: dict[int, PlateSighting] = {}

@@ -94,6 +94,30 @@ def test_search_by_exact_wildcard_and_one_character(
         plates_found("??", Match.WILDCARD, limit=0)
 
 
+def test_sightings_at_one_moment_come_newest_id_first_whatever_their_place_on_disk(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    """A search cut at its limit among sightings of one time returns the same ones each time:
+    the newest ids (PostgreSQL would otherwise give them in the order they lie on disk)."""
+    store, queries = plates
+    store.record([read("123ABC02", camera, 0) for camera in CAMERAS])
+    store.record([read("123ABD02", "ast-1", 0), read("123ABD02", "ast-2", 0)])
+    with container.db.engine.begin() as conn:
+        ids = list(conn.scalars(text("select id from plate_sightings order by id")))
+        # The oldest row rewritten with a smaller id: on PostgreSQL it now lies last on disk.
+        conn.execute(text("update plate_sightings set id = -id where id = :id"), {"id": ids[0]})
+    officer = add_user(container, "officer", "operator")[0]
+
+    def found(plate: str, match: Match, limit: int) -> list[int]:
+        filters = PlateFilter(plate=plate, match=match, limit=limit)
+        return [s.id for s in queries.search(filters=filters, actor=officer, why=WHY)]
+
+    assert found("123ABC02", Match.EXACT, 2) == [ids[2], ids[1]]
+    assert found("123ABC02", Match.EXACT, 5) == [ids[2], ids[1], -ids[0]]
+    assert found("123AB?02", Match.WILDCARD, 4) == [ids[4], ids[3], ids[2], ids[1]]
+    assert found("123ABC02", Match.FUZZY, 3) == [ids[4], ids[3], ids[2]]
+
+
 def test_a_route_orders_the_sightings_and_flags_a_plate_in_two_cities_at_once(
     container: Container, plates: tuple[PlateStore, PlateQueries]
 ) -> None:
