@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from kupol.bootstrap import Container
+from kupol.citizens.helpers_rules import ALMATY
 from kupol.core.audit.model import AuditEntry
 from kupol.core.messages import utcnow
 from tests.integration.test_citizens import photo, report, sign_in
@@ -84,8 +85,9 @@ def test_a_citizen_applies_is_approved_takes_a_shift_and_checks_in_on_the_spot(
               "end": (start + timedelta(days=1)).isoformat()}  # fmt: skip
     [seen] = ok(api.get("/api/helpers/shifts", headers=why, params=window))
     assert seen["helper_name"] == "Айгерим Садыкова" and seen["status"] == "attended"
+    month_of_start = start.astimezone(ALMATY).date().isoformat()  # shifts count by Almaty's
     [month] = ok(api.get("/api/helpers/activity", headers=why,
-                         params={"month": start.date().isoformat()}))  # fmt: skip
+                         params={"month": month_of_start}))  # fmt: skip
     assert month["activity"]["attended"] == 1 and month["name"] == "Айгерим Садыкова"
     with container.db.reader() as session:
         looks = set(session.scalars(select(AuditEntry.resource_type).where(
@@ -149,7 +151,7 @@ def test_the_public_statistics_per_region_withhold_small_counts_and_name_no_one(
         ok(report(api, anna, photo(90 + n), occurred_at=at), 201)
     for n in range(5):  # five in Shymkent: withheld too, or Astana's two = country − the rest
         ok(report(api, anna, photo(95 + n), occurred_at=at, lat="42.3417", lon="69.5901"), 201)
-    year = str(utcnow().year)
+    year = str(utcnow().astimezone(ALMATY).year)  # counted by the Almaty date
     got = ok(api.get("/api/public/citizen-statistics", params={"period": year}))
     regions = {r["region"]: r for r in got["reports"]["regions"]}
     almaty = regions["02"]["kinds"]["traffic_violation"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -52,10 +53,22 @@ def publisher(prefix: str, replies: list[str]) -> mqtt.Client:
         callback_api_version=CallbackAPIVersion.VERSION2, client_id=f"{prefix}-device"
     )
     client.on_message = lambda _c, _u, msg: replies.append(msg.payload.decode())
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_: subscribed.set()
     client.connect(MQTT_HOST, 1883)
     client.subscribe(f"{prefix}/cameras/+/events/rejected", qos=1)
     client.loop_start()
+    client.subscribed = subscribed  # type: ignore[attr-defined]
     return client
+
+
+async def subscribed(container: Container, device: mqtt.Client | None = None) -> None:
+    """Until kupol's subscription (and the device's, if given) is confirmed by the broker."""
+    assert container.mqtt is not None
+    mqtt_ingest = container.mqtt
+    await wait_for(
+        lambda: mqtt_ingest.subscribed and (device is None or device.subscribed.is_set())  # type: ignore[attr-defined]
+    )
 
 
 async def wait_for(check, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
@@ -72,7 +85,7 @@ async def test_valid_mqtt_events_are_stored_and_bad_ones_quarantined_with_the_re
     prefix = mqtt_container.prefix  # type: ignore[attr-defined]
     replies: list[str] = []
     device = publisher(prefix, replies)
-    await asyncio.sleep(0.3)
+    await subscribed(mqtt_container, device)
     try:
         good = {
             "id": str(uuid.uuid4()),
@@ -117,7 +130,7 @@ async def test_an_event_sent_while_kupol_was_down_is_delivered_when_it_comes_bac
     mqtt_container: Container,
 ) -> None:
     prefix = mqtt_container.prefix  # type: ignore[attr-defined]
-    await asyncio.sleep(0.3)  # the persistent session is registered with the broker
+    await subscribed(mqtt_container)  # the persistent session is registered with the broker
     assert mqtt_container.mqtt is not None
     await mqtt_container.mqtt.stop()
     device = publisher(prefix, [])
@@ -160,7 +173,7 @@ async def test_a_message_without_an_id_redelivered_by_the_broker_is_stored_once(
 ) -> None:
     prefix = mqtt_container.prefix  # type: ignore[attr-defined]
     device = publisher(prefix, [])
-    await asyncio.sleep(0.3)
+    await subscribed(mqtt_container, device)
     body = json.dumps(
         {"type": "motion", "confidence": 0.4, "occurred_at": datetime.now(UTC).isoformat()}
     )

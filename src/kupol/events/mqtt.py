@@ -61,6 +61,8 @@ class MqttIngest:
         )
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+        self._subscribed = threading.Event()
 
     async def start(self) -> None:
         """Connect and subscribe; the network loop runs in paho's thread."""
@@ -87,7 +89,21 @@ class MqttIngest:
         if getattr(reason, "is_failure", False):
             log.error("MQTT connection refused: %s", reason)
             return
+        self._subscribed.clear()
         client.subscribe(self._settings.topic, qos=1)
+
+    def _on_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: Any, _props: Any = None
+    ) -> None:
+        if any(getattr(r, "is_failure", False) for r in reasons):
+            log.error("MQTT subscription to %s refused: %s", self._settings.topic, reasons)
+            return
+        self._subscribed.set()
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether the broker has confirmed the subscription (events are flowing)."""
+        return self._subscribed.is_set()
 
     @property
     def connected(self) -> bool:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
 from datetime import date
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
@@ -30,6 +31,16 @@ from kupol.schools import records, store, views
 from kupol.schools.anomalies import detect_all
 from kupol.schools.model import Flag, Snapshot
 from kupol.schools.quality import score_schools
+
+KZ_TIME = ZoneInfo("Asia/Almaty")
+"""Kazakhstan keeps one time, UTC+5, since March 2024."""
+
+
+def local_today() -> date:
+    """Today in Kazakhstan: the date an inspector writes on a report (UTC's is yesterday from
+    midnight to 05:00)."""
+    return utcnow().astimezone(KZ_TIME).date()
+
 
 SANCTIONS = ("none", "warning", "fine", "suspension", "revocation")
 CHUNK = 5_000
@@ -112,7 +123,7 @@ class Schools:
                 if r.region in regions
             ]
             return Snapshot(
-                as_of=as_of or utcnow().date(),
+                as_of=as_of or local_today(),
                 schools=tuple(schools),
                 branches=tuple(records.branch(r) for r in of(store.BranchRow)),
                 instructors=tuple(records.instructor(r) for r in of(store.InstructorRow)),
@@ -283,7 +294,7 @@ class Schools:
             raise InvalidInputError("a fine needs its amount in tenge, and only a fine has one")
         if fine_tenge is not None and not 0 < fine_tenge <= 100_000_000:
             raise InvalidInputError("fine_tenge must be above 0")
-        if inspected_on > utcnow().date():
+        if inspected_on > local_today():
             raise InvalidInputError("an inspection cannot be dated in the future")
         ids = sorted(set(flag_ids))
         with self._db.unit_of_work() as session:
