@@ -60,13 +60,15 @@ async def test_events_from_nodes_with_skewed_clocks_are_stored_in_the_order_they
         await node.start(with_sources=False)  # measures its clock before anything else
     try:
         raw = {}
-        for n in range(20):  # interleaved, 30 ms apart: the real order is n
+        # Interleaved, 100 ms apart (more than the two clocks' measured offsets may be off
+        # by together on a loaded machine): the real order is n.
+        for n in range(20):
             node = nodes["ahead" if n % 2 == 0 else "behind"]
             raw[n] = node.clock.source()
             event = CameraEventObserved(camera_id=CAMERA, type="motion", confidence=0.5,
                                         occurred_at=node.clock.now(), payload={"n": n})  # fmt: skip
             await node.bus.publish(event)  # its own recorder stores it
-            await asyncio.sleep(0.03)
+            await asyncio.sleep(0.1)
     finally:
         for node in nodes.values():
             await node.stop()
