@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from kupol.bootstrap import Container
 from kupol.core.audit.model import AuditEntry
+from kupol.core.messages import kazakhstan_today
 from kupol.schools.generator import GeneratorConfig, generate_region
 from kupol.schools.model import Snapshot
-from kupol.schools.service import local_today
 from tests.unit.factories import fast_passwords, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
@@ -75,7 +75,7 @@ def test_a_region_is_ranked_checked_and_inspected(
     mine = [f["id"] for f in flags if f["school_id"] == target]
     detail = api.get(f"/api/schools/{target}", headers=officer).json()
     assert {f["id"] for f in detail["flags"]} == set(mine)
-    today = local_today()  # the inspector's date: Kazakhstan's, not UTC's or the machine's
+    today = kazakhstan_today()  # the inspector's date: Kazakhstan's, not UTC's or the machine's
     url = f"/api/schools/{target}/inspections"
     for bad, message in [
         ({"sanction": "fine"}, "needs its amount"),

@@ -8,12 +8,12 @@ import tomllib
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from kupol.core.errors import ConfigError
+from kupol.core.messages import KAZAKHSTAN
 
 HOLIDAYS_PATH = Path(__file__).with_name("reference") / "kz-holidays.toml"
-KZ = ZoneInfo("Asia/Almaty")
+KZ = KAZAKHSTAN
 
 
 @lru_cache(maxsize=4)

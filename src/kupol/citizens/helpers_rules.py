@@ -23,11 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from kupol.core.errors import ConfigError, ConflictError, InvalidInputError
+from kupol.core.messages import KAZAKHSTAN
 
-ALMATY = ZoneInfo("Asia/Almaty")
+ALMATY = KAZAKHSTAN
 CHECK_IN_EARLY = timedelta(minutes=30)
 """How long before a shift's start a check-in already counts."""
 CHECK_OUT_LATE = timedelta(minutes=60)

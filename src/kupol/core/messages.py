@@ -19,9 +19,10 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID, SafeUUID
+from zoneinfo import ZoneInfo
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -72,6 +73,16 @@ def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC (the only kind of time kupol stores),
     corrected by this node's measured clock offset."""
     return PROCESS_CLOCK.now()
+
+
+KAZAKHSTAN = ZoneInfo("Asia/Almaty")
+"""Kazakhstan's local time: one zone for the whole country, UTC+5, since March 2024."""
+
+
+def kazakhstan_today() -> date:
+    """Today's date in Kazakhstan, as people there write it (UTC's date is still yesterday's
+    from midnight to 05:00 there)."""
+    return utcnow().astimezone(KAZAKHSTAN).date()
 
 
 _RANDOM = random.Random()

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from kupol.api.deps import ContainerDep, require
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import InvalidInputError
+from kupol.core.messages import kazakhstan_today
 from kupol.schools.model import Snapshot
-from kupol.schools.service import local_today
 
 router = APIRouter(prefix="/api/schools", tags=["schools"])
 public_router = APIRouter(prefix="/api/public", tags=["public"])
@@ -32,7 +32,7 @@ def import_registry(
     """Store the registry's records (schools, branches, instructors, vehicles, examiners,
     cadets, lessons, exam attempts, graduates, complaints); same ids replace."""
     try:
-        snapshot = _SNAPSHOT.validate_python({"as_of": local_today().isoformat(), **bundle})
+        snapshot = _SNAPSHOT.validate_python({"as_of": kazakhstan_today().isoformat(), **bundle})
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

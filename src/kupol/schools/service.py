@@ -17,7 +17,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, replace
 from datetime import date
 from typing import Any, cast
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
@@ -26,21 +25,11 @@ from kupol.core.audit import AuditLog, AuditRecord
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Base, Database
 from kupol.core.errors import ConflictError, InvalidInputError, NotFoundError
-from kupol.core.messages import utcnow
+from kupol.core.messages import kazakhstan_today, utcnow
 from kupol.schools import records, store, views
 from kupol.schools.anomalies import detect_all
 from kupol.schools.model import Flag, Snapshot
 from kupol.schools.quality import score_schools
-
-KZ_TIME = ZoneInfo("Asia/Almaty")
-"""Kazakhstan keeps one time, UTC+5, since March 2024."""
-
-
-def local_today() -> date:
-    """Today in Kazakhstan: the date an inspector writes on a report (UTC's is yesterday from
-    midnight to 05:00)."""
-    return utcnow().astimezone(KZ_TIME).date()
-
 
 SANCTIONS = ("none", "warning", "fine", "suspension", "revocation")
 CHUNK = 5_000
@@ -123,7 +112,7 @@ class Schools:
                 if r.region in regions
             ]
             return Snapshot(
-                as_of=as_of or local_today(),
+                as_of=as_of or kazakhstan_today(),
                 schools=tuple(schools),
                 branches=tuple(records.branch(r) for r in of(store.BranchRow)),
                 instructors=tuple(records.instructor(r) for r in of(store.InstructorRow)),
@@ -294,7 +283,7 @@ class Schools:
             raise InvalidInputError("a fine needs its amount in tenge, and only a fine has one")
         if fine_tenge is not None and not 0 < fine_tenge <= 100_000_000:
             raise InvalidInputError("fine_tenge must be above 0")
-        if inspected_on > local_today():
+        if inspected_on > kazakhstan_today():
             raise InvalidInputError("an inspection cannot be dated in the future")
         ids = sorted(set(flag_ids))
         with self._db.unit_of_work() as session:

@@ -24,10 +24,10 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from kupol.core.messages import KAZAKHSTAN
 from kupol.scooters.astana import ZONES, astana_rules
 from kupol.scooters.city import CityRules, ZoneKind
 from kupol.scooters.model import Position, Rider, Route, Trip
@@ -65,7 +65,7 @@ _HOURS = np.array(
     [0.3, 0.8, 1.2, 1.0, 0.8, 0.8, 1.0, 1.0, 0.9, 1.0, 1.2, 1.5, 1.7, 1.7, 1.5, 1.1, 0.5]
 )
 """How busy each hour from 06:00 to 22:00 is."""
-ZONE = ZoneInfo("Asia/Almaty")
+ZONE = KAZAKHSTAN
 """The synthetic days' local time."""
 _TZ = ZONE
 

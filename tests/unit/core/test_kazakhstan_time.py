@@ -1,4 +1,5 @@
-"""The registry's dates are Kazakhstan's (UTC+5), not UTC's or the machine's."""
+"""Dates people write in Kazakhstan (UTC+5) — a driving-school inspection's, a helper's
+month — are Kazakhstan's, not UTC's or the machine's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from kupol.schools import service
+from kupol.core import messages
 
 
 @pytest.mark.parametrize(
@@ -20,5 +21,5 @@ from kupol.schools import service
 def test_today_is_kazakhstans_date(
     monkeypatch: pytest.MonkeyPatch, now: datetime, today: date
 ) -> None:
-    monkeypatch.setattr(service, "utcnow", lambda: now)
-    assert service.local_today() == today
+    monkeypatch.setattr(messages, "utcnow", lambda: now)
+    assert messages.kazakhstan_today() == today
