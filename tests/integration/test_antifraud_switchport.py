@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -221,6 +223,36 @@ def test_pipelined_requests_are_answered_in_order_and_close_is_honoured(
         stored = set(session.scalars(select(CallDecision.call_id)))
     assert {"last", "after"} <= stored
     assert "ghost" not in stored
+
+
+def test_a_switch_that_hangs_up_with_calls_in_flight_loses_none_of_them(
+    served: tuple[TestClient, str, Container], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A switch that gives up on a connection (its own time-out) with twenty pipelined calls
+    unanswered: every call the port read is still decided and stored — the windows and the
+    record must not depend on whether the answer could be delivered — nothing is logged as a
+    failure, and the port goes on answering."""
+    _, base, container = served
+    switch = _token(container, "kcell", "telecom")
+    port = int(base.rsplit(":", 1)[1])
+    ids = [f"H{n}" for n in range(20)]
+    caplog.set_level(logging.WARNING)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"".join(_request(switch, i) for i in ids))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    # closed at once with a reset, before any answer was read
+    stored: set[str] = set()
+    deadline = time.monotonic() + 10
+    while not set(ids) <= stored and time.monotonic() < deadline:
+        time.sleep(0.05)
+        with container.db.reader() as session:
+            stored = set(session.scalars(select(CallDecision.call_id)))
+    assert set(ids) <= stored
+    with httpx.Client(base_url=base) as client:
+        call = {"call_id": "after-hangup", "caller": "+77015556677", "called": "+77021234567"}
+        assert client.post(PATH, json=call, headers=_headers(switch)).status_code == 200
+    failures = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not failures, [r.getMessage() for r in failures]
 
 
 def test_pipelined_calls_do_not_wait_for_each_others_commit(
