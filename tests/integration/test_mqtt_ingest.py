@@ -10,11 +10,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import select
 
+from kupol.api.app import create_app
 from kupol.bootstrap import Container, build_container
 from kupol.cameras.schemas import CameraCreate
 from kupol.core.auth.service import SYSTEM
@@ -194,3 +198,30 @@ async def test_a_message_without_an_id_redelivered_by_the_broker_is_stored_once(
     finally:
         device.loop_stop()
         device.disconnect()
+
+
+async def test_readiness_needs_the_subscription_confirmed_not_only_the_connection(
+    mqtt_container: Container,
+) -> None:
+    """A broker may keep the connection and refuse the subscription (its access rules): no
+    event would arrive, so kupol is not ready. The refusal comes as paho delivers it, a SUBACK
+    failure code (this machine's Mosquitto grants a denied subscription and filters instead)."""
+    await subscribed(mqtt_container)
+    ingest = mqtt_container.mqtt
+    assert ingest is not None
+    transport = httpx.ASGITransport(app=create_app(mqtt_container))
+    async with httpx.AsyncClient(transport=transport, base_url="http://kupol") as api:
+        ready = await api.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"]["mqtt"] == "ok"
+
+        refused = ReasonCode(PacketTypes.SUBACK, identifier=0x80)
+        ingest._on_subscribe(ingest._client, None, 1, [refused])
+        assert ingest.connected and not ingest.subscribed
+        answer = await api.get("/readyz")
+        assert answer.status_code == 503
+        assert answer.json()["checks"]["mqtt"] == "not subscribed"
+
+        granted = ReasonCode(PacketTypes.SUBACK, identifier=1)
+        ingest._on_subscribe(ingest._client, None, 2, [granted])
+        assert (await api.get("/readyz")).status_code == 200

@@ -23,7 +23,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(container: ContainerDep) -> JSONResponse:
-    """The database and the bus answer; 503 with what is wrong otherwise."""
+    """The database and the bus answer (and, when MQTT ingest is on, the broker is connected
+    and has confirmed the subscription); 503 with what is wrong otherwise."""
     checks: dict[str, str] = {}
     # Anyone may call this: say what is down, log why (hosts and users stay in the log).
     try:
@@ -39,7 +40,13 @@ async def readyz(container: ContainerDep) -> JSONResponse:
         log.warning("readiness: bus: %s", exc)
         checks["bus"] = "unavailable"
     if container.mqtt is not None:
-        checks["mqtt"] = "ok" if container.mqtt.connected else "unavailable"
+        # Connected is not enough: events flow once the broker has confirmed the subscription
+        # (a broker may refuse it, e.g. by its access rules, and keep the connection up).
+        ingest = container.mqtt
+        connected = ingest.connected
+        checks["mqtt"] = (
+            "unavailable" if not connected else "ok" if ingest.subscribed else "not subscribed"
+        )
     ready = all(v == "ok" for v in checks.values())
     return JSONResponse(
         {"status": "ready" if ready else "not ready", "checks": checks},

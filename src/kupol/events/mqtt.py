@@ -97,6 +97,7 @@ class MqttIngest:
     ) -> None:
         if any(getattr(r, "is_failure", False) for r in reasons):
             log.error("MQTT subscription to %s refused: %s", self._settings.topic, reasons)
+            self._subscribed.clear()
             return
         self._subscribed.set()
 
