@@ -6,7 +6,7 @@ rejections per rule; an administrator checks and saves a camera's calibration.""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from kupol.bootstrap import Container
 from kupol.cameras.schemas import CameraCreate
 from kupol.core.audit.model import AuditEntry
 from kupol.core.auth.service import SYSTEM
+from kupol.core.messages import KAZAKHSTAN
 from kupol.plates.messages import PlateObserved
 from kupol.traffic.config import CameraTrafficConfig
 from kupol.traffic.live import TrafficStage
@@ -64,6 +65,11 @@ def prepare(container: Container) -> None:
         fps=5,
     )
     start = datetime.now(UTC) - timedelta(hours=1)
+    # The scene (under a minute) within one Kazakhstan day: the crossings page counts by it.
+    local = start.astimezone(KAZAKHSTAN)
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(), KAZAKHSTAN)
+    if midnight - local < timedelta(minutes=2):
+        start = midnight.astimezone(UTC) + timedelta(seconds=1)
     messages: list[object] = []
     present: set[int] = set()
     for frame in scene.frames():

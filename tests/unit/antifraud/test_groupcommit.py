@@ -145,4 +145,4 @@ def test_a_coroutine_whose_commit_does_not_come_hears_so_in_time(
     finally:
         release.set()
     assert stuck.is_set()
-    assert 0.3 <= waited < 2.0
+    assert 0.3 <= waited < 5.0  # its own time-out, long before the 10 s the database holds

@@ -185,7 +185,7 @@ def test_a_relay_with_nothing_to_publish_waits_for_no_writer(sqlite_url: str) ->
         relay = OutboxRelay(db=db, bus=InProcessBus(), grace_s=5, lease_s=30)
         started = time.monotonic()
         assert asyncio.run(relay.relay()) == 0
-        assert time.monotonic() - started < 1  # the busy timeout is 10 s
+        assert time.monotonic() - started < 5  # the busy timeout is 10 s
     finally:
         writer.rollback()
         writer.close()
