@@ -71,6 +71,8 @@ def main() -> None:
     figures: dict[str, Any] = {"crops": len(items)}
     figures["kupol_single"] = rate(kupol.read_crops, items, 1, args.rounds)
     figures["kupol_batch32"] = rate(kupol.read_crops, items, 32, args.rounds)
+    unmended = CrnnPlateReader(CrnnSettings(threads=1, mend=False))
+    figures["kupol_single_unmended"] = rate(unmended.read_crops, items, 1, args.rounds)
     single_view = CrnnPlateReader(CrnnSettings(threads=1, variants=1))
     figures["kupol_one_view"] = rate(single_view.read_crops, items, 1, args.rounds)
     unsure = [r for r in single_view.read_crops(items) if r.confidence < kupol.settings.sure]
@@ -93,6 +95,7 @@ def main() -> None:
     print(f"plate OCR on {len(items)} crops, one core ({os.cpu_count()} on this machine)")
     print(f"  kupol CRNN, 1 crop per call:   {figures['kupol_single']:8.0f} crops/s")
     print(f"  kupol CRNN, 32 crops per call: {figures['kupol_batch32']:8.0f} crops/s")
+    print(f"  kupol CRNN, no mending, 1 a call: {figures['kupol_single_unmended']:6.0f} crops/s")
     print(f"  kupol CRNN, one view (no vote): {figures['kupol_one_view']:7.0f} crops/s")
     print(f"  crops the default reads again:  {figures['second_look_share']:7.1%}")
     if "rapidocr_rec" in figures:

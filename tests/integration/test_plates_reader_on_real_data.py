@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kupol.plates.crnn import CrnnPlateReader, CrnnSettings
-from kupol.plates.dataset import heldout_fonts
+from kupol.plates.dataset import heldout_fonts, make_sample
 from kupol.plates.evaluate import evaluate_plates, evaluate_rendered
 from tests.conftest import need_data
 from tests.integration.test_plates_baseline_on_real_data import MEASURED as RAPIDOCR
@@ -95,5 +95,22 @@ def test_held_out_rendered_kazakh_plates_are_read_as_measured(reader: CrnnPlateR
         pytest.skip("held-out fonts not fetched (make plate-fonts)")
     figures = evaluate_rendered(reader, n=1000, seed=7)
     assert figures["two_line_n"] >= 250
-    # Measured 0.984 (one-line 0.981, two-line 0.989); the issue's target is 0.99.
+    # Measured 0.987 (one-line 0.986, two-line 0.989; 0.984 before reads were mended); the
+    # issue's target is 0.99.
     assert figures["exact"] >= 0.97, figures
+
+
+def test_mending_reads_into_a_layout_gains_held_out_plates_and_loses_none() -> None:
+    """The mended reads (kupol.plates.layout_read) on the held-out rendered plates: every
+    plate read right without them is still read right, and some more are (measured: 3 more of
+    1,000 with seed 7, 1 with seed 8, 2 with seed 9, none lost)."""
+    fonts = heldout_fonts()
+    if not any(f.suffix == ".woff" for f in fonts):
+        pytest.skip("held-out fonts not fetched (make plate-fonts)")
+    plain = CrnnPlateReader(CrnnSettings(mend=False))
+    mending = CrnnPlateReader(CrnnSettings(mend=True))
+    samples = [make_sample(seed=7, index=i, fonts=fonts, heldout=True) for i in range(1000)]
+    before = {i for i, s in enumerate(samples) if plain.read_crop(s.crop).text == s.text}
+    after = {i for i, s in enumerate(samples) if mending.read_crop(s.crop).text == s.text}
+    assert before <= after
+    assert len(after - before) >= 2

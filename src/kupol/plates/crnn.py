@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -36,6 +36,7 @@ import numpy.typing as npt
 from kupol.plates.crnn_input import decode, plate_order, to_input
 from kupol.plates.detector import DetectorSettings, PlateDetector
 from kupol.plates.formats import fit_to_countries, fits_countries
+from kupol.plates.layout_read import mend_reads
 from kupol.plates.locate import (
     PlateCandidate,
     crop_candidate,
@@ -80,6 +81,10 @@ class CrnnSettings:
             cameras, whose plate stage already reads inside vehicle tracks.
         detector: In a whole photo, also read the places kupol's learned plate detector
             (:mod:`kupol.plates.detector`) finds, besides the classical locator's.
+        mend: A one-line read that fits no layout of ``countries`` is mended to the read one
+            character away that does, when the model's own probabilities nearly support it
+            (:mod:`kupol.plates.layout_read`: a dropped character, a region code that does
+            not exist).
     """
 
     countries: tuple[str, ...] = ("kz",)
@@ -92,6 +97,7 @@ class CrnnSettings:
     sure: float = 0.6
     vehicles: bool = False
     detector: bool = True
+    mend: bool = True
 
 
 class CrnnPlateReader:
@@ -118,34 +124,50 @@ class CrnnPlateReader:
         self._vehicles = vehicles
         self._detector = detector
 
-    def read_crops(self, crops: list[Image]) -> list[PlateRead]:
+    def read_crops(self, crops: list[Image], *, mend: bool | None = None) -> list[PlateRead]:
         """One read per crop, in at most two model runs.
 
         Each crop is first read as given; a read at least ``settings.sure`` confident stands.
         The other crops are also read shaved a little and with their contrast equalised (as
         ``settings.variants`` asks), and all their reads vote: a text's votes are the sum of
         its confidences, a read that fits a plate layout of ``settings.countries`` beating one
-        that fits none.
+        that fits none. ``mend`` (by default ``settings.mend``): when no view's read of a crop
+        fits a layout, its one-line reads are mended (:mod:`kupol.plates.layout_read`) and the
+        mended reads vote instead — all the crops' together, after the views are read.
         """
+        mend = self.settings.mend if mend is None else mend
         if not crops:
             return []
         views = [_views(crop, self.settings.variants) for crop in crops]
-        votes: list[dict[str, list[float]]] = [{} for _ in crops]
-        self._vote(crops, [v[:1] for v in views], votes)
+        votes = [_Tally() for _ in crops]
+        self._vote(crops, [v[:1] for v in views], votes, mend=mend)
         unsure = [i for i, tally in enumerate(votes) if not self._sure(tally)]
         if unsure and self.settings.variants > 1:
             self._vote(
                 [crops[i] for i in unsure],
                 [views[i][1:] for i in unsure],
                 [votes[i] for i in unsure],
+                mend=mend,
             )
+        countries = self.settings.countries
+        unfit = [
+            t for t in votes if t.unfit and not any(fits_countries(r, countries) for r in t.reads)
+        ]
+        reads = [read for tally in unfit for read in tally.unfit]
+        mended = iter(mend_reads(reads, countries) if reads else [])
+        for tally in unfit:
+            for _ in tally.unfit:
+                if (read := next(mended)) is not None:
+                    tally.mended.setdefault(read[0], []).append(read[1])
         return [self._decide(tally) for tally in votes]
 
     def _vote(
         self,
         crops: list[Image],
         views: list[list[Image]],
-        votes: list[dict[str, list[float]]],
+        votes: list[_Tally],
+        *,
+        mend: bool,
     ) -> None:
         """Read every view of every crop in one model run; add each read to its crop's tally."""
         inputs: list[npt.NDArray[np.float32]] = []
@@ -162,22 +184,28 @@ class CrnnPlateReader:
             return
         batch = np.stack(inputs)[:, None, :, :]
         probs = np.asarray(self._session.run(None, {self._input: batch})[0], np.float32)
+        countries = self.settings.countries
         for (i, two_line), p in zip(owners, probs, strict=True):
             raw, confidence = decode(p)
-            text = fit_to_countries(plate_order(raw, two_line=two_line), self.settings.countries)
-            votes[i].setdefault(text, []).append(confidence)
+            text = fit_to_countries(plate_order(raw, two_line=two_line), countries)
+            votes[i].reads.setdefault(text, []).append(confidence)
+            if mend and not two_line and not fits_countries(text, countries):
+                votes[i].unfit.append((p, text))
 
     def _weight(self, read: PlateRead) -> float:
         """A photo's read's weight: its confidence, and a bonus for fitting a layout."""
         fits = fits_countries(read.text, self.settings.countries)
         return read.confidence + self.settings.layout_bonus * fits
 
-    def _decide(self, tally: dict[str, list[float]]) -> PlateRead:
+    def _decide(self, tally: _Tally) -> PlateRead:
         countries = self.settings.countries
-        text = max(tally, key=lambda t: (fits_countries(t, countries), sum(tally[t])))
-        return PlateRead(text=text, confidence=max(tally[text]) if text else 0.0)
+        reads = tally.reads
+        if tally.mended and not any(fits_countries(t, countries) for t in reads):
+            reads = tally.mended
+        text = max(reads, key=lambda t: (fits_countries(t, countries), sum(reads[t])))
+        return PlateRead(text=text, confidence=max(reads[text]) if text else 0.0)
 
-    def _sure(self, tally: dict[str, list[float]]) -> bool:
+    def _sure(self, tally: _Tally) -> bool:
         return self._decide(tally).confidence >= self.settings.sure
 
     def read_crop(self, image: Image) -> PlateRead:
@@ -203,7 +231,7 @@ class CrnnPlateReader:
                     image[y0:y1, x0:x1], max_candidates=self.settings.max_candidates
                 )
                 candidates += [shifted(c, x0, y0) for c in inside]
-        first = self.read_crops([crop_candidate(image, c) for c in candidates])
+        first = self.read_crops([crop_candidate(image, c) for c in candidates], mend=False)
         # A box that cut a plate's first or last characters off reads a fragment that fits no
         # layout: such reads get a second look through a wider box, then a wider one still.
         for by in _WIDEN:
@@ -213,10 +241,22 @@ class CrnnPlateReader:
                 if _plate_shaped(r.text) and not fits_countries(r.text, countries)
             ]
             wider = [widened(candidates[i], image.shape, by) for i in again]
-            second = self.read_crops([crop_candidate(image, c) for c in wider])
+            second = self.read_crops([crop_candidate(image, c) for c in wider], mend=False)
             for i, c, r in zip(again, wider, second, strict=True):
                 if fits_countries(r.text, countries):
                     candidates[i], first[i] = c, r
+        # Only then are the reads that still fit no layout mended (a mended fragment would
+        # have stopped the wider looks that find the whole plate).
+        if self.settings.mend:
+            again = [
+                i
+                for i, r in enumerate(first)
+                if _plate_shaped(r.text) and not fits_countries(r.text, countries)
+            ]
+            mended = self.read_crops([crop_candidate(image, candidates[i]) for i in again])
+            for i, r in zip(again, mended, strict=True):
+                if fits_countries(r.text, countries):
+                    first[i] = r
         reads = [
             PlateRead(text=r.text, confidence=r.confidence, box=c.box)
             for c, r in zip(candidates, first, strict=True)
@@ -231,6 +271,17 @@ class CrnnPlateReader:
             if all(_overlap(read.box, c.box) < 0.3 for c in chosen):
                 chosen.append(read)
         return chosen
+
+
+@dataclass
+class _Tally:
+    """One crop's votes: each text read, with the confidence of each view that read it; the
+    one-line reads that fit no layout, with the model's columns (to be mended); and the
+    mended reads, which count only when no view's own read fits a layout."""
+
+    reads: dict[str, list[float]] = field(default_factory=dict)
+    unfit: list[tuple[npt.NDArray[np.float32], str]] = field(default_factory=list)
+    mended: dict[str, list[float]] = field(default_factory=dict)
 
 
 _WIDEN = (0.15, 0.4)

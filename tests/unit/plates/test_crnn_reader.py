@@ -10,7 +10,7 @@ import pytest
 
 from kupol.plates.crnn import CrnnPlateReader, CrnnSettings
 from kupol.plates.formats import fit_to_countries, fits_countries
-from kupol.plates.readers import reader_for
+from kupol.plates.readers import PlateRead, reader_for
 from kupol.plates.render import PlateStyle, available_fonts, render_plate
 
 
@@ -192,8 +192,8 @@ def test_a_photos_read_that_fits_a_layout_needs_less_sureness_and_wins_its_place
     )
     made = CrnnPlateReader(CrnnSettings(layout_bonus=0.2, min_confidence=0.5))
 
-    def fake_read(crops: list[np.ndarray]) -> list[PlateRead]:
-        # The second, wider look at XYZ123's box (x0 185) reads no better.
+    def fake_read(crops: list[np.ndarray], *, mend: bool | None = None) -> list[PlateRead]:
+        # The second, wider look at XYZ123's box (x0 185) reads no better; nor is it mended.
         found = [texts.get(c.shape[1], ("XYZ1234", 0.45)) for c in crops]
         return [PlateRead(text=text, confidence=confidence) for text, confidence in found]
 
@@ -233,3 +233,17 @@ def test_a_far_plate_in_a_large_photo_is_found_inside_its_vehicle() -> None:
     assert box is not None  # in the photo's pixels, not the region's
     centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
     assert x < centre[0] < x + plate.shape[1] and y < centre[1] < y + plate.shape[0], box
+
+
+def test_a_mended_read_counts_only_when_no_view_read_a_layout() -> None:
+    """One view read the plate (a layout's fit), another read a fragment that was mended into
+    a different plate, more confidently: the plate a view read wins. With no view's read in a
+    layout, the mended read wins over the fragments."""
+    from kupol.plates.crnn import _Tally
+
+    reader = CrnnPlateReader()
+    tally = _Tally(reads={"480RP10": [0.53], "480RP1": [0.9]}, mended={"480RP19": [0.66]})
+    assert reader._decide(tally).text == "480RP10"
+    tally = _Tally(reads={"764UIX1": [0.88]}, mended={"764UIX18": [0.5]})
+    assert reader._decide(tally) == PlateRead(text="764UIX18", confidence=0.5)
+    assert reader._decide(_Tally(reads={"764UIX1": [0.88]})).text == "764UIX1"
