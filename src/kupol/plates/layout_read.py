@@ -16,7 +16,7 @@ paths' probabilities: a character the model had to be talked into makes the read
 
 Example:
     >>> import numpy as np
-    >>> from kupol.plates.crnn_input import CHARSET
+    >>> from kupol.plates.crnn_input import CHARSET, decode
     >>> columns = "1-2-3-A-B-C-0-2"  # a character per column, "-" for the blank
     >>> probs = np.full((len(columns), len(CHARSET) + 1), 0.001, np.float32)
     >>> for t, c in enumerate(columns):
@@ -34,7 +34,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from kupol.plates.crnn_input import CHARSET
+from kupol.plates.crnn_input import CHARSET, decode
 from kupol.plates.formats import COUNTRY_LAYOUTS, parse_plate
 
 MARGIN = 3.0
@@ -80,7 +80,7 @@ def mend_reads(
         best = max(mine, key=lambda k: scores[k])
         gap = float(logp.max(axis=1).sum()) - float(scores[best])
         if gap <= margin:
-            found[n] = texts[best], min(_greedy_confidence(reads[n][0]), float(np.exp(-gap)))
+            found[n] = texts[best], min(decode(reads[n][0])[1], float(np.exp(-gap)))
     return found
 
 
@@ -158,10 +158,3 @@ def _fits(c: str, kind: str) -> bool:
 
 def _kind(kind: str) -> str:
     return _DIGITS if kind == "D" else _LETTERS
-
-
-def _greedy_confidence(probs: npt.NDArray[np.float32]) -> float:
-    """The greedy read's confidence: its least sure emitted character (as ``decode``)."""
-    best = probs.argmax(axis=1)
-    emitted = [t for t in range(len(best)) if best[t] != 0 and (t == 0 or best[t] != best[t - 1])]
-    return min((float(probs[t, best[t]]) for t in emitted), default=0.0)
