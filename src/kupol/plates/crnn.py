@@ -81,10 +81,12 @@ class CrnnSettings:
             cameras, whose plate stage already reads inside vehicle tracks.
         detector: In a whole photo, also read the places kupol's learned plate detector
             (:mod:`kupol.plates.detector`) finds, besides the classical locator's.
-        mend: A one-line read that fits no layout of ``countries`` is mended to the read one
-            character away that does, when the model's own probabilities nearly support it
-            (:mod:`kupol.plates.layout_read`: a dropped character, a region code that does
-            not exist).
+        mend: When no view of a crop reads a text in a layout of ``countries``, its one-line
+            reads are mended to the text one character away that fits one, when the model's
+            own probabilities nearly support it (:mod:`kupol.plates.layout_read`: a dropped
+            character, a region code that does not exist); a mended read is less sure than
+            the read it mends. In a photo, a box keeps its read when the mended one is too
+            unsure to be reported.
     """
 
     countries: tuple[str, ...] = ("kz",)
@@ -246,7 +248,8 @@ class CrnnPlateReader:
                 if fits_countries(r.text, countries):
                     candidates[i], first[i] = c, r
         # Only then are the reads that still fit no layout mended (a mended fragment would
-        # have stopped the wider looks that find the whole plate).
+        # have stopped the wider looks that find the whole plate; one more model run for
+        # each such box). A mended read too unsure to be reported leaves the read as it was.
         if self.settings.mend:
             again = [
                 i
@@ -255,7 +258,9 @@ class CrnnPlateReader:
             ]
             mended = self.read_crops([crop_candidate(image, candidates[i]) for i in again])
             for i, r in zip(again, mended, strict=True):
-                if fits_countries(r.text, countries):
+                if fits_countries(r.text, countries) and (
+                    self._weight(r) >= self.settings.min_confidence
+                ):
                     first[i] = r
         reads = [
             PlateRead(text=r.text, confidence=r.confidence, box=c.box)

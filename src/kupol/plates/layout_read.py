@@ -118,8 +118,10 @@ def best_paths(logp: npt.NDArray[np.float64], texts: Sequence[str]) -> npt.NDArr
 
 
 @lru_cache(maxsize=4096)
-def _candidates(text: str, countries: tuple[str, ...]) -> list[str]:
-    """Every text one edit from ``text`` that is laid out as a plate of ``countries``."""
+def _candidates(text: str, countries: tuple[str, ...]) -> tuple[str, ...]:
+    """Every text one edit from ``text`` that is laid out as a plate of ``countries``, in
+    alphabetical order (the first of equally likely candidates wins). For a ``text`` that fits
+    no layout, as :func:`mend_reads` is given."""
     found: set[str] = set()
     for country in countries:
         for shape in COUNTRY_LAYOUTS.get(country, ()):
@@ -127,12 +129,13 @@ def _candidates(text: str, countries: tuple[str, ...]) -> list[str]:
                 if country != "kz" or parse_plate(candidate).kazakh:
                     found.add(candidate)
     found.discard(text)
-    return sorted(found)
+    return tuple(sorted(found))
 
 
 def _one_edit_into(text: str, shape: str) -> list[str]:
     """The texts one edit from ``text`` whose characters are of ``shape``'s kinds (D: digit,
-    L: letter)."""
+    L: letter). A ``text`` of the shape's length whose kinds all fit already is one whose
+    Kazakh region code does not exist: only its last two characters are changed."""
 
     def fits(s: str) -> bool:
         return len(s) == len(shape) and all(_fits(c, k) for c, k in zip(s, shape, strict=True))

@@ -247,3 +247,30 @@ def test_a_mended_read_counts_only_when_no_view_read_a_layout() -> None:
     tally = _Tally(reads={"764UIX1": [0.88]}, mended={"764UIX18": [0.5]})
     assert reader._decide(tally) == PlateRead(text="764UIX18", confidence=0.5)
     assert reader._decide(_Tally(reads={"764UIX1": [0.88]})).text == "764UIX1"
+
+
+@pytest.mark.parametrize(("mended_confidence", "reported"), [(0.1, "764UIX1"), (0.4, "764UIX18")])
+def test_a_photos_box_keeps_its_read_unless_the_mended_one_can_be_reported(
+    monkeypatch: pytest.MonkeyPatch, mended_confidence: float, reported: str
+) -> None:
+    """A box read as a fragment (sure, in no layout) after its wider looks is mended; the
+    mended read replaces it only when it weighs enough to be reported (0.1 + the layout's 0.2
+    does not reach 0.5: the box would be lost; 0.4 + 0.2 does)."""
+    from kupol.plates import crnn as crnn_module
+    from kupol.plates.locate import PlateCandidate
+
+    monkeypatch.setattr(
+        crnn_module,
+        "locate_plates",
+        lambda image, max_candidates: [PlateCandidate(box=(10, 10, 110, 40), score=1.0)],
+    )
+    made = CrnnPlateReader(CrnnSettings(detector=False, layout_bonus=0.2, min_confidence=0.5))
+
+    def fake_read(crops: list[np.ndarray], *, mend: bool | None = None) -> list[PlateRead]:
+        if mend is False:  # the first and the wider looks
+            return [PlateRead(text="764UIX1", confidence=0.9) for _ in crops]
+        return [PlateRead(text="764UIX18", confidence=mended_confidence) for _ in crops]
+
+    monkeypatch.setattr(made, "read_crops", fake_read)
+    reads = made.read_photo(np.zeros((100, 400, 3), np.uint8))
+    assert [r.text for r in reads] == [reported]
