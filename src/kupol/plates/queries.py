@@ -302,7 +302,7 @@ class PlateQueries:
         return Route(plate=wanted, sightings=sightings, legs=legs, suspicions=suspicions)
 
 
-NEVER = datetime.min.replace(tzinfo=UTC)
+_NEVER = datetime.min.replace(tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
@@ -331,8 +331,8 @@ def _known(session: Session, condition: ColumnElement[bool], filters: PlateFilte
         return None
     return _Seen(
         plates=[plate for plate, _, _ in rows],
-        first=min((first for _, first, _ in rows), default=NEVER),
-        last=max((last for _, _, last in rows), default=NEVER),
+        first=min((first for _, first, _ in rows), default=_NEVER),
+        last=max((last for _, _, last in rows), default=_NEVER),
     )
 
 
