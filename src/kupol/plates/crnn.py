@@ -140,14 +140,14 @@ class CrnnPlateReader:
         mend = self.settings.mend if mend is None else mend
         if not crops:
             return []
-        views = [_views(crop, self.settings.variants) for crop in crops]
         votes = [_Tally() for _ in crops]
-        self._vote(crops, [v[:1] for v in views], votes, mend=mend)
+        self._vote(crops, [[crop] for crop in crops], votes, mend=mend)
         unsure = [i for i, tally in enumerate(votes) if not self._sure(tally)]
         if unsure and self.settings.variants > 1:
+            # The other views are made only for the crops that need them (one in ten).
             self._vote(
                 [crops[i] for i in unsure],
-                [views[i][1:] for i in unsure],
+                [_views(crops[i], self.settings.variants)[1:] for i in unsure],
                 [votes[i] for i in unsure],
                 mend=mend,
             )
