@@ -234,14 +234,19 @@ class CrnnPlateReader:
                 )
                 candidates += [shifted(c, x0, y0) for c in inside]
         first = self.read_crops([crop_candidate(image, c) for c in candidates], mend=False)
-        # A box that cut a plate's first or last characters off reads a fragment that fits no
-        # layout: such reads get a second look through a wider box, then a wider one still.
-        for by in _WIDEN:
-            again = [
+
+        def fragments() -> list[int]:
+            """The boxes whose read is plate-shaped but fits no layout."""
+            return [
                 i
                 for i, r in enumerate(first)
                 if _plate_shaped(r.text) and not fits_countries(r.text, countries)
             ]
+
+        # A box that cut a plate's first or last characters off reads a fragment that fits no
+        # layout: such reads get a second look through a wider box, then a wider one still.
+        for by in _WIDEN:
+            again = fragments()
             wider = [widened(candidates[i], image.shape, by) for i in again]
             second = self.read_crops([crop_candidate(image, c) for c in wider], mend=False)
             for i, c, r in zip(again, wider, second, strict=True):
@@ -251,11 +256,7 @@ class CrnnPlateReader:
         # have stopped the wider looks that find the whole plate; one more model run for
         # each such box). A mended read too unsure to be reported leaves the read as it was.
         if self.settings.mend:
-            again = [
-                i
-                for i, r in enumerate(first)
-                if _plate_shaped(r.text) and not fits_countries(r.text, countries)
-            ]
+            again = fragments()
             mended = self.read_crops([crop_candidate(image, candidates[i]) for i in again])
             for i, r in zip(again, mended, strict=True):
                 if fits_countries(r.text, countries) and (

@@ -229,6 +229,11 @@ COUNTRY_LAYOUTS: dict[str, tuple[str, ...]] = {
 look-alike correction of :func:`fit_to_countries`; a deployment names its countries."""
 
 
+def of_kind(c: str, kind: str) -> bool:
+    """Whether ``c`` is of a layout position's kind (``D``: a digit, ``L``: a letter)."""
+    return c.isdigit() if kind == "D" else c.isalpha()
+
+
 def fit_to_countries(text: str, countries: Sequence[str], *, max_swaps: int = 2) -> str:
     """``text`` fitted to the first layout of ``countries`` it matches with at most
     ``max_swaps`` look-alike swaps (``O``↔``0``, ``I``↔``1``, ``B``↔``8`` …); unchanged when
@@ -249,10 +254,7 @@ def fit_to_countries(text: str, countries: Sequence[str], *, max_swaps: int = 2)
                 c.translate(_AS_DIGIT) if kind == "D" else c.translate(_AS_LETTER)
                 for c, kind in zip(plate, shape, strict=True)
             )
-            fits = all(
-                c.isdigit() if kind == "D" else c.isalpha()
-                for c, kind in zip(fixed, shape, strict=True)
-            )
+            fits = all(of_kind(c, kind) for c, kind in zip(fixed, shape, strict=True))
             swaps = sum(a != b for a, b in zip(fixed, plate, strict=True))
             if not fits or swaps > max_swaps:
                 continue
@@ -271,7 +273,7 @@ def fits_countries(text: str, countries: Sequence[str]) -> bool:
     """
     return fit_to_countries(text, countries, max_swaps=0) == text and any(
         len(shape) == len(text)
-        and all(c.isdigit() if k == "D" else c.isalpha() for c, k in zip(text, shape, strict=True))
+        and all(of_kind(c, k) for c, k in zip(text, shape, strict=True))
         and (country != "kz" or parse_plate(text).kazakh)
         for country in countries
         for shape in COUNTRY_LAYOUTS.get(country, ())

@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kupol.plates.crnn_input import CHARSET, decode
-from kupol.plates.formats import COUNTRY_LAYOUTS, parse_plate
+from kupol.plates.formats import COUNTRY_LAYOUTS, of_kind, parse_plate
 
 MARGIN = 3.0
 """How much less likely (in nats of the best path) a mended read may be than the greedy one:
@@ -138,11 +138,11 @@ def _one_edit_into(text: str, shape: str) -> list[str]:
     Kazakh region code does not exist: only its last two characters are changed."""
 
     def fits(s: str) -> bool:
-        return len(s) == len(shape) and all(_fits(c, k) for c, k in zip(s, shape, strict=True))
+        return len(s) == len(shape) and all(of_kind(c, k) for c, k in zip(s, shape, strict=True))
 
     out: list[str] = []
     if len(text) == len(shape):
-        wrong = [i for i, (c, k) in enumerate(zip(text, shape, strict=True)) if not _fits(c, k)]
+        wrong = [i for i, (c, k) in enumerate(zip(text, shape, strict=True)) if not of_kind(c, k)]
         # One of the wrong kind: only it may change. None: every kind is right, so the region
         # code (a Kazakh plate's last two digits) is what does not exist.
         for i in wrong if len(wrong) == 1 else () if wrong else (len(text) - 2, len(text) - 1):
@@ -153,10 +153,6 @@ def _one_edit_into(text: str, shape: str) -> list[str]:
     elif len(text) == len(shape) + 1:
         out += [s for i in range(len(text)) if fits(s := text[:i] + text[i + 1 :])]
     return out
-
-
-def _fits(c: str, kind: str) -> bool:
-    return c.isdigit() if kind == "D" else c.isalpha()
 
 
 def _kind(kind: str) -> str:
