@@ -65,9 +65,9 @@ def screen_cdr(
 @handle_errors
 def sip_front(
     user: Annotated[str, typer.Option("--as", help="The switch's telecom account.")],
-    listen: Annotated[str, typer.Option(help="HOST:PORT to answer INVITEs on (UDP).")] = (
-        "127.0.0.1:5070"
-    ),
+    listen: Annotated[
+        str, typer.Option(help="HOST:PORT to answer INVITEs on (UDP, and TCP unless --no-tcp).")
+    ] = "127.0.0.1:5070",
     next_hop: Annotated[str, typer.Option(help="Where allowed calls are redirected.")] = (
         "127.0.0.1:5060"
     ),
@@ -77,12 +77,15 @@ def sip_front(
     international_peer: Annotated[
         list[str] | None, typer.Option(help="A peer address that is an international trunk.")
     ] = None,
+    tcp: Annotated[
+        bool, typer.Option("--tcp/--no-tcp", help="Answer over TCP too, on the same port.")
+    ] = True,
 ) -> None:
     """Run the SIP front of call screening (a redirect server) until interrupted."""
     import asyncio
 
     from kupol.antifraud.screening import CallAttempt, Screened
-    from kupol.antifraud.sip import SipSettings, serve
+    from kupol.antifraud.sip import SipSettings, serve, serve_tcp
     from kupol.clikit import container
     from kupol.core.errors import InvalidInputError
 
@@ -103,12 +106,16 @@ def sip_front(
     )
 
     async def main() -> None:
-        transport, _ = await serve(decide, settings, host, int(port_text))
-        out.print(f"kupol SIP front on udp://{host}:{port_text} (as {user})")
+        transport, front = await serve(decide, settings, host, int(port_text))
+        server = await serve_tcp(front, host, int(port_text)) if tcp else None
+        on = "udp and tcp" if tcp else "udp"
+        out.print(f"kupol SIP front on {on} {host}:{port_text} (as {user})")
         try:
             await asyncio.Event().wait()
         finally:
             transport.close()
+            if server is not None:
+                server.close()
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

@@ -9,7 +9,13 @@ sends each INVITE to before routing it. It answers
 
 with the verdict and reason codes in ``X-Kupol-Verdict`` either way. ``OPTIONS`` gets ``200``,
 ``CANCEL`` and ``BYE`` ``200``, ``ACK`` nothing, other methods ``405``; a request that is not
-SIP is dropped, one missing what an answer needs gets ``400``. UDP only.
+SIP is dropped, one missing what an answer needs gets ``400``.
+
+Over UDP and over TCP (RFC 3261 §18: every SIP element implements both), on the same port. On a
+TCP connection messages are framed by their ``Content-Length`` (§18.3), CRLFs between messages
+are skipped (§7.5) and a double-CRLF keep-alive ping gets its single-CRLF pong (RFC 5626
+§3.5.1); a message without a usable ``Content-Length`` gets ``400`` and one larger than 64 KiB
+``513``, and the connection is closed — a stream cannot be re-synchronised after either.
 
 The caller is the user part of ``P-Asserted-Identity`` (what a trusted network asserts), else of
 ``From``; the called number that of the Request-URI. A call is international when it comes
@@ -40,6 +46,7 @@ _COMPACT = {
 }
 _USER = re.compile(r"<?(?:sips?|tel):\+?([^@;>]+)", re.IGNORECASE)
 MAX_DATAGRAM = 65_507
+MAX_STREAM_MESSAGE = 65_536
 
 
 @dataclass
@@ -121,16 +128,16 @@ class SipFront(asyncio.DatagramProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
 
-    def _count(self, what: str) -> None:
+    def count(self, what: str) -> None:
         self.counts[what] = self.counts.get(what, 0) + 1
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
         if len(data) > MAX_DATAGRAM:
-            self._count("dropped")
+            self.count("dropped")
             return
         request = parse_request(data)
         if request is None:
-            self._count("dropped")
+            self.count("dropped")
             return
         answer = self.answer(request, addr[0])
         if answer is not None and self.transport is not None:
@@ -141,7 +148,7 @@ class SipFront(asyncio.DatagramProtocol):
         if request.method == "ACK":
             return None
         if not all(request.first(h) for h in ("via", "from", "to", "call-id", "cseq")):
-            self._count("bad")
+            self.count("bad")
             return response(request, 400, "Bad Request")
         if request.method in {"OPTIONS", "CANCEL", "BYE"}:
             return response(request, 200, "OK")
@@ -152,7 +159,7 @@ class SipFront(asyncio.DatagramProtocol):
         caller = user_of(request.first("p-asserted-identity")) or user_of(request.first("from"))
         called = user_of(request.uri)
         if not caller or not called:
-            self._count("bad")
+            self.count("bad")
             return response(
                 request, 400, "Bad Request", ['Warning: 399 kupol "no caller or callee"']
             )
@@ -168,9 +175,9 @@ class SipFront(asyncio.DatagramProtocol):
             verdict = self.decide(attempt)
         except Exception:  # the switch must get an answer; screening failed: let it route
             log.exception("screening failed for call %s", attempt.call_id)
-            self._count("error")
+            self.count("error")
             return response(request, 500, "Server Internal Error", ["Retry-After: 1"])
-        self._count(verdict.verdict.value)
+        self.count(verdict.verdict.value)
         codes = ",".join(verdict.reasons) or "none"
         tag = [f"X-Kupol-Verdict: {verdict.verdict.value}; reasons={codes}"]
         number = called.lstrip("+")
@@ -185,6 +192,94 @@ class SipFront(asyncio.DatagramProtocol):
         return response(request, 302, "Moved Temporarily", [*tag, contact])
 
 
+class SipStream(asyncio.Protocol):
+    """One peer's TCP connection to the front: requests framed by ``Content-Length``, each
+    answered on the connection it came by, in order."""
+
+    def __init__(self, front: SipFront) -> None:
+        self.front = front
+        self.buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+        self.peer = ""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)
+        peername = transport.get_extra_info("peername")
+        self.peer = str(peername[0]) if peername else ""
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while self.transport is not None and self._next():
+            pass
+
+    def _send(self, data: bytes) -> None:
+        if self.transport is not None:
+            self.transport.write(data)
+
+    def _give_up(self, answer: bytes | None) -> bool:
+        """Answer (if there is something to answer) and close: the stream is out of step."""
+        self.front.count("bad")
+        if answer is not None:
+            self._send(answer)
+        if self.transport is not None:
+            self.transport.close()
+        self.buffer.clear()
+        return False
+
+    def _next(self) -> bool:
+        """Handle the next whole message in the buffer; ``False`` when it needs more bytes."""
+        buffer = self.buffer
+        while buffer.startswith(b"\r\n"):
+            if buffer.startswith(b"\r\n\r\n"):
+                del buffer[:4]
+                self._send(b"\r\n")  # keep-alive pong (RFC 5626)
+            elif len(buffer) < 4 and b"\r\n\r\n".startswith(bytes(buffer)):
+                return False
+            else:
+                del buffer[:2]
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buffer) > MAX_STREAM_MESSAGE:
+                return self._give_up(None)
+            return False
+        head = bytes(buffer[: end + 4])
+        request = parse_request(head)
+        length = _content_length(head)
+        if length is None:
+            if request is None:
+                return self._give_up(None)
+            return self._give_up(
+                response(request, 400, "Bad Request", ['Warning: 399 kupol "Content-Length"'])
+            )
+        if end + 4 + length > MAX_STREAM_MESSAGE:
+            return self._give_up(
+                None if request is None else response(request, 513, "Message Too Large")
+            )
+        if len(buffer) < end + 4 + length:
+            return False
+        del buffer[: end + 4 + length]
+        if request is None:  # a response, or not SIP: nothing to answer
+            self.front.count("dropped")
+            return True
+        answer = self.front.answer(request, self.peer)
+        if answer is not None:
+            self._send(answer)
+        return True
+
+
+def _content_length(head: bytes) -> int | None:
+    """The ``Content-Length`` (or ``l``) of a message's head; ``None`` if absent or not a number."""
+    for line in head.split(b"\r\n")[1:]:
+        name, colon, value = line.partition(b":")
+        if colon and name.strip().lower() in {b"content-length", b"l"}:
+            text = value.strip()
+            return int(text) if text.isdigit() and len(text) < 10 else None
+    return None
+
+
 async def serve(
     decide: Callable[[CallAttempt], Screened], settings: SipSettings, host: str, port: int
 ) -> tuple[asyncio.DatagramTransport, SipFront]:
@@ -193,3 +288,9 @@ async def serve(
     front = SipFront(decide, settings)
     transport, _ = await loop.create_datagram_endpoint(lambda: front, local_addr=(host, port))
     return transport, front
+
+
+async def serve_tcp(front: SipFront, host: str, port: int) -> asyncio.Server:
+    """Listen on ``host:port`` (TCP) with ``front``'s screening and counts."""
+    loop = asyncio.get_running_loop()
+    return await loop.create_server(lambda: SipStream(front), host, port)
