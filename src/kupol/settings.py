@@ -582,6 +582,12 @@ class AntifraudSettings(Section):
         description="The deployment's own transfer model (joblib with its card); empty: the "
         "one kupol ships, trained on PaySim (src/kupol/antifraud/models/).",
     )
+    screen_model: Path | None = Field(
+        None,
+        description="The deployment's own call screening model (joblib with its card, made by "
+        "`kupol antifraud train-screen-model` from its labelled CDRs); empty: the one kupol "
+        "ships, trained on simulated network days (src/kupol/antifraud/models/).",
+    )
     screen_listen: str = Field(
         "",
         pattern=r"^$|^[^\s:]+:[0-9]{1,5}$",

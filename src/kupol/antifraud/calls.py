@@ -95,6 +95,11 @@ class CallScreening:
         self._attempts: OrderedDict[str, CallAttempt] = OrderedDict()
 
     @property
+    def model(self) -> ScreenModel | None:
+        """The learned model that may warn (``None``: the rules decide alone)."""
+        return self._model
+
+    @property
     def numbering(self) -> Numbering:
         """The numbering plan the screen places numbers by."""
         return self._screen.numbering

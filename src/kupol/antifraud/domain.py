@@ -9,6 +9,7 @@ from kupol.antifraud.casefile import GroupCaseFiles
 from kupol.antifraud.holds import TransferHolds
 from kupol.antifraud.mules import MuleList
 from kupol.antifraud.reports import AfcReports
+from kupol.antifraud.screen_model import MODEL_PATH as SCREEN_MODEL_PATH
 from kupol.antifraud.screen_model import try_load_screen_model
 from kupol.antifraud.speakers import shipped_encoder
 from kupol.antifraud.transfer_model import MODEL_PATH, try_load_model
@@ -37,7 +38,9 @@ def build_antifraud(
     """Wire the domain; the transfer, screening and synthetic-voice models are loaded now (or
     their absence logged); the speaker model on the first voice check."""
     model = try_load_model(settings.model or MODEL_PATH)
-    calls = CallScreening(db=db, audit=audit, model=try_load_screen_model())
+    calls = CallScreening(
+        db=db, audit=audit, model=try_load_screen_model(settings.screen_model or SCREEN_MODEL_PATH)
+    )
     voices = VoiceChecks(
         db=db, audit=audit, numbering=calls.numbering, encoder=shipped_encoder,
         detector=try_load_detector(),
