@@ -92,3 +92,93 @@ def test_an_analyst_sees_the_dashboard_a_number_a_group_graph_and_the_holds(
     expect(page.locator("#af-holds tbody")).to_contain_text(
         "payer just called by a suspicious number"
     )
+
+
+def test_an_analyst_reports_a_number_to_the_centre_and_records_the_check(
+    new_context: Callable[..., Any], antifraud_server: LiveServer, tmp_path: Path
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from kupol.antifraud.model import AfcReport
+    from kupol.core.audit.purpose import Justification
+    from kupol.core.messages import utcnow
+
+    analyst, password = antifraud_server.add_user("fraud_analyst", prefix="afc", locale="en")
+    container = antifraud_server.container
+    principal = container.auth.principal_of(analyst)
+    # An older report of an account, its check now overdue.
+    late = container.antifraud.reports.report(
+        actor=principal, kind="account", subject="KZ86125KZT5004100100", category="mule",
+        summary="received money from twelve victims in a day",
+        why=Justification(purpose="e2e overdue"),
+    )  # fmt: skip
+    with container.db.unit_of_work() as session:
+        session.execute(
+            update(AfcReport)
+            .where(AfcReport.id == late.id)
+            .values(due_by=utcnow() - timedelta(hours=1))
+        )
+    context = new_context(antifraud_server.url)
+    login_api(context, analyst, password)
+    page = context.new_page()
+    page.goto("/antifraud")
+    page.fill("#af-purpose", "complaint 2026-4471 check")
+    page.fill("#af-number", "+7 701 111 22 33")
+    page.click("#af-lookup button[type=submit]")
+    expect(page.locator("#af-number-title")).to_have_text("+77011112233")
+    page.click("#af-number-report")  # from the look-up to the report form
+    expect(page.locator("#af-report-subject")).to_have_value("+77011112233")
+    page.select_option("#af-report-category", "call_centre")
+    page.fill("#af-report-summary", "short")
+    page.click("#af-report button[type=submit]")  # too short: the browser keeps it
+    expect(page.locator("#af-report-result")).to_be_hidden()
+    page.fill("#af-report-summary", "called many strangers within minutes, all blocked")
+    page.click("#af-report button[type=submit]")
+    expect(page.locator("#af-report-result")).to_contain_text("on +77011112233 made")
+    rows = page.locator("#af-reports tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("fraud call centre")
+    expect(rows.first).to_contain_text("awaiting check")
+    expect(page.locator("#af-report-evidence")).to_contain_text('"distinct_callees"')
+    overdue = page.locator("#af-reports tbody tr.overdue")
+    expect(overdue).to_have_count(1)
+    expect(overdue).to_contain_text("check overdue")
+    page.check("#af-reports-overdue")
+    page.click("#af-reports-show")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("KZ86125KZT5004100100")
+
+    # The exchange file for the Centre, then the operator's answer closes the report.
+    page.uncheck("#af-reports-overdue")
+    page.click("#af-reports-show")
+    expect(rows).to_have_count(2)
+    with page.expect_download() as download:
+        rows.first.locator("button").click()
+    saved = tmp_path / "exchange.json"
+    download.value.save_as(saved)
+    import json
+
+    exchange = json.loads(saved.read_text(encoding="utf-8"))
+    assert exchange["format"] == "kupol-afc-report/1"
+    assert exchange["subject"] == {"kind": "number", "value": "+77011112233"}
+    rows.first.click()
+    page.select_option("#af-check-result", "confirmed")
+    page.fill("#af-check-by", "Kcell fraud desk")
+    page.fill("#af-check-note", "SIM blocked, subscriber identified")
+    page.click("#af-check button[type=submit]")
+    expect(rows.first).to_contain_text("confirmed · Kcell fraud desk")
+    expect(page.locator("#af-check")).to_be_hidden()
+    from sqlalchemy import select
+
+    from kupol.core.audit.model import AuditEntry
+
+    with container.db.reader() as session:
+        done = {
+            (e.action, e.purpose)
+            for e in session.scalars(select(AuditEntry).where(AuditEntry.actor == analyst))
+        }
+    purpose = "complaint 2026-4471 check"
+    assert {("report", purpose), ("search", purpose), ("export", purpose)} <= done
+    assert any(action == "check_confirmed" for action, _ in done)

@@ -1,7 +1,8 @@
 /* Anti-fraud: the live screening dashboard (no personal data), and — each under the stated
  * purpose, audited on the server — a number's look-up, organised groups drawn as graphs of
  * numbers, SIMs, handsets and cells (a group's case file put in the evidence vault), voice
- * checks of recordings, and the transfer holds queue. */
+ * checks of recordings, reports to the Anti-Fraud Centre (made, listed with their two-working-day
+ * checks, answered, exported in the exchange format), and the transfer holds queue. */
 (function () {
   "use strict";
   const { t, api, errorText, fmtTime, pageData, whyHeaders } = window.Kupol;
@@ -252,6 +253,126 @@
       fail($("af-personal-error"), err);
     }
   });
+
+  /* Reports to the Anti-Fraud Centre: made with the evidence the server gathers, listed with
+   * their due times (two working days), answered once, exported in the exchange format. */
+  if (data.can_report) {
+    let selected = null;
+    const reportResult = $("af-report-result");
+    const lookupReport = $("af-number-report");
+    if (lookupReport) {
+      lookupReport.addEventListener("click", () => {
+        $("af-report-kind").value = "number";
+        $("af-report-subject").value = $("af-number-title").textContent;
+        $("af-report-summary").focus();
+      });
+    }
+    function download(name, value) {
+      const link = document.createElement("a");
+      link.href = URL.createObjectURL(new Blob([JSON.stringify(value, null, 2)],
+        { type: "application/json" }));
+      link.download = name;
+      document.body.append(link);
+      link.click();
+      link.remove();
+    }
+    function showReport(r) {
+      selected = r;
+      $("af-report-detail-title").textContent = t("antifraud.report_title",
+        { id: r.id, subject: r.subject, by: r.reported_by });
+      $("af-report-evidence").textContent = JSON.stringify(r.evidence, null, 2);
+      show($("af-check"), r.status === "submitted");
+      show($("af-report-detail"), true);
+    }
+    async function listReports() {
+      const w = why();
+      if (!w) return;
+      const query = new URLSearchParams();
+      if ($("af-reports-status").value) query.set("status", $("af-reports-status").value);
+      if ($("af-reports-overdue").checked) query.set("overdue", "true");
+      try {
+        const rows = await api("/api/antifraud/reports?" + query, { headers: whyHeaders(w) });
+        const body = $("af-reports").tBodies[0];
+        body.replaceChildren(...rows.map((r) => {
+          const status = r.status === "submitted"
+            ? (r.overdue ? t("antifraud.overdue") : t("antifraud.report_status.submitted"))
+            : t("antifraud.report_status." + r.status) + " · " + (r.checked_by || "");
+          const tr = cells(document.createElement("tr"), [fmtTime(r.reported_at),
+            t("antifraud.subject_kind." + r.kind) + " " + r.subject,
+            t("antifraud.category." + r.category), r.summary, fmtTime(r.due_by), status]);
+          tr.cells[4].classList.add("due");
+          tr.dataset.report = String(r.id);
+          tr.classList.add("clickable");
+          if (r.overdue) tr.classList.add("overdue");
+          tr.addEventListener("click", () => {
+            body.querySelectorAll("tr").forEach((x) => x.classList.remove("selected"));
+            tr.classList.add("selected");
+            showReport(r);
+          });
+          const td = document.createElement("td");
+          const button = document.createElement("button");
+          button.type = "button";
+          button.className = "btn btn-small";
+          button.textContent = t("antifraud.exchange_file");
+          button.addEventListener("click", async (event) => {
+            event.stopPropagation();
+            const again = why();
+            if (!again) return;
+            try {
+              const exchange = await api("/api/antifraud/reports/" + r.id + "/exchange.json",
+                { headers: whyHeaders(again) });
+              download("afc-report-" + exchange.id + ".json", exchange);
+            } catch (err) {
+              fail($("af-personal-error"), err);
+            }
+          });
+          td.append(button);
+          tr.append(td);
+          return tr;
+        }));
+        show($("af-reports-empty"), rows.length === 0);
+        if (selected) {
+          const again = rows.find((r) => r.id === selected.id);
+          if (again) showReport(again); else show($("af-report-detail"), false);
+        }
+      } catch (err) {
+        fail($("af-personal-error"), err);
+      }
+    }
+    $("af-reports-show").addEventListener("click", listReports);
+    $("af-report").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const w = why();
+      if (!w) return;
+      try {
+        const r = await api("/api/antifraud/reports", { method: "POST", headers: whyHeaders(w),
+          body: { kind: $("af-report-kind").value, subject: $("af-report-subject").value.trim(),
+            category: $("af-report-category").value,
+            summary: $("af-report-summary").value.trim() } });
+        reportResult.textContent = t("antifraud.reported", { id: r.id, subject: r.subject,
+          due: fmtTime(r.due_by) });
+        show(reportResult, true);
+        $("af-report").reset();
+        selected = r;
+        await listReports();
+      } catch (err) {
+        fail($("af-personal-error"), err);
+      }
+    });
+    $("af-check").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!selected) return;
+      try {
+        await api("/api/antifraud/reports/" + selected.id + "/check", { method: "POST",
+          body: { result: $("af-check-result").value, checked_by: $("af-check-by").value.trim(),
+            note: $("af-check-note").value.trim() } });
+        $("af-check").reset();
+        await listReports();
+      } catch (err) {
+        fail($("af-personal-error"), err);
+      }
+    });
+  }
 
   /* Transfer holds: totals and the queue. */
   if (data.can_see_holds) {
