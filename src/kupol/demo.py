@@ -541,7 +541,8 @@ def seed_roads(container: Container, username: str) -> None:
 def seed_antifraud(container: Container, username: str) -> None:
     """A simulated day of a small network's calls (3,000 subscribers, its gangs included),
     moved to end now and screened as an operator's switch would send them; and a bank's
-    three transfers (one ordinary, one emptying an account, one right after a spoofed call).
+    four transfers (one ordinary, one emptying an account, one right after a spoofed call, one
+    by a call centre's victim to its mule: the group's money trail).
     Seeded once: skipped when calls were screened already."""
     from dataclasses import replace
 
@@ -568,6 +569,9 @@ def seed_antifraud(container: Container, username: str) -> None:
         ],
     )
     victim = calls[0].attempt.called
+    # The money trail: a call centre's victim pays its mule half an hour after the call.
+    conned = next(c for c in reversed(calls) if c.source == "call centre A" and c.answered)
+    conned_at = conned.attempt.at + shift + timedelta(minutes=30)
     now = utcnow()
     spoofed = replace(calls[0].attempt, call_id="demo-spoof", caller="+77011112233",
                       international=True, at=now, imsi=None, imei=None, cell=None)  # fmt: skip
@@ -581,6 +585,9 @@ def seed_antifraud(container: Container, username: str) -> None:
         TransferRequest(bank_ref="DEMO-3", kind=TransferKind.TRANSFER, amount=300_000.0,
                         payer="KZ12DEMO0003", payer_balance=2_100_000.0, payee="KZ77DEMO9002",
                         payer_phone=victim),
+        TransferRequest(bank_ref="DEMO-4", kind=TransferKind.TRANSFER, amount=640_000.0,
+                        payer="KZ12DEMO0004", payer_balance=700_000.0, payee="KZ77DEMO9100",
+                        payer_phone=conned.attempt.called, at=conned_at),
     ):  # fmt: skip
         holds.check(actor=bank, request=request)
     del username

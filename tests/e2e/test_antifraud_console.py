@@ -64,6 +64,9 @@ def test_an_analyst_sees_the_dashboard_a_number_a_group_graph_and_the_holds(
     expect(page.locator("#af-graph-figure")).to_be_visible()
     first = page.locator("#af-graph circle.node-number")
     expect(first).to_have_count(4)  # the busiest group: a call-centre office of four SIMs
+    # Its victim paid the office's mule: the money trail, drawn and told.
+    expect(page.locator("#af-graph circle.node-account")).to_have_count(1)
+    expect(page.locator("#af-graph-caption")).to_contain_text("Money trail: 1 accounts")
     page.locator("#af-groups tbody tr").nth(2).click()
     expect(page.locator("#af-graph circle.node-number")).to_have_count(16)  # a SIM-box
     expect(page.locator("#af-graph circle.node-handset")).to_have_count(2)
@@ -85,10 +88,10 @@ def test_an_analyst_sees_the_dashboard_a_number_a_group_graph_and_the_holds(
         expect(page.locator("#af-voice-synthetic")).to_contain_text("probability")
         expect(page.locator("#af-voice-duplicate")).to_be_visible(visible=attempt == 1)
 
-    expect(page.locator("#af-checks")).to_have_text("3")
+    expect(page.locator("#af-checks")).to_have_text("4")
     page.select_option("#af-hold-status", "held")
     page.click("#af-holds-show")
-    expect(page.locator("#af-holds tbody tr")).to_have_count(2)
+    expect(page.locator("#af-holds tbody tr")).to_have_count(3)
     expect(page.locator("#af-holds tbody")).to_contain_text(
         "payer just called by a suspicious number"
     )

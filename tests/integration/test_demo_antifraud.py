@@ -40,5 +40,10 @@ def test_the_demo_seeds_a_screened_day_its_groups_and_held_transfers_once(
         assert checks["DEMO-1"] == ("allow", [])
         assert checks["DEMO-2"] == ("hold", ["empties_balance", "new_payee_large"])
         assert checks["DEMO-3"][0] == "hold" and "suspicious_call" in checks["DEMO-3"][1]
+        # The call centre's victim paid its mule: the office's group carries the money trail.
+        assert checks["DEMO-4"][0] == "hold" and "suspicious_call" in checks["DEMO-4"][1]
+        (trail,) = [g for g in groups if g.accounts]
+        assert trail.accounts == ["KZ77DEMO9100"] and len(trail.numbers) == 4
+        assert trail.paid == {"KZT": 640_000.0}
     finally:
         container.db.dispose()

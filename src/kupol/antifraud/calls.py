@@ -24,8 +24,8 @@ from sqlalchemy import or_, select
 from kupol.antifraud.cdr import CdrRow
 from kupol.antifraud.decision_store import LISTED, store_decisions, store_entry
 from kupol.antifraud.groupcommit import GroupWriter
-from kupol.antifraud.groups import FraudGroup, find_groups
-from kupol.antifraud.model import CallDecision, NumberListEntry
+from kupol.antifraud.groups import FraudGroup, Payment, find_groups
+from kupol.antifraud.model import CallDecision, NumberListEntry, TransferCheck
 from kupol.antifraud.numbers import Numbering, NumberKind
 from kupol.antifraud.screen_model import ScreenModel
 from kupol.antifraud.screening import (
@@ -334,8 +334,9 @@ class CallScreening:
     def groups(
         self, *, actor: Principal, why: Justification, hours: int = 24, limit: int = 500_000
     ) -> list[FraudGroup]:
-        """Organised groups among the numbers screened in the last ``hours`` (audited: the
-        groups list numbers, SIMs and handsets)."""
+        """Organised groups among the numbers screened in the last ``hours``, with the accounts
+        their victims were asked to pay in that time (audited: the groups list numbers, SIMs,
+        handsets and accounts)."""
         actor.require(Permission.NUMBERS_READ)
         if not 1 <= hours <= 24 * 31:
             raise InvalidInputError("hours must be between 1 and 744")
@@ -349,6 +350,22 @@ class CallScreening:
                     .limit(limit)
                 )
             )
+            checks = list(
+                session.scalars(
+                    select(TransferCheck)
+                    .where(TransferCheck.asked_at >= since, TransferCheck.callers.is_not(None))
+                    .order_by(TransferCheck.asked_at, TransferCheck.id)
+                    .limit(limit)
+                )
+            )
+        # The latest suspicious caller before the transfer is taken as the one who talked the
+        # payer into it: a payer rung by several gangs that day ties the account to one.
+        payments = [
+            Payment(caller=c.callers[-1], account=c.payee, amount=c.amount,
+                    currency=c.currency, at=c.transfer_at, status=c.status, check_id=c.id)
+            for c in checks
+            if c.callers
+        ]  # fmt: skip
         rows, verdicts = [], []
         numbering = self._screen.numbering
         for d in decisions:
@@ -367,11 +384,12 @@ class CallScreening:
                     caller=numbering.classify(d.caller),
                 )
             )
-        found = find_groups(rows, verdicts)
+        found = find_groups(rows, verdicts, payments=payments)
         self._audit.access(
             actor=actor, why=why, action="search", resource_type="fraud_group",
             details={"hours": hours, "groups": len(found),
-                     "numbers": sum(len(g.numbers) for g in found)},
+                     "numbers": sum(len(g.numbers) for g in found),
+                     "accounts": sum(len(g.accounts) for g in found)},
         )  # fmt: skip
         return found
 
@@ -512,28 +530,33 @@ class CallScreening:
             ],
         }  # fmt: skip
 
-    def suspicious_calls_to(self, number: str, *, since: datetime) -> list[str]:
-        """Callers who rang ``number`` since ``since`` and were warned about, blocked, or are
-        on the block list now (for transfer holds)."""
+    def suspicious_calls_to(
+        self, number: str, *, since: datetime, until: datetime | None = None
+    ) -> list[str]:
+        """Callers who rang ``number`` between ``since`` and ``until`` (a minute's grace for
+        the clocks) and were warned about, blocked, or are on the block list now (for
+        transfer holds): each once, ordered by their last such call, the latest last."""
         placed = self._screen.numbering.classify(number)
         if placed.kind is NumberKind.INVALID:
             return []
+        query = select(CallDecision.caller, CallDecision.verdict, CallDecision.at).where(
+            CallDecision.called.in_([placed.e164, number]), CallDecision.at >= since
+        )
+        if until is not None:
+            query = query.where(CallDecision.at <= until + timedelta(minutes=1))
         with self._db.reader() as session:
-            rows = session.execute(
-                select(CallDecision.caller, CallDecision.verdict).where(
-                    CallDecision.called.in_([placed.e164, number]), CallDecision.at >= since
-                )
-            ).all()
+            rows = session.execute(query.order_by(CallDecision.at, CallDecision.id)).all()
         now = utcnow().timestamp()
-        found = []
-        for caller, verdict in rows:
+        found: dict[str, None] = {}
+        for caller, verdict, _ in rows:
             listed = self._screen.block_list.get(caller)
             blocked_now = listed is not None and (
                 listed.expires_at is None or listed.expires_at > now
             )
             if verdict != "allow" or blocked_now:
-                found.append(caller)
-        return sorted(set(found))
+                found.pop(caller, None)
+                found[caller] = None
+        return list(found)
 
 
 class _BatchedModel:

@@ -1,9 +1,10 @@
 """A fraud group's case file, exported to the evidence vault.
 
 An analyst who has found an organised group (:mod:`kupol.antifraud.groups`) hands it to an
-investigation as one document: the group's ties (numbers, SIMs, handsets, cells), every call
-its numbers made in the window with the verdict and reasons, the reports about its numbers to
-the Anti-Fraud Centre, and the recordings of its numbers with the similar voices found
+investigation as one document: the group's ties (numbers, SIMs, handsets, cells, and the
+accounts its victims were asked to pay, with those transfers), every call its numbers made in
+the window with the verdict and reasons, the reports about its numbers and accounts to the
+Anti-Fraud Centre, and the recordings of its numbers with the similar voices found
 elsewhere. The document (JSON, format ``kupol-fraud-group/1``) goes into the evidence vault
 under the case's number, where custody, retention and signed export packages take over.
 """
@@ -42,6 +43,7 @@ class Exported:
     filename: str
     case_number: str
     numbers: int
+    accounts: int
     calls: int
     calls_truncated: bool
     recordings: int
@@ -105,13 +107,15 @@ class GroupCaseFiles:
                 filename=filename, media_type="application/json", category="document",
                 case_number=case_number,
                 description=f"Fraud group case file ({FORMAT}): {len(group.numbers)} numbers, "
-                f"{document['calls_total']} calls; exported by {actor.username} ({why.purpose})",
+                f"{len(group.accounts)} accounts, {document['calls_total']} calls; "
+                f"exported by {actor.username} ({why.purpose})",
             ),
             actor=actor,
         )  # fmt: skip
         result = Exported(
             evidence_item=ingested.item.id, sha256=ingested.item.sha256, filename=filename,
-            case_number=case_number, numbers=len(group.numbers), calls=len(document["calls"]),
+            case_number=case_number, numbers=len(group.numbers), accounts=len(group.accounts),
+            calls=len(document["calls"]),
             calls_truncated=document["calls_truncated"], recordings=len(document["voices"]),
             reports=len(document["afc_reports"]),
         )  # fmt: skip
@@ -140,7 +144,7 @@ class GroupCaseFiles:
             reports = list(
                 session.scalars(
                     select(AfcReport)
-                    .where(AfcReport.subject.in_(group.numbers))
+                    .where(AfcReport.subject.in_([*group.numbers, *group.accounts]))
                     .order_by(AfcReport.reported_at)
                 )
             )

@@ -6,12 +6,16 @@ Only numbers blocked at least once for their *behaviour* enter the graph (fan-ou
 centre, Wangiri, SIM-box; not a spoof, which says nothing of the number's owner, and not a
 warning, which ordinary businesses get) — nor do their victims, or one subscriber rung by two
 gangs would join them. Edges: a number to its SIM, a SIM to the handset it sat in, a number to
-a cell it worked from. A group is a connected part of that graph: numbers tied by a shared SIM
-or handset (a SIM-box, a phone bank), or by working from one cell (at least ``CELL_CALLS``
-calls each from it — an office; a number passing through a cell does not tie). Parts over
-``SPLIT_ABOVE`` nodes are split into communities (Louvain, networkx, seeded). A group must hold
-at least two numbers, or one number with more than one SIM or handset. Every tie is evidence
-an analyst can check: the group lists its SIMs, handsets and cells.
+a cell it worked from, and — the **money trail** — a number to each account a bank was asked
+to pay by someone the number had just rung (a transfer held for ``suspicious_call``,
+:class:`Payment`). A group is a connected part of that graph: numbers tied by a shared SIM or
+handset (a SIM-box, a phone bank), by working from one cell (at least ``CELL_CALLS`` calls
+each from it — an office; a number passing through a cell does not tie), or by victims who paid
+one account (the gang's mule). Parts over ``SPLIT_ABOVE`` nodes are split into communities
+(Louvain, networkx, seeded). A group must hold at least two numbers, or one number with more
+than one SIM or handset, or one number and an account its victims paid. Every tie is evidence
+an analyst can check: the group lists its SIMs, handsets, cells and accounts, and the
+transfers behind each account.
 """
 
 from __future__ import annotations
@@ -46,6 +50,22 @@ class _NumberEvidence:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Payment:
+    """A transfer a bank asked about, its payer rung just before by ``caller``."""
+
+    caller: str
+    """The suspicious number (E.164) that rang the payer."""
+    account: str
+    """The payee."""
+    amount: float
+    currency: str
+    at: datetime
+    status: str
+    """The check's status: ``held``, ``released``, ``cancelled`` or ``allowed``."""
+    check_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class FraudGroup:
     """One group and the evidence for it."""
 
@@ -67,13 +87,24 @@ class FraudGroup:
     """In simulated data: which simulated parties made the group's calls."""
     edges: list[tuple[str, str]] = field(default_factory=list)
     """The ties, as ``kind:value`` pairs (``number:+7…``, ``sim:…``, ``handset:…``,
-    ``cell:…``): each one an analyst can check."""
+    ``cell:…``, ``account:…``): each one an analyst can check."""
+    accounts: list[str] = field(default_factory=list)
+    """Accounts the group's victims were asked to pay (the money trail)."""
+    payments: list[Payment] = field(default_factory=list)
+    """The transfers behind those ties, oldest first."""
+    paid: dict[str, float] = field(default_factory=dict)
+    """Their amounts by currency (held, released, cancelled or allowed alike)."""
 
 
 def find_groups(
-    rows: Sequence[CdrRow], verdicts: Sequence[Screened], *, seed: int = 0
+    rows: Sequence[CdrRow],
+    verdicts: Sequence[Screened],
+    *,
+    payments: Sequence[Payment] = (),
+    seed: int = 0,
 ) -> list[FraudGroup]:
-    """Groups among the flagged numbers of screened rows, strongest evidence first."""
+    """Groups among the flagged numbers of screened rows, strongest evidence first;
+    ``payments`` tie numbers to the accounts their victims paid."""
     import networkx as nx
 
     evidence: dict[str, _NumberEvidence] = defaultdict(_NumberEvidence)
@@ -114,6 +145,11 @@ def find_groups(
     for (number, cell), calls in from_cell.items():
         if calls >= CELL_CALLS:  # worked from there, not passed through
             graph.add_edge(("number", number), ("cell", cell))
+    trail: dict[str, list[Payment]] = defaultdict(list)
+    for payment in payments:
+        if payment.caller in flagged:
+            graph.add_edge(("number", payment.caller), ("account", payment.account))
+            trail[payment.account].append(payment)
     groups = []
     for component in nx.connected_components(graph):
         parts = [component]
@@ -126,14 +162,28 @@ def find_groups(
             numbers = sorted(kinds["number"])
             if not numbers:
                 continue
-            if len(numbers) < 2 and len(kinds["sim"]) < 2 and len(kinds["handset"]) < 2:
+            alone = len(numbers) < 2 and len(kinds["sim"]) < 2 and len(kinds["handset"]) < 2
+            if alone and not kinds["account"]:
                 continue
             group = _group(numbers, kinds, evidence)
             ties = sorted(
                 tuple(sorted((f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}")))
                 for a, b in graph.subgraph(members).edges()
             )
-            groups.append(FraudGroup(**{**group.__dict__, "edges": ties}))
+            paid = sorted(
+                (p for a in kinds["account"] for p in trail[a] if p.caller in numbers),
+                key=lambda p: (p.at, p.check_id),
+            )
+            totals: dict[str, float] = defaultdict(float)
+            for p in {p.check_id: p for p in paid}.values():
+                totals[p.currency] += p.amount
+            groups.append(
+                FraudGroup(
+                    **{**group.__dict__, "edges": ties, "accounts": sorted(kinds["account"]),
+                       "payments": paid,
+                       "paid": {c: round(v, 2) for c, v in sorted(totals.items())}}
+                )
+            )  # fmt: skip
     groups.sort(key=lambda g: (-g.score, -g.calls, g.numbers[0]))
     return [FraudGroup(**{**g.__dict__, "id": i + 1}) for i, g in enumerate(groups)]
 

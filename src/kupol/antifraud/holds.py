@@ -225,7 +225,7 @@ class TransferHolds:
             window = timedelta(hours=self._settings.call_window_hours)
             assert request.at is not None
             callers = self._calls.suspicious_calls_to(
-                request.payer_phone, since=request.at - window
+                request.payer_phone, since=request.at - window, until=request.at
             )
         with self._lock:
             history = self._warm(now)
@@ -253,7 +253,8 @@ class TransferHolds:
                     payee_balance=request.payee_balance,
                     score=None if score is None else round(score, 6),
                     decision="hold" if hold else "allow", reasons=holding,
-                    hold_until=hold_until, status="held" if hold else "allowed",
+                    callers=callers or None, hold_until=hold_until,
+                    status="held" if hold else "allowed",
                 )  # fmt: skip
                 session.add(row)
                 session.flush()

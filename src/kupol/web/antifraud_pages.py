@@ -59,7 +59,7 @@ def dynamic_keys() -> list[str]:
         + [f"antifraud.reason.{r}" for r in (*REASONS, *TRANSFER_REASONS, "model")]
         + [f"antifraud.kind.{k.value}" for k in NumberKind]
         + [f"antifraud.list.{name}" for name in ("block", "allow")]
-        + [f"antifraud.node.{n}" for n in ("number", "sim", "handset", "cell")]
+        + [f"antifraud.node.{n}" for n in ("number", "sim", "handset", "cell", "account")]
         + [f"antifraud.source.{s}" for s in SOURCES]
         + [f"antifraud.category.{c}" for c in CATEGORIES]
         + [f"antifraud.report_status.{s}" for s in (*REPORT_STATUSES, "any")]

@@ -95,14 +95,15 @@
 
   /* Groups: a table, and the chosen group's graph. */
   let chosen = null;
-  const RINGS = { cell: 0, handset: 95, sim: 150, number: 195 };
+  const RINGS = { cell: 0, account: 60, handset: 95, sim: 150, number: 195 };
   function drawGroup(group) {
     const svg = $("af-graph");
     const nodes = new Map();
     const byKind = { number: group.numbers, sim: group.sims, handset: group.handsets,
-      cell: group.cells };
-    /* Numbers around the outer ring; each SIM, handset, cell at the mean angle of the
-     * numbers it is tied to (through the SIM for handsets), so ties point outwards. */
+      cell: group.cells, account: group.accounts || [] };
+    /* Numbers around the outer ring; each SIM, handset, cell and account (the money trail:
+     * victims of the group's numbers paid it) at the mean angle of the numbers it is tied to
+     * (through the SIM for handsets), so ties point outwards. */
     const angles = new Map();
     group.numbers.forEach((n, i) =>
       angles.set("number:" + n, (2 * Math.PI * i) / Math.max(1, group.numbers.length) - Math.PI / 2));
@@ -122,7 +123,7 @@
       const y = around.reduce((sum, a) => sum + Math.sin(a), 0);
       return Math.hypot(x, y) < 0.3 * around.length ? null : Math.atan2(y, x);
     }
-    ["sim", "handset", "cell"].forEach((kind) => {
+    ["sim", "handset", "cell", "account"].forEach((kind) => {
       const values = byKind[kind];
       values.forEach((value, i) => {
         const key = kind + ":" + value;
@@ -157,7 +158,7 @@
       title.textContent = t("antifraud.node." + n.kind) + " " + n.value;
       dot.append(title);
       parts.push(dot);
-      if (n.kind === "number" || n.kind === "cell") {
+      if (n.kind === "number" || n.kind === "cell" || n.kind === "account") {
         const label = document.createElementNS(SVG_NS, "text");
         label.setAttribute("x", n.x + 8); label.setAttribute("y", n.y + 3);
         label.textContent = n.value;
@@ -165,9 +166,14 @@
       }
     });
     svg.replaceChildren(...parts);
+    const money = (group.accounts || []).length
+      ? " " + t("antifraud.graph_money", { accounts: group.accounts.length,
+        transfers: new Set(group.payments.map((p) => p.check_id)).size,
+        paid: Object.entries(group.paid).map(([c, v]) => fmt(v) + " " + c).join(", ") })
+      : "";
     $("af-graph-caption").textContent = t("antifraud.graph_caption", {
       numbers: group.numbers.length, sims: group.sims.length, handsets: group.handsets.length,
-      cells: group.cells.length, calls: group.calls });
+      cells: group.cells.length, calls: group.calls }) + money;
     show($("af-graph-figure"), true);
     chosen = group;
     if ($("af-export")) {
@@ -235,7 +241,7 @@
       const body = $("af-groups").tBodies[0];
       body.replaceChildren(...groups.map((g) => {
         const tr = cells(document.createElement("tr"), [g.id, g.numbers.length, g.sims.length,
-          g.handsets.length, g.cells.join(", "), g.calls, g.blocked,
+          g.handsets.length, g.cells.join(", "), (g.accounts || []).length, g.calls, g.blocked,
           Object.keys(g.reasons).slice(0, 3).map(reasonText).join(", ")]);
         tr.className = "clickable";
         tr.tabIndex = 0;

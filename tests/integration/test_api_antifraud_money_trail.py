@@ -1,0 +1,115 @@
+"""The money trail in organised groups, through the API: two phone banks with nothing in
+common on the network whose victims pay one account are one group, with the account, the
+transfers and the reports on it in the group's case file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from kupol.bootstrap import Container
+from tests.unit.factories import fast_passwords, login_as
+
+pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
+PURPOSE = {"X-Purpose": "complaint KUI-2026-0077"}
+MULE = "KZ44MULE0000000001"
+
+
+def ring_strangers(
+    api: Any, switch: dict[str, str], number: str, imsi: str, imei: str, also: str = ""
+) -> str:
+    """A number rings 30 strangers within minutes from its own SIM and handset (blocked for
+    fan-out) — ``also`` last, if given; returns the last one rung."""
+    called = ""
+    for i in range(30):
+        called = also if also and i == 29 else f"+7701{number[-4:]}{i:03d}"
+        answer = api.post(
+            "/api/antifraud/calls/screen",
+            json={"call_id": f"{number}-{i}", "caller": number, "called": called,
+                  "imsi": imsi, "imei": imei},
+            headers=switch,
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+    return called
+
+
+def test_victims_paying_one_account_tie_two_phone_banks_into_one_group(
+    api: Any, container: Container
+) -> None:
+    switch = login_as(api, container, "tele2-switch", "telecom")
+    bank = login_as(api, container, "bank-forte", "bank")
+    analyst = login_as(api, container, "cyber2", "fraud_analyst")
+    # A third gang rings the second one's victim too, but earlier: the payer was talked into
+    # the transfer by the latest caller, and the account is tied to that one alone.
+    ring_strangers(api, switch, "+77757773333", "401011000003333", "356938035643333",
+                   also="+77012222029")  # fmt: skip
+    first = ring_strangers(api, switch, "+77757771111", "401011000001111", "356938035641111")
+    second = ring_strangers(api, switch, "+77757772222", "401011000002222", "356938035642222")
+    assert second == "+77012222029"
+
+    def groups() -> list[dict[str, Any]]:
+        found = api.get("/api/antifraud/groups", headers={**analyst, **PURPOSE})
+        assert found.status_code == 200, found.text
+        return list(found.json())
+
+    assert groups() == []  # one SIM and one handset each, no cell: nothing ties them yet
+
+    def pay(ref: str, payer_phone: str, payee: str, amount: float) -> dict[str, Any]:
+        answer = api.post(
+            "/api/antifraud/transfers/check",
+            json={"ref": ref, "kind": "TRANSFER", "amount": amount, "payer": f"KZ-{ref}",
+                  "payer_balance": 900_000.0, "payee": payee, "payer_phone": payer_phone},
+            headers=bank,
+        )  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+    held = pay("F-1", first, MULE, 150_000.0)
+    assert held["status"] == "held"
+    assert "suspicious_call" in [r["code"] for r in held["reasons"]]
+    pay("F-2", second.replace("+7", "8"), MULE, 90_000.0)  # the bank writes it 8 7…
+    pay("F-3", "+77015550000", MULE, 5_000.0)  # a payer nobody suspicious rang: no tie
+
+    with container.db.reader() as session:
+        from sqlalchemy import select
+
+        from kupol.antifraud.model import TransferCheck
+
+        kept = {c.bank_ref: c.callers for c in session.scalars(select(TransferCheck))}
+    assert kept == {"F-1": ["+77757771111"], "F-2": ["+77757773333", "+77757772222"], "F-3": None}
+    (group,) = groups()
+    assert group["numbers"] == ["+77757771111", "+77757772222"]
+    assert group["accounts"] == [MULE]
+    assert sorted(p["caller"] for p in group["payments"]) == group["numbers"]
+    assert {p["account"] for p in group["payments"]} == {MULE}
+    assert group["paid"] == {"KZT": 240_000.0}
+    assert sorted(group["edges"])[:2] == [
+        ["account:" + MULE, "number:+77757771111"],
+        ["account:" + MULE, "number:+77757772222"],
+    ]
+
+    # A report on the mule account goes into the group's case file with the trail.
+    report = api.post(
+        "/api/antifraud/reports",
+        json={"kind": "account", "subject": MULE, "category": "mule",
+              "summary": "paid by two victims of two phone banks"},
+        headers={**analyst, **PURPOSE},
+    )  # fmt: skip
+    assert report.status_code == 201, report.text
+    export = api.post(
+        "/api/antifraud/groups/export",
+        json={"number": "+77757772222", "case_number": "CYB-2026-201"},
+        headers={**analyst, **PURPOSE},
+    )
+    assert export.status_code == 201, export.text
+    assert (export.json()["numbers"], export.json()["accounts"]) == (2, 1)
+    investigator = login_as(api, container, "inv2", "investigator")
+    item = export.json()["evidence_item"]
+    document = json.loads(
+        api.get(f"/api/evidence/{item}/file", headers={**investigator, **PURPOSE}).content
+    )
+    assert document["group"]["accounts"] == [MULE]
+    assert len(document["group"]["payments"]) == 2
+    assert [r["subject"] for r in document["afc_reports"]] == [MULE]
