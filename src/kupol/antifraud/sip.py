@@ -13,7 +13,7 @@ SIP is dropped, one missing what an answer needs gets ``400``.
 
 Over UDP and over TCP (RFC 3261 §18: every SIP element implements both), on the same port. On a
 TCP connection messages are framed by their ``Content-Length`` (§18.3), CRLFs between messages
-are skipped (§7.5) and a double-CRLF keep-alive ping gets its single-CRLF pong (RFC 5626
+are skipped (§7.5) and a double-CRLF keep-alive ping gets a single-CRLF pong (RFC 5626
 §3.5.1); a message without a usable ``Content-Length`` gets ``400`` and one larger than 64 KiB
 ``513``, and the connection is closed — a stream cannot be re-synchronised after either.
 
@@ -47,6 +47,8 @@ _COMPACT = {
 _USER = re.compile(r"<?(?:sips?|tel):\+?([^@;>]+)", re.IGNORECASE)
 MAX_DATAGRAM = 65_507
 MAX_STREAM_MESSAGE = 65_536
+MAX_CONNECTIONS = 1_024
+IDLE_S = 600.0
 
 
 @dataclass
@@ -72,13 +74,20 @@ def parse_request(data: bytes) -> SipRequest | None:
     if len(parts) != 3 or parts[2] != "SIP/2.0" or not parts[0].isalpha():
         return None
     request = SipRequest(method=parts[0].upper(), uri=parts[1])
+    last: str | None = None
     for line in lines[1:]:
+        if line[:1] in {" ", "\t"}:  # folded onto the header above (RFC 3261 §7.3.1)
+            if last is not None and line.strip():
+                values = request.headers[last]
+                values[-1] = f"{values[-1]} {line.strip()}".strip()
+            continue
         if ":" not in line:
             continue
         name, value = line.split(":", 1)
-        key = name.strip().lower()
+        key = name.rstrip().lower()
         key = _COMPACT.get(key, key)
         request.headers.setdefault(key, []).append(value.strip())
+        last = key
     return request
 
 
@@ -194,32 +203,91 @@ class SipFront(asyncio.DatagramProtocol):
 
 class SipStream(asyncio.Protocol):
     """One peer's TCP connection to the front: requests framed by ``Content-Length``, each
-    answered on the connection it came by, in order."""
+    answered on the connection it came by, in order.
 
-    def __init__(self, front: SipFront) -> None:
+    A peer that sends faster than it reads its answers is not read from until it catches up
+    (the transport's write buffer past its high-water mark pauses reading); one that sends
+    nothing for ``IDLE_S`` (a switch pings every minute or two) is closed; and at most
+    ``MAX_CONNECTIONS`` are held at once — more are closed as they come.
+    """
+
+    def __init__(self, front: SipFront, connections: set[SipStream]) -> None:
         self.front = front
+        self.connections = connections
         self.buffer = bytearray()
+        self.scanned = 0  # where the search for the end of the next head goes on from
         self.transport: asyncio.Transport | None = None
         self.peer = ""
+        self.paused = False
+        self.last_data = 0.0
+        self.idle: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)
         peername = transport.get_extra_info("peername")
         self.peer = str(peername[0]) if peername else ""
+        if len(self.connections) >= MAX_CONNECTIONS:
+            log.warning(
+                "SIP over TCP: %d connections already; closing %s", MAX_CONNECTIONS, self.peer
+            )
+            self.front.count("refused")
+            self.transport.close()
+            return
+        self.connections.add(self)
+        loop = asyncio.get_running_loop()
+        self.last_data = loop.time()
+        self.idle = loop.call_later(IDLE_S, self._check_idle)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
+        if self.idle is not None:
+            self.idle.cancel()
         self.transport = None
 
+    def _check_idle(self) -> None:
+        if self.transport is None:
+            return
+        loop = asyncio.get_running_loop()
+        quiet = loop.time() - self.last_data
+        if quiet >= IDLE_S:
+            self.front.count("idle")
+            self.transport.close()
+        else:
+            self.idle = loop.call_later(IDLE_S - quiet, self._check_idle)
+
+    def pause_writing(self) -> None:
+        self.paused = True
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        self.paused = False
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+            self._work()
+
     def data_received(self, data: bytes) -> None:
+        self.last_data = asyncio.get_running_loop().time()
         self.buffer += data
-        while self.transport is not None and self._next():
-            pass
+        self._work()
+
+    def _work(self) -> None:
+        """Handle the whole messages buffered, while the peer reads its answers."""
+        ponged = False
+        while self.transport is not None and not self.transport.is_closing() and not self.paused:
+            step = self._next()
+            if step == "pong":
+                if not ponged:  # keep-alive pong (RFC 5626): one for the pings of a read
+                    self._send(b"\r\n")
+                    ponged = True
+            elif step != "message":
+                break
 
     def _send(self, data: bytes) -> None:
-        if self.transport is not None:
+        if self.transport is not None and not self.transport.is_closing():
             self.transport.write(data)
 
-    def _give_up(self, answer: bytes | None) -> bool:
+    def _give_up(self, answer: bytes | None) -> str:
         """Answer (if there is something to answer) and close: the stream is out of step."""
         self.front.count("bad")
         if answer is not None:
@@ -227,57 +295,72 @@ class SipStream(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
         self.buffer.clear()
-        return False
+        return "closed"
 
-    def _next(self) -> bool:
-        """Handle the next whole message in the buffer; ``False`` when it needs more bytes."""
+    def _next(self) -> str:
+        """Handle what comes next in the buffer: ``"pong"`` (a keep-alive ping), ``"message"``,
+        ``"more"`` (needs more bytes) or ``"closed"``."""
         buffer = self.buffer
-        while buffer.startswith(b"\r\n"):
+        if buffer.startswith(b"\r\n"):
             if buffer.startswith(b"\r\n\r\n"):
                 del buffer[:4]
-                self._send(b"\r\n")  # keep-alive pong (RFC 5626)
-            elif len(buffer) < 4 and b"\r\n\r\n".startswith(bytes(buffer)):
-                return False
-            else:
-                del buffer[:2]
-        end = buffer.find(b"\r\n\r\n")
+                self.scanned = 0
+                return "pong"
+            if len(buffer) < 4 and b"\r\n\r\n".startswith(bytes(buffer)):
+                return "more"
+            del buffer[:2]  # a CRLF before a start line is skipped (RFC 3261 §7.5)
+            self.scanned = 0
+            return "message" if buffer else "more"
+        end = buffer.find(b"\r\n\r\n", self.scanned)
         if end < 0:
             if len(buffer) > MAX_STREAM_MESSAGE:
                 return self._give_up(None)
-            return False
+            self.scanned = max(0, len(buffer) - 3)
+            return "more"
         head = bytes(buffer[: end + 4])
         request = parse_request(head)
         length = _content_length(head)
+        # What cannot be framed is answered (a request's 400 or 513) unless it is an ACK,
+        # which is never answered, or no request at all.
+        answerable = request if request is not None and request.method != "ACK" else None
         if length is None:
-            if request is None:
-                return self._give_up(None)
             return self._give_up(
-                response(request, 400, "Bad Request", ['Warning: 399 kupol "Content-Length"'])
+                None
+                if answerable is None
+                else response(
+                    answerable, 400, "Bad Request", ['Warning: 399 kupol "Content-Length"']
+                )
             )
         if end + 4 + length > MAX_STREAM_MESSAGE:
             return self._give_up(
-                None if request is None else response(request, 513, "Message Too Large")
+                None if answerable is None else response(answerable, 513, "Message Too Large")
             )
         if len(buffer) < end + 4 + length:
-            return False
+            self.scanned = end  # the head is whole: wait for the body
+            return "more"
         del buffer[: end + 4 + length]
+        self.scanned = 0
         if request is None:  # a response, or not SIP: nothing to answer
             self.front.count("dropped")
-            return True
+            return "message"
         answer = self.front.answer(request, self.peer)
         if answer is not None:
             self._send(answer)
-        return True
+        return "message"
 
 
 def _content_length(head: bytes) -> int | None:
-    """The ``Content-Length`` (or ``l``) of a message's head; ``None`` if absent or not a number."""
+    """The ``Content-Length`` (or ``l``) of a message's head; ``None`` if absent, not a
+    number, or given twice with different values."""
+    found: set[int | None] = set()
     for line in head.split(b"\r\n")[1:]:
+        if line[:1] in {b" ", b"\t"}:
+            continue  # a folded continuation of the header above (RFC 3261 §7.3.1)
         name, colon, value = line.partition(b":")
-        if colon and name.strip().lower() in {b"content-length", b"l"}:
+        if colon and name.rstrip().lower() in {b"content-length", b"l"}:
             text = value.strip()
-            return int(text) if text.isdigit() and len(text) < 10 else None
-    return None
+            found.add(int(text) if text.isdigit() and len(text) < 10 else None)
+    return found.pop() if len(found) == 1 else None
 
 
 async def serve(
@@ -293,4 +376,5 @@ async def serve(
 async def serve_tcp(front: SipFront, host: str, port: int) -> asyncio.Server:
     """Listen on ``host:port`` (TCP) with ``front``'s screening and counts."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(lambda: SipStream(front), host, port)
+    connections: set[SipStream] = set()
+    return await loop.create_server(lambda: SipStream(front, connections), host, port)
