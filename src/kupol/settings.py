@@ -579,14 +579,16 @@ class AntifraudSettings(Section):
     )
     model: Path | None = Field(
         None,
-        description="The deployment's own transfer model (joblib with its card); empty: the "
-        "one kupol ships, trained on PaySim (src/kupol/antifraud/models/).",
+        description="The deployment's own transfer model (joblib with its card; kupol does not "
+        "start if it cannot be used); empty: the one kupol ships, trained on PaySim "
+        "(src/kupol/antifraud/models/).",
     )
     screen_model: Path | None = Field(
         None,
         description="The deployment's own call screening model (joblib with its card, made by "
-        "`kupol antifraud train-screen-model` from its labelled CDRs); empty: the one kupol "
-        "ships, trained on simulated network days (src/kupol/antifraud/models/).",
+        "`kupol antifraud train-screen-model` from its labelled CDRs; kupol does not start if "
+        "it cannot be used); empty: the one kupol ships, trained on simulated network days "
+        "(src/kupol/antifraud/models/).",
     )
     screen_listen: str = Field(
         "",

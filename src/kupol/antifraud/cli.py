@@ -52,14 +52,19 @@ def screen_cdr(
     """Screen a CDR file in time order; print verdict counts, reasons, decisions/s, and —
     where the file has a truth column — the figures per kind of fraud (JSON)."""
     from kupol.antifraud.cdr import read_ported
-    from kupol.antifraud.screen_model import MODEL_PATH, try_load_screen_model
+    from kupol.antifraud.screen_model import (
+        MODEL_PATH,
+        load_screen_model,
+        try_load_screen_model,
+    )
     from kupol.antifraud.screening_eval import screen_file
     from kupol.clikit import settings
 
     register = read_ported(ported) if ported else None
-    learned = (
-        try_load_screen_model(settings().antifraud.screen_model or MODEL_PATH) if model else None
-    )
+    own = settings().antifraud.screen_model  # a model the settings name must load
+    learned = None
+    if model:
+        learned = load_screen_model(own) if own else try_load_screen_model(MODEL_PATH)
     figures = screen_file(cdr, verdicts, ported=register, model=learned)
     out.print_json(json.dumps(figures, ensure_ascii=False))
 
@@ -68,7 +73,8 @@ def screen_cdr(
 @handle_errors
 def train_screen_model_command(
     cdr: Annotated[
-        list[Path], typer.Argument(help="Labelled CDR files (a truth column), a day or more each.")
+        list[Path],
+        typer.Argument(help="Labelled CDR files (a truth column) of one network, any period each."),
     ],
     out_file: Annotated[
         Path, typer.Option("--out", help="Where to write the model (.joblib; its card beside).")
@@ -83,9 +89,9 @@ def train_screen_model_command(
         ),
     ] = 0.2,
 ) -> None:
-    """Train call screening's learned model on the deployment's own labelled call records;
-    print its card (with the held-out figures) as JSON. Point `[antifraud] screen_model` at
-    the file to use it."""
+    """Train call screening's learned model on the deployment's own labelled call records
+    (the files screened together in time order, the last --holdout of them judged); print its
+    card as JSON. Point `[antifraud] screen_model` at the file to use it."""
     from kupol.antifraud.cdr import read_cdr, read_ported
     from kupol.antifraud.modelfile import save_with_card
     from kupol.antifraud.screen_training import file_source, screen_labelled, train_screen_model
@@ -94,14 +100,17 @@ def train_screen_model_command(
     if out_file.suffix != ".joblib":
         raise InvalidInputError(f"--out {out_file}: the model file's name must end in .joblib")
     register = read_ported(ported) if ported else None
-    days, sources = [], []
+    rows, sources = [], []
     for path in cdr:
         parsed = read_cdr(path)
         if not parsed.rows:
             raise InvalidInputError(f"{path}: no usable call records")
-        days.append(screen_labelled(parsed.rows, name=path.name, ported=register))
+        rows += parsed.rows
         sources.append(file_source(path, len(parsed.rows), len(parsed.rejects)))
-    estimator, card = train_screen_model(days, holdout=holdout, sources=sources)
+    # The files are one network's records: screened as one stream, in time order.
+    names = ", ".join(p.name for p in cdr)
+    calls = screen_labelled(rows, name=names, ported=register)
+    estimator, card = train_screen_model([calls], holdout=holdout, sources=sources)
     out.print_json(json.dumps(save_with_card(estimator, out_file, card), ensure_ascii=False))
 
 

@@ -10,9 +10,9 @@ from kupol.antifraud.holds import TransferHolds
 from kupol.antifraud.mules import MuleList
 from kupol.antifraud.reports import AfcReports
 from kupol.antifraud.screen_model import MODEL_PATH as SCREEN_MODEL_PATH
-from kupol.antifraud.screen_model import try_load_screen_model
+from kupol.antifraud.screen_model import load_screen_model, try_load_screen_model
 from kupol.antifraud.speakers import shipped_encoder
-from kupol.antifraud.transfer_model import MODEL_PATH, try_load_model
+from kupol.antifraud.transfer_model import MODEL_PATH, load_model, try_load_model
 from kupol.antifraud.voiceprints import VoiceChecks, try_load_detector
 from kupol.core.audit import AuditLog
 from kupol.core.db import Database
@@ -36,11 +36,19 @@ def build_antifraud(
     *, settings: AntifraudSettings, db: Database, audit: AuditLog, vault: EvidenceVault
 ) -> Antifraud:
     """Wire the domain; the transfer, screening and synthetic-voice models are loaded now (or
-    their absence logged); the speaker model on the first voice check."""
-    model = try_load_model(settings.model or MODEL_PATH)
-    calls = CallScreening(
-        db=db, audit=audit, model=try_load_screen_model(settings.screen_model or SCREEN_MODEL_PATH)
+    their absence logged); the speaker model on the first voice check.
+
+    Raises:
+        ConfigError: a model the settings name (``model``, ``screen_model``) cannot be used —
+            a deployment that names its own model does not want the rules alone instead.
+    """
+    model = load_model(settings.model) if settings.model else try_load_model(MODEL_PATH)
+    screen_model = (
+        load_screen_model(settings.screen_model)
+        if settings.screen_model
+        else try_load_screen_model(SCREEN_MODEL_PATH)
     )
+    calls = CallScreening(db=db, audit=audit, model=screen_model)
     voices = VoiceChecks(
         db=db, audit=audit, numbering=calls.numbering, encoder=shipped_encoder,
         detector=try_load_detector(),
