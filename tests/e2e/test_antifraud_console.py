@@ -5,6 +5,7 @@ recording's voice, and sees the transfer holds queue."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,11 @@ def test_an_analyst_sees_the_dashboard_a_number_a_group_graph_and_the_holds(
     expect(first).to_have_count(4)  # the busiest group: a call-centre office of four SIMs
     # Its victim paid the office's mule: the money trail, drawn and told.
     expect(page.locator("#af-graph circle.node-account")).to_have_count(1)
-    expect(page.locator("#af-graph-caption")).to_contain_text("Money trail: 1 accounts")
+    expect(page.locator("#af-graph-caption")).to_contain_text(
+        re.compile(
+            r"Money trail — accounts: 1; transfers: 1; asked to pay: 640\W000 KZT; stopped: 0 KZT\."
+        )
+    )
     page.locator("#af-groups tbody tr").nth(2).click()
     expect(page.locator("#af-graph circle.node-number")).to_have_count(16)  # a SIM-box
     expect(page.locator("#af-graph circle.node-handset")).to_have_count(2)
@@ -95,6 +100,8 @@ def test_an_analyst_sees_the_dashboard_a_number_a_group_graph_and_the_holds(
     expect(page.locator("#af-holds tbody")).to_contain_text(
         "payer just called by a suspicious number"
     )
+    expect(page.locator("#af-holds tbody")).to_contain_text("rung by")
+    expect(page.locator("#af-holds tbody")).to_contain_text("+77011112233")  # the spoofed call
 
 
 def test_an_analyst_reports_a_number_to_the_centre_and_records_the_check(

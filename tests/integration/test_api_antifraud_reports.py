@@ -114,7 +114,9 @@ def test_an_account_is_reported_with_the_transfers_banks_asked_about(
     ).json()  # fmt: skip
     evidence = made["evidence"]
     assert (evidence["transfers_in"], evidence["distinct_payers"], evidence["held_in"]) == (3, 3, 3)
-    assert evidence["amount_in"] == 300_003.0 and evidence["reasons"] == ["empties_balance"]
+    assert evidence["amount_in"] == {"KZT": 300_003.0} and evidence["reasons"] == [
+        "empties_balance"
+    ]
     assert evidence["mule_list"] is None
     bad = api.post(
         "/api/antifraud/reports",

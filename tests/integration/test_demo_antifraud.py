@@ -44,6 +44,6 @@ def test_the_demo_seeds_a_screened_day_its_groups_and_held_transfers_once(
         assert checks["DEMO-4"][0] == "hold" and "suspicious_call" in checks["DEMO-4"][1]
         (trail,) = [g for g in groups if g.accounts]
         assert trail.accounts == ["KZ77DEMO9100"] and len(trail.numbers) == 4
-        assert trail.paid == {"KZT": 640_000.0}
+        assert trail.amounts == {"KZT": {"held": 640_000.0}} and trail.linked == []
     finally:
         container.db.dispose()

@@ -335,8 +335,9 @@ class CallScreening:
         self, *, actor: Principal, why: Justification, hours: int = 24, limit: int = 500_000
     ) -> list[FraudGroup]:
         """Organised groups among the numbers screened in the last ``hours``, with the accounts
-        their victims were asked to pay in that time (audited: the groups list numbers, SIMs,
-        handsets and accounts)."""
+        their victims were asked to pay in that time for an actor who may see transfers
+        (audited with the accounts shown: the groups list numbers, SIMs, handsets and
+        accounts)."""
         actor.require(Permission.NUMBERS_READ)
         if not 1 <= hours <= 24 * 31:
             raise InvalidInputError("hours must be between 1 and 744")
@@ -350,18 +351,21 @@ class CallScreening:
                     .limit(limit)
                 )
             )
-            checks = list(
-                session.scalars(
-                    select(TransferCheck)
-                    .where(TransferCheck.asked_at >= since, TransferCheck.callers.is_not(None))
-                    .order_by(TransferCheck.asked_at, TransferCheck.id)
-                    .limit(limit)
+            # The money trail shows accounts and transfers: for those who may see transfers.
+            checks = (
+                list(
+                    session.scalars(
+                        select(TransferCheck)
+                        .where(TransferCheck.asked_at >= since, TransferCheck.callers.is_not(None))
+                        .order_by(TransferCheck.asked_at, TransferCheck.id)
+                        .limit(limit)
+                    )
                 )
+                if actor.can(Permission.TRANSFERS_READ)
+                else []
             )
-        # The latest suspicious caller before the transfer is taken as the one who talked the
-        # payer into it: a payer rung by several gangs that day ties the account to one.
         payments = [
-            Payment(caller=c.callers[-1], account=c.payee, amount=c.amount,
+            Payment(callers=tuple(c.callers or ()), account=c.payee, amount=c.amount,
                     currency=c.currency, at=c.transfer_at, status=c.status, check_id=c.id)
             for c in checks
             if c.callers
@@ -389,7 +393,7 @@ class CallScreening:
             actor=actor, why=why, action="search", resource_type="fraud_group",
             details={"hours": hours, "groups": len(found),
                      "numbers": sum(len(g.numbers) for g in found),
-                     "accounts": sum(len(g.accounts) for g in found)},
+                     "accounts": sorted({a for g in found for a in g.accounts})},
         )  # fmt: skip
         return found
 
@@ -535,7 +539,8 @@ class CallScreening:
     ) -> list[str]:
         """Callers who rang ``number`` between ``since`` and ``until`` (a minute's grace for
         the clocks) and were warned about, blocked, or are on the block list now (for
-        transfer holds): each once, ordered by their last such call, the latest last."""
+        transfer holds): each once, ordered by their last such call, the latest last — those
+        whose calls all were blocked (they never reached the payer) before the others."""
         placed = self._screen.numbering.classify(number)
         if placed.kind is NumberKind.INVALID:
             return []
@@ -547,16 +552,16 @@ class CallScreening:
         with self._db.reader() as session:
             rows = session.execute(query.order_by(CallDecision.at, CallDecision.id)).all()
         now = utcnow().timestamp()
-        found: dict[str, None] = {}
-        for caller, verdict, _ in rows:
+        last: dict[str, tuple[bool, int]] = {}  # caller → (a call got through, order of last)
+        for order, (caller, verdict, _) in enumerate(rows):
             listed = self._screen.block_list.get(caller)
             blocked_now = listed is not None and (
                 listed.expires_at is None or listed.expires_at > now
             )
             if verdict != "allow" or blocked_now:
-                found.pop(caller, None)
-                found[caller] = None
-        return list(found)
+                through = verdict != "block" or last.get(caller, (False, 0))[0]
+                last[caller] = (through, order)
+        return sorted(last, key=lambda caller: last[caller])
 
 
 class _BatchedModel:

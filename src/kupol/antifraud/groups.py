@@ -6,16 +6,22 @@ Only numbers blocked at least once for their *behaviour* enter the graph (fan-ou
 centre, Wangiri, SIM-box; not a spoof, which says nothing of the number's owner, and not a
 warning, which ordinary businesses get) — nor do their victims, or one subscriber rung by two
 gangs would join them. Edges: a number to its SIM, a SIM to the handset it sat in, a number to
-a cell it worked from, and — the **money trail** — a number to each account a bank was asked
-to pay by someone the number had just rung (a transfer held for ``suspicious_call``,
-:class:`Payment`). A group is a connected part of that graph: numbers tied by a shared SIM or
-handset (a SIM-box, a phone bank), by working from one cell (at least ``CELL_CALLS`` calls
-each from it — an office; a number passing through a cell does not tie), or by victims who paid
-one account (the gang's mule). Parts over ``SPLIT_ABOVE`` nodes are split into communities
-(Louvain, networkx, seeded). A group must hold at least two numbers, or one number with more
-than one SIM or handset, or one number and an account its victims paid. Every tie is evidence
-an analyst can check: the group lists its SIMs, handsets, cells and accounts, and the
-transfers behind each account.
+a cell it worked from. A group is a connected part of that graph: numbers tied by a shared SIM
+or handset (a SIM-box, a phone bank), or by working from one cell (at least ``CELL_CALLS``
+calls each from it — an office; a number passing through a cell does not tie). Parts over
+``SPLIT_ABOVE`` nodes are split into communities (Louvain, networkx, seeded). A group must hold
+at least two numbers, or one number with more than one SIM or handset, or one number and an
+account its victims paid (below). Every tie is evidence an analyst can check: the group lists
+its SIMs, handsets and cells.
+
+The **money trail** is laid on the groups afterwards, so that it never changes what the
+network ties found (an account shared by two large gangs would otherwise merge them past the
+split and scatter both): each transfer a bank asked about right after its payer was rung by
+suspicious numbers (:class:`Payment`) is tied to the latest of them that is a flagged number —
+the one taken to have talked the payer into it — and its account joins that number's group
+(``accounts``, ``payments``, ``amounts`` by currency and status, ``number–account`` edges).
+Groups whose victims paid one account are listed as ``linked`` to each other: likely one
+organisation, shown as such rather than merged.
 """
 
 from __future__ import annotations
@@ -53,8 +59,8 @@ class _NumberEvidence:
 class Payment:
     """A transfer a bank asked about, its payer rung just before by ``caller``."""
 
-    caller: str
-    """The suspicious number (E.164) that rang the payer."""
+    callers: tuple[str, ...]
+    """The suspicious numbers (E.164) that rang the payer shortly before, the latest last."""
     account: str
     """The payee."""
     amount: float
@@ -62,6 +68,20 @@ class Payment:
     at: datetime
     status: str
     """The check's status: ``held``, ``released``, ``cancelled`` or ``allowed``."""
+    check_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trail:
+    """A transfer tied to the group: which of its numbers rang the payer last, and where the
+    money was to go."""
+
+    caller: str
+    account: str
+    amount: float
+    currency: str
+    at: datetime
+    status: str
     check_id: int
 
 
@@ -90,10 +110,13 @@ class FraudGroup:
     ``cell:…``, ``account:…``): each one an analyst can check."""
     accounts: list[str] = field(default_factory=list)
     """Accounts the group's victims were asked to pay (the money trail)."""
-    payments: list[Payment] = field(default_factory=list)
+    payments: list[Trail] = field(default_factory=list)
     """The transfers behind those ties, oldest first."""
-    paid: dict[str, float] = field(default_factory=dict)
-    """Their amounts by currency (held, released, cancelled or allowed alike)."""
+    amounts: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Their amounts by currency and the check's status (``held``, ``released``: the payer
+    confirmed it, ``cancelled``: stopped, ``allowed``)."""
+    linked: list[int] = field(default_factory=list)
+    """Other groups whose victims paid one of the same accounts."""
 
 
 def find_groups(
@@ -145,11 +168,14 @@ def find_groups(
     for (number, cell), calls in from_cell.items():
         if calls >= CELL_CALLS:  # worked from there, not passed through
             graph.add_edge(("number", number), ("cell", cell))
-    trail: dict[str, list[Payment]] = defaultdict(list)
-    for payment in payments:
-        if payment.caller in flagged:
-            graph.add_edge(("number", payment.caller), ("account", payment.account))
-            trail[payment.account].append(payment)
+    trail: dict[str, list[Trail]] = defaultdict(list)  # by the number that rang last
+    for p in payments:
+        caller = next((c for c in reversed(p.callers) if c in flagged), None)
+        if caller is not None:
+            trail[caller].append(
+                Trail(caller=caller, account=p.account, amount=p.amount, currency=p.currency,
+                      at=p.at, status=p.status, check_id=p.check_id)
+            )  # fmt: skip
     groups = []
     for component in nx.connected_components(graph):
         parts = [component]
@@ -162,30 +188,39 @@ def find_groups(
             numbers = sorted(kinds["number"])
             if not numbers:
                 continue
+            paid = sorted((t for n in numbers for t in trail[n]), key=lambda t: (t.at, t.check_id))
             alone = len(numbers) < 2 and len(kinds["sim"]) < 2 and len(kinds["handset"]) < 2
-            if alone and not kinds["account"]:
+            if alone and not paid:
                 continue
             group = _group(numbers, kinds, evidence)
             ties = sorted(
                 tuple(sorted((f"{a[0]}:{a[1]}", f"{b[0]}:{b[1]}")))
                 for a, b in graph.subgraph(members).edges()
             )
-            paid = sorted(
-                (p for a in kinds["account"] for p in trail[a] if p.caller in numbers),
-                key=lambda p: (p.at, p.check_id),
-            )
-            totals: dict[str, float] = defaultdict(float)
-            for p in {p.check_id: p for p in paid}.values():
-                totals[p.currency] += p.amount
+            ties = sorted({*ties, *((f"account:{t.account}", f"number:{t.caller}") for t in paid)})
+            amounts: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+            for t in paid:
+                amounts[t.currency][t.status] += t.amount
             groups.append(
                 FraudGroup(
-                    **{**group.__dict__, "edges": ties, "accounts": sorted(kinds["account"]),
-                       "payments": paid,
-                       "paid": {c: round(v, 2) for c, v in sorted(totals.items())}}
+                    **{**group.__dict__, "edges": ties,
+                       "accounts": sorted({t.account for t in paid}), "payments": paid,
+                       "amounts": {c: {k: round(v, 2) for k, v in sorted(by.items())}
+                                   for c, by in sorted(amounts.items())}}
                 )
             )  # fmt: skip
     groups.sort(key=lambda g: (-g.score, -g.calls, g.numbers[0]))
-    return [FraudGroup(**{**g.__dict__, "id": i + 1}) for i, g in enumerate(groups)]
+    groups = [FraudGroup(**{**g.__dict__, "id": i + 1}) for i, g in enumerate(groups)]
+    paying: dict[str, set[int]] = defaultdict(set)
+    for g in groups:
+        for account in g.accounts:
+            paying[account].add(g.id)
+    return [
+        FraudGroup(
+            **{**g.__dict__, "linked": sorted({i for a in g.accounts for i in paying[a]} - {g.id})}
+        )
+        for g in groups
+    ]
 
 
 def _group(

@@ -126,6 +126,9 @@ class HoldView:
     resolved_at: datetime | None
     resolved_by: str | None
     resolution: str | None
+    callers: list[str] = field(default_factory=list)
+    """The suspicious numbers that had just rung the payer (``suspicious_call``), the latest
+    last."""
 
 
 @dataclass
@@ -150,7 +153,7 @@ def _view(row: TransferCheck) -> HoldView:
         amount=row.amount, currency=row.currency, payer=row.payer, payee=row.payee,
         score=row.score, decision=row.decision, reasons=list(row.reasons or []),
         hold_until=row.hold_until, status=row.status, resolved_at=row.resolved_at,
-        resolved_by=row.resolved_by, resolution=row.resolution,
+        resolved_by=row.resolved_by, resolution=row.resolution, callers=list(row.callers or []),
     )  # fmt: skip
 
 

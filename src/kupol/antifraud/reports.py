@@ -200,7 +200,10 @@ class AfcReports:
         return {
             "transfers_in": len(incoming),
             "distinct_payers": len({c.payer for c in incoming}),
-            "amount_in": round(sum(c.amount for c in incoming), 2),
+            "amount_in": {
+                currency: round(sum(c.amount for c in incoming if c.currency == currency), 2)
+                for currency in sorted({c.currency for c in incoming})
+            },
             "held_in": sum(1 for c in incoming if c.decision == "hold"),
             "cancelled_in": sum(1 for c in incoming if c.status == "cancelled"),
             "transfers_out": len(checks) - len(incoming),

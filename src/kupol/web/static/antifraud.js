@@ -166,11 +166,19 @@
       }
     });
     svg.replaceChildren(...parts);
-    const money = (group.accounts || []).length
-      ? " " + t("antifraud.graph_money", { accounts: group.accounts.length,
+    /* The money trail: what the group's victims were asked to pay, and what was stopped. */
+    const sums = (pick) => Object.entries(group.amounts || {}).map(([currency, by]) =>
+      fmt(Object.entries(by).filter(([status]) => pick(status))
+        .reduce((sum, [, v]) => sum + v, 0)) + " " + currency).join(", ");
+    let money = "";
+    if ((group.accounts || []).length) {
+      money = " " + t("antifraud.graph_money", { accounts: group.accounts.length,
         transfers: new Set(group.payments.map((p) => p.check_id)).size,
-        paid: Object.entries(group.paid).map(([c, v]) => fmt(v) + " " + c).join(", ") })
-      : "";
+        asked: sums(() => true), stopped: sums((status) => status === "cancelled") });
+      if (group.linked.length) {
+        money += " " + t("antifraud.graph_linked", { groups: group.linked.map((i) => "#" + i).join(", ") });
+      }
+    }
     $("af-graph-caption").textContent = t("antifraud.graph_caption", {
       numbers: group.numbers.length, sims: group.sims.length, handsets: group.handsets.length,
       cells: group.cells.length, calls: group.calls }) + money;
@@ -401,7 +409,8 @@
           { headers: whyHeaders(w) });
         $("af-holds").tBodies[0].replaceChildren(...rows.map((h) =>
           cells(document.createElement("tr"), [fmtTime(h.asked_at), h.bank, h.amount, h.payer,
-            h.payee, h.reasons.map(reasonText).join(", "),
+            h.payee, h.reasons.map(reasonText).join(", ") + (h.callers.length
+              ? " (" + t("antifraud.rung_by", { numbers: h.callers.join(", ") }) + ")" : ""),
             h.hold_until ? fmtTime(h.hold_until) : "—"])));
       } catch (err) {
         fail($("af-personal-error"), err);
