@@ -10,8 +10,11 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from kupol.antifraud.model import TransferCheck
 from kupol.bootstrap import Container
+from tests.conftest import add_user
 from tests.unit.factories import fast_passwords, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
@@ -84,10 +87,6 @@ def test_victims_paying_one_account_tie_two_phone_banks_into_one_group(
     pay("F-3", "+77015550000", MULE, 5_000.0)  # a payer nobody suspicious rang: no tie
 
     with container.db.reader() as session:
-        from sqlalchemy import select
-
-        from kupol.antifraud.model import TransferCheck
-
         kept = {c.bank_ref: c.callers for c in session.scalars(select(TransferCheck))}
     assert kept == {
         "F-1": ["+77757771111", "+77011112299"],
@@ -109,6 +108,34 @@ def test_victims_paying_one_account_tie_two_phone_banks_into_one_group(
         assert [p["caller"] for p in group["payments"]] == group["numbers"]
         assert group["amounts"] == {"KZT": {"held": amount}}
         assert ["account:" + MULE, "number:" + group["numbers"][0]] in group["edges"]
+    # The audit record of the search names the accounts it showed.
+    from kupol.core.audit.model import AuditEntry
+
+    with container.db.reader() as session:
+        searches = list(
+            session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.actor == "cyber2", AuditEntry.resource_type == "fraud_group"
+                )
+            )
+        )
+    assert searches[-1].details["accounts"] == [MULE]
+    assert searches[-1].purpose == PURPOSE["X-Purpose"]
+
+    # A hold past its period reads as released (as the holds service releases it).
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    with container.db.unit_of_work() as session:
+        session.execute(
+            update(TransferCheck)
+            .where(TransferCheck.id == held["id"])
+            .values(hold_until=datetime.now(UTC) - timedelta(minutes=1))
+        )
+    lapsed = next(g for g in groups() if g["numbers"] == ["+77757771111"])
+    assert lapsed["amounts"] == {"KZT": {"released": 150_000.0}}
+
     # A report on the mule account goes into the group's case file with the trail.
     report = api.post(
         "/api/antifraud/reports",
@@ -129,6 +156,40 @@ def test_victims_paying_one_account_tie_two_phone_banks_into_one_group(
     document = json.loads(
         api.get(f"/api/evidence/{item}/file", headers={**investigator, **PURPOSE}).content
     )
-    assert document["group"]["accounts"] == [MULE]
+    assert document["group"]["accounts"] == [MULE] and "linked" not in document["group"]
+    assert document["linked_groups"] == [{"numbers": ["+77757771111"], "accounts": [MULE]}]
     assert [p["check_id"] for p in document["group"]["payments"]] == [held_second["id"]]
     assert [r["subject"] for r in document["afc_reports"]] == [MULE]
+
+
+def test_the_latest_caller_to_get_through_is_last_even_if_a_later_call_of_another_was_blocked(
+    api: Any, container: Container
+) -> None:
+    """G rang the payer and got through, H too, then G rang again and was blocked (a spoof
+    from abroad): G reached the payer last, so G is the latest; a caller whose every call
+    was blocked would come before both."""
+    from datetime import UTC, datetime, timedelta
+
+    from kupol.antifraud.screening import CallAttempt
+
+    calls = container.antifraud.calls
+    switch, _ = add_user(container, "tele2-switch-2", "telecom")
+    payer = "+77015550999"
+    now = datetime.now(UTC)
+
+    def ring(call_id: str, caller: str, minutes: int, *, international: bool = False) -> str:
+        attempt = CallAttempt(call_id=call_id, at=now - timedelta(minutes=minutes), caller=caller,
+                              called=payer, international=international)  # fmt: skip
+        return calls.screen(actor=switch, attempt=attempt).verdict.value
+
+    assert ring("w-0", "+77759990000", 40, international=True) == "block"  # never got through
+    assert ring("g-1", "+77751110000", 30) == "allow"
+    assert ring("h-1", "+77752220000", 20) == "allow"
+    analyst, _ = add_user(container, "cyber-lists", "fraud_analyst")
+    calls.add_to_list(actor=analyst, number="+77752220000", list_name="block", source="test")
+    assert ring("g-2", "+77751110000", 10, international=True) == "block"  # spoofed: not listed
+    assert calls.suspicious_calls_to(payer, since=now - timedelta(hours=1), until=now) == [
+        "+77759990000",
+        "+77752220000",
+        "+77751110000",
+    ]

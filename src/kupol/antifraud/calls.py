@@ -364,9 +364,11 @@ class CallScreening:
                 if actor.can(Permission.TRANSFERS_READ)
                 else []
             )
+        now = utcnow()
         payments = [
             Payment(callers=tuple(c.callers or ()), account=c.payee, amount=c.amount,
-                    currency=c.currency, at=c.transfer_at, status=c.status, check_id=c.id)
+                    currency=c.currency, at=c.transfer_at, status=_status_now(c, now),
+                    check_id=c.id)
             for c in checks
             if c.callers
         ]  # fmt: skip
@@ -539,8 +541,9 @@ class CallScreening:
     ) -> list[str]:
         """Callers who rang ``number`` between ``since`` and ``until`` (a minute's grace for
         the clocks) and were warned about, blocked, or are on the block list now (for
-        transfer holds): each once, ordered by their last such call, the latest last — those
-        whose calls all were blocked (they never reached the payer) before the others."""
+        transfer holds): each once, ordered by its last call to the number, the latest last —
+        those none of whose calls got through (every one blocked: they never reached the
+        payer) before the others."""
         placed = self._screen.numbering.classify(number)
         if placed.kind is NumberKind.INVALID:
             return []
@@ -552,16 +555,28 @@ class CallScreening:
         with self._db.reader() as session:
             rows = session.execute(query.order_by(CallDecision.at, CallDecision.id)).all()
         now = utcnow().timestamp()
-        last: dict[str, tuple[bool, int]] = {}  # caller → (a call got through, order of last)
+        suspicious: set[str] = set()
+        reached: set[str] = set()  # a call of theirs got through (allowed or warned)
+        last: dict[str, int] = {}
         for order, (caller, verdict, _) in enumerate(rows):
+            last[caller] = order
+            if verdict != "block":
+                reached.add(caller)
             listed = self._screen.block_list.get(caller)
             blocked_now = listed is not None and (
                 listed.expires_at is None or listed.expires_at > now
             )
             if verdict != "allow" or blocked_now:
-                through = verdict != "block" or last.get(caller, (False, 0))[0]
-                last[caller] = (through, order)
-        return sorted(last, key=lambda caller: last[caller])
+                suspicious.add(caller)
+        return sorted(suspicious, key=lambda caller: (caller in reached, last[caller]))
+
+
+def _status_now(check: TransferCheck, now: datetime) -> str:
+    """A check's status, a hold past its period read as released (as the holds service
+    releases it when it next looks)."""
+    if check.status == "held" and check.hold_until is not None and check.hold_until <= now:
+        return "released"
+    return check.status
 
 
 class _BatchedModel:

@@ -91,13 +91,20 @@ class GroupCaseFiles:
         if not 1 <= len(case_number) <= 64 or not case_number.isprintable():
             raise InvalidInputError("case_number must be 1–64 printable characters")
         e164 = self._calls.numbering.classify(number).e164
-        group = next(
-            (g for g in self._calls.groups(actor=actor, why=why, hours=hours) if e164 in g.numbers),
-            None,
-        )
+        found = self._calls.groups(actor=actor, why=why, hours=hours)
+        group = next((g for g in found if e164 in g.numbers), None)
         if group is None:
             raise NotFoundError(f"{e164} is in no fraud group of the last {hours} hours")
+        # Group ids mean nothing outside the search that made them: linked groups go into the
+        # file by their numbers and the accounts they share.
+        linked = [
+            {"numbers": g.numbers, "accounts": sorted(set(g.accounts) & set(group.accounts))}
+            for g in found
+            if g.id in group.linked
+        ]
         document = self._document(group, actor=actor, why=why, hours=hours, case=case_number)
+        document["group"].pop("linked", None)
+        document["linked_groups"] = linked
         data = json.dumps(document, ensure_ascii=False, indent=1).encode()
         stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
         filename = f"fraud-group-{group.numbers[0].lstrip('+')}-{stamp}.json"

@@ -57,7 +57,7 @@ class _NumberEvidence:
 
 @dataclass(frozen=True, kw_only=True)
 class Payment:
-    """A transfer a bank asked about, its payer rung just before by ``caller``."""
+    """A transfer a bank asked about, its payer rung just before by ``callers``."""
 
     callers: tuple[str, ...]
     """The suspicious numbers (E.164) that rang the payer shortly before, the latest last."""
@@ -113,8 +113,8 @@ class FraudGroup:
     payments: list[Trail] = field(default_factory=list)
     """The transfers behind those ties, oldest first."""
     amounts: dict[str, dict[str, float]] = field(default_factory=dict)
-    """Their amounts by currency and the check's status (``held``, ``released``: the payer
-    confirmed it, ``cancelled``: stopped, ``allowed``)."""
+    """Their amounts by currency and the hold's status (``held``; ``released``: the payer
+    confirmed it or the hold ran out; ``cancelled``: stopped)."""
     linked: list[int] = field(default_factory=list)
     """Other groups whose victims paid one of the same accounts."""
 

@@ -127,8 +127,8 @@ class HoldView:
     resolved_by: str | None
     resolution: str | None
     callers: list[str] = field(default_factory=list)
-    """The suspicious numbers that had just rung the payer (``suspicious_call``), the latest
-    last."""
+    """The suspicious numbers that had just rung the payer (``suspicious_call``), ordered by
+    their last call, the latest last (those whose calls were all blocked first)."""
 
 
 @dataclass

@@ -54,8 +54,8 @@ class TransferCheck(Base):
     reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     callers: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     """The suspicious numbers (E.164) that had just rung the payer (``suspicious_call``),
-    ordered by their last call, the latest last: the money trail from a caught number to the
-    accounts its victims paid."""
+    ordered by their last call, the latest last, those whose calls were all blocked first:
+    the money trail from a caught number to the accounts its victims paid."""
     hold_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     status: Mapped[str] = mapped_column(String(10))
     """``allowed``; or ``held``, then ``released`` (confirmed by the payer, or the period
