@@ -70,6 +70,7 @@ def test_a_number_is_reported_with_its_evidence_exported_checked_and_tracked(
         headers=analyst,
     )
     assert checked.status_code == 200 and checked.json()["status"] == "confirmed"
+    assert "evidence" not in checked.json() and "subject" not in checked.json()
     twice = api.post(
         f"/api/antifraud/reports/{report['id']}/check",
         json={"result": "rejected", "checked_by": "Kcell", "note": "again"},

@@ -371,12 +371,17 @@ def list_reports(
 def check_report(
     report_id: int, body: CheckIn, container: ContainerDep, reporter: Reporter
 ) -> dict[str, Any]:
-    """Record the operator's or bank's answer."""
+    """Record the operator's or bank's answer (audited). The answer names the report and its
+    new state, not its subject or evidence: reading those asks a purpose (the listing)."""
     view = container.antifraud.reports.check(
         actor=reporter, report_id=report_id, result=body.result, checked_by=body.checked_by,
         note=body.note,
     )  # fmt: skip
-    return asdict(view)
+    return {
+        "id": view.id, "exchange_id": view.exchange_id, "status": view.status,
+        "result": view.result, "checked_at": view.checked_at, "checked_by": view.checked_by,
+        "due_by": view.due_by, "overdue": view.overdue,
+    }  # fmt: skip
 
 
 @router.get("/reports/{report_id}/exchange.json")
