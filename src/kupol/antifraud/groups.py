@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -56,11 +56,9 @@ class _NumberEvidence:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Payment:
-    """A transfer a bank asked about, its payer rung just before by ``callers``."""
+class AskedTransfer:
+    """A transfer a bank asked about: where the money was to go, and the check's state."""
 
-    callers: tuple[str, ...]
-    """The suspicious numbers (E.164) that rang the payer shortly before, the latest last."""
     account: str
     """The payee."""
     amount: float
@@ -72,17 +70,18 @@ class Payment:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Trail:
-    """A transfer tied to the group: which of its numbers rang the payer last, and where the
-    money was to go."""
+class Payment(AskedTransfer):
+    """A transfer whose payer was rung just before by ``callers``."""
+
+    callers: tuple[str, ...]
+    """The suspicious numbers (E.164) that rang the payer shortly before, the latest last."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trail(AskedTransfer):
+    """A transfer tied to a group: which of its numbers rang the payer last."""
 
     caller: str
-    account: str
-    amount: float
-    currency: str
-    at: datetime
-    status: str
-    check_id: int
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -172,10 +171,8 @@ def find_groups(
     for p in payments:
         caller = next((c for c in reversed(p.callers) if c in flagged), None)
         if caller is not None:
-            trail[caller].append(
-                Trail(caller=caller, account=p.account, amount=p.amount, currency=p.currency,
-                      at=p.at, status=p.status, check_id=p.check_id)
-            )  # fmt: skip
+            asked = {f.name: getattr(p, f.name) for f in fields(AskedTransfer)}
+            trail[caller].append(Trail(caller=caller, **asked))
     groups = []
     for component in nx.connected_components(graph):
         parts = [component]
