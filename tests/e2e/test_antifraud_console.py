@@ -134,6 +134,7 @@ def test_an_analyst_reports_a_number_to_the_centre_and_records_the_check(
     login_api(context, analyst, password)
     page = context.new_page()
     page.goto("/antifraud")
+    expect(page.locator("#af-reports-late")).to_have_text("1")  # counts need no purpose
     page.fill("#af-purpose", "complaint 2026-4471 check")
     page.fill("#af-number", "+7 701 111 22 33")
     page.click("#af-lookup button[type=submit]")
@@ -179,6 +180,7 @@ def test_an_analyst_reports_a_number_to_the_centre_and_records_the_check(
     page.fill("#af-check-note", "SIM blocked, subscriber identified")
     page.click("#af-check button[type=submit]")
     expect(rows.first).to_contain_text("confirmed · Kcell fraud desk")
+    expect(page.locator("#af-reports-confirmed")).to_have_text("1")
     expect(page.locator("#af-check")).to_be_hidden()
     from sqlalchemy import select
 

@@ -64,6 +64,10 @@ def test_a_number_is_reported_with_its_evidence_exported_checked_and_tracked(
         "/api/antifraud/reports", params={"overdue": "true"}, headers={**analyst, **PURPOSE}
     ).json()
     assert [(r["id"], r["overdue"]) for r in overdue] == [(report["id"], True)]
+    # The counts need no purpose: no subject in them.
+    counts = api.get("/api/antifraud/reports/summary", headers=analyst)
+    assert counts.status_code == 200, counts.text
+    assert counts.json() == {"submitted": 1, "overdue": 1, "confirmed": 0, "rejected": 0}
     checked = api.post(
         f"/api/antifraud/reports/{report['id']}/check",
         json={"result": "confirmed", "checked_by": "Kcell security", "note": "SIM blocked"},
@@ -77,6 +81,9 @@ def test_a_number_is_reported_with_its_evidence_exported_checked_and_tracked(
         headers=analyst,
     )
     assert twice.status_code == 409
+    assert api.get("/api/antifraud/reports/summary", headers=analyst).json() == {
+        "submitted": 0, "overdue": 0, "confirmed": 1, "rejected": 0,
+    }  # fmt: skip
     assert (
         api.get(
             "/api/antifraud/reports", params={"overdue": "true"}, headers={**analyst, **PURPOSE}

@@ -92,6 +92,7 @@ NO_PURPOSE = {
     "GET /api/stream": "alert changes, and event summaries to events.read holders only",
     "GET /api/antifraud/transfers/summary": "amounts and counts; no account",
     "GET /api/antifraud/calls/summary": "verdict counts and top reasons; no number",
+    "GET /api/antifraud/reports/summary": "report counts by state; no subject",
     "GET /api/citizen/reports": "a citizen's own reports, to that citizen only",
     "GET /api/citizen/reports/{report_id}": "a citizen's own report, to that citizen only",
     "GET /api/citizen/reports/{report_id}/media/{index}/preview": "one's own photo, blurred",

@@ -351,6 +351,13 @@ def make_report(
     return asdict(view)
 
 
+@router.get("/reports/summary")
+def reports_summary(container: ContainerDep, reporter: Reporter) -> dict[str, int]:
+    """Reports awaiting their check (and how many are overdue), confirmed and rejected:
+    counts only."""
+    return container.antifraud.reports.summary(actor=reporter)
+
+
 @router.get("/reports")
 def list_reports(
     container: ContainerDep,

@@ -290,6 +290,27 @@ class AfcReports:
         )  # fmt: skip
         return rows
 
+    def summary(self, *, actor: Principal) -> dict[str, int]:
+        """Reports by state, with those awaiting their check past its due time (counts only:
+        no subject, so no purpose asked)."""
+        actor.require(Permission.AFC_REPORT)
+        now = utcnow()
+        with self._db.reader() as session:
+            counts = dict(
+                session.execute(
+                    select(AfcReport.status, func.count()).group_by(AfcReport.status)
+                ).all()
+            )
+            overdue = session.scalar(
+                select(func.count()).where(AfcReport.status == "submitted", AfcReport.due_by < now)
+            )
+        return {
+            "submitted": int(counts.get("submitted", 0)),
+            "overdue": int(overdue or 0),
+            "confirmed": int(counts.get("confirmed", 0)),
+            "rejected": int(counts.get("rejected", 0)),
+        }
+
 
 def exchange_document(report: ReportView, *, reporter_org: str) -> dict[str, Any]:
     """The report as the exchange carries it (``kupol-afc-report/1``; docs/antifraud.md)."""

@@ -298,6 +298,19 @@
       show($("af-check"), r.status === "submitted");
       show($("af-report-detail"), true);
     }
+    /* Counts only (no subject): shown without a purpose, refreshed with the list. */
+    async function countReports() {
+      try {
+        const c = await api("/api/antifraud/reports/summary");
+        $("af-reports-waiting").textContent = fmt(c.submitted);
+        $("af-reports-late").textContent = fmt(c.overdue);
+        $("af-reports-confirmed").textContent = fmt(c.confirmed);
+        $("af-reports-late").classList.toggle("bad", c.overdue > 0);
+      } catch (err) {
+        fail($("af-personal-error"), err);
+      }
+    }
+    countReports();
     async function listReports() {
       const w = why();
       if (!w) return;
@@ -345,6 +358,7 @@
           return tr;
         }));
         show($("af-reports-empty"), rows.length === 0);
+        countReports();
         if (selected) {
           const again = rows.find((r) => r.id === selected.id);
           if (again) showReport(again); else show($("af-report-detail"), false);
