@@ -52,19 +52,12 @@ def screen_cdr(
     """Screen a CDR file in time order; print verdict counts, reasons, decisions/s, and —
     where the file has a truth column — the figures per kind of fraud (JSON)."""
     from kupol.antifraud.cdr import read_ported
-    from kupol.antifraud.screen_model import (
-        MODEL_PATH,
-        load_screen_model,
-        try_load_screen_model,
-    )
+    from kupol.antifraud.screen_model import configured_screen_model
     from kupol.antifraud.screening_eval import screen_file
     from kupol.clikit import settings
 
     register = read_ported(ported) if ported else None
-    own = settings().antifraud.screen_model  # a model the settings name must load
-    learned = None
-    if model:
-        learned = load_screen_model(own) if own else try_load_screen_model(MODEL_PATH)
+    learned = configured_screen_model(settings().antifraud.screen_model) if model else None
     figures = screen_file(cdr, verdicts, ported=register, model=learned)
     out.print_json(json.dumps(figures, ensure_ascii=False))
 

@@ -9,10 +9,9 @@ from kupol.antifraud.casefile import GroupCaseFiles
 from kupol.antifraud.holds import TransferHolds
 from kupol.antifraud.mules import MuleList
 from kupol.antifraud.reports import AfcReports
-from kupol.antifraud.screen_model import MODEL_PATH as SCREEN_MODEL_PATH
-from kupol.antifraud.screen_model import load_screen_model, try_load_screen_model
+from kupol.antifraud.screen_model import configured_screen_model
 from kupol.antifraud.speakers import shipped_encoder
-from kupol.antifraud.transfer_model import MODEL_PATH, load_model, try_load_model
+from kupol.antifraud.transfer_model import configured_model
 from kupol.antifraud.voiceprints import VoiceChecks, try_load_detector
 from kupol.core.audit import AuditLog
 from kupol.core.db import Database
@@ -42,12 +41,8 @@ def build_antifraud(
         ConfigError: a model the settings name (``model``, ``screen_model``) cannot be used —
             a deployment that names its own model does not want the rules alone instead.
     """
-    model = load_model(settings.model) if settings.model else try_load_model(MODEL_PATH)
-    screen_model = (
-        load_screen_model(settings.screen_model)
-        if settings.screen_model
-        else try_load_screen_model(SCREEN_MODEL_PATH)
-    )
+    model = configured_model(settings.model)
+    screen_model = configured_screen_model(settings.screen_model)
     calls = CallScreening(db=db, audit=audit, model=screen_model)
     voices = VoiceChecks(
         db=db, audit=audit, numbering=calls.numbering, encoder=shipped_encoder,

@@ -86,3 +86,14 @@ def try_load_screen_model(path: Path = MODEL_PATH) -> ScreenModel | None:
     except ConfigError as exc:
         log.warning("call screening decides on its rules alone: %s", exc)
         return None
+
+
+def configured_screen_model(configured: Path | None) -> ScreenModel | None:
+    """The model a deployment uses: the one its settings name (``[antifraud] screen_model``),
+    which must load — a deployment that names its own model does not want the rules alone
+    instead — or else the shipped one, if it can be used.
+
+    Raises:
+        ConfigError: ``configured`` cannot be used (see :func:`load_screen_model`).
+    """
+    return load_screen_model(configured) if configured else try_load_screen_model(MODEL_PATH)

@@ -64,6 +64,16 @@ def try_load_model(path: Path = MODEL_PATH) -> TransferModel | None:
         return None
 
 
+def configured_model(configured: Path | None) -> TransferModel | None:
+    """The model a deployment uses: the one its settings name (``[antifraud] model``), which
+    must load, or else the shipped one, if it can be used.
+
+    Raises:
+        ConfigError: ``configured`` cannot be used (see :func:`load_model`).
+    """
+    return load_model(configured) if configured else try_load_model(MODEL_PATH)
+
+
 def training_rows(
     transfers: Sequence[Transfer], *, until_step: int
 ) -> tuple[np.ndarray, np.ndarray]:

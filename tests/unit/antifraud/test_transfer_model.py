@@ -72,3 +72,25 @@ def test_screening_s_model_warns_only_calls_like_those_it_learned_from() -> None
     warned = model.apply(burst)
     assert all(v.verdict in (Verdict.ALLOW, Verdict.WARN) for v in warned)
     assert all(("model" in v.reasons) == (v.verdict is Verdict.WARN) for v in warned)
+
+
+def test_a_model_the_settings_name_must_load_the_shipped_one_may_be_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kupol.antifraud.screen_model as screen_model
+    import kupol.antifraud.transfer_model as transfer_model
+
+    broken = copy_model(tmp_path)
+    broken.write_bytes(broken.read_bytes() + b"\0")
+    with pytest.raises(ConfigError, match="SHA-256"):
+        transfer_model.configured_model(broken)
+    with pytest.raises(ConfigError, match="missing"):
+        screen_model.configured_screen_model(tmp_path / "absent.joblib")
+    # Nothing named: the shipped models, and where one is missing the rules alone.
+    shipped = transfer_model.configured_model(None)
+    assert shipped is not None and shipped.card["features"] == list(FEATURES)
+    assert screen_model.configured_screen_model(None) is not None
+    monkeypatch.setattr(transfer_model, "MODEL_PATH", tmp_path / "gone.joblib")
+    monkeypatch.setattr(screen_model, "MODEL_PATH", tmp_path / "gone.joblib")
+    assert transfer_model.configured_model(None) is None
+    assert screen_model.configured_screen_model(None) is None
