@@ -41,7 +41,7 @@ def ring_strangers(
 
 
 def test_victims_paying_one_account_tie_two_phone_banks_into_one_group(
-    api: Any, container: Container
+    api: Any, container: Container, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     switch = login_as(api, container, "tele2-switch", "telecom")
     bank = login_as(api, container, "bank-forte", "bank")
@@ -160,6 +160,20 @@ def test_victims_paying_one_account_tie_two_phone_banks_into_one_group(
     assert document["linked_groups"] == [{"numbers": ["+77757771111"], "accounts": [MULE]}]
     assert [p["check_id"] for p in document["group"]["payments"]] == [held_second["id"]]
     assert [r["subject"] for r in document["afc_reports"]] == [MULE]
+
+    # Whoever may read numbers but not transfers (no shipped role today) sees no money trail:
+    # the two lone numbers are groups only by the account their victims paid.
+    from kupol.core.auth.permissions import PERMISSIONS, Permission
+
+    monkeypatch.setitem(PERMISSIONS, Permission.TRANSFERS_READ, frozenset())
+    assert groups() == []
+    with container.db.reader() as session:
+        last = session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.actor == "cyber2", AuditEntry.resource_type == "fraud_group")
+            .order_by(AuditEntry.seq.desc())
+        ).first()
+    assert last is not None and last.details["accounts"] == []
 
 
 def test_the_latest_caller_to_get_through_is_last_even_if_a_later_call_of_another_was_blocked(
