@@ -377,7 +377,8 @@ class CallScreen:
             reasons.append("invalid_number")
         elif caller.kind is NumberKind.KZ_UNALLOCATED:
             reasons.append("unallocated_number")
-        if call.international and caller.domestic and not call.roaming:
+        spoofed = call.international and caller.domestic and not call.roaming
+        if spoofed:
             reasons.append("domestic_on_international")
         if (
             key == called.e164
@@ -395,9 +396,13 @@ class CallScreen:
         turn = now if self.turn_clock is None else self.turn_clock()
         callers = self._callers
         callers.tick(turn)
-        state = callers.current.get(key)
+        # A Kazakhstan number shown on a call from abroad was not dialled by its owner: such
+        # calls are counted apart, so that a campaign spoofing it does not make the owner's
+        # own calls look like a call-centre's (nor list the owner, below).
+        state_key = _SPOOFED + key if spoofed else key
+        state = callers.current.get(state_key)
         if state is None:
-            state = callers.miss(key)
+            state = callers.miss(state_key)
         # Fan-out: distinct callees in the window, this one included.
         callees = state.callees
         callees.expire(now - s.fan_out_window)
@@ -483,7 +488,12 @@ class CallScreen:
             # The allow list vouches for behaviour, not for a forged or broken number.
             reasons = [r for r in reasons if r in _NUMBER_REASONS]
         behaviour = [r for r in reasons if r in _AUTO_BLOCK]
-        if behaviour and s.auto_block_hours > 0 and "block_list" not in reasons:
+        if (
+            behaviour
+            and s.auto_block_hours > 0
+            and "block_list" not in reasons
+            and not _SPOOFING.intersection(reasons)
+        ):
             # Once caught, a number stays blocked: its pattern need not build up again.
             self.block_list[key] = ListEntry(
                 number=key,
@@ -502,7 +512,10 @@ class CallScreen:
 
     def outcome(self, call: CallAttempt, *, answered: bool, duration_s: float) -> None:
         """What became of a call that went through: feeds the short-calls and Wangiri rules."""
-        key = self.number(call.caller).e164
+        caller = self.number(call.caller)
+        key = caller.e164
+        if call.international and caller.domestic and not call.roaming:
+            key = _SPOOFED + key  # counted apart, as :meth:`screen` counted it
         state = self._callers.current.get(key)
         if state is None:
             state = self._callers.miss(key)
@@ -520,6 +533,9 @@ _NUMBER_REASONS = frozenset(
     }
 )
 """Reasons about the number itself, which the allow list does not override."""
+_SPOOFED = "spoofed:"  # the key of a number's state on calls that forge it
+_SPOOFING = frozenset({"domestic_on_international", "callee_own_number"})
+"""Reasons saying the number shown is not the caller's: a call with one never lists it."""
 _AUTO_BLOCK = frozenset(
     {"fan_out_heavy", "call_centre", "wangiri", "simbox_imei", "sequential_imsi"}
 )

@@ -108,6 +108,23 @@ def test_fan_out_warns_and_then_blocks_and_the_allow_list_vouches_for_behaviour(
     assert listed.screen(call(40, international=True)).verdict is Verdict.BLOCK
 
 
+def test_a_campaign_spoofing_a_subscriber_from_abroad_does_not_block_the_subscriber() -> None:
+    screen = CallScreen()
+    forged = [
+        screen.screen(call(i, called=f"+7705000{i:04d}", international=True)) for i in range(30)
+    ]
+    assert all(v.verdict is Verdict.BLOCK for v in forged)
+    assert "domestic_on_international" in forged[-1].reasons
+    assert "fan_out_heavy" in forged[-1].reasons  # the campaign's own fan-out is still seen
+    assert ALICE not in screen.block_list  # the owner did not make those calls
+    own = screen.screen(call(40, called="+77050009999"))
+    assert own.verdict is Verdict.ALLOW and own.reasons == ()
+    # Outcomes of the forged calls are counted with them, not with the owner's calls.
+    for i in range(30):
+        screen.outcome(call(i, international=True), answered=False, duration_s=0.0)
+    assert screen.screen(call(41, called="+77050009998")).reasons == ()
+
+
 def test_a_caller_ringing_strangers_who_hang_up_is_a_call_centre() -> None:
     screen = CallScreen()
     verdicts = []
