@@ -236,6 +236,13 @@ def test_the_front_answers_what_else_may_come_and_drops_what_is_not_sip() -> Non
     from_abroad = answer(request("INVITE"), peer="10.9.9.9")
     assert from_abroad.startswith("SIP/2.0 603 Decline")
     assert 'Reason: SIP;cause=603;text="domestic_on_international"' in from_abroad
+    # Numbers as switches write them: with the trunk prefix 8, or ten digits without 7 —
+    # a Kazakhstan number either way, forged when it comes from abroad.
+    for shown in ("87011234567", "7011234567"):
+        spoofed = request("INVITE", extra=f"P-Asserted-Identity: <sip:{shown}@10.9.9.9>\r\n")
+        declined = answer(spoofed, peer="10.9.9.9")
+        assert 'text="domestic_on_international"' in declined, (shown, declined)
+        assert answer(spoofed.replace(b"Call-ID: abc", b"Call-ID: abd")).startswith("SIP/2.0 302")
 
 
 def test_the_cli_front_answers_over_udp_and_tcp_on_one_port(

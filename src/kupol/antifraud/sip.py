@@ -44,7 +44,7 @@ _COMPACT = {
     "m": "contact",
     "l": "content-length",
 }
-_USER = re.compile(r"<?(?:sips?|tel):\+?([^@;>]+)", re.IGNORECASE)
+_USER = re.compile(r"<?(?:sips?|tel):(\+?[^@;>]+)", re.IGNORECASE)
 MAX_DATAGRAM = 65_507
 MAX_STREAM_MESSAGE = 65_536
 MAX_CONNECTIONS = 1_024
@@ -92,7 +92,8 @@ def parse_request(data: bytes) -> SipRequest | None:
 
 
 def user_of(value: str | None) -> str | None:
-    """The user part of a SIP or tel URI (``"A" <sip:+77011234567@host>`` → ``77011234567``)."""
+    """The user part of a SIP or tel URI as written (``"A" <sip:+77011234567@host>`` →
+    ``+77011234567``, ``<sip:87011234567@host>`` → ``87011234567``)."""
     if not value:
         return None
     match = _USER.search(value)
@@ -176,8 +177,9 @@ class SipFront(asyncio.DatagramProtocol):
         attempt = CallAttempt(
             call_id=(request.first("call-id") or "")[:64],
             at=utcnow(),
-            caller=caller if caller.startswith("+") or not caller.isdigit() else "+" + caller,
-            called=called if called.startswith("+") or not called.isdigit() else "+" + called,
+            # as dialled: the numbering reads 8 7xx…, 7xx… (10 digits) and 7 7xx… alike
+            caller=caller,
+            called=called,
             international=peer in self.settings.international_peers or trunk == "international",
         )
         try:
