@@ -197,6 +197,27 @@ def test_a_transfer_is_held_when_the_payer_was_just_called_by_a_suspicious_numbe
     )
 
 
+def test_a_call_warned_only_for_its_network_does_not_hold_the_payers_transfer(
+    api: Any, container: Container
+) -> None:
+    """A friend's number ported to another operator (no register loaded) is warned for its
+    network; that says nothing of fraud, and the payer's transfer goes ahead."""
+    switch = login_as(api, container, "kcell-switch", "telecom")
+    bank = login_as(api, container, "bank-halyk", "bank")
+    friend = attempt("P1", caller="+77011112233", imsi="401021234567890", network="Beeline")
+    warned = api.post("/api/antifraud/calls/screen", json=friend, headers=switch).json()
+    assert (warned["verdict"], [r["code"] for r in warned["reasons"]]) == (
+        "warn",
+        ["network_mismatch"],
+    )
+    payment = {
+        "ref": "HB-5", "kind": "PAYMENT", "amount": 20_000.0, "payer": "KZ01P75",
+        "payer_balance": 900_000.0, "payee": "M-SHOP-1", "payer_phone": VICTIM,
+    }  # fmt: skip
+    answer = api.post("/api/antifraud/transfers/check", json=payment, headers=bank).json()
+    assert answer["decision"] == "allow", answer
+
+
 def test_a_callee_written_the_domestic_way_is_stored_and_found_as_e164(
     api: Any, container: Container
 ) -> None:

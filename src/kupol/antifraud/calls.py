@@ -543,11 +543,13 @@ class CallScreening:
         the clocks) and were warned about, blocked, or are on the block list now (for
         transfer holds): each once, ordered by its last call to the number, the latest last —
         those none of whose calls got through (every one blocked: they never reached the
-        payer) before the others."""
+        payer) before the others. A warning only for what innocent numbers often show
+        (:data:`WEAK_WARNINGS`: a ported number without the register, a business that only
+        calls out) does not make a caller suspicious."""
         placed = self._screen.numbering.classify(number)
         if placed.kind is NumberKind.INVALID:
             return []
-        query = select(CallDecision.caller, CallDecision.verdict, CallDecision.at).where(
+        query = select(CallDecision.caller, CallDecision.verdict, CallDecision.reasons).where(
             CallDecision.called.in_([placed.e164, number]), CallDecision.at >= since
         )
         if until is not None:
@@ -558,7 +560,7 @@ class CallScreening:
         suspicious: set[str] = set()
         reached: set[str] = set()  # a call of theirs got through (allowed or warned)
         last: dict[str, int] = {}
-        for order, (caller, verdict, _) in enumerate(rows):
+        for order, (caller, verdict, reasons) in enumerate(rows):
             last[caller] = order
             if verdict != "block":
                 reached.add(caller)
@@ -566,9 +568,15 @@ class CallScreening:
             blocked_now = listed is not None and (
                 listed.expires_at is None or listed.expires_at > now
             )
-            if verdict != "allow" or blocked_now:
+            warned = verdict == "warn" and not WEAK_WARNINGS.issuperset(reasons or ())
+            if verdict == "block" or warned or blocked_now:
                 suspicious.add(caller)
         return sorted(suspicious, key=lambda caller: (caller in reached, last[caller]))
+
+
+WEAK_WARNINGS = frozenset({"network_mismatch", "outgoing_only"})
+"""Warnings that alone do not make a caller suspicious to transfer holds: a ported number
+whose register the screen lacks, a dispatcher's or clinic's number that only calls out."""
 
 
 def _status_now(check: TransferCheck, now: datetime) -> str:

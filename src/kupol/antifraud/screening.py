@@ -390,7 +390,7 @@ class CallScreen:
         mismatch = 0.0
         if not call.international and call.network and caller.operator:
             serving = self.ported.get(key, caller.operator)
-            if call.network != serving:
+            if call.network.casefold() != serving.casefold():  # "KCELL" is Kcell
                 reasons.append("network_mismatch")
                 mismatch = 1.0
         turn = now if self.turn_clock is None else self.turn_clock()

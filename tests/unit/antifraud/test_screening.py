@@ -82,6 +82,7 @@ def test_a_number_presented_by_another_network_warns_unless_it_was_ported() -> N
     screen = CallScreen()
     assert screen.screen(call(1, network="Beeline")).reasons == ("network_mismatch",)
     assert screen.screen(call(2, network="Kcell")).verdict is Verdict.ALLOW
+    assert screen.screen(call(4, network="KCELL")).verdict is Verdict.ALLOW  # as switches write
     screen.ported[ALICE] = "Beeline"
     assert screen.screen(call(3, network="Beeline")).verdict is Verdict.ALLOW
 
