@@ -590,6 +590,19 @@ class AntifraudSettings(Section):
         "it cannot be used); empty: the one kupol ships, trained on simulated network days "
         "(src/kupol/antifraud/models/).",
     )
+    numbering: Path | None = Field(
+        None,
+        description="The deployment's copy of Kazakhstan's numbering plan (TOML as "
+        "src/kupol/antifraud/reference/kz-numbering.toml: mobile codes and operators, area "
+        "codes); kupol does not start if it cannot be read; empty: the one kupol ships "
+        "(unverified: check it against the regulator's current plan).",
+    )
+    ported: Path | None = Field(
+        None,
+        description="The number-portability register's export (CSV: number,operator), read at "
+        "start: a ported number presented by the network now serving it is no "
+        "network_mismatch; kupol does not start if it cannot be read; empty: none.",
+    )
     screen_listen: str = Field(
         "",
         pattern=r"^$|^[^\s:]+:[0-9]{1,5}$",

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kupol.antifraud.csvfile import open_csv
+from kupol.antifraud.numbers import Numbering
 from kupol.antifraud.screening import CallAttempt
 from kupol.core.errors import InvalidInputError
 
@@ -123,8 +124,9 @@ def _row(row: dict[str, str], line: int) -> CdrRow:
     )  # fmt: skip
 
 
-def read_ported(path: Path) -> dict[str, str]:
-    """The number-portability register's export: ``number,operator`` (numbers normalised).
+def read_ported(path: Path, numbering: Numbering | None = None) -> dict[str, str]:
+    """The number-portability register's export: ``number,operator`` (numbers normalised,
+    by ``numbering`` or the shipped plan).
 
     Raises:
         InvalidInputError: the file is missing, lacks the columns, or a row is bad (its line).
@@ -132,7 +134,7 @@ def read_ported(path: Path) -> dict[str, str]:
     from kupol.antifraud.numbers import NumberKind, load_numbering
 
     reader = open_csv(path, ("number", "operator"))
-    numbering = load_numbering()
+    numbering = numbering or load_numbering()
     ported: dict[str, str] = {}
     for line, row in enumerate(reader, start=2):
         number = numbering.classify(row.get("number") or "")

@@ -60,6 +60,9 @@ class Numbering:
     mobile: dict[str, str]
     geographic: dict[str, str]
     verified: bool
+    geographic_ranges: tuple[str, ...] = ()
+    """Leading digits (after +7) of every area code: a number in them is a landline, of an
+    unknown region where its area code is not in ``geographic``."""
 
     def classify(self, raw: str) -> Number:
         """Normalise ``raw`` (``+7 701 123 45 67``, ``87011234567``, ``007…``, ``8-727-…``)
@@ -102,6 +105,8 @@ class Numbering:
             region = self.geographic.get(nsn[:length])
             if region:
                 return Number(e164=e164, kind=NumberKind.KZ_GEOGRAPHIC, region=region)
+        if nsn.startswith(self.geographic_ranges):
+            return Number(e164=e164, kind=NumberKind.KZ_GEOGRAPHIC)  # a district's town
         return Number(e164=e164, kind=NumberKind.KZ_UNALLOCATED)
 
 
@@ -118,7 +123,17 @@ def load_numbering(path: Path = NUMBERING_PATH) -> Numbering:
         raise ConfigError(f"numbering reference {path}: {exc}") from exc
     mobile = {str(k): str(v) for k, v in data.get("mobile", {}).items()}
     geographic = {str(k): str(v) for k, v in data.get("geographic", {}).items()}
+    ranges = data.get("geographic_ranges", [])
+    if not isinstance(ranges, list):
+        raise ConfigError(f"numbering reference {path}: geographic_ranges must be a list")
+    ranges = [str(r) for r in ranges]
     bad = [k for k in [*mobile, *geographic] if not k.isdigit() or not 3 <= len(k) <= 4]
+    bad += [r for r in ranges if not r.isdigit() or not 1 <= len(r) <= 4 or r[0] not in "67"]
     if not mobile or bad:
         raise ConfigError(f"numbering reference {path}: no mobile codes, or bad codes {bad}")
-    return Numbering(mobile=mobile, geographic=geographic, verified=bool(data.get("verified")))
+    return Numbering(
+        mobile=mobile,
+        geographic=geographic,
+        verified=bool(data.get("verified")),
+        geographic_ranges=tuple(ranges),
+    )

@@ -42,6 +42,9 @@ def call(
         ("8 (701) 123-45-67", NumberKind.KZ_MOBILE, "+77011234567", "Kcell"),
         ("+7 777 000 11 22", NumberKind.KZ_MOBILE, "+77770001122", "Beeline"),
         ("7172 55 66 77", NumberKind.KZ_GEOGRAPHIC, "+77172556677", None),
+        ("8 7213 44 55 66", NumberKind.KZ_GEOGRAPHIC, "+77213445566", None),  # Temirtau
+        ("+7 71431 5 12 34", NumberKind.KZ_GEOGRAPHIC, "+77143151234", None),  # Rudny
+        ("+7 72934 3 12 34", NumberKind.KZ_GEOGRAPHIC, "+77293431234", None),  # Zhanaozen
         ("+7 799 123 45 67", NumberKind.KZ_UNALLOCATED, "+77991234567", None),
         ("+7 495 123 45 67", NumberKind.RU, "+74951234567", None),
         ("00 44 20 7946 0958", NumberKind.INTERNATIONAL, "+442079460958", None),
