@@ -181,3 +181,30 @@ def test_a_list_switched_off_stops_hitting_and_fuzzy_is_set_per_list(
         api.patch("/api/plates/hotlists/999", json={"active": True}, headers=officer).status_code
         == 404
     )
+
+
+def test_an_entry_stops_hitting_when_it_expires_without_any_other_change(
+    api: Any, container: Container
+) -> None:
+    """Expiry is judged at each sighting's time, not when the matcher last reloaded the lists
+    (which it does only after a change): a lapsed warrant sends nobody after the car."""
+    from datetime import timedelta
+
+    from kupol.core.messages import utcnow
+
+    officer = login_as(api, container, "officer", "traffic_officer")
+    hotlist_id = stolen_list(api, officer)
+    soon = utcnow() + timedelta(hours=1)
+    added = api.post(
+        f"/api/plates/hotlists/{hotlist_id}/entries",
+        json={"plate": "555XYZ01", "reason": "warrant until noon", "expires_at": soon.isoformat()},
+        headers=officer,
+    )
+    assert added.status_code == 201, added.text
+    matcher = container.plate_store._hotlists
+    matcher._checked = 0.0
+    assert [h.reason for h in matcher.hits("555XYZ01")] == ["warrant until noon"]
+    assert matcher.hits("555XYZ01", soon - timedelta(seconds=1)) != []
+    assert matcher.hits("555XYZ01", soon) == []  # the same loaded lists, an hour later
+    assert matcher.hits("555XYZ01", soon + timedelta(days=3)) == []
+    assert [h.listed_plate for h in matcher.hits("123ABC02", soon)] == ["123ABC02"]

@@ -88,6 +88,7 @@ class HotlistHit:
     reason: str
     reference: str | None
     exact: bool
+    expires_at: datetime | None = None
 
 
 class HotlistService:
@@ -431,16 +432,26 @@ class HotlistMatcher:
         self._exact: dict[str, list[HotlistHit]] = {}
         self._near: dict[str, list[HotlistHit]] = {}
 
-    def hits(self, plate: str) -> list[HotlistHit]:
-        """The list entries ``plate`` hits (exact first)."""
+    def hits(self, plate: str, at: datetime | None = None) -> list[HotlistHit]:
+        """The list entries ``plate`` hits (exact first) that had not expired by ``at`` (the
+        sighting's time; now when not given)."""
         self._refresh()
         read = normalise(plate)
+        when = at or utcnow()
+
+        def current(hit: HotlistHit) -> bool:
+            return hit.expires_at is None or when < hit.expires_at
+
         with self._lock:
-            found = list(self._exact.get(read, []))
+            found = [h for h in self._exact.get(read, []) if current(h)]
             seen = {h.entry_id for h in found}
             for key in {read, *_deletions(read)}:
                 for hit in self._near.get(key, []):
-                    if hit.entry_id not in seen and within_one(read, hit.listed_plate):
+                    if (
+                        hit.entry_id not in seen
+                        and current(hit)
+                        and within_one(read, hit.listed_plate)
+                    ):
                         seen.add(hit.entry_id)
                         found.append(replace(hit, exact=False))  # one character off
         return found
@@ -478,6 +489,7 @@ class HotlistMatcher:
                     reason=entry.reason,
                     reference=entry.reference,
                     exact=True,
+                    expires_at=entry.expires_at,
                 )
                 exact[entry.plate].append(hit)
                 if listing.fuzzy:

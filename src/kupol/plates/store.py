@@ -155,10 +155,12 @@ class PlateStore:
                     "hotlist": hit.hotlist,
                     "hotlist_kind": hit.kind,
                     "entry_id": hit.entry_id,
+                    "reason": hit.reason,
+                    "reference": hit.reference,
                     "sighting_id": sighting.id,
                 },
             )
-            for hit in self._hotlists.hits(sighting.plate)
+            for hit in self._hotlists.hits(sighting.plate, sighting.seen_at)
         ]
 
     def _cloned(
