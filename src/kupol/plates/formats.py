@@ -25,6 +25,7 @@ Example:
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -124,9 +125,12 @@ LOOKALIKES = str.maketrans(
         "Х": "X",
         "І": "I",
         "Ү": "Y",
+        "Қ": "K",
+        "Ң": "H",
+        "Ұ": "Y",
     }
 )
-"""Cyrillic letters written as the Latin letters they look like on a plate."""
+"""Cyrillic letters (Kazakh's too) written as the Latin letters they look like on a plate."""
 
 _SEPARATORS = re.compile(r"[\s\-_.·|]+")
 _REGION = r"(?:0[1-9]|1\d|20)"
@@ -142,11 +146,11 @@ class PlateKind(StrEnum):
 
 
 _FORMATS: tuple[tuple[PlateKind, re.Pattern[str]], ...] = (
-    (PlateKind.KZ_INDIVIDUAL, re.compile(rf"^\d{{3}}[A-Z]{{3}}({_REGION})$")),
-    (PlateKind.KZ_ORGANISATION, re.compile(rf"^\d{{3}}[A-Z]{{2}}({_REGION})$")),
-    (PlateKind.KZ_SCOOTER, re.compile(r"^[A-Z]\d{1,5}$")),
-    (PlateKind.KZ_1993, re.compile(r"^[A-Z]\d{3}[A-Z]{2,3}$")),
-)
+    (PlateKind.KZ_INDIVIDUAL, re.compile(rf"^\d{{3}}[A-Z]{{3}}({_REGION})$", re.ASCII)),
+    (PlateKind.KZ_ORGANISATION, re.compile(rf"^\d{{3}}[A-Z]{{2}}({_REGION})$", re.ASCII)),
+    (PlateKind.KZ_SCOOTER, re.compile(r"^[A-Z]\d{1,5}$", re.ASCII)),
+    (PlateKind.KZ_1993, re.compile(r"^[A-Z]\d{3}[A-Z]{2,3}$", re.ASCII)),
+)  # ASCII: \d is 0-9, not every script's digits (١٢٣ is no plate)
 _OTHER = re.compile(r"^[A-Z0-9]{2,10}$")
 
 
@@ -165,13 +169,15 @@ class PlateReading:
 
 
 def normalise(text: str) -> str:
-    """Upper case, Latin look-alikes for Cyrillic letters, no spaces or dashes.
+    """Compatibility forms folded (full-width ``１２３`` is ``123``), upper case, Latin
+    look-alikes for Cyrillic letters, no spaces or dashes.
 
     Example:
-        >>> normalise(" 777 ккк-17 ")
-        '777KKK17'
+        >>> normalise(" 777 ққк-17 "), normalise("１２３ＡＢＣ０２")
+        ('777KKK17', '123ABC02')
     """
-    return _SEPARATORS.sub("", text.upper().translate(LOOKALIKES))
+    folded = text if text.isascii() else unicodedata.normalize("NFKC", text)
+    return _SEPARATORS.sub("", folded.upper().translate(LOOKALIKES))
 
 
 @lru_cache(maxsize=4096)

@@ -61,6 +61,15 @@ def test_cyrillic_lookalikes_separators_and_case_do_not_matter() -> None:
     assert normalise("І") == "I"  # the Kazakh І
 
 
+def test_kazakh_letters_and_full_width_forms_are_read_and_other_scripts_digits_are_not() -> None:
+    assert parse_plate("123 ҚҢҰ 02").text == "123KHY02"
+    assert parse_plate("１２３ ＡＢＣ ０２").kind is PlateKind.KZ_INDIVIDUAL
+    assert parse_plate("１２３ ＡＢＣ ０２").text == "123ABC02"
+    # Arabic-Indic and Devanagari digits look like no plate's: not a plate, not stored.
+    assert parse_plate("١٢٣ABC02").kind is PlateKind.INVALID
+    assert parse_plate("१२३AB02").kind is PlateKind.INVALID
+
+
 @pytest.mark.parametrize(
     ("read", "fitted"),
     [
