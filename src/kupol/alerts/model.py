@@ -50,12 +50,15 @@ class Alert(Base):
     __tablename__ = "alerts"
     __table_args__ = (
         Index("ix_alerts_status_raised", "status", "raised_at"),
-        Index("ix_alerts_rule_camera_status", "rule_id", "camera_id", "status"),
+        Index("ix_alerts_rule_camera_subject_status", "rule_id", "camera_id", "subject", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule_id: Mapped[int] = mapped_column(ForeignKey("alert_rules.id"))
     camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id"))
+    subject: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    """A digest of what the alert's events are about (:func:`subject_key`); empty: nothing
+    named. Events about another subject do not join the alert."""
     first_event_id: Mapped[UUID] = mapped_column(Uuid)
     event_type: Mapped[str] = mapped_column(String(64))
     zone: Mapped[str | None] = mapped_column(String(64), nullable=True)

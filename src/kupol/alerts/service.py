@@ -71,12 +71,15 @@ class AlertEngine:
             return []
         # Only rules with a cooldown gather events into a shared alert; one without raises an
         # alert per event and has nothing to wait for.
-        pairs = sorted({(r.id, e.camera_id) for r, e in matches if r.cooldown_s > 0})
-        open_alerts = self._open_alerts(session, pairs)
+        keys = sorted(
+            {(r.id, e.camera_id, subject_key(e.subject)) for r, e in matches if r.cooldown_s > 0}
+        )
+        open_alerts = self._open_alerts(session, keys)
         steps: list[tuple[Alert, CameraEventObserved, str, str, int]] = []
         raised: list[Alert] = []
         for rule, event in matches:
-            key = (rule.id, event.camera_id)
+            subject = subject_key(event.subject)
+            key = (rule.id, event.camera_id, subject)
             alert = open_alerts.get(key)
             if alert is not None and _joins(alert, rule, event):
                 alert.event_count += 1
@@ -86,6 +89,7 @@ class AlertEngine:
             alert = Alert(
                 rule_id=rule.id,
                 camera_id=event.camera_id,
+                subject=subject,
                 first_event_id=event.id,
                 event_type=event.type,
                 zone=event.zone,
@@ -107,32 +111,32 @@ class AlertEngine:
 
     @staticmethod
     def _open_alerts(
-        session: Session, pairs: Sequence[tuple[int, str]]
-    ) -> dict[tuple[int, str], Alert]:
-        """The latest open alert of each (rule, camera) pair, row-locked: an operator closing
-        one right now is waited for, and then the event raises a new alert instead of joining a
-        closed one. Two recorders must not both raise an alert for a pair, nor lose a count:
-        on PostgreSQL each pair is locked until commit first, in one global order (``pairs`` is
-        sorted), so recorders working on overlapping batches cannot deadlock each other (SQLite
-        write transactions are serial already)."""
-        if not pairs:
+        session: Session, keys: Sequence[tuple[int, str, str]]
+    ) -> dict[tuple[int, str, str], Alert]:
+        """The latest open alert of each (rule, camera, subject), row-locked: an operator
+        closing one right now is waited for, and then the event raises a new alert instead of
+        joining a closed one. Two recorders must not both raise an alert for a key, nor lose a
+        count: on PostgreSQL each key is locked until commit first, in one global order
+        (``keys`` is sorted), so recorders working on overlapping batches cannot deadlock each
+        other (SQLite write transactions are serial already)."""
+        if not keys:
             return {}
         if session.get_bind().dialect.name == "postgresql":
-            keys = [_lock_key(rule_id, camera_id) for rule_id, camera_id in pairs]
+            locks = [_lock_key(*key) for key in keys]
             session.execute(
                 text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
-                {"keys": keys},
+                {"keys": locks},
             )
         open_status = Alert.status != AlertStatus.CLOSED.value
         latest = (
             select(func.max(Alert.id))
-            .where(tuple_(Alert.rule_id, Alert.camera_id).in_(pairs), open_status)
-            .group_by(Alert.rule_id, Alert.camera_id)
+            .where(tuple_(Alert.rule_id, Alert.camera_id, Alert.subject).in_(keys), open_status)
+            .group_by(Alert.rule_id, Alert.camera_id, Alert.subject)
         )
         rows = session.scalars(
             select(Alert).where(Alert.id.in_(latest), open_status).with_for_update()
         )
-        return {(a.rule_id, a.camera_id): a for a in rows}
+        return {(a.rule_id, a.camera_id, a.subject): a for a in rows}
 
 
 def _joins(alert: Alert, rule: CompiledRule, event: CameraEventObserved) -> bool:
@@ -145,15 +149,24 @@ def _joins(alert: Alert, rule: CompiledRule, event: CameraEventObserved) -> bool
     )
 
 
-def _lock_key(rule_id: int, camera_id: str) -> int:
-    digest = hashlib.blake2b(f"alert:{rule_id}:{camera_id}".encode(), digest_size=8).digest()
+def subject_key(subject: str | None) -> str:
+    """What an alert stores of its events' subject: a digest (an alert's row names no plate
+    or person), or ``""`` when they name none."""
+    if not subject:
+        return ""
+    return hashlib.blake2b(subject.encode(), digest_size=16).hexdigest()
+
+
+def _lock_key(rule_id: int, camera_id: str, subject: str) -> int:
+    name = f"alert:{rule_id}:{camera_id}" + (f":{subject}" if subject else "")
+    digest = hashlib.blake2b(name.encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
 ALERTS = cast(Table, Alert.__table__)
 ALERT_EVENTS = cast(Table, AlertEvent.__table__)
-_RAISED_COLUMNS = ("rule_id", "camera_id", "first_event_id", "event_type", "zone", "severity",
-                   "status", "raised_at", "last_event_at", "event_count")  # fmt: skip
+_RAISED_COLUMNS = ("rule_id", "camera_id", "subject", "first_event_id", "event_type", "zone",
+                   "severity", "status", "raised_at", "last_event_at", "event_count")  # fmt: skip
 
 
 def _insert_raised(session: Session, raised: Sequence[Alert]) -> None:

@@ -31,6 +31,10 @@ class CameraEventObserved(Event):
     zone: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
     evidence: tuple[EvidenceRef, ...] = ()
+    subject: str | None = None
+    """What the event is about, where it names one thing (``plate:123ABC02``, a face hit):
+    alerts gather only events about the same subject, so a second wanted car at a camera
+    raises an alert of its own."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -307,6 +307,7 @@ class FaceMatcher:
         event = CameraEventObserved(
             camera_id=message.camera_id,
             type=FACE_MATCH,
+            subject=f"face_hit:{hit.id}",
             occurred_at=message.seen_at,
             confidence=max(0.0, min(1.0, match.similarity)),
             zone=None,

@@ -145,6 +145,7 @@ class PlateStore:
             CameraEventObserved(
                 camera_id=sighting.camera_id,
                 type=HOTLIST_HIT,
+                subject=f"plate:{sighting.plate}",
                 occurred_at=sighting.seen_at,
                 confidence=sighting.confidence if hit.exact else sighting.confidence * 0.8,
                 zone=None,
@@ -178,6 +179,7 @@ class PlateStore:
         return CameraEventObserved(
             camera_id=sighting.camera_id,
             type=CLONED_PLATE,
+            subject=f"plate:{sighting.plate}",
             occurred_at=sighting.seen_at,
             confidence=min(1.0, sighting.confidence, before.confidence),
             zone=None,

@@ -125,6 +125,31 @@ def test_each_camera_gets_its_own_alert(setup: Container, operator: Principal) -
     assert sorted(a.camera_id for a in alerts(setup, operator)) == ["cam-a", "cam-b"]
 
 
+def test_events_about_another_subject_raise_their_own_alert(
+    setup: Container, operator: Principal
+) -> None:
+    """A second wanted car at the camera within the cooldown is an alert of its own; the
+    first car seen again joins its alert, in one batch or the next."""
+    first = record(
+        setup,
+        observed(0, subject="plate:123ABC02"),
+        observed(5, subject="plate:777KKK17"),
+        observed(10, subject="plate:123ABC02"),
+    )
+    assert [c.change for c in first] == ["raised", "raised", "repeated"]
+    (again,) = record(setup, observed(40, subject="plate:777KKK17"))
+    assert (again.change, again.alert_id) == ("repeated", first[1].alert_id)
+    (plain,) = record(setup, observed(41))  # an event that names nothing: its own alert
+    assert plain.change == "raised"
+    assert [a.event_count for a in alerts(setup, operator)] == [2, 2, 1]
+    with setup.db.reader() as session:
+        from kupol.alerts.model import Alert
+
+        stored = session.scalars(select(Alert.subject).order_by(Alert.id)).all()
+    assert stored[2] == "" and len(set(stored)) == 3
+    assert all("ABC" not in s and "KKK" not in s for s in stored)  # digests, not plates
+
+
 def test_an_acknowledged_alert_still_gathers_repeats(setup: Container, operator: Principal) -> None:
     (raised,) = record(setup, observed(0))
     asyncio.run(setup.alerts.acknowledge(alert_id=raised.alert_id, actor=operator))
