@@ -71,13 +71,18 @@ def vehicle_route(
         "legs": [asdict(leg) for leg in route.legs],
         "possible_clones": [
             {
+                "leg": leg,
                 "first": s.first.camera_id,
                 "second": s.second.camera_id,
                 "distance_km": round(s.distance_km, 2),
                 "hours": round(s.hours, 3),
                 "needed_speed_kmh": round(s.needed_speed_kmh, 1),
             }
-            for s in route.suspicions
+            for leg, s in zip(
+                (i for i, leg in enumerate(route.legs) if leg.needed_speed_kmh is not None),
+                route.suspicions,
+                strict=True,
+            )
         ],
     }
 

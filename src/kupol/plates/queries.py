@@ -96,6 +96,8 @@ class Leg:
     to_camera: str
     distance_km: float
     minutes: float
+    needed_speed_kmh: float | None = None
+    """Set where no vehicle could have driven the leg in its time (a possible cloned plate)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -275,15 +277,18 @@ class PlateQueries:
         legs, suspicions = [], []
         for a, b in itertools.pairwise(sightings):
             first, second = _sighting(a), _sighting(b)
+            suspicion = implausible(first, second, max_speed_kmh=self._max_speed)
             legs.append(
                 Leg(
                     from_camera=a.camera_id,
                     to_camera=b.camera_id,
                     distance_km=round(distance_km(first, second), 3),
                     minutes=round((b.seen_at - a.seen_at).total_seconds() / 60, 2),
+                    needed_speed_kmh=(
+                        None if suspicion is None else round(suspicion.needed_speed_kmh, 1)
+                    ),
                 )
             )
-            suspicion = implausible(first, second, max_speed_kmh=self._max_speed)
             if suspicion is not None:
                 suspicions.append(suspicion)
         self._audit.access(

@@ -183,6 +183,8 @@ def test_the_api_searches_and_routes_for_field_roles_with_a_purpose(
     assert route.status_code == 200, route.text
     assert [s["camera_id"] for s in route.json()["sightings"]] == ["ast-1", "kar-1"]
     assert route.json()["possible_clones"][0]["second"] == "kar-1"
+    assert route.json()["possible_clones"][0]["leg"] == 0
+    assert route.json()["legs"][0]["needed_speed_kmh"] > 200
     assert api.get("/api/plates/route", params=window, headers=officer).status_code == 428
     assert (
         api.get("/api/plates/route", params=window, headers={**analyst, **purpose}).status_code
@@ -200,6 +202,22 @@ def test_the_api_searches_and_routes_for_field_roles_with_a_purpose(
         headers={**officer, **purpose},
     )
     assert naive.status_code == 422
+
+
+def test_of_two_legs_between_the_same_cameras_only_the_impossible_one_is_marked(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    store, queries = plates
+    # Astana → Karaganda in 3 h (drivable), back in 4 h, then again in 10 minutes (not).
+    store.record([read("123ABC01", cam, m) for cam, m in
+                  (("ast-1", 0), ("kar-1", 180), ("ast-1", 420), ("kar-1", 430))])  # fmt: skip
+    officer = add_user(container, "officer", "traffic_officer")[0]
+    route = queries.route(
+        plate="123ABC01", since=T, until=T + timedelta(hours=8), actor=officer, why=WHY
+    )
+    assert [leg.needed_speed_kmh is not None for leg in route.legs] == [False, False, True]
+    assert route.legs[2].needed_speed_kmh is not None and route.legs[2].needed_speed_kmh > 500
+    assert len(route.suspicions) == 1
 
 
 def test_hotlists_are_imported_row_by_row_and_hit_exactly_or_one_character_off(

@@ -48,16 +48,16 @@
 
   function clock(iso) { return fmtTime(iso).slice(11, 16); }
 
-  /** Legs with their speed and whether the server found them impossible for one vehicle. */
+  /** Legs with their speed and whether the server found them impossible for one vehicle
+   *  (each leg says so itself: two legs between the same cameras are judged apart). */
   function legs(route) {
     return route.legs.map((leg, i) => {
-      const clone = route.possible_clones.find((c) => c.first === leg.from_camera
-        && c.second === leg.to_camera && Math.abs(c.distance_km - leg.distance_km) < 0.01);
+      const impossible = leg.needed_speed_kmh !== null && leg.needed_speed_kmh !== undefined;
       const hours = leg.minutes / 60;
       return Object.assign({}, leg, {
         index: i,
-        speed: clone ? clone.needed_speed_kmh : (hours > 0 ? leg.distance_km / hours : null),
-        suspicious: Boolean(clone),
+        speed: impossible ? leg.needed_speed_kmh : (hours > 0 ? leg.distance_km / hours : null),
+        suspicious: impossible,
       });
     });
   }
