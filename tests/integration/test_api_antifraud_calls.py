@@ -197,6 +197,36 @@ def test_a_transfer_is_held_when_the_payer_was_just_called_by_a_suspicious_numbe
     )
 
 
+def test_a_switch_retrying_a_call_gets_the_same_answer_and_the_call_counts_once(
+    api: Any, container: Container
+) -> None:
+    switch = login_as(api, container, "kcell-switch", "telecom")
+    other = login_as(api, container, "beeline-switch", "telecom")
+    call = attempt("R1", caller="+77019998877", at=datetime.now(UTC).isoformat())
+    answers = [
+        api.post("/api/antifraud/calls/screen", json=call, headers=switch).json() for _ in range(3)
+    ]
+    assert answers[0] == answers[1] == answers[2]
+    batch = api.post("/api/antifraud/calls/screen-batch", json={"calls": [call]}, headers=switch)
+    assert batch.json()["results"][0]["verdict"] == answers[0]["verdict"]
+    # Another switch's call of the same id is another call; so is this switch's id used again
+    # for a call to someone else.
+    api.post("/api/antifraud/calls/screen", json=call, headers=other)
+    again = {**call, "called": "+77015550303"}
+    api.post("/api/antifraud/calls/screen", json=again, headers=switch)
+    with container.db.reader() as session:
+        stored = [(d.switch, d.called) for d in session.scalars(select(CallDecision))]
+    assert sorted(stored) == [
+        ("beeline-switch", VICTIM), ("kcell-switch", VICTIM), ("kcell-switch", "+77015550303")
+    ]  # fmt: skip
+    # One outcome a call: the retry of the report is refused, the other switch's is its own.
+    outcome = {"answered": False, "duration_s": 0}
+    url = "/api/antifraud/calls/R1/outcome"
+    assert api.post(url, json=outcome, headers=switch).status_code == 204
+    assert api.post(url, json=outcome, headers=switch).status_code == 404
+    assert api.post(url, json=outcome, headers=other).status_code == 204
+
+
 def test_a_call_warned_only_for_its_network_does_not_hold_the_payers_transfer(
     api: Any, container: Container
 ) -> None:

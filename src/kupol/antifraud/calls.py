@@ -92,7 +92,8 @@ class CallScreening:
         self._batched = _BatchedModel(model) if model is not None else None
         self._lock = threading.Lock()
         self._loaded = False
-        self._attempts: OrderedDict[str, CallAttempt] = OrderedDict()
+        # recent calls by (switch, call id): their outcomes, and retries answered as before
+        self._attempts: OrderedDict[tuple[str, str], _Judged] = OrderedDict()
 
     @property
     def model(self) -> ScreenModel | None:
@@ -138,9 +139,11 @@ class CallScreening:
             InvalidInputError: an attempt no switch could send (no time zone, a time more than
                 a day ahead, overlong fields).
         """
-        result, listing = self._judge(actor, attempt)
+        result, listing, repeated = self._judge(actor, attempt)
         if self._model is not None:
             result = self._model.apply([result])[0]
+        if repeated:
+            return result  # stored when it was first asked
         decision = self._row(actor, attempt, result)
         if listing is None:
             self._writer.write([decision])  # one commit for all the requests waiting
@@ -184,9 +187,11 @@ class CallScreening:
         (memory only); the learned model scores the calls that arrive together in one batch
         (one row at a time it costs 0.24 ms, in a batch 2 µs a call); the request waits for
         its decision's group commit without holding a thread."""
-        result, listing = self._judge(actor, attempt)
+        result, listing, repeated = self._judge(actor, attempt)
         if self._batched is not None:
             result = await self._batched.apply(result)
+        if repeated:
+            return result  # stored when it was first asked
         decision = self._row(actor, attempt, result)
         await self._store_async([decision if listing is None else _listing(decision, listing)])
         return result
@@ -208,37 +213,47 @@ class CallScreening:
                     "day ahead"
                 )
         judged = [self._judge(actor, a) for a in attempts]
-        results = [r for r, _ in judged]
+        results = [r for r, _, _ in judged]
         if self._model is not None:
             results = self._model.apply(results)
         rows = [
             self._row(actor, a, r) if caught is None else _listing(self._row(actor, a, r), caught)
-            for a, r, (_, caught) in zip(attempts, results, judged, strict=True)
+            for a, r, (_, caught, repeated) in zip(attempts, results, judged, strict=True)
+            if not repeated
         ]
         await self._store_async(rows)  # with the entries and their audit records
         return results
 
-    def _judge(self, actor: Principal, attempt: CallAttempt) -> tuple[Screened, ListEntry | None]:
-        """The rules' verdict, and the block-list entry the call just earned (the learned
-        model only ever warns: it changes neither)."""
+    def _judge(
+        self, actor: Principal, attempt: CallAttempt
+    ) -> tuple[Screened, ListEntry | None, bool]:
+        """The rules' verdict, the block-list entry the call just earned (the learned model
+        only ever warns: it changes neither), and whether the switch asked about this call
+        before — a retry, or a SIP retransmission: the verdict it got then, and the call
+        counts once in the windows and is stored once."""
         actor.require(Permission.CALLS_SCREEN)
         now = utcnow()
         if attempt.at.tzinfo is None:
             raise InvalidInputError("the call's time needs its UTC offset")
         if attempt.at > now + timedelta(days=1):
             raise InvalidInputError("the call's time is more than a day ahead")
+        key = (actor.username, attempt.call_id)
         with self._lock:
             self._load()
+            earlier = self._attempts.get(key)
+            if earlier is not None and earlier.same_call(attempt):
+                return earlier.result, None, True
             before = self._screen.block_list.get(self._screen.number(attempt.caller).e164)
             result = self._screen.screen(attempt)
             caught = self._screen.block_list.get(result.caller.e164)
-            self._attempts[attempt.call_id] = attempt
+            self._attempts[key] = _Judged(attempt=attempt, result=result)
+            self._attempts.move_to_end(key)  # an id the switch used again for another call
             while len(self._attempts) > _OUTCOMES_KEPT:
                 self._attempts.popitem(last=False)
         newly_caught = (
             caught is not None and caught is not before and caught.source.startswith("auto:")
         )
-        return result, caught if newly_caught else None
+        return result, caught if newly_caught else None, False
 
     def _row(self, actor: Principal, attempt: CallAttempt, result: Screened) -> dict[str, Any]:
         """The decision's row (``call_decisions``' columns)."""
@@ -410,10 +425,11 @@ class CallScreening:
         if not 0 <= duration_s <= 86_400:
             raise InvalidInputError("duration_s must be between 0 and 86,400")
         with self._lock:
-            attempt = self._attempts.pop(call_id, None)
-            if attempt is None:
-                raise NotFoundError(f"no recent screened call {call_id!r}")
-            self._screen.outcome(attempt, answered=answered, duration_s=duration_s)
+            judged = self._attempts.get((actor.username, call_id))
+            if judged is None or judged.outcome_known:
+                raise NotFoundError(f"no recent screened call {call_id!r} without its outcome")
+            judged.outcome_known = True  # one outcome a call, though the switch retries
+            self._screen.outcome(judged.attempt, answered=answered, duration_s=duration_s)
 
     def add_to_list(
         self,
@@ -572,6 +588,25 @@ class CallScreening:
             if verdict == "block" or warned or blocked_now:
                 suspicious.add(caller)
         return sorted(suspicious, key=lambda caller: (caller in reached, last[caller]))
+
+
+@dataclass(slots=True, kw_only=True)
+class _Judged:
+    """A call a switch asked about recently, and the rules' verdict on it."""
+
+    attempt: CallAttempt
+    result: Screened
+    outcome_known: bool = False
+
+    def same_call(self, attempt: CallAttempt) -> bool:
+        """Whether ``attempt`` asks about this call again (a switch reusing an id for another
+        call is answered afresh)."""
+        first = self.attempt
+        return (first.caller, first.called, first.at) == (
+            attempt.caller,
+            attempt.called,
+            attempt.at,
+        )
 
 
 WEAK_WARNINGS = frozenset({"network_mismatch", "outgoing_only"})
