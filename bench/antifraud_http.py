@@ -28,12 +28,14 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import os
 import re
 import shutil
 import statistics
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -58,6 +60,7 @@ async def offer(url: str, token: str, bodies: list[dict[str, object]], rate: int
     gate = asyncio.Semaphore(concurrency)
     headers = {"Authorization": f"Bearer {token}"}
     total = int(rate * seconds)
+    run = uuid.uuid4().hex[:8]
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=10) as client:
 
         async def one(body: dict[str, object]) -> None:
@@ -79,7 +82,10 @@ async def offer(url: str, token: str, bodies: list[dict[str, object]], rate: int
             delay = due - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(bodies[i % len(bodies)])))
+            # a call id of its own: the same id again would be a switch's retry, answered
+            # from memory without screening (kupol.antifraud.calls)
+            body = {**bodies[i % len(bodies)], "call_id": f"{run}-{i}"}
+            tasks.append(asyncio.create_task(one(body)))
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - start
     ms = [x * 1000 for x in latencies]
@@ -116,9 +122,15 @@ end
 local i = math.random(1, n)
 local headers = {["Content-Type"] = "application/json",
                  ["Authorization"] = "Bearer " .. os.getenv("KUPOL_TOKEN")}
+-- Every call gets an id of its own (the run's, the request's): the same id again would be a
+-- switch's retry, answered from memory without screening (kupol.antifraud.calls).
+local run = os.getenv("KUPOL_RUN")
+local k = 0
 request = function()
   i = i % n + 1
-  return wrk.format("POST", path, headers, bodies[i])
+  k = k + 1
+  local body = string.gsub(bodies[i], '"call_id": "', '"call_id": "' .. run .. "-" .. k .. "-")
+  return wrk.format("POST", path, headers, body)
 end
 """
 
@@ -128,7 +140,7 @@ def run_wrk(base: str, token: str, bodies_file: Path, connections: int, seconds:
     script = bodies_file.with_name("screen.lua")
     script.write_text(WRK_SCRIPT)
     env = {"KUPOL_BODIES": str(bodies_file), "KUPOL_TOKEN": token, "PATH": "/usr/bin:/bin",
-           "KUPOL_PATH": path}  # fmt: skip
+           "KUPOL_PATH": path, "KUPOL_RUN": uuid.uuid4().hex[:8]}  # fmt: skip
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(script),
          base],
@@ -187,6 +199,7 @@ def run_openloop(binary: Path, base: str, token: str, bodies_file: Path, rate: i
         [str(binary), host, port, "/api/antifraud/calls/screen", token, str(bodies_file),
          str(rate), f"{seconds:g}", str(connections)],
         capture_output=True, text=True, check=False, timeout=seconds + 60,
+        env={**os.environ, "KUPOL_RUN": uuid.uuid4().hex[:8]},
     )  # fmt: skip
     try:
         figures: dict[str, float] = json.loads(out.stdout)

@@ -286,3 +286,23 @@ def test_the_cli_front_answers_over_udp_and_tcp_on_one_port(
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(10)
+
+
+def test_a_retransmitted_invite_gets_the_same_answer_and_is_stored_once(
+    container: Container,
+) -> None:
+    from sqlalchemy import func, select
+
+    from kupol.antifraud.model import CallDecision
+
+    switch, _ = add_user(container, "sip-switch", "telecom")
+    front = SipFront(
+        lambda attempt: container.antifraud.calls.screen(actor=switch, attempt=attempt),
+        SipSettings(international_peers=frozenset({"10.9.9.9"})),
+    )
+    invite = parse_request(request("INVITE"))
+    assert invite is not None
+    first, again = (front.answer(invite, "10.9.9.9") for _ in range(2))
+    assert first is not None and b"603 Decline" in first and first == again
+    with container.db.reader() as session:
+        assert session.scalar(select(func.count()).select_from(CallDecision)) == 1

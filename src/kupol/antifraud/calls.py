@@ -93,7 +93,7 @@ class CallScreening:
         self._lock = threading.Lock()
         self._loaded = False
         # recent calls by (switch, call id): their outcomes, and retries answered as before
-        self._attempts: OrderedDict[tuple[str, str], _Judged] = OrderedDict()
+        self._attempts: OrderedDict[tuple[str, str], _Asked] = OrderedDict()
 
     @property
     def model(self) -> ScreenModel | None:
@@ -140,10 +140,10 @@ class CallScreening:
                 a day ahead, overlong fields).
         """
         result, listing, repeated = self._judge(actor, attempt)
-        if self._model is not None:
-            result = self._model.apply([result])[0]
         if repeated:
-            return result  # stored when it was first asked
+            return result  # as answered, and stored, when it was first asked
+        if self._model is not None:
+            result = self._settled(actor, attempt, result, self._model.apply([result])[0])
         decision = self._row(actor, attempt, result)
         if listing is None:
             self._writer.write([decision])  # one commit for all the requests waiting
@@ -188,10 +188,10 @@ class CallScreening:
         (one row at a time it costs 0.24 ms, in a batch 2 µs a call); the request waits for
         its decision's group commit without holding a thread."""
         result, listing, repeated = self._judge(actor, attempt)
-        if self._batched is not None:
-            result = await self._batched.apply(result)
         if repeated:
-            return result  # stored when it was first asked
+            return result  # as answered, and stored, when it was first asked
+        if self._batched is not None:
+            result = self._settled(actor, attempt, result, await self._batched.apply(result))
         decision = self._row(actor, attempt, result)
         await self._store_async([decision if listing is None else _listing(decision, listing)])
         return result
@@ -215,7 +215,10 @@ class CallScreening:
         judged = [self._judge(actor, a) for a in attempts]
         results = [r for r, _, _ in judged]
         if self._model is not None:
-            results = self._model.apply(results)
+            fresh = [i for i, (_, _, repeated) in enumerate(judged) if not repeated]
+            scored = self._model.apply([results[i] for i in fresh])
+            for i, result in zip(fresh, scored, strict=True):
+                results[i] = self._settled(actor, attempts[i], results[i], result)
         rows = [
             self._row(actor, a, r) if caught is None else _listing(self._row(actor, a, r), caught)
             for a, r, (_, caught, repeated) in zip(attempts, results, judged, strict=True)
@@ -241,19 +244,38 @@ class CallScreening:
         with self._lock:
             self._load()
             earlier = self._attempts.get(key)
-            if earlier is not None and earlier.same_call(attempt):
-                return earlier.result, None, True
+            if earlier is not None:
+                if _same_call(earlier[0], attempt):
+                    first = earlier[0]
+                    answer = Screened(
+                        call_id=first.call_id, verdict=earlier[1], reasons=earlier[2],
+                        caller=self._screen.number(first.caller),
+                    )  # fmt: skip
+                    return answer, None, True
+                self._attempts.move_to_end(key)  # an id the switch used again for another call
             before = self._screen.block_list.get(self._screen.number(attempt.caller).e164)
             result = self._screen.screen(attempt)
             caught = self._screen.block_list.get(result.caller.e164)
-            self._attempts[key] = _Judged(attempt=attempt, result=result)
-            self._attempts.move_to_end(key)  # an id the switch used again for another call
+            self._attempts[key] = (attempt, result.verdict, result.reasons, False)
             while len(self._attempts) > _OUTCOMES_KEPT:
                 self._attempts.popitem(last=False)
         newly_caught = (
             caught is not None and caught is not before and caught.source.startswith("auto:")
         )
         return result, caught if newly_caught else None, False
+
+    def _settled(
+        self, actor: Principal, attempt: CallAttempt, judged: Screened, result: Screened
+    ) -> Screened:
+        """``result``, the learned model's word on the rules' ``judged``, remembered as the
+        answer a retry of the call gets (only where the model warned: nothing else changed)."""
+        if result is not judged:
+            key = (actor.username, attempt.call_id)
+            with self._lock:
+                asked = self._attempts.get(key)
+                if asked is not None and asked[0] is attempt:
+                    self._attempts[key] = (attempt, result.verdict, result.reasons, asked[3])
+        return result
 
     def _row(self, actor: Principal, attempt: CallAttempt, result: Screened) -> dict[str, Any]:
         """The decision's row (``call_decisions``' columns)."""
@@ -424,12 +446,13 @@ class CallScreening:
         actor.require(Permission.CALLS_SCREEN)
         if not 0 <= duration_s <= 86_400:
             raise InvalidInputError("duration_s must be between 0 and 86,400")
+        key = (actor.username, call_id)
         with self._lock:
-            judged = self._attempts.get((actor.username, call_id))
-            if judged is None or judged.outcome_known:
+            asked = self._attempts.get(key)
+            if asked is None or asked[3]:
                 raise NotFoundError(f"no recent screened call {call_id!r} without its outcome")
-            judged.outcome_known = True  # one outcome a call, though the switch retries
-            self._screen.outcome(judged.attempt, answered=answered, duration_s=duration_s)
+            self._attempts[key] = (*asked[:3], True)  # one outcome a call, though retried
+            self._screen.outcome(asked[0], answered=answered, duration_s=duration_s)
 
     def add_to_list(
         self,
@@ -590,23 +613,23 @@ class CallScreening:
         return sorted(suspicious, key=lambda caller: (caller in reached, last[caller]))
 
 
-@dataclass(slots=True, kw_only=True)
-class _Judged:
-    """A call a switch asked about recently, and the rules' verdict on it."""
+_Asked = tuple[CallAttempt, Verdict, tuple[str, ...], bool]
+"""A call a switch asked about recently: the attempt, the answer's verdict and reasons, and
+whether its outcome was reported (a tuple: 200,000 of them are kept)."""
 
-    attempt: CallAttempt
-    result: Screened
-    outcome_known: bool = False
 
-    def same_call(self, attempt: CallAttempt) -> bool:
-        """Whether ``attempt`` asks about this call again (a switch reusing an id for another
-        call is answered afresh)."""
-        first = self.attempt
-        return (first.caller, first.called, first.at) == (
-            attempt.caller,
-            attempt.called,
-            attempt.at,
-        )
+def _same_call(first: CallAttempt, attempt: CallAttempt) -> bool:
+    """Whether ``attempt`` asks about the call ``first`` again: the same caller and callee at
+    most :data:`RETRY_S` apart (a SIP front dates a retransmitted INVITE when it arrives); a
+    switch reusing an id for another call is answered afresh."""
+    return (first.caller, first.called) == (attempt.caller, attempt.called) and (
+        abs((attempt.at - first.at).total_seconds()) <= RETRY_S
+    )
+
+
+RETRY_S = 64.0
+"""How far apart a switch's two questions about one call may be (SIP's transaction timeout,
+64 × T1)."""
 
 
 WEAK_WARNINGS = frozenset({"network_mismatch", "outgoing_only"})
