@@ -37,6 +37,13 @@ class TrackedVehicle:
     vehicle_class: str
 
 
+_DECIDED_EARLY = frozenset({PlateKind.KZ_INDIVIDUAL, PlateKind.KZ_ORGANISATION, PlateKind.KZ_1993})
+"""Plates a vehicle is reported by before it leaves. Not a scooter's number (a letter and up
+to five digits): a box that cut a car plate's digits off reads like one (``C02`` of
+``123ABC02``), and the car's whole plate would never be read; a scooter is voted on when its
+track ends, or after ``max_reads``."""
+
+
 @dataclass(kw_only=True)
 class _Vehicle:
     """What one vehicle's frames gave so far."""
@@ -232,7 +239,7 @@ class PlateStage:
         voted = vote(state.reads)
         return (
             voted is not None
-            and parse_plate(voted.text).kazakh
+            and parse_plate(voted.text).kind in _DECIDED_EARLY
             and _confidence(voted.confidence, state.reads) >= self.config.min_confidence
         )
 

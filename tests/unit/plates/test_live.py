@@ -249,3 +249,22 @@ def test_the_colour_of_a_vehicle(bgr: tuple[int, int, int], colour: str) -> None
 
 def test_the_examples_in_the_docstrings_hold() -> None:
     assert doctest.testmod(live).failed == 0
+
+
+def test_a_fragment_read_like_a_scooters_number_does_not_decide_a_car(tmp_path: Path) -> None:
+    """``C02`` (a box that cut ``123ABC02``'s digits off) fits the scooter numbers' format;
+    reported at once, the car's whole plate would never be read."""
+    fragment, whole = [("C02", 0.95, PLATE_1)], [("123ABC02", 0.9, PLATE_1)]
+    reader = ScriptedReader([fragment, fragment, whole, whole, whole, whole])
+    plates = stage(tmp_path, reader)
+    reported = [seen for t in range(6) for seen in frame(plates, t * 0.2, [(1, CAR_1)])]
+    assert [seen.plate for seen in reported] == ["123ABC02"]
+
+
+def test_a_scooters_number_is_reported_when_its_track_ends(tmp_path: Path) -> None:
+    reader = ScriptedReader([[("C0217", 0.9, PLATE_1)], [("C0217", 0.9, PLATE_1)]])
+    plates = stage(tmp_path, reader)
+    assert frame(plates, 0.0, [(1, CAR_1)]) == []
+    assert frame(plates, 0.2, [(1, CAR_1)]) == []
+    [seen] = frame(plates, 0.4, [], ended=[1])
+    assert seen.plate == "C0217"
