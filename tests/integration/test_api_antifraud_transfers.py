@@ -145,6 +145,32 @@ def test_a_listed_mule_holds_every_transfer_to_it_until_it_comes_off_the_list(
     ]
 
 
+def test_a_mule_is_one_account_however_the_bank_writes_it(api: Any, container: Container) -> None:
+    """An IBAN in groups of four or in small letters, a payee named by telephone: listed one
+    way, held the other."""
+    bank = login_as(api, container, "bank-bcc", "bank")
+    analyst = login_as(api, container, "cyber", "fraud_analyst")
+    for account in ("KZ86 125K ZT50 0410 0100", "8 (701) 555-44-33"):
+        listed = api.post(
+            "/api/antifraud/mules",
+            json={"account": account, "kind": "known", "source": "case 2026-77"},
+            headers=analyst,
+        )
+        assert listed.status_code == 201, listed.text
+    seen = api.get("/api/antifraud/mules", headers={**analyst, **PURPOSE}).json()
+    assert sorted(m["account"] for m in seen) == ["+77015554433", "KZ86125KZT5004100100"]
+    for ref, payee in (("N-1", "kz86125kzt5004100100"), ("N-2", "+7 701 555 44 33")):
+        held = api.post(
+            "/api/antifraud/transfers/check", json=transfer(ref, payee=payee), headers=bank
+        ).json()
+        assert [r["code"] for r in held["reasons"]] == ["known_mule"], (payee, held)
+    removed = api.delete(
+        "/api/antifraud/mules/kz86 125k zt50 0410 0100", params={"reason": "closed"},
+        headers=analyst,
+    )  # fmt: skip
+    assert removed.status_code == 200, removed.text
+
+
 def test_the_payers_answer_releases_or_cancels_a_hold_and_the_totals_count_the_money(
     api: Any, container: Container
 ) -> None:

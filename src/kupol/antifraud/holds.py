@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from kupol.antifraud.accounts import normalise_account
 from kupol.antifraud.calls import CallScreening
 from kupol.antifraud.model import MuleAccount, TransferCheck
 from kupol.antifraud.transfer_model import TransferModel
@@ -86,7 +87,10 @@ class TransferRequest:
             raise InvalidInputError("the transfer's time needs its UTC offset")
         if at > now + timedelta(days=1):
             raise InvalidInputError("the transfer's time is more than a day ahead")
-        return TransferRequest(**{**self.__dict__, "at": at})
+        return TransferRequest(
+            **{**self.__dict__, "at": at, "payer": normalise_account(self.payer),
+               "payee": normalise_account(self.payee)}
+        )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)

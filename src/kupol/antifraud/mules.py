@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from kupol.antifraud.accounts import normalise_account
 from kupol.antifraud.model import MuleAccount
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
@@ -67,6 +68,7 @@ class MuleList:
         account = account.strip()
         if not account or len(account) > 64 or not account.isprintable():
             raise InvalidInputError("account must be 1–64 printable characters")
+        account = normalise_account(account)
         if kind not in KINDS:
             raise InvalidInputError(f"kind must be one of {', '.join(KINDS)}")
         if len(source.strip()) < 3:
@@ -105,7 +107,8 @@ class MuleList:
         if len(reason.strip()) < 3:
             raise InvalidInputError("say why the account comes off the list")
         with self._db.unit_of_work() as session:
-            row = session.scalar(select(MuleAccount).where(MuleAccount.account == account.strip()))
+            listed = normalise_account(account.strip())
+            row = session.scalar(select(MuleAccount).where(MuleAccount.account == listed))
             if row is None or not row.active:
                 raise NotFoundError(f"account {account!r} is not on the mule list")
             row.active = False

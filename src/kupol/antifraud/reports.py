@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
+from kupol.antifraud.accounts import normalise_account
 from kupol.antifraud.calls import CallScreening
 from kupol.antifraud.model import (
     AfcReport,
@@ -111,6 +112,8 @@ class AfcReports:
             subject = placed.e164
         elif not subject or len(subject) > 64 or not subject.isprintable():
             raise InvalidInputError("account must be 1–64 printable characters")
+        else:
+            subject = normalise_account(subject)
         now = utcnow()
         with self._db.unit_of_work() as session:
             waiting = session.scalar(

@@ -1,0 +1,36 @@
+"""Accounts as kupol keeps them, so that one account written two ways is one account.
+
+Banks write an IBAN in groups of four, in capitals or not (``kz86 125K ZT50 0410 0100``), and a
+person-to-person transfer may name the payee by telephone (``8 701 123 45 67``). A transfer
+to a listed mule must be held however the bank wrote it, and the money trail must join the
+victims who paid it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kupol.antifraud.numbers import NumberKind, load_numbering
+
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+_PHONE = re.compile(r"\+?[0-9 ()\-]{10,20}")
+
+
+def normalise_account(text: str) -> str:
+    """An IBAN without its spaces, in capitals; a Kazakhstan mobile number in E.164; anything
+    else as given.
+
+    Example:
+        >>> normalise_account("kz86 125K ZT50 0410 0100"), normalise_account("8 701 123 45 67")
+        ('KZ86125KZT5004100100', '+77011234567')
+        >>> normalise_account("C1231006815")
+        'C1231006815'
+    """
+    compact = "".join(text.split()).upper()
+    if _IBAN.fullmatch(compact):
+        return compact
+    if _PHONE.fullmatch(text):
+        number = load_numbering().classify(text)
+        if number.kind is NumberKind.KZ_MOBILE:
+            return number.e164
+    return text
