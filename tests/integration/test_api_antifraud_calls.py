@@ -132,6 +132,20 @@ def test_lists_block_and_vouch_and_a_caught_number_is_listed_with_its_rule(
         headers=analyst,
     )
     assert refused.status_code == 422 and "not a telephone number" in refused.text
+    # A day later the auto-block has lapsed: the look-up says so, not that it blocks.
+    from sqlalchemy import update
+
+    with container.db.unit_of_work() as session:
+        session.execute(
+            update(NumberListEntry)
+            .where(NumberListEntry.number == "+77757770000")
+            .values(expires_at=datetime.now(UTC) - timedelta(hours=1))
+        )
+    found = api.get("/api/antifraud/numbers/+77757770000", headers={**analyst, **PURPOSE})
+    [entry] = found.json()["lists"]
+    assert (entry["active"], entry["in_force"], entry["added_by"]) == (True, False, "screening")
+    vouched = api.get("/api/antifraud/numbers/+77272500000", headers={**analyst, **PURPOSE})
+    assert vouched.json()["lists"][0]["in_force"] is True
 
 
 def test_a_number_look_up_shows_its_place_lists_and_calls_and_is_audited(

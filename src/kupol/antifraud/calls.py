@@ -54,15 +54,24 @@ class ListView:
     source: str
     note: str | None
     active: bool
+    """Not taken off the list (it may have expired since: ``in_force``)."""
     expires_at: datetime | None
     added_by: str
     added_at: datetime
+    in_force: bool
+    """Active and not expired: screening acts on it now."""
+
+
+def in_force(row: NumberListEntry, now: datetime) -> bool:
+    """Whether the list entry ``row`` is acted on at ``now`` (active, and not expired)."""
+    return row.active and (row.expires_at is None or row.expires_at > now)
 
 
 def _list_view(row: NumberListEntry) -> ListView:
     return ListView(
         number=row.number, list=row.list, source=row.source, note=row.note, active=row.active,
         expires_at=row.expires_at, added_by=row.added_by, added_at=row.added_at,
+        in_force=in_force(row, utcnow()),
     )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from kupol.antifraud.accounts import normalise_account
-from kupol.antifraud.calls import CallScreening
+from kupol.antifraud.calls import CallScreening, in_force
 from kupol.antifraud.model import (
     AfcReport,
     CallDecision,
@@ -173,9 +173,11 @@ class AfcReports:
             .where(NumberListEntry.number == number)
             .order_by(NumberListEntry.added_at, NumberListEntry.id)
         )
+        now = utcnow()
         lists = [
             {"list": e.list, "source": e.source, "active": e.active,
-             "added_at": e.added_at.isoformat()}
+             "in_force": in_force(e, now), "added_at": e.added_at.isoformat(),
+             "expires_at": e.expires_at.isoformat() if e.expires_at else None}
             for e in entries
         ]  # fmt: skip
         firsts = [r[2] for r in rows if r[2]]

@@ -80,8 +80,13 @@
         .filter(Boolean).join(" · ");
       $("af-number-lists").replaceChildren(...n.lists.map((e) => {
         const li = document.createElement("li");
+        // whether screening acts on it now, and who listed it when
+        const state = !e.active ? t("antifraud.inactive")
+          : !e.in_force ? t("antifraud.expired")
+          : e.expires_at ? t("antifraud.list_until", { time: fmtTime(e.expires_at) }) : "";
         li.textContent = t("antifraud.list." + e.list) + ": " + e.source +
-          (e.active ? "" : " (" + t("antifraud.inactive") + ")");
+          (state ? " (" + state + ")" : "") + " — " +
+          t("antifraud.listed_by", { user: e.added_by, time: fmtTime(e.added_at) });
         return li;
       }));
       $("af-number-calls").tBodies[0].replaceChildren(...n.calls.map((c) =>
