@@ -298,3 +298,37 @@ def test_a_batch_that_catches_a_caller_stores_its_decisions_and_the_listing(
     assert entry is not None and entry.added_by == "screening"
     assert audited == ["screening"]
     assert sorted(decisions) == sorted(c["call_id"] for c in calls)
+
+
+def test_the_dashboard_counts_what_a_count_of_the_stored_decisions_gives(
+    api: Any, container: Container
+) -> None:
+    """The database counts verdicts and reasons; checked against counting the rows here."""
+    switch = login_as(api, container, "kcell-switch", "telecom")
+    analyst = login_as(api, container, "cyber", "fraud_analyst")
+    now = datetime.now(UTC)
+    calls = [attempt(f"S{i}", caller=f"+7701333{i:04d}", at=now.isoformat()) for i in range(5)]
+    calls += [attempt("S-spoof", caller="+77014440000", international=True)]
+    calls += [attempt(f"S-fan{i}", caller="+77757775555", called=f"+7701900{i:04d}")
+              for i in range(12)]  # fmt: skip
+    calls += [attempt("S-old", caller="+77014440001", at=(now - timedelta(hours=3)).isoformat())]
+    for call in calls:
+        assert api.post("/api/antifraud/calls/screen", json=call, headers=switch).is_success
+    summary = api.get("/api/antifraud/calls/summary", params={"minutes": 60}, headers=analyst)
+    assert summary.status_code == 200, summary.text
+    figures = summary.json()
+    with container.db.reader() as session:
+        rows = [
+            (d.verdict, d.reasons)
+            for d in session.scalars(select(CallDecision))
+            if d.at >= now - timedelta(minutes=60)
+        ]
+    verdicts = {v: sum(1 for r in rows if r[0] == v) for v in ("allow", "warn", "block")}
+    reasons: dict[str, int] = {}
+    for _, codes in rows:
+        for code in codes:
+            reasons[code] = reasons.get(code, 0) + 1
+    assert figures["calls"] == len(rows) == len(calls) - 1  # not the one 3 hours ago
+    assert figures["verdicts"] == verdicts and verdicts["block"] and verdicts["warn"]
+    assert {r["code"]: r["calls"] for r in figures["top_reasons"]} == reasons
+    assert figures["calls_per_s_last_minute"] == round((len(calls) - 1) / 60, 2)
