@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 from kupol.antifraud.model import CallDecision, NumberListEntry
 from kupol.bootstrap import Container
+from kupol.core.audit import Justification
 from kupol.core.audit.model import AuditEntry
+from tests.conftest import add_user
 from tests.unit.factories import fast_passwords, listing_of, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
@@ -332,3 +334,31 @@ def test_the_dashboard_counts_what_a_count_of_the_stored_decisions_gives(
     assert figures["verdicts"] == verdicts and verdicts["block"] and verdicts["warn"]
     assert {r["code"]: r["calls"] for r in figures["top_reasons"]} == reasons
     assert figures["calls_per_s_last_minute"] == round((len(calls) - 1) / 60, 2)
+
+
+def test_groups_over_a_window_too_large_keep_the_latest_calls(
+    api: Any, container: Container
+) -> None:
+    switch = login_as(api, container, "kcell-switch", "telecom")
+    analyst, _ = add_user(container, "cyber", "fraud_analyst")
+    now = datetime.now(UTC)
+
+    def gang(prefix: str, imei: str, at: datetime) -> None:
+        for n in range(2):  # two SIMs through one handset, each ringing 25 strangers
+            for i in range(25):
+                call = attempt(
+                    f"{prefix}{n}-{i}", caller=f"+7775{prefix}000{n}",
+                    called=f"+7701{prefix}{n}{i:03d}", imsi=f"40101{prefix}00000{n}",
+                    imei=imei, at=(at + timedelta(seconds=i)).isoformat(),
+                )  # fmt: skip
+                assert api.post("/api/antifraud/calls/screen", json=call, headers=switch).is_success
+
+    gang("111", "356938035640001", now - timedelta(hours=3))
+    gang("222", "356938035640002", now - timedelta(minutes=5))
+    why = Justification(purpose="complaint 2026-90")
+    found = container.antifraud.calls.groups(actor=analyst, why=why, hours=24)
+    assert sorted(g.numbers for g in found) == [
+        ["+77751110000", "+77751110001"], ["+77752220000", "+77752220001"]
+    ]  # fmt: skip
+    latest = container.antifraud.calls.groups(actor=analyst, why=why, hours=24, limit=50)
+    assert [g.numbers for g in latest] == [["+77752220000", "+77752220001"]]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -43,6 +44,8 @@ from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError, NotFoundError
 from kupol.core.messages import utcnow
+
+log = logging.getLogger(__name__)
 
 LISTS = ("block", "allow")
 _OUTCOMES_KEPT = 200_000
@@ -401,14 +404,20 @@ class CallScreening:
             raise InvalidInputError("hours must be between 1 and 744")
         since = utcnow() - timedelta(hours=hours)
         with self._db.reader() as session:
+            # The latest ``limit`` of the window (a busy day holds more): today's gangs first.
             decisions = list(
                 session.scalars(
                     select(CallDecision)
                     .where(CallDecision.at >= since)
-                    .order_by(CallDecision.at, CallDecision.id)
+                    .order_by(CallDecision.at.desc(), CallDecision.id.desc())
                     .limit(limit)
                 )
-            )
+            )[::-1]
+            if len(decisions) == limit:
+                log.warning(
+                    "fraud groups: the last %d calls only, from %s (the window holds more)",
+                    limit, decisions[0].at.isoformat(),
+                )  # fmt: skip
             # The money trail shows accounts and transfers: for those who may see transfers.
             checks = (
                 list(
@@ -451,7 +460,7 @@ class CallScreening:
         found = find_groups(rows, verdicts, payments=payments)
         self._audit.access(
             actor=actor, why=why, action="search", resource_type="fraud_group",
-            details={"hours": hours, "groups": len(found),
+            details={"hours": hours, "groups": len(found), "calls": len(decisions),
                      "numbers": sum(len(g.numbers) for g in found),
                      "accounts": sorted({a for g in found for a in g.accounts})},
         )  # fmt: skip
