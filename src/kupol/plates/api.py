@@ -13,7 +13,7 @@ from kupol.api.deps import ContainerDep, CurrentUser, Why, require
 from kupol.core.auth import Permission, Principal
 from kupol.core.errors import InvalidInputError
 from kupol.plates.hotlists import MAX_ENTRIES_PAGE
-from kupol.plates.queries import MAX_LIMIT, Match, PlateFilter
+from kupol.plates.queries import MAX_LIMIT, Match, PlateFilter, VehicleClass, VehicleColour
 
 router = APIRouter(prefix="/api/plates", tags=["plates"])
 Searcher = Annotated[Principal, Depends(require(Permission.PLATES_SEARCH))]
@@ -31,11 +31,20 @@ def search_sightings(
     since: AwareDatetime | None = None,
     until: AwareDatetime | None = None,
     limit: int = Query(100, ge=1, le=MAX_LIMIT),
+    vehicle_class: VehicleClass | None = Query(None, description="As the detector named it."),
+    vehicle_colour: VehicleColour | None = Query(None, description="The vehicle's colour."),
 ) -> list[dict[str, Any]]:
     """Plate sightings, newest first (audited)."""
     found = container.plates.search(
         filters=PlateFilter(
-            plate=plate, match=match, camera_id=camera_id, since=since, until=until, limit=limit
+            plate=plate,
+            match=match,
+            camera_id=camera_id,
+            since=since,
+            until=until,
+            limit=limit,
+            vehicle_class=vehicle_class,
+            vehicle_colour=vehicle_colour,
         ),
         actor=user,
         why=why,

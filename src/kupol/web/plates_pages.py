@@ -10,6 +10,8 @@ and the API refuses the others anyway.
 
 from __future__ import annotations
 
+from typing import get_args
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -17,7 +19,7 @@ from kupol.api.deps import get_container
 from kupol.core.auth import Permission, Principal
 from kupol.core.auth.scope import CameraScope
 from kupol.plates.hotlists import KINDS
-from kupol.plates.queries import MAX_LIMIT, Match
+from kupol.plates.queries import MAX_LIMIT, Match, VehicleClass, VehicleColour
 from kupol.web.mapview import build_map, country_projection
 from kupol.web.rendering import guard, render
 from kupol.web.session import group_pages, page
@@ -47,6 +49,8 @@ def plate_search(request: Request) -> Response:
         active="plate_search",
         cameras=cameras,
         matches=[m.value for m in Match],
+        vehicle_classes=list(get_args(VehicleClass)),
+        vehicle_colours=list(get_args(VehicleColour)),
         max_limit=MAX_LIMIT,
         data={"cameras": cameras},
     )
@@ -106,4 +110,9 @@ def hotlists(request: Request) -> Response:
 
 def dynamic_keys() -> list[str]:
     """Catalogue keys the plates pages build from values."""
-    return [f"plates.kind.{k}" for k in KINDS] + [f"plates.match.{m.value}" for m in Match]
+    return (
+        [f"plates.kind.{k}" for k in KINDS]
+        + [f"plates.match.{m.value}" for m in Match]
+        + [f"vehicle.class.{c}" for c in get_args(VehicleClass)]
+        + [f"vehicle.colour.{c}" for c in get_args(VehicleColour)]
+    )

@@ -204,6 +204,37 @@ def test_the_api_searches_and_routes_for_field_roles_with_a_purpose(
     assert naive.status_code == 422
 
 
+def test_sightings_show_and_are_searched_by_the_vehicles_class_and_colour(
+    container: Container, plates: tuple[PlateStore, PlateQueries], api: Any
+) -> None:
+    from dataclasses import replace
+
+    from tests.unit.factories import login_as
+
+    store, _ = plates
+    store.record([
+        replace(read("123ABC01", "ast-1", 0), vehicle_class="car", vehicle_colour="white"),
+        replace(read("123ABC02", "ast-1", 1), vehicle_class="truck", vehicle_colour="white"),
+        replace(read("123ABC03", "ast-1", 2), vehicle_class="car", vehicle_colour="red"),
+        read("123ABC04", "ast-1", 3),
+    ])  # fmt: skip
+    officer = login_as(api, container, "officer", "traffic_officer")
+    purpose = {"X-Purpose": "white car seen leaving 2026-77"}
+    url = "/api/plates/sightings"
+    params = {"plate": "123ABC0?", "match": "wildcard", "vehicle_colour": "white"}
+    found = api.get(url, params=params, headers={**officer, **purpose})
+    assert found.status_code == 200, found.text
+    assert [(s["plate"], s["vehicle_class"]) for s in found.json()] == [
+        ("123ABC02", "truck"), ("123ABC01", "car")
+    ]  # fmt: skip
+    cars = api.get(url, params={**params, "vehicle_class": "car"}, headers={**officer, **purpose})
+    assert [s["plate"] for s in cars.json()] == ["123ABC01"]
+    everything = api.get(url, params={"since": T.isoformat()}, headers={**officer, **purpose})
+    assert {s["plate"]: s["vehicle_colour"] for s in everything.json()}["123ABC04"] is None
+    bad = api.get(url, params={**params, "vehicle_colour": "plaid"}, headers={**officer, **purpose})
+    assert bad.status_code == 422
+
+
 def test_of_two_legs_between_the_same_cameras_only_the_impossible_one_is_marked(
     container: Container, plates: tuple[PlateStore, PlateQueries]
 ) -> None:

@@ -74,8 +74,10 @@
         img.src = "/api/plates/sightings/" + s.id + "/crop.jpg?" + whyQuery(lastWhy);
         plate.append(document.createElement("br"), img);
       }
+      const vehicle = [s.vehicle_colour && t("vehicle.colour." + s.vehicle_colour),
+        s.vehicle_class && t("vehicle.class." + s.vehicle_class)].filter(Boolean).join(" ");
       row.append(time, cameraCell(s), plate, cell(Math.round(s.confidence * 100) + "%", "num"),
-        cell(s.direction), routeCell(s));
+        cell(vehicle), cell(s.direction), routeCell(s));
       return row;
     }));
     document.getElementById("plate-results-summary").textContent = sightings.length
@@ -99,7 +101,7 @@
     const query = new URLSearchParams();
     if (plate) query.set("plate", plate);
     query.set("match", match);
-    ["camera_id", "limit"].forEach((name) => {
+    ["camera_id", "vehicle_class", "vehicle_colour", "limit"].forEach((name) => {
       const value = String(values.get(name) || "").trim();
       if (value) query.set(name, value);
     });
