@@ -100,3 +100,33 @@ def test_a_hotlist_is_imported_from_the_command_line_keeping_the_good_rows(
     assert imported.exit_code == 2
     assert "added 1, updated 0, refused 1" in imported.stdout
     assert "stolen.csv:3: refused" in imported.output
+
+
+def test_a_hotlist_is_kept_from_the_command_line(kupol: Kupol) -> None:
+    assert kupol("users", "add", "officer", "--role", "traffic_officer").exit_code == 0
+    assert kupol("users", "add", "duty", "--role", "operator").exit_code == 0
+    kupol("plates", "create-hotlist", "Wanted", "--kind", "wanted", "--as", "officer")
+    added = kupol(
+        "plates", "add-plate", "1", "555 xyz 01", "--reason", "robbery suspect's car",
+        "--reference", "KUI-31", "--expires", "2030-01-01T00:00", "--as", "officer",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    entry = json.loads(added.stdout)
+    assert (entry["plate"], entry["reference"]) == ("555XYZ01", "KUI-31")
+    assert entry["expires_at"].startswith("2030-01-01 00:00:00+00:00")
+    lists = json.loads(kupol("plates", "hotlists", "--as", "duty").stdout)
+    assert [(h["name"], h["entries"], h["fuzzy"]) for h in lists] == [("Wanted", 1, False)]
+    page = kupol("plates", "hotlist-entries", "1", "--as", "duty", "--purpose", "shift briefing")
+    assert page.exit_code == 0 and json.loads(page.stdout)["total"] == 1
+    # Operators read the lists; they do not change them (exit 6: not allowed).
+    assert kupol("plates", "update-hotlist", "1", "--fuzzy", "--as", "duty").exit_code == 6
+    fuzzy = kupol("plates", "update-hotlist", "1", "--fuzzy", "--as", "officer")
+    assert fuzzy.exit_code == 0 and json.loads(fuzzy.stdout)["fuzzy"] is True
+    assert kupol("plates", "update-hotlist", "1", "--as", "officer").exit_code == 2  # nothing
+    removed = kupol(
+        "plates", "remove-plate", "1", str(entry["id"]), "--reason", "car recovered",
+        "--as", "officer",
+    )  # fmt: skip
+    assert removed.exit_code == 0, removed.output
+    lists = json.loads(kupol("plates", "hotlists", "--as", "duty").stdout)
+    assert lists[0]["entries"] == 0

@@ -1,5 +1,6 @@
-"""``kupol plates``: plate sightings search and a vehicle's route, in a named user's name
-(``--as``: that user's roles apply and the audit log names them)."""
+"""``kupol plates``: plate sightings search, a vehicle's route and the hotlists (create,
+import, list, add or remove a plate, switch on or off), in a named user's name (``--as``: that
+user's roles apply and the audit log names them)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from kupol.core.audit import Justification
 from kupol.core.errors import InvalidInputError
 from kupol.plates.queries import MAX_LIMIT, Match, PlateFilter
 
-app = typer.Typer(help="Plate sightings and vehicle routes.", no_args_is_help=True)
+app = typer.Typer(help="Plate sightings, vehicle routes and hotlists.", no_args_is_help=True)
 AsUser = Annotated[str, typer.Option("--as", help="Act as this kupol user (their roles apply).")]
 Purpose = Annotated[str, typer.Option("--purpose", help="Why you look (audited).")]
 
@@ -121,3 +122,89 @@ def import_hotlist(
     )
     if report.rejected:
         raise typer.Exit(2)
+
+
+@app.command("hotlists")
+@handle_errors
+def hotlists(user: AsUser) -> None:
+    """The hotlists with their settings and how many plates each holds (no plate; JSON)."""
+    c = container()
+    found = c.hotlists.lists(actor=c.auth.principal_of(user))
+    out.print_json(json.dumps([asdict(h) for h in found], default=str, ensure_ascii=False))
+
+
+@app.command("hotlist-entries")
+@handle_errors
+def hotlist_entries(
+    hotlist_id: int,
+    user: AsUser,
+    purpose: Purpose,
+    plate: Annotated[str | None, typer.Option(help="Only plates containing this.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 200,
+    offset: Annotated[int, typer.Option(min=0)] = 0,
+) -> None:
+    """A page of a list's plates with why, under what reference, until when and by whom
+    (audited with the purpose; JSON)."""
+    c = container()
+    page = c.hotlists.entries(
+        hotlist_id=hotlist_id, actor=c.auth.principal_of(user),
+        why=Justification(purpose=purpose), plate=plate, limit=limit, offset=offset,
+    )  # fmt: skip
+    out.print_json(json.dumps(asdict(page), default=str, ensure_ascii=False))
+
+
+@app.command("add-plate")
+@handle_errors
+def add_plate(
+    hotlist_id: int,
+    plate: str,
+    user: AsUser,
+    reason: Annotated[str, typer.Option(help="Why the vehicle is wanted (a sentence).")],
+    reference: Annotated[str | None, typer.Option(help="A case or warrant number.")] = None,
+    expires: Annotated[
+        datetime | None, typer.Option(help="Until when it holds (UTC unless an offset is given).")
+    ] = None,
+) -> None:
+    """Put one plate on a list (audited); prints its entry."""
+    c = container()
+    entry = c.hotlists.add_entry(
+        hotlist_id=hotlist_id, plate=plate, reason=reason, reference=reference,
+        expires_at=_utc(expires), actor=c.auth.principal_of(user),
+    )  # fmt: skip
+    out.print_json(json.dumps(asdict(entry), default=str, ensure_ascii=False))
+
+
+@app.command("remove-plate")
+@handle_errors
+def remove_plate(
+    hotlist_id: int,
+    entry_id: int,
+    user: AsUser,
+    reason: Annotated[str, typer.Option(help="Why it comes off (kept in the audit log).")],
+) -> None:
+    """Take one entry off a list, saying why (audited)."""
+    c = container()
+    c.hotlists.remove_entry(
+        hotlist_id=hotlist_id, entry_id=entry_id, reason=reason, actor=c.auth.principal_of(user)
+    )
+    out.print(f"entry {entry_id} removed from hotlist {hotlist_id}", highlight=False)
+
+
+@app.command("update-hotlist")
+@handle_errors
+def update_hotlist(
+    hotlist_id: int,
+    user: AsUser,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Switch its matching on or off.")
+    ] = None,
+    fuzzy: Annotated[
+        bool | None, typer.Option("--fuzzy/--exact", help="Also hit reads one character off.")
+    ] = None,
+) -> None:
+    """Switch a list on or off, or its one-character-off matching (audited; JSON)."""
+    c = container()
+    view = c.hotlists.update(
+        hotlist_id=hotlist_id, actor=c.auth.principal_of(user), active=active, fuzzy=fuzzy
+    )
+    out.print_json(json.dumps(asdict(view), default=str, ensure_ascii=False))
