@@ -121,9 +121,13 @@ async def import_hotlist(
     container: ContainerDep,
     user: CurrentUser,
     file: Annotated[UploadFile, File(description="CSV: plate,reason[,reference][,expires_at]")],
+    replace: Annotated[
+        bool, Query(description="The file is the whole list: take off the plates it lacks.")
+    ] = False,
 ) -> dict[str, Any]:
     """Add or update entries from CSV; bad rows come back with their line and reason, the good
-    ones are kept."""
+    ones are kept. With ``replace`` the plates the file no longer holds are taken off (not
+    when a row was refused)."""
     import asyncio
 
     user.require(Permission.HOTLISTS_MANAGE)
@@ -131,11 +135,13 @@ async def import_hotlist(
     if len(data) > MAX_CSV_BYTES:
         raise InvalidInputError(f"the file is larger than {MAX_CSV_BYTES // 2**20} MB")
     report = await asyncio.to_thread(
-        container.hotlists.import_csv, hotlist_id=hotlist_id, data=data, actor=user
-    )
+        container.hotlists.import_csv,
+        hotlist_id=hotlist_id, data=data, actor=user, replace=replace,
+    )  # fmt: skip
     return {
         "added": report.added,
         "updated": report.updated,
+        "removed": report.removed,
         "rejected": [{"line": line, "reason": reason} for line, reason in report.rejected],
     }
 

@@ -103,21 +103,26 @@ def import_hotlist(
     hotlist_id: int,
     file: Annotated[Path, typer.Argument(help="CSV: plate,reason[,reference][,expires_at]")],
     user: AsUser,
+    replace: Annotated[
+        bool, typer.Option(help="The file is the whole list: take off the plates it lacks.")
+    ] = False,
 ) -> None:
     """Add or update entries from CSV. Bad rows are reported with their line and reason and
-    the good ones are kept; exit 2 if any row was refused."""
+    the good ones are kept; exit 2 if any row was refused (then, with --replace, nothing is
+    taken off)."""
     c = container()
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise InvalidInputError(f"{file}: cannot read ({exc.strerror})") from None
     report = c.hotlists.import_csv(
-        hotlist_id=hotlist_id, data=data, actor=c.auth.principal_of(user)
+        hotlist_id=hotlist_id, data=data, actor=c.auth.principal_of(user), replace=replace
     )
     for line, reason in report.rejected:
         err.print(f"{file}:{line}: refused: {reason}", highlight=False)
     out.print(
-        f"added {report.added}, updated {report.updated}, refused {len(report.rejected)}",
+        f"added {report.added}, updated {report.updated}, refused {len(report.rejected)}"
+        + (f", removed {report.removed}" if replace else ""),
         highlight=False,
     )
     if report.rejected:

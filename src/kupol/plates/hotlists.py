@@ -74,6 +74,8 @@ class ImportReport:
     added: int = 0
     updated: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    removed: int = 0
+    """Entries the file no longer holds, taken off (``replace``; not when a row was refused)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -294,9 +296,15 @@ class HotlistService:
             session=session,
         )
 
-    def import_csv(self, *, hotlist_id: int, data: bytes, actor: Principal) -> ImportReport:
+    def import_csv(
+        self, *, hotlist_id: int, data: bytes, actor: Principal, replace: bool = False
+    ) -> ImportReport:
         """Add or update entries from CSV ``plate,reason[,reference][,expires_at]``. Each bad
-        row is reported with its line and reason; the good rows are kept."""
+        row is reported with its line and reason (a plate a second time too); the good rows
+        are kept. With ``replace`` the file is the whole list (a registry's daily export): the
+        entries it no longer holds are taken off — unless a row was refused, when nothing is
+        taken off (the refused row may have been one of them). The audit record names the
+        plates added, updated and taken off."""
         actor.require(Permission.HOTLISTS_MANAGE)
         try:
             text = data.decode("utf-8-sig")
@@ -305,6 +313,7 @@ class HotlistService:
         reader = csv.DictReader(io.StringIO(text))
         rejected: list[tuple[int, str]] = []
         good: dict[str, tuple[str, str | None, datetime | None]] = {}
+        first_line: dict[str, int] = {}
         try:  # as the vehicle registry's import: a line the reader cannot split refuses the file
             if not reader.fieldnames or not {"plate", "reason"} <= set(reader.fieldnames):
                 raise InvalidInputError("the CSV needs a header with at least plate,reason")
@@ -316,10 +325,18 @@ class HotlistService:
                     rejected.append((number, problem))
                 else:
                     assert entry is not None
+                    if entry[0] in first_line:
+                        rejected.append(
+                            (number, f"{entry[0]} is on line {first_line[entry[0]]} already")
+                        )
+                        continue
+                    first_line[entry[0]] = number
                     good[entry[0]] = entry[1:]
         except csv.Error as exc:
             raise InvalidInputError(f"the CSV cannot be read: {exc}") from None
-        added = updated = 0
+        added: list[str] = []
+        updated: list[str] = []
+        removed: list[str] = []
         with self._db.unit_of_work() as session:
             listing = session.get(Hotlist, hotlist_id)
             if listing is None:
@@ -343,18 +360,26 @@ class HotlistService:
                             added_by=actor.username,
                         )
                     )
-                    added += 1
+                    added.append(plate)
                 else:
                     current.reason, current.reference, current.expires_at = (
                         reason,
                         reference,
                         expires,
                     )
-                    updated += 1
+                    updated.append(plate)
+            if replace and not rejected:
+                for plate, gone in existing.items():
+                    if plate not in good:
+                        session.delete(gone)
+                        removed.append(plate)
             listing.version += 1
-            details = {"added": added, "updated": updated, "rejected": len(rejected)}
+            details = {"added": added, "updated": updated, "removed": sorted(removed),
+                       "rejected": len(rejected), "replace": replace}  # fmt: skip
             self._changed(session, actor, "import", "hotlist", hotlist_id, details)
-        return ImportReport(added=added, updated=updated, rejected=rejected)
+        return ImportReport(
+            added=len(added), updated=len(updated), rejected=rejected, removed=len(removed)
+        )
 
 
 def _entry(

@@ -351,8 +351,44 @@ def test_the_api_manages_hotlists_for_their_roles_only(container: Container, api
     assert imported.json() == {
         "added": 1,
         "updated": 0,
+        "removed": 0,
         "rejected": [{"line": 3, "reason": "a reason is required"}],
     }
+
+
+def test_a_registrys_export_replaces_the_list_and_the_audit_names_the_plates(
+    container: Container, plates: tuple[PlateStore, PlateQueries]
+) -> None:
+    from sqlalchemy import select
+
+    from kupol.core.audit.model import AuditEntry
+
+    officer = add_user(container, "officer", "traffic_officer")[0]
+    stolen = container.hotlists.create(name="Stolen", kind="stolen", fuzzy=False, actor=officer)
+
+    def load(csv: str, replace: bool = True) -> Any:
+        return container.hotlists.import_csv(
+            hotlist_id=stolen, data=csv.encode(), actor=officer, replace=replace
+        )
+
+    load("plate,reason\n123ABC02,stolen 1\n777KKK17,stolen 2\n555XYZ01,stolen 3\n")
+    # The next day's export: one car recovered, one new; a plate twice is refused.
+    twice = load("plate,reason\n123ABC02,stolen 1\n888AAA02,stolen 4\n123ABC02,again\n")
+    assert twice.rejected == [(4, "123ABC02 is on line 2 already")]
+    assert twice.removed == 0  # a row was refused: nothing is taken off
+    report = load("plate,reason\n123ABC02,stolen 1\n888AAA02,stolen 4\n")
+    assert (report.added, report.updated, report.removed) == (0, 2, 2)
+    page = container.hotlists.entries(hotlist_id=stolen, actor=officer, why=WHY)
+    assert [e.plate for e in page.entries] == ["123ABC02", "888AAA02"]
+    with container.db.reader() as session:
+        imports = [
+            e.details
+            for e in session.scalars(
+                select(AuditEntry).where(AuditEntry.action == "import").order_by(AuditEntry.seq)
+            )
+        ]
+    assert imports[1]["added"] == ["888AAA02"] and imports[1]["removed"] == []
+    assert sorted(imports[2]["removed"]) == ["555XYZ01", "777KKK17"] and imports[2]["replace"]
 
 
 def test_a_sightings_evidence_crop_opens_for_field_roles_with_a_purpose_and_is_audited(
