@@ -150,8 +150,8 @@ def _joins(alert: Alert, rule: CompiledRule, event: CameraEventObserved) -> bool
 
 
 def subject_key(subject: str | None) -> str:
-    """What an alert stores of its events' subject: a digest (an alert's row names no plate
-    or person), or ``""`` when they name none."""
+    """What an alert stores of its events' subject: a fixed-length digest, its grouping key
+    (not a protection: the alert's events name the subject), or ``""`` when they name none."""
     if not subject:
         return ""
     return hashlib.blake2b(subject.encode(), digest_size=16).hexdigest()

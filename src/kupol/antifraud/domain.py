@@ -58,7 +58,7 @@ def build_antifraud(
     )  # fmt: skip
     return Antifraud(
         holds=TransferHolds(db=db, audit=audit, settings=settings, model=model, calls=calls),
-        mules=MuleList(db=db, audit=audit),
+        mules=MuleList(db=db, audit=audit, numbering=calls.numbering),
         calls=calls,
         reports=AfcReports(db=db, audit=audit, calls=calls),
         voices=voices,

@@ -26,6 +26,7 @@ from sqlalchemy import func, select, update
 from kupol.antifraud.accounts import normalise_account
 from kupol.antifraud.calls import CallScreening
 from kupol.antifraud.model import MuleAccount, TransferCheck
+from kupol.antifraud.numbers import Numbering
 from kupol.antifraud.transfer_model import TransferModel
 from kupol.antifraud.transfer_signals import REASONS, TransferHistory
 from kupol.antifraud.transfers import Transfer, TransferKind
@@ -57,8 +58,9 @@ class TransferRequest:
     payer_phone: str | None = None
     """The payer's telephone number, where the bank has it: calls to it are looked at."""
 
-    def checked(self, now: datetime) -> TransferRequest:
-        """The request with its time filled in.
+    def checked(self, now: datetime, numbering: Numbering | None = None) -> TransferRequest:
+        """The request with its time filled in and its accounts in kupol's form (telephone
+        numbers placed by ``numbering``).
 
         Raises:
             InvalidInputError: a value a transfer cannot have.
@@ -88,8 +90,8 @@ class TransferRequest:
         if at > now + timedelta(days=1):
             raise InvalidInputError("the transfer's time is more than a day ahead")
         return TransferRequest(
-            **{**self.__dict__, "at": at, "payer": normalise_account(self.payer),
-               "payee": normalise_account(self.payee)}
+            **{**self.__dict__, "at": at, "payer": normalise_account(self.payer, numbering),
+               "payee": normalise_account(self.payee, numbering)}
         )  # fmt: skip
 
 
@@ -210,7 +212,7 @@ class TransferHolds:
         """
         actor.require(Permission.TRANSFERS_CHECK)
         now = utcnow()
-        request = request.checked(now)
+        request = request.checked(now, self._calls.numbering if self._calls else None)
         with self._db.reader() as session:
             earlier = session.scalar(
                 select(TransferCheck).where(

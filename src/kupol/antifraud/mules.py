@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from kupol.antifraud.accounts import normalise_account
 from kupol.antifraud.model import MuleAccount
+from kupol.antifraud.numbers import Numbering
 from kupol.core.audit import AuditLog, AuditRecord, Justification
 from kupol.core.auth import Permission, Principal
 from kupol.core.db import Database
@@ -44,9 +45,12 @@ def _view(row: MuleAccount) -> MuleView:
 class MuleList:
     """Adds, removes and lists mule accounts."""
 
-    def __init__(self, *, db: Database, audit: AuditLog) -> None:
+    def __init__(
+        self, *, db: Database, audit: AuditLog, numbering: Numbering | None = None
+    ) -> None:
         self._db = db
         self._audit = audit
+        self._numbering = numbering  # places a payee's telephone number (the deployment's plan)
 
     def add(
         self,
@@ -68,7 +72,7 @@ class MuleList:
         account = account.strip()
         if not account or len(account) > 64 or not account.isprintable():
             raise InvalidInputError("account must be 1–64 printable characters")
-        account = normalise_account(account)
+        account = normalise_account(account, self._numbering)
         if kind not in KINDS:
             raise InvalidInputError(f"kind must be one of {', '.join(KINDS)}")
         if len(source.strip()) < 3:
@@ -107,7 +111,7 @@ class MuleList:
         if len(reason.strip()) < 3:
             raise InvalidInputError("say why the account comes off the list")
         with self._db.unit_of_work() as session:
-            listed = normalise_account(account.strip())
+            listed = normalise_account(account.strip(), self._numbering)
             row = session.scalar(select(MuleAccount).where(MuleAccount.account == listed))
             if row is None or not row.active:
                 raise NotFoundError(f"account {account!r} is not on the mule list")

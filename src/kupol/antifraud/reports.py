@@ -113,7 +113,7 @@ class AfcReports:
         elif not subject or len(subject) > 64 or not subject.isprintable():
             raise InvalidInputError("account must be 1–64 printable characters")
         else:
-            subject = normalise_account(subject)
+            subject = normalise_account(subject, self._calls.numbering)
         now = utcnow()
         with self._db.unit_of_work() as session:
             waiting = session.scalar(

@@ -155,9 +155,7 @@ class PlateStore:
                     "exact": hit.exact,
                     "hotlist": hit.hotlist,
                     "hotlist_kind": hit.kind,
-                    "entry_id": hit.entry_id,
-                    "reason": hit.reason,
-                    "reference": hit.reference,
+                    "entry_id": hit.entry_id,  # why it is wanted: the entry, for field roles
                     "sighting_id": sighting.id,
                 },
             )

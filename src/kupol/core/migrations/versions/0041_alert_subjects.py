@@ -6,8 +6,9 @@ Revises: 0040
 Events that name one subject — the plate of a hotlist hit or a possible cloned plate, the
 face hit a face match is about — join an open alert of their rule and camera only if it is
 about the same subject: a second stolen car at a camera raises its own alert instead of
-adding to the first car's count. ``subject`` is a digest of the subject (no plate is written
-into the alerts table), empty for events that name none; alerts stored before keep it empty.
+adding to the first car's count. ``subject`` is a fixed-length digest of the subject (a
+grouping key, not a protection: the alert's events name the plate), empty for events that
+name none; alerts stored before keep it empty.
 """
 
 from collections.abc import Sequence
