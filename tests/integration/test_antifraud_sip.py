@@ -236,13 +236,25 @@ def test_the_front_answers_what_else_may_come_and_drops_what_is_not_sip() -> Non
     from_abroad = answer(request("INVITE"), peer="10.9.9.9")
     assert from_abroad.startswith("SIP/2.0 603 Decline")
     assert 'Reason: SIP;cause=603;text="domestic_on_international"' in from_abroad
-    # Numbers as switches write them: with the trunk prefix 8, or ten digits without 7 —
-    # a Kazakhstan number either way, forged when it comes from abroad.
-    for shown in ("87011234567", "7011234567"):
-        spoofed = request("INVITE", extra=f"P-Asserted-Identity: <sip:{shown}@10.9.9.9>\r\n")
-        declined = answer(spoofed, peer="10.9.9.9")
-        assert 'text="domestic_on_international"' in declined, (shown, declined)
-        assert answer(spoofed.replace(b"Call-ID: abc", b"Call-ID: abd")).startswith("SIP/2.0 302")
+
+    def shown(number: str, call: str) -> bytes:
+        return request("INVITE", extra=f"P-Asserted-Identity: <sip:{number}@10.9.9.9>\r\n").replace(
+            b"Call-ID: abc", f"Call-ID: {call}".encode()
+        )
+
+    # From abroad a Kazakhstan number written the domestic way, or in E.164 without its +,
+    # is forged; foreign numbers without their + are foreign, not Kazakh or Russian ones.
+    for n, number in enumerate(("87011234567", "77011234567")):
+        declined = answer(shown(number, f"k{n}"), peer="10.9.9.9")
+        assert 'text="domestic_on_international"' in declined, (number, declined)
+    for n, number in enumerate(("6491234567", "81312345678", "442079460958")):
+        redirected = answer(shown(number, f"f{n}"), peer="10.9.9.9")
+        assert redirected.startswith("SIP/2.0 302"), (number, redirected)
+        assert decisions[-1].caller == "+" + number
+    # On a domestic trunk the same digits are read as dialled: 8 7xx… and 7xx… are Kazakh.
+    for n, number in enumerate(("87011234567", "7011234567")):
+        assert answer(shown(number, f"d{n}")).startswith("SIP/2.0 302")
+        assert decisions[-1].caller == number
 
 
 def test_the_cli_front_answers_over_udp_and_tcp_on_one_port(

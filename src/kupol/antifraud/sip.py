@@ -100,6 +100,25 @@ def user_of(value: str | None) -> str | None:
     return match.group(1) if match else None
 
 
+def _as_sent(number: str, *, international: bool) -> str:
+    """A caller's number as the numbering should read it. From abroad, digits without ``+`` are
+    an international number (``6491234567`` is New Zealand's, ``81312345678`` Japan's) —
+    unless written the Kazakh domestic way, ``8 7xx…`` or ``8 6xx…`` (eleven digits), which is
+    what a forger shows; on a domestic trunk the numbering reads them as dialled (``8 7xx…``,
+    ``7xx…``, ``7 7xx…``, a foreign one by its country code).
+
+    Example:
+        >>> _as_sent("6491234567", international=True), _as_sent("87011234567", international=True)
+        ('+6491234567', '87011234567')
+    """
+    if international and number.isdigit() and not _DOMESTIC_WRITTEN.fullmatch(number):
+        return "+" + number
+    return number
+
+
+_DOMESTIC_WRITTEN = re.compile(r"8[67][0-9]{9}")
+
+
 def response(request: SipRequest, status: int, reason: str, extra: Sequence[str] = ()) -> bytes:
     """A response to ``request`` with its Via, From, To (tagged), Call-ID and CSeq."""
     lines = [f"SIP/2.0 {status} {reason}"]
@@ -174,13 +193,13 @@ class SipFront(asyncio.DatagramProtocol):
                 request, 400, "Bad Request", ['Warning: 399 kupol "no caller or callee"']
             )
         trunk = (request.first("p-kupol-trunk") or "").lower()
+        international = peer in self.settings.international_peers or trunk == "international"
         attempt = CallAttempt(
             call_id=(request.first("call-id") or "")[:64],
             at=utcnow(),
-            # as dialled: the numbering reads 8 7xx…, 7xx… (10 digits) and 7 7xx… alike
-            caller=caller,
-            called=called,
-            international=peer in self.settings.international_peers or trunk == "international",
+            caller=_as_sent(caller, international=international),
+            called=called,  # a callee here, as dialled: 8 7xx…, 7xx… and 7 7xx… alike
+            international=international,
         )
         try:
             verdict = self.decide(attempt)
