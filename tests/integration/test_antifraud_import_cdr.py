@@ -53,6 +53,14 @@ def test_a_switchs_cdr_file_is_screened_with_the_lists_and_stored(
             ).all()
         assert stored == len(day.calls) and switches == {"kcell-switch"}
         assert listed and all("block_list" in reasons for reasons in listed)
+        from kupol.core.audit.model import AuditEntry
+
+        with container.db.reader() as session:
+            [audited] = session.scalars(
+                select(AuditEntry).where(AuditEntry.resource_type == "cdr_file")
+            ).all()
+        assert (audited.actor, audited.action, audited.client) == ("kcell-switch", "import", "cli")
+        assert audited.details["stored"] == len(day.calls) and len(audited.resource_id) == 64
         why = Justification(purpose="CDR import check")
         looked_up = container.antifraud.calls.lookup(actor=analyst, number=legit, why=why)
         assert looked_up["calls"]

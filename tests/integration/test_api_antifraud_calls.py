@@ -362,3 +362,27 @@ def test_groups_over_a_window_too_large_keep_the_latest_calls(
     ]  # fmt: skip
     latest = container.antifraud.calls.groups(actor=analyst, why=why, hours=24, limit=50)
     assert [g.numbers for g in latest] == [["+77752220000", "+77752220001"]]
+
+
+def test_a_decision_that_could_not_be_stored_is_stored_on_the_retry(
+    container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kupol.antifraud.screening import CallAttempt
+
+    switch, _ = add_user(container, "kcell-switch", "telecom")
+    calls = container.antifraud.calls
+    attempt_ = CallAttempt(call_id="F-1", at=datetime.now(UTC), caller="+77011112233",
+                           called=VICTIM)  # fmt: skip
+    real_write = calls._writer.write
+
+    def failing(rows: Any) -> None:
+        monkeypatch.setattr(calls._writer, "write", real_write)  # the database is back
+        raise TimeoutError("the database did not answer")
+
+    monkeypatch.setattr(calls._writer, "write", failing)
+    with pytest.raises(TimeoutError):
+        calls.screen(actor=switch, attempt=attempt_)
+    calls.screen(actor=switch, attempt=attempt_)  # the switch retries
+    calls.screen(actor=switch, attempt=attempt_)  # and once more: answered from memory
+    with container.db.reader() as session:
+        assert [d.call_id for d in session.scalars(select(CallDecision))] == ["F-1"]

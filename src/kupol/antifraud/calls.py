@@ -158,10 +158,14 @@ class CallScreening:
         if self._model is not None:
             result = self._settled(actor, attempt, result, self._model.apply([result])[0])
         decision = self._row(actor, attempt, result)
-        if listing is None:
-            self._writer.write([decision])  # one commit for all the requests waiting
-        else:
-            store_decisions(self._db, [_listing(decision, listing)])
+        try:
+            if listing is None:
+                self._writer.write([decision])  # one commit for all the requests waiting
+            else:
+                store_decisions(self._db, [_listing(decision, listing)])
+        except BaseException:
+            self._forget(actor, [attempt])  # not stored: a retry is judged and stored anew
+            raise
         return result
 
     def store_in_process(self, url: str) -> bool:
@@ -206,7 +210,11 @@ class CallScreening:
         if self._batched is not None:
             result = self._settled(actor, attempt, result, await self._batched.apply(result))
         decision = self._row(actor, attempt, result)
-        await self._store_async([decision if listing is None else _listing(decision, listing)])
+        try:
+            await self._store_async([decision if listing is None else _listing(decision, listing)])
+        except BaseException:
+            self._forget(actor, [attempt])  # not stored: a retry is judged and stored anew
+            raise
         return result
 
     async def screen_batch_async(
@@ -237,8 +245,23 @@ class CallScreening:
             for a, r, (_, caught, repeated) in zip(attempts, results, judged, strict=True)
             if not repeated
         ]
-        await self._store_async(rows)  # with the entries and their audit records
+        try:
+            await self._store_async(rows)  # with the entries and their audit records
+        except BaseException:
+            self._forget(actor, [a for a, (_, _, repeated) in zip(attempts, judged, strict=True)
+                                 if not repeated])  # fmt: skip
+            raise
         return results
+
+    def _forget(self, actor: Principal, attempts: list[CallAttempt]) -> None:
+        """Let go of calls whose decisions could not be stored: the switch's retry is judged
+        and stored anew instead of answered from memory."""
+        with self._lock:
+            for attempt in attempts:
+                key = (actor.username, attempt.call_id)
+                asked = self._attempts.get(key)
+                if asked is not None and asked[0] is attempt:
+                    del self._attempts[key]
 
     def _judge(
         self, actor: Principal, attempt: CallAttempt
@@ -269,7 +292,7 @@ class CallScreening:
             before = self._screen.block_list.get(self._screen.number(attempt.caller).e164)
             result = self._screen.screen(attempt)
             caught = self._screen.block_list.get(result.caller.e164)
-            self._attempts[key] = (attempt, result.verdict, result.reasons, False)
+            self._attempts[key] = (attempt, result.verdict, result.reasons)
             while len(self._attempts) > _OUTCOMES_KEPT:
                 self._attempts.popitem(last=False)
         newly_caught = (
@@ -287,7 +310,7 @@ class CallScreening:
             with self._lock:
                 asked = self._attempts.get(key)
                 if asked is not None and asked[0] is attempt:
-                    self._attempts[key] = (attempt, result.verdict, result.reasons, asked[3])
+                    self._attempts[key] = (attempt, result.verdict, result.reasons)
         return result
 
     def _row(self, actor: Principal, attempt: CallAttempt, result: Screened) -> dict[str, Any]:
@@ -478,10 +501,11 @@ class CallScreening:
             raise InvalidInputError("duration_s must be between 0 and 86,400")
         key = (actor.username, call_id)
         with self._lock:
-            asked = self._attempts.get(key)
-            if asked is None or asked[3]:
+            # The call is over: a retry of it is not expected now, and its place is freed
+            # for the calls still under way (their outcomes are to come).
+            asked = self._attempts.pop(key, None)
+            if asked is None:
                 raise NotFoundError(f"no recent screened call {call_id!r} without its outcome")
-            self._attempts[key] = (*asked[:3], True)  # one outcome a call, though retried
             self._screen.outcome(asked[0], answered=answered, duration_s=duration_s)
 
     def add_to_list(
@@ -643,9 +667,9 @@ class CallScreening:
         return sorted(suspicious, key=lambda caller: (caller in reached, last[caller]))
 
 
-_Asked = tuple[CallAttempt, Verdict, tuple[str, ...], bool]
-"""A call a switch asked about recently: the attempt, the answer's verdict and reasons, and
-whether its outcome was reported (a tuple: 200,000 of them are kept)."""
+_Asked = tuple[CallAttempt, Verdict, tuple[str, ...]]
+"""A call a switch asked about recently and whose outcome has not come: the attempt, the
+answer's verdict and reasons (a tuple: 200,000 of them are kept)."""
 
 
 def _same_call(first: CallAttempt, attempt: CallAttempt) -> bool:
