@@ -372,6 +372,21 @@ class PlatesSettings(Section):
         description="Fastest straight-line speed between two sightings of one plate before "
         "it is a possible cloned plate.",
     )
+    clone_min_distance_km: float = Field(
+        2.0,
+        ge=0,
+        le=100,
+        description="Cameras closer than this never make a possible cloned plate (their "
+        "positions are not known to a few hundred metres, and the crossing between them is "
+        "short).",
+    )
+    clone_clock_skew_s: float = Field(
+        60.0,
+        ge=0,
+        le=3600,
+        description="Seconds added to the time between two sightings before the speed is "
+        "worked out: the cameras' clocks may differ by this much.",
+    )
 
 
 class SectionSettings(Section):

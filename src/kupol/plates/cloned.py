@@ -89,3 +89,20 @@ def implausible(
         hours=(second.at - first.at).total_seconds() / 3600,
         needed_speed_kmh=needed,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClonePolicy:
+    """When two sightings of one plate make a possible cloned plate (``[plates]`` settings:
+    ``max_speed_kmh``, ``clone_min_distance_km``, ``clone_clock_skew_s``)."""
+
+    max_speed_kmh: float = 200.0
+    min_distance_km: float = 2.0
+    clock_skew_s: float = 60.0
+
+    def judge(self, a: Sighting, b: Sighting) -> CloneSuspicion | None:
+        """:func:`implausible` under this policy."""
+        return implausible(
+            a, b, max_speed_kmh=self.max_speed_kmh, min_distance_km=self.min_distance_km,
+            clock_skew_s=self.clock_skew_s,
+        )  # fmt: skip

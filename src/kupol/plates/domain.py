@@ -17,6 +17,7 @@ from kupol.core.audit import AuditLog
 from kupol.core.db import Database
 from kupol.core.outbox import OutboxRelay
 from kupol.faces.files import FaceFiles
+from kupol.plates.cloned import ClonePolicy
 from kupol.plates.config import CameraPlatesConfig
 from kupol.plates.hotlists import HotlistMatcher, HotlistService
 from kupol.plates.live import PlateStage
@@ -116,6 +117,11 @@ def build_plates(
     """Wire the plates domain."""
     # Crops are files under the evidence folder, named and hashed as face crops are.
     files = FaceFiles(evidence_dir)
+    clones = ClonePolicy(
+        max_speed_kmh=settings.max_speed_kmh,
+        min_distance_km=settings.clone_min_distance_km,
+        clock_skew_s=settings.clone_clock_skew_s,
+    )
     return Plates(
         settings=settings,
         store=PlateStore(
@@ -123,9 +129,9 @@ def build_plates(
             known_cameras=known_cameras,
             outbox=outbox,
             hotlists=HotlistMatcher(db=db),
-            max_speed_kmh=settings.max_speed_kmh,
+            clones=clones,
         ),
-        queries=PlateQueries(db=db, audit=audit, max_speed_kmh=settings.max_speed_kmh, files=files),
+        queries=PlateQueries(db=db, audit=audit, clones=clones, files=files),
         hotlists=HotlistService(db=db, audit=audit),
         readers=Readers(
             settings.reader,

@@ -35,7 +35,7 @@ from kupol.core.db import Database
 from kupol.core.errors import InvalidInputError, NotFoundError
 from kupol.core.partitions import Interval, floor
 from kupol.faces.files import FaceFiles
-from kupol.plates.cloned import CloneSuspicion, Sighting, distance_km, implausible
+from kupol.plates.cloned import ClonePolicy, CloneSuspicion, Sighting, distance_km
 from kupol.plates.formats import normalise, wildcard, within_one
 from kupol.plates.model import TAIL, KnownPlate, PlateSighting, one_of, plate_tail
 
@@ -133,12 +133,12 @@ class PlateQueries:
         *,
         db: Database,
         audit: AuditLog,
-        max_speed_kmh: float = 200.0,
+        clones: ClonePolicy | None = None,
         files: FaceFiles | None = None,
     ) -> None:
         self._db = db
         self._audit = audit
-        self._max_speed = max_speed_kmh
+        self._clones = clones or ClonePolicy()
         self._files = files
 
     def crop(self, *, sighting_id: int, actor: Principal, why: Justification) -> bytes:
@@ -301,7 +301,7 @@ class PlateQueries:
         legs, suspicions = [], []
         for a, b in itertools.pairwise(sightings):
             first, second = _sighting(a), _sighting(b)
-            suspicion = implausible(first, second, max_speed_kmh=self._max_speed)
+            suspicion = self._clones.judge(first, second)
             legs.append(
                 Leg(
                     from_camera=a.camera_id,

@@ -18,7 +18,7 @@ from kupol.cameras.model import Camera
 from kupol.core.db import Database
 from kupol.core.outbox import OutboxRelay
 from kupol.events.messages import CameraEventObserved
-from kupol.plates.cloned import Sighting, implausible
+from kupol.plates.cloned import ClonePolicy, Sighting
 from kupol.plates.formats import PlateKind, parse_plate
 from kupol.plates.hotlists import HotlistMatcher
 from kupol.plates.messages import PlateObserved
@@ -52,13 +52,13 @@ class PlateStore:
         known_cameras: Callable[[], set[str]],
         outbox: OutboxRelay,
         hotlists: HotlistMatcher,
-        max_speed_kmh: float = 200.0,
+        clones: ClonePolicy | None = None,
     ) -> None:
         self._db = db
         self._known_cameras = known_cameras
         self._outbox = outbox
         self._hotlists = hotlists
-        self._max_speed = max_speed_kmh
+        self._clones = clones or ClonePolicy()
         self._cameras: set[str] = set()
 
     async def handle(self, messages: Sequence[PlateObserved]) -> None:
@@ -169,9 +169,7 @@ class PlateStore:
         camera, before_camera = cameras.get(sighting.camera_id), cameras.get(before.camera_id)
         if camera is None or before_camera is None:
             return None
-        suspicion = implausible(
-            _placed(before, before_camera), _placed(sighting, camera), max_speed_kmh=self._max_speed
-        )
+        suspicion = self._clones.judge(_placed(before, before_camera), _placed(sighting, camera))
         if suspicion is None:
             return None
         return CameraEventObserved(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,30 @@ def test_different_plates_are_refused() -> None:
     other = Sighting(plate="777KKK17", camera_id="x", latitude=0, longitude=0, at=T)
     with pytest.raises(ValueError, match="different plates"):
         implausible(seen(ASTANA, 0), other)
+
+
+def test_the_deployments_settings_decide_what_is_a_possible_clone(tmp_path: Path) -> None:
+    """``[plates]`` max_speed_kmh, clone_min_distance_km and clone_clock_skew_s reach the
+    store and the route view."""
+    from kupol.bootstrap import build_container
+    from kupol.plates.cloned import ClonePolicy
+    from tests.conftest import make_settings
+
+    far = (ASTANA[0] + 0.027, ASTANA[1])  # 3 km, seen 20 s apart
+    strict = ClonePolicy(clock_skew_s=0)
+    assert strict.judge(seen(ASTANA, 0), seen(far, 20 / 60)) is not None
+    assert ClonePolicy().judge(seen(ASTANA, 0), seen(far, 20 / 60)) is None
+    wide = ClonePolicy(min_distance_km=500)
+    assert wide.judge(seen(ASTANA, 0), seen(KARAGANDA, 20)) is None
+    settings = make_settings(
+        database_url=f"sqlite:///{tmp_path / 'k.sqlite'}", data_dir=tmp_path / "data",
+        plates={"max_speed_kmh": 120, "clone_min_distance_km": 5, "clone_clock_skew_s": 10},
+    )  # fmt: skip
+    container = build_container(settings)
+    try:
+        for part in (container.plate_store, container.plates):
+            assert part._clones == ClonePolicy(
+                max_speed_kmh=120, min_distance_km=5, clock_skew_s=10
+            )
+    finally:
+        container.db.dispose()
