@@ -78,3 +78,35 @@ def test_a_plan_or_register_that_cannot_be_read_stops_the_start(
     )
     with pytest.raises(ConfigError, match=error):
         build_container(settings)
+
+
+def test_batch_screening_places_numbers_by_the_deployments_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from kupol import cli
+
+    cdr = tmp_path / "day.csv"
+    cdr.write_text(
+        "call_id,at,caller,called,international,network,roaming,imsi,imei,cell,answered,"
+        "duration_s\n1,2026-12-07T10:00:00+05:00,+77991234567,+77051112233,false,,false,,,,"
+        "true,60\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    shipped = json.loads(runner.invoke(cli.app, ["antifraud", "screen-cdr", str(cdr)]).stdout)
+    assert shipped["reasons"] == {"unallocated_number": 1}
+    plan = tmp_path / "numbering.toml"
+    plan.write_text(
+        NUMBERING_PATH.read_text(encoding="utf-8").replace(
+            '"778" = "Kcell"', '"778" = "Kcell"\n"799" = "Jusan Mobile"'
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KUPOL_ANTIFRAUD__NUMBERING", str(plan))
+    ours = runner.invoke(cli.app, ["antifraud", "screen-cdr", str(cdr), "--no-model"])
+    assert ours.exit_code == 0, ours.output
+    assert json.loads(ours.stdout)["verdicts"] == {"allow": 1}

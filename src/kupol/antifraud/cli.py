@@ -40,7 +40,8 @@ def simulate_cdr(
 def screen_cdr(
     cdr: Annotated[Path, typer.Argument(help="CDR file (call_id,at,caller,called,…).")],
     ported: Annotated[
-        Path | None, typer.Option(help="Ported numbers (number,operator) from the register.")
+        Path | None,
+        typer.Option(help="Ported numbers (number,operator); default: [antifraud] ported."),
     ] = None,
     verdicts: Annotated[
         Path | None, typer.Option("--out", help="Write each call's verdict here (CSV).")
@@ -49,16 +50,21 @@ def screen_cdr(
         bool, typer.Option("--model/--no-model", help="Let the learned model warn too.")
     ] = True,
 ) -> None:
-    """Screen a CDR file in time order; print verdict counts, reasons, decisions/s, and —
-    where the file has a truth column — the figures per kind of fraud (JSON)."""
+    """Screen a CDR file in time order, by the deployment's numbering plan; print verdict
+    counts, reasons, decisions/s, and — where the file has a truth column — the figures per
+    kind of fraud (JSON)."""
     from kupol.antifraud.cdr import read_ported
+    from kupol.antifraud.numbers import NUMBERING_PATH, load_numbering
     from kupol.antifraud.screen_model import configured_screen_model
     from kupol.antifraud.screening_eval import screen_file
     from kupol.clikit import settings
 
-    register = read_ported(ported) if ported else None
-    learned = configured_screen_model(settings().antifraud.screen_model) if model else None
-    figures = screen_file(cdr, verdicts, ported=register, model=learned)
+    configured = settings().antifraud
+    numbering = load_numbering(configured.numbering or NUMBERING_PATH)  # the deployment's plan
+    register_file = ported or configured.ported  # the option, else the deployment's register
+    register = read_ported(register_file, numbering) if register_file else None
+    learned = configured_screen_model(configured.screen_model) if model else None
+    figures = screen_file(cdr, verdicts, ported=register, model=learned, numbering=numbering)
     out.print_json(json.dumps(figures, ensure_ascii=False))
 
 

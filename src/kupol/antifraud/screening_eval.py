@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kupol.antifraud.cdr import CdrRow, read_cdr
+from kupol.antifraud.numbers import Numbering
 from kupol.antifraud.screen_model import ScreenModel
 from kupol.antifraud.screening import CallScreen, Screened, Verdict
 
@@ -38,14 +39,16 @@ def screen_file(
     *,
     ported: dict[str, str] | None = None,
     model: ScreenModel | None = None,
+    numbering: Numbering | None = None,
 ) -> dict[str, Any]:
-    """Screen a CDR file; write the verdicts to ``out`` (CSV) and return the figures.
+    """Screen a CDR file (numbers placed by ``numbering``, else the shipped plan); write the
+    verdicts to ``out`` (CSV) and return the figures.
 
     Raises:
         InvalidInputError: the file is no CDR file.
     """
     cdr = read_cdr(path)
-    screen = CallScreen()
+    screen = CallScreen(numbering=numbering)
     screen.ported = dict(ported or {})
     started = time.perf_counter()
     verdicts = screen_rows(cdr.rows, screen, model)
