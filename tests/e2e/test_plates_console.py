@@ -270,6 +270,19 @@ def test_a_traffic_officer_builds_a_hotlist_from_csv_and_sees_the_refused_rows(
     expect(dialog).to_be_hidden()
     expect(entries.locator(".plate-text")).to_have_text(["123ABC01", "321KXA02", "999AAA05"])
 
+    # The registry's next export replaces the list: the plate it no longer holds comes off.
+    page.check("#import-replace")
+    export = "plate,reason\n123ABC01,Угон 2026-01-14\n321KXA02,Угон 2026-01-15\n"
+    page.locator("#import-file").set_input_files(
+        {"name": "reestr.csv", "mimeType": "text/csv", "buffer": export.encode()}
+    )
+    expect(report.locator('[data-field="summary"]')).to_have_text(
+        translate("ru", "hotlists.imported", added=0, updated=2, rejected=0)
+        + " "
+        + translate("ru", "hotlists.imported_removed", removed=1)
+    )
+    expect(entries.locator(".plate-text")).to_have_text(["123ABC01", "321KXA02"])
+
     page.click("#toggle-active")
     expect(selected).to_contain_text(translate("ru", "hotlists.inactive"))
     views = [e for e in audit_of(container, "hotlist_entries") if e.actor == username]

@@ -155,6 +155,8 @@
     [/^a reason is required$/, () => t("hotlists.refused_reason")],
     [/^expires_at (['"])(.*)\1 is not a date$/, (m) => t("hotlists.refused_date", { value: m[2] })],
     [/^expires_at needs its UTC offset$/, () => t("hotlists.refused_offset")],
+    [/^(\S+) is on line (\d+) already$/,
+      (m) => t("hotlists.refused_repeat", { plate: m[1], line: m[2] })],
   ];
 
   function refusal(reason) {
@@ -166,8 +168,10 @@
   }
 
   function showReport(result) {
-    fill(report, { summary: t("hotlists.imported", {
-      added: result.added, updated: result.updated, rejected: result.rejected.length }) });
+    const summary = t("hotlists.imported", {
+      added: result.added, updated: result.updated, rejected: result.rejected.length });
+    fill(report, { summary: result.removed
+      ? summary + " " + t("hotlists.imported_removed", { removed: result.removed }) : summary });
     report.querySelector('[data-field="rejected"]').replaceChildren(...result.rejected.map((r) => {
       const row = document.createElement("tr");
       const why = cell(refusal(r.reason));
@@ -186,7 +190,12 @@
     const body = new FormData();
     body.append("file", file);
     try {
-      showReport(await api("/api/plates/hotlists/" + current + "/import", { method: "POST", body }));
+      // "replace": the file is the whole list (a registry's export); the server takes off
+      // the plates it lacks, never when a row was refused
+      const replace = document.getElementById("import-replace");
+      const url = "/api/plates/hotlists/" + current + "/import" +
+        (replace && replace.checked ? "?replace=true" : "");
+      showReport(await api(url, { method: "POST", body }));
       await refreshLists();
       await loadEntries(true);
     } catch (err) {
