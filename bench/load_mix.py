@@ -101,6 +101,10 @@ def prepare(container: Container, cameras: int) -> Setup:
         container.cameras.register(
             camera=CameraCreate(id=c, name=c, latitude=51.1, longitude=71.4), actor=SYSTEM
         )
+    # The bench's own rules only: the standing rules a new deployment has (migration 0043)
+    # would raise a second alert for the same hit.
+    for standing in container.alerts.list_rules():
+        container.alerts.set_rule_enabled(rule_id=standing.id, enabled=False, actor=SYSTEM)
     for name, kind in ((INTRUSION_RULE, "intrusion"), (FACE_RULE, FACE_MATCH)):
         container.alerts.create_rule(
             rule=AlertRuleCreate(name=name, event_types=[kind], cooldown_s=0), actor=SYSTEM

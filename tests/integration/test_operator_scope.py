@@ -76,6 +76,11 @@ def world(api: TestClient, container: Container) -> Seeded:
     container.alerts.create_rule(
         rule=AlertRuleCreate(name="Intrusion", event_types=["intrusion"]), actor=SYSTEM
     )
+    # One alert a camera, the intrusion: the standing rules (migration 0043) would add the face
+    # hits' alerts whenever the outbox publishes them, which the counts below cannot wait for.
+    for rule in container.alerts.list_rules():
+        if rule.name != "Intrusion":
+            container.alerts.set_rule_enabled(rule_id=rule.id, enabled=False, actor=SYSTEM)
     now = utcnow()
     national = headers_of(api, container, "national")
     events = {c: str(uuid.uuid4()) for c in REGIONS}

@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import select
 
 from kupol.alerts.model import Alert
-from kupol.alerts.schemas import AlertRuleCreate
 from kupol.bootstrap import Container, build_container
 from kupol.cameras.schemas import CameraCreate
 from kupol.core.audit import Justification
@@ -101,10 +100,7 @@ async def test_plates_read_on_a_road_clip_give_sightings_hotlist_and_cloned_plat
     container.hotlists.import_csv(
         hotlist_id=stolen, data=f"plate,reason\n{WANTED},stolen 2026-77\n".encode(), actor=officer
     )
-    for rule in (HOTLIST_HIT, CLONED_PLATE):
-        container.alerts.create_rule(
-            rule=AlertRuleCreate(name=rule, event_types=[rule], cooldown_s=0), actor=SYSTEM
-        )
+    # No rule is written: a new deployment's standing rules (migration 0043) raise both alerts.
     for camera_id, latitude, longitude in (ROAD, FAR):
         container.cameras.register(
             camera=CameraCreate(

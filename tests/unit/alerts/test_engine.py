@@ -208,7 +208,7 @@ def test_a_rule_without_cooldown_raises_an_alert_per_event(
 def test_a_disabled_rule_raises_nothing_until_enabled_again(
     setup: Container, operator: Principal
 ) -> None:
-    (rule,) = setup.alerts.list_rules()
+    [rule] = [r for r in setup.alerts.list_rules() if r.name == "motion on the road"]
 
     setup.alerts.set_rule_enabled(rule_id=rule.id, enabled=False, actor=operator)
     assert record(setup, observed(0)) == []
