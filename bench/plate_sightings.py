@@ -56,6 +56,7 @@ from kupol.core.audit import Justification
 from kupol.core.auth import Principal
 from kupol.core.db import upgrade
 from kupol.core.partitions import PARTITIONED, Interval, ensure, is_partitioned, partitions
+from kupol.plates.formats import AREAS_1993
 from kupol.plates.messages import PlateObserved
 from kupol.plates.queries import Match, PlateFilter
 from kupol.settings import load_settings
@@ -72,6 +73,7 @@ END = datetime(2026, 11, 30, tzinfo=UTC)
 CHUNK = 200_000
 STORE_BATCH = 500
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+AREAS = "".join(AREAS_1993)
 ALPHABET = LETTERS + "0123456789"
 KNOWN_PLATES = (
     "INSERT INTO known_plates (plate, first_seen_at, last_seen_at)"
@@ -158,7 +160,8 @@ class Fleet:
             elif shape[i] == 1:
                 plate, kind = f"{digits[i]:03d}{abc[:2]}{CODES[region[i]]}", "kz_organisation"
             elif shape[i] == 2:
-                plate, kind = f"{abc[0]}{digits[i]:03d}{abc[1:]}", "kz_1993"
+                area = AREAS[letters[i][0] % len(AREAS)]  # a 1993 area letter
+                plate, kind = f"{area}{digits[i]:03d}{abc[1:]}", "kz_1993"
             else:
                 plate, kind = f"{abc[0]}{digits[i] * 10 + letters[i][1] % 10:04d}", "kz_scooter"
             found.setdefault(plate, (kind, int(region[i])))

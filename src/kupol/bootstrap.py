@@ -53,6 +53,7 @@ from kupol.faces.domain import Faces, build_faces
 from kupol.faces.messages import FaceObserved
 from kupol.fleet.domain import FleetDomain
 from kupol.incidents.service import IncidentService
+from kupol.plates.casefile import RouteCaseFiles
 from kupol.plates.domain import Plates, build_plates
 from kupol.plates.hotlists import HotlistService
 from kupol.plates.messages import PlateObserved
@@ -109,6 +110,7 @@ class Container:
     plates: PlateQueries
     hotlists: HotlistService
     plate_domain: Plates
+    plate_case_files: RouteCaseFiles
     traffic: Traffic
     evidence: EvidenceVault
     documents: DocumentService
@@ -579,6 +581,9 @@ def build_container(
         plates=plates.queries,
         hotlists=plates.hotlists,
         plate_domain=plates,
+        plate_case_files=RouteCaseFiles(
+            db=db, audit=audit, queries=plates.queries, files=plates.files, vault=vault
+        ),
         traffic=traffic,
         evidence=vault,
         devices=DeviceRegistry(db=db, audit=audit),

@@ -610,6 +610,9 @@ def eval_plates_rendered(
     n: int = typer.Option(2000, min=1, help="How many held-out Kazakh plates to render."),
     seed: int = typer.Option(7, help="Seed of the held-out set."),
     reader: str = typer.Option("kupol", help="Plate reader plug-in: kupol or rapidocr."),
+    foreign: bool = typer.Option(
+        False, "--foreign", help="Yellow foreign-owned plates (F 1234 02) instead."
+    ),
 ) -> None:
     """Crops of rendered Kazakh plates in held-out fonts and degradations, read (JSON)."""
     import json
@@ -617,7 +620,8 @@ def eval_plates_rendered(
     from kupol.plates.evaluate import evaluate_rendered
     from kupol.plates.readers import reader_for
 
-    print(json.dumps(evaluate_rendered(reader_for(reader), n=n, seed=seed), indent=2))
+    figures = evaluate_rendered(reader_for(reader), n=n, seed=seed, foreign=foreign)
+    print(json.dumps(figures, indent=2))
 
 
 @eval_app.command("transfers")

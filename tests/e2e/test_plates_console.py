@@ -1,6 +1,7 @@
 """The plates console: a plate search will not go without a purpose and is audited, a
-vehicle's route is drawn leg by leg with travel times and the impossible leg in red, and a
-traffic officer builds a hotlist from a CSV whose bad rows come back by line.
+vehicle's route is drawn leg by leg with travel times and the impossible leg in red and can be
+exported to the evidence vault under a case, and a traffic officer builds a hotlist from a CSV
+whose bad rows come back by line.
 
 With KUPOL_UPDATE_SCREENSHOTS=1 the tests also write the documentation's pictures
 (docs/img/plates-*.png), as the screenshot baselines are regenerated.
@@ -137,6 +138,8 @@ def test_a_plate_search_needs_a_purpose_is_audited_and_links_to_the_route(
     )
     expect(rows.first.locator(".plate-text")).to_have_text("123ABC01")  # newest first
     expect(rows.first).to_contain_text("south")
+    registered = translate("ru", "platekind.kz_individual") + " · Астана"  # region 01
+    expect(rows.first.locator("td").nth(3)).to_have_text(registered)
     expect(page.locator("#plate-results-table")).not_to_contain_text("777KKK17")
     [entry] = [
         e for e in audit_of(plates_server.container, "plate_sighting") if e.actor == username
@@ -289,3 +292,42 @@ def test_a_traffic_officer_builds_a_hotlist_from_csv_and_sees_the_refused_rows(
     assert views and all(e.purpose == PURPOSE for e in views)
     changes = [e.action for e in audit_of(container, "hotlist_entry") if e.actor == username]
     assert changes == ["add", "remove"]
+
+
+def test_an_investigator_exports_the_route_shown_to_the_evidence_vault(
+    new_context: Callable[..., Any], plates_server: LiveServer
+) -> None:
+    container = plates_server.container
+    username, password = plates_server.add_user("investigator", prefix="case")
+    context = new_context(plates_server.url)
+    login_api(context, username, password)
+    page = context.new_page()
+    window = f"since={START.isoformat()}&until={(START + timedelta(hours=6)).isoformat()}"
+    page.goto(f"/plates/route?plate=123ABC01&{window.replace('+', '%2B')}")
+    export = page.locator("#route-export")
+    expect(export).to_be_hidden()  # nothing to export before a route is shown
+    page.fill("#route-purpose", PURPOSE)
+    page.fill("input[name=case]", "КУИ-4512")
+    page.click("#plate-route-form button[type=submit]")
+    expect(page.locator("#route-list .sighting")).to_have_count(4)
+    expect(export).to_be_visible()
+    expect(page.locator("#route-export-case")).to_have_value("КУИ-4512")  # the form's case
+
+    page.fill("#route-export-case", "")
+    export.locator("button[type=submit]").click()
+    expect(page.locator("#route-export-error")).to_have_text(
+        translate("ru", "plateroute.case_required")
+    )
+    page.fill("#route-export-case", "ЕРДР-261500-0042")
+    export.locator("button[type=submit]").click()
+    result = page.locator("#route-export-result")
+    expect(result).to_be_visible()
+    expect(page.locator("#route-export-error")).to_be_hidden()
+    [record] = [e for e in audit_of(container, "vehicle_route") if e.actor == username]
+    assert (record.action, record.resource_id, record.purpose) == ("export", "123ABC01", PURPOSE)
+    assert record.details["sightings"] == 4 and record.details["possible_clones"] == 1
+    item, sha256 = record.details["evidence_item"], record.details["sha256"]
+    stored = translate(
+        "ru", "plateroute.exported", case="ЕРДР-261500-0042", item=item, sha256=sha256, crops=0
+    )
+    expect(result).to_have_text(stored)

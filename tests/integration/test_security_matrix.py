@@ -93,6 +93,7 @@ CHECKED_INSIDE: dict[Permission, set[str]] = {
         "HEAD /api/evidence/uploads/{upload_id}", "PATCH /api/evidence/uploads/{upload_id}",
         "DELETE /api/evidence/uploads/{upload_id}",
         "POST /api/antifraud/groups/export",  # the case file goes into the vault
+        "POST /api/plates/route/export",  # the route and its crops go into the vault
     },
     Permission.EVIDENCE_VIEW: {
         "GET /api/events/{event_id}/evidence/{index}", "GET /api/evidence",

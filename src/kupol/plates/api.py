@@ -1,5 +1,6 @@
-"""Plates API: sightings search and a vehicle's route, audited with the stated purpose;
-hotlists and their entries (reading the listed plates is audited too)."""
+"""Plates API: sightings search and a vehicle's route, audited with the stated purpose, and the
+route exported to the evidence vault; hotlists and their entries (reading the listed plates is
+audited too)."""
 
 from __future__ import annotations
 
@@ -94,6 +95,31 @@ def vehicle_route(
             )
         ],
     }
+
+
+class RouteExportIn(BaseModel):
+    """Which route to put in the evidence vault, and for which case."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    plate: str = Field(min_length=2, max_length=20)
+    since: AwareDatetime
+    until: AwareDatetime
+    case_number: str = Field(min_length=1, max_length=64)
+
+
+@router.post("/route/export", status_code=201)
+def export_route(
+    body: RouteExportIn, container: ContainerDep, user: Searcher, why: Why
+) -> dict[str, Any]:
+    """Put the route of ``plate`` in the window (sightings, legs, possible cloned plates, as
+    kupol-vehicle-route/1) and its sightings' crops in the evidence vault under
+    ``case_number`` (also needs evidence.ingest; audited)."""
+    result = container.plate_case_files.export(
+        actor=user, why=why, plate=body.plate, since=body.since, until=body.until,
+        case_number=body.case_number,
+    )  # fmt: skip
+    return asdict(result)
 
 
 class HotlistCreate(BaseModel):

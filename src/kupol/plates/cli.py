@@ -1,6 +1,6 @@
-"""``kupol plates``: plate sightings search, a vehicle's route and the hotlists (create,
-import, list, add or remove a plate, switch on or off), in a named user's name (``--as``: that
-user's roles apply and the audit log names them)."""
+"""``kupol plates``: plate sightings search, a vehicle's route (and its export to the evidence
+vault) and the hotlists (create, import, list, add or remove a plate, switch on or off), in a
+named user's name (``--as``: that user's roles apply and the audit log names them)."""
 
 from __future__ import annotations
 
@@ -78,6 +78,26 @@ def route(
         actor=c.auth.principal_of(user),
         why=Justification(purpose=purpose),
     )
+    out.print_json(json.dumps(asdict(result), default=str, ensure_ascii=False))
+
+
+@app.command("export-route")
+@handle_errors
+def export_route(
+    plate: str,
+    user: AsUser,
+    purpose: Purpose,
+    since: Annotated[datetime, typer.Option(help="From (UTC unless an offset is given).")],
+    until: Annotated[datetime, typer.Option(help="To (UTC unless an offset is given).")],
+    case: Annotated[str, typer.Option("--case", help="The case the route is evidence for.")],
+) -> None:
+    """Put one vehicle's route and its sightings' crops in the evidence vault under a case
+    (audited); prints where they went (JSON)."""
+    c = container()
+    result = c.plate_case_files.export(
+        actor=c.auth.principal_of(user), why=Justification(purpose=purpose), plate=plate,
+        since=_aware(since), until=_aware(until), case_number=case,
+    )  # fmt: skip
     out.print_json(json.dumps(asdict(result), default=str, ensure_ascii=False))
 
 

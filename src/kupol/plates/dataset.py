@@ -20,7 +20,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +49,9 @@ HELDOUT_STYLES: dict[PlateStyle, float] = {
     PlateStyle.KZ_TWO_LINE: 0.35,
 }
 
+FOREIGN_STYLES: dict[PlateStyle, float] = {PlateStyle.KZ_FOREIGN: 1.0}
+"""Yellow foreign-owned plates (``F 1234 02``): never trained on, measured on their own."""
+
 HELDOUT_FONT_DIR = FONT_DIR / "heldout"
 _HELDOUT_SYSTEM_FONTS = (Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf"),)
 
@@ -74,13 +77,21 @@ def heldout_fonts() -> list[Path]:
     return found + [p for p in _HELDOUT_SYSTEM_FONTS if p.exists()]
 
 
-def make_sample(*, seed: int, index: int, fonts: Sequence[Path], heldout: bool = False) -> Sample:
-    """Sample ``index`` of the training (or held-out) recipe with ``seed``."""
+def make_sample(
+    *,
+    seed: int,
+    index: int,
+    fonts: Sequence[Path],
+    heldout: bool = False,
+    styles: Mapping[PlateStyle, float] | None = None,
+) -> Sample:
+    """Sample ``index`` of the training (or held-out) recipe with ``seed``; ``styles`` draws
+    other layouts than the recipe's (its degradations stay the same)."""
     rng = np.random.default_rng([seed, index, int(heldout)])
-    weights = HELDOUT_STYLES if heldout else TRAINING_STYLES
-    styles = list(weights)
+    weights = styles or (HELDOUT_STYLES if heldout else TRAINING_STYLES)
+    drawn = list(weights)
     p = np.array(list(weights.values()))
-    style = styles[int(rng.choice(len(styles), p=p / p.sum()))]
+    style = drawn[int(rng.choice(len(drawn), p=p / p.sum()))]
     plate = render_plate(sample_text(style, rng), style=style, rng=rng, font=fonts)
     image = plate.image
     # Character height on a roadside camera: about 10 to 45 px on one-line plates.

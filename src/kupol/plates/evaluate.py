@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from kupol.core.errors import InvalidInputError
-from kupol.plates.dataset import heldout_fonts, make_sample
+from kupol.plates.dataset import FOREIGN_STYLES, heldout_fonts, make_sample
 from kupol.plates.formats import normalise
 from kupol.plates.readers import PlateRead, PlateReader
 
@@ -123,9 +123,12 @@ def evaluate_plates(folder: Path, reader: PlateReader) -> dict[str, Any]:
     }
 
 
-def evaluate_rendered(reader: PlateReader, *, n: int, seed: int) -> dict[str, Any]:
+def evaluate_rendered(
+    reader: PlateReader, *, n: int, seed: int, foreign: bool = False
+) -> dict[str, Any]:
     """Read ``n`` held-out rendered Kazakh plate crops (:mod:`kupol.plates.dataset`): fonts
-    and degradations the reader was not trained on, a third of them two-line plates.
+    and degradations the reader was not trained on, a third of them two-line plates; with
+    ``foreign``, yellow foreign-owned plates (``F 1234 02``), a layout it never saw either.
 
     Raises:
         InvalidInputError: The held-out fonts are missing (``make plate-fonts``).
@@ -133,7 +136,10 @@ def evaluate_rendered(reader: PlateReader, *, n: int, seed: int) -> dict[str, An
     fonts = heldout_fonts()
     if not fonts:
         raise InvalidInputError("no held-out fonts: run `make plate-fonts` first")
-    samples = [make_sample(seed=seed, index=i, fonts=fonts, heldout=True) for i in range(n)]
+    styles = FOREIGN_STYLES if foreign else None
+    samples = [
+        make_sample(seed=seed, index=i, fonts=fonts, heldout=True, styles=styles) for i in range(n)
+    ]
     start = time.perf_counter()
     reads = [reader.read_crop(s.crop) for s in samples]
     elapsed = time.perf_counter() - start
@@ -144,7 +150,7 @@ def evaluate_rendered(reader: PlateReader, *, n: int, seed: int) -> dict[str, An
         scores.append(similarity(read.text, sample.text))
     right = by_kind["one_line"] + by_kind["two_line"]
     return {
-        "set": f"rendered-kz-heldout seed {seed}",
+        "set": f"rendered-kz-{'foreign' if foreign else 'heldout'} seed {seed}",
         "reader": reader.name,
         "n": n,
         "exact": round(sum(right) / n, 4),

@@ -9,10 +9,14 @@ Formats (the 2012 standard, letters I, J, Q and G allowed since 2018):
 
 * individuals ``NNN LLL RR`` — ``123ABC02``;
 * organisations ``NNN LL RR`` — ``123AB02``;
+* foreign-owned vehicles (yellow plates): ``F`` (a foreign citizen's) or ``H`` (a foreign or
+  joint company's), four digits and the region — ``F123402``;
 * rental e-scooters (from July 2026): an operator letter and up to five digits — ``A12345``;
 * two-line plates (motorcycles, trailers) carry the same characters in two rows: the layout
   is the renderer's and the reader's business, the text rules are the same;
-* the 1993 format ``L NNN LLL`` (a region letter first), still seen on old vehicles.
+* the 1993 format ``L NNN LLL`` (an area letter first), still seen on old vehicles; the letter
+  names a 1993 oblast, which gives today's region where that oblast lies in one
+  (:data:`AREAS_1993`).
 
 ``RR`` is the region code, 01–20 (:data:`REGIONS`).
 
@@ -109,6 +113,41 @@ REGIONS: dict[str, Region] = {
 """Plate region codes (the 2012 standard; 13 was South Kazakhstan until its 2018 renaming;
 17–20 were added with Shymkent in 2018 and the three regions of 2022)."""
 
+AREAS_1993: dict[str, tuple[str, tuple[str, ...]]] = {
+    "A": ("Almaty (city)", ("02",)),
+    "B": ("Almaty oblast", ("05", "19")),
+    "C": ("Akmola oblast", ("03", "01")),
+    "D": ("Aktobe oblast", ("04",)),
+    "E": ("Atyrau oblast", ("06",)),
+    "F": ("East Kazakhstan oblast", ("16", "18")),
+    "H": ("Jambyl oblast", ("08",)),
+    "K": ("Karaganda oblast", ("09", "20")),
+    "L": ("West Kazakhstan oblast", ("07",)),
+    "M": ("Jezkazgan oblast", ("20",)),
+    "N": ("Kyzylorda oblast", ("11",)),
+    "O": ("Kokshetau oblast", ("03", "15")),
+    "P": ("Kostanay oblast", ("10",)),
+    "R": ("Mangystau oblast", ("12",)),
+    "S": ("Pavlodar oblast", ("14",)),
+    "T": ("North Kazakhstan oblast", ("15", "03")),
+    "U": ("Semipalatinsk oblast", ("18",)),
+    "V": ("Taldykorgan oblast", ("19",)),
+    "W": ("Torgay oblast", ("03", "10")),
+    "X": ("South Kazakhstan oblast", ("13", "17")),
+    "Z": ("Astana (city)", ("01",)),
+}
+"""The 1993 plates' area letters: the oblast of 1993 (or city) each names, and the regions of
+today its plates may come from. Jezkazgan (M), Semipalatinsk (U) and Taldykorgan (V) oblasts
+were merged into Karaganda (K), East Kazakhstan (F) and Almaty (B) oblasts in 1997 and came
+back, as Ulytau, Abai and Jetisu regions, in 2022 — and the 1993 format was issued until 2012,
+so K, F and B plates may come from either; Kokshetau (O) went to North Kazakhstan (T) in 1997
+and partly to Akmola in 1999, Torgay (W) was divided between Akmola and Kostanay, South
+Kazakhstan (X) is now Turkestan region and Shymkent, and C covered the capital until Z came in
+1998. A plate gets a region only where its letter gives one (A, D, E, H, L, M, N, P, R, S, U,
+V, Z). Entered by hand from public references (no official table could be read from this
+machine); a letter not listed (G, I, J, Q, Y) was never an area, and a text starting with one
+is not a 1993 plate."""
+
 LOOKALIKES = str.maketrans(
     {
         "А": "A",
@@ -139,6 +178,7 @@ _REGION = r"(?:0[1-9]|1\d|20)"
 class PlateKind(StrEnum):
     KZ_INDIVIDUAL = "kz_individual"
     KZ_ORGANISATION = "kz_organisation"
+    KZ_FOREIGN = "kz_foreign"
     KZ_SCOOTER = "kz_scooter"
     KZ_1993 = "kz_1993"
     OTHER = "other"
@@ -148,8 +188,9 @@ class PlateKind(StrEnum):
 _FORMATS: tuple[tuple[PlateKind, re.Pattern[str]], ...] = (
     (PlateKind.KZ_INDIVIDUAL, re.compile(rf"^\d{{3}}[A-Z]{{3}}({_REGION})$", re.ASCII)),
     (PlateKind.KZ_ORGANISATION, re.compile(rf"^\d{{3}}[A-Z]{{2}}({_REGION})$", re.ASCII)),
+    (PlateKind.KZ_FOREIGN, re.compile(rf"^[FH]\d{{4}}({_REGION})$", re.ASCII)),
     (PlateKind.KZ_SCOOTER, re.compile(r"^[A-Z]\d{1,5}$", re.ASCII)),
-    (PlateKind.KZ_1993, re.compile(r"^[A-Z]\d{3}[A-Z]{2,3}$", re.ASCII)),
+    (PlateKind.KZ_1993, re.compile(rf"^([{''.join(AREAS_1993)}])\d{{3}}[A-Z]{{2,3}}$", re.ASCII)),
 )  # ASCII: \d is 0-9, not every script's digits (١٢٣ is no plate)
 _OTHER = re.compile(r"^[A-Z0-9]{2,10}$")
 
@@ -193,10 +234,27 @@ def parse_plate(text: str) -> PlateReading:
     for kind, pattern in _FORMATS:
         match = pattern.match(plate)
         if match:
-            region = REGIONS.get(match.group(1)) if match.groups() else None
-            return PlateReading(text=plate, kind=kind, region=region)
+            return PlateReading(text=plate, kind=kind, region=_region(kind, match))
     kind = PlateKind.OTHER if _OTHER.match(plate) else PlateKind.INVALID
     return PlateReading(text=plate, kind=kind)
+
+
+def _region(kind: PlateKind, match: re.Match[str]) -> Region | None:
+    if kind == PlateKind.KZ_1993:
+        _, regions = AREAS_1993[match.group(1)]
+        return REGIONS[regions[0]] if len(regions) == 1 else None
+    return REGIONS.get(match.group(1)) if match.groups() else None
+
+
+def area_1993(text: str) -> str | None:
+    """The 1993 oblast (or city) a 1993-format plate's first letter names.
+
+    Example:
+        >>> area_1993("X123ABC"), area_1993("123ABC02")
+        ('South Kazakhstan oblast', None)
+    """
+    reading = parse_plate(text)
+    return AREAS_1993[reading.text[0]][0] if reading.kind == PlateKind.KZ_1993 else None
 
 
 # What an OCR confuses, by the kind of character the format expects at that place.
@@ -204,7 +262,7 @@ _AS_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z"
                            "B": "8", "S": "5", "G": "6", "T": "7"})  # fmt: skip
 _AS_LETTER = str.maketrans({"0": "O", "1": "I", "2": "Z", "8": "B", "5": "S", "6": "G",
                             "7": "T", "4": "A"})  # fmt: skip
-_KZ_SHAPES = ("DDDLLLDD", "DDDLLDD")
+_KZ_SHAPES = ("DDDLLLDD", "DDDLLDD", "LDDDDDD")  # individuals, organisations, foreign-owned
 
 
 def fit_to_kazakh_format(text: str) -> str:
@@ -243,7 +301,9 @@ def of_kind(c: str, kind: str) -> bool:
 def fit_to_countries(text: str, countries: Sequence[str], *, max_swaps: int = 2) -> str:
     """``text`` fitted to the first layout of ``countries`` it matches with at most
     ``max_swaps`` look-alike swaps (``O``↔``0``, ``I``↔``1``, ``B``↔``8`` …); unchanged when
-    none fits. Kazakh layouts must also have a real region code.
+    none fits. Kazakh layouts must also have a real region code; a text that is already a
+    Kazakh plate is left as it is when Kazakhstan is among ``countries`` (a 1993 plate
+    ``H123BOS`` is not made a foreign-owned ``H123805`` by three swaps).
 
     Example:
         >>> fit_to_countries("AYO9O34", ["kz", "br"])
@@ -252,6 +312,8 @@ def fit_to_countries(text: str, countries: Sequence[str], *, max_swaps: int = 2)
         'RK906AJ'
     """
     plate = normalise(text)
+    if "kz" in countries and parse_plate(plate).kazakh:
+        return plate
     for country in countries:
         for shape in COUNTRY_LAYOUTS.get(country, ()):
             if len(plate) != len(shape):

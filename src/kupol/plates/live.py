@@ -37,7 +37,9 @@ class TrackedVehicle:
     vehicle_class: str
 
 
-_DECIDED_EARLY = frozenset({PlateKind.KZ_INDIVIDUAL, PlateKind.KZ_ORGANISATION, PlateKind.KZ_1993})
+_DECIDED_EARLY = frozenset(
+    {PlateKind.KZ_INDIVIDUAL, PlateKind.KZ_ORGANISATION, PlateKind.KZ_FOREIGN, PlateKind.KZ_1993}
+)
 """Plates a vehicle is reported by before it leaves. Not a scooter's number (a letter and up
 to five digits): a box that cut a car plate's digits off reads like one (``C02`` of
 ``123ABC02``), and the car's whole plate would never be read; a scooter is voted on when its

@@ -36,7 +36,7 @@ from kupol.core.errors import InvalidInputError, NotFoundError
 from kupol.core.partitions import Interval, floor
 from kupol.faces.files import FaceFiles
 from kupol.plates.cloned import ClonePolicy, CloneSuspicion, Sighting, distance_km
-from kupol.plates.formats import normalise, wildcard, within_one
+from kupol.plates.formats import PlateKind, normalise, parse_plate, wildcard, within_one
 from kupol.plates.model import TAIL, KnownPlate, PlateSighting, one_of, plate_tail
 
 MAX_LIMIT = 1000
@@ -101,6 +101,13 @@ class SightingView:
     has_crop: bool = False
     vehicle_class: str | None = None
     vehicle_colour: str | None = None
+    kind: str = PlateKind.OTHER.value
+    """The plate's format (:class:`kupol.plates.formats.PlateKind`): ``kz_individual``,
+    ``kz_organisation``, ``kz_foreign`` (yellow, foreign-owned), ``kz_scooter``, ``kz_1993``
+    or ``other`` (another country's plate, or a Kazakh one of a format not encoded: police,
+    diplomatic, military)."""
+    region: str | None = None
+    """The region code (01–20) the plate was registered in, where its format says."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -459,6 +466,7 @@ def _newest(conditions: list[ColumnElement[bool]], *, few: bool) -> Select[Plate
 
 
 def _view(row: PlateSighting, camera: Camera) -> SightingView:
+    reading = parse_plate(row.plate)
     return SightingView(
         id=row.id,
         plate=row.plate,
@@ -472,6 +480,10 @@ def _view(row: PlateSighting, camera: Camera) -> SightingView:
         has_crop=row.crop_uri is not None,
         vehicle_class=row.vehicle_class,
         vehicle_colour=row.vehicle_colour,
+        # From the plate, not the row's stored kind and region: those are as the rules stood
+        # when it was stored (foreign-owned plates were "other" before 2026-12-08).
+        kind=reading.kind.value,
+        region=reading.region.code if reading.region else None,
     )
 
 

@@ -56,6 +56,7 @@ _US_STATES = ("TEXAS", "OHIO", "NEVADA", "FLORIDA", "OREGON", "ARIZONA", "NEW YO
 
 _KZ_BLUE = (0, 175, 202)
 _KZ_GOLD = (254, 197, 0)
+_KZ_YELLOW = (255, 214, 40)  # RGB
 _EU_BLUE = (0, 51, 153)
 _EU_GOLD = (255, 204, 0)
 
@@ -68,6 +69,7 @@ class PlateStyle(StrEnum):
     KZ_INDIVIDUAL = "kz_individual"
     KZ_ORGANISATION = "kz_organisation"
     KZ_TWO_LINE = "kz_two_line"
+    KZ_FOREIGN = "kz_foreign"
     EU = "eu"
     US = "us"
     GENERIC = "generic"
@@ -78,6 +80,7 @@ PLATE_SIZE: dict[PlateStyle, tuple[int, int]] = {
     PlateStyle.KZ_INDIVIDUAL: (520, 112),
     PlateStyle.KZ_ORGANISATION: (520, 112),
     PlateStyle.KZ_TWO_LINE: (290, 170),
+    PlateStyle.KZ_FOREIGN: (520, 112),
     PlateStyle.EU: (520, 110),
     PlateStyle.US: (305, 152),
     PlateStyle.GENERIC: (440, 120),
@@ -88,6 +91,7 @@ _PATTERNS: dict[PlateStyle, re.Pattern[str]] = {
     PlateStyle.KZ_INDIVIDUAL: re.compile(r"^(\d{3}) ?([A-Z]{3}) ?(\d{2})$"),
     PlateStyle.KZ_ORGANISATION: re.compile(r"^(\d{3}) ?([A-Z]{2}) ?(\d{2})$"),
     PlateStyle.KZ_TWO_LINE: re.compile(r"^(\d{3}) ?([A-Z]{2,3}) ?(\d{2})$"),
+    PlateStyle.KZ_FOREIGN: re.compile(r"^([FH]) ?(\d{4}) ?(\d{2})$"),
     PlateStyle.EU: re.compile(r"^[A-Z0-9]{1,4}( [A-Z0-9]{1,4}){0,2}$"),
     PlateStyle.US: re.compile(r"^[A-Z0-9]{1,4}( ?[A-Z0-9]{1,4})?$"),
     PlateStyle.GENERIC: re.compile(r"^[A-Z0-9][A-Z0-9 .-]{1,12}[A-Z0-9]$"),
@@ -148,6 +152,8 @@ def sample_text(style: PlateStyle, rng: np.random.Generator) -> str:
         return f"{digits(3)} {letters(2)} {region}"
     if style is PlateStyle.KZ_TWO_LINE:
         return f"{digits(3)} {letters(int(rng.integers(2, 4)))} {region}"
+    if style is PlateStyle.KZ_FOREIGN:
+        return f"{'FH'[int(rng.integers(2))]} {digits(4)} {region}"
     if style is PlateStyle.EU:
         return f"{letters(int(rng.integers(1, 4)))} {digits(int(rng.integers(2, 5)))}"
     if style is PlateStyle.GENERIC:
@@ -184,11 +190,13 @@ def render_plate(
     font_path = fonts[int(rng.integers(len(fonts)))]
     width, height = PLATE_SIZE[style]
     paper = tuple(int(v) for v in 255 - rng.integers(0, 18, 3))
+    if style is PlateStyle.KZ_FOREIGN:  # yellow: foreign citizens' and companies' vehicles
+        paper = tuple(int(v) for v in np.array(_KZ_YELLOW) - rng.integers(0, 25, 3))
     ink = tuple(int(v) for v in rng.integers(0, 40, 3))
     canvas = Image.new("RGB", (width, height), _rgb(paper))
     draw = ImageDraw.Draw(canvas)
     pen = _Pen(canvas, Path(font_path), _rgb(ink), float(rng.uniform(0.02, 0.12)))
-    if style in (PlateStyle.KZ_INDIVIDUAL, PlateStyle.KZ_ORGANISATION):
+    if style in (PlateStyle.KZ_INDIVIDUAL, PlateStyle.KZ_ORGANISATION, PlateStyle.KZ_FOREIGN):
         _draw_kz_long(draw, pen, match.groups(), rng)
     elif style is PlateStyle.KZ_TWO_LINE:
         _draw_kz_two_line(draw, pen, match.groups(), rng)

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from kupol.api.deps import get_container
 from kupol.core.auth import Permission, Principal
 from kupol.core.auth.scope import CameraScope
+from kupol.plates.formats import REGIONS, PlateKind, Region
 from kupol.plates.hotlists import KINDS
 from kupol.plates.queries import MAX_LIMIT, Match, VehicleClass, VehicleColour
 from kupol.web.mapview import build_map, country_projection
@@ -52,13 +53,22 @@ def plate_search(request: Request) -> Response:
         vehicle_classes=list(get_args(VehicleClass)),
         vehicle_colours=list(get_args(VehicleColour)),
         max_limit=MAX_LIMIT,
-        data={"cameras": cameras},
+        data={
+            "cameras": cameras,
+            "regions": {code: _region_name(r, user.locale) for code, r in REGIONS.items()},
+        },
     )
+
+
+def _region_name(region: Region, locale: str) -> str:
+    return {"kk": region.name_kk, "en": region.name_en}.get(locale, region.name_ru)
 
 
 @router.get("/plates/route")
 def plate_route(request: Request) -> Response:
-    """The route form and the map; the route comes from ``GET /api/plates/route``."""
+    """The route form and the map; the route comes from ``GET /api/plates/route``. Those who
+    may put evidence in the vault also get the route's export (``POST
+    /api/plates/route/export``)."""
     user = guard(request, page("plate_route").permission)
     if not isinstance(user, Principal):
         return user
@@ -70,7 +80,10 @@ def plate_route(request: Request) -> Response:
         locale=user.locale,
         active="plate_route",
         view=build_map(cameras=[], locale=user.locale),
-        data={"projection": country_projection().for_script()},
+        data={
+            "projection": country_projection().for_script(),
+            "can_export": user.can(Permission.EVIDENCE_INGEST),
+        },
     )
 
 
@@ -115,4 +128,5 @@ def dynamic_keys() -> list[str]:
         + [f"plates.match.{m.value}" for m in Match]
         + [f"vehicle.class.{c}" for c in get_args(VehicleClass)]
         + [f"vehicle.colour.{c}" for c in get_args(VehicleColour)]
+        + [f"platekind.{k.value}" for k in PlateKind if k is not PlateKind.INVALID]
     )

@@ -39,7 +39,14 @@ def test_every_region_code_from_01_to_20_is_known_once() -> None:
         ("001IJQ20", PlateKind.KZ_INDIVIDUAL, "20"),  # I, J, Q allowed since 2018
         ("777 GG 17", PlateKind.KZ_ORGANISATION, "17"),
         ("А 12345", PlateKind.KZ_SCOOTER, None),  # Cyrillic А read as Latin A
-        ("B 123 ABC", PlateKind.KZ_1993, None),
+        ("H 123 ABC", PlateKind.KZ_1993, "08"),  # H: the Jambyl oblast of 1993
+        ("Z 001 AA", PlateKind.KZ_1993, "01"),
+        ("B 123 ABC", PlateKind.KZ_1993, None),  # Almaty oblast, which held Jetisu 1997-2022
+        ("X 123 ABC", PlateKind.KZ_1993, None),  # South Kazakhstan: Turkestan or Shymkent now
+        ("Q 123 ABC", PlateKind.OTHER, None),  # Q was never a 1993 area letter
+        ("F 1234 02", PlateKind.KZ_FOREIGN, "02"),  # yellow: a foreign citizen's car
+        ("H123417", PlateKind.KZ_FOREIGN, "17"),  # a foreign or joint company's
+        ("F123421", PlateKind.OTHER, None),  # no region 21
         ("123ABC21", PlateKind.OTHER, None),  # no region 21: not a Kazakh plate
         ("123ABC00", PlateKind.OTHER, None),
         ("AB1234CD", PlateKind.OTHER, None),  # a foreign (Ukrainian-style) plate
@@ -54,6 +61,28 @@ def test_a_plate_is_recognised_by_its_format_and_region(
     assert reading.kind == kind
     assert (reading.region.code if reading.region else None) == region
     assert reading.kazakh == kind.value.startswith("kz_")
+
+
+def test_every_1993_area_letter_names_an_oblast_and_only_regions_that_exist() -> None:
+    assert sorted(formats.AREAS_1993) == list("ABCDEFHKLMNOPRSTUVWXZ")
+    for letter, (oblast, regions) in formats.AREAS_1993.items():
+        assert oblast and regions and set(regions) <= set(REGIONS), letter
+        reading = parse_plate(f"{letter}123ABC")
+        assert reading.kind is PlateKind.KZ_1993
+        assert (reading.region.code if reading.region else None) == (
+            regions[0] if len(regions) == 1 else None
+        )
+    assert formats.area_1993("M 123 AB") == "Jezkazgan oblast"
+    assert formats.area_1993("123AB02") is None
+
+
+def test_a_foreign_owned_plate_read_with_lookalikes_is_fitted_to_its_layout() -> None:
+    assert fit_to_countries("F12O4O2", ["kz"]) == "F120402"
+    assert fit_to_countries("H1234I7", ["kz"]) == "H123417"
+    assert fit_to_countries("E1234O2", ["kz"]) == "E1234O2"  # only F and H are foreign-owned
+    # A 1993 plate is one already: no number of look-alike swaps makes it another kind.
+    assert fit_to_kazakh_format("H123BOS") == "H123BOS"
+    assert fit_to_kazakh_format("B120AOS") == "B120AOS"
 
 
 def test_cyrillic_lookalikes_separators_and_case_do_not_matter() -> None:

@@ -56,6 +56,7 @@ def test_each_style_has_its_own_size_and_aspect(style: PlateStyle) -> None:
     expected = {
         "kz_individual": 4.6,
         "kz_organisation": 4.6,
+        "kz_foreign": 4.6,
         "eu": 4.7,
         "kz_two_line": 1.7,
         "us": 2.0,
@@ -73,6 +74,14 @@ def test_kazakh_individual_text_is_three_digits_three_letters_and_a_region(seed:
 def test_kazakh_organisation_text_has_two_letters(seed: int) -> None:
     text, _ = _render(PlateStyle.KZ_ORGANISATION, seed)
     assert re.fullmatch(r"\d{3}[A-Z]{2}(0[1-9]|1\d|20)", text)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_foreign_owned_plates_are_f_or_h_four_digits_and_a_region_on_yellow(seed: int) -> None:
+    text, image = _render(PlateStyle.KZ_FOREIGN, seed)
+    assert re.fullmatch(r"[FH]\d{4}(0[1-9]|1\d|20)", text)
+    b, g, r = np.median(image.reshape(-1, 3), axis=0)
+    assert r > 200 and g > 160 and b < 90  # yellow paper (BGR)
 
 
 def test_letters_issued_since_2018_are_drawn() -> None:

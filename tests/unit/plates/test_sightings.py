@@ -235,6 +235,32 @@ def test_sightings_show_and_are_searched_by_the_vehicles_class_and_colour(
     assert bad.status_code == 422
 
 
+def test_sightings_say_the_plates_format_and_the_region_it_was_registered_in(
+    container: Container, plates: tuple[PlateStore, PlateQueries], api: Any
+) -> None:
+    from tests.unit.factories import login_as
+
+    store, _ = plates
+    store.record([
+        read("123ABC17", "ast-1", 0), read("F 1234 02", "ast-1", 1), read("H 123 ABC", "ast-1", 2),
+        read("X 123 AB", "ast-1", 3), read("AB1234CD", "ast-1", 4), read("A12345", "ast-1", 5),
+    ])  # fmt: skip
+    officer = login_as(api, container, "officer", "traffic_officer")
+    found = api.get(
+        "/api/plates/sightings", params={"since": T.isoformat()},
+        headers={**officer, "X-Purpose": "vehicles registered elsewhere 2026-78"},
+    )  # fmt: skip
+    assert found.status_code == 200, found.text
+    assert {s["plate"]: (s["kind"], s["region"]) for s in found.json()} == {
+        "123ABC17": ("kz_individual", "17"),
+        "F123402": ("kz_foreign", "02"),  # yellow: a foreign citizen's car, Almaty
+        "H123ABC": ("kz_1993", "08"),  # H: the Jambyl oblast of 1993
+        "X123AB": ("kz_1993", None),  # South Kazakhstan's: Turkestan or Shymkent today
+        "AB1234CD": ("other", None),
+        "A12345": ("kz_scooter", None),
+    }
+
+
 def test_of_two_legs_between_the_same_cameras_only_the_impossible_one_is_marked(
     container: Container, plates: tuple[PlateStore, PlateQueries]
 ) -> None:

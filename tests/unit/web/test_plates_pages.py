@@ -14,6 +14,8 @@ from fastapi.testclient import TestClient
 from kupol.api import create_app
 from kupol.bootstrap import Container, build_container
 from kupol.cameras.schemas import CameraCreate
+from kupol.core.auth import Permission, Role
+from kupol.core.auth.permissions import PERMISSIONS
 from kupol.core.auth.service import SYSTEM
 from kupol.web.i18n import translate
 from tests.conftest import add_user, demo_camera, make_settings
@@ -81,6 +83,9 @@ def test_the_search_page_asks_for_a_purpose_and_offers_every_kind_of_match(
     assert re.findall(r'<option value="(\w+)">', page)[:3] == ["exact", "wildcard", "fuzzy"]
     assert '<option value="ast-test-01">' in page
     assert translate("ru", "plates.audit_notice") in page
+    # The results say where a plate was registered, in the user's language.
+    assert translate("ru", "platesearch.registered") in page
+    assert page_data(page)["regions"]["17"] == "Шымкент"
 
 
 def test_the_route_page_draws_the_map_without_a_library(
@@ -91,6 +96,22 @@ def test_the_route_page_draws_the_map_without_a_library(
     assert 'id="route-map"' in page and 'class="region' in page
     assert "projection" in page_data(page)
     assert 'id="route-purpose"' in page and 'id="route-since"' in page
+
+
+def test_the_route_page_offers_the_export_to_evidence_only_to_who_may_put_evidence_in_the_vault(
+    client: TestClient, console: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log_in(client, console, "inv", "investigator")
+    page = client.get(ROUTE).text
+    assert page_data(page)["can_export"] is True
+    assert 'id="route-export"' in page and translate("ru", "plateroute.export") in page
+    # Every role that sees routes may ingest evidence today; one that could not gets no control.
+    without = PERMISSIONS[Permission.EVIDENCE_INGEST] - {Role.OPERATOR}
+    monkeypatch.setitem(PERMISSIONS, Permission.EVIDENCE_INGEST, without)
+    log_in(client, console, "duty", "operator")
+    page = client.get(ROUTE).text
+    assert page_data(page)["can_export"] is False
+    assert 'id="route-export"' not in page and translate("ru", "plateroute.export") not in page
 
 
 def test_only_hotlist_managers_get_the_controls_and_no_listed_plate_is_in_the_page(

@@ -1,6 +1,7 @@
 /* A vehicle's route: one plate's sightings in a time window, oldest first, in a list and on
  * the regions map — numbered stops joined leg by leg, each leg with its travel time; a leg no
- * vehicle could drive (a possible cloned plate) is drawn and listed in red. Audited. */
+ * vehicle could drive (a possible cloned plate) is drawn and listed in red. Audited. Those who
+ * may put evidence in the vault export the route shown, with its crops, under a case. */
 (function () {
   "use strict";
   const { t, api, errorText, fmtTime, pageData, whyHeaders } = window.Kupol;
@@ -203,6 +204,73 @@
     }));
   }
 
+  /* The route shown last, as it was asked for: what "Export to evidence" hands over. */
+  let shown = null;
+  const exportForm = document.getElementById("route-export");
+
+  function showExport(request) {
+    shown = request;
+    if (!exportForm) return;
+    exportForm.hidden = !request;
+    document.getElementById("route-export-result").hidden = true;
+    document.getElementById("route-export-error").hidden = true;
+    // Each route shown brings its form's case number, unless the user typed another for the
+    // export since the last route was shown.
+    const caseInput = document.getElementById("route-export-case");
+    if (request && (!caseInput.value || caseInput.value === caseInput.dataset.fromRoute)) {
+      caseInput.value = request.why.case;
+      caseInput.dataset.fromRoute = request.why.case;
+    }
+  }
+
+  function exported(result) {
+    const lines = [t("plateroute.exported", { case: result.case_number, item: result.evidence_item,
+      sha256: result.sha256, crops: result.crops })];
+    if (result.crops_truncated) lines.push(t("plateroute.export_truncated"));
+    if (result.crops_missing) {
+      lines.push(t("plateroute.export_missing", { count: result.crops_missing }));
+    }
+    if (result.crop_mismatches) {
+      lines.push(t("plateroute.export_mismatch", { count: result.crop_mismatches }));
+    }
+    if (result.crops_already_in_vault) {
+      lines.push(t("plateroute.export_already", { count: result.crops_already_in_vault }));
+    }
+    return lines.join(" ");
+  }
+
+  if (exportForm) {
+    exportForm.addEventListener("submit", async (submit) => {
+      submit.preventDefault();
+      const result = document.getElementById("route-export-result");
+      const failed = document.getElementById("route-export-error");
+      const caseNumber = document.getElementById("route-export-case").value.trim();
+      result.hidden = true;
+      failed.hidden = true;
+      if (!shown) return;
+      if (!caseNumber) {
+        failed.textContent = t("plateroute.case_required");
+        failed.hidden = false;
+        document.getElementById("route-export-case").focus();
+        return;
+      }
+      const button = exportForm.querySelector('button[type="submit"]');
+      button.disabled = true;
+      try {
+        const made = await api("/api/plates/route/export", { method: "POST",
+          headers: whyHeaders(shown.why), body: { plate: shown.plate, since: shown.since,
+            until: shown.until, case_number: caseNumber } });
+        result.textContent = exported(made);
+        result.hidden = false;
+      } catch (err) {
+        failed.textContent = errorText(err);
+        failed.hidden = false;
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
   function show(route) {
     const allLegs = legs(route);
     const cameras = new Set(route.sightings.map((s) => s.camera_id)).size;
@@ -237,9 +305,14 @@
     button.disabled = true;
     showError("");
     try {
-      show(await api("/api/plates/route?" + query.toString(), { headers: whyHeaders(why) }));
+      const route = await api("/api/plates/route?" + query.toString(),
+        { headers: whyHeaders(why) });
+      show(route);
+      showExport(route.sightings.length ? { plate, since: query.get("since"),
+        until: query.get("until"), why } : null);
     } catch (err) {
       results.hidden = true;
+      showExport(null);
       showError(errorText(err));
     } finally {
       button.disabled = false;

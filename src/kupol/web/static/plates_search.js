@@ -76,7 +76,11 @@
       }
       const vehicle = [s.vehicle_colour && t("vehicle.colour." + s.vehicle_colour),
         s.vehicle_class && t("vehicle.class." + s.vehicle_class)].filter(Boolean).join(" ");
-      row.append(time, cameraCell(s), plate, cell(Math.round(s.confidence * 100) + "%", "num"),
+      // The plate's format, and the region it was registered in where the format says.
+      const registered = [t("platekind." + s.kind), data.regions[s.region]]
+        .filter(Boolean).join(" · ");
+      row.append(time, cameraCell(s), plate, cell(registered),
+        cell(Math.round(s.confidence * 100) + "%", "num"),
         cell(vehicle), cell(s.direction), routeCell(s));
       return row;
     }));
