@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from kupol.bootstrap import Container
 from kupol.core.audit.model import AuditEntry
 from kupol.core.auth.service import SYSTEM
 from kupol.plates.messages import PlateObserved
+from kupol.plates.render import PlateStyle, available_fonts, render_plate
 from kupol.web.i18n import translate
 from tests.e2e import seed
 from tests.e2e.conftest import LiveServer, login_api, start_server
@@ -52,23 +54,31 @@ CSV = (
 )
 
 
+CROPPED = (0, 1)
+"""The reads that come with their evidence crop (a rendered plate): the route's first two stops."""
+
+
 def prepare(container: Container) -> None:
-    """The seed's cameras and the plate reads above."""
+    """The seed's cameras and the plate reads above, the first two with their crops."""
     for camera in seed.CAMERAS:
         container.cameras.register(camera=camera, actor=SYSTEM)
-    container.plate_store.record(
-        [
-            PlateObserved(
-                id=seed.event_id(f"plate-{i}"),
-                camera_id=camera,
-                plate=plate,
-                seen_at=START + timedelta(minutes=minutes),
-                confidence=confidence,
-                direction=direction,
-            )
-            for i, (plate, camera, minutes, confidence, direction) in enumerate(READS)
-        ]
-    )
+    reads = []
+    for i, (plate, camera, minutes, confidence, direction) in enumerate(READS):
+        at = START + timedelta(minutes=minutes)
+        crop = None
+        if i in CROPPED:
+            drawn = render_plate(
+                plate, style=PlateStyle.KZ_INDIVIDUAL, rng=np.random.default_rng(i),
+                font=available_fonts(),
+            )  # fmt: skip
+            crop = container.plate_domain.files.save_crop(drawn.image, camera_id=camera, at=at)
+        read = PlateObserved(
+            id=seed.event_id(f"plate-{i}"), camera_id=camera, plate=plate, seen_at=at,
+            confidence=confidence, direction=direction,
+            crop_uri=crop.uri if crop else None, crop_sha256=crop.sha256 if crop else None,
+        )  # fmt: skip
+        reads.append(read)
+    container.plate_store.record(reads)
 
 
 @pytest.fixture(scope="module")
@@ -141,10 +151,11 @@ def test_a_plate_search_needs_a_purpose_is_audited_and_links_to_the_route(
     registered = translate("ru", "platekind.kz_individual") + " · Астана"  # region 01
     expect(rows.first.locator("td").nth(3)).to_have_text(registered)
     expect(page.locator("#plate-results-table")).not_to_contain_text("777KKK17")
-    [entry] = [
+    entries = [
         e for e in audit_of(plates_server.container, "plate_sighting") if e.actor == username
     ]
-    assert (entry.action, entry.purpose, entry.case_number) == ("search", PURPOSE, "КУИ-4512")
+    [entry] = [e for e in entries if e.action == "search"]
+    assert (entry.purpose, entry.case_number) == (PURPOSE, "КУИ-4512")
     assert len(entry.details["returned"]) == 6
     document(page, "plates-search")
 
@@ -199,10 +210,21 @@ def test_a_route_is_drawn_leg_by_leg_and_the_impossible_leg_is_red(
     expect(page.locator('#route-map .stop[data-cameras~="kar-drone-01"] text').first).to_have_text(
         "3"
     )
-    [entry] = [
+    # The first two stops show their evidence crops, opened under the route's purpose.
+    crops = stops.locator("img.plate-crop")
+    expect(crops).to_have_count(len(CROPPED))
+    for n in CROPPED:
+        expect(stops.nth(n).locator("img.plate-crop")).to_be_visible()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=crops.nth(n).element_handle()
+        )
+    entries = [
         e for e in audit_of(plates_server.container, "plate_sighting") if e.actor == username
     ]
-    assert (entry.action, entry.resource_id, entry.purpose) == ("route", "123ABC01", PURPOSE)
+    [entry] = [e for e in entries if e.action == "route"]
+    assert (entry.resource_id, entry.purpose) == ("123ABC01", PURPOSE)
+    views = [e for e in entries if e.action == "view"]
+    assert len(views) == len(CROPPED) and {e.purpose for e in views} == {PURPOSE}
     document(page, "plates-route")
 
 
@@ -328,6 +350,11 @@ def test_an_investigator_exports_the_route_shown_to_the_evidence_vault(
     assert record.details["sightings"] == 4 and record.details["possible_clones"] == 1
     item, sha256 = record.details["evidence_item"], record.details["sha256"]
     stored = translate(
-        "ru", "plateroute.exported", case="ЕРДР-261500-0042", item=item, sha256=sha256, crops=0
+        "ru",
+        "plateroute.exported",
+        case="ЕРДР-261500-0042",
+        item=item,
+        sha256=sha256,
+        crops=len(CROPPED),
     )
     expect(result).to_have_text(stored)

@@ -4,7 +4,7 @@
  * may put evidence in the vault export the route shown, with its crops, under a case. */
 (function () {
   "use strict";
-  const { t, api, errorText, fmtTime, pageData, whyHeaders } = window.Kupol;
+  const { t, api, errorText, fmtTime, pageData, whyHeaders, whyQuery } = window.Kupol;
   const projection = pageData().projection;
   const form = document.getElementById("plate-route-form");
   const error = document.getElementById("plate-route-error");
@@ -75,7 +75,18 @@
     return item;
   }
 
-  function drawList(route, allLegs) {
+  /** The stop's evidence crop (the best of the vehicle's track at that camera), opened under
+   *  the route's purpose: the server audits each one as a view of that sighting's crop. */
+  function cropOf(sighting, why) {
+    const img = document.createElement("img");
+    img.className = "plate-crop";
+    img.loading = "lazy";
+    img.alt = t("plateroute.crop_alt", { plate: sighting.plate, camera: sighting.camera_id });
+    img.src = "/api/plates/sightings/" + sighting.id + "/crop.jpg?" + whyQuery(why);
+    return img;
+  }
+
+  function drawList(route, allLegs, why) {
     const items = [];
     route.sightings.forEach((s, i) => {
       if (i > 0) items.push(legItem(allLegs[i - 1]));
@@ -90,6 +101,7 @@
       node.querySelector('[data-field="camera"]').textContent =
         s.camera_name + " (" + s.camera_id + ")";
       node.querySelector('[data-field="detail"]').textContent = detail.join(" · ");
+      if (s.has_crop && why) node.querySelector(".sighting-body").append(cropOf(s, why));
       node.addEventListener("pointerenter", () => highlight([s.camera_id]));
       node.addEventListener("pointerleave", () => highlight([]));
       items.push(node);
@@ -271,7 +283,7 @@
     });
   }
 
-  function show(route) {
+  function show(route, why) {
     const allLegs = legs(route);
     const cameras = new Set(route.sightings.map((s) => s.camera_id)).size;
     document.getElementById("route-summary").textContent = route.sightings.length
@@ -280,7 +292,7 @@
     const clones = document.getElementById("route-clones");
     clones.textContent = t("plateroute.clones", { count: route.possible_clones.length });
     clones.hidden = route.possible_clones.length === 0;
-    drawList(route, allLegs);
+    drawList(route, allLegs, why);
     drawMap(route, allLegs);
     results.querySelector(".trail-layout").hidden = route.sightings.length === 0;
     results.hidden = false;
@@ -307,7 +319,7 @@
     try {
       const route = await api("/api/plates/route?" + query.toString(),
         { headers: whyHeaders(why) });
-      show(route);
+      show(route, why);
       showExport(route.sightings.length ? { plate, since: query.get("since"),
         until: query.get("until"), why } : null);
     } catch (err) {
