@@ -633,6 +633,15 @@ class AntifraudSettings(Section):
         "PostgreSQL), thread — the group commit's thread in the API process (always so on "
         "an in-memory SQLite, and without the port).",
     )
+    warm_start_minutes: float = Field(
+        60.0,
+        ge=0,
+        le=1440,
+        description="At start the API replays the call decisions stored in this many last "
+        "minutes through call screening's windows (a restart does not forget a call-centre's "
+        "fan-out or a SIM-box's SIMs; their verdicts are not changed or stored again); the "
+        "API serves once done. 0: start with empty windows.",
+    )
 
 
 class CitizensSettings(Section):

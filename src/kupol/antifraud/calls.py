@@ -128,6 +128,59 @@ class CallScreening:
                 self._remember(row)
         self._loaded = True
 
+    def warm(self, minutes: float) -> int:
+        """Rebuild the screen's windows from the decisions stored in the last ``minutes``, so
+        that a restart does not forget a call-centre's last calls (their fan-out), a handset's
+        SIMs or a cell's IMSIs; the number of calls replayed. The calls are replayed through
+        the screen in the order they were made, its verdicts thrown away, and the block list
+        left as the database has it (a number listed again in the replay is not listed: the
+        list was written when it happened, and a removal since stands). Not rebuilt: what
+        decisions do not store — the calls' outcomes (the short-calls and Wangiri windows fill
+        again as outcomes come) and whether a caller was roaming, so a call from abroad showing
+        a Kazakhstan number (roaming, or spoofed) is left out."""
+        if minutes <= 0:
+            return 0
+        since = utcnow() - timedelta(minutes=minutes)
+        replayed = 0
+        with self._lock:
+            self._load()
+            screen = self._screen
+            listed = dict(screen.block_list)
+            columns = (CallDecision.call_id, CallDecision.at, CallDecision.caller,
+                       CallDecision.called, CallDecision.international, CallDecision.imsi,
+                       CallDecision.imei, CallDecision.cell)  # fmt: skip
+            query = (
+                select(*columns)
+                .where(CallDecision.at >= since)
+                .order_by(CallDecision.at, CallDecision.id)
+                .execution_options(yield_per=10_000)
+            )
+            try:
+                with self._db.reader() as session:
+                    for (
+                        call_id,
+                        at,
+                        caller,
+                        called,
+                        international,
+                        imsi,
+                        imei,
+                        cell,
+                    ) in session.execute(query):
+                        if international and screen.number(caller).domestic:
+                            continue
+                        screen.screen(
+                            CallAttempt(
+                                call_id=call_id, at=at, caller=caller, called=called,
+                                international=international, imsi=imsi, imei=imei, cell=cell,
+                            )
+                        )  # fmt: skip
+                        replayed += 1
+            finally:
+                screen.block_list.clear()
+                screen.block_list.update(listed)
+        return replayed
+
     def _remember(self, row: NumberListEntry) -> None:
         entries = self._screen.block_list if row.list == "block" else self._screen.allow_list
         expires = row.expires_at.timestamp() if row.expires_at else None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -15,6 +18,8 @@ from kupol.bootstrap import Container
 
 if TYPE_CHECKING:
     from kupol.antifraud.switchport import ScreeningPort
+
+log = logging.getLogger(__name__)
 
 
 def routers() -> list[APIRouter]:
@@ -89,6 +94,7 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
             await container.start()
+        await _warm_screening(container)
         switches = app.state.switches = await _switches_port(container)
         try:
             yield
@@ -123,6 +129,20 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
 
     mount_static(app)
     return app
+
+
+async def _warm_screening(container: Container) -> None:
+    """Call screening's windows rebuilt from the last stored decisions before serving."""
+    minutes = container.settings.antifraud.warm_start_minutes
+    if minutes <= 0:
+        return
+    started = time.perf_counter()
+    replayed = await asyncio.to_thread(container.antifraud.calls.warm, minutes)
+    if replayed:
+        log.info(
+            "call screening: %d calls of the last %g minutes replayed into its windows in "
+            "%.1f s", replayed, minutes, time.perf_counter() - started,
+        )  # fmt: skip
 
 
 async def _switches_port(container: Container) -> ScreeningPort | None:
