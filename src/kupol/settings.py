@@ -634,13 +634,14 @@ class AntifraudSettings(Section):
         "an in-memory SQLite, and without the port).",
     )
     warm_start_minutes: float = Field(
-        60.0,
+        15.0,
         ge=0,
         le=1440,
-        description="At start the API replays the call decisions stored in this many last "
-        "minutes through call screening's windows (a restart does not forget a call-centre's "
-        "fan-out or a SIM-box's SIMs; their verdicts are not changed or stored again); the "
-        "API serves once done. 0: start with empty windows.",
+        description="At start the API (and the SIP front) replays the call decisions stored "
+        "in this many last minutes through call screening's windows (a restart does not "
+        "forget a call-centre's fan-out; their verdicts are not changed or stored again); it "
+        "serves once done, or after 2 minutes of replay with what it has. 0: start with empty "
+        "windows.",
     )
 
 

@@ -9,9 +9,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from kupol.antifraud.model import CallDecision
+from kupol.antifraud.screening import CallAttempt
 from kupol.api import create_app
 from kupol.bootstrap import build_container
+from kupol.core.messages import utcnow
 from kupol.settings import Settings
 from tests.conftest import add_user, login, make_settings
 from tests.unit.factories import fast_passwords
@@ -20,17 +24,19 @@ pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
 CALLER = "+77051234567"
 
 
-def screen(client: TestClient, headers: dict[str, str], call_id: str, called: str) -> Any:
+def screen(
+    client: TestClient, headers: dict[str, str], call_id: str, called: str, **fields: Any
+) -> Any:
     answer = client.post(
         "/api/antifraud/calls/screen",
-        json={"call_id": call_id, "caller": CALLER, "called": called},
+        json={"call_id": call_id, "caller": CALLER, "called": called, **fields},
         headers=headers,
     )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
 
-def restarted(settings: Settings, minutes: float, call_id: str) -> list[str]:
+def restarted(settings: Settings, minutes: float, call_id: str, **fields: Any) -> list[str]:
     """A new API on the same database (a restart) screens one more call of the caller."""
     again = build_container(
         settings.model_copy(
@@ -42,7 +48,7 @@ def restarted(settings: Settings, minutes: float, call_id: str) -> list[str]:
     try:
         with TestClient(create_app(again)) as client:
             switch = login(client, "kcell-switch", "kcell-switch-password-123")
-            answer = screen(client, switch, call_id, "+77016009999")
+            answer = screen(client, switch, call_id, "+77016009999", **fields)
     finally:
         again.db.dispose()
     return [r["code"] for r in answer["reasons"]]
@@ -71,6 +77,48 @@ def test_a_call_centre_caught_before_a_restart_is_still_caught_after_it(
     assert "fan_out" in restarted(settings, 60, "A12")
     # Without the replay the windows start empty, and the call-centre looks new.
     assert "fan_out" not in restarted(settings, 0, "A13")
+    # The replay stored nothing: the twelve calls and the two after the restarts.
+    check = build_container(settings)
+    try:
+        with check.db.reader() as session:
+            assert session.scalar(select(func.count()).select_from(CallDecision)) == 14
+    finally:
+        check.db.dispose()
+
+
+def test_a_subscriber_roaming_abroad_is_replayed_as_one_and_a_spoofed_number_apart(
+    settings: Settings,
+) -> None:
+    first = build_container(settings)
+    add_user(first, "kcell-switch", "telecom")
+    try:
+        with TestClient(create_app(first)) as client:
+            switch = login(client, "kcell-switch", "kcell-switch-password-123")
+            for i in range(12):  # the owner, abroad, rings twelve people at home
+                screen(client, switch, f"R{i}", f"+770180{i:05d}", international=True, roaming=True)
+            for i in range(3):  # and a gateway abroad shows the same number three times
+                screen(client, switch, f"S{i}", f"+770190{i:05d}", international=True)
+    finally:
+        first.db.dispose()
+
+    # Roaming is read off the stored reasons: the owner's twelve calls are in the owner's
+    # windows (not left out, nor counted as the spoofing campaign's).
+    reasons = restarted(settings, 60, "R12", international=True, roaming=True)
+    assert "fan_out" in reasons and "domestic_on_international" not in reasons
+
+
+def test_a_screen_that_has_judged_calls_is_not_warmed_again(settings: Settings) -> None:
+    container = build_container(settings)
+    switch = add_user(container, "kcell-switch", "telecom")[0]
+    try:
+        calls = container.antifraud.calls
+        calls.screen(
+            actor=switch,
+            attempt=CallAttempt(call_id="W1", at=utcnow(), caller=CALLER, called="+77016000001"),
+        )
+        assert calls.warm(60) == 0  # its windows hold that call: a replay would count it twice
+    finally:
+        container.db.dispose()
 
 
 def test_a_number_taken_off_the_block_list_stays_off_after_the_replay(

@@ -48,6 +48,9 @@ from kupol.core.messages import utcnow
 log = logging.getLogger(__name__)
 
 LISTS = ("block", "allow")
+WARM_BUDGET_S = 120.0
+"""How long a start may spend replaying stored decisions into the windows (:meth:`CallScreening
+.warm`) before it serves with what it has replayed: switches get no answer meanwhile."""
 _OUTCOMES_KEPT = 200_000
 
 
@@ -105,6 +108,7 @@ class CallScreening:
         self._batched = _BatchedModel(model) if model is not None else None
         self._lock = threading.Lock()
         self._loaded = False
+        self._judged = False  # a call was screened: the windows are no longer a replay's
         # recent calls by (switch, call id): their outcomes, and retries answered as before
         self._attempts: OrderedDict[tuple[str, str], _Asked] = OrderedDict()
 
@@ -128,27 +132,36 @@ class CallScreening:
                 self._remember(row)
         self._loaded = True
 
-    def warm(self, minutes: float) -> int:
+    def warm(self, minutes: float, *, budget_s: float = WARM_BUDGET_S) -> int:
         """Rebuild the screen's windows from the decisions stored in the last ``minutes``, so
         that a restart does not forget a call-centre's last calls (their fan-out), a handset's
         SIMs or a cell's IMSIs; the number of calls replayed. The calls are replayed through
         the screen in the order they were made, its verdicts thrown away, and the block list
         left as the database has it (a number listed again in the replay is not listed: the
-        list was written when it happened, and a removal since stands). Not rebuilt: what
-        decisions do not store — the calls' outcomes (the short-calls and Wangiri windows fill
-        again as outcomes come) and whether a caller was roaming, so a call from abroad showing
-        a Kazakhstan number (roaming, or spoofed) is left out."""
+        list was written when it happened, and a removal since stands). Whether a call from
+        abroad showing a Kazakhstan number came from a roaming subscriber is read off its
+        stored reasons (``domestic_on_international`` was given exactly when it did not).
+        Not rebuilt: the calls' outcomes, which decisions do not store (the short-calls and
+        Wangiri windows fill again as outcomes come), and the retries' map. A screen warms
+        once, and never after it has judged a call (its windows would count those twice).
+        The replay stops after ``budget_s`` seconds, the windows holding the calls up to
+        there (logged)."""
         if minutes <= 0:
             return 0
         since = utcnow() - timedelta(minutes=minutes)
+        deadline = time.monotonic() + budget_s
         replayed = 0
         with self._lock:
+            if self._judged:
+                log.warning("call screening: not warmed, it has judged calls already")
+                return 0
+            self._judged = True
             self._load()
             screen = self._screen
             listed = dict(screen.block_list)
             columns = (CallDecision.call_id, CallDecision.at, CallDecision.caller,
                        CallDecision.called, CallDecision.international, CallDecision.imsi,
-                       CallDecision.imei, CallDecision.cell)  # fmt: skip
+                       CallDecision.imei, CallDecision.cell, CallDecision.reasons)  # fmt: skip
             query = (
                 select(*columns)
                 .where(CallDecision.at >= since)
@@ -157,25 +170,24 @@ class CallScreening:
             )
             try:
                 with self._db.reader() as session:
-                    for (
-                        call_id,
-                        at,
-                        caller,
-                        called,
-                        international,
-                        imsi,
-                        imei,
-                        cell,
-                    ) in session.execute(query):
-                        if international and screen.number(caller).domestic:
-                            continue
+                    for row in session.execute(query):
+                        call_id, at, caller, called, international, imsi, imei, cell, reasons = row
                         screen.screen(
                             CallAttempt(
                                 call_id=call_id, at=at, caller=caller, called=called,
                                 international=international, imsi=imsi, imei=imei, cell=cell,
+                                roaming=international
+                                and "domestic_on_international" not in (reasons or ()),
                             )
                         )  # fmt: skip
                         replayed += 1
+                        if replayed % 10_000 == 0 and time.monotonic() > deadline:
+                            log.warning(
+                                "call screening: replay stopped after %.0f s at the calls of "
+                                "%s (%d replayed); later ones are not in its windows",
+                                budget_s, at.isoformat(), replayed,
+                            )  # fmt: skip
+                            break
             finally:
                 screen.block_list.clear()
                 screen.block_list.update(listed)
@@ -343,6 +355,7 @@ class CallScreening:
                     return answer, None, True
                 self._attempts.move_to_end(key)  # an id the switch used again for another call
             before = self._screen.block_list.get(self._screen.number(attempt.caller).e164)
+            self._judged = True
             result = self._screen.screen(attempt)
             caught = self._screen.block_list.get(result.caller.e164)
             self._attempts[key] = (attempt, result.verdict, result.reasons)
@@ -387,6 +400,7 @@ class CallScreening:
         caught: dict[str, ListEntry] = {}
         with self._lock:
             self._load()
+            self._judged = True
             for attempt, answered, duration in calls:
                 before = self._screen.block_list.get(
                     self._screen.numbering.classify(attempt.caller).e164

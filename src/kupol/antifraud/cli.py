@@ -209,6 +209,11 @@ def sip_front(
         international_peers=frozenset(international_peer or ()),
     )
 
+    minutes = c.settings.antifraud.warm_start_minutes
+    replayed = c.antifraud.calls.warm(minutes)  # a restart does not forget the windows
+    if replayed:
+        out.print(f"{replayed} calls of the last {minutes:g} minutes replayed into the windows")
+
     async def main() -> None:
         transport, front = await serve(decide, settings, host, int(port_text))
         server = await serve_tcp(front, host, int(port_text)) if tcp else None

@@ -94,9 +94,10 @@ def create_app(container: Container, *, manage_lifecycle: bool = True) -> FastAP
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if manage_lifecycle:
             await container.start()
-        await _warm_screening(container)
-        switches = app.state.switches = await _switches_port(container)
+        switches = app.state.switches = None
         try:
+            await _warm_screening(container)
+            switches = app.state.switches = await _switches_port(container)
             yield
         finally:
             if switches is not None:
@@ -137,7 +138,11 @@ async def _warm_screening(container: Container) -> None:
     if minutes <= 0:
         return
     started = time.perf_counter()
-    replayed = await asyncio.to_thread(container.antifraud.calls.warm, minutes)
+    try:
+        replayed = await asyncio.to_thread(container.antifraud.calls.warm, minutes)
+    except Exception:  # best effort: a start with empty windows beats no start
+        log.exception("call screening: the stored decisions could not be replayed")
+        return
     if replayed:
         log.info(
             "call screening: %d calls of the last %g minutes replayed into its windows in "
