@@ -153,7 +153,7 @@ class CallScreening:
         replayed = 0
         with self._lock:
             if self._judged:
-                log.warning("call screening: not warmed, it has judged calls already")
+                log.info("call screening: not warmed, it has judged calls already")
                 return 0
             self._judged = True
             self._load()
