@@ -143,3 +143,37 @@ def test_a_number_taken_off_the_block_list_stays_off_after_the_replay(
     # The replay catches the pattern again, but lists nothing: the list is the database's.
     reasons = restarted(settings, 60, "B25")
     assert "block_list" not in reasons and "fan_out_heavy" in reasons
+
+
+def test_after_a_restart_a_retry_is_answered_as_before_and_an_outcome_is_taken(
+    settings: Settings,
+) -> None:
+    first = build_container(settings)
+    add_user(first, "kcell-switch", "telecom")
+    try:
+        with TestClient(create_app(first)) as client:
+            switch = login(client, "kcell-switch", "kcell-switch-password-123")
+            before = screen(client, switch, "T1", "+77016000001", international=True)
+            screen(client, switch, "T2", "+77016000002")
+    finally:
+        first.db.dispose()
+
+    again = build_container(settings)
+    try:
+        with TestClient(create_app(again)) as client:
+            switch = login(client, "kcell-switch", "kcell-switch-password-123")
+            # The switch asks about T1 again (its answer was lost in the restart): the same
+            # verdict, and the call is not stored twice.
+            retry = screen(client, switch, "T1", "+77016000001", international=True)
+            assert (retry["verdict"], retry["reasons"]) == (before["verdict"], before["reasons"])
+            # T2 ended after the restart: its outcome is learned, not refused as unknown.
+            ended = client.post(
+                "/api/antifraud/calls/T2/outcome",
+                json={"answered": False, "duration_s": 0},
+                headers=switch,
+            )
+            assert ended.status_code == 204, ended.text
+        with again.db.reader() as session:
+            assert session.scalar(select(func.count()).select_from(CallDecision)) == 2
+    finally:
+        again.db.dispose()

@@ -141,8 +141,10 @@ class CallScreening:
         list was written when it happened, and a removal since stands). Whether a call from
         abroad showing a Kazakhstan number came from a roaming subscriber is read off its
         stored reasons (``domestic_on_international`` was given exactly when it did not).
-        Not rebuilt: the calls' outcomes, which decisions do not store (the short-calls and
-        Wangiri windows fill again as outcomes come), and the retries' map. A screen warms
+        The last calls are remembered as awaiting their outcome, as they were (a retry is
+        answered as before, an outcome reported after the restart is learned). Not rebuilt:
+        the outcomes reported before it, which decisions do not store (the short-calls and
+        Wangiri windows fill again as outcomes come). A screen warms
         once, and never after it has judged a call (its windows would count those twice).
         The replay stops after ``budget_s`` seconds, the windows holding the calls up to
         there (logged)."""
@@ -158,10 +160,12 @@ class CallScreening:
             self._judged = True
             self._load()
             screen = self._screen
+            asked = self._attempts
             listed = dict(screen.block_list)
             columns = (CallDecision.call_id, CallDecision.at, CallDecision.caller,
                        CallDecision.called, CallDecision.international, CallDecision.imsi,
-                       CallDecision.imei, CallDecision.cell, CallDecision.reasons)  # fmt: skip
+                       CallDecision.imei, CallDecision.cell, CallDecision.reasons,
+                       CallDecision.switch, CallDecision.verdict)  # fmt: skip
             query = (
                 select(*columns)
                 .where(CallDecision.at >= since)
@@ -171,15 +175,19 @@ class CallScreening:
             try:
                 with self._db.reader() as session:
                     for row in session.execute(query):
-                        call_id, at, caller, called, international, imsi, imei, cell, reasons = row
-                        screen.screen(
-                            CallAttempt(
-                                call_id=call_id, at=at, caller=caller, called=called,
-                                international=international, imsi=imsi, imei=imei, cell=cell,
-                                roaming=international
-                                and "domestic_on_international" not in (reasons or ()),
-                            )
+                        call_id, at, caller, called, international, imsi, imei, cell = row[:8]
+                        reasons, switch, verdict = tuple(row[8] or ()), row[9], row[10]
+                        attempt = CallAttempt(
+                            call_id=call_id, at=at, caller=caller, called=called,
+                            international=international, imsi=imsi, imei=imei, cell=cell,
+                            roaming=international and "domestic_on_international" not in reasons,
                         )  # fmt: skip
+                        screen.screen(attempt)
+                        # The calls awaiting their outcome, as before the restart: a switch's
+                        # retry is answered as then, and an outcome still teaches the windows.
+                        asked[(switch, call_id)] = (attempt, Verdict(verdict), reasons)
+                        if len(asked) > _OUTCOMES_KEPT:
+                            asked.popitem(last=False)
                         replayed += 1
                         if replayed % 10_000 == 0 and time.monotonic() > deadline:
                             log.warning(
