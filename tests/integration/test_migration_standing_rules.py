@@ -38,7 +38,8 @@ def test_a_new_deployment_gets_the_three_standing_rules(tmp_path: Path) -> None:
     assert rules(url) == {name: (*rule, "system") for name, rule in STANDING.items()}
 
 
-def test_a_rule_an_administrator_wrote_under_the_same_name_is_kept(tmp_path: Path) -> None:
+def upgraded_with(tmp_path: Path, name: str, event_types: str, cooldown: int = 60) -> str:
+    """A database at 0042 holding an administrator's rule, then migrated to the head."""
     url = f"sqlite:///{tmp_path / 'old.sqlite'}"
     upgrade(url, "0042")
     engine = create_engine(url)
@@ -46,46 +47,28 @@ def test_a_rule_an_administrator_wrote_under_the_same_name_is_kept(tmp_path: Pat
         conn.execute(
             text("INSERT INTO alert_rules (name, enabled, severity, event_types, camera_ids, "
                  "zones, min_confidence, weekdays, timezone, cooldown_s, created_by, created_at) "
-                 "VALUES ('Номер в розыске', 1, 'medium', '[\"plate_hotlist_hit\"]', '[\"c1\"]', "
-                 "'[]', 0.5, '[]', 'Asia/Almaty', 60, 'admin', '2026-11-01')")
+                 "VALUES (:name, 1, 'medium', :types, '[]', '[]', 0.5, '[]', 'Asia/Almaty', "
+                 ":cooldown, 'admin', '2026-11-01')"),
+            {"name": name, "types": event_types, "cooldown": cooldown},
         )  # fmt: skip
     engine.dispose()
     upgrade(url)
-    found = rules(url)
-    assert found["Номер в розыске"] == ('["plate_hotlist_hit"]', 60, "admin")
+    return url
+
+
+def test_a_rule_an_administrator_wrote_under_the_same_name_is_kept(tmp_path: Path) -> None:
+    found = rules(upgraded_with(tmp_path, "Номер в розыске", '["plate_hotlist_hit"]', 45))
+    assert found["Номер в розыске"] == ('["plate_hotlist_hit"]', 45, "admin")
     assert set(found) == set(STANDING)
 
 
 def test_an_event_a_rule_already_covers_gets_no_second_rule(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'covered.sqlite'}"
-    upgrade(url, "0042")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO alert_rules (name, enabled, severity, event_types, camera_ids, "
-                 "zones, min_confidence, weekdays, timezone, cooldown_s, created_by, created_at) "
-                 "VALUES ('Угон', 1, 'high', '[\"plate_hotlist_hit\", \"intrusion\"]', '[]', "
-                 "'[]', 0, '[]', 'Asia/Almaty', 60, 'admin', '2026-11-01')")
-        )  # fmt: skip
-    engine.dispose()
-    upgrade(url)
+    url = upgraded_with(tmp_path, "Угон", '["plate_hotlist_hit", "intrusion"]')
     assert set(rules(url)) == {"Угон", "Возможный двойник номера", "Совпадение с лицом из списка"}
 
 
 def test_a_deployment_with_a_rule_for_every_event_gets_none(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'catch-all.sqlite'}"
-    upgrade(url, "0042")
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(
-            text("INSERT INTO alert_rules (name, enabled, severity, event_types, camera_ids, "
-                 "zones, min_confidence, weekdays, timezone, cooldown_s, created_by, created_at) "
-                 "VALUES ('Всё', 1, 'low', '[]', '[]', '[]', 0, '[]', 'Asia/Almaty', 60, "
-                 "'admin', '2026-11-01')")
-        )  # fmt: skip
-    engine.dispose()
-    upgrade(url)
-    assert set(rules(url)) == {"Всё"}
+    assert set(rules(upgraded_with(tmp_path, "Всё", "[]"))) == {"Всё"}
 
 
 def test_the_standing_rules_on_postgresql() -> None:
