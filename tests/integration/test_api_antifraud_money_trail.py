@@ -114,9 +114,9 @@ def test_victims_paying_one_account_tie_two_phone_banks_into_one_group(
     with container.db.reader() as session:
         searches = list(
             session.scalars(
-                select(AuditEntry).where(
-                    AuditEntry.actor == "cyber2", AuditEntry.resource_type == "fraud_group"
-                )
+                select(AuditEntry)
+                .where(AuditEntry.actor == "cyber2", AuditEntry.resource_type == "fraud_group")
+                .order_by(AuditEntry.seq)  # without it PostgreSQL may give any order
             )
         )
     assert searches[-1].details["accounts"] == [MULE]
