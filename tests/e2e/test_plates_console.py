@@ -18,10 +18,8 @@ from typing import Any
 import numpy as np
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from kupol.bootstrap import Container
-from kupol.core.audit.model import AuditEntry
 from kupol.core.auth.service import SYSTEM
 from kupol.plates.messages import PlateObserved
 from kupol.plates.render import PlateStyle, available_fonts, render_plate
@@ -29,6 +27,7 @@ from kupol.web.i18n import translate
 from tests.e2e import seed
 from tests.e2e.conftest import LiveServer, login_api, start_server
 from tests.e2e.screenshots import updating
+from tests.unit.factories import audit_of
 
 pytestmark = pytest.mark.browser
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
@@ -100,17 +99,6 @@ def document(page: Any, name: str) -> None:
             full_page=True,
             animations="disabled",
             caret="hide",
-        )
-
-
-def audit_of(container: Container, resource_type: str) -> list[AuditEntry]:
-    with container.db.reader() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.resource_type == resource_type)
-                .order_by(AuditEntry.seq)
-            )
         )
 
 

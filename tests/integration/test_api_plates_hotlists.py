@@ -7,26 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from kupol.bootstrap import Container
-from kupol.core.audit.model import AuditEntry
-from tests.unit.factories import fast_passwords, login_as
+from tests.unit.factories import audit_of, fast_passwords, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
 PURPOSE = {"X-Purpose": "hotlist check on shift"}
 CSV = b"plate,reason,reference\n123ABC02,stolen 2026-11-20,KUI-9\n777KKK17,unpaid fines,\n"
-
-
-def audit_entries(container: Container, resource_type: str) -> list[AuditEntry]:
-    with container.db.reader() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.resource_type == resource_type)
-                .order_by(AuditEntry.seq)
-            )
-        )
 
 
 def stolen_list(api: Any, officer: dict[str, str]) -> int:
@@ -65,7 +52,7 @@ def test_field_roles_see_the_lists_with_counts_and_others_do_not(
     assert api.get(f"/api/plates/hotlists/{hotlist_id}", headers=operator).json() == only
     assert api.get("/api/plates/hotlists", headers=analyst).status_code == 403
     assert api.get("/api/plates/hotlists/999", headers=operator).status_code == 404
-    assert audit_entries(container, "hotlist_entries") == []  # names and counts: no plates
+    assert audit_of(container, "hotlist_entries") == []  # names and counts: no plates
 
 
 def test_listed_plates_are_read_only_with_a_purpose_and_each_read_is_audited(
@@ -98,7 +85,7 @@ def test_listed_plates_are_read_only_with_a_purpose_and_each_read_is_audited(
         == 404
     )
 
-    reads = audit_entries(container, "hotlist_entries")
+    reads = audit_of(container, "hotlist_entries")
     assert [(r.actor, r.action, r.resource_id, r.purpose) for r in reads] == [
         ("duty", "view", str(hotlist_id), PURPOSE["X-Purpose"])
     ] * 3
@@ -140,7 +127,7 @@ def test_a_manager_adds_and_removes_one_plate_with_reasons_and_others_may_not(
     left = api.get(url, headers={**officer, **PURPOSE}).json()
     assert [e["plate"] for e in left["entries"]] == ["123ABC02", "777KKK17"]
 
-    changes = [(r.action, r.details) for r in audit_entries(container, "hotlist_entry")]
+    changes = [(r.action, r.details) for r in audit_of(container, "hotlist_entry")]
     assert changes == [
         ("add", {"plate": "555XYZ01"}),
         (
@@ -173,7 +160,7 @@ def test_a_list_switched_off_stops_hitting_and_fuzzy_is_set_per_list(
     assert off.json()["active"] is False
     matcher._checked = 0.0
     assert matcher.hits("123ABC02") == []
-    assert [(r.action, r.details) for r in audit_entries(container, "hotlist")][-2:] == [
+    assert [(r.action, r.details) for r in audit_of(container, "hotlist")][-2:] == [
         ("update", {"fuzzy": True}),
         ("update", {"active": False}),
     ]

@@ -11,16 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
 from kupol.bootstrap import Container
 from kupol.cameras.schemas import CameraCreate
-from kupol.core.audit.model import AuditEntry
 from kupol.core.auth.service import SYSTEM
 from kupol.documents.pki import fingerprint
 from kupol.events.messages import EvidenceRef
 from kupol.traffic.messages import CrossingActivity, ViolationObserved
-from tests.unit.factories import fast_passwords, login_as
+from tests.unit.factories import audit_of, fast_passwords, login_as
 
 pytestmark = pytest.mark.usefixtures(fast_passwords.__name__)
 PURPOSE = {"X-Purpose": "review of camera violations"}
@@ -69,17 +67,6 @@ def signing_officer(api: Any, container: Container) -> dict[str, str]:
     headers = login_as(api, container, "officer", "traffic_officer")
     container.documents.authority.issue("officer")
     return headers
-
-
-def audit(container: Container, resource_type: str) -> list[AuditEntry]:
-    with container.db.reader() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.resource_type == resource_type)
-                .order_by(AuditEntry.seq)
-            )
-        )
 
 
 def test_violations_are_qualified_on_their_local_day_and_bad_ones_refused(
@@ -177,8 +164,8 @@ def test_officer_reviews_signs_and_the_owner_gets_a_notice(api: Any, container: 
         f"/api/traffic/violations/{item['id']}/evidence/0", headers={**officer, **PURPOSE}
     )
     assert frame.status_code == 200 and frame.headers["X-Evidence-Intact"] == "true"
-    assert [e.action for e in audit(container, "traffic_evidence")] == ["view"]
-    assert audit(container, "traffic_violation")[0].purpose == PURPOSE["X-Purpose"]
+    assert [e.action for e in audit_of(container, "traffic_evidence")] == ["view"]
+    assert audit_of(container, "traffic_violation")[0].purpose == PURPOSE["X-Purpose"]
 
     # The registry is imported before the approval: the notice goes to the owner.
     imported = api.post(
@@ -221,7 +208,7 @@ def test_officer_reviews_signs_and_the_owner_gets_a_notice(api: Any, container: 
     assert letter.status_code == 200 and letter.headers["content-type"].startswith("text/html")
     for text in (notice["number"], "Иванов Иван", "123ABC02", "ст. 599", body["signature"]):
         assert text in letter.text
-    assert [e.action for e in audit(container, "traffic_notice")][-1] == "print"
+    assert [e.action for e in audit_of(container, "traffic_notice")][-1] == "print"
     assert notice["discounted_tenge"] == round(body["fine_tenge"] / 2)
     issued = datetime.fromisoformat(notice["issued_on"]).date()
     assert notice["discount_until"] == (issued + timedelta(days=7)).isoformat()
@@ -422,7 +409,7 @@ def test_payments_at_the_discount_within_its_days_and_never_less(
     assert api.put(url, json={**short, "amount_tenge": 99999}, headers=gateway).status_code == 409
     operator = login_as(api, container, "duty", "operator")
     assert api.put(url, json=short, headers=operator).status_code == 403
-    [entry] = [e for e in audit(container, "traffic_notice") if e.action == "payment_paid"]
+    [entry] = [e for e in audit_of(container, "traffic_notice") if e.action == "payment_paid"]
     assert entry.actor == "gateway"
 
 

@@ -6,9 +6,11 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 import kupol.core.auth.service as auth_service
 from kupol.bootstrap import Container
+from kupol.core.audit.model import AuditEntry
 from tests.conftest import add_user, login
 
 
@@ -72,3 +74,15 @@ def add_sqlite_camera(conn: Any, camera_id: str = "cam-1") -> None:
         ),
         {"id": camera_id},
     )
+
+
+def audit_of(container: Container, resource_type: str) -> list[AuditEntry]:
+    """The audit records about ``resource_type``, oldest first."""
+    with container.db.reader() as session:
+        return list(
+            session.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.resource_type == resource_type)
+                .order_by(AuditEntry.seq)
+            )
+        )

@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from kupol.bootstrap import Container, build_container
 from kupol.cameras.schemas import CameraCreate
-from kupol.core.audit import AuditEntry
 from kupol.core.auth import Permission, Principal, Role
 from kupol.core.auth.permissions import PERMISSIONS
 from kupol.core.auth.service import SYSTEM
@@ -27,7 +26,7 @@ from kupol.plates.messages import PlateObserved
 from kupol.plates.queries import PlateQueries
 from kupol.plates.store import PlateStore
 from tests.conftest import add_user, make_settings
-from tests.unit.factories import login_as
+from tests.unit.factories import audit_of, login_as
 from tests.unit.plates.test_sightings import CAMERAS, WHY, T, plates
 from tests.unit.test_cli import Kupol, kupol
 
@@ -55,17 +54,6 @@ def cropped(
 def items(container: Container) -> list[EvidenceItem]:
     with container.db.reader() as session:
         return list(session.scalars(select(EvidenceItem).order_by(EvidenceItem.id)))
-
-
-def audit(container: Container, resource_type: str) -> list[AuditEntry]:
-    with container.db.reader() as session:
-        return list(
-            session.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.resource_type == resource_type)
-                .order_by(AuditEntry.seq)
-            )
-        )
 
 
 def export(container: Container, actor: Principal, **changes: Any) -> casefile.ExportedRoute:
@@ -144,10 +132,10 @@ def test_a_route_goes_to_the_vault_in_order_with_its_crops_and_one_audit_record(
     assert not document["crops_truncated"] and document["crop_mismatches"] == []
 
     # The route read as a route view with the purpose, then one export record.
-    [view] = audit(container, "plate_sighting")
+    [view] = audit_of(container, "plate_sighting")
     assert (view.action, view.resource_id, view.purpose) == ("route", "123ABC01", WHY.purpose)
     assert view.case_number == CASE  # read for the case it was exported to
-    [record] = audit(container, "vehicle_route")
+    [record] = audit_of(container, "vehicle_route")
     assert (record.actor, record.action, record.resource_id) == ("inv", "export", "123ABC01")
     assert record.details["evidence_item"] == result.evidence_item
     assert record.details["crop_items"] == list(result.crop_items)
@@ -237,7 +225,7 @@ def test_only_who_sees_routes_and_puts_evidence_in_the_vault_exports(
     with pytest.raises(PermissionDeniedError, match=r"evidence\.ingest"):
         export(container, officer)
     assert items(container) == []
-    assert audit(container, "plate_sighting") == audit(container, "vehicle_route") == []
+    assert audit_of(container, "plate_sighting") == audit_of(container, "vehicle_route") == []
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -261,7 +249,7 @@ def test_a_bad_case_number_window_or_plate_is_refused_before_anything_is_read(
     investigator = add_user(container, "inv", "investigator")[0]
     with pytest.raises(InvalidInputError):
         export(container, investigator, **changes)
-    assert items(container) == [] and audit(container, "plate_sighting") == []
+    assert items(container) == [] and audit_of(container, "plate_sighting") == []
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -275,7 +263,7 @@ def test_a_plate_not_seen_in_the_window_has_nothing_to_export(
         export(container, investigator, plate="777KKK17")
     with pytest.raises(NotFoundError):
         export(container, investigator, since=T + timedelta(minutes=1))
-    assert items(container) == [] and audit(container, "vehicle_route") == []
+    assert items(container) == [] and audit_of(container, "vehicle_route") == []
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
